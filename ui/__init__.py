@@ -1,0 +1,1 @@
+"""Montage AI ui."""
