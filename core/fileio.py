@@ -1,0 +1,70 @@
+"""Safe writes: a file appears whole or not at all, and nothing existing is overwritten
+unless the caller says so."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class OutputExistsError(FileExistsError):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        super().__init__(f"{self.path}: already exists; choose another name or pass --force to replace it")
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    Raises :class:`OutputExistsError` when ``path`` exists and ``overwrite`` is False.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if not overwrite:
+            # link() fails if a file appeared meanwhile; never clobber a file that raced us.
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise OutputExistsError(target) from None
+            except OSError:
+                if target.exists():
+                    raise OutputExistsError(target) from None
+                os.replace(tmp, target)
+            else:
+                os.unlink(tmp)
+        else:
+            os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+VIDEO_EXTENSIONS = frozenset(
+    ".mov .mp4 .m4v .mxf .mkv .avi .mts .m2ts .ts .webm .mpg .mpeg .dv .wmv .3gp .braw .r3d".split()
+)
+AUDIO_EXTENSIONS = frozenset(".wav .aif .aiff .mp3 .m4a .aac .flac .ogg .opus .wma".split())
+
+
+def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:
+    """Files named directly, plus the media files found (recursively, sorted) in folders."""
+    found: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [os.path.join(root, f) for f in sorted(files)
+                          if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions]
+        else:
+            found.append(p)
+    return found

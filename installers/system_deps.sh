@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Install the system programs Montage AI needs: ffmpeg/ffprobe, Python's venv module, the
+# shared libraries OpenCV loads, and xmllint. Debian/Ubuntu (apt-get) and macOS (Homebrew).
+# Does nothing for what is already there; says plainly what to do when it cannot install.
+set -euo pipefail
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v xmllint >/dev/null 2>&1 || need+=(xmllint)
+
+os=$(uname -s)
+if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
+  pkgs=()
+  for n in "${need[@]:-}"; do
+    case "$n" in
+      ffmpeg) pkgs+=(ffmpeg) ;;
+      xmllint) pkgs+=(libxml2-utils) ;;
+    esac
+  done
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
+  # OpenCV (used by PySceneDetect) loads libGL and GLib even without a display.
+  ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || pkgs+=(libgl1)
+  ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || pkgs+=(libglib2.0-0)
+  ldconfig -p 2>/dev/null | grep -q 'libsndfile.so.1' || pkgs+=(libsndfile1)
+  [ ${#pkgs[@]} -eq 0 ] && exit 0
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "Montage AI needs these packages: ${pkgs[*]}" >&2
+      echo "You are not root and sudo is missing. As root run: apt-get install -y ${pkgs[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "Installing system packages: ${pkgs[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+elif [ "$os" = "Darwin" ]; then
+  [ ${#need[@]} -eq 0 ] && exit 0
+  if ! command -v brew >/dev/null 2>&1; then
+    echo "Montage AI needs ffmpeg (and xmllint for format checks). Install Homebrew from https://brew.sh," >&2
+    echo "then run: brew install ffmpeg libxml2   (or install ffmpeg yourself and put it on PATH)" >&2
+    exit 1
+  fi
+  pkgs=()
+  for n in "${need[@]}"; do
+    case "$n" in ffmpeg) pkgs+=(ffmpeg) ;; xmllint) pkgs+=(libxml2) ;; esac
+  done
+  echo "Installing with Homebrew: ${pkgs[*]}"
+  brew install "${pkgs[@]}"
+else
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "Montage AI needs: ${need[*]} (ffmpeg and ffprobe on PATH; xmllint from libxml2)." >&2
+    echo "This system has neither apt-get nor Homebrew: install them with your package manager." >&2
+    exit 1
+  fi
+fi
