@@ -38,6 +38,8 @@ from .media import require_tool
 SOURCES = ("testsrc2", "smptebars", "mandelbrot", "cellauto", "life", "gradients", "color",
            "pan", "zoompan", "black")
 
+_PALETTE = ("0xd04040", "0x40a0d0", "0xe0c040", "0x50b050", "0x8050c0", "0xe08030", "0x30c0b0", "0xc0c0c0")
+
 # Lavfi sources are rendered at most this wide, then scaled: mandelbrot at 1080p is slow.
 _MAX_SOURCE_WIDTH = 640
 
@@ -437,14 +439,17 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
     elif src == "life":
         graph = f"life=size={sw}x{sh}:rate={r}:seed={seg.seed}:mold=10:ratio=0.2:life_color=0xffe080:death_color=0x102040:mold_color=0x306020"
     elif src == "gradients":
-        graph = f"gradients=size={sw}x{sh}:rate={r}:seed={seg.seed}:speed=0.02"
+        # ffmpeg 5.1 draws the gradient colours at random whatever the seed: set them.
+        c0, c1, c2 = (_PALETTE[(seg.seed + k) % len(_PALETTE)] for k in (0, 3, 5))
+        graph = (f"gradients=size={sw}x{sh}:rate={r}:seed={seg.seed}:speed=0.02:n=3:c0={c0}:c1={c1}:c2={c2}"
+                 f":x0=0:y0=0:x1={sw - 1}:y1={sh - 1}")
     elif src == "color":
         graph = f"color=c={seg.color}:size={sw}x{sh}:rate={r}"
     elif src == "pan":
-        # A wide still (a Mandelbrot view and bars side by side) the frame moves across.
+        # A wide still (a test pattern four frames wide) the frame moves across.
         speed = seg.pan_px_per_frame * sw / width
         wide = 4 * sw
-        graph = (f"mandelbrot=size={wide}x{sh}:rate={r}:start_scale=2.5,trim=end_frame=1,"
+        graph = (f"testsrc2=size={wide}x{sh}:rate={r},trim=end_frame=1,"
                  f"loop=loop={n}:size=1,setpts=N/({r})/TB,"
                  f"crop=w={sw}:h={sh}:x='min({speed:.4f}*n\\,{wide - sw})':y=0")
     elif src == "zoompan":
