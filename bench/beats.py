@@ -6,6 +6,8 @@ For each preset it renders the track, runs our analysis and ``librosa.beat.beat_
 with its defaults on the same signal, and scores both the way docs/analysis.md says:
 mir_eval F-measure (70 ms window) after ``trim_beats`` on reference and estimate,
 CMLt / AMLt continuity, and the downbeat F-measure (ours only: librosa has no downbeats).
+Columns: m = metre found / true; bnd = true section boundaries found within one beat /
+true boundaries / boundaries reported.
 Times are wall-clock seconds in this run on this machine; the ratio is ours / librosa.
 Figures, not pass/fail.
 """
@@ -65,13 +67,17 @@ def main(argv: list[str] | None = None) -> int:
         f, cmlt, amlt = _score(truth.beat_times_s, ours.beat_times_s)
         lf, lcmlt, lamlt = _score(truth.beat_times_s, lib_beats)
         df, _, _ = _score(truth.downbeat_times_s, ours.downbeat_times_s)
-        rows.append(dict(name=name, group="easy" if name in EASY_PRESETS else "hard", true_bpm=truth.tempo_bpm,
+        beat_s = 60.0 / truth.tempo_bpm
+        found = [s.start_s for s in ours.sections[1:]]
+        true_b = truth.section_boundaries_s
+        sec_hit = sum(any(abs(f - b) <= beat_s for f in found) for b in true_b)
+        rows.append(dict(sec_hit=sec_hit, sec_true=len(true_b), sec_found=len(found),name=name, group="easy" if name in EASY_PRESETS else "hard", true_bpm=truth.tempo_bpm,
                          bpm=ours.tempo_bpm, lib_bpm=float(np.atleast_1d(lib_tempo)[0]), f=f, cmlt=cmlt, amlt=amlt,
                          df=df, meter=ours.meter, true_meter=truth.meter, lf=lf, lcmlt=lcmlt, lamlt=lamlt,
                          t=t_ours, lt=t_lib, n_sec=len(ours.sections), true_sec=len(truth.section_starts_s)))
 
     hdr = (f"{'preset':16s} {'bpm':>5s} {'ours':>6s} {'lib':>6s} | {'F':>5s} {'CMLt':>5s} {'AMLt':>5s} {'DbF':>5s} "
-           f"{'m':>3s} {'sec':>5s} | {'libF':>5s} {'CMLt':>5s} {'AMLt':>5s} | {'t ours':>6s} {'t lib':>6s}")
+           f"{'m':>3s} {'bnd':>7s} | {'libF':>5s} {'CMLt':>5s} {'AMLt':>5s} | {'t ours':>6s} {'t lib':>6s}")
     print(hdr)
     print("-" * len(hdr))
     for group in ("easy", "hard"):
@@ -79,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in sel:
             print(f"{r['name']:16s} {r['true_bpm']:5.0f} {r['bpm']:6.1f} {r['lib_bpm']:6.1f} | {r['f']:5.3f} "
                   f"{r['cmlt']:5.3f} {r['amlt']:5.3f} {r['df']:5.3f} {r['meter']:d}/{r['true_meter']:d} "
-                  f"{r['n_sec']:2d}/{r['true_sec']:<2d} | {r['lf']:5.3f} {r['lcmlt']:5.3f} {r['lamlt']:5.3f} | "
+                  f"{r['sec_hit']:d}/{r['sec_true']:d}/{r['sec_found']:<3d} | {r['lf']:5.3f} {r['lcmlt']:5.3f} {r['lamlt']:5.3f} | "
                   f"{r['t']:6.2f} {r['lt']:6.2f}")
         if sel:
             _summary(f"mean {group}", sel)
@@ -96,7 +102,8 @@ def _summary(label: str, rows: list[dict]) -> None:
     m = lambda k: float(np.mean([r[k] for r in rows]))  # noqa: E731
     meters = sum(r["meter"] == r["true_meter"] for r in rows)
     print(f"{label:16s} {'':5s} {'':6s} {'':6s} | {m('f'):5.3f} {m('cmlt'):5.3f} {m('amlt'):5.3f} {m('df'):5.3f} "
-          f"{meters:d}/{len(rows):d} {'':5s} | {m('lf'):5.3f} {m('lcmlt'):5.3f} {m('lamlt'):5.3f} | "
+          f"{meters:2d}/{len(rows):<2d} {sum(r['sec_hit'] for r in rows):2d}/{sum(r['sec_true'] for r in rows):2d}/"
+          f"{sum(r['sec_found'] for r in rows):<3d}| {m('lf'):5.3f} {m('lcmlt'):5.3f} {m('lamlt'):5.3f} | "
           f"{sum(r['t'] for r in rows):6.2f} {sum(r['lt'] for r in rows):6.2f}")
 
 

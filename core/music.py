@@ -572,64 +572,157 @@ def beat_energy(y: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
     return rms / top if top > 0 else rms
 
 
-def find_sections(bar_features: np.ndarray, *, window_bars: int = 4, min_bars: int = 2,
-                  threshold: float = 0.35) -> tuple[list[int], list[int]]:
-    """Section boundaries and labels from one feature column per bar.
+def find_sections(bar_features: Sequence[np.ndarray], *, min_bars: int = 2,
+                  merge_cost: float = 4.0, same_label: float = 0.3,
+                  _depth: int = 0) -> tuple[list[int], list[int]]:
+    """Section boundaries and labels from bar-level features (Ward clustering along time).
 
-    Novelty at each bar line is the distance between the mean of the ``window_bars`` bars
-    before and after (features standardised). Boundaries are novelty peaks at least
-    ``min_bars`` apart that stand ``threshold`` of the way between the median and the
-    maximum novelty. Sections are labelled in order of appearance; a section takes an
-    earlier label when its mean features are closer to it than to anything else and within
-    half the median distance between neighbouring sections.
+    Every bar starts as its own segment; the two neighbouring segments whose merge adds
+    least within-segment variance (Ward's cost ``n_a n_b / (n_a + n_b) * |mean_a - mean_b|^2``)
+    are merged until every remaining merge would cost more than ``merge_cost`` per feature
+    group and every segment has ``min_bars`` bars. Boundaries therefore sit on bar lines.
+
+    Parameters
+    ----------
+    bar_features : sequence of np.ndarray [shape=(d_g, n_bars)]
+        Feature groups (chroma, timbre, loudness ...), one column per bar. Each row is
+        standardised and each group scaled to unit total variance, so groups weigh equally.
+    min_bars : int
+        Shortest section.
+    merge_cost : float
+        Stop merging above this cost (per group).
+    same_label : float
+        A segment takes the label of an earlier one whose mean features are closer than
+        this share of the median distance between neighbouring segments.
 
     Returns
     -------
     starts : list of int
         First bar of each section (0 included).
     labels : list of int
-        Label index of each section (0 for "A").
+        Label index of each section (0 for "A"), numbered in order of first appearance.
+
+    Examples
+    --------
+    >>> loud = np.r_[np.zeros(4), np.ones(4), np.zeros(4)][None, :]
+    >>> find_sections([loud])
+    ([0, 4, 8], [0, 1, 0])
     """
-    F = np.asarray(bar_features, dtype=float)
-    n = F.shape[1]
+    groups = [np.atleast_2d(np.asarray(g, dtype=float)) for g in bar_features]
+    n = min(g.shape[1] for g in groups) if groups else 0
     if n < 2 * min_bars:
         return [0], [0]
-    mu = F.mean(axis=1, keepdims=True)
-    sd = F.std(axis=1, keepdims=True)
-    Z = (F - mu) / np.where(sd > 1e-9, sd, 1.0)
-    nov = np.zeros(n)
-    for k in range(min_bars, n - min_bars + 1):
-        w = min(window_bars, k, n - k)
-        nov[k] = float(np.linalg.norm(Z[:, k - w:k].mean(axis=1) - Z[:, k:k + w].mean(axis=1)))
-    if not np.any(nov > 0):
+    scaled = []
+    for g in groups:
+        z = _noise_scaled_rows(g[:, :n])
+        if np.any(z):
+            scaled.append(z / np.sqrt(z.shape[0]))
+    if not scaled:
         return [0], [0]
-    med = float(np.median(nov[nov > 0]))
-    level = med + threshold * (float(nov.max()) - med)
-    starts = [0]
-    order = np.argsort(-nov)
-    chosen: list[int] = []
-    for k in order:
-        if nov[k] < level:
-            break
-        if all(abs(int(k) - c) >= min_bars for c in chosen) and nov[k] >= nov[max(0, k - 1)] and \
-                nov[k] >= nov[min(n - 1, k + 1)]:
-            chosen.append(int(k))
-    starts += sorted(chosen)
-    # Labels by similarity of mean features.
+    Z = np.vstack(scaled)
+    n_groups = len(scaled)
+    limit = merge_cost * n_groups
+    starts = list(range(n))
+    sums = [Z[:, i].copy() for i in range(n)]
+    counts = [1] * n
+
+    def cost(i: int) -> float:
+        a, b = counts[i], counts[i + 1]
+        d = sums[i] / a - sums[i + 1] / b
+        return a * b / (a + b) * float(d @ d)
+
+    while len(starts) > 1:
+        costs = [cost(i) for i in range(len(starts) - 1)]
+        i = int(np.argmin(costs))
+        log.debug("sections: %d segments, cheapest merge %.2f at bar %d", len(starts), costs[i], starts[i + 1])
+        short = [k for k, c in enumerate(counts) if c < min_bars]
+        if costs[i] > limit:
+            if not short:
+                break
+            k = short[0]  # merge a too-short segment into its more similar neighbour
+            if k == 0:
+                i = 0
+            elif k == len(starts) - 1:
+                i = k - 1
+            else:
+                i = k if costs[k] < costs[k - 1] else k - 1
+        sums[i] = sums[i] + sums[i + 1]
+        counts[i] += counts[i + 1]
+        del sums[i + 1], counts[i + 1], starts[i + 1]
+    starts = _refine_boundaries(Z, starts, min_bars)
+    if _depth < 0:
+        # Look inside long segments with their own scaling: a very different intro or
+        # break otherwise hides the smaller changes between the other sections.
+        bounds = starts + [n]
+        inner: list[int] = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            inner.append(a)
+            if b - a >= 3 * min_bars:
+                sub, _ = find_sections([g[:, a:b] for g in groups], min_bars=min_bars, merge_cost=merge_cost,
+                                       same_label=same_label, _depth=_depth + 1)
+                inner += [a + k for k in sub[1:]]
+        starts = inner
     bounds = starts + [n]
     means = [Z[:, a:b].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:])]
-    adj = [float(np.linalg.norm(means[i] - means[i + 1])) for i in range(len(means) - 1)]
-    same = 0.5 * float(np.median(adj)) if adj else 0.0
+    adjacent = [float((means[i] - means[i + 1]) @ (means[i] - means[i + 1])) for i in range(len(means) - 1)]
+    limit_same = same_label * float(np.median(adjacent)) if adjacent else 0.0
     labels: list[int] = []
     protos: list[np.ndarray] = []
     for m in means:
-        d = [float(np.linalg.norm(m - p)) for p in protos]
-        if d and min(d) < same:
+        d = [float((m - p) @ (m - p)) for p in protos]
+        if d and min(d) < limit_same:
             labels.append(int(np.argmin(d)))
         else:
             protos.append(m)
             labels.append(len(protos) - 1)
     return starts, labels
+
+
+def _refine_boundaries(Z: np.ndarray, starts: list[int], min_bars: int) -> list[int]:
+    """Move each boundary by a bar either way where that lowers the within-segment variance."""
+    n = Z.shape[1]
+    starts = list(starts)
+
+    def sse(a: int, b: int) -> float:
+        seg = Z[:, a:b]
+        return float(np.sum((seg - seg.mean(axis=1, keepdims=True)) ** 2)) if b > a else 0.0
+
+    for k in range(1, len(starts)):
+        lo = starts[k - 1] + min_bars
+        hi = (starts[k + 1] if k + 1 < len(starts) else n) - min_bars
+        best, best_cost = starts[k], None
+        for c in (starts[k] - 1, starts[k], starts[k] + 1):
+            if lo <= c <= hi:
+                cost = sse(starts[k - 1], c) + sse(c, starts[k + 1] if k + 1 < len(starts) else n)
+                if best_cost is None or cost < best_cost - 1e-9:
+                    best, best_cost = c, cost
+        starts[k] = best
+    return starts
+
+
+def _noise_scaled_rows(X: np.ndarray, cap: float = 6.0) -> np.ndarray:
+    """Rows centred and scaled by their typical bar-to-bar change (robust), capped.
+
+    A boundary is then a change that is large compared with how much the music varies
+    from one bar to the next inside a section, however different an intro or a break is.
+    """
+    X = np.asarray(X, dtype=float)
+    med = np.median(X, axis=1, keepdims=True)
+    step = np.median(np.abs(np.diff(X, axis=1)), axis=1, keepdims=True) * 1.4826 / np.sqrt(2)
+    sd = X.std(axis=1, keepdims=True)
+    scale = np.maximum(step, 0.1 * sd)
+    out = np.where(scale > 1e-9, (X - med) / np.where(scale > 1e-9, scale, 1.0), 0.0)
+    return np.clip(out, -cap, cap)
+
+
+def _robust_z_rows(X: np.ndarray, clip: float = 3.0) -> np.ndarray:
+    """Rows centred on their median, scaled by their MAD, clipped: outlier bars (a fade,
+    the tail) do not flatten everything else."""
+    med = np.median(X, axis=1, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(X - med), axis=1, keepdims=True)
+    sd = X.std(axis=1, keepdims=True)
+    scale = np.where(mad > 1e-9, mad, np.where(sd > 1e-9, sd, 1.0))
+    return np.clip((X - med) / scale, -clip, clip)
 
 
 def _label(i: int) -> str:
@@ -772,11 +865,10 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         bars_f = _beat_sync(chroma, downbeats, n_frames)
         bars_m = _beat_sync(mfcc, downbeats, n_frames)
         bars_e = _beat_sync(loud, downbeats, n_frames)
-        # Weight each group equally whatever its size.
-        feat = np.vstack([bars_f / np.sqrt(12), bars_m / np.sqrt(12), bars_e * 1.0])
-        feat = np.vstack([_z_rows(bars_f) / np.sqrt(12), _z_rows(bars_m) / np.sqrt(12), _z_rows(bars_e)])
-        starts, labels = find_sections(feat)
-        db_times = librosa.frames_to_time(downbeats, sr=sr, hop_length=hop_length)
+        # Chords change within a section: compare harmony over two-bar spans.
+        bars_f = scipy.ndimage.uniform_filter1d(bars_f, 2, axis=1, mode="nearest")
+        starts, labels = find_sections([bars_f, bars_m, bars_e])
+        db_times = beat_times[phase::meter]
         edges = [0.0] + [float(db_times[s]) for s in starts[1:]] + [duration_s]
         sec_list = []
         for i, lab in enumerate(labels):
@@ -798,7 +890,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         tempo_bpm=tempo,
         meter=int(meter),
         beat_times_s=tuple(float(t) for t in beat_times),
-        downbeat_times_s=tuple(float(t) for t in librosa.frames_to_time(downbeats, sr=sr, hop_length=hop_length)),
+        downbeat_times_s=tuple(float(t) for t in beat_times[phase::meter]),
         beat_energy=tuple(float(e) for e in energy),
         sections=sections,
         stem=stem,
