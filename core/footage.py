@@ -1,0 +1,496 @@
+"""Footage analysis: shots, per-shot quality and a "best moment" curve, in one decode.
+
+>>> analysis = analyze_footage("clip.mp4", thumbnail_dir="thumbs")      # doctest: +SKIP
+>>> [(s.start_frame, s.end_frame, s.black, s.best_frame) for s in analysis.shots]  # doctest: +SKIP
+[(0, 25, False, 12), (25, 69, False, 40), ...]
+>>> FootageAnalysis.from_dict(analysis.to_dict()) == analysis             # doctest: +SKIP
+True
+
+Modes
+-----
+``"full"`` decodes every frame once (small, see :mod:`.decode`) and feeds the shot detector,
+the feature functions and the thumbnail writer from that single pass.
+``"fast"`` (coarse to fine) decodes keyframes only, compares consecutive keyframes and
+decodes fully only the keyframe intervals where the picture changed (plus the context the
+detector asks for), so boundaries land on the same frames as in full mode while most of
+the file is never decoded. Features then come from the decoded frames only (keyframes
+and the refined intervals). ``"auto"`` is fast for files longer than
+:data:`AUTO_FAST_SECONDS`.
+
+Frame indices are in the source's own frame grid from 0; ``*_s`` times are presentation
+times of those frames (VFR-correct) on the container's timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+from . import features as F
+from .decode import Frame, PacketTable, decode_frames, packet_table
+from .errors import AnalysisError, MediaError
+from .media import MediaInfo, probe
+from .shots import (PERSIST_FRAMES, ShotDetector, ShotResult, colour_distance,
+                    frame_signature, structure_distance, structure_confidence, _CUT_H, _CUT_S)
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_VERSION = "1"
+#: ``mode="auto"`` uses the fast mode for files longer than this.
+AUTO_FAST_SECONDS = 120.0
+#: Feature samples per second of footage (every frame at 8 fps or less).
+SAMPLES_PER_SECOND = 8
+_FEATURE_NAMES = ("motion", "shake", "sharpness", "exposure", "clipped_high", "clipped_low", "colourfulness")
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One shot (or black segment) of a file.
+
+    ``end_frame`` is exclusive; ``start_s``/``end_s`` are the presentation times of the
+    first frame and of the frame after the last. ``usable_*`` exclude transitions.
+    Feature values are means over the usable part (``None`` when nothing was sampled).
+    ``score_frames``/``scores`` are the best-moment curve (0..1, high = sharp, well
+    exposed, steady, some motion); ``best_frame`` is its maximum.
+    """
+
+    index: int
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    transition_in: tuple[int, int] | None
+    transition_out: tuple[int, int] | None
+    black: bool
+    usable_start_frame: int
+    usable_end_frame: int
+    keyframe_frame: int
+    thumbnail: str | None
+    motion: float | None
+    shake: float | None
+    sharpness: float | None
+    exposure: float | None
+    clipped_high: float | None
+    clipped_low: float | None
+    colourfulness: float | None
+    best_frame: int
+    score_frames: tuple[int, ...]
+    scores: tuple[float, ...]
+
+    @property
+    def frame_count(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+@dataclass(frozen=True)
+class FootageAnalysis:
+    """Everything the planner needs about one file; JSON-safe via :meth:`to_dict`."""
+
+    path: str
+    media: MediaInfo
+    mode: str
+    analysis_version: str
+    frame_count: int
+    shots: tuple[Shot, ...]
+    sample_frames: tuple[int, ...]
+    sample_times_s: tuple[float, ...]
+    motion: tuple[float | None, ...]
+    shake: tuple[float | None, ...]
+    sharpness: tuple[float | None, ...]
+    exposure: tuple[float | None, ...]
+    clipped_high: tuple[float | None, ...]
+    clipped_low: tuple[float | None, ...]
+    colourfulness: tuple[float | None, ...]
+
+    @property
+    def boundaries(self) -> tuple[int, ...]:
+        """First frames of every shot after the first."""
+        return tuple(s.start_frame for s in self.shots[1:])
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "media":
+                d["media"] = value.to_dict()
+            elif f.name == "shots":
+                d["shots"] = [_shot_to_dict(s) for s in value]
+            elif isinstance(value, tuple):
+                d[f.name] = list(value)
+            else:
+                d[f.name] = value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "FootageAnalysis":
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            value = d[f.name]
+            if f.name == "media":
+                value = MediaInfo.from_dict(value)
+            elif f.name == "shots":
+                value = tuple(_shot_from_dict(s) for s in value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+def _shot_to_dict(s: Shot) -> dict[str, Any]:
+    d = {}
+    for f in fields(s):
+        v = getattr(s, f.name)
+        d[f.name] = list(v) if isinstance(v, tuple) else v
+    return d
+
+
+def _shot_from_dict(d: dict[str, Any]) -> Shot:
+    return Shot(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+
+# ----------------------------------------------------------------------------------------
+# The one pass
+
+
+class _Collector:
+    """Receives decoded frames: shot detector input, feature samples, thumbnails."""
+
+    def __init__(self, rate: Fraction, sample_step: int, keep_thumbnails: bool,
+                 progress: Callable[[float], None] | None, planned: int) -> None:
+        self.detector = ShotDetector(rate)
+        self.sample_step = sample_step
+        self.keep_thumbnails = keep_thumbnails
+        self.samples: dict[int, tuple] = {}
+        self.jpegs: dict[int, bytes] = {}
+        self.pts: dict[int, float] = {}
+        self._prev: tuple[int, np.ndarray] | None = None
+        self._progress = progress
+        self._planned = max(planned, 1)
+        self._done = 0
+        self._last_report = -1.0
+
+    def add(self, frame: Frame, force_sample: bool = False) -> None:
+        i, image = frame.index, frame.image
+        self.pts[i] = frame.pts_s
+        self.detector.add(i, image)
+        tiny = cv2.cvtColor(cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
+        if force_sample or i % self.sample_step == 0:
+            self.samples[i] = self._features(image, tiny, prev)
+            if self.keep_thumbnails:
+                ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+                if ok:
+                    self.jpegs[i] = buf.tobytes()
+        self._prev = (i, tiny)
+        self._done += 1
+        if self._progress is not None:
+            frac = min(self._done / self._planned, 0.999)
+            if frac - self._last_report >= 0.01:
+                self._last_report = frac
+                self._progress(frac)
+
+    @staticmethod
+    def _features(image: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        hi, lo = F.clipped_fracs(luma)
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+        if prev is not None:
+            motion = F.motion_energy_frac(prev, tiny)
+            shift = F.global_shift_px(prev, tiny)
+        else:
+            motion, shift = None, None
+        return (motion, shift, F.sharpness_laplacian_var(luma), float(luma.mean()) / 255.0, hi, lo,
+                F.colourfulness(small))
+
+
+def analyze_footage(
+    path: str | os.PathLike[str],
+    *,
+    mode: str = "auto",
+    media: MediaInfo | None = None,
+    thumbnail_dir: str | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    hwaccel: str = "auto",
+) -> FootageAnalysis:
+    """Analyse one file: shots with exact boundaries, features, best moments, thumbnails.
+
+    Parameters
+    ----------
+    mode:
+        ``"full"``, ``"fast"`` (coarse to fine over keyframes) or ``"auto"`` (fast above
+        :data:`AUTO_FAST_SECONDS`).
+    media:
+        The file's :class:`MediaInfo` when already probed.
+    thumbnail_dir:
+        Where to write one JPEG per shot (``shot_0000.jpg`` ...); none when ``None``.
+    progress:
+        Called with the fraction of work done, 0..1.
+    cancel:
+        Polled between frames; true stops ffmpeg and raises ``Cancelled``.
+    hwaccel:
+        ffmpeg ``-hwaccel`` method (``"auto"`` falls back to software), or ``""``/``None``.
+
+    Raises
+    ------
+    MediaError, AnalysisError, Cancelled
+    """
+    path = os.fspath(path)
+    media = media or probe(path)
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
+    if mode not in ("auto", "full", "fast"):
+        raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
+    if mode == "auto":
+        mode = "fast" if media.duration_s > AUTO_FAST_SECONDS else "full"
+    rate = media.video.rate
+    step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
+    expected = media.video.frame_count
+    collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected)
+    hw = hwaccel or None
+    table: PacketTable | None = None
+    if mode == "full":
+        for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):
+            collector.add(frame)
+        frame_count = len(collector.pts)
+        if frame_count < expected - max(2, expected // 50):
+            raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "
+                                      f"the file is damaged or truncated")
+        result = collector.detector.finish(frame_count)
+    else:
+        table = packet_table(path, media)
+        frame_count = table.frame_count
+        result = _coarse_to_fine(path, media, table, collector, hw, cancel)
+    if progress is not None:
+        progress(1.0)
+    times = _frame_times(collector, table, frame_count, rate)
+    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir)
+    idx = sorted(collector.samples)
+    cols = list(zip(*(collector.samples[i] for i in idx))) if idx else [()] * 7
+    shake = _shake_series(idx, cols[1], media)
+    return FootageAnalysis(
+        path=os.path.abspath(path), media=media, mode=mode, analysis_version=ANALYSIS_VERSION,
+        frame_count=frame_count, shots=shots, sample_frames=tuple(idx),
+        sample_times_s=tuple(float(times(i)) for i in idx),
+        motion=tuple(_opt(v) for v in cols[0]), shake=tuple(shake),
+        sharpness=tuple(_opt(v) for v in cols[2]), exposure=tuple(_opt(v) for v in cols[3]),
+        clipped_high=tuple(_opt(v) for v in cols[4]), clipped_low=tuple(_opt(v) for v in cols[5]),
+        colourfulness=tuple(_opt(v) for v in cols[6]),
+    )
+
+
+def _opt(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+# ----------------------------------------------------------------------------------------
+# Coarse to fine
+
+
+def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: _Collector,
+                    hwaccel: str | None, cancel: Callable[[], bool] | None) -> ShotResult:
+    n = table.frame_count
+    keys = [int(k) for k in table.keyframes] or [0]
+    if keys[0] != 0:
+        keys = [0] + keys
+    # 1. Keyframes only.
+    key_sig = {}
+    for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
+                               cancel=cancel):
+        key_sig[frame.index] = frame_signature(frame.image)
+        collector.add(frame, force_sample=True)
+    keys = [k for k in keys if k in key_sig]
+    # 2. Intervals whose ends differ (or are dark: fades, black) are decoded fully; so is the
+    #    last GOP, whose end we cannot see.
+    margin = PERSIST_FRAMES + 2
+    wanted: list[tuple[int, int]] = []
+    for a, b in zip(keys[:-1], keys[1:]):
+        if _keyframes_differ(key_sig[a], key_sig[b]):
+            wanted.append((a, min(n, b + margin)))
+    wanted.append((keys[-1], n))
+    decoded = _IntervalSet()
+    for lo, hi in _merge(wanted):
+        _decode_into(path, media, table, collector, decoded, lo, hi, hwaccel, cancel)
+    # 3. Detect per decoded range; grow ranges the detector cannot decide yet.
+    for _ in range(64):
+        grew = False
+        for lo, hi in collector.detector.signatures.ranges():
+            if hi - lo < 2:
+                continue
+            res = collector.detector.detect(lo, hi, n)
+            if res.extend_before and lo > 0:
+                new_lo = table.keyframe_at_or_before(lo - 1)
+                _decode_into(path, media, table, collector, decoded, new_lo, lo, hwaccel, cancel)
+                grew = True
+            if res.extend_after and hi < n:
+                nxt = [k for k in keys if k > hi]
+                new_hi = min(n, (nxt[0] if nxt else n) + margin)
+                _decode_into(path, media, table, collector, decoded, hi, new_hi, hwaccel, cancel)
+                grew = True
+            if grew:
+                break
+        if not grew:
+            break
+    return collector.detector.finish(n)
+
+
+class _IntervalSet:
+    def __init__(self) -> None:
+        self.done: set[int] = set()
+
+
+def _decode_into(path, media, table, collector, decoded: _IntervalSet, lo: int, hi: int, hwaccel, cancel) -> None:
+    missing = [i for i in range(lo, hi) if i not in collector.pts or i not in collector.detector.signatures]
+    if not missing:
+        return
+    lo, hi = missing[0], missing[-1] + 1
+    for frame in decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
+                               hwaccel=hwaccel, cancel=cancel):
+        if frame.index in collector.detector.signatures and frame.index in collector.samples:
+            continue
+        collector.add(frame)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _keyframes_differ(a: tuple, b: tuple) -> bool:
+    """Loose test: anything that might hide a boundary between two keyframes."""
+    za, ha, ma, pa, sa, _ = a
+    zb, hb, mb, pb, sb, _ = b
+    ca, cb = structure_confidence(np.array([sa, sb]))
+    dS = float(structure_distance(za, zb, ca, cb))
+    dH = float(colour_distance(ha, hb))
+    dark = min(ma, mb) < 40.0
+    gain = abs(ma - mb) > 0.08 * max(ma, mb, 1.0)
+    return max(dS / _CUT_S, dH / _CUT_H) >= 0.3 or dark or gain
+
+
+# ----------------------------------------------------------------------------------------
+# Shots
+
+
+def _frame_times(collector: _Collector, table: PacketTable | None, frame_count: int, rate: Fraction):
+    pts = collector.pts
+    step = 1.0 / float(rate)
+
+    def time_of(i: int) -> float:
+        if i in pts:
+            return pts[i]
+        if table is not None and 0 <= i < table.frame_count:
+            return table.seconds(i)
+        if i >= frame_count and frame_count - 1 in pts:
+            return pts[frame_count - 1] + step * (i - frame_count + 1)
+        if table is not None and i >= table.frame_count:
+            return table.seconds(table.frame_count - 1) + step * (i - table.frame_count + 1)
+        return i * step
+
+    return time_of
+
+
+def _shake_series(idx: list[int], shifts, media: MediaInfo) -> list[float | None]:
+    """Shake per sample from the per-sample global shifts (None where unknown)."""
+    out: list[float | None] = [None] * len(idx)
+    known = [(k, s) for k, s in enumerate(shifts) if s is not None]
+    if not known:
+        return out
+    ks, arr = zip(*known)
+    values = F.shake_frac(np.array(arr, np.float64), 64)
+    for k, v in zip(ks, values):
+        out[k] = float(v)
+    return out
+
+
+def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float | None,
+           motion: float | None) -> float:
+    expo = max(0.0, 1.0 - abs(exposure - 0.45) / 0.45) * max(0.0, 1.0 - 3.0 * (hi + lo))
+    steady = 0.7 if shake is None else 1.0 / (1.0 + shake / 0.004)
+    if motion is None:
+        interest = 0.5
+    else:
+        interest = 1.0 - math.exp(-motion / 0.02)
+        if motion > 0.12:
+            interest *= max(0.2, 1.0 - (motion - 0.12) * 4.0)
+    return 0.35 * sharp_n + 0.25 * expo + 0.25 * steady + 0.15 * interest
+
+
+def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count: int,
+                 thumbnail_dir: str | None) -> tuple[Shot, ...]:
+    idx = np.array(sorted(collector.samples), dtype=np.int64)
+    shots = []
+    if thumbnail_dir is not None:
+        os.makedirs(thumbnail_dir, exist_ok=True)
+    all_shake = dict(zip(idx.tolist(), _shake_series(idx.tolist(), [collector.samples[int(i)][1] for i in idx], None)))
+    for n, seg in enumerate(result.segments):
+        us, ue = seg.usable_start_frame, seg.usable_end_frame
+        if ue <= us:
+            us, ue = seg.start_frame, seg.end_frame
+        sel = idx[(idx >= us) & (idx < ue)]
+        if sel.size == 0:
+            sel = idx[(idx >= seg.start_frame) & (idx < seg.end_frame)]
+        rows = [collector.samples[int(i)] for i in sel]
+        means = []
+        for col in range(7):
+            if col == 1:
+                vals = [all_shake[int(i)] for i in sel if all_shake[int(i)] is not None]
+            else:
+                vals = [r[col] for r in rows if r[col] is not None]
+            means.append(float(np.mean(vals)) if vals else None)
+        sharp_max = max((r[2] for r in rows), default=0.0) or 1.0
+        scores = tuple(round(_score(r[2] / sharp_max, r[3], r[4], r[5], all_shake[int(i)], r[0]), 6)
+                       for i, r in zip(sel, rows))
+        if scores and not seg.black:
+            best = int(sel[int(np.argmax(scores))])
+        else:
+            best = (us + ue) // 2 if not sel.size else int(sel[len(sel) // 2])
+        keyframe = best
+        thumb = None
+        if thumbnail_dir is not None:
+            thumb = _write_thumbnail(collector, keyframe, seg.start_frame, seg.end_frame, thumbnail_dir, n)
+        shots.append(Shot(
+            index=n, start_frame=seg.start_frame, end_frame=seg.end_frame,
+            start_s=float(time_of(seg.start_frame)), end_s=float(time_of(seg.end_frame)),
+            transition_in=seg.transition_in, transition_out=seg.transition_out, black=seg.black,
+            usable_start_frame=seg.usable_start_frame, usable_end_frame=seg.usable_end_frame,
+            keyframe_frame=keyframe, thumbnail=thumb,
+            motion=means[0], shake=means[1], sharpness=means[2], exposure=means[3],
+            clipped_high=means[4], clipped_low=means[5], colourfulness=means[6],
+            best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores,
+        ))
+    return tuple(shots)
+
+
+def _write_thumbnail(collector: _Collector, frame: int, start: int, end: int, directory: str, n: int) -> str | None:
+    jpegs = collector.jpegs
+    if frame not in jpegs:
+        inside = [i for i in jpegs if start <= i < end]
+        pool = inside or list(jpegs)
+        if not pool:
+            return None
+        frame = min(pool, key=lambda i: abs(i - frame))
+    final = os.path.join(directory, f"shot_{n:04d}.jpg")
+    fd, tmp = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(jpegs[frame])
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return final
