@@ -378,7 +378,20 @@ def local_tempo(env: np.ndarray, sr: int, hop_length: int = _HOP, *, win_length:
     path[-1] = int(np.argmax(score))
     for t in range(n_frames - 1, 0, -1):
         path[t - 1] = back[path[t], t]
-    bpm = grid[path]
+    # Sub-bin precision: parabolic interpolation of the salience around the path, smoothed.
+    cols = np.arange(n_frames)
+    k = np.clip(path, 1, n_bins - 2)
+    l, c, r = sal[k - 1, cols], sal[k, cols], sal[k + 1, cols]
+    den = l - 2 * c + r
+    off = np.where(den < -1e-9, 0.5 * (l - r) / np.where(den < -1e-9, den, -1.0), 0.0)
+    off = np.where((path > 0) & (path < n_bins - 1), np.clip(off, -0.5, 0.5), 0.0)
+    off = scipy.ndimage.median_filter(off, size=max(3, win_length // 4) | 1, mode="nearest")
+    bpm = grid[path] * 2.0 ** (off / _BINS_PER_OCTAVE)
+    # The first and last half-window see half a window of signal: hold the tempo there.
+    edge = min(win_length // 2, n_frames // 4)
+    if edge > 0:
+        bpm[:edge] = bpm[edge]
+        bpm[n_frames - edge:] = bpm[n_frames - edge - 1]
     med = float(np.median(bpm))
     bpm = np.where(bpm > med * np.sqrt(2), bpm / 2, np.where(bpm < med / np.sqrt(2), bpm * 2, bpm))
     return bpm, sal
@@ -408,17 +421,24 @@ def refine_beats(env: np.ndarray, beats: np.ndarray, radius: int = 2) -> np.ndar
     return out
 
 
-def trim_weak_ends(env: np.ndarray, beats: np.ndarray, ratio: float = 0.2) -> np.ndarray:
+def trim_weak_ends(env: np.ndarray, beats: np.ndarray, ratio: float = 0.2, contrast: float = 1.6) -> np.ndarray:
     """Drop leading and trailing beats with no onset: the tracker runs on into fades and tails.
 
-    A beat is weak when the envelope near it is under ``ratio`` times the median over beats.
-    Weak beats inside the track are kept (a break, a held chord).
+    A beat is weak when the envelope near it is under ``ratio`` times the median over
+    beats, or when it stands less than ``contrast`` times above the envelope between beats
+    (beats ticking on through noise). Weak beats inside the track are kept (a break).
     """
     beats = np.asarray(beats, dtype=int)
     if len(beats) < 4:
         return beats
     v = _values_at(env, beats, 2)
-    strong = v >= ratio * float(np.median(v))
+    between = np.empty(len(beats))
+    for i, b in enumerate(beats):
+        lo = beats[i - 1] if i > 0 else max(0, b - (beats[1] - beats[0]))
+        hi = beats[i + 1] if i + 1 < len(beats) else min(len(env), b + (beats[-1] - beats[-2]))
+        seg = np.r_[env[lo + 3:max(lo + 3, b - 2)], env[b + 3:max(b + 3, hi - 2)]]
+        between[i] = float(np.mean(seg)) if len(seg) else 0.0
+    strong = (v >= ratio * float(np.median(v))) & (v >= contrast * between)
     if not np.any(strong):
         return beats
     a = int(np.argmax(strong))
@@ -439,9 +459,18 @@ def track_beats(env: np.ndarray, bpm: np.ndarray, sr: int, hop_length: int = _HO
     """Beat frames by dynamic programming over ``env`` following the per-frame tempo ``bpm``."""
     import librosa
 
-    _, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=hop_length, bpm=bpm,
+    # Track only from the first to the last clear onset: beats ticking on into a silent or
+    # decaying tail pull the backtracked path off the beat at the end.
+    strong = np.flatnonzero(env >= 0.3 * float(np.percentile(env, 95)))
+    if len(strong) < 2:
+        return np.zeros(0, dtype=int)
+    # The end keeps half a beat of margin after the last onset, so the last beat is chosen
+    # by the tempo and not by a stray offbeat at the very edge.
+    period = int(round(60.0 * sr / (hop_length * float(np.median(bpm)))))
+    a, z = int(strong[0]), min(len(env), int(strong[-1]) + max(3, period // 2))
+    _, beats = librosa.beat.beat_track(onset_envelope=env[a:z], sr=sr, hop_length=hop_length, bpm=bpm[a:z],
                                        tightness=tightness, trim=False, units="frames")
-    return np.asarray(beats, dtype=int)
+    return np.asarray(beats, dtype=int) + a
 
 
 def _octave_check(env_track: np.ndarray, env_low: np.ndarray, bpm: np.ndarray, sr: int,
@@ -488,6 +517,22 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     s = float(np.std(x))
     return (x - float(np.mean(x))) / s if s > 1e-9 else np.zeros_like(x)
+
+
+def _chroma_change(c_sync: np.ndarray, width: int = 2) -> np.ndarray:
+    """Cosine distance between the mean chroma of the ``width`` beats before each beat and the
+    ``width`` beats from it on: high where the chord changes, as at most bar lines."""
+    n = c_sync.shape[1]
+    csum = np.concatenate([np.zeros((c_sync.shape[0], 1)), np.cumsum(c_sync, axis=1)], axis=1)
+    out = np.zeros(n)
+    for i in range(1, n):
+        a, z = max(0, i - width), min(n, i + width)
+        before = (csum[:, i] - csum[:, a])
+        after = (csum[:, z] - csum[:, i])
+        nb, na = np.linalg.norm(before), np.linalg.norm(after)
+        if nb > 1e-9 and na > 1e-9:
+            out[i] = 1.0 - float(before @ after) / (nb * na)
+    return out
 
 
 def _lag_corr(v: np.ndarray, lag: int) -> float:
@@ -817,7 +862,13 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
 
     bpm_curve, _ = local_tempo(env_n, sr, hop_length)
     _check(cancel, "tempo")
-    bpm_curve, beats = _octave_check(env_n, env_low_n, bpm_curve, sr, hop_length)
+    # Local normalisation lifts a decaying tail too; the beats end with the last onset that
+    # is clear on the absolute scale.
+    env_track = env_n.copy()
+    loud = np.flatnonzero(env >= 0.2 * float(np.percentile(env, 95)))
+    if len(loud):
+        env_track[int(loud[-1]) + 3:] = 0.0
+    bpm_curve, beats = _octave_check(env_track, env_low_n, bpm_curve, sr, hop_length)
     report(0.6)
     _check(cancel, "beats")
 
@@ -827,7 +878,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     if np.any(audible):
         first, last = int(np.argmax(audible)), len(audible) - 1 - int(np.argmax(audible[::-1]))
         beats = beats[(beats >= first - 2) & (beats <= last)]
-    beats = trim_weak_ends(env_n, beats)
+    beats = trim_weak_ends(env_track, beats)
     n_frames = S.shape[1]
     beat_pos = refine_beats(env, beats)
     beat_times = (beat_pos * hop_length + _ONSET_LAG_FRACTION * _N_FFT / 2) / sr
@@ -837,7 +888,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     if len(beats) >= 8:
         c_sync = _beat_sync(chroma, beats, n_frames)
         c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
-        chroma_change = np.concatenate([[0.0], 1.0 - np.sum(c_sync[:, 1:] * c_sync[:, :-1], axis=0)])
+        chroma_change = _chroma_change(c_sync, width=2)
         env_bass = onset_envelope(log_mel, freqs, fmax_hz=200.0)
         env_mid = onset_envelope(log_mel, freqs, fmin_hz=200.0, fmax_hz=3000.0)
         feats = {
@@ -846,7 +897,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
             "accent": _values_at(env_n, beats, 1),
             "chroma": chroma_change,
         }
-        meter, phase, _ = estimate_downbeats(feats, weights={"low": 1.0, "mid": 0.0, "accent": 0.5, "chroma": 1.0})
+        meter, phase, _ = estimate_downbeats(feats, weights={"low": 1.0, "mid": 0.0, "accent": 0.2, "chroma": 1.0})
     else:
         meter, phase = 4, 0
     downbeats = beats[phase::meter]

@@ -387,6 +387,11 @@ PRESETS: dict[str, MusicSpec] = {
     "halftime": MusicSpec(tempo_bpm=140, pattern="halftime", sections=_abab(30, 140), seed=10),
     "syncopated": MusicSpec(tempo_bpm=100, pattern="syncopated", sections=_abab(30, 100), seed=11),
     "fast_176": MusicSpec(tempo_bpm=176, pattern="punk", sections=_abab(30, 176), seed=12),
+    "quiet_intro_long": MusicSpec(tempo_bpm=92, intro_bars=5, sections=_abab(18, 92), seed=16),
+    "noisy_heavy": MusicSpec(tempo_bpm=124, snr_db=-6.0, sections=_abab(30, 124), seed=13),
+    "shuffle": MusicSpec(tempo_bpm=96, swing=1.0, pattern="syncopated", sections=_abab(30, 96), seed=14),
+    "waltz_96": MusicSpec(tempo_bpm=96, pattern="waltz", sections=_abab(30, 96, 3), seed=15),
+    "fast_halftime": MusicSpec(tempo_bpm=172, pattern="halftime", sections=_abab(30, 172), seed=17),
 }
 EASY_PRESETS: tuple[str, ...] = tuple(k for k in PRESETS if k.startswith("steady_"))
 HARD_PRESETS: tuple[str, ...] = tuple(k for k in PRESETS if not k.startswith("steady_"))
