@@ -501,6 +501,26 @@ def _mixed(alpha: np.ndarray) -> tuple[int, int] | None:
     return int(inside[0]), int(inside[-1])
 
 
+def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``b`` is ``a`` moved: a slow pan over smooth content mimics a blend."""
+    ya = a[..., 0] * 0.114 + a[..., 1] * 0.587 + a[..., 2] * 0.299
+    yb = b[..., 0] * 0.114 + b[..., 1] * 0.587 + b[..., 2] * 0.299
+    (dx, dy), _ = cv2.phaseCorrelate(ya.astype(np.float32), yb.astype(np.float32))
+    if abs(dx) < 0.5 and abs(dy) < 0.5:
+        return False
+    h, w = ya.shape
+    moved = cv2.warpAffine(ya.astype(np.float32), np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE)
+    m = 1 + int(np.ceil(max(abs(dx), abs(dy))))
+    if 2 * m >= min(h, w):
+        return False
+    pa = moved[m:h - m, m:w - m].ravel()
+    pb = yb[m:h - m, m:w - m].ravel()
+    if pa.std() < 1e-3 or pb.std() < 1e-3:
+        return False
+    return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
+
+
 def _blend_span(sig: Signatures, ra: int, rb: int) -> tuple[int, int] | None:
     """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
 
@@ -546,6 +566,8 @@ def _blend_span(sig: Signatures, ra: int, rb: int) -> tuple[int, int] | None:
     dS = structure_distance(sig.z[na], sig.z[nb], c[na], c[nb])
     dH = colour_distance(sig.hist[na], sig.hist[nb])
     if max(dS / _CUT_S, dH / _CUT_H) < 1.0:
+        return None
+    if _is_pan(sig.thumb[na], sig.thumb[nb]):
         return None
     # The change concentrates in the span: compare with the steps just outside it.
     m = max(2, (last - first + 1) // 2)
