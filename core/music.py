@@ -272,14 +272,6 @@ def percussive_component(S: np.ndarray, *, margin: float = 1.0, kernel_size: int
 # --------------------------------------------------------------------------- onsets
 
 
-def _mel_bands(P: np.ndarray, sr: int, n_mels: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    import librosa
-
-    mel = librosa.feature.melspectrogram(S=P ** 2, sr=sr, n_mels=n_mels, fmax=sr / 2)
-    freqs = librosa.mel_frequencies(n_mels=n_mels, fmax=sr / 2)
-    return librosa.power_to_db(mel, ref=np.max, top_db=80.0), freqs
-
-
 def _flux(log_mel: np.ndarray, lag: int = 1) -> np.ndarray:
     """Half-wave rectified spectral flux per band, frame-centred like librosa's onset_strength."""
     d = np.maximum(0.0, log_mel[:, lag:] - log_mel[:, :-lag])
@@ -356,12 +348,7 @@ def local_tempo(env: np.ndarray, sr: int, hop_length: int = _HOP, *, win_length:
     acf = np.zeros((len(grid), tg.shape[1]))
     acf[ok] = (1 - frac[ok]) * tg[lo[ok]] + frac[ok] * tg[lo[ok] + 1]
     acf = np.maximum(acf, 0.0)
-    # Emphasise periodicities confirmed by their multiples (a beat repeats at 2 and 4 beats).
-    sal = acf.copy()
-    for mult, w in ():
-        idx = np.arange(len(grid)) - _BINS_PER_OCTAVE * int(np.log2(mult))
-        good = idx >= 0
-        sal[good] += w * acf[idx[good]]
+    sal = acf
     log_prior = -0.5 * (np.log2(grid / prior_bpm) / prior_octaves) ** 2
     emis = np.log(sal + 1e-3) + log_prior[:, None]
     # Viterbi with a linear-in-bins transition cost.
@@ -618,8 +605,7 @@ def beat_energy(y: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
 
 
 def find_sections(bar_features: Sequence[np.ndarray], *, min_bars: int = 2,
-                  merge_cost: float = 4.0, same_label: float = 0.3,
-                  _depth: int = 0) -> tuple[list[int], list[int]]:
+                  merge_cost: float = 4.0, same_label: float = 0.3) -> tuple[list[int], list[int]]:
     """Section boundaries and labels from bar-level features (Ward clustering along time).
 
     Every bar starts as its own segment; the two neighbouring segments whose merge adds
@@ -695,18 +681,6 @@ def find_sections(bar_features: Sequence[np.ndarray], *, min_bars: int = 2,
         counts[i] += counts[i + 1]
         del sums[i + 1], counts[i + 1], starts[i + 1]
     starts = _refine_boundaries(Z, starts, min_bars)
-    if _depth < 0:
-        # Look inside long segments with their own scaling: a very different intro or
-        # break otherwise hides the smaller changes between the other sections.
-        bounds = starts + [n]
-        inner: list[int] = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            inner.append(a)
-            if b - a >= 3 * min_bars:
-                sub, _ = find_sections([g[:, a:b] for g in groups], min_bars=min_bars, merge_cost=merge_cost,
-                                       same_label=same_label, _depth=_depth + 1)
-                inner += [a + k for k in sub[1:]]
-        starts = inner
     bounds = starts + [n]
     means = [Z[:, a:b].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:])]
     adjacent = [float((means[i] - means[i + 1]) @ (means[i] - means[i + 1])) for i in range(len(means) - 1)]
@@ -758,16 +732,6 @@ def _noise_scaled_rows(X: np.ndarray, cap: float = 6.0) -> np.ndarray:
     scale = np.maximum(step, 0.1 * sd)
     out = np.where(scale > 1e-9, (X - med) / np.where(scale > 1e-9, scale, 1.0), 0.0)
     return np.clip(out, -cap, cap)
-
-
-def _robust_z_rows(X: np.ndarray, clip: float = 3.0) -> np.ndarray:
-    """Rows centred on their median, scaled by their MAD, clipped: outlier bars (a fade,
-    the tail) do not flatten everything else."""
-    med = np.median(X, axis=1, keepdims=True)
-    mad = 1.4826 * np.median(np.abs(X - med), axis=1, keepdims=True)
-    sd = X.std(axis=1, keepdims=True)
-    scale = np.where(mad > 1e-9, mad, np.where(sd > 1e-9, sd, 1.0))
-    return np.clip((X - med) / scale, -clip, clip)
 
 
 def _label(i: int) -> str:
@@ -956,12 +920,6 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     )
     report(1.0)
     return result
-
-
-def _z_rows(X: np.ndarray) -> np.ndarray:
-    mu = X.mean(axis=1, keepdims=True)
-    sd = X.std(axis=1, keepdims=True)
-    return (X - mu) / np.where(sd > 1e-9, sd, 1.0)
 
 
 def analyze_music(path: str | os.PathLike[str], *, sr: int = 22050, progress: ProgressFn | None = None,
