@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
@@ -45,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="analyse again even if a cached result exists")
     a.add_argument("--force", action="store_true", help="replace OUT if it exists")
     a.set_defaults(func=cmd_analyze)
+
+    d = sub.add_parser("demo", help="generate sample footage and music, analyse them, write the results")
+    d.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
+    d.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
+    d.set_defaults(func=cmd_demo)
     return parser
 
 
@@ -164,6 +170,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             write_atomic(args.json, text + "\n", overwrite=args.force)
             print(f"wrote {args.json}")
     return 0 if report.analyses or not report.failures else 2
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from montage_ai.core.demo import make_demo_media
+    from montage_ai.core.jobs import analyze_files, analyze_music_cached, as_json
+
+    out = Path(args.out)
+    print(f"Generating sample footage and music in {out / 'media'} …", file=sys.stderr)
+    media = make_demo_media(out / "media")
+    cache = AnalysisCache(out / "cache")
+    with ctrl_c_cancels() as cancel_event:
+        bar = ProgressBar(len(media.footage), "Analysing footage")
+        try:
+            report = analyze_files(list(media.footage), executor=make_executor("local", args.workers), mode="full",
+                                   cache=cache, progress=bar, cancel=cancel_event.is_set)
+        finally:
+            bar.close()
+        music = analyze_music_cached(media.music, cache=cache, cancel=cancel_event.is_set)
+    for a, truth in zip(report.analyses, media.footage_truth):
+        found = [s.start_frame for s in a.shots[1:]]
+        print(f"{Path(a.path).name}: {len(a.shots)} shots at frames {found} (generated: {list(truth.boundaries)})")
+    print(f"{Path(music.path).name}: {music.tempo_bpm:.1f} bpm (generated: {media.music_truth.tempo_bpm:.0f}), "
+          f"{len(music.beat_times_s)} beats, {len(music.sections)} sections")
+    doc = as_json(report)
+    doc["music"] = music.to_dict()
+    path = write_atomic(out / "analysis.json", json.dumps(doc, indent=2) + "\n", overwrite=True)
+    print(f"wrote {path} (thumbnails under {cache.root})")
+    return 0 if not report.failures else 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,68 @@
+"""The command line: probe and analyze, progress on stderr, clear errors, no overwrites."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from montage_ai.ui.cli import main
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "shot one.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30000/1001",
+                    "-frames:v", "30", "-c:v", "libx264", str(path)], check=True)
+    return path
+
+
+def test_probe_prints_exact_rate(clip, capsys):
+    assert main(["probe", str(clip)]) == 0
+    out = capsys.readouterr().out
+    assert "30000/1001 fps" in out and "30 frames" in out
+
+
+def test_probe_json(clip, capsys):
+    assert main(["probe", "--json", str(clip)]) == 0
+    assert json.loads(capsys.readouterr().out)["video"]["rate"] == "30000/1001"
+
+
+def test_probe_bad_file_names_it(tmp_path, capsys):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    assert main(["probe", str(empty)]) == 1
+    assert f"error: {empty}: file is empty" in capsys.readouterr().err
+
+
+def test_analyze_writes_json_and_reports_skipped_files(clip, tmp_path, capsys):
+    bad = tmp_path / "bad.mov"
+    bad.write_bytes(b"not a movie" * 100)
+    out = tmp_path / "analysis.json"
+    code = main(["analyze", str(clip), str(bad), "--mode", "full", "--json", str(out),
+                 "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert [f["path"] for f in doc["footage"]] == [str(clip)]
+    assert doc["failures"][0]["path"] == str(bad)
+    err = capsys.readouterr().err
+    assert f"skipped: {bad}" in err
+
+
+def test_analyze_never_overwrites_without_force(clip, tmp_path, capsys):
+    out = tmp_path / "mine.json"
+    out.write_text("the editor's notes")
+    args = ["analyze", str(clip), "--json", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "1"]
+    assert main(args) == 1
+    assert out.read_text() == "the editor's notes"
+    assert "--force" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+    assert json.loads(out.read_text())["footage"]
+
+
+def test_console_script_runs(clip):
+    done = subprocess.run([sys.executable, "-m", "montage_ai.ui.cli", "probe", str(clip)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "h264" in done.stdout
