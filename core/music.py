@@ -863,14 +863,12 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
         chroma_change = _chroma_change(c_sync, width=2)
         env_bass = onset_envelope(log_mel, freqs, fmax_hz=200.0)
-        env_mid = onset_envelope(log_mel, freqs, fmin_hz=200.0, fmax_hz=3000.0)
         feats = {
             "low": _values_at(_normalise_locally(env_bass, sr, hop_length), beats, 2),
-            "mid": _values_at(_normalise_locally(env_mid, sr, hop_length), beats, 2),
             "accent": _values_at(env_n, beats, 1),
             "chroma": chroma_change,
         }
-        meter, phase, _ = estimate_downbeats(feats, weights={"low": 1.0, "mid": 0.0, "accent": 0.2, "chroma": 1.0})
+        meter, phase, _ = estimate_downbeats(feats, weights={"low": 1.0, "accent": 0.2, "chroma": 1.0})
     else:
         meter, phase = 4, 0
     downbeats = beats[phase::meter]
