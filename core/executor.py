@@ -168,7 +168,7 @@ class LocalExecutor:
             cancelled = False
             while pending:
                 finished, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
-                self._drain(progress_queue, items, done, total, progress)
+                self._drain(progress_queue, items, results, done, total, progress)
                 for fut in finished:
                     i = futures[fut]
                     try:
@@ -188,20 +188,21 @@ class LocalExecutor:
                     cancel_event.set()
                     for fut in pending:
                         fut.cancel()
-            self._drain(progress_queue, items, done, total, None)
         progress_queue.close()
         if cancelled:
             raise Cancelled("cancelled by the user")
         return [results[i] for i in range(total)]
 
     @staticmethod
-    def _drain(q: Any, items: list, done: int, total: int, progress: ProgressFn | None) -> None:
+    def _drain(q: Any, items: list, finished: dict[int, JobResult], done: int, total: int,
+               progress: ProgressFn | None) -> None:
         while True:
             try:
                 index, fraction = q.get_nowait()
             except (_queue.Empty, OSError, ValueError):
                 return
-            if progress:
+            # A report can arrive after its job's result: never move a finished item back.
+            if progress and index not in finished:
                 progress(Progress(items[index], fraction, done, total))
 
 

@@ -12,6 +12,7 @@ from montage_ai.core.executor import InlineExecutor, LocalExecutor
 
 def square_or_fail(item, progress, cancel):
     progress(0.5)
+    time.sleep(0.2)  # long enough for the report to travel before the result
     if item == 3:
         raise MediaError(f"clip{item}.mov", "file is truncated")
     if item == 4:
@@ -46,6 +47,11 @@ def test_progress_reaches_the_caller(executor):
     executor.run(square_or_fail, [1, 2], progress=events.append)
     assert {e.item for e in events if e.fraction == 0.5} == {1, 2}
     assert events[-1].done == 2 and events[-1].overall == 1.0
+    finished_at = {}
+    for n, e in enumerate(events):
+        if e.fraction == 1.0:
+            finished_at[e.item] = n
+    assert all(n < finished_at[e.item] for n, e in enumerate(events) if e.fraction < 1.0), "no report after the result"
 
 
 @pytest.mark.parametrize("executor", EXECUTORS, ids=["inline", "local"])
