@@ -34,6 +34,10 @@ from montage_ai.core.media import probe  # noqa: E402
 from montage_ai.core.sample_footage import Segment, render_footage  # noqa: E402
 
 
+#: Part of the cached file names: bump when :func:`reel` changes.
+REEL_VERSION = "r2"
+
+
 def reel(seconds: float, rate: Fraction) -> list[Segment]:
     shot = int(round(rate * 5))
     kinds = [
@@ -42,7 +46,10 @@ def reel(seconds: float, rate: Fraction) -> list[Segment]:
         dict(source="pan", fade_in=12, pan_px_per_frame=24.0), dict(source="color", color="0xa04020", flash=(40, 2)),
         dict(source="testsrc2", blur_sigma=4.0, swell=(20, 50)), dict(source="life", seed=3),
         dict(source="zoompan"), dict(source="cellauto"), dict(source="testsrc2"),
+        dict(source="gradients", seed=7),
     ]
+    # Adjacent segments always differ (no shot restarts the picture the previous one
+    # showed: that is one continuous shot, not a cut).
     segs, total, k = [], 0, 0
     while total < seconds * rate:
         spec = dict(kinds[k % len(kinds)])
@@ -91,7 +98,7 @@ def main() -> None:
     os.makedirs(out, exist_ok=True)
     print(f"# {size[0]}x{size[1]} H.264 {float(rate):g} fps, {args.seconds:g} s, {os.cpu_count()} CPUs")
     for name, gop, scenecut in (("gop1s", int(rate), True), ("longgop", int(rate) * 10, True)):
-        path = os.path.join(out, f"bench-{name}-{size[0]}-{int(args.seconds)}s.mp4")
+        path = os.path.join(out, f"bench-{REEL_VERSION}-{name}-{size[0]}-{int(args.seconds)}s.mp4")
         segs = reel(args.seconds, rate)
         if not os.path.exists(path):
             t = time.perf_counter()

@@ -43,7 +43,7 @@ from .shots import (PERSIST_FRAMES, ShotDetector, ShotResult, colour_distance,
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
 #: ``mode="auto"`` uses the fast mode for files longer than this.
 AUTO_FAST_SECONDS = 120.0
 #: Feature samples per second of footage (every frame at 8 fps or less).

@@ -63,13 +63,19 @@ BLACK_MEAN = 20.0
 BLACK_P99 = 48.0
 # Cut thresholds: structure distance (0..2) and colour distance (0..1).
 _CUT_S = 0.45
-_CUT_H = 0.22
+_CUT_H = 0.12
+# Two frames a dissolve apart must differ at least this much in colour (a slow colour drift,
+# e.g. a fractal zoom, is not a dissolve; the hard-cut test has its calm ratio instead).
+_BLEND_H = 0.22
 _CUT_RATIO = 3.0
 #: A cut this few frames after another is not a new shot.
 _MIN_CUT_GAP = 2
 # Dissolve search.
 _BLEND_RESIDUAL = 0.35
 _BLEND_MONOTONE = 0.85
+#: A frame is part of a blend when its mix lies this far from both ends (a one-second
+#: dissolve at 25 fps moves 0.038 per frame).
+_BLEND_EDGE = 0.025
 
 
 @dataclass(frozen=True)
@@ -173,16 +179,35 @@ def frame_signature(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, f
         z = np.zeros(y.size, np.float32)
     ys = small[..., 0] * 0.114 + small[..., 1] * 0.587 + small[..., 2] * 0.299
     p99 = float(np.percentile(ys, 99))
-    total = small.sum(axis=2) + 1e-3
-    r = small[..., 2] / total
-    g = small[..., 1] / total
-    ri = np.minimum((r * _HIST_BINS).astype(np.int32), _HIST_BINS - 1)
-    gi = np.minimum((g * _HIST_BINS).astype(np.int32), _HIST_BINS - 1)
-    weight = total + 24.0  # dark pixels count, but less: their chromaticity is noise
-    hist = np.bincount((ri * _HIST_BINS + gi).ravel(), weights=weight.ravel(),
-                       minlength=_HIST_BINS * _HIST_BINS).astype(np.float32)
-    hist /= hist.sum()
+    hist = chroma_histogram(small)
     return z.astype(np.float32), hist, mean, p99, std, thumb
+
+
+def chroma_histogram(small: np.ndarray) -> np.ndarray:
+    """Soft chromaticity histogram ``(r, g) = (R, G) / (R + G + B)`` of a float BGR frame,
+    ``_HIST_BINS`` x ``_HIST_BINS`` bins, weighted by brightness, summing to 1.
+
+    Each pixel's weight is split linearly between the two nearest bin centres on each
+    axis, so the histogram moves continuously with the colours: grey (1/3, 1/3), which
+    sits on a bin edge of a hard histogram, no longer flips bins on a tiny chroma drift
+    (grain, a brightness swell, encoder noise).
+    """
+    total = small.sum(axis=2) + 1e-3
+    weight = (total + 24.0).ravel()  # dark pixels count, but less: their chromaticity is noise
+    B = _HIST_BINS
+    hist = np.zeros(B * B, np.float64)
+    coords = []
+    for ch in (small[..., 2], small[..., 1]):
+        x = np.clip((ch / total).ravel() * B - 0.5, 0.0, B - 1.0)
+        lo = np.minimum(x.astype(np.int32), B - 2)
+        coords.append((lo, x - lo))
+    (ri, rf), (gi, gf) = coords
+    for dr, wr in ((0, 1.0 - rf), (1, rf)):
+        for dg, wg in ((0, 1.0 - gf), (1, gf)):
+            hist += np.bincount((ri + dr) * B + gi + dg, weights=weight * wr * wg, minlength=B * B)
+    hist = hist.astype(np.float32)
+    hist /= hist.sum()
+    return hist
 
 
 class SignatureBuilder:
@@ -468,7 +493,7 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     if b - a < 2 * K + 1:
         return
     dS, dH = _lag_distances(sig.take(slice(a, b)), 2 * K)
-    g = np.maximum(dS / _CUT_S, dH / _CUT_H)          # g[j]: frames a+j and a+j+2K
+    g = np.maximum(dS / _CUT_S, dH / _BLEND_H)         # g[j]: frames a+j and a+j+2K
     hot = g >= 1.0
     for s, e in _runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
@@ -495,7 +520,7 @@ def _blend_fit(sig: Signatures, ra: int, rb: int):
 
 
 def _mixed(alpha: np.ndarray) -> tuple[int, int] | None:
-    inside = np.flatnonzero((alpha > 0.06) & (alpha < 0.94))
+    inside = np.flatnonzero((alpha > _BLEND_EDGE) & (alpha < 1.0 - _BLEND_EDGE))
     if inside.size < 2:
         return None
     return int(inside[0]), int(inside[-1])
@@ -565,7 +590,7 @@ def _blend_span(sig: Signatures, ra: int, rb: int) -> tuple[int, int] | None:
     c = sig.conf
     dS = structure_distance(sig.z[na], sig.z[nb], c[na], c[nb])
     dH = colour_distance(sig.hist[na], sig.hist[nb])
-    if max(dS / _CUT_S, dH / _CUT_H) < 1.0:
+    if max(dS / _CUT_S, dH / _BLEND_H) < 1.0:
         return None
     if _is_pan(sig.thumb[na], sig.thumb[nb]):
         return None

@@ -10,6 +10,7 @@ import json
 import os
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,6 +18,7 @@ from montage_ai.core.decode import decode_frames, packet_table
 from montage_ai.core.errors import Cancelled, MediaError
 from montage_ai.core.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
 from montage_ai.core.sample_footage import Segment, render_footage
+from montage_ai.core.shots import ShotDetector
 
 SIZE = (256, 144)
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
@@ -107,6 +109,37 @@ def test_flash_and_brightness_swell_are_not_cuts(events):
     for b in analysis.boundaries:
         assert not (f0 - 2 <= b <= f1 + 3), f"false cut at {b} on the flash"
         assert not (s0 <= b <= s1), f"false cut at {b} in the swell"
+
+
+def test_grainy_chaotic_texture_is_one_shot(tmp_path):
+    # A cellular automaton under film grain: noise-like texture that changes every frame.
+    segs = [Segment("smptebars", 20, grain=2.0), Segment("cellauto", 75, seed=4, grain=4.0),
+            Segment("mandelbrot", 20)]
+    truth = render_footage(tmp_path / "cellauto.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=25)
+    assert analyze_footage(truth.path, mode="full").boundaries == truth.cuts
+
+
+def test_swell_with_a_colour_cast_drift_in_a_blurred_shot_is_not_a_cut():
+    # A blurred grey shot brightens and darkens again; the encoder's chroma drifts by one
+    # code value meanwhile (grey pixels sit on a chromaticity bin edge). Not a boundary.
+    rng = np.random.default_rng(7)
+    base = cv2.GaussianBlur(rng.uniform(40, 200, (72, 128)).astype(np.float32), (0, 0), 4.0)
+    base = (base - base.mean()) * 3.0 + 120.0
+    gain = np.ones(90)
+    gain[20:70] += 0.6 * np.sin(np.linspace(0.0, np.pi, 52)[1:-1])
+    detector = ShotDetector(Fraction(25), use_pyscenedetect=False)
+    for k in range(90):
+        f = np.repeat(base[..., None], 3, axis=2) * gain[k] + rng.normal(0.0, 4.0, (72, 128, 1))
+        if 20 <= k < 70:
+            f[..., 2] += 1.0
+        detector.add(k, np.clip(np.rint(f), 0, 255).astype(np.uint8))
+    assert detector.finish(90).boundaries == ()
+
+
+def test_swell_in_a_blurred_grainy_shot_is_not_a_cut(tmp_path):
+    segs = [Segment("smptebars", 20), Segment("testsrc2", 90, blur_sigma=4.0, grain=4.0, swell=(20, 50))]
+    truth = render_footage(tmp_path / "swell.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=250)
+    assert analyze_footage(truth.path, mode="full").boundaries == truth.cuts
 
 
 def test_fast_pan_is_not_a_cut(events):
