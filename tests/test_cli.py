@@ -66,3 +66,26 @@ def test_console_script_runs(clip):
     done = subprocess.run([sys.executable, "-m", "montage_ai.ui.cli", "probe", str(clip)],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "h264" in done.stdout
+
+
+def test_analyze_with_music(clip, tmp_path, capsys):
+    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 6),)))
+    song = write_audio(tmp_path / "song.flac", y, truth.sample_rate)
+    out = tmp_path / "a.json"
+    assert main(["analyze", str(clip), "--music", song, "--json", str(out), "--cache-dir", str(tmp_path / "c"),
+                 "--workers", "1"]) == 0
+    music = json.loads(out.read_text())["music"]
+    assert abs(music["tempo_bpm"] - 120) < 2
+    assert "bpm" in capsys.readouterr().out
+
+
+def test_demo_generates_and_analyses(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--workers", "2"]) == 0
+    doc = json.loads((tmp_path / "demo" / "analysis.json").read_text())
+    assert len(doc["footage"]) == 3 and not doc["failures"]
+    assert doc["music"]["beat_times_s"]
+    city = next(f for f in doc["footage"] if f["path"].endswith("A001_city.mp4"))
+    starts = {s["start_frame"] for s in city["shots"]}
+    assert {48, 132, 244, 292, 340} <= starts  # the generated hard cuts, to the frame
