@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= dev
+EXTRAS ?= ui,dask,dev
 STAMP  := $(VENV)/.installed-$(EXTRAS)
 DEMO_OUT ?= demo-out
 
