@@ -35,6 +35,11 @@ if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 elif [ "$os" = "Darwin" ]; then
+  has_py=no
+  for p in python3.13 python3.12 python3.11 python3.10 python3; do
+    command -v $p >/dev/null 2>&1 && $p -c 'import sys; sys.exit(sys.version_info < (3, 10))' && { has_py=yes; break; }
+  done
+  [ "$has_py" = yes ] || need+=(python)
   [ ${#need[@]} -eq 0 ] && exit 0
   if ! command -v brew >/dev/null 2>&1; then
     echo "Montage AI needs ffmpeg (and xmllint for format checks). Install Homebrew from https://brew.sh," >&2
@@ -43,7 +48,7 @@ elif [ "$os" = "Darwin" ]; then
   fi
   pkgs=()
   for n in "${need[@]}"; do
-    case "$n" in ffmpeg) pkgs+=(ffmpeg) ;; xmllint) pkgs+=(libxml2) ;; esac
+    case "$n" in ffmpeg) pkgs+=(ffmpeg) ;; xmllint) pkgs+=(libxml2) ;; python) pkgs+=(python@3.12) ;; esac
   done
   echo "Installing with Homebrew: ${pkgs[*]}"
   brew install "${pkgs[@]}"
