@@ -1,7 +1,7 @@
 # Montage AI: `make demo` and `make test` set everything up on a fresh Debian/Ubuntu or macOS.
 # The newest Python 3.10+ on PATH (macOS ships 3.9 as python3; Homebrew adds python3.1x).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' && { echo $$p; break; }; done)
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 EXTRAS ?= ui,dask,dev

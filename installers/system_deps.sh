@@ -37,7 +37,7 @@ if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
 elif [ "$os" = "Darwin" ]; then
   has_py=no
   for p in python3.13 python3.12 python3.11 python3.10 python3; do
-    command -v $p >/dev/null 2>&1 && $p -c 'import sys; sys.exit(sys.version_info < (3, 10))' && { has_py=yes; break; }
+    command -v $p >/dev/null 2>&1 && $p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && { has_py=yes; break; }
   done
   [ "$has_py" = yes ] || need+=(python)
   [ ${#need[@]} -eq 0 ] && exit 0
