@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator, Sequence
@@ -117,16 +118,22 @@ class ProgressBar:
         from tqdm import tqdm
 
         self._fractions: dict[str, float] = {}
+        self._shown = 0.0
         self._bar = tqdm(total=total, desc=desc, unit="file", file=sys.stderr, dynamic_ncols=True,
                          bar_format="{l_bar}{bar}| {n:.1f}/{total} files [{elapsed}<{remaining}] {postfix}")
 
     def __call__(self, p: Progress) -> None:
         self._fractions[str(p.item)] = p.fraction
+        now = time.monotonic()
+        if now - self._shown < 0.2 and p.fraction < 1.0:
+            return  # redraw at most five times a second
+        self._shown = now
         self._bar.n = sum(self._fractions.values())
-        self._bar.set_postfix_str(str(p.item).rsplit("/", 1)[-1][-40:], refresh=False)
+        self._bar.set_postfix_str(Path(str(p.item)).name[-40:], refresh=False)
         self._bar.refresh()
 
     def close(self) -> None:
+        self._bar.n = sum(self._fractions.values())
         self._bar.close()
 
 
