@@ -1,0 +1,93 @@
+"""The cut list: what the assembly decided, in whole frames, before it becomes a timeline.
+
+Every position is a whole frame. Record positions are frames of the timeline (rate
+``CutList.rate``) counted from the timeline's first frame (0 = 01:00:00:00 when
+``start_frames`` is one hour). Source positions are frames of the source file in its own
+grid (``Cut.source_rate``), as the analysis counted them.
+
+A source whose rate differs from the timeline's plays at its own speed: a cut of ``n``
+record frames covers ``n * source_rate / rate`` source frames (not always a whole number;
+``source_in`` always is).
+
+The cut list is the one input of :mod:`.timeline`, which turns it into an OTIO timeline
+that every exporter, the Resolve bridge and the preview renderer read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One clip on V1: ``[record_in, record_out)`` on the timeline shows the source from
+    ``source_in`` on."""
+
+    record_in: int
+    record_out: int
+    source_path: str
+    source_rate: Fraction
+    source_in: int
+    shot_index: int
+    score: float
+    phase: str
+    reason: str
+
+    @property
+    def record_frames(self) -> int:
+        return self.record_out - self.record_in
+
+    def source_duration(self, timeline_rate: Fraction) -> Fraction:
+        """Source frames this cut covers (a Fraction when the rates differ)."""
+        return Fraction(self.record_frames) * self.source_rate / timeline_rate
+
+    def source_out(self, timeline_rate: Fraction) -> Fraction:
+        """Exclusive end in source frames."""
+        return self.source_in + self.source_duration(timeline_rate)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the music on the timeline: ``[start, end)`` frames, its label, its
+    story phase and its energy (0..1)."""
+
+    start: int
+    end: int
+    label: str
+    phase: str
+    energy: float
+
+
+@dataclass(frozen=True)
+class CutList:
+    """A whole rough cut: V1 cuts, the music on A1, beat/downbeat/section positions."""
+
+    rate: Fraction
+    width: int
+    height: int
+    duration: int
+    cuts: tuple[Cut, ...]
+    music_path: str
+    music_duration: int
+    start_frames: int = 0
+    music_fade_out: int = 0
+    beats: tuple[int, ...] = ()
+    downbeats: tuple[int, ...] = ()
+    sections: tuple[Section, ...] = ()
+    name: str = "Montage AI rough cut"
+    style: str = ""
+    seed: int = 0
+    brief: str = ""
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rate, Fraction):
+            raise TypeError("CutList.rate must be a Fraction such as Fraction(24000, 1001)")
+        pos = 0
+        for c in self.cuts:
+            if c.record_in != pos or c.record_out <= c.record_in:
+                raise ValueError(f"cut at record frame {c.record_in} leaves a gap or overlap (expected {pos})")
+            pos = c.record_out
+        if self.cuts and pos != self.duration:
+            raise ValueError(f"cuts end at frame {pos}, the cut list lasts {self.duration} frames")
