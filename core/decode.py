@@ -44,7 +44,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import ffmpeg as ffmpeg_python
 import numpy as np
@@ -59,6 +59,23 @@ ANALYSIS_WIDTH = 256
 
 _SHOWINFO = re.compile(rb"\bn:\s*(\d+)\s+pts:\s*(-?\d+)")
 _TIMEBASE = re.compile(rb"config in time_base:\s*(\d+)/(\d+)")
+
+
+class HardwareDecodeError(AnalysisError):
+    """The requested ``hwaccel`` could not be set up (no device, no driver); software
+    decoding may still work."""
+
+
+#: ffmpeg lines that say a hardware decoder could not be set up.
+_HW_FAILURE = re.compile(rb"device creation failed|no device available|device setup failed|"
+                         rb"cannot load lib|could not dynamically load|hwaccel .*(?:fail|not)|"
+                         rb"failed to (?:create|initiali[sz]e) .*(?:device|hw)", re.I)
+#: ffmpeg lines worth quoting when it fails.
+_REASON = re.compile(rb"error|invalid|corrupt|no such|fail|cannot|could not|unable|not permitted|"
+                     rb"not supported|no device|unknown|not found|denied", re.I)
+#: Informational lines never quoted as a reason.
+_INFO = re.compile(rb"^\s*(?:input #|output #|stream #|stream mapping|metadata:|duration:|press \[q\]|"
+                   rb"[a-z_]+\s*:|side data:|encoder\s)", re.I)
 
 
 class Frame(NamedTuple):
@@ -211,7 +228,7 @@ def decode_frames(
                    hwaccel=hwaccel, fast=fast, threads=threads)
     log.debug("decode: %s", " ".join(cmd))
     yield from _run(cmd, path, w, h, table=table if (keyframes_only or seeking) else None,
-                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel)
+                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel, hwaccel=hwaccel)
 
 
 def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: bool, seek_s: float | None,
@@ -251,10 +268,10 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
 
 
 def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None, start_frame: int,
-         end_frame: int | None, cancel: Callable[[], bool] | None) -> Iterator[Frame]:
+         end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None) -> Iterator[Frame]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     pts_q: queue.Queue = queue.Queue()
-    errors: deque[bytes] = deque(maxlen=12)
+    errors: deque[bytes] = deque(maxlen=40)  # ffmpeg's last lines besides showinfo
     tb_box: list[Fraction] = []
     reader = threading.Thread(target=_read_stderr, args=(proc.stderr, pts_q, errors, tb_box), daemon=True)
     reader.start()
@@ -287,11 +304,12 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
         proc.stdout.close()
         proc.wait()
         reader.join(timeout=5)
-    reason = _tail(b"\n".join(errors))
+    if finished and count == 0 and hwaccel and any(_HW_FAILURE.search(ln) for ln in errors):
+        raise HardwareDecodeError(path, f"hardware decoding ({hwaccel}) is not available: {_reason(errors)}")
     if finished and proc.returncode not in (0, -9) and (end_frame is None or count == 0):
-        raise AnalysisError(path, f"ffmpeg could not decode it: {reason}")
+        raise AnalysisError(path, f"ffmpeg could not decode it: {_reason(errors)}")
     if finished and count == 0:
-        raise AnalysisError(path, f"no frame could be decoded: {reason}")
+        raise AnalysisError(path, f"no frame could be decoded: {_reason(errors)}")
 
 
 def _read_exact(pipe, size: int) -> bytes | None:
@@ -318,11 +336,21 @@ def _read_stderr(pipe, pts_q: queue.Queue, errors: deque, tb_box: list) -> None:
                 if t and not tb_box:
                     tb_box.append(Fraction(int(t.group(1)), int(t.group(2))))
                 continue
-            low = line.lower()
-            if b"error" in low or b"invalid" in low or b"corrupt" in low or b"no such" in low:
-                errors.append(line.strip())
+            line = line.strip()
+            if line:
+                errors.append(line)
     finally:
         pts_q.put(None)
+
+
+def _reason(lines: Iterable[bytes]) -> str:
+    """ffmpeg's own reason for failing, from its last stderr lines: the lines that say
+    what went wrong (up to three, in order), else the last line."""
+    lines = [ln for ln in lines if ln.strip()]
+    bad = [ln for ln in lines if _REASON.search(ln) and not _INFO.match(ln)]
+    picked = bad[-3:] if bad else lines[-1:]
+    text = "; ".join(ln.decode("utf-8", "replace").strip() for ln in picked)
+    return text or "ffmpeg failed without a message"
 
 
 def _tail(text: bytes | None) -> str:

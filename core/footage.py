@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from . import features as F
-from .decode import Frame, PacketTable, decode_frames, packet_table
+from .decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
 from .errors import AnalysisError, MediaError
 from .media import MediaInfo, probe
 from .shots import (PERSIST_FRAMES, ShotDetector, ShotResult, colour_distance,
@@ -237,7 +237,9 @@ def analyze_footage(
     cancel:
         Polled between frames; true stops ffmpeg and raises ``Cancelled``.
     hwaccel:
-        ffmpeg ``-hwaccel`` method (``"auto"`` falls back to software), or ``""``/``None``.
+        ffmpeg ``-hwaccel`` method (``"auto"`` falls back to software inside ffmpeg), or
+        ``""``/``None``. When an explicit method (``"cuda"``...) cannot be set up, the file
+        is analysed again with software decoding and a warning is logged.
 
     Raises
     ------
@@ -251,11 +253,24 @@ def analyze_footage(
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
         mode = "fast" if media.duration_s > AUTO_FAST_SECONDS else "full"
+    hw = hwaccel or None
+    try:
+        return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
+    except HardwareDecodeError as exc:
+        if hw in (None, "auto"):
+            raise
+        log.warning("%s: hardware decoding with %r failed (%s); analysing it again with software decoding",
+                    path, hw, exc.reason)
+        return _analyze(path, mode, media, thumbnail_dir, progress, cancel, None)
+
+
+def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
+             progress: Callable[[float], None] | None, cancel: Callable[[], bool] | None,
+             hw: str | None) -> FootageAnalysis:
     rate = media.video.rate
     step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
     expected = media.video.frame_count
     collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected)
-    hw = hwaccel or None
     table: PacketTable | None = None
     if mode == "full":
         for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):

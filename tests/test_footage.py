@@ -7,6 +7,7 @@ clips in ../shared/media skip when that folder is absent.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from fractions import Fraction
 
@@ -247,6 +248,30 @@ def test_garbage_file_raises_media_error(tmp_path):
     bad.write_bytes(os.urandom(4096))
     with pytest.raises(MediaError):
         analyze_footage(bad)
+
+
+def test_unavailable_hardware_decoder_falls_back_to_software_with_a_warning(feature_reel, caplog):
+    # No CUDA device on the test machine: ffmpeg cannot create one.
+    truth, software = feature_reel
+    with caplog.at_level(logging.WARNING, logger="montage_ai.core.footage"):
+        a = analyze_footage(truth.path, mode="full", hwaccel="cuda")
+    if not caplog.records:
+        pytest.skip("a CUDA device is available here")
+    assert a.boundaries == software.boundaries
+    message = caplog.records[-1].getMessage()
+    assert "cuda" in message and "software decoding" in message
+    assert "No device available" in message or "Device creation failed" in message
+
+
+def test_decode_error_quotes_ffmpegs_reason(feature_reel):
+    truth, _ = feature_reel
+    try:
+        list(decode_frames(truth.path, hwaccel="cuda"))
+    except MediaError as exc:
+        assert "without a message" not in str(exc)
+        assert "cuda" in str(exc) and truth.path in str(exc)
+    else:
+        pytest.skip("a CUDA device is available here")
 
 
 def test_round_trip_through_json_is_exact(events):
