@@ -84,8 +84,8 @@ def test_analyze_with_music(clip, tmp_path, capsys):
 def test_demo_generates_and_analyses(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--workers", "2"]) == 0
     doc = json.loads((tmp_path / "demo" / "analysis.json").read_text())
-    assert len(doc["footage"]) == 3 and not doc["failures"]
+    assert len(doc["footage"]) == 6 and not doc["failures"]
     assert doc["music"]["beat_times_s"]
-    city = next(f for f in doc["footage"] if f["path"].endswith("A001_city.mp4"))
+    city = next(f for f in doc["footage"] if f["path"].endswith("A001_C001_city.mov"))
     starts = {s["start_frame"] for s in city["shots"]}
     assert {48, 132, 244, 292, 340} <= starts  # the generated hard cuts, to the frame

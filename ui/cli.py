@@ -184,8 +184,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from montage_ai.core.jobs import analyze_files, analyze_music_cached, as_json
 
     out = Path(args.out)
-    print(f"Generating sample footage and music in {out / 'media'} …", file=sys.stderr)
-    media = make_demo_media(out / "media")
+    print(f"Generating a sample project (footage/, music/) in {out} …", file=sys.stderr)
+    media = make_demo_media(out)
     cache = AnalysisCache(out / "cache")
     with ctrl_c_cancels() as cancel_event:
         bar = ProgressBar(len(media.footage), "Analysing footage")
