@@ -144,6 +144,7 @@ def render_framecode(
     start_offset_s: float = 0.0,
     gop_frames: int | None = 12,
     crf: int = 23,
+    drop_every: int | None = None,
     overwrite: bool = False,
 ) -> str:
     """Write an H.264 file of ``frames`` frames; frame ``n`` shows index ``first_index + n``.
@@ -163,6 +164,10 @@ def render_framecode(
         in camera files whose video starts late.
     gop_frames:
         Keyframe interval; short GOPs make seeking in tests meaningful.
+    drop_every:
+        Drop every ``drop_every``-th frame, keeping the others' timestamps: a
+        variable-frame-rate file whose decoded frame ``i`` shows index
+        ``kept_indices(frames, drop_every)[i]``.
 
     Returns
     -------
@@ -197,6 +202,8 @@ def render_framecode(
            "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(crf), "-pix_fmt", "yuv420p"]
     if gop_frames:
         cmd += ["-g", str(gop_frames), "-keyint_min", str(gop_frames)]
+    if drop_every:
+        cmd += ["-vf", f"select='not(eq(mod(n\\,{drop_every})\\,{drop_every - 1}))'", "-fps_mode", "passthrough"]
     if start_timecode:
         cmd += ["-timecode", start_timecode]
     if start_offset_s:
@@ -219,6 +226,15 @@ def render_framecode(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def kept_indices(frames: int, drop_every: int | None = None, first_index: int = 0) -> list[int]:
+    """The indices a file made by :func:`render_framecode` shows, in decoding order.
+
+    >>> kept_indices(7, 3)
+    [0, 1, 3, 4, 6]
+    """
+    return [first_index + n for n in range(frames) if not drop_every or n % drop_every != drop_every - 1]
 
 
 def _publish(tmp: str, path: str, overwrite: bool) -> None:
