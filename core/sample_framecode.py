@@ -39,6 +39,8 @@ CRC_BITS = 8
 #: The largest frame index a code can carry.
 MAX_INDEX = (1 << INDEX_BITS) - 1
 MAX_TAG = (1 << TAG_BITS) - 1
+# Stored codes are XORed with this, so a black, white or grey frame is never a valid code.
+_MASK = 0x5A3C96E1
 _WHITE = 235
 _BLACK = 16
 
@@ -59,7 +61,7 @@ def _bits(index: int, tag: int) -> np.ndarray:
     if not 0 <= tag <= MAX_TAG:
         raise ValueError(f"tag {tag} is outside 0..{MAX_TAG}")
     payload = (tag << INDEX_BITS) | index
-    word = (payload << CRC_BITS) | _crc8(payload)
+    word = ((payload << CRC_BITS) | _crc8(payload)) ^ _MASK
     total = TAG_BITS + INDEX_BITS + CRC_BITS
     return np.array([(word >> (total - 1 - i)) & 1 for i in range(total)], dtype=np.uint8)
 
@@ -91,7 +93,9 @@ def read_tagged_framecode(image: np.ndarray) -> tuple[int, int] | None:
     --------
     >>> read_tagged_framecode(framecode_image(77, tag=2))
     (2, 77)
-    >>> read_tagged_framecode(np.zeros((72, 128), np.uint8)) is None
+    >>> read_tagged_framecode(np.zeros((72, 128), np.uint8)) is None    # black
+    True
+    >>> read_tagged_framecode(np.full((72, 128), 235, np.uint8)) is None  # white
     True
     """
     img = np.asarray(image)
@@ -114,6 +118,7 @@ def read_tagged_framecode(image: np.ndarray) -> tuple[int, int] | None:
     word = 0
     for b in bits:
         word = (word << 1) | b
+    word ^= _MASK
     payload, crc = word >> CRC_BITS, word & ((1 << CRC_BITS) - 1)
     if _crc8(payload) != crc:
         return None
