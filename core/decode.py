@@ -23,7 +23,8 @@ small frame after scaling, which is the same picture for a fraction of the cost.
 
 Hardware decoding: ``hwaccel="auto"`` passes ``-hwaccel auto``; ffmpeg falls back to
 software decoding by itself when no device works. ``fast=True`` adds the decoder's cheap
-modes (``-skip_loop_filter noref``, ``-flags2 fast``): invisible at analysis size. (Skipping
+modes (``-skip_loop_filter noref``, ``-flags2 fast``; keyframes-only decoding skips the loop
+filter on all frames, as no decoded frame refers to another): invisible at analysis size. (Skipping
 the loop filter on *all* frames is faster still but lets the error drift along a GOP, and
 that drift made false cuts on grainy 1080p material.)
 
@@ -240,8 +241,9 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
     if keyframes_only:
         input_kwargs["skip_frame"] = "nokey"
     if fast:
-        # Deblock reference frames only: no drift along the GOP, most of the saving.
-        input_kwargs["skip_loop_filter"] = "noref"
+        # Deblock reference frames only: no drift along the GOP, most of the saving. Keyframes
+        # alone are intra-coded (nothing refers to them here), so they skip it entirely.
+        input_kwargs["skip_loop_filter"] = "all" if keyframes_only else "noref"
         input_kwargs["flags2"] = "fast"
     if threads:
         input_kwargs["threads"] = str(threads)

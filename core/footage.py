@@ -27,6 +27,8 @@ import logging
 import math
 import os
 import tempfile
+from bisect import bisect_right
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any, Callable
@@ -38,8 +40,7 @@ from . import features as F
 from .decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
 from .errors import AnalysisError, MediaError
 from .media import MediaInfo, probe
-from .shots import (PERSIST_FRAMES, ShotDetector, ShotResult, colour_distance,
-                    frame_signature, structure_distance, structure_confidence, _CUT_H, _CUT_S)
+from .shots import PERSIST_FRAMES, ShotResult, ShotDetector, coarse_distances, _CUT_H, _CUT_S
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +178,18 @@ class _Collector:
         self._done = 0
         self._last_report = -1.0
 
-    def add(self, frame: Frame, force_sample: bool = False) -> None:
+    def add(self, frame: Frame, force_sample: bool = False, detect: bool = True) -> None:
+        """One decoded frame; ``detect=False`` keeps it out of the shot detector (keyframes
+        decoded without the loop filter, for the coarse pass and features only)."""
         i, image = frame.index, frame.image
         self.pts[i] = frame.pts_s
-        self.detector.add(i, image)
+        if detect:
+            if i in self.detector.signatures:
+                return
+            self.detector.add(i, image)
         tiny = cv2.cvtColor(cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
-        if force_sample or i % self.sample_step == 0:
+        if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
             self.samples[i] = self._features(image, tiny, prev)
             if self.keep_thumbnails:
                 ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
@@ -312,88 +318,103 @@ def _opt(v) -> float | None:
 
 def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: _Collector,
                     hwaccel: str | None, cancel: Callable[[], bool] | None) -> ShotResult:
+    """Keyframes first; full decoding only where consecutive keyframes differ.
+
+    Keyframes are decoded in one pass (no loop filter: they are intra-coded) and compared
+    with :func:`~.shots.coarse_distances`, which ignores brightness, grain, evolving texture
+    and camera movement. Each run of differing keyframe pairs becomes one interval, decoded
+    exactly (single-threaded ffmpeg, two at a time, starting while the keyframe pass is
+    still running). The shot detector then runs per decoded range and asks for more
+    frames where an event touches a range's edge; those are decoded in one batch per round.
+    """
     n = table.frame_count
-    keys = [int(k) for k in table.keyframes] or [0]
-    if keys[0] != 0:
-        keys = [0] + keys
-    # 1. Keyframes only.
-    key_sig = {}
-    for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
-                               cancel=cancel):
-        key_sig[frame.index] = frame_signature(frame.image)
-        collector.add(frame, force_sample=True)
-    keys = [k for k in keys if k in key_sig]
-    # 2. Intervals whose ends differ (or are dark: fades, black) are decoded fully; so is the
-    #    last GOP, whose end we cannot see.
+    keys = sorted({0} | {int(k) for k in table.keyframes})
     margin = PERSIST_FRAMES + 2
-    wanted: list[tuple[int, int]] = []
-    for a, b in zip(keys[:-1], keys[1:]):
-        if _keyframes_differ(key_sig[a], key_sig[b]):
-            wanted.append((a, min(n, b + margin)))
-    wanted.append((keys[-1], n))
-    decoded = _IntervalSet()
-    for lo, hi in _merge(wanted):
-        _decode_into(path, media, table, collector, decoded, lo, hi, hwaccel, cancel)
-    # 3. Detect per decoded range; grow ranges the detector cannot decide yet.
-    for _ in range(64):
-        grew = False
-        for lo, hi in collector.detector.signatures.ranges():
-            if hi - lo < 2:
-                continue
-            res = collector.detector.detect(lo, hi, n)
-            if res.extend_before and lo > 0:
-                new_lo = table.keyframe_at_or_before(lo - 1)
-                _decode_into(path, media, table, collector, decoded, new_lo, lo, hwaccel, cancel)
-                grew = True
-            if res.extend_after and hi < n:
-                nxt = [k for k in keys if k > hi]
-                new_hi = min(n, (nxt[0] if nxt else n) + margin)
-                _decode_into(path, media, table, collector, decoded, hi, new_hi, hwaccel, cancel)
-                grew = True
-            if grew:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
+    jobs: list[Future] = []
+
+    def submit(lo: int, hi: int) -> None:
+        lo, hi = max(0, lo), min(n, hi)
+        if hi > lo:
+            jobs.append(pool.submit(_decode_list, path, media, table, lo, hi, hwaccel, cancel))
+
+    def after(k: int) -> int:
+        """The frame ``margin`` past the keyframe following ``k`` (or the end)."""
+        j = bisect_right(keys, k)
+        return min(n, keys[j] + margin) if j < len(keys) else n
+
+    try:
+        # 1. Keyframes, compared as they arrive; each run of differing pairs is submitted.
+        prev: tuple[int, np.ndarray] | None = None
+        run_lo: int | None = None
+        for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
+                                   cancel=cancel):
+            collector.add(frame, force_sample=True, detect=False)
+            small = cv2.resize(frame.image, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+            if prev is not None:
+                if _keyframes_differ(prev[1], small):
+                    run_lo = prev[0] if run_lo is None else run_lo
+                elif run_lo is not None:
+                    submit(run_lo, prev[0] + margin)
+                    run_lo = None
+            prev = (frame.index, small)
+        # The last GOP is always decoded (its end cannot be seen from a keyframe).
+        submit(prev[0] if run_lo is None else run_lo, n)
+        _drain(jobs, collector)
+        # 2. Detect per decoded range; grow the ranges the detector cannot decide yet.
+        cache: dict[tuple[int, int], Any] = {}
+        for _ in range(64):
+            for lo, hi in collector.detector.signatures.ranges():
+                if (lo, hi) in cache or hi - lo < 2:
+                    continue
+                res = cache[(lo, hi)] = collector.detector.detect(lo, hi, n)
+                if res.extend_before and lo > 0:
+                    submit(table.keyframe_at_or_before(lo - 1), lo)
+                if res.extend_after and hi < n:
+                    submit(hi, after(hi))
+            if not jobs:
                 break
-        if not grew:
-            break
+            _drain(jobs, collector)
+    finally:
+        for job in jobs:
+            job.cancel()
+        pool.shutdown(wait=True)
     return collector.detector.finish(n)
 
 
-class _IntervalSet:
-    def __init__(self) -> None:
-        self.done: set[int] = set()
+def _decode_list(path: str, media: MediaInfo, table: PacketTable, lo: int, hi: int, hwaccel: str | None,
+                 cancel: Callable[[], bool] | None) -> list[Frame]:
+    """Frames ``[lo, hi)`` (run on a worker thread; one ffmpeg thread, two workers)."""
+    return list(decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
+                              hwaccel=hwaccel, threads=1, cancel=cancel))
 
 
-def _decode_into(path, media, table, collector, decoded: _IntervalSet, lo: int, hi: int, hwaccel, cancel) -> None:
-    missing = [i for i in range(lo, hi) if i not in collector.pts or i not in collector.detector.signatures]
-    if not missing:
-        return
-    lo, hi = missing[0], missing[-1] + 1
-    for frame in decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
-                               hwaccel=hwaccel, cancel=cancel):
-        if frame.index in collector.detector.signatures and frame.index in collector.samples:
-            continue
-        collector.add(frame)
+def _drain(jobs: list[Future], collector: _Collector) -> None:
+    """Feed the frames of every submitted job to the collector, in submission order."""
+    while jobs:
+        for frame in jobs.pop(0).result():
+            collector.add(frame)
 
 
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out
+#: Keyframe pairs closer than these (coarse structure, colour) hide no boundary.
+_KEY_S = 0.5 * _CUT_S
+_KEY_H = _CUT_H
+#: Mean luma under which a keyframe may be part of a fade or black run.
+_KEY_DARK = 40.0
 
 
-def _keyframes_differ(a: tuple, b: tuple) -> bool:
-    """Loose test: anything that might hide a boundary between two keyframes."""
-    za, ha, ma, pa, sa, _ = a
-    zb, hb, mb, pb, sb, _ = b
-    ca, cb = structure_confidence(np.array([sa, sb]))
-    dS = float(structure_distance(za, zb, ca, cb))
-    dH = float(colour_distance(ha, hb))
-    dark = min(ma, mb) < 40.0
-    gain = abs(ma - mb) > 0.08 * max(ma, mb, 1.0)
-    return max(dS / _CUT_S, dH / _CUT_H) >= 0.3 or dark or gain
+def _keyframes_differ(a: np.ndarray, b: np.ndarray) -> bool:
+    """Might a boundary lie between keyframes ``a`` and ``b`` (64x36 float32 BGR)?
+
+    Yes when their coarse structure or colour differ (thresholds well under a cut's: a
+    cut's two sides differ by at least ``_CUT_S`` / ``_CUT_H`` frame to frame) or either
+    is dark (a fade or black run may start or end between them). A brightness change
+    alone is never a boundary, so it is not a reason to look.
+    """
+    if min(float(a.mean()), float(b.mean())) < _KEY_DARK:
+        return True
+    d_s, d_h = coarse_distances(a, b)
+    return d_s >= _KEY_S or d_h >= _KEY_H
 
 
 # ----------------------------------------------------------------------------------------
