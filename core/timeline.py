@@ -209,7 +209,7 @@ def build_timeline(cut_list: CutList, *, media: Mapping[str, MediaInfo] | None =
     for cut in cut_list.cuts:
         video.append(_cut_clip(cut, info_for(cut.source_path, True), rate))
     timeline.tracks.append(video)
-    if cut_list.music_path:
+    if cut_list.music_path and cut_list.music_duration > 0:
         audio = otio.schema.Track(name=AUDIO_TRACK, kind=otio.schema.TrackKind.Audio)
         audio.append(_music_clip(cut_list, info_for(cut_list.music_path, False)))
         timeline.tracks.append(audio)

@@ -19,6 +19,7 @@ import pytest
 from montage_ai.core.cutlist import Cut, CutList
 from montage_ai.core.errors import Cancelled
 from montage_ai.core.fileio import OutputExistsError
+from montage_ai.core.media import probe
 from montage_ai.core.preview import render_preview
 from montage_ai.core.sample_footage import render_audio
 from montage_ai.core.sample_framecode import kept_indices, read_tagged_framecode, render_framecode
@@ -27,6 +28,7 @@ from montage_ai.core.timeline import build_timeline, media_path
 NTSC24 = Fraction(24000, 1001)
 NTSC60 = Fraction(60000, 1001)
 SIZE = (128, 72)
+OUT_SIZE = (96, 54)  # the preview scales: the codes must survive it
 TAGS = {"tc24": 1, "s25": 2, "s60": 3, "vfr": 4, "plain24": 5}
 VFR_FRAMES, VFR_DROP = 60, 3
 
@@ -46,6 +48,11 @@ def sources(tmp_path_factory):
     render_framecode(p["plain24"], 60, rate=NTSC24, size=SIZE, tag=TAGS["plain24"])
     render_audio(p["music"], 4.0)
     return p
+
+
+@pytest.fixture(scope="module")
+def probes(sources):
+    return {path: probe(path, require_video=key != "music") for key, path in sources.items()}
 
 
 def _cut_list(p: dict[str, str]) -> CutList:
@@ -91,12 +98,12 @@ def _ffprobe(path: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rendered(sources, tmp_path_factory):
+def rendered(sources, probes, tmp_path_factory):
     cut_list = _cut_list(sources)
-    timeline = build_timeline(cut_list)
+    timeline = build_timeline(cut_list, media=probes)
     out = str(tmp_path_factory.mktemp("preview out") / "rough cut é.mp4")
     reports: list[float] = []
-    assert render_preview(timeline, out, size=SIZE, progress=reports.append) == out
+    assert render_preview(timeline, out, size=OUT_SIZE, progress=reports.append, media=probes) == out
     return cut_list, timeline, out, reports
 
 
@@ -116,7 +123,7 @@ def test_output_is_h264_aac_at_the_timeline_rate(rendered):
     video, audio = streams["video"], streams["audio"]
     assert (video["codec_name"], audio["codec_name"]) == ("h264", "aac")
     assert Fraction(video["r_frame_rate"]) == NTSC24
-    assert (video["width"], video["height"]) == SIZE
+    assert (video["width"], video["height"]) == OUT_SIZE
     assert int(video["nb_frames"]) == cut_list.duration
 
 
@@ -151,18 +158,35 @@ def test_progress_rises_to_one(rendered):
     assert all(a <= b for a, b in zip(reports, reports[1:]))
 
 
-def test_cancel_stops_the_render_and_leaves_nothing(sources, tmp_path):
-    timeline = build_timeline(_cut_list(sources))
+def test_a_gap_renders_black_and_later_clips_move_with_it(sources, probes, tmp_path):
+    cut_list = _cut_list(sources)
+    timeline = build_timeline(cut_list, media=probes)
+    timeline.tracks[0].insert(1, otio.schema.Gap(duration=otio.opentime.RationalTime(5, float(NTSC24))))
+    out = str(tmp_path / "gap.mp4")
+    render_preview(timeline, out, size=SIZE, media=probes)
+    expected = _expected(cut_list, {sources[k]: TAGS[k] for k in TAGS})
+    first = cut_list.cuts[0].record_frames
+    assert _decode_codes(out) == expected[:first] + [None] * 5 + expected[first:]
+
+
+def test_cancel_stops_the_render_and_leaves_nothing(sources, probes, tmp_path):
+    timeline = build_timeline(_cut_list(sources), media=probes)
+    polls = []
+
+    def cancel() -> bool:  # let ffmpeg start, then cancel
+        polls.append(1)
+        return len(polls) > 2
+
     with pytest.raises(Cancelled):
-        render_preview(timeline, tmp_path / "cancelled.mp4", size=SIZE, cancel=lambda: True)
+        render_preview(timeline, tmp_path / "cancelled.mp4", size=SIZE, cancel=cancel, media=probes)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_existing_file_is_never_overwritten(sources, tmp_path):
+def test_an_existing_file_is_never_overwritten(sources, probes, tmp_path):
     target = tmp_path / "mine.mp4"
     target.write_bytes(b"the editor's own file")
     with pytest.raises(OutputExistsError, match="mine.mp4"):
-        render_preview(build_timeline(_cut_list(sources)), target, size=SIZE)
+        render_preview(build_timeline(_cut_list(sources), media=probes), target, size=SIZE, media=probes)
     assert target.read_bytes() == b"the editor's own file"
     assert [p.name for p in tmp_path.iterdir()] == ["mine.mp4"]
 
