@@ -1,0 +1,562 @@
+"""Assembly: a story plan, the footage and the music become a beat-synced :class:`CutList`.
+
+>>> request = make_request(analyses, music, style, seed=7)                  # doctest: +SKIP
+>>> cutlist = assemble(RulesPlanner().plan(request), analyses, music, style, seed=7)  # doctest: +SKIP
+>>> cutlist.cuts[1].record_in in cutlist.beats                              # doctest: +SKIP
+True
+
+How
+---
+1. **Grid.** Beats and downbeats become whole frames of the timeline (:func:`beat_frames`).
+   The cut lasts the music (``floor(duration_s * rate)`` frames) or, with ``duration_s``,
+   ends on the downbeat nearest to it, the music fading out over the style's fade.
+2. **Fixed cut points.** Phase changes, and section changes when the style says so, cut on
+   the downbeat nearest them. A change that would leave a shot shorter than the style's
+   minimum gets no cut (it falls inside a shot).
+3. **Slots.** Between fixed points, each next cut is the beat (downbeat when the style cuts
+   only on downbeats) whose distance in beats is nearest the style's beats-per-cut for the
+   energy there and the phase, keeping every slot within the style's shortest and longest
+   shot. A slot is shorter than the minimum only when the whole cut is; it is longer than
+   the maximum only when no beat falls inside the allowed range (sparse or no beats).
+4. **Fill.** Each slot takes the next shot its phase planned (another file than the cut
+   before when one fits), then unused shots of the nearest phases, then, when the style
+   reuses shots, unused frames of used shots. The window is exactly the slot's length in
+   the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
+   on frames never used before, where the best-moment curve is high and has no dips
+   (blur, shake, bad exposure), towards motion in the climax.
+
+Cuts are on beat frames (record positions); sources keep their own frame grid.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from .cutlist import Cut, CutList, Section as CutSection
+from .errors import MontageError
+from .footage import FootageAnalysis, Shot
+from .music import MusicAnalysis, beat_frames
+from .planner import PHASES, PlanError, StoryPlan, shot_id_map
+from .styles import Style
+from .timebase import seconds_to_frames, timecode_to_frames
+
+log = logging.getLogger(__name__)
+
+__all__ = ["assemble", "AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid"]
+
+_TIMELINE_START = "01:00:00:00"
+
+
+class AssemblyError(MontageError):
+    """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
+
+
+class FootageShortError(AssemblyError):
+    """Not enough unused footage for every slot; ``missing_s`` says how much more is needed."""
+
+    def __init__(self, message: str, missing_s: float, unfilled: int) -> None:
+        super().__init__(message)
+        self.missing_s, self.unfilled = missing_s, unfilled
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One shot's place on the timeline: ``[start, end)`` frames, its phase and energy."""
+
+    start: int
+    end: int
+    phase: str
+    energy: float
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+# --------------------------------------------------------------------------- time grid
+
+
+def _frac(x: float) -> Fraction:
+    return Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+
+
+def common_rate(analyses: Sequence[FootageAnalysis]) -> Fraction:
+    """The most common video rate of the footage (the first seen on a tie).
+
+    Examples
+    --------
+    >>> common_rate([])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    AssemblyError: no footage with a video stream to take the timeline rate from
+    """
+    rates = Counter(Fraction(a.media.video.rate) for a in analyses if a.media.video is not None)
+    if not rates:
+        raise AssemblyError("no footage with a video stream to take the timeline rate from")
+    return rates.most_common(1)[0][0]
+
+
+def end_frame(music: MusicAnalysis, rate: Fraction, duration_s: float | None = None) -> tuple[int, int]:
+    """``(frames, fade_frames)``: the cut's length and the music fade ending there.
+
+    The music's length (``floor(duration_s * rate)``, no fade), or with ``duration_s`` the
+    downbeat frame nearest to it (faded by the caller's style; here ``fade_frames`` is 1
+    as a marker). Use :func:`assemble` for the style's fade.
+
+    Examples
+    --------
+    >>> m = MusicAnalysis("m.wav", 10.0, 22050, 120.0, 4, tuple(i / 2 for i in range(20)),
+    ...                   (0.0, 2.0, 4.0, 6.0, 8.0), (1.0,) * 20, ())
+    >>> end_frame(m, Fraction(25))
+    (250, 0)
+    >>> end_frame(m, Fraction(25), 5.2)
+    (150, 1)
+    """
+    music_frames = math.floor(_frac(music.duration_s) * rate)
+    if duration_s is None or _frac(duration_s) * rate >= music_frames:
+        return music_frames, 0
+    target = _frac(duration_s) * rate
+    downs = [d for d in beat_frames(music, rate, "downbeats") if 0 < d <= music_frames]
+    if not downs:
+        raise AssemblyError(f"{music.path}: no downbeats to end a {duration_s:g} s cut on")
+    return min(downs, key=lambda d: (abs(d - target), d)), 1
+
+
+def _nearest(x: int, grid: Sequence[int]) -> int:
+    k = bisect.bisect_left(grid, x)
+    near = [grid[i] for i in (k - 1, k) if 0 <= i < len(grid)]
+    return min(near, key=lambda g: (abs(g - x), g)) if near else x
+
+
+def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequence[tuple[str, int, int, float]],
+              section_starts: Sequence[int], n_frames: int, *, seed: int = 0,
+              longest: int | None = None, stretch: float = 1.0) -> list[Slot]:
+    """Cut the timeline ``[0, n_frames)`` into slots whose every cut is a beat frame.
+
+    Parameters
+    ----------
+    music : MusicAnalysis
+    style : Style
+    rate : Fraction
+        Timeline rate.
+    phases : sequence of (name, start, end, energy)
+        Story phases in timeline frames; their boundaries are cut points.
+    section_starts : sequence of int
+        Section changes (downbeat frames); cut points when the style asks for it.
+    n_frames : int
+        Timeline length.
+    seed : int
+        Varies beats-per-cut within the style's range.
+    longest : int, optional
+        The longest shot available, in timeline frames: slots stay within it when the
+        style's minimum allows.
+    stretch : float
+        Multiplies the beats per cut, beyond the style's range but within its longest shot
+        (fewer, longer shots when a style that never reuses a shot has too few).
+
+    Returns
+    -------
+    list of Slot
+        Contiguous, from 0 to ``n_frames``.
+
+    Examples
+    --------
+    >>> from montage_ai.core.styles import load_style
+    >>> b = tuple(i / 2 for i in range(40))
+    >>> m = MusicAnalysis("m.wav", 20.0, 22050, 120.0, 4, b, b[::4], (1.0,) * 40, ())
+    >>> [s.frames for s in slot_grid(m, load_style("mtv"), Fraction(24), [("climax", 0, 96, 1.0)], [], 96)]
+    [12, 12, 12, 12, 12, 12, 12, 12]
+    """
+    beats_e: dict[int, float] = {}
+    for t, e in zip(music.beat_times_s, music.beat_energy):
+        f = seconds_to_frames(_frac(t), rate)
+        beats_e.setdefault(f, float(e))
+    beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+    if not beats:
+        raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+    energies = [beats_e[f] for f in beats]
+    downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+    snap_grid = [d for d in downs if d > 0] or [f for f in beats if f > 0]
+    min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+    max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
+    if longest is not None:
+        max_f = max(min_f, min(max_f, longest))
+    rng = np.random.default_rng(seed)
+
+    def fits(p: int, points: Sequence[int]) -> bool:
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=n_frames)
+        return p - lo >= min_f and hi - p >= min_f
+
+    fixed: list[int] = []
+    for _, a, _, _ in phases[1:]:
+        p = _nearest(a, snap_grid)
+        if 0 < p < n_frames and p not in fixed and fits(p, fixed):
+            fixed = sorted(fixed + [p])
+    if style.section_cut_on_downbeat:
+        for s in section_starts:
+            p = _nearest(s, snap_grid)
+            if 0 < p < n_frames and p not in fixed and fits(p, fixed):
+                fixed = sorted(fixed + [p])
+    points = set(downs if style.all_cuts_on_downbeat else beats)
+    downset = set(downs)
+    meter = max(1, music.meter)
+
+    def phase_at(f: int) -> tuple[str, int, int, float]:
+        for ph in phases:
+            if ph[1] <= f < ph[2]:
+                return ph
+        return phases[-1] if phases else ("climax", 0, n_frames, 0.5)
+
+    slots: list[Slot] = []
+    bounds = [0] + fixed + [n_frames]
+    for a, b in zip(bounds, bounds[1:]):
+        cands = sorted(q for q in points if a < q < b) + [b]
+        p = a
+        while p < b:
+            name, ph_a, ph_b, _ = phase_at(p)
+            i0 = bisect.bisect_left(beats, p)
+            e = float(np.mean(energies[i0:i0 + meter])) if i0 < len(beats) else energies[-1]
+            lo, hi = style.beats_for(style.energy_level(e), name)
+            if style.accelerate_build and name == "build":
+                t = (p - ph_a) / max(1, ph_b - ph_a)
+            else:
+                level = style.energy_level(e)
+                l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
+                          "high": (style.energy_levels[1], 1.0)}[level]
+                t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
+            k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
+            if hi > lo:
+                k = min(hi, max(lo, k + int(rng.integers(-1, 2))))
+            k = max(1, int(round(k * stretch)))
+            ok = [q for q in cands if q > p and (q == b or b - q >= min_f)]
+            good = [q for q in ok if min_f <= q - p <= max_f]
+            if good:
+                q = min(good, key=lambda q: (abs(bisect.bisect_left(beats, q) - i0 - k), q not in downset, q))
+            else:
+                longer = [q for q in ok if q - p >= min_f]
+                q = longer[0] if longer else b
+            slots.append(Slot(p, q, name, round(e, 4)))
+            p = q
+    return slots
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def _window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: str, rng: np.random.Generator,
+            *, min_src: int = 1, after: int | None = None, early: float = 0.0) -> tuple[int, float] | None:
+    """Best unused window of ``length`` source frames inside the shot's usable range:
+    ``(source_in, score)`` or None when none fits.
+
+    The score is the mean of the best-moment curve over the window, minus the share of
+    frames in a dip of it (below 60 % of the shot's best: blur, shake, bad exposure), plus
+    motion in the climax (minus it in calm phases). Windows that would leave a free piece
+    shorter than ``min_src`` frames beside them lose, so the shot's rest stays usable;
+    ``early`` favours the earliest free frames (chronological reuse); ``after`` is the
+    first frame allowed.
+    """
+    us, ue = s.usable_start_frame, min(s.usable_end_frame, len(used))
+    if after is not None:
+        us = max(us, after)
+    n = ue - us
+    if length <= 0 or n < length:
+        return None
+    frames = np.arange(us, ue)
+    if s.scores:
+        q = np.interp(frames, np.asarray(s.score_frames, float), np.asarray(s.scores, float))
+    else:
+        q = np.full(n, 0.5)
+    bad = (q < 0.6 * float(q.max())).astype(float)
+    sf = np.asarray(a.sample_frames, float)
+    mv = np.array([np.nan if v is None else v for v in a.motion], float)
+    inside = (sf >= s.start_frame) & (sf < s.end_frame) if sf.size == mv.size else np.zeros(0, bool)
+    known = inside & ~np.isnan(mv) if inside.size else inside
+    if known.sum() >= 2:
+        m = np.interp(frames, sf[known], mv[known])
+        m = m / (float(m.max()) + 1e-9)
+    else:
+        m = np.zeros(n)
+    w_motion = {"climax": 0.3, "build": 0.1}.get(phase, -0.1)
+
+    def wsum(x: np.ndarray) -> np.ndarray:
+        c = np.concatenate(([0.0], np.cumsum(x)))
+        return c[length:] - c[:-length]
+
+    busy = used[us:ue]
+    idx = np.arange(n)
+    run_lo = np.maximum.accumulate(np.where(busy, idx + 1, 0))          # first free frame of the run
+    run_hi = np.minimum.accumulate(np.where(busy, idx, n)[::-1])[::-1]  # end of the run (exclusive)
+    starts = np.arange(n - length + 1)
+    left = starts - run_lo[starts]
+    right = run_hi[starts + length - 1] - (starts + length)
+    waste = np.where((left > 0) & (left < min_src), left, 0) + np.where((right > 0) & (right < min_src), right, 0)
+    score = (wsum(q) - 0.5 * wsum(bad) + w_motion * wsum(m) - 0.5 * waste) / length
+    score = score + 0.02 * ((left == 0) | (right == 0)) - early * starts / max(1, n)
+    score = np.where(wsum(busy.astype(float)) > 0, -np.inf, score + rng.uniform(0, 0.01, score.size))
+    i = int(np.argmax(score))
+    if not np.isfinite(score[i]):
+        return None
+    return us + i, round(float(q[i:i + length].mean()), 4)
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int]) -> list[tuple[str, int, int, float]]:
+    out = []
+    starts = []
+    for p in plan.phases:
+        f = 0 if p.start_s <= 0 else _nearest(seconds_to_frames(_frac(p.start_s), rate), grid) if grid else \
+            seconds_to_frames(_frac(p.start_s), rate)
+        starts.append(min(max(f, 0), n_frames))
+    for k, p in enumerate(plan.phases):
+        a = starts[k]
+        b = starts[k + 1] if k + 1 < len(starts) else n_frames
+        if b > a:
+            out.append((p.name, a, b, p.energy))
+    return out
+
+
+def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *,
+             rate: Fraction | None = None, duration_s: float | None = None, seed: int = 0,
+             size: tuple[int, int] | None = None, name: str | None = None, brief: str = "") -> CutList:
+    """Build the beat-synced cut list of a story plan.
+
+    Parameters
+    ----------
+    plan : StoryPlan
+        Ordered shot ids per phase (:class:`~.planner.RulesPlanner` or an LLM planner).
+    analyses : sequence of FootageAnalysis
+        The footage the plan's ids refer to.
+    music : MusicAnalysis
+    style : Style
+    rate : Fraction, optional
+        Timeline rate; default the most common source rate.
+    duration_s : float, optional
+        Length wanted; the cut ends on the downbeat nearest to it with the music faded out
+        over ``style.fade_out_s``. Default: the whole music.
+    seed : int
+        Same seed, same cut; another seed varies pacing and windows.
+    size : (width, height), optional
+        Default: the most common picture size of the footage at the timeline rate.
+    name : str, optional
+        Timeline name.
+    brief : str
+        The user's brief, recorded in the cut list.
+
+    Returns
+    -------
+    CutList
+
+    Raises
+    ------
+    FootageShortError
+        The footage cannot fill every slot under the style's reuse policy; the message
+        says how many seconds are missing.
+    AssemblyError, PlanError
+        No beats, no footage, or plan ids unknown to ``analyses``.
+
+    Examples
+    --------
+    >>> cl = assemble(plan, analyses, music, load_style("mtv"), duration_s=30)   # doctest: +SKIP
+    >>> cl.duration in cl.downbeats or cl.duration == cl.music_duration           # doctest: +SKIP
+    True
+    """
+    rate = common_rate(analyses) if rate is None else rate
+    if not isinstance(rate, Fraction):
+        if isinstance(rate, int) and not isinstance(rate, bool):
+            rate = Fraction(rate)
+        else:
+            raise TypeError("rate must be a Fraction such as Fraction(24000, 1001)")
+    ids = shot_id_map(analyses)
+    unknown = [i for i in plan.shot_ids if i not in ids]
+    if unknown:
+        raise PlanError(f"plan names shots not in the footage: {', '.join(unknown[:5])}")
+    music_frames = math.floor(_frac(music.duration_s) * rate)
+    n_frames, fade = end_frame(music, rate, duration_s)
+    if fade:
+        fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate)))
+    if n_frames <= 0:
+        raise AssemblyError(f"{music.path}: the music is shorter than one frame")
+    beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
+    downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
+    sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
+                  for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
+    longest = max((math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate / Fraction(a.media.video.rate))
+                   for a, s in (ids[i] for i in plan.shot_ids)), default=None)
+    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest)
+    n_shots = len(plan.shot_ids)
+    if style.reuse == "never" and n_shots and len(slots) > n_shots:
+        # too few shots for the style's pace: fewer, longer shots (the fill says if still short)
+        stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
+                              stretch=len(slots) / n_shots)
+        if len(stretched) < len(slots):
+            log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
+            slots = stretched
+    points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in beats if b > 0]
+    cuts = _fill(slots, plan, ids, style, rate, seed, n_frames, points)
+
+    sections = _sections(music, rate, n_frames, phases, downs or beats)
+    if size is None:
+        sizes = Counter((a.media.video.display_width, a.media.video.display_height) for a in analyses
+                        if a.media.video is not None and Fraction(a.media.video.rate) == rate)
+        sizes = sizes or Counter((a.media.video.display_width, a.media.video.display_height) for a in analyses
+                                 if a.media.video is not None)
+        size = sizes.most_common(1)[0][0]
+    return CutList(
+        rate=rate, width=int(size[0]), height=int(size[1]), duration=n_frames, cuts=tuple(cuts),
+        music_path=music.path, music_duration=music_frames,
+        start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
+        beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
+        name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
+        metadata={"planner": plan.planner, "notes": list(plan.notes)},
+    )
+
+
+def _sections(music: MusicAnalysis, rate: Fraction, n_frames: int, phases, grid) -> list[CutSection]:
+    """Music sections on the timeline, split where the story phase changes."""
+    out = []
+    cuts = sorted({ph[1] for ph in phases} | {0})
+    for s in music.sections:
+        a = 0 if s.start_s <= 0 else _nearest(seconds_to_frames(_frac(s.start_s), rate), grid)
+        b = n_frames if s.end_s >= music.duration_s else _nearest(seconds_to_frames(_frac(s.end_s), rate), grid)
+        a, b = max(0, a), min(b, n_frames)
+        if b <= a:
+            continue
+        inner = [a] + [c for c in cuts if a < c < b] + [b]
+        for x, y in zip(inner, inner[1:]):
+            ph = next((p for p in phases if p[1] <= x < p[2]), phases[-1] if phases else ("", 0, 0, 0))
+            out.append(CutSection(x, y, s.label, ph[0], round(float(s.energy), 4)))
+    if not music.sections:
+        out = [CutSection(p[1], p[2], "", p[0], p[3]) for p in phases]
+    return out
+
+
+def _spread(n_slots: int, n_shots: int) -> list[int]:
+    """Which of ``n_shots`` (in order) plays each of ``n_slots``: evenly spaced, in order;
+    consecutive slots share a shot when there are fewer shots than slots."""
+    if n_shots == 0:
+        return [0] * n_slots
+    return [min(n_shots - 1, (j * n_shots) // n_slots) for j in range(n_slots)]
+
+
+def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction, seed: int, n_frames: int,
+          points: Sequence[int]) -> list[Cut]:
+    rng = np.random.default_rng(seed + 7919)
+    used: dict[str, np.ndarray] = {}
+    for a, _ in ids.values():
+        if a.path not in used:
+            n = a.media.video.frame_count if a.media.video is not None else 0
+            used[a.path] = np.zeros(max(a.frame_count, n, max((s.end_frame for s in a.shots), default=0)), bool)
+    order = [p.name for p in plan.phases]
+    home = {i: p.name for p in plan.phases for i in p.shot_ids}
+    fresh = set(plan.shot_ids)
+    uses: Counter[str] = Counter()
+    last_end: dict[str, int] = {}
+    cuts: list[Cut] = []
+    unfilled: list[Slot] = []
+    prev_path: str | None = None
+    min_rec = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+
+    def try_shot(sid: str, slot: Slot, after: int | None = None, early: float = 0.0):
+        a, s = ids[sid]
+        sr = Fraction(a.media.video.rate)
+        length = math.ceil(Fraction(slot.frames) * sr / rate)
+        min_src = math.ceil(Fraction(min_rec) * sr / rate)
+        got = _window(a, s, length, used[a.path], slot.phase, rng, min_src=min_src, after=after, early=early)
+        return None if got is None else (sid, a, s, sr, length, got)
+
+    # chronological: one forward cursor over all planned shots; each phase spreads its
+    # slots evenly over its shots, a shot playing several slots forward in its own time
+    chrono = style.chronological
+    all_ids = list(plan.shot_ids)
+    assigned: list[int] = []
+    if chrono:
+        offset = 0
+        for p in plan.phases:
+            mine = [sl for sl in slots if sl.phase == p.name]
+            assigned += [offset + k for k in _spread(len(mine), len(p.shot_ids))]
+            offset += len(p.shot_ids)
+    cursor = 0
+
+    slots = list(slots)
+    j = -1
+    while j + 1 < len(slots):
+        j += 1
+        slot = slots[j]
+        pick = None
+        if chrono:
+            target = assigned[j] if j < len(assigned) else cursor
+            for k in range(max(target, cursor), len(all_ids)):
+                sid = all_ids[k]
+                if uses[sid] and style.reuse == "never":
+                    continue
+                repeated = assigned.count(k) > 1
+                pick = try_shot(sid, slot, after=last_end.get(sid), early=0.5 if repeated else 0.0)
+                if pick:
+                    cursor = k
+                    break
+        else:
+            ph_i = order.index(slot.phase) if slot.phase in order else 0
+            neighbours = sorted(order, key=lambda n: (abs(order.index(n) - ph_i), order.index(n)))
+            tiers = [[i for i in plan.phase(n).shot_ids if i in fresh] for n in neighbours]
+            if style.reuse == "shots":
+                tiers.append([i for n in neighbours for i in plan.phase(n).shot_ids if i not in fresh])
+            for tier in tiers:
+                fits = []
+                for sid in tier:
+                    got = try_shot(sid, slot)
+                    if got is not None:
+                        fits.append(got)
+                        if got[1].path != prev_path:
+                            break
+                if fits:
+                    pick = next((f for f in fits if f[1].path != prev_path), fits[0])
+                    break
+        if pick is None:
+            # no window that long: split the slot on the beat nearest its middle and retry
+            mids = [q for q in points if slot.start + min_rec <= q <= slot.end - min_rec]
+            if mids:
+                q = min(mids, key=lambda q: (abs(2 * q - slot.start - slot.end), q))
+                slots[j:j + 1] = [Slot(slot.start, q, slot.phase, slot.energy), Slot(q, slot.end, slot.phase, slot.energy)]
+                if chrono:
+                    assigned[j:j + 1] = [assigned[j], assigned[j]] if j < len(assigned) else []
+                j -= 1
+                continue
+            unfilled.append(slot)
+            continue
+        sid, a, s, sr, length, (src_in, score) = pick
+        used[a.path][src_in:src_in + length] = True
+        last_end[sid] = src_in + length
+        fresh.discard(sid)
+        reused = uses[sid] > 0
+        uses[sid] += 1
+        why = plan.reasons.get(sid, "")
+        if home.get(sid) != slot.phase:
+            why = f"from {home.get(sid, 'the plan')}: {why}"
+        if reused:
+            why += " (shot again, new frames)"
+        cuts.append(Cut(record_in=slot.start, record_out=slot.end, source_path=a.path, source_rate=sr,
+                        source_in=int(src_in), shot_index=s.index, score=score, phase=slot.phase,
+                        reason=f"{slot.phase}: {why}; best moment {score:.2f}"))
+        prev_path = a.path
+    if unfilled:
+        missing = sum(Fraction(s.frames) for s in unfilled) / rate
+        policy = "never reuses a shot" if style.reuse == "never" else "reuses shots but never their frames"
+        raise FootageShortError(
+            f"not enough footage for a {float(n_frames / rate):.1f} s cut in style '{style.name}' ({policy}): "
+            f"{len(unfilled)} of {len(slots)} shots cannot be filled, about {float(missing):.1f} s more usable "
+            f"footage needed; add footage, ask for a shorter duration"
+            + (" or choose a style that reuses shots" if style.reuse == "never" else ""),
+            missing_s=float(missing), unfilled=len(unfilled))
+    return cuts
