@@ -158,6 +158,20 @@ def test_progress_rises_to_one(rendered):
     assert all(a <= b for a, b in zip(reports, reports[1:]))
 
 
+def test_slower_sources_in_a_faster_timeline_repeat_frames_exactly(sources, probes, tmp_path):
+    """23.976, 25 and 59.94 sources in a 29.97 timeline: the floor mapping holds both ways."""
+    p, rate = sources, Fraction(30000, 1001)
+    cuts = (Cut(0, 20, p["tc24"], NTSC24, 10, 0, 1.0, "setup", ""),
+            Cut(20, 45, p["s25"], Fraction(25), 0, 1, 1.0, "build", ""),
+            Cut(45, 60, p["s60"], NTSC60, 31, 2, 1.0, "peak", ""))
+    cut_list = CutList(rate=rate, width=SIZE[0], height=SIZE[1], duration=60, cuts=cuts, music_path="",
+                       music_duration=0, start_frames=108000)
+    out = str(tmp_path / "2997.mp4")
+    render_preview(build_timeline(cut_list, media=probes), out, size=SIZE, media=probes)
+    assert Fraction(_ffprobe(out)["video"]["r_frame_rate"]) == rate
+    assert _decode_codes(out) == _expected(cut_list, {sources[k]: TAGS[k] for k in TAGS})
+
+
 def test_a_gap_renders_black_and_later_clips_move_with_it(sources, probes, tmp_path):
     cut_list = _cut_list(sources)
     timeline = build_timeline(cut_list, media=probes)
