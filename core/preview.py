@@ -126,7 +126,7 @@ def _first(timeline: otio.schema.Timeline, kind: str) -> otio.schema.Track | Non
     return next((t for t in timeline.tracks if isinstance(t, otio.schema.Track) and t.kind == kind), None)
 
 
-def build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple[int, int] | None = (1280, 720),
+def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple[int, int] | None = (1280, 720),
                   media: dict[str, MediaInfo] | None = None, graph_path: str) -> tuple[list[str], int]:
     """The ffmpeg command that renders ``timeline`` to ``out_path`` and its frame count.
 
@@ -291,7 +291,7 @@ def render_preview(
     fd, graph_path = tempfile.mkstemp(prefix=f".{stem}.", suffix=".filtergraph", dir=folder)
     os.close(fd)
     try:
-        cmd, total = build_command(timeline, tmp, size=size, media=media, graph_path=graph_path)
+        cmd, total = _build_command(timeline, tmp, size=size, media=media, graph_path=graph_path)
         log.debug("preview %s: %d frames, %s", out_path, total, " ".join(cmd))
         _run(cmd, total, out_path, progress, cancel)
         _publish(tmp, out_path, overwrite)
