@@ -82,13 +82,14 @@ def test_every_style_cuts_on_beats_within_its_shot_lengths_without_reusing_frame
 
 
 def test_section_changes_cut_on_downbeats():
-    m = music()
-    cl = cut("dynamic", m=m)
+    m = music((("A", 0, 5, 0.3), ("B", 5, 8, 0.35), ("C", 8, 13, 0.6), ("D", 13, 16, 0.65), ("E", 16, 24, 0.95),
+               ("A", 24, 30, 0.3)))  # changes at bars 5 and 13 are not phase changes
+    cl = cut("dynamic", m=m, shots=varied_footage(files=5))
     starts = {c.record_in for c in cl.cuts}
-    changes = [s.start for s in cl.sections if s.start > 0]
-    assert changes == [400, 800, 1200]  # bars 8, 16, 24 at 120 bpm, 25 fps
+    changes = sorted({s.start for s in cl.sections if s.start > 0})
+    assert changes == [250, 400, 650, 800, 1200]  # bars at 2 s = 50 frames
     assert all(f in starts and f in cl.downbeats for f in changes)
-    assert [s.phase for s in cl.sections] == ["intro", "build", "climax", "outro"]
+    assert [s.phase for s in cl.sections] == ["intro", "build", "build", "build", "climax", "outro"]
 
 
 def test_cinematic_puts_every_cut_on_a_downbeat():

@@ -127,9 +127,9 @@ def test_phases_follow_sections_and_put_the_climax_on_the_loudest_late_section()
 
 
 def test_a_loud_late_chorus_beats_an_equally_loud_early_one():
-    m = music((("A", 0, 4, 0.3), ("B", 4, 8, 0.9), ("A", 8, 12, 0.4), ("B", 12, 16, 0.9), ("C", 16, 20, 0.3)))
+    m = music((("A", 0, 6, 0.3), ("B", 6, 10, 0.9), ("A", 10, 14, 0.4), ("B", 14, 18, 0.9), ("C", 18, 22, 0.3)))
     climax = music_phases(m, load_style("dynamic"))[2]
-    assert climax.start_s == 12 * 2.0
+    assert climax.start_s == 14 * 2.0
 
 
 def test_a_climax_that_runs_to_the_end_leaves_its_last_bars_to_the_outro():
