@@ -19,8 +19,9 @@ How
    shot. A slot is shorter than the minimum only when the whole cut is; it is longer than
    the maximum only when no beat falls inside the allowed range (sparse or no beats).
 4. **Fill.** Each slot takes the next shot its phase planned (another file than the cut
-   before when one fits), then unused shots of the nearest phases, then, when the style
-   reuses shots, unused frames of used shots. The window is exactly the slot's length in
+   before when one fits), then shots other phases have to spare, then, when the style
+   reuses shots, unused frames of the phase's used shots (then of any), and only then
+   fresh shots another phase would have wanted. The window is exactly the slot's length in
    the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
    on frames never used before, where the best-moment curve is high and has no dips
    (blur, shake, bad exposure), towards motion in the climax.
@@ -104,30 +105,31 @@ def common_rate(analyses: Sequence[FootageAnalysis]) -> Fraction:
     return rates.most_common(1)[0][0]
 
 
-def end_frame(music: MusicAnalysis, rate: Fraction, duration_s: float | None = None) -> tuple[int, int]:
-    """``(frames, fade_frames)``: the cut's length and the music fade ending there.
+def end_frame(music: MusicAnalysis, rate: Fraction, duration_s: float | None = None) -> tuple[int, bool]:
+    """``(frames, fades)``: the cut's length in timeline frames and whether the music must
+    fade out to end there.
 
-    The music's length (``floor(duration_s * rate)``, no fade), or with ``duration_s`` the
-    downbeat frame nearest to it (faded by the caller's style; here ``fade_frames`` is 1
-    as a marker). Use :func:`assemble` for the style's fade.
+    The music's length (``floor(music.duration_s * rate)``, no fade), or with
+    ``duration_s`` shorter than the music the downbeat frame nearest to it (a fade; the
+    style gives its length).
 
     Examples
     --------
     >>> m = MusicAnalysis("m.wav", 10.0, 22050, 120.0, 4, tuple(i / 2 for i in range(20)),
     ...                   (0.0, 2.0, 4.0, 6.0, 8.0), (1.0,) * 20, ())
     >>> end_frame(m, Fraction(25))
-    (250, 0)
+    (250, False)
     >>> end_frame(m, Fraction(25), 5.2)
-    (150, 1)
+    (150, True)
     """
     music_frames = math.floor(_frac(music.duration_s) * rate)
     if duration_s is None or _frac(duration_s) * rate >= music_frames:
-        return music_frames, 0
+        return music_frames, False
     target = _frac(duration_s) * rate
     downs = [d for d in beat_frames(music, rate, "downbeats") if 0 < d <= music_frames]
     if not downs:
         raise AssemblyError(f"{music.path}: no downbeats to end a {duration_s:g} s cut on")
-    return min(downs, key=lambda d: (abs(d - target), d)), 1
+    return min(downs, key=lambda d: (abs(d - target), d)), True
 
 
 def _nearest(x: int, grid: Sequence[int]) -> int:
@@ -252,8 +254,16 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
 # --------------------------------------------------------------------------- windows
 
 
+def _motion_samples(a: FootageAnalysis) -> tuple[np.ndarray, np.ndarray]:
+    """``(sample_frames, motion)`` as float arrays (NaN where unknown)."""
+    sf = np.asarray(a.sample_frames, float)
+    mv = np.array([np.nan if v is None else v for v in a.motion], float)
+    return (sf, mv) if sf.size == mv.size else (sf, np.full(sf.size, np.nan))
+
+
 def _window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: str, rng: np.random.Generator,
-            *, min_src: int = 1, after: int | None = None, early: float = 0.0) -> tuple[int, float] | None:
+            *, min_src: int = 1, after: int | None = None, early: float = 0.0,
+            samples: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, float] | None:
     """Best unused window of ``length`` source frames inside the shot's usable range:
     ``(source_in, score)`` or None when none fits.
 
@@ -262,7 +272,8 @@ def _window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: s
     motion in the climax (minus it in calm phases). Windows that would leave a free piece
     shorter than ``min_src`` frames beside them lose, so the shot's rest stays usable;
     ``early`` favours the earliest free frames (chronological reuse); ``after`` is the
-    first frame allowed.
+    first frame allowed; ``samples`` is :func:`_motion_samples` of ``a`` (computed when
+    not given).
     """
     us, ue = s.usable_start_frame, min(s.usable_end_frame, len(used))
     if after is not None:
@@ -276,10 +287,8 @@ def _window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: s
     else:
         q = np.full(n, 0.5)
     bad = (q < 0.6 * float(q.max())).astype(float)
-    sf = np.asarray(a.sample_frames, float)
-    mv = np.array([np.nan if v is None else v for v in a.motion], float)
-    inside = (sf >= s.start_frame) & (sf < s.end_frame) if sf.size == mv.size else np.zeros(0, bool)
-    known = inside & ~np.isnan(mv) if inside.size else inside
+    sf, mv = samples if samples is not None else _motion_samples(a)
+    known = (sf >= s.start_frame) & (sf < s.end_frame) & ~np.isnan(mv)
     if known.sum() >= 2:
         m = np.interp(frames, sf[known], mv[known])
         m = m / (float(m.max()) + 1e-9)
@@ -343,7 +352,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         Timeline rate; default the most common source rate.
     duration_s : float, optional
         Length wanted; the cut ends on the downbeat nearest to it with the music faded out
-        over ``style.fade_out_s``. Default: the whole music.
+        over ``style.fade_out_s``. Default: the whole music. Plan with the same value
+        (:func:`~.planner.make_request`) so the arc's climax falls inside the cut.
     seed : int
         Same seed, same cut; another seed varies pacing and windows.
     size : (width, height), optional
@@ -382,9 +392,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     if unknown:
         raise PlanError(f"plan names shots not in the footage: {', '.join(unknown[:5])}")
     music_frames = math.floor(_frac(music.duration_s) * rate)
-    n_frames, fade = end_frame(music, rate, duration_s)
-    if fade:
-        fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate)))
+    n_frames, fades = end_frame(music, rate, duration_s)
+    fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if fades else 0
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
@@ -468,12 +477,20 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
     prev_path: str | None = None
     min_rec = max(1, math.ceil(_frac(style.min_shot_s) * rate))
 
+    samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
     def try_shot(sid: str, slot: Slot, after: int | None = None, early: float = 0.0):
         a, s = ids[sid]
         sr = Fraction(a.media.video.rate)
         length = math.ceil(Fraction(slot.frames) * sr / rate)
+        lo = max(s.usable_start_frame, after or 0)
+        if s.usable_end_frame - lo < length or int((~used[a.path][lo:s.usable_end_frame]).sum()) < length:
+            return None  # cheap reject before scoring windows
+        if a.path not in samples:
+            samples[a.path] = _motion_samples(a)
         min_src = math.ceil(Fraction(min_rec) * sr / rate)
-        got = _window(a, s, length, used[a.path], slot.phase, rng, min_src=min_src, after=after, early=early)
+        got = _window(a, s, length, used[a.path], slot.phase, rng, min_src=min_src, after=after, early=early,
+                      samples=samples[a.path])
         return None if got is None else (sid, a, s, sr, length, got)
 
     # chronological: one forward cursor over all planned shots; each phase spreads its
@@ -509,9 +526,22 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         else:
             ph_i = order.index(slot.phase) if slot.phase in order else 0
             neighbours = sorted(order, key=lambda n: (abs(order.index(n) - ph_i), order.index(n)))
-            tiers = [[i for i in plan.phase(n).shot_ids if i in fresh] for n in neighbours]
+            # own phase's fresh shots; then other phases' spare fresh shots (beyond their own
+            # remaining slots, least typical first); then, when the style reuses shots, new
+            # frames of this phase's shots, then of the others; a style that never reuses
+            # borrows any fresh shot last
+            own, others = neighbours[0], neighbours[1:]
+            left = Counter(sl.phase for sl in slots[j + 1:])
+            spare = []
+            for n in others:
+                queue = [i for i in plan.phase(n).shot_ids if i in fresh]
+                extra = max(0, len(queue) - left[n])
+                spare += queue[len(queue) - extra:][::-1] if extra else []
+            tiers = [[i for i in plan.phase(own).shot_ids if i in fresh], spare]
             if style.reuse == "shots":
-                tiers.append([i for n in neighbours for i in plan.phase(n).shot_ids if i not in fresh])
+                tiers.append([i for i in plan.phase(own).shot_ids if i not in fresh])
+                tiers.append([i for n in others for i in plan.phase(n).shot_ids if i not in fresh])
+            tiers.append([i for n in others for i in plan.phase(n).shot_ids if i in fresh])
             for tier in tiers:
                 fits = []
                 for sid in tier:

@@ -455,15 +455,20 @@ def _spread_files(ids: list[str], path_of: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _why(c: ShotCandidate, phase: str, role: str) -> str:
-    bits = []
-    if c.motion is not None:
-        bits.append(f"motion {c.motion:.3f}")
-    if phase in ("intro", "outro") and c.shake is not None:
-        bits.append("steady" if c.calm >= 0.5 else f"shake {c.shake:.4f}")
-    if phase == "climax" and c.colourfulness is not None:
-        bits.append("colourful" if c.intensity >= 0.6 else f"colour {c.colourfulness:.0f}")
-    return f"{role}: " + ", ".join(bits) if bits else role
+def _why(c: ShotCandidate, phase: str, final: bool = False) -> str:
+    """One line on why a shot plays in a phase, from its features."""
+    m = f"motion {c.motion:.3f}" if c.motion is not None else f"intensity {c.intensity:.2f}"
+    steady = "steady" if c.calm >= 0.5 else (f"shake {c.shake:.4f}" if c.shake is not None else "moving")
+    if final:
+        return f"resolving: calmest ending shot, {m}, {steady}"
+    if phase == "intro":
+        return f"establishing: calm {c.calm:.2f}, {m}, {steady}"
+    if phase == "build":
+        return f"rising: intensity {c.intensity:.2f}, {m}"
+    if phase == "climax":
+        colour = ", colourful" if c.intensity >= 0.6 and c.colourfulness is not None else ""
+        return f"{'highest' if c.intensity >= 0.8 else 'high'} {m}{colour}"
+    return f"winding down: calm {c.calm:.2f}, {m}"
 
 
 @dataclass
@@ -525,12 +530,9 @@ class RulesPlanner:
             groups["build"] = _spread_files(sorted(build, key=lambda i: arc[i]), path_of)
             groups["climax"] = _spread_files(sorted(climax, key=lambda i: -(0.6 * arc[i] + 0.4 * by_id[i].quality)), path_of)
             groups["outro"] = sorted(outro_rest, key=lambda i: -arc[i]) + final
-            roles = {"intro": "establishing, calm", "build": "rising", "climax": "climax", "outro": "winding down"}
             for name, ids in groups.items():
                 for i in ids:
-                    reasons[i] = _why(by_id[i], name, roles[name])
-            for i in final:
-                reasons[i] = _why(by_id[i], "outro", "resolving, calmest last")
+                    reasons[i] = _why(by_id[i], name, final=i in final)
             notes = (f"arc noise {self.noise} with seed {request.seed}",)
         phases = tuple(Phase(p.name, p.start_s, p.end_s, p.energy, tuple(groups.get(p.name, ())))
                        for p in request.phases)
