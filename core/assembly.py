@@ -178,9 +178,9 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     [12, 12, 12, 12, 12, 12, 12, 12]
     """
     beats_e: dict[int, float] = {}
-    for t, e in zip(music.beat_times_s, music.beat_energy):
-        f = seconds_to_frames(_frac(t), rate)
-        beats_e.setdefault(f, float(e))
+    for k, t in enumerate(music.beat_times_s):
+        e = music.beat_energy[k] if k < len(music.beat_energy) else 0.5
+        beats_e.setdefault(seconds_to_frames(_frac(t), rate), float(e))
     beats = sorted(f for f in beats_e if 0 <= f < n_frames)
     if not beats:
         raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
@@ -211,6 +211,7 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     points = set(downs if style.all_cuts_on_downbeat else beats)
     downset = set(downs)
     meter = max(1, music.meter)
+    beat_f = float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2
 
     def phase_at(f: int) -> tuple[str, int, int, float]:
         for ph in phases:
@@ -223,6 +224,7 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     for a, b in zip(bounds, bounds[1:]):
         cands = sorted(q for q in points if a < q < b) + [b]
         p = a
+        tail = 0
         while p < b:
             name, ph_a, ph_b, _ = phase_at(p)
             i0 = bisect.bisect_left(beats, p)
@@ -241,8 +243,26 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
             k = max(1, int(round(k * stretch)))
             ok = [q for q in cands if q > p and (q == b or b - q >= min_f)]
             good = [q for q in ok if min_f <= q - p <= max_f]
-            if good:
-                q = min(good, key=lambda q: (abs(bisect.bisect_left(beats, q) - i0 - k), q not in downset, q))
+            i_b = bisect.bisect_left(beats, b)
+
+            def miss(q: int) -> int:
+                # beats away from the target; leaving fewer beats than the range allows before
+                # the next fixed cut counts as two more (no stray one-beat shot at a phase end)
+                rest = i_b - bisect.bisect_left(beats, q)
+                return abs(bisect.bisect_left(beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
+
+            span = b - p
+            if good and (tail or span <= 3.5 * k * beat_f):
+                # the last few shots before a fixed cut: split what is left evenly, in the
+                # style's beat range where it can be (decided once per span)
+                if not tail:
+                    n_lo = max(1, math.ceil(span / max_f), math.ceil(span / (hi * beat_f + 0.5)))
+                    n_hi = max(n_lo, int(span // max(1.0, lo * beat_f - 0.5)))
+                    tail = min(max(int(round(span / (k * beat_f))), n_lo), n_hi)
+                q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
+                tail = max(1, tail - 1)
+            elif good:
+                q = min(good, key=lambda q: (miss(q), q not in downset, q))
             else:
                 longer = [q for q in ok if q - p >= min_f]
                 q = longer[0] if longer else b
