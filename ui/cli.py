@@ -48,9 +48,33 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="replace OUT if it exists")
     a.set_defaults(func=cmd_analyze)
 
-    d = sub.add_parser("demo", help="generate sample footage and music, analyse them, write the results")
+    c = sub.add_parser("cut", help="cut footage to music: analyse, plan the story, assemble on the beat, write the timeline")
+    c.add_argument("--media", nargs="+", required=True, metavar="DIR|FILE", help="footage folders or files")
+    c.add_argument("--music", required=True, metavar="SONG", help="the music track (any audio or video file)")
+    c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
+    c.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
+    c.add_argument("--fps", default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
+    c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
+    c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
+    c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write")
+    c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
+    c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
+    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
+    c.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
+    c.add_argument("--cache-dir", default=None, help="analysis cache folder")
+    c.add_argument("--no-cache", action="store_true", help="analyse everything again")
+    c.add_argument("--force", action="store_true", help="replace output files that exist")
+    c.set_defaults(func=cmd_cut)
+
+    st = sub.add_parser("styles", help="list the editing styles (built-in and your own)")
+    st.set_defaults(func=cmd_styles)
+
+    d = sub.add_parser("demo", help="generate a sample project, cut it, write the timeline and a preview")
     d.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
     d.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
+    d.add_argument("--style", default="dynamic", help="editing style (default dynamic)")
+    d.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     d.set_defaults(func=cmd_demo)
     return parser
 
@@ -181,30 +205,133 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from montage_ai.core.demo import make_demo_media
-    from montage_ai.core.jobs import analyze_files, analyze_music_cached, as_json
+    from montage_ai.core.roughcut import RoughCutOptions
 
     out = Path(args.out)
     print(f"Generating a sample project (footage/, music/) in {out} …", file=sys.stderr)
     media = make_demo_media(out)
-    cache = AnalysisCache(out / "cache")
-    with ctrl_c_cancels() as cancel_event:
-        bar = ProgressBar(len(media.footage), "Analysing footage")
-        try:
-            report = analyze_files(list(media.footage), executor=make_executor("local", args.workers), mode="full",
-                                   cache=cache, progress=bar, cancel=cancel_event.is_set)
-        finally:
+    # The demo folder is ours: its outputs are replaced on every run.
+    code = run_cut([str(out / "footage")], media.music, out / "cut.otio",
+                   RoughCutOptions(style=args.style, seed=args.seed, name="Montage AI demo"),
+                   preview=out / "cut_preview.mp4", preview_height=360, workers=args.workers,
+                   cache=AnalysisCache(out / "cache"), force=True)
+    print(f"Open {out / 'cut_preview.mp4'} to watch the cut; {out / 'cut.otio'} opens in any OTIO tool.")
+    return code
+
+
+class StageBars:
+    """One progress bar per stage of a long job, opened when the stage starts."""
+
+    LABELS = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
+              "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview"}
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._bars: dict[str, object] = {}
+        self._shown = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            for other in self._bars.values():
+                other.close()
+            bar = self._bars[stage] = self._tqdm(total=100, desc=self.LABELS.get(stage, stage), file=sys.stderr,
+                                                 bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]", dynamic_ncols=True)
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._shown < 0.2:
+            return
+        self._shown = now
+        bar.n = round(100 * min(max(fraction, 0.0), 1.0), 1)
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
             bar.close()
-        music = analyze_music_cached(media.music, cache=cache, cancel=cancel_event.is_set)
-    for a, truth in zip(report.analyses, media.footage_truth):
-        found = [s.start_frame for s in a.shots[1:]]
-        print(f"{Path(a.path).name}: {len(a.shots)} shots at frames {found} (generated: {list(truth.boundaries)})")
-    print(f"{Path(music.path).name}: {music.tempo_bpm:.1f} bpm (generated: {media.music_truth.tempo_bpm:.0f}), "
-          f"{len(music.beat_times_s)} beats, {len(music.sections)} sections")
-    doc = as_json(report)
-    doc["music"] = music.to_dict()
-    path = write_atomic(out / "analysis.json", json.dumps(doc, indent=2) + "\n", overwrite=True)
-    print(f"wrote {path} (thumbnails under {cache.root})")
-    return 0 if not report.failures else 2
+
+
+def print_summary(result) -> None:
+    cl = result.cut_list
+    seconds = float(cl.duration / cl.rate)
+    files = {c.source_path for c in cl.cuts}
+    shots = {(c.source_path, c.shot_index) for c in cl.cuts}
+    available = sum(1 for a in result.analyses for s in a.shots if not s.black)
+    print(f"{cl.name}: {len(cl.cuts)} cuts, {seconds:.2f} s at {cl.rate.numerator}/{cl.rate.denominator} fps "
+          f"({cl.duration} frames), style {result.style.name}, seed {cl.seed}")
+    print(f"  shots used {len(shots)} of {available} usable, from {len(files)} of {len(result.analyses)} clips; "
+          f"music {result.music.tempo_bpm:.1f} bpm, planner {result.plan.planner}")
+    print(f"  {'phase':8s} {'from':>8s} {'to':>8s} {'cuts':>5s} {'mean cut':>9s}  clips")
+    for phase in ("intro", "build", "climax", "outro"):
+        cuts = [c for c in cl.cuts if c.phase == phase]
+        if not cuts:
+            continue
+        start, end = cuts[0].record_in, cuts[-1].record_out
+        mean = sum(c.record_frames for c in cuts) / len(cuts) / float(cl.rate)
+        names = sorted({Path(c.source_path).name for c in cuts})
+        print(f"  {phase:8s} {float(start / cl.rate):7.2f}s {float(end / cl.rate):7.2f}s {len(cuts):5d} {mean:8.2f}s  "
+              + ", ".join(names[:4]) + (" …" if len(names) > 4 else ""))
+    for path, reason in result.failures:
+        print(f"  skipped: {reason}" if path in reason else f"  skipped: {path}: {reason}", file=sys.stderr)
+
+
+def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path | None, preview_height: int,
+            workers: int | None, cache: AnalysisCache | None, force: bool) -> int:
+    from montage_ai.core.preview import render_preview
+    from montage_ai.core.roughcut import make_rough_cut
+    from montage_ai.core.timeline import write_otio
+
+    for target in [out] + ([preview] if preview else []):
+        if target.exists() and not force:
+            raise OutputExistsError(target)
+    bars = StageBars()
+    with ctrl_c_cancels() as cancel_event:
+        try:
+            result = make_rough_cut(media, music, options, cache=cache, executor=make_executor("local", workers),
+                                    progress=bars, cancel=cancel_event.is_set)
+            write_otio(result.timeline, out, overwrite=force)
+            if preview:
+                render_preview(result.timeline, preview, size=_preview_size(result, preview_height),
+                               progress=lambda f: bars("preview", f), cancel=cancel_event.is_set, overwrite=force,
+                               media={a.path: a.media for a in result.analyses})
+        finally:
+            bars.close()
+    print_summary(result)
+    print(f"wrote {out}")
+    if preview:
+        print(f"wrote {preview}")
+    return 0
+
+
+def _preview_size(result, height: int) -> tuple[int, int]:
+    cl = result.cut_list
+    width = int(round(cl.width * height / cl.height / 2)) * 2 if cl.height else int(height * 16 / 9)
+    return (width, height)
+
+
+def cmd_cut(args: argparse.Namespace) -> int:
+    from montage_ai.core.roughcut import RoughCutOptions
+    from montage_ai.core.timebase import parse_rate
+
+    try:
+        rate = parse_rate(args.fps) if args.fps else None
+    except (ValueError, TypeError) as exc:
+        print(f"error: --fps {args.fps}: {exc}", file=sys.stderr)
+        return 1
+    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed,
+                              brief=args.brief, mode=args.mode, name=Path(args.out).stem)
+    return run_cut(args.media, args.music, Path(args.out), options,
+                   preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
+                   workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
+                   force=args.force)
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from montage_ai.core.styles import available_styles
+
+    for style in sorted(available_styles(strict=False), key=lambda s: s.name):
+        print(f"{style.name:12s} {style.description}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
