@@ -125,7 +125,7 @@ class PlanRequest:
     style: Style
     phases: tuple[Phase, ...]
     shots: tuple[ShotCandidate, ...]
-    demand: Mapping[str, int]
+    demand: Mapping[str, int] = field(hash=False)
     seed: int = 0
     duration_s: float | None = None
     brief: str = ""
@@ -143,8 +143,8 @@ class StoryPlan:
     reason per shot id, the planner's name and free notes."""
 
     phases: tuple[Phase, ...]
-    reasons: Mapping[str, str]
-    planner: str
+    reasons: Mapping[str, str] = field(hash=False)
+    planner: str = ""
     notes: tuple[str, ...] = ()
     seed: int = 0
     style: str = ""

@@ -104,8 +104,8 @@ class Style:
 
     name: str
     description: str
-    beats_by_energy: Mapping[str, tuple[int, int]]
-    beats_by_phase: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    beats_by_energy: Mapping[str, tuple[int, int]] = field(hash=False)
+    beats_by_phase: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     min_shot_s: float = 0.5
     max_shot_s: float = 8.0
     section_cut_on_downbeat: bool = True
