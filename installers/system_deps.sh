@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the system programs Montage AI needs: ffmpeg/ffprobe, Python's venv module, the
-# shared libraries OpenCV loads, and xmllint. Debian/Ubuntu (apt-get) and macOS (Homebrew).
+# shared libraries OpenCV loads, and for the format tests xmllint and MLT's melt. Debian/Ubuntu (apt-get) and macOS (Homebrew).
 # Does nothing for what is already there; says plainly what to do when it cannot install.
 set -euo pipefail
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v xmllint >/dev/null 2>&1 || need+=(xmllint)
+# MLT's melt renders our timelines independently of our own renderer (tests check against it).
+command -v melt >/dev/null 2>&1 || need+=(melt)
 
 os=$(uname -s)
 if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
@@ -15,6 +17,7 @@ if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
     case "$n" in
       ffmpeg) pkgs+=(ffmpeg) ;;
       xmllint) pkgs+=(libxml2-utils) ;;
+      melt) pkgs+=(melt) ;;
     esac
   done
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
@@ -48,7 +51,7 @@ elif [ "$os" = "Darwin" ]; then
   fi
   pkgs=()
   for n in "${need[@]}"; do
-    case "$n" in ffmpeg) pkgs+=(ffmpeg) ;; xmllint) pkgs+=(libxml2) ;; python) pkgs+=(python@3.12) ;; esac
+    case "$n" in ffmpeg) pkgs+=(ffmpeg) ;; xmllint) pkgs+=(libxml2) ;; melt) pkgs+=(mlt) ;; python) pkgs+=(python@3.12) ;; esac
   done
   echo "Installing with Homebrew: ${pkgs[*]}"
   brew install "${pkgs[@]}"
