@@ -27,7 +27,7 @@ import logging
 import math
 import os
 import tempfile
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from fractions import Fraction
@@ -334,9 +334,16 @@ def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: 
     jobs: list[Future] = []
 
     def submit(lo: int, hi: int) -> None:
+        # Long intervals are split at keyframes (each piece decodes on its own) so that
+        # both workers share them.
         lo, hi = max(0, lo), min(n, hi)
-        if hi > lo:
-            jobs.append(pool.submit(_decode_list, path, media, table, lo, hi, hwaccel, cancel))
+        start = lo
+        for k in keys[bisect_right(keys, lo):bisect_left(keys, hi)]:
+            if k - start >= _PIECE_FRAMES and hi - k >= _PIECE_FRAMES:
+                jobs.append(pool.submit(_decode_list, path, media, table, start, k, hwaccel, cancel))
+                start = k
+        if hi > start:
+            jobs.append(pool.submit(_decode_list, path, media, table, start, hi, hwaccel, cancel))
 
     def after(k: int) -> int:
         """The frame ``margin`` past the keyframe following ``k`` (or the end)."""
@@ -396,6 +403,8 @@ def _drain(jobs: list[Future], collector: _Collector) -> None:
             collector.add(frame)
 
 
+#: Decoded intervals longer than this are split at keyframes between the two workers.
+_PIECE_FRAMES = 48
 #: Keyframe pairs closer than these (coarse structure, colour) hide no boundary.
 _KEY_S = 0.5 * _CUT_S
 _KEY_H = _CUT_H
