@@ -30,24 +30,33 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
-        if not overwrite:
-            # link() fails if a file appeared meanwhile; never clobber a file that raced us.
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise OutputExistsError(target) from None
-            except OSError:
-                if target.exists():
-                    raise OutputExistsError(target) from None
-                os.replace(tmp, target)
-            else:
-                os.unlink(tmp)
-        else:
-            os.replace(tmp, target)
+        publish(tmp, target, overwrite=overwrite)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def publish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Move the finished temporary file ``tmp`` onto ``path`` in one step.
+
+    Without ``overwrite`` a file at ``path`` is never replaced, also one that appeared
+    while ``tmp`` was being written (:class:`OutputExistsError`; ``tmp`` is left for the
+    caller to remove).
+    """
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if path exists: no window in which we could clobber it
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+    except OSError:  # a file system without hard links
+        if os.path.exists(path):
+            raise OutputExistsError(path) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
 
 
 VIDEO_EXTENSIONS = frozenset(

@@ -44,7 +44,7 @@ from typing import Callable
 import opentimelineio as otio
 
 from .errors import Cancelled, MediaError
-from .fileio import OutputExistsError
+from .fileio import OutputExistsError, publish
 from .media import MediaInfo, probe, require_tool
 from .timeline import (NAMESPACE, frames_at, media_path, rate_from_otio, source_in_frames, source_rate_of,
                        timeline_rate)
@@ -294,7 +294,7 @@ def render_preview(
         cmd, total = _build_command(timeline, tmp, size=size, media=media, graph_path=graph_path)
         log.debug("preview %s: %d frames, %s", out_path, total, " ".join(cmd))
         _run(cmd, total, out_path, progress, cancel)
-        _publish(tmp, out_path, overwrite)
+        publish(tmp, out_path, overwrite=overwrite)
     finally:
         for p in (tmp, graph_path):
             if os.path.exists(p):
@@ -344,17 +344,3 @@ def _run(cmd: list[str], total: int, out_path: str, progress: Callable[[float], 
             errfile.seek(0)
             text = errfile.read().decode("utf-8", "replace").strip().splitlines()
             raise MediaError(out_path, f"ffmpeg could not render the preview: {text[-1] if text else proc.returncode}")
-
-
-def _publish(tmp: str, path: str, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise OutputExistsError(path) from None
-    except OSError:
-        if os.path.exists(path):
-            raise OutputExistsError(path) from None
-        os.replace(tmp, path)

@@ -28,7 +28,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import MediaError
-from .fileio import OutputExistsError
+from .fileio import OutputExistsError, publish
 from .media import require_tool
 
 GRID_COLS = 8
@@ -226,7 +226,7 @@ def render_framecode(
         proc.wait()
         if proc.returncode != 0:
             raise MediaError(path, f"encoder failed: {err.decode(errors='replace').strip()[-300:]}")
-        _publish(tmp, path, overwrite)
+        publish(tmp, path, overwrite=overwrite)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -240,18 +240,3 @@ def kept_indices(frames: int, drop_every: int | None = None, first_index: int = 
     [0, 1, 3, 4, 6]
     """
     return [first_index + n for n in range(frames) if not drop_every or n % drop_every != drop_every - 1]
-
-
-def _publish(tmp: str, path: str, overwrite: bool) -> None:
-    """Rename ``tmp`` onto ``path``; without ``overwrite`` never replace a file that exists."""
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise OutputExistsError(path) from None
-    except OSError:  # no hard links on this file system
-        if os.path.exists(path):
-            raise OutputExistsError(path) from None
-        os.replace(tmp, path)
