@@ -96,3 +96,49 @@ def test_demo_cuts_a_generated_project(tmp_path, capsys):
     assert int(preview) == sum(c.duration().to_frames() for c in clips)
     printed = capsys.readouterr().out
     assert "intro" in printed and "climax" in printed and "wrote" in printed
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory):
+    from fractions import Fraction
+
+    from montage_ai.core.sample_footage import Segment, render_footage
+    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+
+    root = tmp_path_factory.mktemp("project")
+    (root / "footage").mkdir()
+    kinds = ["testsrc2", "smptebars", "mandelbrot", "gradients", "pan", "life"]
+    for i, rate in enumerate([Fraction(25), Fraction(30000, 1001), Fraction(25)]):
+        segs = [Segment(kinds[(i * 2 + k) % len(kinds)], int(rate * 3), seed=i + k + 1) for k in range(4)]
+        render_footage(root / "footage" / f"clip{i}.mp4", segs, rate=rate, size=(192, 108))
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 3, 0.5), SectionSpec("B", 3, 0.95))))
+    song = write_audio(root / "song.wav", y, truth.sample_rate)
+    return root, song
+
+
+def test_cut_writes_timeline_with_duration_and_rate(small_project, tmp_path, capsys):
+    import opentimelineio as otio
+
+    root, song = small_project
+    out = tmp_path / "cut.otio"
+    args = ["cut", "--media", str(root / "footage"), "--music", song, "--style", "mtv", "--duration", "8",
+            "--fps", "25", "--seed", "3", "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "2"]
+    assert main(args) == 0
+    timeline = otio.adapters.read_from_file(str(out))
+    assert timeline.global_start_time.to_timecode() == "01:00:00:00"
+    v1 = timeline.video_tracks()[0]
+    assert v1.duration().rate == 25
+    # 8 s at 120 bpm ends on the nearest bar line: the song's downbeats are at 0.3 + 2k s.
+    assert abs(v1.duration().to_frames() / 25 - 8.3) <= 1 / 25
+    summary = capsys.readouterr().out
+    assert "cuts" in summary and "style mtv, seed 3" in summary
+    # Never overwrites without --force.
+    assert main(args) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_cut_reports_unknown_style(small_project, tmp_path, capsys):
+    root, song = small_project
+    assert main(["cut", "--media", str(root / "footage"), "--music", song, "--style", "nosuchstyle",
+                 "-o", str(tmp_path / "x.otio")]) == 1
+    assert "nosuchstyle" in capsys.readouterr().err
