@@ -424,6 +424,16 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     longest = max((math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate / Fraction(a.media.video.rate))
                    for a, s in (ids[i] for i in plan.shot_ids)), default=None)
     slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest)
+    grid_notes = []
+    if longest is not None and len(beats) > 1:
+        beat_f = float(np.median(np.diff(beats)))
+        for ph_name, _, _, energy in phases:
+            lo, hi = style.beats_for(style.energy_level(energy), ph_name)
+            if longest < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
+                grid_notes.append(f"{style.name} wants takes of {lo}-{hi} beats ({lo * beat_f / float(rate):.1f} s or "
+                                  f"more) in the {ph_name}; the longest usable shot is {float(longest / rate):.1f} s, "
+                                  "so takes are shorter")
+                break
     n_shots = len(plan.shot_ids)
     if style.reuse == "never" and n_shots and len(slots) > n_shots:
         # too few shots for the style's pace: fewer, longer shots (the fill says if still short)
@@ -431,9 +441,12 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
                               stretch=len(slots) / n_shots)
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
+            grid_notes.append(f"{style.name} never reuses a shot: {n_shots} shots for {len(slots)} slots, "
+                              f"so {len(stretched)} longer ones")
             slots = stretched
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in beats if b > 0]
-    cuts = _fill(slots, plan, ids, style, rate, seed, n_frames, points)
+    keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
+    cuts, notes = _fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep)
 
     sections = _sections(music, rate, n_frames, phases, downs or beats)
     if size is None:
@@ -448,7 +461,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
         beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
         name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
-        metadata={"planner": plan.planner, "notes": list(plan.notes)},
+        metadata={"planner": plan.planner, "notes": list(plan.notes) + grid_notes + notes},
     )
 
 
@@ -479,8 +492,42 @@ def _spread(n_slots: int, n_shots: int) -> list[int]:
     return [min(n_shots - 1, (j * n_shots) // n_slots) for j in range(n_slots)]
 
 
+def _longest_free(used: np.ndarray, lo: int, hi: int) -> int:
+    """Length of the longest run of unused frames in ``used[lo:hi]``."""
+    seg = used[lo:hi]
+    if seg.size == 0:
+        return 0
+    busy = np.concatenate(([True], seg, [True]))
+    edges = np.flatnonzero(busy[1:] != busy[:-1])  # alternating starts and ends of free runs
+    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
+
+
 def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction, seed: int, n_frames: int,
-          points: Sequence[int]) -> list[Cut]:
+          points: Sequence[int], beats: Sequence[int] = (), keep: set[int] | frozenset = frozenset()
+          ) -> tuple[list[Cut], list[str]]:
+    """Fill every slot with a window of footage; ``(cuts, notes)``.
+
+    Each slot first gets what the style prefers (see the module doc); when nothing fits,
+    the style's preferences give way, one at a time and in this order, only for that slot:
+
+    1. shots other phases have to spare, then (reuse "shots") new frames of used shots;
+    2. the slot is split on a cut point of the style (a downbeat when it cuts only on
+       downbeats), both parts at least the style's shortest shot, where a shot fits the
+       first part (chronological styles: a shot further on in time); or its cut moves
+       earlier so that the longest shot left fits it, the rest going to the next slot of
+       the phase (not across a phase change or a section cut);
+    3. chronological styles go back to unused frames of earlier shots (the cursor stays);
+    4. styles that cut only on downbeats split on another beat (parts still within the
+       style's shortest shot);
+    5. usable shots the plan left out (not black; shorter than the style's shortest shot
+       for the rules planner);
+    6. a part shorter than the style's shortest shot, split on a beat, as a last resort.
+
+    The reuse policy is never relaxed. Each relaxation used is counted in a note.
+    Chronological styles fit a slot to the shot they are on (a shorter slot, the rest to
+    the next) before skipping ahead in time; a style that never reuses a shot, when the
+    planned footage is barely enough, gives each slot the shot that wastes least.
+    """
     rng = np.random.default_rng(seed + 7919)
     used: dict[str, np.ndarray] = {}
     for a, _ in ids.values():
@@ -496,10 +543,28 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
     unfilled: list[Slot] = []
     prev_path: str | None = None
     min_rec = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+    never = style.reuse == "never"
+    beats = sorted(set(beats) | set(points))
+    planned = set(plan.shot_ids)
+    unplanned = [i for i, (a, s) in ids.items()
+                 if i not in planned and not s.black and a.media.video is not None
+                 and s.usable_end_frame > s.usable_start_frame]
+    unplanned.sort(key=lambda i: (ids[i][0].media.creation_time is None,
+                                  ids[i][0].media.creation_time.timestamp() if ids[i][0].media.creation_time else 0.0,
+                                  ids[i][0].path, ids[i][1].usable_start_frame))
+    relaxed: Counter[str] = Counter()
+    max_rec = max(min_rec, math.floor(_frac(style.max_shot_s) * rate))
+    room = sum(min(max_rec, math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate
+                                       / Fraction(a.media.video.rate)))
+               for a, s in (ids[i] for i in plan.shot_ids))
+    tight = never and room < 1.25 * n_frames  # best fit: waste as little of each shot as possible
+    went_back: set[int] = set()  # record_in of cuts that went back in time
 
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def try_shot(sid: str, slot: Slot, after: int | None = None, early: float = 0.0):
+        if never and uses[sid]:
+            return None
         a, s = ids[sid]
         sr = Fraction(a.media.video.rate)
         length = math.ceil(Fraction(slot.frames) * sr / rate)
@@ -512,6 +577,40 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         got = _window(a, s, length, used[a.path], slot.phase, rng, min_src=min_src, after=after, early=early,
                       samples=samples[a.path])
         return None if got is None else (sid, a, s, sr, length, got)
+
+    def avail(cands: Sequence[tuple[str, int | None]]) -> int:
+        """The longest slot (timeline frames) one of ``cands`` can still fill."""
+        best = 0
+        for sid, after in cands:
+            if never and uses[sid]:
+                continue
+            a, s = ids[sid]
+            sr = Fraction(a.media.video.rate)
+            run = _longest_free(used[a.path], max(s.usable_start_frame, after or 0), s.usable_end_frame)
+            best = max(best, math.floor(Fraction(run) * rate / sr))
+        return best
+
+    def split_point(slot: Slot, grid: Sequence[int], fit: int, short: bool) -> int | None:
+        """A cut point inside ``slot`` whose first part lasts at most ``fit`` frames; both
+        parts at least the style's minimum unless ``short`` (then as few short parts as
+        possible, the first part as long as possible)."""
+        gap = 1 if short else min_rec
+        qs = [q for q in grid if slot.start + gap <= q <= slot.end - gap and q - slot.start <= fit]
+        if not qs:
+            return None
+        if short:
+            return min(qs, key=lambda q: ((q - slot.start < min_rec) + (slot.end - q < min_rec), -q))
+        if chrono or never:  # use as much of the shot as the rest allows
+            return max(qs)
+        return min(qs, key=lambda q: (abs(2 * q - slot.start - slot.end), q))
+
+    def shift_point(j: int, slot: Slot, fit: int) -> int | None:
+        """An earlier cut for ``slot`` (at least the style's minimum, at most ``fit``) when
+        the next slot is of the same phase and no fixed cut lies between."""
+        if j + 1 >= len(slots) or slots[j + 1].phase != slot.phase or slot.end in keep:
+            return None
+        qs = [q for q in points if slot.start + min_rec <= q <= slot.start + fit and q < slot.end]
+        return max(qs) if qs else None
 
     # chronological: one forward cursor over all planned shots; each phase spreads its
     # slots evenly over its shots, a shot playing several slots forward in its own time
@@ -534,15 +633,36 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         pick = None
         if chrono:
             target = assigned[j] if j < len(assigned) else cursor
+            strict = [(all_ids[k], last_end.get(all_ids[k])) for k in range(max(target, cursor), len(all_ids))]
+            here = next((c for c in strict if avail([c]) >= min_rec), None)
+            moved = False
             for k in range(max(target, cursor), len(all_ids)):
                 sid = all_ids[k]
-                if uses[sid] and style.reuse == "never":
-                    continue
                 repeated = assigned.count(k) > 1
                 pick = try_shot(sid, slot, after=last_end.get(sid), early=0.5 if repeated else 0.0)
                 if pick:
                     cursor = k
                     break
+                if here is not None and sid == here[0]:
+                    # the shot in order is too short for the slot: a shorter slot rather than a skip
+                    fit = avail([here])
+                    q = split_point(slot, points, fit, short=False)
+                    q2 = None if q is not None else shift_point(j, slot, fit)
+                    if q is not None or q2 is not None:
+                        nxt = slots[j + 1] if q is None else None
+                        if q is not None:
+                            slots[j:j + 1] = [Slot(slot.start, q, slot.phase, slot.energy),
+                                              Slot(q, slot.end, slot.phase, slot.energy)]
+                            if j < len(assigned):
+                                assigned[j:j + 1] = [assigned[j], assigned[j]]
+                        else:
+                            slots[j:j + 2] = [Slot(slot.start, q2, slot.phase, slot.energy),
+                                              Slot(q2, nxt.end, nxt.phase, nxt.energy)]
+                        j -= 1
+                        moved = True
+                        break
+            if moved:
+                continue
         else:
             ph_i = order.index(slot.phase) if slot.phase in order else 0
             neighbours = sorted(order, key=lambda n: (abs(order.index(n) - ph_i), order.index(n)))
@@ -558,55 +678,164 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
                 extra = max(0, len(queue) - left[n])
                 spare += queue[len(queue) - extra:][::-1] if extra else []
             tiers = [[i for i in plan.phase(own).shot_ids if i in fresh], spare]
-            if style.reuse == "shots":
+            if not never:
                 tiers.append([i for i in plan.phase(own).shot_ids if i not in fresh])
                 tiers.append([i for n in others for i in plan.phase(n).shot_ids if i not in fresh])
             tiers.append([i for n in others for i in plan.phase(n).shot_ids if i in fresh])
+            strict = [(i, None) for i in plan.shot_ids]
             for tier in tiers:
                 fits = []
                 for sid in tier:
                     got = try_shot(sid, slot)
                     if got is not None:
                         fits.append(got)
-                        if got[1].path != prev_path:
+                        if got[1].path != prev_path and not tight:
                             break
+                if fits and tight:
+                    pick = min(fits, key=lambda f: (avail([(f[0], None)]) - slot.frames, f[1].path == prev_path))
+                    break
                 if fits:
                     pick = next((f for f in fits if f[1].path != prev_path), fits[0])
                     break
+
+        def split(q: int, what: str) -> None:
+            nonlocal j
+            slots[j:j + 1] = [Slot(slot.start, q, slot.phase, slot.energy), Slot(q, slot.end, slot.phase, slot.energy)]
+            if chrono and j < len(assigned):
+                assigned[j:j + 1] = [assigned[j], assigned[j]]
+            relaxed[what] += 1
+            j -= 1
+
+        def shift(q: int) -> None:
+            nonlocal j
+            nxt = slots[j + 1]
+            slots[j:j + 2] = [Slot(slot.start, q, slot.phase, slot.energy), Slot(q, nxt.end, nxt.phase, nxt.energy)]
+            relaxed["shift"] += 1
+            j -= 1
+
         if pick is None:
-            # no window that long: split the slot on the beat nearest its middle and retry
-            mids = [q for q in points if slot.start + min_rec <= q <= slot.end - min_rec]
-            if mids:
-                q = min(mids, key=lambda q: (abs(2 * q - slot.start - slot.end), q))
-                slots[j:j + 1] = [Slot(slot.start, q, slot.phase, slot.energy), Slot(q, slot.end, slot.phase, slot.energy)]
-                if chrono:
-                    assigned[j:j + 1] = [assigned[j], assigned[j]] if j < len(assigned) else []
-                j -= 1
+            # (2) split on the style's own cut points, where a shot fits the first part
+            fit = avail(strict)
+            q = split_point(slot, points, fit, short=False)
+            if q is not None:
+                split(q, "split")
+                continue
+            q = shift_point(j, slot, fit)
+            if q is not None:
+                shift(q)
+                continue
+        back = [(all_ids[k], None) for k in range(min(cursor, len(all_ids) - 1), -1, -1)] if chrono else []
+        if pick is None and chrono:
+            # (3) back in time: unused frames of the shots already played, nearest first
+            for sid, _ in back:
+                pick = try_shot(sid, slot)
+                if pick:
+                    went_back.add(slot.start)
+                    break
+        if pick is None and chrono:
+            fit = avail(back)
+            q = split_point(slot, points, fit, short=False)
+            if q is not None:
+                split(q, "split")
+                continue
+            q = shift_point(j, slot, fit)
+            if q is not None:
+                shift(q)
+                continue
+        if pick is None and style.all_cuts_on_downbeat:
+            # (4) off the downbeat, still on a beat and within the style's shortest shot
+            q = split_point(slot, beats, avail(strict + back), short=False)
+            if q is not None:
+                split(q, "split")
+                continue
+        if pick is None:
+            # (5) usable shots the plan left out
+            for sid in unplanned:
+                pick = try_shot(sid, slot)
+                if pick:
+                    break
+        if pick is None:
+            # (6) last resort: a part shorter than the style's shortest shot
+            fit = avail(strict + back + [(i, None) for i in unplanned])
+            q = split_point(slot, points, fit, short=True)
+            q = split_point(slot, beats, fit, short=True) if q is None else q
+            if q is not None:
+                split(q, "split")
                 continue
             unfilled.append(slot)
             continue
         sid, a, s, sr, length, (src_in, score) = pick
         used[a.path][src_in:src_in + length] = True
-        last_end[sid] = src_in + length
+        last_end[sid] = max(last_end.get(sid, 0), src_in + length)
         fresh.discard(sid)
         reused = uses[sid] > 0
         uses[sid] += 1
         why = plan.reasons.get(sid, "")
-        if home.get(sid) != slot.phase:
+        if sid not in planned:
+            why = "not in the plan" + (" (shorter than the style's shortest shot)"
+                                       if Fraction(s.usable_end_frame - s.usable_start_frame) / sr < _frac(style.min_shot_s)
+                                       else "")
+            relaxed["unplanned"] += 1
+        elif home.get(sid) != slot.phase:
             why = f"from {home.get(sid, 'the plan')}: {why}"
+            relaxed["other phase"] += 1
         if reused:
             why += " (shot again, new frames)"
+        if slot.start in went_back:
+            why += " (back in time: unused earlier frames)"
         cuts.append(Cut(record_in=slot.start, record_out=slot.end, source_path=a.path, source_rate=sr,
                         source_in=int(src_in), shot_index=s.index, score=score, phase=slot.phase,
                         reason=f"{slot.phase}: {why}; best moment {score:.2f}"))
         prev_path = a.path
     if unfilled:
         missing = sum(Fraction(s.frames) for s in unfilled) / rate
-        policy = "never reuses a shot" if style.reuse == "never" else "reuses shots but never their frames"
+        shots = [s for i, (a, s) in ids.items() if not s.black and a.media.video is not None]
+        total = sum((Fraction(max(0, s.usable_end_frame - s.usable_start_frame)) / Fraction(a.media.video.rate)
+                     for i, (a, s) in ids.items() if not s.black and a.media.video is not None), Fraction(0))
+        policy = "never reuses a shot" if never else "reuses shots but never their frames"
         raise FootageShortError(
             f"not enough footage for a {float(n_frames / rate):.1f} s cut in style '{style.name}' ({policy}): "
-            f"{len(unfilled)} of {len(slots)} shots cannot be filled, about {float(missing):.1f} s more usable "
+            f"{len(shots)} usable shots, {float(total):.1f} s in all; {len(unfilled)} of {len(slots)} shots "
+            f"cannot be filled even with shorter shots, about {float(missing):.1f} s more usable "
             f"footage needed; add footage, ask for a shorter duration"
-            + (" or choose a style that reuses shots" if style.reuse == "never" else ""),
+            + (" or choose a style that reuses shots" if never else ""),
             missing_s=float(missing), unfilled=len(unfilled))
-    return cuts
+    return cuts, _notes(cuts, style, rate, relaxed, len(went_back), n_frames, beats, points)
+
+
+def _notes(cuts: Sequence[Cut], style: Style, rate: Fraction, relaxed: Counter, back: int, n_frames: int,
+           beats: Sequence[int], points: Sequence[int]) -> list[str]:
+    """One line per relaxation of the style the fill needed, in the order they apply."""
+    name = style.name
+    notes = []
+    n = 0 if style.chronological else relaxed["other phase"]  # chronological: phases only split the order
+    if n:
+        notes.append(f"{n} shot{'s' if n > 1 else ''} taken from another story phase: "
+                     "the phase's own shots ran out or were too short")
+    n = relaxed["shift"]
+    if n:
+        notes.append(f"{name}: {n} cut{'s' if n > 1 else ''} moved to an earlier beat so the shot left fits, "
+                     "the next shot lasting longer: no unused shot was long enough")
+    n = relaxed["split"]
+    if n:
+        notes.append(f"{name}: {n} slot{'s were' if n > 1 else ' was'} split into shorter shots on the beat: "
+                     "no unused shot was long enough")
+    if back:
+        notes.append(f"{name} keeps chronological order; {back} shot{'s go' if back > 1 else ' goes'} back to unused "
+                     "frames of earlier shots: the footage in order ran out")
+    if style.all_cuts_on_downbeat:
+        downs = set(points)
+        off = sum(1 for c in cuts[1:] if c.record_in not in downs)
+        if off:
+            notes.append(f"{name} cuts only on downbeats; {off} cut{'s fall' if off > 1 else ' falls'} on another beat: "
+                         "no unused shot lasts from one downbeat to the next")
+    n = relaxed["unplanned"]
+    if n:
+        notes.append(f"{n} shot{'s' if n > 1 else ''} the plan left out {'were' if n > 1 else 'was'} used: "
+                     "the planned footage ran out")
+    min_rec = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+    short = sum(1 for c in cuts if c.record_frames < min_rec) if n_frames >= min_rec else 0
+    if short:
+        notes.append(f"{name} wants takes of {style.min_shot_s:g} s or more; {short} shot{'s were' if short > 1 else ' was'} "
+                     "shorter: the footage has few long shots")
+    return notes
