@@ -386,6 +386,8 @@ def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: 
         for job in jobs:
             job.cancel()
         pool.shutdown(wait=True)
+    log.info("%s: fast mode decoded %d of %d frames fully, %d keyframes", path,
+             len(collector.detector.signatures), n, len(keys))
     return collector.detector.finish(n)
 
 

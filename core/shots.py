@@ -553,7 +553,7 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     hot = g >= 1.0
     for s, e in _runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
-        span = _blend_span(sig, ra, rb)
+        span = _blend_span(sig, ra, rb, a, b)
         if span is None:
             continue
         need_before = s == 0 and not at_start
@@ -602,7 +602,7 @@ def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
     return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
 
 
-def _blend_span(sig: Signatures, ra: int, rb: int) -> tuple[int, int] | None:
+def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
     """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
 
     The span is found against references at the run's ends, then refined against the
@@ -658,6 +658,20 @@ def _blend_span(sig: Signatures, ra: int, rb: int) -> tuple[int, int] | None:
     sides = [x for x in (steps[:na - lo], steps[nb - lo:]) if x.size]
     calm = min((float(np.median(x)) for x in sides), default=0.0)
     if sides and float(inside.mean()) < 1.3 * calm:
+        return None
+    # The net change across the span beats the drift over as many frames on either side:
+    # a shot that evolves steadily (moving gradients, under grain that hides the per-step
+    # difference) mixes linearly with itself too, but drifts as fast outside the span.
+    a = ra if a is None else a
+    b = rb + 1 if b is None else b
+    length = nb - na
+    thumbs = sig.thumb.reshape(len(sig), -1).astype(np.float64)
+    across = float(np.linalg.norm(thumbs[nb] - thumbs[na]))
+    drifts = []
+    for lo_, hi_ in ((max(a, na - length), na), (nb, min(b - 1, nb + length))):
+        if hi_ - lo_ >= 3:
+            drifts.append(float(np.linalg.norm(thumbs[hi_] - thumbs[lo_])) * length / (hi_ - lo_))
+    if drifts and across < 1.5 * min(drifts):
         return None
     return first, last
 

@@ -143,6 +143,16 @@ def test_swell_in_a_blurred_grainy_shot_is_not_a_cut(tmp_path):
     assert analyze_footage(truth.path, mode="full").boundaries == truth.cuts
 
 
+def test_steadily_changing_dark_gradients_are_not_a_dissolve(tmp_path):
+    # Moving gradients mix linearly with themselves over a second: not a transition.
+    rate = Fraction(24000, 1001)
+    segs = [Segment("gradients", 96, seed=4, gain=0.6), Segment("smptebars", 24)]
+    truth = render_footage(tmp_path / "gradients.mp4", segs, rate=rate, size=(640, 360), gop_frames=24)
+    a = analyze_footage(truth.path, mode="full")
+    assert a.boundaries == truth.cuts
+    assert a.shots[0].transition_out is None
+
+
 def test_fast_pan_is_not_a_cut(events):
     truth, analysis = events
     pan = next((a, b) for a, b, src in truth.segments if src == "pan")
