@@ -229,15 +229,20 @@ def _motion_change(a: FootageAnalysis, s: Shot) -> float | None:
 
 
 def _candidates(analyses: Sequence[FootageAnalysis], style: Style) -> tuple[ShotCandidate, ...]:
-    raw = []
+    raw, short = [], []
     for sid, (a, s) in shot_id_map(analyses).items():
         if s.black or a.media.video is None:
             continue
         rate = Fraction(a.media.video.rate)
         us, ue = s.usable_start_frame, s.usable_end_frame
-        if ue <= us or Fraction(ue - us) / rate < Fraction(style.min_shot_s).limit_denominator(1000):
+        if ue <= us:
+            continue
+        if Fraction(ue - us) / rate < Fraction(style.min_shot_s).limit_denominator(1000):
+            short.append((sid, a, s, rate))
             continue
         raw.append((sid, a, s, rate))
+    if not raw:  # every shot is shorter than the style wants: plan them anyway, the assembly notes it
+        raw = short
     motion = _ranks([s.motion for _, _, s, _ in raw])
     shake = _ranks([s.shake for _, _, s, _ in raw])
     colour = _ranks([s.colourfulness for _, _, s, _ in raw])
@@ -356,8 +361,8 @@ def _demand(phases: Sequence[Phase], music: MusicAnalysis, style: Style) -> dict
 def make_request(analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *, seed: int = 0,
                  duration_s: float | None = None, brief: str = "") -> PlanRequest:
     """Gather what a planner needs: the music phases, the usable shots (not black, at least
-    the style's shortest shot long) with relative features, and the expected shot count per
-    phase.
+    the style's shortest shot long; all non-black shots when none is that long) with
+    relative features, and the expected shot count per phase.
 
     Examples
     --------
@@ -491,8 +496,7 @@ class RulesPlanner:
     def plan(self, request: PlanRequest) -> StoryPlan:
         shots = list(request.shots)
         if not shots:
-            raise PlanError("no usable shots: every shot is black or shorter than the style's shortest shot "
-                            f"({request.style.min_shot_s:g} s)")
+            raise PlanError("no usable shots: every shot is black or has no usable frames")
         rng = np.random.default_rng(request.seed)
         demand = [request.demand.get(p.name, 0) for p in request.phases]
         counts = _allocate(len(shots), demand)

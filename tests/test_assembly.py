@@ -260,3 +260,78 @@ def test_end_to_end_on_generated_media(tmp_path):
     cl = assemble(plan, clips, m, style, rate=Fraction(25))
     assert_sound(cl, clips, style)
     assert cl.duration == math.floor(Fraction(str(m.duration_s)) * 25) and len(cl.cuts) >= 4
+
+
+# --------------------------------------------------------------------------- tight footage
+
+
+def short_footage(lengths, files: int = 3, rate=Fraction(25)):
+    """``files`` files whose shots last ``lengths`` frames (in turn), one after another in time."""
+    return [footage(f"/clips/T{f:03d}.mp4", rate,
+                    [{"frames": n, "motion": 0.002 + 0.03 * ((f + k) % 5)} for k, n in enumerate(lengths)],
+                    created=T0 + dt.timedelta(minutes=10 * f)) for f in range(files)]
+
+
+def usable_s(shots) -> float:
+    return sum((s.usable_end_frame - s.usable_start_frame) / float(a.media.video.rate)
+               for a in shots for s in a.shots if not s.black)
+
+
+def test_vlog_with_tight_footage_cuts_in_order_as_far_as_possible():
+    shots = short_footage([50, 30, 60, 40, 55])  # 28 s in 1.2-2.4 s shots for a 24 s cut
+    style = load_style("vlog")
+    cl = cut("vlog", shots=shots, duration_s=24.0)
+    assert_sound(cl, shots, style)
+    assert cl.duration == 600 and cl.cuts[-1].record_out == 600
+    keys = [(c.source_path, c.source_in) for c in cl.cuts]
+    back = [b for a, b in zip(keys, keys[1:]) if b < a]
+    notes = cl.metadata["notes"]
+    assert len(back) <= len(cl.cuts) // 4  # in order but for a few
+    assert bool(back) == any("back to unused frames of earlier shots" in n for n in notes)
+    assert cl == cut("vlog", shots=shots, duration_s=24.0)  # deterministic
+
+
+def test_documentary_with_only_short_shots_cuts_with_a_note():
+    shots = short_footage([60, 55, 50, 60], files=4)  # 2.0-2.4 s shots, documentary wants 3 s or more
+    style = load_style("documentary")
+    cl = cut("documentary", shots=shots, duration_s=24.0)
+    assert_sound(cl, shots, style)
+    assert cl.cuts[-1].record_out == cl.duration == 600
+    assert len({(c.source_path, c.shot_index) for c in cl.cuts}) == len(cl.cuts)  # never a shot twice
+    notes = cl.metadata["notes"]
+    assert any(n.startswith("documentary wants takes of 3 s or more;") and "shorter" in n for n in notes), notes
+
+
+def test_documentary_uses_short_shots_only_as_a_last_resort():
+    shots = short_footage([100, 40, 90, 45], files=3)  # 4 and 3.6 s takes, 1.6-1.8 s ones
+    cl = cut("documentary", shots=shots, duration_s=24.0)
+    assert_sound(cl, shots, load_style("documentary"))
+    short = [c for c in cl.cuts if c.record_frames < 75]
+    long_used = {(c.source_path, c.shot_index) for c in cl.cuts if c.record_frames >= 75}
+    assert len(long_used) >= 5 and len(short) <= 5  # the planned takes are played first
+    if short:
+        assert any("wants takes of 3 s or more" in n for n in cl.metadata["notes"])
+
+
+def test_cinematic_with_tight_footage_still_cuts_on_beats_and_says_when_off_the_downbeat():
+    shots = short_footage([70, 45, 80], files=4)  # 15.6 s in 1.8-3.2 s shots for a 14 s cut
+    style = load_style("cinematic")
+    cl = cut("cinematic", shots=shots, duration_s=14.0)
+    assert cl.duration == 350 and cl.cuts[-1].record_out == 350
+    beats, downs = set(cl.beats), set(cl.downbeats)
+    assert all(c.record_in in beats for c in cl.cuts)
+    off = [c for c in cl.cuts[1:] if c.record_in not in downs]
+    notes = cl.metadata["notes"]
+    assert bool(off) == any("cuts only on downbeats" in n for n in notes), notes
+    assert_sound(cl, shots, replace(style, all_cuts_on_downbeat=False))
+    assert cl == cut("cinematic", shots=shots, duration_s=14.0)
+
+
+@pytest.mark.parametrize("name", ["documentary", "mtv", "vlog"])
+def test_truly_insufficient_footage_says_how_many_seconds_are_missing(name):
+    shots = short_footage([50, 60], files=2)  # 8.8 s of footage for a 20 s cut
+    with pytest.raises(FootageShortError) as err:
+        cut(name, shots=shots, duration_s=20.0)
+    missing = 20.0 - usable_s(shots)
+    assert missing - 0.01 <= err.value.missing_s <= missing + 3.0
+    assert f"{err.value.missing_s:.1f} s more usable footage needed" in str(err.value)

@@ -164,6 +164,9 @@ def test_black_and_too_short_shots_are_not_candidates():
     assert [c.id for c in req.shots] == ["A.mp4#0", "A.mp4#3"]
     req = make_request([a], music(), load_style("mtv"))  # min 0.2 s = 5 frames
     assert [c.id for c in req.shots] == ["A.mp4#0", "A.mp4#2", "A.mp4#3"]
+    short = footage("/clips/S.mp4", Fraction(25), [{"frames": 50}, {"frames": 30, "black": True}, {"frames": 60}])
+    req = make_request([short], music(), load_style("documentary"))  # none is 3 s: plan the short ones anyway
+    assert [c.id for c in req.shots] == ["S.mp4#0", "S.mp4#2"]
 
 
 def test_shot_ids_use_full_paths_when_base_names_collide():
