@@ -25,6 +25,10 @@ How
    the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
    on frames never used before, where the best-moment curve is high and has no dips
    (blur, shake, bad exposure), towards motion in the climax.
+5. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
+   move the cut, chronological go-back, off-downbeat cuts, shots the plan left out, shots
+   shorter than the style's minimum; see ``_fill``); each one used is a line in
+   ``CutList.metadata["notes"]``. Only footage too short for the cut raises.
 
 Cuts are on beat frames (record positions); sources keep their own frame grid.
 """
@@ -390,8 +394,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     Raises
     ------
     FootageShortError
-        The footage cannot fill every slot under the style's reuse policy; the message
-        says how many seconds are missing.
+        The footage cannot fill every slot under the style's reuse policy even after every
+        relaxation of the style (see ``_fill``); the message says how many seconds are missing.
     AssemblyError, PlanError
         No beats, no footage, or plan ids unknown to ``analyses``.
 
