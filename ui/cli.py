@@ -271,6 +271,8 @@ def print_summary(result) -> None:
         names = sorted({Path(c.source_path).name for c in cuts})
         print(f"  {phase:8s} {float(start / cl.rate):7.2f}s {float(end / cl.rate):7.2f}s {len(cuts):5d} {mean:8.2f}s  "
               + ", ".join(names[:4]) + (" …" if len(names) > 4 else ""))
+    for note in cl.metadata.get("notes", ()):
+        print(f"  note: {note}")
     for path, reason in result.failures:
         print(f"  skipped: {reason}" if path in reason else f"  skipped: {path}: {reason}", file=sys.stderr)
 
