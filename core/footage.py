@@ -365,6 +365,7 @@ def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: 
                     submit(run_lo, prev[0] + margin)
                     run_lo = None
             prev = (frame.index, small)
+            _drain(jobs, collector, wait=False)  # decoded frames do not pile up in memory
         # The last GOP is always decoded (its end cannot be seen from a keyframe).
         submit(prev[0] if run_lo is None else run_lo, n)
         _drain(jobs, collector)
@@ -398,9 +399,10 @@ def _decode_list(path: str, media: MediaInfo, table: PacketTable, lo: int, hi: i
                               hwaccel=hwaccel, threads=1, cancel=cancel))
 
 
-def _drain(jobs: list[Future], collector: _Collector) -> None:
-    """Feed the frames of every submitted job to the collector, in submission order."""
-    while jobs:
+def _drain(jobs: list[Future], collector: _Collector, wait: bool = True) -> None:
+    """Feed the frames of submitted jobs to the collector, in submission order: all of
+    them, or (``wait=False``) those at the head of the queue that are done already."""
+    while jobs and (wait or jobs[0].done()):
         for frame in jobs.pop(0).result():
             collector.add(frame)
 
