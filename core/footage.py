@@ -10,10 +10,13 @@ Modes
 -----
 ``"full"`` decodes every frame once (small, see :mod:`.decode`) and feeds the shot detector,
 the feature functions and the thumbnail writer from that single pass.
-``"fast"`` (coarse to fine) decodes keyframes only, compares consecutive keyframes and
-decodes fully only the keyframe intervals where the picture changed (plus the context the
-detector asks for), so boundaries land on the same frames as in full mode while most of
-the file is never decoded. Features then come from the decoded frames only (keyframes
+``"fast"`` (coarse to fine) decodes keyframes only, compares consecutive keyframes with a
+distance that ignores brightness, grain, evolving texture and camera movement, and decodes
+fully only the keyframe intervals where the picture may have changed (plus the context the
+detector asks for), so boundaries land on the same frames as in full mode. What it saves
+depends on the GOP: every boundary costs the GOP before it (the frames just before a cut
+are needed to prove it), so on long-GOP files with keyframes at scene cuts fast mode
+decodes nearly everything. Features then come from the decoded frames only (keyframes
 and the refined intervals). ``"auto"`` is fast for files longer than
 :data:`AUTO_FAST_SECONDS`.
 
