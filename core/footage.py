@@ -47,7 +47,7 @@ from .shots import PERSIST_FRAMES, ShotResult, ShotDetector, coarse_distances, _
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 #: ``mode="auto"`` uses the fast mode for files longer than this.
 AUTO_FAST_SECONDS = 120.0
 #: Feature samples per second of footage (every frame at 8 fps or less).

@@ -28,9 +28,11 @@ How it decides (all on tiny per-frame *signatures*, see :func:`frame_signature`)
 * **Dissolve**: where frames ``K`` apart differ inside one piece, the frames in between
   must be linear blends ``(1-a)*A + a*B`` of the frames at the ends, with ``a`` rising
   monotonically; a zoom, pan or animation is not a blend and fails.
-* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames when debug
-  logging is on; its cuts are candidates that must pass the same test (disagreements are
-  logged).
+* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (at half
+  the analysis size). A cut it proposes is a second opinion: it is accepted when the
+  persistence test above passes with thresholds scaled by :data:`CONFIRM_SCALE` (two
+  detectors agreeing lower the bar; a flash or a swell still returns to what it was and
+  fails). Candidates it makes that fail even that are logged.
 
 Everything is local (a decision at frame ``i`` reads at most :data:`CONTEXT_FRAMES`-ish
 frames around it), so detection over separately decoded ranges (coarse-to-fine mode) gives
@@ -71,6 +73,8 @@ _BLEND_H = 0.22
 _CUT_RATIO = 3.0
 #: A cut this few frames after another is not a new shot.
 _MIN_CUT_GAP = 2
+#: Thresholds of the cut test for a cut PySceneDetect also found (a second opinion).
+CONFIRM_SCALE = 0.6
 # Dissolve search.
 _BLEND_RESIDUAL = 0.35
 _BLEND_MONOTONE = 0.85
@@ -370,10 +374,13 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES,
+               threshold_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Per position ``p`` (a cut between ``p-1`` and ``p``): ``(passes, clipped)``.
 
     ``clipped`` is true where the test's window runs past the range (undecided there).
+    ``threshold_scale`` scales the change thresholds (below 1: a looser test, for cuts
+    another detector proposed).
     """
     n = len(sig)
     passes = np.zeros(n, bool)
@@ -400,7 +407,7 @@ def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES) -> tuple[np.ndarr
         hi = min(n - 1, p + P)
         clipped[p] = (p - 1 - P < 0) or (p + P > n - 1)
         ok = False
-        for c, d1, thr in (("S", d1S, _CUT_S), ("H", d1H, _CUT_H)):
+        for c, d1, thr in (("S", d1S, _CUT_S * threshold_scale), ("H", d1H, _CUT_H * threshold_scale)):
             acr = across[c][p]
             if not np.isfinite(acr) or acr < thr:
                 continue
@@ -421,7 +428,8 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
 
     ``at_start``/``at_end``: the range begins at the file's first frame / ends at its
     last; otherwise an event too close to that edge sets ``extend_before``/``after``.
-    ``candidates``: cut frames proposed by another detector (logged when rejected).
+    ``candidates``: cut frames proposed by another detector (PySceneDetect); each is
+    accepted if the cut test passes at :data:`CONFIRM_SCALE` of its thresholds, else logged.
     """
     res = RangeResult()
     n = len(sig)
@@ -441,6 +449,15 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
 
     # Hard cuts (not inside black runs: a run's edges are boundaries already).
     passes, clipped = cut_scores(sig)
+    proposed = [c - base for c in candidates if 0 < c - base < n]
+    if proposed:
+        confirmed, _ = cut_scores(sig, threshold_scale=CONFIRM_SCALE)
+        for p in proposed:
+            if confirmed[p] and not passes[p]:
+                log.debug("PySceneDetect cut at frame %d confirmed by the looser test", base + p)
+                passes[p] = True
+            elif not confirmed[p] and not (black[p] or black[p - 1]):
+                log.debug("PySceneDetect cut at frame %d rejected (no persistent change)", base + p)
     for p in np.flatnonzero(passes).tolist():
         if black[p] and black[p - 1]:
             continue
@@ -454,10 +471,6 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
         if res.cuts and base + p - res.cuts[-1] <= _MIN_CUT_GAP:
             continue  # a one- or two-frame glitch after a cut belongs to the new shot
         res.cuts.append(base + p)
-    for c in candidates:
-        p = c - base
-        if 0 < p < n and not passes[p] and not (black[p] or black[p - 1]):
-            log.debug("PySceneDetect cut at frame %d rejected (no persistent change)", c)
 
     # Pieces between cuts and black runs: fades next to black, dissolves inside.
     edges = sorted({0, n} | {c - base for c in res.cuts}
@@ -724,20 +737,16 @@ def segments_from_events(frame_count: int, cuts: Sequence[int], blacks: Sequence
 class ShotDetector:
     """Feed decoded frames (any order of consecutive ranges); ask for the boundaries.
 
-    Runs PySceneDetect's AdaptiveDetector on the same frames for candidate cuts (by default
-    only while this module logs at DEBUG level: its candidates are diagnostics).
+    Runs PySceneDetect's AdaptiveDetector on the same frames (half size) for a second
+    opinion on cuts (see :func:`detect_range`).
     """
 
-    def __init__(self, rate: Fraction, *, use_pyscenedetect: bool | None = None) -> None:
+    def __init__(self, rate: Fraction, *, use_pyscenedetect: bool = True) -> None:
         self.rate = Fraction(rate)
         self.signatures = SignatureBuilder()
         self._psd = None
         self._psd_cuts: list[int] = []
         self._psd_last = -2
-        if use_pyscenedetect is None:
-            # Its candidates only ever show up in the debug log (they must pass our own
-            # test): skip its per-frame cost unless someone reads that log.
-            use_pyscenedetect = log.isEnabledFor(logging.DEBUG)
         if use_pyscenedetect:
             from scenedetect import AdaptiveDetector, FrameTimecode  # noqa: F401
 
@@ -755,7 +764,9 @@ class ShotDetector:
                 self._flush_psd()
                 self._psd = self._psd_factory(min_scene_len=1)
             rate = self.rate if self.rate.denominator != 1 else float(self.rate)
-            self._psd_cuts += [tc.frame_num for tc in self._psd.process_frame(FrameTimecode(index, rate), image)]
+            small = cv2.resize(image, (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)),
+                               interpolation=cv2.INTER_AREA)
+            self._psd_cuts += [tc.frame_num for tc in self._psd.process_frame(FrameTimecode(index, rate), small)]
             self._psd_last = index
 
     def _flush_psd(self) -> None:

@@ -364,3 +364,30 @@ def test_rotated_clip_is_decoded_upright():
     path = shared("issue-134-rotate.mp4")
     frame = next(iter(decode_frames(path)))
     assert frame.image.shape[0] > frame.image.shape[1]  # portrait after the display rotation
+
+
+def _signatures(path):
+    from montage_ai.core import shots
+
+    sb = shots.SignatureBuilder()
+    for f in decode_frames(path):
+        sb.add(f.index, f.image)
+    return sb.build(0, len(sb))
+
+
+def test_pyscenedetect_second_opinion_confirms_a_subtle_cut_and_not_a_flash(tmp_path):
+    """A cut too subtle for our test alone is kept when PySceneDetect proposes it and the
+    looser test agrees; a proposed cut at a flash still fails (the picture comes back)."""
+    from montage_ai.core import shots
+
+    subtle = tmp_path / "subtle.mp4"
+    render_footage(subtle, [Segment("color", 40, color="0x3060a0", grain=3.0),
+                            Segment("color", 40, color="0x33639d", grain=3.0)], rate=25, size=(320, 180))
+    sig = _signatures(subtle)
+    assert shots.detect_range(sig, Fraction(25), at_start=True, at_end=True).cuts == []
+    assert shots.detect_range(sig, Fraction(25), at_start=True, at_end=True, candidates=[40]).cuts == [40]
+
+    flash = tmp_path / "flash.mp4"
+    render_footage(flash, [Segment("testsrc2", 60, flash=(30, 2))], rate=25, size=(320, 180))
+    sig = _signatures(flash)
+    assert shots.detect_range(sig, Fraction(25), at_start=True, at_end=True, candidates=[30, 32]).cuts == []
