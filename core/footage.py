@@ -336,6 +336,12 @@ def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: 
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
     jobs: list[Future] = []
 
+    # Intervals decode in software: each is its own short ffmpeg process, and opening a
+    # hardware decoder costs more than decoding a few GOPs (measured on an H200 with NVDEC:
+    # a 30 s 1080p clip took 2.05 s with -hwaccel cuda against 0.86 s on 16 CPU cores, and
+    # fast mode 5.86 s against 3.24 s). The keyframe pass, one long process, keeps hwaccel.
+    interval_hwaccel = None
+
     def submit(lo: int, hi: int) -> None:
         # Long intervals are split at keyframes (each piece decodes on its own) so that
         # both workers share them.
@@ -343,10 +349,10 @@ def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: 
         start = lo
         for k in keys[bisect_right(keys, lo):bisect_left(keys, hi)]:
             if k - start >= _PIECE_FRAMES and hi - k >= _PIECE_FRAMES:
-                jobs.append(pool.submit(_decode_list, path, media, table, start, k, hwaccel, cancel))
+                jobs.append(pool.submit(_decode_list, path, media, table, start, k, interval_hwaccel, cancel))
                 start = k
         if hi > start:
-            jobs.append(pool.submit(_decode_list, path, media, table, start, hi, hwaccel, cancel))
+            jobs.append(pool.submit(_decode_list, path, media, table, start, hi, interval_hwaccel, cancel))
 
     def after(k: int) -> int:
         """The frame ``margin`` past the keyframe following ``k`` (or the end)."""
