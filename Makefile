@@ -34,6 +34,8 @@ bench: setup
 	$(PY) bench/analysis.py
 	$(PY) bench/beats.py
 	$(PY) bench/cache.py
+	$(PY) bench/roughcut.py
+	$(PY) bench/hwdecode.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache
