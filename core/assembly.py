@@ -717,17 +717,21 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
             relaxed["shift"] += 1
             j -= 1
 
-        if pick is None:
-            # (2) split on the style's own cut points, where a shot fits the first part
-            fit = avail(strict)
+        def split_or_shift(fit) -> bool:
+            """Split the slot on a cut point where ``fit`` frames fit, or move its end."""
             q = split_point(slot, points, fit, short=False)
             if q is not None:
                 split(q, "split")
-                continue
+                return True
             q = shift_point(j, slot, fit)
             if q is not None:
                 shift(q)
-                continue
+                return True
+            return False
+
+        if pick is None and split_or_shift(avail(strict)):
+            # (2) split on the style's own cut points, where a shot fits the first part
+            continue
         back = [(all_ids[k], None) for k in range(min(cursor, len(all_ids) - 1), -1, -1)] if chrono else []
         if pick is None and chrono:
             # (3) back in time: unused frames of the shots already played, nearest first
@@ -736,16 +740,8 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
                 if pick:
                     went_back.add(slot.start)
                     break
-        if pick is None and chrono:
-            fit = avail(back)
-            q = split_point(slot, points, fit, short=False)
-            if q is not None:
-                split(q, "split")
-                continue
-            q = shift_point(j, slot, fit)
-            if q is not None:
-                shift(q)
-                continue
+        if pick is None and chrono and split_or_shift(avail(back)):
+            continue
         if pick is None and style.all_cuts_on_downbeat:
             # (4) off the downbeat, still on a beat and within the style's shortest shot
             q = split_point(slot, beats, avail(strict + back), short=False)

@@ -42,10 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
                    help="full decodes every frame; fast decodes keyframes and refines cuts (auto: fast for long files)")
     a.add_argument("--music", metavar="FILE", help="also analyse this music file (beats, downbeats, sections)")
-    a.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
-    a.add_argument("--cache-dir", default=None, help="analysis cache folder (default: the user cache folder)")
-    a.add_argument("--no-cache", action="store_true", help="analyse again even if a cached result exists")
-    a.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    add_work_options(a)
     a.set_defaults(func=cmd_analyze)
 
     c = sub.add_parser("cut", help="cut footage to music: analyse, plan the story, assemble on the beat, write the timeline")
@@ -61,10 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
     c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
     c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
-    c.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
-    c.add_argument("--cache-dir", default=None, help="analysis cache folder")
-    c.add_argument("--no-cache", action="store_true", help="analyse everything again")
-    c.add_argument("--force", action="store_true", help="replace output files that exist")
+    add_work_options(c)
     c.set_defaults(func=cmd_cut)
 
     st = sub.add_parser("styles", help="list the editing styles (built-in and your own)")
@@ -77,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     d.set_defaults(func=cmd_demo)
     return parser
+
+
+def add_work_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that analyses and writes files shares."""
+    parser.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
+    parser.add_argument("--cache-dir", default=None, help="analysis cache folder (default: the user cache folder)")
+    parser.add_argument("--no-cache", action="store_true", help="analyse again even if a cached result exists")
+    parser.add_argument("--force", action="store_true", help="replace output files that exist")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
