@@ -13,6 +13,7 @@ pass/fail.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def project(clips: int, seconds: int) -> tuple[list[Path], Path]:
         if path.exists():
             continue
         shot = int(round(rate * 5))
-        n = max(1, int(round(rate * seconds)) // shot)
+        n = max(1, math.ceil(rate * seconds / shot))
         segs = [Segment(KINDS[(i + k) % len(KINDS)], shot, seed=i * 7 + k + 1, grain=2.0,
                         color=f"0x{(40 * i) % 200 + 30:02x}{(70 * k) % 200 + 30:02x}80") for k in range(n)]
         print(f"rendering {path.name} ({rate} fps, {n * shot} frames)…", file=sys.stderr)
@@ -50,11 +51,12 @@ def project(clips: int, seconds: int) -> tuple[list[Path], Path]:
     song = ROOT / "music" / "song_3min.wav"
     if not song.exists():
         song.parent.mkdir(parents=True, exist_ok=True)
+        # 4 + 86 bars of 4 beats at 120 bpm: 3 minutes.
         spec = MusicSpec(tempo_bpm=120, intro_bars=4, seed=3, sr=44100, sections=(
             SectionSpec("verse", 12, 0.5, harmony=0), SectionSpec("chorus", 12, 0.85, harmony=1),
             SectionSpec("verse", 12, 0.55, harmony=0), SectionSpec("chorus", 12, 0.9, harmony=1),
-            SectionSpec("bridge", 8, 0.4, harmony=2), SectionSpec("chorus", 16, 1.0, harmony=1),
-            SectionSpec("outro", 6, 0.3, drums=False, harmony=0)))
+            SectionSpec("bridge", 12, 0.4, harmony=2), SectionSpec("chorus", 16, 1.0, harmony=1),
+            SectionSpec("outro", 10, 0.3, drums=False, harmony=0)))
         y, truth = render(spec)
         write_audio(song, y, truth.sample_rate)
     return paths, song
