@@ -29,7 +29,7 @@ def parse_rate(value: RateLike) -> Fraction:
 
     Accepts a Fraction or int, a ``(num, den)`` tuple, an ffprobe string such as
     ``"30000/1001"`` or ``"25/1"``, or a decimal string as NLEs print them
-    (``"23.976"``, ``"29.97"``, ``"59.94"``), which maps to the NTSC rate it stands for.
+    (``"23.976"``, ``"59.94"`` and the like), which maps to the NTSC rate it stands for.
 
     Raises ``ValueError`` for zero, negative or unparseable rates.
     """
@@ -68,7 +68,7 @@ def _decimal_rate(text: str) -> Fraction:
 
 
 def is_ntsc(rate: Fraction) -> bool:
-    """True for n*1000/1001 rates (23.976, 29.97, 59.94 ...)."""
+    """True for n*1000/1001 rates (24000/1001, 30000/1001, 60000/1001 ...)."""
     return rate.denominator == 1001
 
 
@@ -110,7 +110,7 @@ def frames_to_timecode(frames: int, rate: Fraction, drop_frame: bool = False) ->
     fps = nominal_fps(rate)
     if drop_frame:
         if not (is_ntsc(rate) and fps % 30 == 0):
-            raise ValueError(f"drop-frame timecode exists only for 29.97 and 59.94, not {rate}")
+            raise ValueError(f"drop-frame timecode exists only for 30000/1001 and 60000/1001, not {rate}")
         drop = 2 * (fps // 30)
         per_10min = fps * 600 - drop * 9
         per_min = fps * 60 - drop
