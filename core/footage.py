@@ -186,14 +186,15 @@ class _Collector:
         decoded without the loop filter, for the coarse pass and features only)."""
         i, image = frame.index, frame.image
         self.pts[i] = frame.pts_s
+        if detect and i in self.detector.signatures:
+            return
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)  # shared by detector and features
         if detect:
-            if i in self.detector.signatures:
-                return
-            self.detector.add(i, image)
-        tiny = cv2.cvtColor(cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+            self.detector.add(i, image, small)
+        tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
-            self.samples[i] = self._features(image, tiny, prev)
+            self.samples[i] = self._features(image, small, tiny, prev)
             if self.keep_thumbnails:
                 ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
                 if ok:
@@ -207,10 +208,9 @@ class _Collector:
                 self._progress(frac)
 
     @staticmethod
-    def _features(image: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
+    def _features(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
         luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         hi, lo = F.clipped_fracs(luma)
-        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
         if prev is not None:
             motion = F.motion_energy_frac(prev, tiny)
             shift = F.global_shift_px(prev, tiny)

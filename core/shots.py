@@ -166,14 +166,19 @@ class Signatures:
         return Signatures(*(getattr(self, f)[sl] for f in ("index", "z", "hist", "mean", "p99", "std", "thumb")))
 
 
-def frame_signature(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray]:
+def frame_signature(image: np.ndarray, small: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray]:
     """The signature of one BGR uint8 frame: ``(z, hist, mean, p99, std, thumb)``.
+
+    ``small``: the frame already reduced to 64x36 (``INTER_AREA``), when the caller has it.
 
     >>> z, hist, mean, p99, std, thumb = frame_signature(np.zeros((144, 256, 3), np.uint8))
     >>> float(mean), bool(z.any()), round(float(hist.sum()), 3)
     (0.0, False, 1.0)
     """
-    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+    if small is None:
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32)
     thumb = cv2.resize(small, (_SIG_W, _SIG_H), interpolation=cv2.INTER_AREA)
     y = thumb[..., 0] * 0.114 + thumb[..., 1] * 0.587 + thumb[..., 2] * 0.299
     mean = float(y.mean())
@@ -231,8 +236,8 @@ class SignatureBuilder:
     def __init__(self) -> None:
         self._rows: dict[int, tuple] = {}
 
-    def add(self, index: int, image: np.ndarray) -> None:
-        self._rows[int(index)] = frame_signature(image)
+    def add(self, index: int, image: np.ndarray, small: np.ndarray | None = None) -> None:
+        self._rows[int(index)] = frame_signature(image, small)
 
     def __contains__(self, index: int) -> bool:
         return index in self._rows
@@ -754,9 +759,9 @@ class ShotDetector:
         else:
             self._psd_factory = None
 
-    def add(self, index: int, image: np.ndarray) -> None:
-        """One decoded frame (BGR uint8, any small size)."""
-        self.signatures.add(index, image)
+    def add(self, index: int, image: np.ndarray, small: np.ndarray | None = None) -> None:
+        """One decoded frame (BGR uint8, any small size); ``small``: it at 64x36, if known."""
+        self.signatures.add(index, image, small)
         if self._psd_factory is not None:
             from scenedetect import FrameTimecode
 
