@@ -38,7 +38,6 @@ from __future__ import annotations
 import bisect
 import logging
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,7 +49,7 @@ from .cutlist import Cut, CutList, Section as CutSection
 from .errors import MontageError
 from .footage import FootageAnalysis, Shot
 from .music import MusicAnalysis, beat_frames
-from .planner import PHASES, PlanError, StoryPlan, shot_id_map
+from .planner import PlanError, StoryPlan, shot_id_map
 from .styles import Style
 from .timebase import seconds_to_frames, timecode_to_frames
 

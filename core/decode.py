@@ -41,7 +41,6 @@ import queue
 import re
 import subprocess
 import threading
-from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction

@@ -62,7 +62,6 @@ def publish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], *, overwr
 VIDEO_EXTENSIONS = frozenset(
     ".mov .mp4 .m4v .mxf .mkv .avi .mts .m2ts .ts .webm .mpg .mpeg .dv .wmv .3gp .braw .r3d".split()
 )
-AUDIO_EXTENSIONS = frozenset(".wav .aif .aiff .mp3 .m4a .aac .flac .ogg .opus .wma".split())
 
 
 def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:

@@ -753,7 +753,7 @@ class ShotDetector:
         self._psd_cuts: list[int] = []
         self._psd_last = -2
         if use_pyscenedetect:
-            from scenedetect import AdaptiveDetector, FrameTimecode  # noqa: F401
+            from scenedetect import AdaptiveDetector
 
             self._psd_factory = AdaptiveDetector
         else:

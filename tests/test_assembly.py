@@ -16,7 +16,7 @@ import pytest
 from montage_ai.core.assembly import FootageShortError, assemble, common_rate, slot_grid
 from montage_ai.core.cutlist import CutList
 from montage_ai.core.music import beat_frames
-from montage_ai.core.planner import RulesPlanner, chronological_key, make_request, shot_id_map
+from montage_ai.core.planner import RulesPlanner, make_request, shot_id_map
 from montage_ai.core.styles import available_styles, load_style
 from montage_ai.core.timebase import timecode_to_frames
 
