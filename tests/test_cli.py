@@ -142,3 +142,12 @@ def test_cut_reports_unknown_style(small_project, tmp_path, capsys):
     assert main(["cut", "--media", str(root / "footage"), "--music", song, "--style", "nosuchstyle",
                  "-o", str(tmp_path / "x.otio")]) == 1
     assert "nosuchstyle" in capsys.readouterr().err
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path, capsys):
+    mine = tmp_path / "project"
+    mine.mkdir()
+    (mine / "cut.otio").write_text("the editor's timeline")
+    assert main(["demo", "--out", str(mine)]) == 1
+    assert (mine / "cut.otio").read_text() == "the editor's timeline"
+    assert "did not make" in capsys.readouterr().err

@@ -210,9 +210,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from montage_ai.core.roughcut import RoughCutOptions
 
     out = Path(args.out)
+    marker = out / ".montage-ai-demo"
+    if out.exists() and any(out.iterdir()) and not marker.exists():
+        print(f"error: {out} already holds files that the demo did not make; choose another --out", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    marker.touch()
     print(f"Generating a sample project (footage/, music/) in {out} …", file=sys.stderr)
     media = make_demo_media(out)
-    # The demo folder is ours: its outputs are replaced on every run.
+    # The demo folder is ours (marked): its outputs are replaced on every run.
     code = run_cut([str(out / "footage")], media.music, out / "cut.otio",
                    RoughCutOptions(style=args.style, seed=args.seed, name="Montage AI demo"),
                    preview=out / "cut_preview.mp4", preview_height=360, workers=args.workers,
