@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import signal
@@ -70,7 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--style", default="dynamic", help="editing style (default dynamic)")
     d.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     d.set_defaults(func=cmd_demo)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
     return parser
+
+
+#: Modules that add their own sub-commands: each has ``add_commands(subparsers)`` which
+#: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:
