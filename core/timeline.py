@@ -34,7 +34,9 @@ What the timeline holds
   schemas only: Resolve rejects unknown ones). Clips: ``shot``, ``score``, ``phase``,
   ``reason``, ``source_in_frames`` (zero-based file frame), ``source_rate`` (exact,
   ``"25/1"``). Timeline: ``rate`` (exact, ``"24000/1001"``), ``width``, ``height``,
-  ``style``, ``seed``, ``brief``.
+  ``style``, ``seed``, ``brief``. Media references: ``rate`` (the exact rate their range
+  counts in), ``width``, ``height``, ``has_video``, ``audio_channels``, ``audio_rate``,
+  ``audio_streams`` (:func:`media_metadata`), which the interchange writers declare.
 
 Rates in OTIO are doubles; this module keeps the exact Fraction in metadata and maps a
 double back with :func:`rate_from_otio` (``23.976023976023978 -> 24000/1001``).
@@ -229,6 +231,22 @@ def _start_frames(info: MediaInfo, rate: Fraction) -> int:
         return 0
 
 
+def media_metadata(info: MediaInfo, rate: Fraction) -> dict[str, Any]:
+    """What the exporters need to know of a file beyond its range: the exact rate its range
+    counts in, picture size, and its audio (FCPXML assets and FCP7 ``<file>`` elements
+    declare them)."""
+    audio = info.audio[0] if info.audio else None
+    return {
+        "rate": _frac_str(rate),
+        "width": info.video.width if info.video else 0,
+        "height": info.video.height if info.video else 0,
+        "has_video": info.video is not None,
+        "audio_channels": audio.channels if audio else 0,
+        "audio_rate": audio.sample_rate if audio else 0,
+        "audio_streams": len(info.audio),
+    }
+
+
 def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     src_rate = cut.source_rate
     video = info.video
@@ -246,6 +264,7 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
         target_url=file_url(info.path),
         available_range=TimeRange(RationalTime(tc, float(src_rate)), RationalTime(video.frame_count, float(src_rate))),
     )
+    reference.metadata[NAMESPACE] = media_metadata(info, src_rate)
     clip = otio.schema.Clip(
         name=f"{os.path.basename(info.path)} #{cut.shot_index}",
         media_reference=reference,
@@ -270,6 +289,7 @@ def _music_clip(cut_list: CutList, info: MediaInfo) -> otio.schema.Clip:
         target_url=file_url(info.path),
         available_range=TimeRange(RationalTime(0, float(rate)), RationalTime(available, float(rate))),
     )
+    reference.metadata[NAMESPACE] = media_metadata(info, rate)
     clip = otio.schema.Clip(
         name=os.path.basename(info.path), media_reference=reference,
         source_range=TimeRange(RationalTime(0, float(rate)), RationalTime(cut_list.music_duration, float(rate))),

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fps", default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
     c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
-    c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write")
+    c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write; the same cut is written beside it as "
+                        "CUT.fcpxml (Resolve, Final Cut), CUT.xml (Premiere) and CUT.edl")
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
     c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
     c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own sub-commands: each has ``add_commands(subparsers)`` which
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("montage_ai.ui.cli_export",)
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:
@@ -232,7 +233,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                    RoughCutOptions(style=args.style, seed=args.seed, name="Montage AI demo"),
                    preview=out / "cut_preview.mp4", preview_height=360, workers=args.workers,
                    cache=AnalysisCache(out / "cache"), force=True)
-    print(f"Open {out / 'cut_preview.mp4'} to watch the cut; {out / 'cut.otio'} opens in any OTIO tool.")
+    print(f"Open {out / 'cut_preview.mp4'} to watch the cut. Import {out / 'cut.fcpxml'} (Resolve, Final Cut), "
+          f"{out / 'cut.xml'} (Premiere, Resolve) or {out / 'cut.edl'}; {out / 'cut.otio'} opens in any OTIO tool.")
     return code
 
 
@@ -298,9 +300,11 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
             workers: int | None, cache: AnalysisCache | None, force: bool) -> int:
     from montage_ai.core.preview import render_preview
     from montage_ai.core.roughcut import make_rough_cut
-    from montage_ai.core.timeline import write_otio
+    from montage_ai.otio_adapters.edit import InterchangeError
+    from montage_ai.otio_adapters.export import DEFAULT_FORMATS, export_path, export_timeline
 
-    for target in [out] + ([preview] if preview else []):
+    exports = [export_path(out, fmt) for fmt in DEFAULT_FORMATS]
+    for target in exports + ([preview] if preview else []):
         if target.exists() and not force:
             raise OutputExistsError(target)
     bars = StageBars()
@@ -308,7 +312,12 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
         try:
             result = make_rough_cut(media, music, options, cache=cache, executor=make_executor("local", workers),
                                     progress=bars, cancel=cancel_event.is_set)
-            write_otio(result.timeline, out, overwrite=force)
+            written = []
+            for fmt, path in zip(DEFAULT_FORMATS, exports):
+                try:
+                    written.append(export_timeline(result.timeline, path, fmt, overwrite=force))
+                except InterchangeError as exc:  # a format that cannot carry this cut: the others still do
+                    print(f"warning: {path}: not written: {exc}", file=sys.stderr)
             if preview:
                 render_preview(result.timeline, preview, size=_preview_size(result, preview_height),
                                progress=lambda f: bars("preview", f), cancel=cancel_event.is_set, overwrite=force,
@@ -316,7 +325,7 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
         finally:
             bars.close()
     print_summary(result)
-    print(f"wrote {out}")
+    print("wrote " + ", ".join(str(p) for p in written))
     if preview:
         print(f"wrote {preview}")
     return 0

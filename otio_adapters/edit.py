@@ -1,0 +1,275 @@
+"""The edit every interchange writer and reader works on: whole frames, exact rates.
+
+An OTIO timeline holds doubles (``RationalTime(1001, 23.976023976023978)``); every format we
+write wants integers (FCP7 frames, EDL timecode) or exact rationals (FCPXML ``1001/24000s``).
+:func:`edit_from_timeline` turns a timeline into an :class:`Edit` once, checking that every
+position is a whole frame, and :func:`timeline_from_edit` builds the timeline back in the
+shape :func:`montage_ai.core.timeline.build_timeline` makes, so a file read by our adapters
+gives back the same cut list.
+
+Positions
+---------
+- ``Event.record_in/record_out``: timeline frames at ``Edit.rate`` counted from the
+  timeline's first frame (0 is ``Edit.start``, e.g. 86400 = 01:00:00:00 at 24 fps).
+- ``Event.source_in``: a frame of the source in its own rate on its timecode grid
+  (``Source.start`` + zero-based frame), as OTIO's ``source_range.start_time`` holds it.
+- A source at another rate than the timeline plays at its own speed: an event of ``n``
+  record frames covers ``n * source.rate / rate`` source frames (:meth:`Event.source_frames`).
+
+Only stock OTIO objects are read: clips with external references and gaps on video and
+audio tracks, markers on the stack. Anything else (transitions, nested stacks, effects) is
+refused with the item and the reason, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import opentimelineio as otio
+from opentimelineio.opentime import RationalTime, TimeRange
+
+from montage_ai.core.timeline import (
+    AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
+)
+
+
+class InterchangeError(ValueError):
+    """A timeline a format cannot carry, or a file that is not what we can read."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One media file, as every event that uses it sees it."""
+
+    path: str
+    rate: Fraction              #: the rate its frames count in (video rate; the timeline rate for audio files)
+    start: int                  #: its start timecode in frames at ``rate`` (0 when it has none)
+    duration: int               #: its length in frames at ``rate``
+    width: int = 0
+    height: int = 0
+    has_video: bool = True
+    audio_channels: int = 0
+    audio_rate: int = 0
+    audio_streams: int = 0
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    @property
+    def url(self) -> str:
+        return file_url(self.path)
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_channels > 0
+
+    def metadata(self) -> dict[str, Any]:
+        return {"rate": f"{self.rate.numerator}/{self.rate.denominator}", "width": self.width, "height": self.height,
+                "has_video": self.has_video, "audio_channels": self.audio_channels, "audio_rate": self.audio_rate,
+                "audio_streams": self.audio_streams}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One clip on a track: ``[record_in, record_out)`` shows ``source`` from ``source_in``."""
+
+    record_in: int
+    record_out: int
+    source: Source
+    source_in: int
+    name: str
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def record_frames(self) -> int:
+        return self.record_out - self.record_in
+
+    def source_frames(self, rate: Fraction) -> Fraction:
+        """Source frames covered in a timeline at ``rate`` (a Fraction when the rates differ)."""
+        return Fraction(self.record_frames) * self.source.rate / rate
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A timeline marker: ``[start, start + duration)`` timeline frames (0 = first frame)."""
+
+    start: int
+    duration: int
+    name: str
+    color: str = otio.schema.MarkerColor.RED
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Edit:
+    name: str
+    rate: Fraction
+    start: int                          #: the timeline's first frame as a timecode frame count
+    width: int
+    height: int
+    video: tuple[tuple[Event, ...], ...]
+    audio: tuple[tuple[Event, ...], ...] = ()
+    markers: tuple[Mark, ...] = ()
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def duration(self) -> int:
+        ends = [t[-1].record_out for t in self.video + self.audio if t]
+        return max(ends, default=0)
+
+    @property
+    def sources(self) -> list[Source]:
+        """Each file once (by path), in order of first use: video tracks first, then audio."""
+        seen: dict[str, Source] = {}
+        for track in self.video + self.audio:
+            for event in track:
+                seen.setdefault(event.source.path, event.source)
+        return list(seen.values())
+
+
+def frac_str(rate: Fraction) -> str:
+    return f"{rate.numerator}/{rate.denominator}"
+
+
+# ---------------------------------------------------------------------------- timeline -> edit
+def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, audio: bool) -> Source:
+    ref = clip.media_reference
+    if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
+        raise InterchangeError(f"clip {clip.name!r}: its media is {type(ref).__name__}, not a file; "
+                               "only clips of media files can be exported")
+    meta = dict(ref.metadata.get(NAMESPACE) or {})
+    cmeta = clip.metadata.get(NAMESPACE) or {}
+    if "rate" in meta:
+        src_rate = Fraction(str(meta["rate"]))
+    elif "source_rate" in cmeta:
+        src_rate = Fraction(str(cmeta["source_rate"]))
+    else:
+        src_rate = rate_from_otio(clip.source_range.start_time.rate)
+    available = ref.available_range
+    if available is not None:
+        start = frames_at(available.start_time, src_rate, what=f"{clip.name}: media start")
+        duration = math.floor(Fraction(available.duration.value) * src_rate / rate_from_otio(available.duration.rate))
+    else:
+        start, duration = 0, 0
+    return Source(
+        path=media_path(ref.target_url), rate=src_rate, start=start, duration=duration,
+        width=int(meta.get("width", 0 if audio else width)), height=int(meta.get("height", 0 if audio else height)),
+        has_video=bool(meta.get("has_video", not audio)),
+        audio_channels=int(meta.get("audio_channels", 2 if audio else 0)),
+        audio_rate=int(meta.get("audio_rate", 48000 if audio else 0)),
+        audio_streams=int(meta.get("audio_streams", 1 if audio else 0)),
+    )
+
+
+def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -> tuple[Event, ...]:
+    audio = track.kind == otio.schema.TrackKind.Audio
+    events = []
+    sources: dict[str, Source] = {}
+    for index, item in enumerate(track):
+        if isinstance(item, otio.schema.Gap):
+            continue
+        record = track.range_of_child_at_index(index)
+        where = f"track {track.name!r}, {type(item).__name__} {item.name!r}"
+        if not isinstance(item, otio.schema.Clip):
+            at = frames_at(record.start_time, rate, what=where)
+            raise InterchangeError(f"{where} at record frame {at}: only clips and gaps can be exported")
+        record_in = frames_at(record.start_time, rate, what=f"{where}: record in")
+        record_out = record_in + frames_at(record.duration, rate, what=f"{where}: duration")
+        source = _source_of(item, rate, width, height, audio)
+        source = sources.setdefault(source.path, source)
+        source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
+        meta = dict(item.metadata.get(NAMESPACE) or {})
+        events.append(Event(record_in, record_out, source, source_in, item.name, meta))
+    return tuple(events)
+
+
+def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
+    """The :class:`Edit` of a timeline; :class:`InterchangeError` names what cannot be carried."""
+    if not isinstance(timeline, otio.schema.Timeline):
+        raise InterchangeError(f"expected a Timeline, got {type(timeline).__name__}")
+    rate = timeline_rate(timeline)
+    meta = dict(timeline.metadata.get(NAMESPACE) or {})
+    width, height = int(meta.get("width") or 0), int(meta.get("height") or 0)
+    if not (width and height):
+        for clip in timeline.find_clips():
+            rmeta = getattr(clip.media_reference, "metadata", {}).get(NAMESPACE) or {}
+            if rmeta.get("width"):
+                width, height = int(rmeta["width"]), int(rmeta["height"])
+                break
+        else:
+            width, height = 1920, 1080
+    video: list[tuple[Event, ...]] = []
+    audio: list[tuple[Event, ...]] = []
+    for track in timeline.tracks:
+        if not isinstance(track, otio.schema.Track):
+            raise InterchangeError(f"{type(track).__name__} {track.name!r} in the timeline's stack: only tracks can be exported")
+        target = audio if track.kind == otio.schema.TrackKind.Audio else video
+        target.append(_events(track, rate, width, height))
+    markers = []
+    for marker in timeline.tracks.markers:
+        what = f"marker {marker.name!r}"
+        markers.append(Mark(frames_at(marker.marked_range.start_time, rate, what=what),
+                            frames_at(marker.marked_range.duration, rate, what=what),
+                            marker.name, marker.color, dict(marker.metadata.get(NAMESPACE) or {})))
+    start = frames_at(timeline.global_start_time, rate, what="global start") if timeline.global_start_time else 0
+    return Edit(timeline.name, rate, start, width, height, tuple(video), tuple(audio), tuple(markers), meta)
+
+
+# ---------------------------------------------------------------------------- edit -> timeline
+def _clip(event: Event, rate: Fraction) -> otio.schema.Clip:
+    src = event.source
+    reference = otio.schema.ExternalReference(
+        target_url=src.url,
+        available_range=TimeRange(RationalTime(src.start, float(src.rate)), RationalTime(src.duration, float(src.rate))),
+    )
+    reference.metadata[NAMESPACE] = src.metadata()
+    clip = otio.schema.Clip(
+        name=event.name, media_reference=reference,
+        source_range=TimeRange(RationalTime(event.source_in, float(src.rate)),
+                               RationalTime(event.record_frames, float(rate))),
+    )
+    meta = dict(event.metadata)
+    if src.has_video:
+        meta.setdefault("source_in_frames", event.source_in - src.start)
+        meta.setdefault("source_rate", frac_str(src.rate))
+    clip.metadata[NAMESPACE] = meta
+    return clip
+
+
+def _track(name: str, kind: str, events: tuple[Event, ...], rate: Fraction) -> otio.schema.Track:
+    track = otio.schema.Track(name=name, kind=kind)
+    position = 0
+    for event in events:
+        if event.record_in < position:
+            raise InterchangeError(f"track {name}: {event.name!r} at frame {event.record_in} overlaps the clip before it")
+        if event.record_in > position:
+            track.append(otio.schema.Gap(source_range=TimeRange(RationalTime(0, float(rate)),
+                                                                RationalTime(event.record_in - position, float(rate)))))
+        track.append(_clip(event, rate))
+        position = event.record_out
+    return track
+
+
+def timeline_from_edit(edit: Edit) -> otio.schema.Timeline:
+    """An OTIO timeline of ``edit`` in the shape :func:`~montage_ai.core.timeline.build_timeline` makes."""
+    rate = edit.rate
+    timeline = otio.schema.Timeline(name=edit.name, global_start_time=RationalTime(edit.start, float(rate)))
+    meta = dict(edit.metadata)
+    meta.update(rate=frac_str(rate), width=edit.width, height=edit.height)
+    timeline.metadata[NAMESPACE] = meta
+    for i, events in enumerate(edit.video):
+        timeline.tracks.append(_track(VIDEO_TRACK if i == 0 else f"V{i + 1}", otio.schema.TrackKind.Video, events, rate))
+    for i, events in enumerate(edit.audio):
+        timeline.tracks.append(_track(AUDIO_TRACK if i == 0 else f"A{i + 1}", otio.schema.TrackKind.Audio, events, rate))
+    for mark in edit.markers:
+        marker = otio.schema.Marker(name=mark.name, color=mark.color, marked_range=TimeRange(
+            RationalTime(mark.start, float(rate)), RationalTime(mark.duration, float(rate))))
+        if mark.metadata:
+            marker.metadata[NAMESPACE] = dict(mark.metadata)
+        timeline.tracks.markers.append(marker)
+    return timeline

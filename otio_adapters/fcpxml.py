@@ -1,0 +1,400 @@
+"""OTIO adapter ``montage_fcpxml``: Final Cut Pro XML (FCPXML 1.9, 1.10, 1.11) for Resolve and
+Final Cut Pro, written with exact rational times.
+
+What we write (single file, validated against Apple's DTD of its version, shipped in
+``dtd/``):
+
+- ``resources``: one ``format`` for the sequence and one per distinct source rate and size
+  (``frameDuration="1001/24000s"``), one ``asset`` per source file with a percent-encoded
+  ``media-rep src="file:///..."``, the file's own start timecode as ``start`` and its length
+  as ``duration`` (so camera files with a start timecode line up), ``hasVideo``/``hasAudio``
+  and the audio layout.
+- ``library/event/project/sequence``: ``tcStart`` is the timeline's start (01:00:00:00 is
+  ``3600s`` at 24 fps, ``18018/5s`` at 24000/1001: frames times the frame duration, as
+  Final Cut counts it), ``tcFormat="NDF"``.
+- ``spine``: the first video track as ``asset-clip``s (``gap``s where it is empty), each with
+  ``offset`` (sequence time), ``start`` (source time on the file's own timecode grid, in the
+  source's timescale) and ``duration`` (timeline timescale); a source at another rate gets
+  ``conform-rate scaleEnabled="0"`` (plays at its own speed, as Final Cut writes it).
+- Audio tracks (the music) and further video tracks: connected ``asset-clip``s on lanes
+  ``-1, -2, …`` / ``1, 2, …`` anchored to the spine item under their first frame.
+- Timeline markers: ``marker`` elements on the spine item they fall in, at the clip's local
+  time; a one-frame duration for point markers. Their colour and our metadata travel in the
+  ``note`` as ``montage_ai {json}`` (FCPXML markers have neither).
+- Our clip and timeline metadata: ``<metadata><md key="com.montage-ai.clip" value="{json}"/>``
+  (and ``com.montage-ai.timeline`` on the sequence); a clip's reason is also its ``note``.
+
+All times are built from integer frame counts and Fractions, never floats: ``n`` frames at
+``24000/1001`` is ``"{n * 1001}/24000s"``.
+
+The reader reads what we write (and plain FCPXML of the same shape: asset-clips and gaps on
+the spine, connected asset-clips, markers) back into the timeline shape of
+:func:`montage_ai.core.timeline.build_timeline`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from typing import Any
+
+import opentimelineio as otio
+
+from montage_ai.core.timeline import media_path
+
+from montage_ai.otio_adapters.edit import Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, timeline_from_edit
+
+VERSIONS = ("1.9", "1.10", "1.11")
+DEFAULT_VERSION = "1.9"
+NOTE_PREFIX = "montage_ai "
+CLIP_MD = "com.montage-ai.clip"
+TIMELINE_MD = "com.montage-ai.timeline"
+#: srcFrameRate values the DTD allows on conform-rate, by exact rate.
+_CONFORM_RATES = {Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+                  Fraction(60), Fraction(48000, 1001), Fraction(48), Fraction(50), Fraction(60000, 1001)}
+_AUDIO_HZ = {32000: "32k", 44100: "44.1k", 48000: "48k", 88200: "88.2k", 96000: "96k", 176400: "176.4k", 192000: "192k"}
+
+
+# ---------------------------------------------------------------------------- time
+def fcpxml_time(frames: int | Fraction, rate: Fraction) -> str:
+    """``frames`` at ``rate`` as an FCPXML time in the rate's own timescale.
+
+    >>> fcpxml_time(1, Fraction(24000, 1001)), fcpxml_time(86400, Fraction(24)), fcpxml_time(0, Fraction(25))
+    ('1001/24000s', '3600s', '0s')
+    """
+    value = Fraction(frames) * rate.denominator
+    if value.denominator != 1:
+        raise InterchangeError(f"{frames} frames at {frac_str(rate)} fps is not a whole number of timescale units")
+    num = value.numerator
+    if num % rate.numerator == 0:
+        return f"{num // rate.numerator}s"
+    return f"{num}/{rate.numerator}s"
+
+
+def seconds_str(value: Fraction, *rates: Fraction) -> str:
+    """Exact seconds as an FCPXML time in the timescale of ``rates`` (the least common multiple
+    of their numerators: the tick every frame of each lands on), as Final Cut writes times.
+
+    >>> seconds_str(Fraction(18018, 5), Fraction(24000, 1001)), seconds_str(Fraction(3600), Fraction(24))
+    ('86486400/24000s', '3600s')
+    """
+    scale = math.lcm(*(r.numerator for r in rates)) if rates else value.denominator
+    ticks = value * scale
+    if ticks.denominator != 1:  # not on that grid: the exact reduced fraction
+        scale, ticks = value.denominator, Fraction(value.numerator)
+    if ticks.numerator % scale == 0:
+        return f"{ticks.numerator // scale}s"
+    return f"{ticks.numerator}/{scale}s"
+
+
+def parse_time(text: str | None) -> Fraction:
+    """An FCPXML time (``"1001/24000s"``, ``"3600s"``, ``"3603.6s"``) in seconds, exactly."""
+    if not text:
+        return Fraction(0)
+    if not text.endswith("s"):
+        raise InterchangeError(f"time {text!r} does not end in 's'")
+    body = text[:-1]
+    try:
+        if "/" in body:
+            num, den = body.split("/")
+            return Fraction(int(num), int(den))
+        return Fraction(body)
+    except (ValueError, ZeroDivisionError):
+        raise InterchangeError(f"time {text!r} is not a rational number of seconds") from None
+
+
+def _frames(seconds: Fraction, rate: Fraction, what: str) -> int:
+    exact = seconds * rate
+    if exact.denominator != 1:
+        raise InterchangeError(f"{what}: {seconds_str(seconds)} is not a whole frame at {frac_str(rate)} fps")
+    return exact.numerator
+
+
+def _conform_rate_name(rate: Fraction) -> str:
+    return f"{float(rate):.2f}".rstrip("0").rstrip(".")
+
+
+# ---------------------------------------------------------------------------- write
+class _Writer:
+    def __init__(self, edit: Edit, version: str) -> None:
+        self.edit = edit
+        self.version = version
+        self.ids = 0
+        self.formats: dict[tuple[Fraction, int, int], str] = {}
+        self.assets: dict[str, str] = {}
+        self.resources = ET.Element("resources")
+
+    def new_id(self) -> str:
+        self.ids += 1
+        return f"r{self.ids}"
+
+    def format_id(self, rate: Fraction, width: int, height: int) -> str:
+        key = (rate, width, height)
+        if key not in self.formats:
+            fid = self.formats[key] = self.new_id()
+            ET.SubElement(self.resources, "format", id=fid, frameDuration=fcpxml_time(1, rate),
+                          width=str(width), height=str(height))
+        return self.formats[key]
+
+    def asset_id(self, src: Source) -> str:
+        if src.path in self.assets:
+            return self.assets[src.path]
+        aid = self.assets[src.path] = self.new_id()
+        attrs = {"id": aid, "name": src.name, "start": fcpxml_time(src.start, src.rate),
+                 "duration": fcpxml_time(src.duration, src.rate)}
+        if src.has_video:
+            attrs.update(hasVideo="1", format=self.format_id(src.rate, src.width, src.height), videoSources="1")
+        if src.has_audio:
+            attrs.update(hasAudio="1", audioSources=str(max(src.audio_streams, 1)),
+                         audioChannels=str(src.audio_channels), audioRate=str(src.audio_rate))
+        asset = ET.SubElement(self.resources, "asset", attrs)
+        ET.SubElement(asset, "media-rep", kind="original-media", src=src.url)
+        return aid
+
+    def clip_element(self, event: Event, tag_attrs: dict[str, str]) -> ET.Element:
+        src, rate = event.source, self.edit.rate
+        element = ET.Element("asset-clip", {
+            "ref": self.asset_id(src), **tag_attrs, "name": event.name,
+            "start": fcpxml_time(event.source_in, src.rate), "duration": fcpxml_time(event.record_frames, rate),
+        })
+        if src.has_video:
+            element.set("tcFormat", "NDF")
+        if not src.has_video:
+            element.set("audioRole", "music" if event.metadata.get("role") == "music" else "dialogue")
+        reason = event.metadata.get("reason")
+        if reason:
+            ET.SubElement(element, "note").text = f"{event.metadata.get('phase', '')}: {reason}".lstrip(": ")
+        if src.has_video and src.rate != rate and src.rate in _CONFORM_RATES:
+            ET.SubElement(element, "conform-rate", scaleEnabled="0", srcFrameRate=_conform_rate_name(src.rate))
+        return element
+
+    def write(self) -> str:
+        edit, rate = self.edit, self.edit.rate
+        seq_format = self.format_id(rate, edit.width, edit.height)
+        for src in edit.sources:
+            self.asset_id(src)
+        tc_start = Fraction(edit.start) / rate
+        # The spine: V1, with gaps where it is empty.
+        items: list[_SpineItem] = []
+        position = 0
+        for event in (edit.video[0] if edit.video else ()):
+            if event.record_in > position:
+                items.append(self._gap(position, event.record_in, tc_start))
+            element = self.clip_element(event, {"offset": self._offset(event.record_in, tc_start)})
+            items.append(_SpineItem(element, event.record_in, event.record_out,
+                                    Fraction(event.source_in) / event.source.rate, event.metadata, event.source.rate))
+            position = event.record_out
+        if position < edit.duration or not items:
+            items.append(self._gap(position, max(edit.duration, position + 1), tc_start))
+        lanes = [(lane, track) for lane, track in enumerate(edit.video[1:], start=1)]
+        lanes += [(-lane, track) for lane, track in enumerate(edit.audio, start=1)]
+        for lane, track in lanes:
+            for event in track:
+                item = _covering(items, event.record_in)
+                offset = item.local + Fraction(event.record_in - item.record_in) / rate
+                element = self.clip_element(event, {"lane": str(lane), "offset": seconds_str(offset, rate, item.rate)})
+                _add_metadata(element, CLIP_MD, event.metadata)
+                item.anchored.append(element)
+        for mark in edit.markers:
+            item = _covering(items, mark.start)
+            note = {"color": mark.color, **mark.metadata}
+            if mark.duration == 0:
+                note["point"] = True  # written one frame long: Final Cut needs a duration
+            item.markers.append(ET.Element("marker", {
+                "start": seconds_str(item.local + Fraction(mark.start - item.record_in) / rate, rate, item.rate),
+                "duration": fcpxml_time(max(mark.duration, 1), rate), "value": mark.name,
+                "note": NOTE_PREFIX + json.dumps(note, ensure_ascii=False, sort_keys=True),
+            }))
+        spine = ET.Element("spine")
+        for item in items:
+            # DTD order inside a clip: note, conform-rate, anchored items, markers, metadata.
+            item.element.extend(item.anchored)
+            item.element.extend(item.markers)
+            _add_metadata(item.element, CLIP_MD, item.metadata)
+            spine.append(item.element)
+        root = ET.Element("fcpxml", version=self.version)
+        root.append(self.resources)
+        project = ET.SubElement(ET.SubElement(ET.SubElement(root, "library"), "event", name="Montage AI"),
+                                "project", name=edit.name)
+        audio_rates = [s.audio_rate for s in edit.sources if s.has_audio]
+        sequence = ET.SubElement(project, "sequence", {
+            "format": seq_format, "duration": fcpxml_time(edit.duration, rate), "tcStart": seconds_str(tc_start, rate),
+            "tcFormat": "NDF", "audioLayout": "stereo",
+            "audioRate": _AUDIO_HZ.get(max(audio_rates, default=48000), "48k")})
+        sequence.append(spine)
+        _add_metadata(sequence, TIMELINE_MD, edit.metadata)
+        ET.indent(root, space="  ")
+        body = ET.tostring(root, encoding="unicode")
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'
+
+    def _offset(self, record: int, tc_start: Fraction) -> str:
+        return seconds_str(tc_start + Fraction(record) / self.edit.rate, self.edit.rate)
+
+    def _gap(self, record_in: int, record_out: int, tc_start: Fraction) -> _SpineItem:
+        local = tc_start + Fraction(record_in) / self.edit.rate
+        element = ET.Element("gap", name="Gap", offset=seconds_str(local, self.edit.rate),
+                             start=seconds_str(local, self.edit.rate),
+                             duration=fcpxml_time(record_out - record_in, self.edit.rate))
+        return _SpineItem(element, record_in, record_out, local, {}, self.edit.rate)
+
+
+def _add_metadata(element: ET.Element, key: str, meta: dict) -> None:
+    """Our data as ``<metadata><md key value="{json}"/></metadata>`` (the element's last child)."""
+    if meta:
+        md = ET.SubElement(ET.SubElement(element, "metadata"), "md", key=key)
+        md.set("value", json.dumps(meta, ensure_ascii=False, sort_keys=True))
+
+
+class _SpineItem:
+    """A spine element being written: its record range, its local time at its first frame
+    (``start``) and the rate of its source, and what hangs under it. (A plain class: OTIO loads this module from its
+    file without registering it in ``sys.modules``, where ``@dataclass`` cannot work.)"""
+
+    __slots__ = ("element", "record_in", "record_out", "local", "metadata", "rate", "anchored", "markers")
+
+    def __init__(self, element: ET.Element, record_in: int, record_out: int, local: Fraction, metadata: dict,
+                 rate: Fraction) -> None:
+        self.element, self.record_in, self.record_out = element, record_in, record_out
+        self.local, self.metadata, self.rate = local, metadata, rate
+        self.anchored: list[ET.Element] = []
+        self.markers: list[ET.Element] = []
+
+
+def _covering(items: list[_SpineItem], record: int) -> _SpineItem:
+    """The spine item under timeline frame ``record`` (the last one for frames past the end)."""
+    for item in items:
+        if item.record_in <= record < item.record_out:
+            return item
+    return items[-1]
+
+
+def write_to_string(input_otio: otio.schema.Timeline, version: str = DEFAULT_VERSION) -> str:
+    """FCPXML of ``input_otio`` (OTIO adapter entry point). ``version``: 1.9 (default), 1.10 or 1.11."""
+    version = str(version)
+    if version not in VERSIONS:
+        raise InterchangeError(f"FCPXML version {version} is not one we write; choose one of {', '.join(VERSIONS)}")
+    return _Writer(edit_from_timeline(input_otio), version).write()
+
+
+# ---------------------------------------------------------------------------- read
+def _attr(element: ET.Element, name: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise InterchangeError(f"<{element.tag}> has no {name} attribute")
+    return value
+
+
+def _note_meta(note: str | None) -> tuple[str | None, dict]:
+    if note and note.startswith(NOTE_PREFIX):
+        try:
+            data = json.loads(note[len(NOTE_PREFIX):])
+        except json.JSONDecodeError:
+            return None, {}
+        if isinstance(data, dict):
+            color = data.pop("color", None)
+            return color, data
+    return None, {}
+
+
+def _md(element: ET.Element, key: str) -> dict:
+    md = element.find(f"./metadata/md[@key='{key}']")
+    if md is None or not md.get("value"):
+        return {}
+    try:
+        data = json.loads(md.get("value"))
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_edit(text: str) -> Edit:
+    """The :class:`~.edit.Edit` of an FCPXML document (its first project's sequence)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise InterchangeError(f"not well-formed XML: {exc}") from None
+    if root.tag != "fcpxml":
+        raise InterchangeError(f"the root element is <{root.tag}>, not <fcpxml>")
+    formats = {f.get("id"): f for f in root.iterfind("./resources/format")}
+    sequence = root.find(".//project/sequence")
+    if sequence is None:
+        raise InterchangeError("no project with a sequence in this FCPXML")
+    project = root.find(".//project")
+    seq_format = formats.get(sequence.get("format"))
+    if seq_format is None or not seq_format.get("frameDuration"):
+        raise InterchangeError("the sequence's format has no frameDuration")
+    rate = 1 / parse_time(seq_format.get("frameDuration"))
+    tc_start = parse_time(sequence.get("tcStart"))
+    start = _frames(tc_start, rate, "sequence tcStart")
+    sources: dict[str, Source] = {}
+
+    def source(asset_id: str) -> Source:
+        if asset_id in sources:
+            return sources[asset_id]
+        asset = root.find(f"./resources/asset[@id='{asset_id}']")
+        if asset is None:
+            raise InterchangeError(f"asset-clip refers to {asset_id!r}, which is not among the resources")
+        rep = asset.find("./media-rep")
+        url = rep.get("src") if rep is not None else asset.get("src")
+        if not url:
+            raise InterchangeError(f"asset {asset.get('name')!r} has no media-rep src")
+        has_video = asset.get("hasVideo") == "1"
+        fmt = formats.get(asset.get("format")) if has_video else None
+        src_rate = 1 / parse_time(fmt.get("frameDuration")) if fmt is not None and fmt.get("frameDuration") else rate
+        src = sources[asset_id] = Source(
+            path=media_path(url), rate=src_rate,
+            start=_frames(parse_time(asset.get("start")), src_rate, f"asset {asset.get('name')!r} start"),
+            duration=int(parse_time(asset.get("duration")) * src_rate),
+            width=int(fmt.get("width", 0)) if fmt is not None else 0,
+            height=int(fmt.get("height", 0)) if fmt is not None else 0,
+            has_video=has_video,
+            audio_channels=int(asset.get("audioChannels", 0)) if asset.get("hasAudio") == "1" else 0,
+            audio_rate=int(asset.get("audioRate", 0)) if asset.get("hasAudio") == "1" else 0,
+            audio_streams=int(asset.get("audioSources", 0)) if asset.get("hasAudio") == "1" else 0,
+        )
+        return src
+
+    def event(element: ET.Element, record_in: int) -> Event:
+        src = source(_attr(element, "ref"))
+        duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
+        source_in = _frames(parse_time(element.get("start")), src.rate, f"clip {element.get('name')!r} start")
+        return Event(record_in, record_in + duration, src, source_in, element.get("name", src.name),
+                     _md(element, CLIP_MD))
+
+    spine = sequence.find("./spine")
+    if spine is None:
+        raise InterchangeError("the sequence has no spine")
+    video: list[Event] = []
+    lanes: dict[int, list[Event]] = {}
+    markers: list[Mark] = []
+    for element in spine:
+        if element.tag not in ("asset-clip", "gap"):
+            raise InterchangeError(f"<{element.tag}> on the spine: only asset-clip and gap are read")
+        record_in = _frames(parse_time(element.get("offset")) - tc_start, rate, f"<{element.tag}> offset")
+        local = parse_time(element.get("start"))
+        if element.tag == "asset-clip":
+            video.append(event(element, record_in))
+        for child in element:
+            if child.tag == "asset-clip" and child.get("lane"):
+                child_in = record_in + _frames(parse_time(child.get("offset")) - local, rate, "connected clip offset")
+                lanes.setdefault(int(child.get("lane")), []).append(event(child, child_in))
+            elif child.tag == "marker":
+                color, meta = _note_meta(child.get("note"))
+                mark_in = record_in + _frames(parse_time(child.get("start")) - local, rate, "marker start")
+                duration = 0 if meta.pop("point", False) else _frames(parse_time(child.get("duration")), rate,
+                                                                      "marker duration")
+                markers.append(Mark(mark_in, duration, child.get("value", ""),
+                                    color or otio.schema.MarkerColor.RED, meta))
+    video_tracks = [tuple(video)] + [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes) if k > 0]
+    audio_tracks = [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes, reverse=True) if k < 0]
+    fmt = seq_format
+    name = project.get("name") if project is not None and project.get("name") else "Timeline"
+    return Edit(name, rate, start, int(fmt.get("width", 0)), int(fmt.get("height", 0)), tuple(video_tracks),
+                tuple(audio_tracks), tuple(sorted(markers, key=lambda m: m.start)), _md(sequence, TIMELINE_MD))
+
+
+def read_from_string(input_str: str) -> otio.schema.Timeline:
+    """An OTIO timeline from FCPXML text (OTIO adapter entry point)."""
+    return timeline_from_edit(read_edit(input_str))
