@@ -36,6 +36,7 @@ bench: setup
 	$(PY) bench/cache.py
 	$(PY) bench/roughcut.py
 	$(PY) bench/hwdecode.py
+	$(PY) bench/interchange.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

@@ -49,6 +49,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -79,6 +80,7 @@ AUDIO_TRACK = "A1"
 
 
 # ---------------------------------------------------------------------------- helpers
+@functools.lru_cache(maxsize=256)
 def rate_from_otio(value: float) -> Fraction:
     """The exact rate a double stands for: integer, NTSC (``n/1001``) or the nearest fraction.
 
@@ -125,7 +127,10 @@ def frames_at(time: RationalTime, rate: Fraction, *, what: str = "time") -> int:
     >>> frames_at(RationalTime(48, 24), Fraction(48))
     96
     """
-    exact = Fraction(time.value) * rate / rate_from_otio(time.rate)
+    value = time.value
+    if time.rate == float(rate) and value == int(value):  # already whole frames at this rate
+        return int(value)
+    exact = Fraction(value) * rate / rate_from_otio(time.rate)
     nearest = round(exact)
     if abs(exact - nearest) > Fraction(1, 10**6):
         raise ValueError(f"{what} {time.value}@{time.rate} is not a whole frame at {_frac_str(rate)} fps")

@@ -169,19 +169,21 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
 def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -> tuple[Event, ...]:
     audio = track.kind == otio.schema.TrackKind.Audio
     events = []
-    sources: dict[str, Source] = {}
-    for index, item in enumerate(track):
+    sources: dict[object, Source] = {}
+    position = 0  # record frames so far (summed here: range_of_child_at_index is linear per call)
+    for item in track:
+        where = f"track {track.name!r}, {type(item).__name__} {item.name!r}"
+        if not isinstance(item, (otio.schema.Clip, otio.schema.Gap)):
+            raise InterchangeError(f"{where} at record frame {position}: only clips and gaps can be exported")
+        record_in = position
+        record_out = position = record_in + frames_at(item.duration(), rate, what=f"{where}: duration")
         if isinstance(item, otio.schema.Gap):
             continue
-        record = track.range_of_child_at_index(index)
-        where = f"track {track.name!r}, {type(item).__name__} {item.name!r}"
-        if not isinstance(item, otio.schema.Clip):
-            at = frames_at(record.start_time, rate, what=where)
-            raise InterchangeError(f"{where} at record frame {at}: only clips and gaps can be exported")
-        record_in = frames_at(record.start_time, rate, what=f"{where}: record in")
-        record_out = record_in + frames_at(record.duration, rate, what=f"{where}: duration")
-        source = _source_of(item, rate, width, height, audio)
-        source = sources.setdefault(source.path, source)
+        ref = item.media_reference
+        key = getattr(ref, "target_url", None) or id(ref)
+        if key not in sources:  # each file once: its metadata is slow to convert
+            sources[key] = _source_of(item, rate, width, height, audio)
+        source = sources[key]
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
         meta = dict(item.metadata.get(NAMESPACE) or {})
         events.append(Event(record_in, record_out, source, source_in, item.name, meta))

@@ -34,6 +34,7 @@ the spine, connected asset-clips, markers) back into the timeline shape of
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import xml.etree.ElementTree as ET
@@ -188,17 +189,18 @@ class _Writer:
             position = event.record_out
         if position < edit.duration or not items:
             items.append(self._gap(position, max(edit.duration, position + 1), tc_start))
+        starts = [item.record_in for item in items]
         lanes = [(lane, track) for lane, track in enumerate(edit.video[1:], start=1)]
         lanes += [(-lane, track) for lane, track in enumerate(edit.audio, start=1)]
         for lane, track in lanes:
             for event in track:
-                item = _covering(items, event.record_in)
+                item = _covering(items, starts, event.record_in)
                 offset = item.local + Fraction(event.record_in - item.record_in) / rate
                 element = self.clip_element(event, {"lane": str(lane), "offset": seconds_str(offset, rate, item.rate)})
                 _add_metadata(element, CLIP_MD, event.metadata)
                 item.anchored.append(element)
         for mark in edit.markers:
-            item = _covering(items, mark.start)
+            item = _covering(items, starts, mark.start)
             note = {"color": mark.color, **mark.metadata}
             if mark.duration == 0:
                 note["point"] = True  # written one frame long: Final Cut needs a duration
@@ -262,12 +264,10 @@ class _SpineItem:
         self.markers: list[ET.Element] = []
 
 
-def _covering(items: list[_SpineItem], record: int) -> _SpineItem:
-    """The spine item under timeline frame ``record`` (the last one for frames past the end)."""
-    for item in items:
-        if item.record_in <= record < item.record_out:
-            return item
-    return items[-1]
+def _covering(items: list[_SpineItem], starts: list[int], record: int) -> _SpineItem:
+    """The spine item under timeline frame ``record`` (the last one for frames past the end);
+    ``starts`` are the items' record_in, ascending (the spine has no holes: gaps fill them)."""
+    return items[max(bisect.bisect_right(starts, record) - 1, 0)]
 
 
 def write_to_string(input_otio: otio.schema.Timeline, version: str = DEFAULT_VERSION) -> str:

@@ -90,6 +90,7 @@ def test_demo_cuts_a_generated_project(tmp_path, capsys):
     timeline = otio.adapters.read_from_file(str(out / "cut.otio"))
     clips = list(timeline.video_tracks()[0].find_clips())
     assert len(clips) > 10
+    assert all((out / f"cut{suffix}").stat().st_size > 0 for suffix in (".fcpxml", ".xml", ".edl"))
     preview = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
                               "stream=nb_read_frames", "-of", "csv=p=0", str(out / "cut_preview.mp4")],
                              capture_output=True, text=True, check=True).stdout.strip()
@@ -132,6 +133,14 @@ def test_cut_writes_timeline_with_duration_and_rate(small_project, tmp_path, cap
     assert abs(v1.duration().to_frames() / 25 - 8.3) <= 1 / 25
     summary = capsys.readouterr().out
     assert "cuts" in summary and "style mtv, seed 3" in summary
+    # The same cut beside it in every NLE format, frame for frame.
+    from montage_ai.core.timeline import cut_list_from_timeline
+    from montage_ai.otio_adapters.export import read_timeline
+
+    cut_list = cut_list_from_timeline(timeline)
+    for suffix in (".fcpxml", ".xml"):
+        assert cut_list_from_timeline(read_timeline(out.with_suffix(suffix))) == cut_list
+    assert len(cut_list_from_timeline(read_timeline(out.with_suffix(".edl"))).cuts) == len(cut_list.cuts)
     # Never overwrites without --force.
     assert main(args) == 1
     assert "--force" in capsys.readouterr().err
