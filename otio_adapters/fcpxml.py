@@ -39,7 +39,6 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
-from typing import Any
 
 import opentimelineio as otio
 

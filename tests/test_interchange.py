@@ -7,22 +7,21 @@ readers for the frame-exact round trip of the whole cut list.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-import urllib.parse
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from montage_ai.core.cutlist import Cut, CutList, Section
 from montage_ai.core.fileio import OutputExistsError
-from montage_ai.core.media import MediaInfo, VideoStream, AudioStream
+from montage_ai.core.media import AudioStream, MediaInfo, VideoStream
 from montage_ai.core.timebase import frames_to_timecode
 from montage_ai.core.timeline import build_timeline, cut_list_from_timeline, media_path
 from montage_ai.otio_adapters import edl, fcp7_xml, fcpxml
@@ -339,9 +338,6 @@ def test_markers_survive_with_kind_colour_and_length(fmt, tmp_path):
 
 
 # ---------------------------------------------------------------------------- fuzzing
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
 _NAME_CHARS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\\x00")
 
 
