@@ -6,7 +6,8 @@ What we write:
 - One ``sequence``: ``<rate><timebase>24</timebase><ntsc>TRUE</ntsc></rate>`` for 24000/1001
   (30 + ntsc for 30000/1001, 60 + ntsc for 60000/1001), the start as ``<timecode>`` (string,
   frame and ``NDF``), width and height in the video ``format``.
-- Video tracks, then audio tracks (the music), as ``clipitem``s: ``<start>/<end>`` in
+- Video tracks, then audio tracks (the music; a stereo file on two linked tracks, one per
+  channel, as FCP7 lays it out), as ``clipitem``s: ``<start>/<end>`` in
   sequence frames from the sequence's first frame, ``<in>/<out>`` in the clip's own rate
   (its ``<rate>`` is the source's) counted from the file's first frame; the file's own
   start timecode is in its ``<file><timecode>``, so camera files relink where they are.
@@ -133,10 +134,11 @@ class _Writer:
             _sub(chars, "samplerate", src.audio_rate)
             _sub(audio, "channelcount", src.audio_channels)
 
-    def clipitem(self, track: ET.Element, event: Event, kind: str) -> None:
+    def clipitem(self, track: ET.Element, event: Event, kind: str, *, clip_id: str | None = None,
+                 channel: int = 1, links: list[tuple[str, int, int]] = ()) -> None:
         self.clip_count += 1
         src, rate = event.source, self.edit.rate
-        item = ET.SubElement(track, "clipitem", id=f"clipitem-{self.clip_count}")
+        item = ET.SubElement(track, "clipitem", id=clip_id or f"clipitem-{self.clip_count}")
         _sub(item, "name", event.name)
         _sub(item, "enabled", "TRUE")
         _sub(item, "duration", src.duration)
@@ -150,7 +152,13 @@ class _Writer:
         if kind == "audio":
             sourcetrack = _sub(item, "sourcetrack")
             _sub(sourcetrack, "mediatype", "audio")
-            _sub(sourcetrack, "trackindex", 1)
+            _sub(sourcetrack, "trackindex", channel)
+        for link_id, track_index, clip_index in links:
+            link = _sub(item, "link")
+            _sub(link, "linkclipref", link_id)
+            _sub(link, "mediatype", kind)
+            _sub(link, "trackindex", track_index)
+            _sub(link, "clipindex", clip_index)
         if event.metadata:
             info = _sub(item, "logginginfo")
             reason = event.metadata.get("reason")
@@ -186,10 +194,22 @@ class _Writer:
         audio_chars = _sub(_sub(audio, "format"), "samplecharacteristics")
         _sub(audio_chars, "depth", 16)
         _sub(audio_chars, "samplerate", max((s.audio_rate for s in edit.sources if s.has_audio), default=48000))
-        for events in edit.audio:
-            track = _sub(audio, "track")
-            for event in events:
-                self.clipitem(track, event, "audio")
+        # A stereo file is one clipitem per channel on tracks of their own (channel 1 left on
+        # the first, channel 2 right on the next), linked: FCP7's layout, which Premiere and
+        # Resolve import with both channels (one clipitem of a stereo file plays its first
+        # channel only in Premiere).
+        track_index = 0
+        for t, events in enumerate(edit.audio, start=1):
+            channels = 2 if any(e.source.audio_channels >= 2 for e in events) else 1
+            first = track_index + 1
+            for channel in range(1, channels + 1):
+                track_index += 1
+                track = _sub(audio, "track")
+                for j, event in enumerate(events, start=1):
+                    ids = [f"clipitem-A{t}-{j}-{c}" for c in range(1, channels + 1)]
+                    links = [(ids[c - 1], first + c - 1, j) for c in range(1, channels + 1)] if channels > 1 else []
+                    self.clipitem(track, event, "audio", clip_id=ids[channel - 1], channel=channel, links=links)
+                _sub(track, "outputchannelindex", channel)
         for mark in edit.markers:
             marker = _sub(seq, "marker")
             _sub(marker, "name", mark.name)
@@ -300,6 +320,8 @@ def read_edit(text: str) -> Edit:
             for item in track:
                 if item.tag in ("enabled", "locked", "outputchannelindex"):
                     continue
+                if kind == "audio" and int(_text(item, "./sourcetrack/trackindex", "1") or 1) > 1:
+                    continue  # a further channel of a clip already read from its first channel
                 if item.tag != "clipitem":
                     raise InterchangeError(f"<{item.tag}> on a {kind} track: only clipitems are read")
                 what = f"clipitem {_text(item, './name', item.get('id'))!r}"

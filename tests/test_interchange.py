@@ -219,9 +219,23 @@ def test_xmeml_defines_each_file_once_then_refers_to_it(tmp_path):
     files = root.findall(".//clipitem/file")
     full = [f for f in files if len(f)]
     assert [f.get("id") for f in full] == ["file-1", "file-2", "file-3"]  # a b.mov, c.mov, the song
-    assert [f.get("id") for f in files if not len(f)] == ["file-1", "file-2"]
+    assert [f.get("id") for f in files if not len(f)] == ["file-1", "file-2", "file-3"]  # the song's channel 2
     assert full[0].find("pathurl").text == "file://localhost/media/project/a%20b.mov"
     assert full[0].find("timecode/string").text == "01:00:00:00"  # the camera file's own start
+
+
+def test_xmeml_carries_both_channels_of_a_stereo_song_on_linked_tracks():
+    cut_list, probes = _cut_list(NTSC24, [("a.mov", NTSC24)], [20])
+    root = ET.fromstring(fcp7_xml.write_to_string(build_timeline(cut_list, media=probes)))
+    tracks = root.findall("sequence/media/audio/track")
+    assert [t.find("outputchannelindex").text for t in tracks] == ["1", "2"]
+    left, right = (t.find("clipitem") for t in tracks)
+    assert [c.find("sourcetrack/trackindex").text for c in (left, right)] == ["1", "2"]
+    for item in (left, right):
+        assert [l.find("linkclipref").text for l in item.findall("link")] == [left.get("id"), right.get("id")]
+    assert (left.find("start").text, left.find("end").text) == (right.find("start").text, right.find("end").text)
+    # Read back, the song is one clip on A1, not two.
+    assert len(cut_list_from_timeline(fcp7_xml.read_from_string(ET.tostring(root, encoding="unicode"))).cuts) == 1
 
 
 def test_xmeml_refuses_rates_it_cannot_express():
