@@ -57,9 +57,11 @@ class CaptionReport:
     problem: str | None = None
 
 
-def caption_key(cache: AnalysisCache, analysis: FootageAnalysis, shot_index: int, keyframe: int, model: str) -> str:
+def caption_key(cache: AnalysisCache, analysis: FootageAnalysis, shot_index: int, keyframe: int, model: str,
+                identity: FileIdentity | None = None) -> str:
     """Cache key of one caption: file identity, analysis version, shot, keyframe, model."""
-    return cache.key(CAPTION_KIND, FileIdentity.of(analysis.path), CAPTION_VERSION,
+    identity = identity or FileIdentity.of(analysis.path)
+    return cache.key(CAPTION_KIND, identity, CAPTION_VERSION,
                      analysis_version=analysis.analysis_version, mode=analysis.mode, shot=int(shot_index),
                      keyframe=int(keyframe), model=model)
 
@@ -97,6 +99,7 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
     if not todo:
         report.problem = "no keyframe thumbnails to caption (the analysis ran without a cache)"
         return report
+    identities: dict[str, FileIdentity | None] = {}
     own = client is None
     client = client or make_client(settings.host, settings.caption_timeout_s)
     try:
@@ -105,10 +108,14 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
                 raise Cancelled("cancelled by the user")
             key = None
             if cache is not None:
-                try:
-                    key = caption_key(cache, a, s.index, s.keyframe_frame, model)
-                except OSError as exc:
-                    log.warning("%s: cannot read it to key its captions (%s)", a.path, exc)
+                if a.path not in identities:
+                    try:
+                        identities[a.path] = FileIdentity.of(a.path)
+                    except OSError as exc:
+                        log.warning("%s: cannot read it to key its captions (%s)", a.path, exc)
+                        identities[a.path] = None
+                if identities[a.path] is not None:
+                    key = caption_key(cache, a, s.index, s.keyframe_frame, model, identities[a.path])
                 hit = cache.get(key) if key else None
                 if hit is not None and isinstance(hit.get("caption"), str):
                     report.captions[(a.path, s.index)] = hit["caption"]
