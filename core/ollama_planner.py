@@ -44,7 +44,7 @@ from .planner import (PHASES, Phase, Planner, PlanRequest, RulesPlanner, ShotCan
 log = logging.getLogger(__name__)
 
 __all__ = ["OllamaPlanner", "InvalidAnswer", "plan_schema", "build_messages", "shot_line", "plan_from_answer",
-           "REASON_MAX_CHARS"]
+           "shots_needed", "REASON_MAX_CHARS"]
 
 #: Longest reason kept from the model (characters).
 REASON_MAX_CHARS = 120
@@ -52,7 +52,7 @@ REASON_MAX_CHARS = 120
 CAPTION_MAX_CHARS = 100
 
 SYSTEM_PROMPT = (
-    "You are an assistant film editor planning the story of a rough cut cut to music. "
+    "You are an assistant film editor planning the story of a rough cut edited to music. "
     "Assign the listed shots to the four story phases: intro (establish the place, calm), "
     "build (rising energy), climax (the most intense, striking shots, on the loudest music) and "
     "outro (wind down, end on a calm, resolving shot). List the shots of each phase in the order "
@@ -82,8 +82,8 @@ def _time_of_day(c: ShotCandidate) -> str | None:
     return f"{t:%H:%M} {part}"
 
 
-def shot_line(c: ShotCandidate, caption: str | None = None, faces: int | None = None) -> str:
-    """One compact prompt line for a shot.
+def shot_line(c: ShotCandidate, caption: str | None = None) -> str:
+    """One compact prompt line for a shot. (No face count: the footage analysis has none yet.)
 
     Examples
     --------
@@ -99,8 +99,6 @@ def shot_line(c: ShotCandidate, caption: str | None = None, faces: int | None = 
     if c.exposure is not None:
         parts.append(f"exposure {c.exposure:.2f}")
     parts.append(f"quality {c.quality:.2f}")
-    if faces is not None:
-        parts.append(f"faces {faces}")
     when = _time_of_day(c)
     if when:
         parts.append(when)
@@ -119,9 +117,18 @@ def plan_schema(request: PlanRequest) -> dict[str, Any]:
             "required": list(PHASES)}
 
 
-def build_messages(request: PlanRequest, captions: Mapping[tuple[str, int], str] | None = None) -> list[dict]:
-    """The system and user messages of the planning request."""
+def shots_needed(request: PlanRequest, rules: StoryPlan) -> dict[str, int]:
+    """Shots each phase needs: as many as its slots (``request.demand``), or as many as the
+    rules plan gives it when there are fewer shots than slots."""
+    return {name: min(request.demand.get(name, 0), len(rules.phase(name).shot_ids)) for name in PHASES}
+
+
+def build_messages(request: PlanRequest, captions: Mapping[tuple[str, int], str] | None = None,
+                   wanted: Mapping[str, int] | None = None) -> list[dict]:
+    """The system and user messages of the planning request; ``wanted`` is the shot count to
+    ask for per phase (default: the request's demand)."""
     captions = captions or {}
+    wanted = wanted or request.demand
     style, music = request.style, request.music
     lines = [f"Brief: {request.brief.strip() or '(none: make the strongest arc)'}",
              f"Style: {style.name}: {style.description}",
@@ -134,7 +141,7 @@ def build_messages(request: PlanRequest, captions: Mapping[tuple[str, int], str]
                   for s in music.sections]
     lines.append("Phases (start to end, length, energy, shots wanted):")
     lines += [f"  {p.name}: {p.start_s:.1f} to {p.end_s:.1f} s, {p.duration_s:.1f} s, energy {p.energy:.2f}, "
-              f"about {request.demand.get(p.name, 0)} shots" for p in request.phases]
+              f"about {wanted.get(p.name, 0)} shots" for p in request.phases]
     lines.append(f"Shots ({len(request.shots)}; id | source | duration | motion | exposure | quality | "
                  "time of day | caption):")
     lines += ["  " + shot_line(c, captions.get((c.path, c.shot_index))) for c in request.shots]
@@ -227,11 +234,10 @@ def plan_from_answer(content: str, request: PlanRequest, rules: StoryPlan, plann
         repairs.append(f"dropped {_count(dupes, 'repeated shot id')}")
     if malformed:
         repairs.append(f"dropped {_count(malformed, 'entry')} without an id")
-    # Each phase needs as many shots as its slots, or as many as the rules plan gives it
-    # when there are fewer shots than slots.
     rules_order = list(rules.shot_ids)
+    needed = shots_needed(request, rules)
     for name in PHASES:
-        need = min(request.demand.get(name, 0), len(rules.phase(name).shot_ids))
+        need = needed[name]
         have = len(chosen[name])
         if have >= need:
             continue
@@ -300,7 +306,7 @@ class OllamaPlanner:
             if problem:
                 return self._fall_back(rules, problem)
         try:
-            content = self._ask(request)
+            content = self._ask(request, shots_needed(request, rules))
         except Exception as exc:  # timeout, refused, 404, bad response: all mean "use the rules"
             return self._fall_back(rules, describe_error(exc, self.settings.host, self.settings.model))
         try:
@@ -313,10 +319,10 @@ class OllamaPlanner:
             log.info("ollama plan repaired: %s", line)
         return replace(plan, notes=self.notes + plan.notes)
 
-    def _ask(self, request: PlanRequest) -> str:
+    def _ask(self, request: PlanRequest, wanted: Mapping[str, int]) -> str:
         s = self.settings
         with make_client(s.host, s.timeout_s) as client:
-            response = client.chat(model=s.model, messages=build_messages(request, self.captions),
+            response = client.chat(model=s.model, messages=build_messages(request, self.captions, wanted),
                                    format=plan_schema(request), stream=False,
                                    options={"temperature": 0, "seed": int(request.seed)})
         return response.message.content or ""

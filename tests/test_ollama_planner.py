@@ -13,7 +13,7 @@ import pytest
 from montage_ai.core.assembly import assemble
 from montage_ai.core.errors import MontageError
 from montage_ai.core.ollama_config import OllamaSettings
-from montage_ai.core.ollama_planner import OllamaPlanner, build_messages, plan_schema, shot_line
+from montage_ai.core.ollama_planner import OllamaPlanner, build_messages, plan_schema, shot_line, shots_needed
 from montage_ai.core.planner import PHASES, RulesPlanner, chronological_key, make_request
 from montage_ai.core.roughcut import RoughCutOptions, choose_planner
 from montage_ai.core.styles import load_style
@@ -70,8 +70,11 @@ def test_the_request_carries_the_schema_temperature_seed_and_shot_lines(server):
         assert shot_line(c) in user
     for s in request.music.sections:
         assert f"energy {s.energy:.2f}" in user
+    wanted = shots_needed(request, RulesPlanner().plan(request))
+    assert sum(wanted.values()) <= len(request.shots)
     for p in request.phases:
-        assert f"about {request.demand[p.name]} shots" in user
+        assert f"{p.name}: {p.start_s:.1f} to {p.end_s:.1f} s" in user
+        assert f"about {wanted[p.name]} shots" in user
 
 
 def test_shot_lines_carry_time_of_day_from_creation_time():
