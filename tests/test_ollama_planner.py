@@ -128,6 +128,7 @@ def test_unknown_ids_are_dropped_and_the_repair_is_noted(server):
     plan = planner_for(server).plan(request)
     assert set(plan.shot_ids) <= {c.id for c in request.shots}
     assert any("dropped 2 unknown shot ids" in n for n in plan.notes)
+    assert not any("passwd" in n or "nosuch" in n for n in plan.notes)  # the model's words stay out
     assert plan.planner == f"ollama {MODEL}"
 
 
