@@ -6,7 +6,12 @@
 
 Progress comes through one callback, ``progress(stage, fraction)``, with the stages
 ``"footage"``, ``"music"``, ``"plan"``, ``"assemble"`` and ``"timeline"``; ``cancel()`` is
-polled throughout. A clip that cannot be analysed is skipped and listed in
+polled throughout.
+
+The planner is the one passed in, else the one :func:`choose_planner` picks from the
+options: ``planner="rules"`` the deterministic planner; ``"ollama"`` the local LLM
+(:class:`~montage_ai.core.ollama_planner.OllamaPlanner`, which falls back to the rules with
+a note); ``"auto"`` the LLM when Ollama answers and has the model, else the rules. A clip that cannot be analysed is skipped and listed in
 ``RoughCut.failures``; the cut goes on with the others.
 """
 
@@ -29,7 +34,7 @@ from .fileio import collect_media
 from .footage import FootageAnalysis
 from .jobs import analyze_files, analyze_music_cached
 from .music import MusicAnalysis
-from .planner import Planner, RulesPlanner, StoryPlan, make_request
+from .planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
 from .styles import Style, load_style
 from .timeline import build_timeline
 
@@ -50,6 +55,13 @@ class RoughCutOptions:
     mode: str = "auto"
     name: str | None = None
     size: tuple[int, int] | None = None
+    planner: str = "rules"
+    ollama_host: str | None = None
+    model: str | None = None
+    vision_model: str | None = None
+
+
+PLANNERS = ("auto", "ollama", "rules")
 
 
 @dataclass
@@ -65,6 +77,47 @@ class RoughCut:
 
 class NoUsableFootage(MontageError):
     pass
+
+
+def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis], *,
+                   cache: AnalysisCache | None = None, request: PlanRequest | None = None,
+                   progress: Callable[[float], None] | None = None,
+                   cancel: Callable[[], bool] | None = None) -> Planner:
+    """The planner the options ask for; with a vision model, the shots (those of ``request``
+    when given) are captioned first.
+
+    ``"auto"`` asks Ollama (``GET /api/tags``, a few seconds at most) and uses the rules
+    planner, quietly, when nothing answers; a server without the model gives the LLM planner,
+    which falls back to the rules with a note that says which ``ollama pull`` fixes it.
+    """
+    from .captions import caption_shots
+    from .ollama_config import OllamaSettings, check_ollama, pull_command
+    from .ollama_planner import OllamaPlanner
+
+    if options.planner not in PLANNERS:
+        raise MontageError(f"unknown planner {options.planner!r} (use {', '.join(PLANNERS)})")
+    if options.planner == "rules":
+        return RulesPlanner()
+    settings = OllamaSettings.resolve(host=options.ollama_host, model=options.model, vision_model=options.vision_model)
+    status = check_ollama(settings)
+    if options.planner == "auto" and not status.reachable:
+        log.info("planner auto: %s; the rules planner plans", status.error)
+        return RulesPlanner()
+    notes: list[str] = []
+    captions: dict[tuple[str, int], str] = {}
+    vision = settings.vision_model
+    if vision and status.reachable and status.has(settings.model):
+        if not status.has(vision):
+            notes.append(f"no captions: model {vision} is not in Ollama at {settings.host} ({pull_command(vision)})")
+        else:
+            only = {(c.path, c.shot_index) for c in request.shots} if request is not None else None
+            report = caption_shots(analyses, settings, cache=cache, only=only, progress=progress, cancel=cancel)
+            captions = report.captions
+            if report.problem and not captions:
+                notes.append(f"no captions: {report.problem}")
+            elif report.failed:
+                notes.append(f"{report.failed} shots without a caption: {report.problem or 'no answer'}")
+    return OllamaPlanner(settings, captions=captions, notes=tuple(notes))
 
 
 def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptions = RoughCutOptions(), *,
@@ -95,7 +148,10 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
     report_stage("plan", 0.0)
     request = make_request(report.analyses, music, style, seed=options.seed, duration_s=options.duration_s,
                            brief=options.brief)
-    plan = (planner or RulesPlanner()).plan(request)
+    if planner is None:
+        planner = choose_planner(options, report.analyses, cache=cache, request=request, cancel=cancel,
+                                 progress=lambda f: report_stage("plan", 0.9 * f))
+    plan = planner.plan(request)
     report_stage("plan", 1.0)
     if cancel():
         raise Cancelled("cancelled by the user")

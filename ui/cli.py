@@ -23,6 +23,7 @@ from montage_ai.core.errors import Cancelled, MontageError
 from montage_ai.core.executor import Progress, make_executor
 from montage_ai.core.fileio import OutputExistsError, collect_media, write_atomic
 from montage_ai.core.media import probe
+from montage_ai.ui.cli_doctor import add_ollama_options
 
 log = logging.getLogger("montage_ai")
 
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
     c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
     c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
+    c.add_argument("--planner", choices=("auto", "ollama", "rules"), default="auto",
+                   help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
+                        "(Ollama when it answers and has the model; default)")
+    add_ollama_options(c)
     add_work_options(c)
     c.set_defaults(func=cmd_cut)
 
@@ -80,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own sub-commands: each has ``add_commands(subparsers)`` which
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
-COMMAND_MODULES: tuple[str, ...] = ("montage_ai.ui.cli_export",)
+COMMAND_MODULES: tuple[str, ...] = ("montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor")
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:
@@ -347,7 +352,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
         print(f"error: --fps {args.fps}: {exc}", file=sys.stderr)
         return 1
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed,
-                              brief=args.brief, mode=args.mode, name=Path(args.out).stem)
+                              brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
+                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
