@@ -1,0 +1,176 @@
+"""The Qt panel, driven as an editor would, offscreen (QT_QPA_PLATFORM=offscreen): add clips
+and music, analyse (a bad clip is listed with its reason), cut (the preview shows one block per
+cut), export, render a preview, cancel mid-analysis, and the window keeps turning while the
+work runs. Screenshots go to $MONTAGE_SCREENSHOTS when it is set."""
+
+from __future__ import annotations
+
+import os
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPointF, QSettings, QTimer  # noqa: E402
+
+from montage_ai.core.executor import InlineExecutor  # noqa: E402
+from montage_ai.core.timeline import cut_list_from_timeline  # noqa: E402
+from montage_ai.otio_adapters.export import read_timeline  # noqa: E402
+from montage_ai.ui.panel import MontagePanel  # noqa: E402
+from montage_ai.ui.settings import PanelSettings  # noqa: E402
+
+WAIT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    from montage_ai.core.sample_footage import Segment, render_footage
+    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+
+    root = tmp_path_factory.mktemp("panel project")
+    kinds = ["testsrc2", "smptebars", "mandelbrot", "gradients", "pan", "life"]
+    clips = []
+    for i, rate in enumerate([Fraction(25), Fraction(30000, 1001), Fraction(25)]):
+        segs = [Segment(kinds[(i * 2 + k) % len(kinds)], int(rate * 2), seed=i + k + 1) for k in range(3)]
+        path = root / f"clip {i}.mp4"
+        render_footage(path, segs, rate=rate, size=(160, 90))
+        clips.append(str(path))
+    bad = root / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video")
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 2, 0.5), SectionSpec("B", 2, 0.95))))
+    song = write_audio(root / "song.wav", y, truth.sample_rate)
+    return clips, str(bad), song
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    PanelSettings(cache_dir=str(tmp_path / "cache")).save(store)
+    window = MontagePanel(store=store, executor=InlineExecutor(), open_files=False)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _wait(qtbot, task):
+    assert task is not None, "the action did not start"
+    with qtbot.waitSignal(task.finished, timeout=WAIT_MS):
+        pass
+
+
+def _screenshot(widget, name: str) -> None:
+    folder = os.environ.get("MONTAGE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        assert widget.grab().save(str(Path(folder) / name))
+
+
+def test_panel_whole_flow_analyse_cut_export_preview(panel, qtbot, project, tmp_path):
+    clips, bad, song = project
+    panel.set_footage(clips + [bad])
+    panel.music.setText(song)
+    panel.style.setCurrentText("mtv")
+    assert panel.actions_["cut"].isEnabled() and not panel.actions_["export"].isEnabled()
+    _screenshot(panel, "panel-before.png")
+
+    _wait(qtbot, panel.analyse())
+    assert panel.bad.count() == 1 and panel.bad.item(0).text().startswith("broken.mp4: ")
+    assert len(panel.analysed) == 3
+
+    _wait(qtbot, panel.rough_cut())
+    cut_list = panel.result.cut_list
+    blocks = panel.timeline.blocks()
+    assert len(blocks) == len(cut_list.cuts) > 3
+    assert all(b.rect.width() > 0 for b in blocks)
+    assert blocks[0].rect.left() < blocks[-1].rect.left()
+    assert "cuts" in panel.summary.text()
+    _screenshot(panel, "panel-after.png")
+
+    out = tmp_path / "exported.fcpxml"
+    _wait(qtbot, panel.export(str(out), "fcpxml"))
+    assert cut_list_from_timeline(read_timeline(out)) == cut_list
+
+    _wait(qtbot, panel.preview())
+    assert os.path.getsize(panel.last_preview) > 0
+
+
+def test_panel_hover_and_click_show_the_moment(panel, qtbot, project):
+    clips, _, song = project
+    panel.set_footage(clips)
+    panel.music.setText(song)
+    _wait(qtbot, panel.rough_cut())
+    block = panel.timeline.blocks()[1]
+    text = panel.timeline.describe(block)
+    assert os.path.basename(block.cut.source_path) in text and f"{block.cut.score:.2f}" in text
+    assert block.cut.reason.split()[0] in text
+    with qtbot.waitSignal(panel.timeline.cut_clicked, timeout=5000) as clicked:
+        qtbot.mouseClick(panel.timeline, __import__("PySide6.QtCore").QtCore.Qt.LeftButton,
+                         pos=block.rect.center().toPoint())
+    assert clicked.args == [1]
+    qtbot.waitUntil(lambda: panel.viewer.pixmap() is not None and not panel.viewer.pixmap().isNull(), timeout=30_000)
+    assert panel.viewer.pixmap().height() == 240
+
+
+def test_panel_cancel_mid_analysis(panel, qtbot, project, tmp_path):
+    from montage_ai.core.sample_footage import Segment, render_footage
+
+    long_clip = tmp_path / "long.mp4"
+    render_footage(long_clip, [Segment("testsrc2", 25 * 40, seed=1)], rate=Fraction(25), size=(320, 180))
+    panel.set_footage([str(long_clip)])
+    task = panel.analyse()
+    qtbot.waitUntil(lambda: panel.total.value() > 0 or "%" in (panel.clip_table.item(0, 1).text()), timeout=60_000)
+    panel.cancel()
+    with qtbot.waitSignal(task.cancelled, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
+    assert panel.stage_label.text() == "Cancelled."
+    assert panel.actions_["analyse"].isEnabled()
+
+
+def test_panel_stays_responsive_during_analysis(panel, qtbot, project):
+    clips, _, _ = project
+    panel.set_footage(clips)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    start = time.monotonic()
+    _wait(qtbot, panel.analyse())
+    timer.stop()
+    elapsed = time.monotonic() - start
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert elapsed > 0.5, "analysis too quick to tell"
+    assert len(ticks) >= elapsed / 0.02 * 0.3
+    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f} s"
+
+
+def test_panel_settings_persist(qtbot, tmp_path):
+    store = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    first = MontagePanel(store=store, executor=InlineExecutor(), open_files=False)
+    qtbot.addWidget(first)
+    first.settings.ollama_host = "http://studio:11434"
+    first.settings.encoder = "vaapi"
+    first.style.setCurrentText("cinematic")
+    first.close()
+    again = MontagePanel(store=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), open_files=False)
+    qtbot.addWidget(again)
+    assert again.settings.ollama_host == "http://studio:11434" and again.settings.encoder == "vaapi"
+    assert again.style.currentText() == "cinematic"
+
+
+def test_panel_fits_1280_by_720_and_has_shortcuts(panel):
+    # Room for the title bar and a taskbar on a 1280x720 screen.
+    assert panel.minimumSizeHint().width() <= 1280 and panel.minimumSizeHint().height() <= 660
+    shortcuts = {key: action.shortcut().toString() for key, action in panel.actions_.items()}
+    assert shortcuts["cut"] == "Ctrl+R" and shortcuts["analyse"] == "F5" and shortcuts["cancel"] == "Esc"
+
+
+def test_panel_without_resolve_says_how_to_get_the_cut_into_it(panel):
+    assert not panel.actions_["send"].isEnabled()
+    panel.send_to_resolve()
+    assert "File > Import > Timeline" in panel.stage_label.text()
