@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system programs Montage AI needs: ffmpeg/ffprobe, Python's venv module, the
-# shared libraries OpenCV loads, and for the format tests xmllint and MLT's melt. Debian/Ubuntu (apt-get) and macOS (Homebrew).
+# shared libraries OpenCV and Qt load, and for the format tests xmllint and MLT's melt. Debian/Ubuntu (apt-get) and macOS (Homebrew).
 # Does nothing for what is already there; says plainly what to do when it cannot install.
 set -euo pipefail
 
@@ -25,6 +25,15 @@ if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
   ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || pkgs+=(libgl1)
   ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || pkgs+=(libglib2.0-0)
   ldconfig -p 2>/dev/null | grep -q 'libsndfile.so.1' || pkgs+=(libsndfile1)
+  # The Qt panel (PySide6), also offscreen in the tests: EGL, xkbcommon, fontconfig, D-Bus, X11
+  # client libraries and one font so text renders.
+  ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || pkgs+=(libegl1)
+  ldconfig -p 2>/dev/null | grep -q 'libxkbcommon.so.0' || pkgs+=(libxkbcommon0)
+  ldconfig -p 2>/dev/null | grep -q 'libfontconfig.so.1' || pkgs+=(libfontconfig1)
+  ldconfig -p 2>/dev/null | grep -q 'libdbus-1.so.3' || pkgs+=(libdbus-1-3)
+  ldconfig -p 2>/dev/null | grep -q 'libX11.so.6' || pkgs+=(libx11-6)
+  ldconfig -p 2>/dev/null | grep -q 'libxcb.so.1' || pkgs+=(libxcb1)
+  [ -n "$(fc-list 2>/dev/null | head -n 1)" ] || pkgs+=(fonts-dejavu-core)
   [ ${#pkgs[@]} -eq 0 ] && exit 0
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
