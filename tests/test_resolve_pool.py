@@ -169,3 +169,27 @@ def test_fake_failures_are_returned_not_raised():
     assert pool.ImportTimelineFromFile("/no/such.xml", {}) is None
     assert resolve.project.GetTimelineByIndex(1) is None
     assert pool.ImportMedia(["/no/such.mov"]) == []
+
+
+def test_fake_imports_fcp7_xml_against_pool_clips(resolve, tmp_path, media):
+    """The fake's ImportTimelineFromFile (used by the FCP7 XML fallback's test): the name
+    inside the file wins, clips relink from sourceClipsFolders, taken names are refused."""
+    from pathlib import Path
+
+    url = Path(media["b"]).as_uri().replace("file://", "file://localhost")
+    xml = tmp_path / "cut.xml"
+    xml.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<xmeml version="4"><sequence><name>From XML</name><rate><timebase>24</timebase><ntsc>TRUE</ntsc></rate>
+<media><video><track><clipitem id="c1"><start>0</start><end>10</end><in>4</in><out>14</out>
+<file id="f1"><pathurl>{url}</pathurl></file></clipitem>
+<clipitem id="c2"><start>10</start><end>15</end><in>20</in><out>25</out><file id="f1"/></clipitem>
+</track></video></media></sequence></xmeml>""")
+    pool = resolve.project.GetMediaPool()
+    day1 = pool.GetRootFolder().GetSubFolderList()[0]
+    options = {"timelineName": "ignored", "importSourceClips": False, "sourceClipsFolders": [day1]}
+    timeline = pool.ImportTimelineFromFile(str(xml), options)
+    items = timeline.GetItemListInTrack("video", 1)
+    assert timeline.GetName() == "From XML" and timeline.GetSetting("timelineFrameRate") == "23.976"
+    assert [(i.GetStart() - timeline.GetStartFrame(), i.GetDuration(), i.GetSourceStartFrame(),
+             i.GetMediaPoolItem().GetName()) for i in items] == [(0, 10, 4, "B002.mp4"), (10, 5, 20, "B002.mp4")]
+    assert pool.ImportTimelineFromFile(str(xml), options) is None
