@@ -185,7 +185,8 @@ def _check_sources(cut_list: CutList, found: Mapping[str, PoolClip]) -> None:
                             f"{cut.source_rate.numerator}/{cut.source_rate.denominator} fps; set the clip's frame "
                             "rate in Resolve's Clip Attributes back to the file's own rate")
         need = cut.source_in + source_frames(cut, cut_list.rate)
-        if clip.frames is not None and need > clip.frames + 1:
+        slack = 0 if cut.source_rate == cut_list.rate else 1  # rounding up a converted length may pass the end
+        if clip.frames is not None and need > clip.frames + slack:
             raise PushError(f"{clip.file_path}: the cut at record frame {cut.record_in} needs source frames up to "
                             f"{need - 1}; Resolve's clip has {clip.frames}")
 
@@ -417,7 +418,7 @@ def push_cut_list(client: ResolveClient, cut_list: CutList, *, timeline: Any = N
     found, imported = _sources(client, tree, cut_list)
     _check_sources(cut_list, found)
     name = unique_name(name or cut_list.name, client.timeline_names())
-    notes: list[str] = []
+    notes: list[str] = [f"imported {len(imported)} files into the current bin"] if imported else []
     route = "append"
     try:
         timeline_id, placed = _build_by_append(client, cut_list, found, name, notes, progress, cancel)

@@ -14,10 +14,27 @@ import argparse
 import json
 import os
 import sys
+import threading
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from montage_ai.core.cache import AnalysisCache
 from montage_ai.core.errors import MontageError
+
+
+@contextmanager
+def _cancel_event() -> Iterator[threading.Event]:
+    """Ctrl-C cancels (:func:`~montage_ai.ui.cli.ctrl_c_cancels`); where no signal handler
+    can be set (not the main thread, e.g. some embedded consoles) a plain event."""
+    from montage_ai.ui.cli import ctrl_c_cancels
+
+    with ExitStack() as stack:
+        try:
+            event = stack.enter_context(ctrl_c_cancels())
+        except ValueError:
+            event = threading.Event()
+        yield event
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -126,7 +143,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.pool import read_pool, read_selection
     from montage_ai.resolve_plugin.push import push_cut_list
-    from montage_ai.ui.cli import StageBars, ctrl_c_cancels, print_summary
+    from montage_ai.ui.cli import StageBars, print_summary
 
     try:
         rate = parse_rate(args.fps) if args.fps else None
@@ -141,7 +158,8 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     else:
         clips, source = read_selection(client, tree)
     music = _music(tree, args.music)
-    footage = [c.file_path for c in clips if c.has_video and os.path.abspath(c.file_path) != music]
+    footage = [c.file_path for c in clips
+               if c.has_video and (c.frames or 0) > 1 and os.path.abspath(c.file_path) != music]
     if not footage:
         raise MontageError(f"no video clips with files in the {source}")
     print(f"Cutting {len(footage)} clips from the {source} to {os.path.basename(music)} …", file=sys.stderr)
@@ -153,7 +171,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
 
         raise OutputExistsError(args.otio)
     bars = StageBars()
-    with ctrl_c_cancels() as cancel_event:
+    with _cancel_event() as cancel_event:
         try:
             result = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("local", args.workers),
                                     progress=bars, cancel=cancel_event.is_set)
