@@ -97,7 +97,8 @@ class DirectClient:
         return ClipData(key, str(_call(item, "GetName") or props.get("Clip Name", "")), props)
 
     def _remember_bin(self, folder: Any) -> str:
-        key = str(_call(folder, "GetUniqueId") or f"anon-bin:{_call(folder, 'GetName')}:{len(self._bins)}")
+        # Folder.GetUniqueId is missing before Resolve 18: the name stands in (same-named bins collide).
+        key = str(_call(folder, "GetUniqueId") or f"anon-bin:{_call(folder, 'GetName')}")
         self._bins[key] = folder
         return key
 

@@ -151,25 +151,25 @@ def _sources(client: ResolveClient, tree: PoolTree, cut_list: CutList) -> tuple[
     wanted = [c.source_path for c in cut_list.cuts] + ([cut_list.music_path] if cut_list.music_path else [])
     by_path = tree.by_path()
     found: dict[str, PoolClip] = {}
-    missing: list[str] = []
+    missing: dict[str, str] = {}
     for path in wanted:
         key = path_key(path)
-        if key in found or path in missing:
+        if key in found or key in missing:
             continue
         if key in by_path:
             found[key] = by_path[key]
         else:
-            missing.append(os.path.abspath(path))
+            missing[key] = os.path.abspath(path)
     imported: list[str] = []
     if missing:
         from .pool import parse_clip
 
-        for data in client.import_media(missing):
+        for data in client.import_media(list(missing.values())):
             clip = parse_clip(data, ("(imported)",))
             if isinstance(clip, PoolClip):
                 found[path_key(clip.file_path)] = clip
                 imported.append(clip.file_path)
-        still = [p for p in missing if path_key(p) not in found]
+        still = [p for k, p in missing.items() if k not in found]
         if still:
             raise PushError("Resolve did not import " + ", ".join(still) + " into the media pool (ImportMedia); "
                             "check that the files exist and that Resolve can read their format")
@@ -304,6 +304,7 @@ def _build_by_append(client: ResolveClient, cut_list: CutList, found: Mapping[st
         # The first item shows endFrame is excluded: it is one frame short. This timeline
         # is ours and from this push; build it again with the convention now known.
         if not client.delete_timeline(timeline_id):
+            notes.append(f"Resolve did not delete the first try {name!r} (its first item is one frame short)")
             name = unique_name(name, client.timeline_names())
     raise _RouteFailed("Resolve placed the items with inconsistent lengths", None)
 

@@ -50,7 +50,8 @@ def test_push_places_every_cut_frame_exact(media):
 
 def test_push_sets_the_cut_rate_and_size_on_the_new_timeline(media):
     resolve = _resolve(media, rate="25")
-    push_cut_list(DirectClient(resolve), make_cut_list(media))
+    report = push_cut_list(DirectClient(resolve), make_cut_list(media))
+    assert report.ok, report.mismatches  # the song came in at the project's 25 fps: converted to 60 frames
     timeline = resolve.project.timeline("Rough cut")
     assert timeline.GetSetting("timelineFrameRate") == "23.976"
     assert (timeline.GetSetting("timelineResolutionWidth"), timeline.GetSetting("timelineResolutionHeight")) == ("64", "36")
@@ -98,6 +99,7 @@ def test_push_imports_sources_missing_from_the_pool(media):
     resolve = _resolve(media, with_song=False)
     report = push_cut_list(DirectClient(resolve), make_cut_list(media))
     assert report.ok and report.imported == (os.path.abspath(media["song"]),)
+    assert [c for c in resolve.behaviour.calls if c[0] == "ImportMedia"] == [("ImportMedia", ((os.path.abspath(media["song"]),),))]
     assert find_clip(resolve, "song.wav") in resolve.project.pool.root.clips  # into the current bin
 
 
