@@ -54,17 +54,18 @@ def open_in_resolve(config, resolve):
         return False
     import site
 
+    before = list(sys.path)
     for folder in config.get("site_packages", []):
         if folder not in sys.path:
             site.addsitedir(folder)
     try:
         from montage_ai.ui import panel
+
+        run = panel.run_in_resolve
     except Exception as exc:  # noqa: BLE001 - any failure means: use a separate process
+        sys.path[:] = before  # leave Resolve's Python as it was
         report("the panel does not open inside Resolve's Python %s (%s); starting it as a separate process"
                % (here, exc), config)
-        return False
-    run = getattr(panel, "run_in_resolve", None)
-    if run is None:
         return False
     run(resolve)
     return True

@@ -175,3 +175,39 @@ def test_installer_refuses_an_old_or_missing_python(tmp_path):
                                "MONTAGE_AI_VENV": str(tmp_path / "venv")})
     assert done.returncode == 1 and "not found; install Python 3.10" in done.stderr
     assert not (tmp_path / "venv").exists()
+
+
+def _drive_launcher(installed, tmp_path, config_changes: dict) -> str:
+    """Run the installed launcher's main() in a bare Python as Resolve would, with a
+    stand-in ``resolve`` object."""
+    _, _, result = installed
+    data = json.loads(result.config.read_text())
+    data.update(config_changes)
+    result.config.write_text(json.dumps(data))
+    driver = tmp_path / "driver.py"
+    driver.write_text(f"import runpy\nns = runpy.run_path({str(result.launcher)!r}, run_name='launcher')\n"
+                      "ns['main'](resolve='the resolve object')\n")
+    done = subprocess.run([sys.executable, "-I", "-S", str(driver)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_launcher_opens_the_panel_inside_resolves_python_when_it_can(installed, tmp_path):
+    site = tmp_path / "site"
+    (site / "montage_ai" / "ui").mkdir(parents=True)
+    flag = tmp_path / "in-process.txt"
+    (site / "montage_ai" / "ui" / "panel.py").write_text(
+        f"def run_in_resolve(resolve):\n    open({str(flag)!r}, 'w').write(resolve)\n")
+    out = _drive_launcher(installed, tmp_path, {"site_packages": [str(site)], "command": [str(tmp_path / "unused")]})
+    assert flag.read_text() == "the resolve object" and "environment is gone" not in out
+
+
+def test_launcher_falls_back_to_a_process_when_the_panel_cannot_load_inside(installed, tmp_path):
+    out = _drive_launcher(installed, tmp_path, {"site_packages": [str(tmp_path / "empty")],
+                                                "command": [str(tmp_path / "unused")]})
+    assert "does not open inside Resolve's Python" in out and "environment is gone" in out
+
+
+def test_launcher_in_process_needs_the_same_python_version(installed, tmp_path):
+    out = _drive_launcher(installed, tmp_path, {"python_version": "2.7", "command": [str(tmp_path / "unused")]})
+    assert "does not open inside" not in out and "environment is gone" in out

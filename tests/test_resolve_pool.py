@@ -193,3 +193,10 @@ def test_fake_imports_fcp7_xml_against_pool_clips(resolve, tmp_path, media):
     assert [(i.GetStart() - timeline.GetStartFrame(), i.GetDuration(), i.GetSourceStartFrame(),
              i.GetMediaPoolItem().GetName()) for i in items] == [(0, 10, 4, "B002.mp4"), (10, 5, 20, "B002.mp4")]
     assert pool.ImportTimelineFromFile(str(xml), options) is None
+
+
+def test_the_direct_route_implements_the_client_interface(resolve):
+    from montage_ai.resolve_plugin.client import ResolveClient
+
+    client = DirectClient(resolve)
+    assert isinstance(client, ResolveClient) and client.route == "direct" and client.end_frame_inclusive is None

@@ -150,6 +150,11 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         print(f"error: --fps {args.fps}: {exc}", file=sys.stderr)
         return 1
+    from montage_ai.resolve_plugin.connect import injected_resolve
+
+    # Inside Resolve (its Console) sys.executable is Resolve itself: a process pool would
+    # start or fork Resolve. Analyse in this process there.
+    inside = injected_resolve() is not None
     client = connect()
     tree = read_pool(client)
     if args.bin:
@@ -173,7 +178,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     bars = StageBars()
     with _cancel_event() as cancel_event:
         try:
-            result = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("local", args.workers),
+            result = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("inline" if inside else "local", args.workers),
                                     progress=bars, cancel=cancel_event.is_set)
             if args.otio:
                 write_otio(result.timeline, args.otio, overwrite=args.force)
