@@ -19,7 +19,9 @@ The route (see ``shared/reference/resolve_api.md`` and ``interchange.md``):
    (JSON under ``"montage_ai"``).
 5. Proxies linked where the caller names them (``LinkProxyMedia``).
 6. Read-back: item count, record start, duration, source start and file of every item;
-   the music; the markers. Differences are returned in :attr:`PushReport.mismatches` and
+   the music; the markers. ``GetSourceStartFrame`` is reported to read one frame off and
+   may count from the clip's timecode: those readings are accepted when ``GetLeftOffset``
+   (or the timecode) shows the item itself is right, and said in the notes. Differences are returned in :attr:`PushReport.mismatches` and
    the timeline is left for inspection.
 
 When an append places nothing (a locked track, an overlap) or the timeline refuses the
@@ -40,7 +42,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from montage_ai.core.cutlist import Cut, CutList
 from montage_ai.core.errors import Cancelled
-from montage_ai.core.timebase import frames_to_timecode
+from montage_ai.core.timebase import frames_to_timecode, timecode_to_frames
 
 from .client import ClipInfo, PlacedItem, ResolveClient
 from .errors import PushError
@@ -337,10 +339,33 @@ def link_proxies(client: ResolveClient, found: Mapping[str, PoolClip], proxies: 
     return linked, failures
 
 
+def _source_start_ok(item: PlacedItem, cut: Cut, clip: PoolClip, rate: Fraction, notes: set[str]) -> bool:
+    """Whether the item shows the cut's first source frame. ``GetSourceStartFrame`` is
+    reported to read one frame off and may count from the clip's start timecode; for a clip
+    at the timeline rate ``GetLeftOffset`` (frames trimmed from the clip's head) settles it."""
+    if item.source_start is None or item.source_start == cut.source_in:
+        return True
+    tc = 0
+    if clip.start_tc and clip.rate:
+        try:
+            tc = timecode_to_frames(clip.start_tc, clip.rate)
+        except ValueError:
+            tc = 0
+    if tc and item.source_start == cut.source_in + tc:
+        notes.add("Resolve reads source frames from the clips' start timecode (GetSourceStartFrame)")
+        return True
+    if cut.source_rate == rate and item.left_offset == cut.source_in:
+        notes.add("GetSourceStartFrame and GetLeftOffset disagree; the items start where GetLeftOffset says, "
+                  "as planned")
+        return True
+    return False
+
+
 def verify_timeline(client: ResolveClient, timeline_id: str, cut_list: CutList, found: Mapping[str, PoolClip],
-                    markers: Iterable[PlannedMarker]) -> list[str]:
-    """Read the timeline back and list every difference from the cut list."""
+                    markers: Iterable[PlannedMarker]) -> tuple[list[str], list[str]]:
+    """Read the timeline back: ``(differences from the cut list, notes)``."""
     out: list[str] = []
+    notes: set[str] = set()
     start = client.timeline_start_frame(timeline_id)
     items = sorted(client.track_items(timeline_id, "video", 1), key=lambda it: it.start)
     if len(items) != len(cut_list.cuts):
@@ -352,8 +377,10 @@ def verify_timeline(client: ResolveClient, timeline_id: str, cut_list: CutList, 
             out.append(f"{where}: starts at timeline frame {item.start - start}, expected {cut.record_in}")
         if item.duration != cut.record_frames:
             out.append(f"{where}: lasts {item.duration} frames, expected {cut.record_frames}")
-        if item.source_start is not None and item.source_start != cut.source_in:
-            out.append(f"{where}: shows source frame {item.source_start} first, expected {cut.source_in}")
+        if not _source_start_ok(item, cut, clip, cut_list.rate, notes):
+            shown = item.left_offset if cut.source_rate == cut_list.rate and item.left_offset is not None \
+                else item.source_start
+            out.append(f"{where}: shows source frame {shown} first, expected {cut.source_in}")
         if path_key(item.file_path or "?") != path_key(clip.file_path):
             out.append(f"{where}: shows {item.file_path or 'no media'}, expected {clip.file_path}")
     if cut_list.music_path and cut_list.music_duration > 0:
@@ -373,7 +400,7 @@ def verify_timeline(client: ResolveClient, timeline_id: str, cut_list: CutList, 
             out.append(f"marker {m.name!r} missing at frame {m.frame}")
         elif seen.color != m.color or seen.custom_data != m.custom_data:
             out.append(f"marker at frame {m.frame} is {seen.color} {seen.name!r}, expected {m.color} {m.name!r}")
-    return out
+    return out, sorted(notes)
 
 
 # ---------------------------------------------------------------------------- the push
@@ -445,7 +472,8 @@ def push_cut_list(client: ResolveClient, cut_list: CutList, *, timeline: Any = N
     if cut_list.music_fade_out:
         notes.append(f"the music's {cut_list.music_fade_out}-frame fade-out is not set through the API: "
                      "drag the fade handle on audio track 1")
-    mismatches = verify_timeline(client, timeline_id, cut_list, found, planned)
+    mismatches, read_notes = verify_timeline(client, timeline_id, cut_list, found, planned)
+    notes += read_notes
     for line in mismatches:
         log.warning("read-back of %r: %s", name, line)
     return PushReport(client.timeline_name(timeline_id), timeline_id, route, placed, added, imported, tuple(linked),

@@ -10,7 +10,9 @@ of ``AppendToTimeline`` the last source frame included; timeline names unique
 from the timeline start, one marker per frame.
 
 Behaviours integrators report are switches on :class:`Behaviour`: ``endFrame`` excluded
-instead of included, ``GetSourceStartFrame`` off by one, a locked track (appends return
+instead of included, ``GetSourceStartFrame`` reading one frame late (the item itself is
+right) or counting from the clip's start timecode, items placed one source frame late, a
+locked track (appends return
 ``[]``), appends that fail from the n-th call on, items without a unique id, a timeline rate
 that cannot be changed. Two items over the same frames: the second is silently not placed.
 A clip at another rate than the timeline lasts ``floor(frames * timeline_rate / clip_rate)``
@@ -73,6 +75,8 @@ class Behaviour:
 
     end_frame_exclusive: bool = False
     source_start_off_by_one: bool = False
+    source_frames_from_timecode: bool = False
+    places_one_frame_late: bool = False
     locked_track: tuple[str, int] | None = None
     append_fails_from_call: int | None = None
     null_unique_ids: bool = False
@@ -239,7 +243,11 @@ class FakeTimelineItem:
         return self.duration
 
     def GetSourceStartFrame(self) -> int:
-        return self.source_start + (1 if self._behaviour.source_start_off_by_one else 0)
+        frame = self.source_start + (1 if self._behaviour.source_start_off_by_one else 0)
+        if self._behaviour.source_frames_from_timecode and self.clip is not None:
+            tc, rate = self.clip.GetClipProperty("Start TC"), self.clip.rate
+            frame += timecode_to_frames(tc, rate) if tc and rate else 0
+        return frame
 
     def GetSourceEndFrame(self) -> int:
         return self.source_end
@@ -485,6 +493,8 @@ class FakeMediaPool:
             start = int(info.get("startFrame", 0))
             end = int(info.get("endFrame", clip.frames if exclusive else clip.frames - 1))
             count = end - start if exclusive else end - start + 1
+            if self.behaviour.places_one_frame_late:
+                start += 1
             if start < 0 or count <= 0 or start + count > clip.frames:
                 continue
             duration = math.floor(Fraction(count) * timeline.rate / clip.rate)

@@ -104,11 +104,27 @@ def test_push_imports_sources_missing_from_the_pool(media):
 
 
 def test_push_reports_a_read_back_mismatch_and_leaves_the_timeline(media):
-    resolve = _resolve(media, Behaviour(source_start_off_by_one=True))
+    resolve = _resolve(media, Behaviour(places_one_frame_late=True))
     report = push_cut_list(DirectClient(resolve), make_cut_list(media))
     assert not report.ok
     assert "cut 1 (A001 café.mp4): shows source frame 6 first, expected 5" in report.mismatches
+    assert "cut 3 (C003 pal.mp4): shows source frame 3 first, expected 2" in report.mismatches
     assert resolve.project.timeline("Rough cut") is not None and not resolve.project.deleted
+
+
+def test_a_source_start_read_one_frame_off_is_settled_by_the_left_offset(media):
+    resolve = _resolve(media, Behaviour(source_start_off_by_one=True))
+    report = push_cut_list(DirectClient(resolve), make_cut_list(media))
+    # The 25 fps clip has no second reading at another rate: its one-off start is reported.
+    assert report.mismatches == ("cut 3 (C003 pal.mp4): shows source frame 3 first, expected 2",)
+    assert any("GetLeftOffset" in note for note in report.notes)
+
+
+def test_source_frames_counted_from_the_timecode_are_accepted(media):
+    resolve = _resolve(media, Behaviour(source_frames_from_timecode=True))
+    report = push_cut_list(DirectClient(resolve), make_cut_list(media))
+    assert report.ok, report.mismatches
+    assert any("start timecode" in note for note in report.notes)
 
 
 def test_exclusive_end_frame_is_detected_and_the_timeline_rebuilt(media):
