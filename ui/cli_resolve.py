@@ -41,6 +41,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from montage_ai.ui.cli import add_work_options
 
     r = sub.add_parser("resolve", help="DaVinci Resolve: list the media pool, cut a bin and push the timeline")
+    r.add_argument("--host", default=None, help="Resolve on another machine (its Preferences: External scripting "
+                                                 "using: Network); default: this machine")
+    r.add_argument("--timeout", type=float, default=10.0, metavar="S", help="longest wait for Resolve to answer")
     rsub = r.add_subparsers(dest="resolve_command", required=True)
     ls = rsub.add_parser("list", help="the media pool as a tree of bins and clips, and the project's format")
     ls.add_argument("--json", action="store_true", help="print it as JSON")
@@ -81,7 +84,7 @@ def cmd_resolve_list(args: argparse.Namespace) -> int:
     from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.pool import read_pool, read_project
 
-    client = connect()
+    client = connect(host=args.host, timeout_s=args.timeout)
     product, project, tree = client.product(), read_project(client), read_pool(client)
     if args.json:
         def clip_dict(c):
@@ -155,7 +158,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     # Inside Resolve (its Console) sys.executable is Resolve itself: a process pool would
     # start or fork Resolve. Analyse in this process there.
     inside = injected_resolve() is not None
-    client = connect()
+    client = connect(host=args.host, timeout_s=args.timeout)
     tree = read_pool(client)
     if args.bin:
         chosen = tree.find_bin(args.bin)
