@@ -100,3 +100,20 @@ def test_install_resolve_and_uninstall_in_a_temporary_home(tmp_path, monkeypatch
     assert launcher.is_file() and f"installed {launcher}" in capsys.readouterr().out
     assert main(["install-resolve", "--uninstall"]) == 0
     assert not launcher.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_resolve_cut_without_a_bin_cuts_the_selected_clips(project, monkeypatch, capsys, tmp_path):
+    from fake_resolve import find_clip
+
+    clips, song = project
+    resolve = make_resolve({"Day 1": clips, "Music": [song]}, rate="25")
+    resolve.project.pool.selected = [find_clip(resolve, "clip1.mp4")]
+    _inject(monkeypatch, resolve)
+    code = main(["resolve", "cut", "--music", song, "--duration", "3", "--cache-dir", str(tmp_path / "cache"),
+                 "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    assert "Cutting 1 clip from the selection" in captured.err
+    timeline = resolve.project.timeline("Montage AI dynamic")
+    files = {item.GetMediaPoolItem().GetName() for item in timeline.GetItemListInTrack("video", 1)}
+    assert files == {"clip1.mp4"}

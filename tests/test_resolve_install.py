@@ -211,3 +211,15 @@ def test_launcher_falls_back_to_a_process_when_the_panel_cannot_load_inside(inst
 def test_launcher_in_process_needs_the_same_python_version(installed, tmp_path):
     out = _drive_launcher(installed, tmp_path, {"python_version": "2.7", "command": [str(tmp_path / "unused")]})
     assert "does not open inside" not in out and "environment is gone" in out
+
+
+@pytest.mark.parametrize("system, where", [
+    ("Darwin", "Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts/Utility"),
+    ("Windows", "Roaming/Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts/Utility"),
+])
+def test_install_and_uninstall_with_other_systems_folders(tmp_path, system, where):
+    env = {"APPDATA": str(tmp_path / "Roaming")}
+    install(sys.executable, system=system, home=tmp_path, env=env, config_dir=tmp_path / "cfg")
+    assert (tmp_path / where / LAUNCHER_NAME).is_file()
+    uninstall(system=system, home=tmp_path, env=env, config_dir=tmp_path / "cfg")
+    assert list(tmp_path.iterdir()) == []

@@ -170,7 +170,8 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
                if c.has_video and (c.frames or 0) > 1 and os.path.abspath(c.file_path) != music]
     if not footage:
         raise MontageError(f"no video clips with files in the {source}")
-    print(f"Cutting {len(footage)} clips from the {source} to {os.path.basename(music)} …", file=sys.stderr)
+    print(f"Cutting {len(footage)} clip{'' if len(footage) == 1 else 's'} from the {source} to "
+          f"{os.path.basename(music)} …", file=sys.stderr)
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
                               mode=args.mode, name=args.name or f"Montage AI {args.style}")
     cache = None if args.no_cache else AnalysisCache(args.cache_dir)
