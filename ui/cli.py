@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own sub-commands: each has ``add_commands(subparsers)`` which
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
-COMMAND_MODULES: tuple[str, ...] = ("montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor", "montage_ai.ui.cli_panel")
+COMMAND_MODULES: tuple[str, ...] = (
+    "montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor", "montage_ai.ui.cli_panel", "montage_ai.ui.cli_resolve",
+)
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:

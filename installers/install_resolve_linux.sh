@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install Montage AI into its own virtual environment and add it to DaVinci Resolve's
+# Workspace > Scripts menu (Linux).
+#
+#   installers/install_resolve_linux.sh               # for you
+#   installers/install_resolve_linux.sh --all-users   # for everyone (run with sudo)
+#   installers/install_resolve_linux.sh --uninstall   # remove the menu entry (the environment stays)
+#
+# MONTAGE_AI_VENV   where the environment goes (default ~/.local/share/montage-ai/venv;
+#                   /opt/montage-ai/venv with --all-users)
+# MONTAGE_AI_SOURCE what pip installs (default: this checkout when run from one, else montage-ai from PyPI)
+# PYTHON            the Python 3.10+ used to create the environment (default python3)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+venv=${MONTAGE_AI_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/montage-ai/venv}
+case " $* " in *" --all-users "*) venv=${MONTAGE_AI_VENV:-/opt/montage-ai/venv} ;; esac
+python=${PYTHON:-python3}
+
+for arg in "$@"; do
+  if [ "$arg" = "--uninstall" ]; then
+    if [ -x "$venv/bin/montage-ai" ]; then
+      exec "$venv/bin/montage-ai" install-resolve "$@"
+    fi
+    echo "Montage AI is not installed in $venv (set MONTAGE_AI_VENV)." >&2
+    exit 1
+  fi
+done
+
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "error: $python not found; install Python 3.10 or newer (apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) and sys.maxsize > 2**32 else 1)'; then
+  echo "error: $("$python" -V 2>&1) is too old or 32-bit; Montage AI needs a 64-bit Python 3.10+" >&2
+  exit 1
+fi
+if [ -n "${MONTAGE_AI_SOURCE:-}" ]; then
+  source_spec=$MONTAGE_AI_SOURCE
+elif [ -f "$here/../pyproject.toml" ]; then
+  source_spec="$(cd "$here/.." && pwd)[ui]"
+else
+  source_spec="montage-ai[ui]"
+fi
+command -v ffmpeg >/dev/null 2>&1 || echo "note: ffmpeg is not installed; run installers/system_deps.sh" >&2
+
+echo "Creating the environment in $venv"
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --upgrade --quiet pip
+echo "Installing $source_spec"
+"$venv/bin/python" -m pip install --quiet "$source_spec"
+"$venv/bin/montage-ai" install-resolve "$@"
