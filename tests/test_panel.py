@@ -174,3 +174,75 @@ def test_panel_without_resolve_says_how_to_get_the_cut_into_it(panel):
     assert not panel.actions_["send"].isEnabled()
     panel.send_to_resolve()
     assert "File > Import > Timeline" in panel.stage_label.text()
+
+
+# ---------------------------------------------------------------------------- with (the fake) Resolve
+@pytest.fixture
+def resolve_panel(qtbot, tmp_path, project):
+    from fake_resolve import make_resolve
+
+    from montage_ai.resolve_plugin.direct import DirectClient
+
+    clips, bad, song = project
+    fake = make_resolve({"Day 1": clips, "Day 1/B cam": clips[2:], "Music": [song],
+                         "": [("Old timeline", "Timeline")]}, rate="25")
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    PanelSettings(cache_dir=str(tmp_path / "cache")).save(store)
+    window = MontagePanel(resolve=DirectClient(fake), store=store, executor=InlineExecutor(), open_files=False)
+    qtbot.addWidget(window)
+    window.show()
+    return window, fake
+
+
+def test_panel_with_resolve_choose_bin_cut_and_send(resolve_panel, qtbot, project):
+    panel, fake = resolve_panel
+    clips, _, song = project
+    labels = [panel.bin_combo.itemText(i) for i in range(panel.bin_combo.count())]
+    assert "Master/Day 1 (3 clips)" in labels and "Master/Day 1/B cam (1 clips)" in labels, labels
+    day1 = labels.index("Master/Day 1 (3 clips)")
+    panel.bin_combo.setCurrentIndex(day1)
+    panel._use_bin(day1)
+    assert sorted(panel.footage()) == sorted(clips)
+    music_index = next(i for i in range(panel.pool_music.count()) if panel.pool_music.itemData(i) == song)
+    panel._use_pool_music(music_index)
+    assert panel.music.text() == song
+    _wait(qtbot, panel.analyse())
+    _wait(qtbot, panel.rough_cut())
+    assert panel.actions_["send"].isEnabled()
+    _wait(qtbot, panel.send_to_resolve())
+    report = panel.last_push
+    assert report.ok, report.mismatches
+    timeline = fake.project.timeline(report.timeline_name)
+    assert len(timeline.GetItemListInTrack("video", 1)) == len(panel.result.cut_list.cuts) == report.items_placed - 1
+    assert len(timeline.GetItemListInTrack("audio", 1)) == 1  # the music
+    assert report.markers_added > 0 and len(timeline.GetMarkers()) == report.markers_added
+    assert report.timeline_name in panel.stage_label.text() and "verified" in panel.summary.text()
+    _screenshot(panel, "panel-resolve-sent.png")
+    # Again: a new timeline with a new name; the first one is untouched.
+    _wait(qtbot, panel.send_to_resolve())
+    assert panel.last_push.timeline_name != report.timeline_name
+    assert len(fake.project.timeline(report.timeline_name).GetItemListInTrack("video", 1)) == report.items_placed - 1
+
+
+def test_panel_with_resolve_uses_the_selected_clips(resolve_panel, project):
+    from fake_resolve import find_clip
+
+    panel, fake = resolve_panel
+    clips, _, _ = project
+    chosen = find_clip(fake, os.path.basename(clips[2]))
+    fake.project.pool.selected = [chosen]
+    panel._use_selected()
+    assert panel.footage() == [clips[2]]
+    assert "selection" in panel.stage_label.text()
+
+
+def test_panel_send_without_markers_adds_none(resolve_panel, qtbot, project):
+    panel, fake = resolve_panel
+    clips, _, song = project
+    panel.set_footage(clips)
+    panel.music.setText(song)
+    panel.markers.setChecked(False)
+    _wait(qtbot, panel.rough_cut())
+    _wait(qtbot, panel.send_to_resolve())
+    assert panel.last_push.ok and panel.last_push.markers_added == 0
+    assert fake.project.timeline(panel.last_push.timeline_name).GetMarkers() == {}

@@ -84,6 +84,15 @@ class MontagePanel(QMainWindow):
         self._started = 0.0
         self._styles = {s.name: s for s in available_styles(strict=False)}
         self._build()
+        self.pool = None
+        if resolve is not None:
+            from .resolve_panel import ResolveSources
+
+            self.pool = ResolveSources(self, resolve)
+            try:
+                self.pool.refresh()
+            except Exception as exc:  # noqa: BLE001 - a pool we cannot read leaves the file sources
+                self.stage_label.setText(f"Cannot read Resolve's media pool: {exc}")
         self._log = _LogBridge()
         self._log.record.connect(self.log_pane.appendPlainText)
         logging.getLogger("montage_ai").addHandler(self._log)
@@ -196,6 +205,11 @@ class MontagePanel(QMainWindow):
         music_row.addWidget(self.music, 1)
         music_row.addWidget(pick)
         layout.addLayout(music_row)
+        self.pool_music = QComboBox()
+        self.pool_music.setToolTip("An audio clip of the Resolve media pool as the music")
+        self.pool_music.activated.connect(self._use_pool_music)
+        self.pool_music.setVisible(self.resolve is not None)
+        layout.addWidget(self.pool_music)
         return box
 
     def _options_box(self) -> QWidget:
@@ -304,11 +318,26 @@ class MontagePanel(QMainWindow):
         if path:
             self.music.setText(path)
 
-    def _use_bin(self) -> None:  # replaced when connected to Resolve (see resolve_panel)
-        pass
+    def _use_bin(self, index: int) -> None:
+        if self.pool is not None:
+            self.pool.use_bin(index)
 
     def _use_selected(self) -> None:
-        pass
+        if self.pool is not None:
+            self.pool.use_selected()
+
+    def _use_pool_music(self, index: int) -> None:
+        path = self.pool_music.itemData(index)
+        if path:
+            self.music.setText(path)
+
+    def proxy_map(self, cut_list) -> dict[str, str]:
+        """Source file -> an up-to-date proxy of it, for the files of ``cut_list`` that have one."""
+        try:
+            from montage_ai.core.proxies import existing_proxies
+        except ImportError:  # proxies arrive with the proxy module
+            return {}
+        return existing_proxies(sorted({c.source_path for c in cut_list.cuts}))
 
     def _describe_style(self, name: str) -> None:
         style = self._styles.get(name)
@@ -476,9 +505,28 @@ class MontagePanel(QMainWindow):
         task.done.connect(lambda written: self.stage_label.setText(f"Exported {written}"))
         return self._start(task, f"Exporting {os.path.basename(path)}…")
 
-    def send_to_resolve(self) -> Task | None:  # connected in resolve_panel when Resolve is there
-        self.stage_label.setText("Not connected to Resolve: use Export… and File > Import > Timeline in Resolve.")
-        return None
+    def send_to_resolve(self) -> Task | None:
+        """Push the cut into Resolve as a new timeline with markers; the read-back is reported."""
+        if self.resolve is None:
+            self.stage_label.setText("Not connected to Resolve: use Export… (FCPXML or Premiere XML) and "
+                                     "File > Import > Timeline in Resolve.")
+            return None
+        if self.result is None or self.busy:
+            return None
+        from .resolve_panel import push
+
+        task = push(self, self.resolve)
+        task.done.connect(self._pushed)
+        return self._start(task, "Sending the cut to Resolve…")
+
+    def _pushed(self, report) -> None:
+        from .resolve_panel import describe_push
+
+        self.last_push = report
+        text = describe_push(report)
+        self.stage_label.setText(text.splitlines()[0])
+        self.summary.setText(self.summary.text() + "<br>" + text.replace("\n", "<br>"))
+        (log.info if report.ok else log.warning)("%s", text)
 
     def cancel(self) -> None:
         if self.task is not None and self.task.isRunning():
@@ -520,7 +568,8 @@ class MontagePanel(QMainWindow):
 
     def _on_stage(self, stage: str, fraction: float) -> None:
         labels = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
-                  "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview"}
+                  "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview",
+                  "resolve": "Sending to Resolve"}
         self.stage_label.setText(f"{labels.get(stage, stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 
@@ -569,6 +618,14 @@ class MontagePanel(QMainWindow):
         self.settings.default_style = self.style.currentText()
         self.settings.save(self.store)
         super().closeEvent(event)
+
+
+def run_in_resolve(resolve: Any) -> int:
+    """The panel inside Resolve's own Python (the Scripts menu launcher calls this with the
+    ``resolve`` object Resolve injected)."""
+    from montage_ai.resolve_plugin.direct import DirectClient
+
+    return run_panel(resolve=DirectClient(resolve))
 
 
 def run_panel(*, resolve: Any = None) -> int:

@@ -1,0 +1,101 @@
+"""The panel's side of Resolve: connect, fill the bin and music pickers from the media pool,
+take the selected clips, and push the cut as a new timeline (through whatever route the
+``resolve_plugin`` client uses)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from montage_ai.resolve_plugin.pool import PoolTree, read_pool, read_selection
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .panel import MontagePanel
+
+log = logging.getLogger(__name__)
+
+
+def connect_for_panel(timeout_s: float = 10.0) -> Any | None:
+    """A client for the running Resolve, or None with the diagnosis printed (the panel then
+    works with files and says how to reach Resolve)."""
+    from montage_ai.resolve_plugin.connect import connect
+    from montage_ai.resolve_plugin.errors import ResolveNotConnected
+
+    try:
+        return connect(timeout_s=timeout_s)
+    except ResolveNotConnected as exc:
+        print(f"Resolve is not connected; the panel works with files.\n{exc}", file=sys.stderr)
+        return None
+
+
+class ResolveSources:
+    """The media pool as the panel shows it: bins to pick, audio clips for the music."""
+
+    def __init__(self, panel: "MontagePanel", client: Any) -> None:
+        self.panel, self.client = panel, client
+        self.tree: PoolTree | None = None
+
+    def refresh(self) -> None:
+        """Read the pool again and fill the bin and music pickers."""
+        self.tree = read_pool(self.client)
+        combo = self.panel.bin_combo
+        combo.clear()
+        for b in self.tree.root.walk():
+            videos = [c for c in b.clips if c.has_video]
+            combo.addItem(f"{'/'.join(b.path) or 'Master'} ({len(videos)} clips)", b.id)
+        music = self.panel.pool_music
+        music.clear()
+        music.addItem("Music from the media pool…", "")
+        for clip in self.tree.clips():
+            if clip.has_audio_only or not clip.has_video:
+                music.addItem(f"{clip.name} ({'/'.join(clip.bin_path) or 'Master'})", clip.file_path)
+        for skipped in self.tree.skipped:
+            log.info("media pool: %s skipped: %s", skipped.name, skipped.reason)
+
+    def use_bin(self, index: int) -> None:
+        bin_id = self.panel.bin_combo.itemData(index)
+        found = self.tree.find_bin_by_id(bin_id) if self.tree else None
+        if found is not None:
+            self.panel.set_footage([c.file_path for c in found.clips if c.has_video])
+            self.panel.stage_label.setText(f"Footage: bin {'/'.join(found.path) or 'Master'}.")
+
+    def use_selected(self) -> None:
+        clips, where = read_selection(self.client, self.tree)
+        videos = [c.file_path for c in clips if c.has_video]
+        self.panel.set_footage(videos)
+        self.panel.stage_label.setText(f"Footage: {len(videos)} clips from the {where}.")
+
+
+def push(panel: "MontagePanel", client: Any):
+    """A :class:`~.tasks.Task` pushing the panel's cut into Resolve as a new timeline."""
+    from montage_ai.resolve_plugin.push import push_cut_list
+
+    from .tasks import Task
+
+    result = panel.result
+    cut_list = result.cut_list
+    if not panel.markers.isChecked():
+        cut_list = replace(cut_list, beats=(), downbeats=(), sections=())
+    proxies = panel.proxy_map(cut_list) if panel.proxies.isChecked() else None
+
+    def work(task: Task):
+        return push_cut_list(client, cut_list, timeline=result.timeline, proxies=proxies,
+                             progress=lambda f: task.report_stage("resolve", f), cancel=task.is_cancelled)
+
+    return Task(work, "send to Resolve")
+
+
+def describe_push(report) -> str:
+    """One paragraph for the editor: the new timeline, what was verified, what differs."""
+    how = " through an FCP7 XML import (clip by clip did not work)" if report.route != "append" else ""
+    text = (f"Timeline “{report.timeline_name}” created in Resolve{how}: {report.items_placed} items "
+            f"placed, {report.markers_added} markers")
+    if report.proxies_linked:
+        text += f", {len(report.proxies_linked)} proxies linked"
+    if report.ok:
+        text += "; read back and verified frame for frame."
+    else:
+        text += ". The read-back differs; the timeline is left for you to inspect:\n" + "\n".join(report.mismatches)
+    return text
