@@ -8,7 +8,7 @@ ours, so it uses the standard library only. It reads the config the installer wr
 - inside Resolve's Python, when that Python has the version of our environment and the
   panel module offers ``run_in_resolve(resolve)`` (our environment's site-packages are
   added to ``sys.path``);
-- otherwise as a separate process, ``<our environment>/montage-ai panel``, which connects to
+- otherwise as a separate process, ``<our environment>/montage-ai panel --resolve``, which connects to
   Resolve through the scripting API. When that command fails to start or exits at once, the
   reason and the end of its log are printed to Resolve's Console (Workspace > Console).
 """
@@ -73,7 +73,7 @@ def open_in_resolve(config, resolve):
 
 def start_process(config):
     """Start ``montage-ai panel``; 0 when it runs, else the exit code (reported)."""
-    command = list(config.get("command") or []) + ["panel"]
+    command = list(config.get("command") or []) + ["panel", "--resolve"]  # connects to this Resolve
     if not command[:-1] or not os.path.exists(command[0]):
         report("the Montage AI environment is gone (%s not found); run the installer again"
                % (command[0] if command[:-1] else "no command in the config"), config)

@@ -197,6 +197,7 @@ def resolve_panel(qtbot, tmp_path, project):
 def test_panel_with_resolve_choose_bin_cut_and_send(resolve_panel, qtbot, project):
     panel, fake = resolve_panel
     clips, _, song = project
+    assert panel.resolve_status.text().startswith("Connected to DaVinci Resolve Studio")
     labels = [panel.bin_combo.itemText(i) for i in range(panel.bin_combo.count())]
     assert "Master/Day 1 (3 clips)" in labels and "Master/Day 1/B cam (1 clips)" in labels, labels
     day1 = labels.index("Master/Day 1 (3 clips)")

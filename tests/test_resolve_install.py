@@ -118,7 +118,7 @@ def _run_launcher(installed, command: list[str], tmp_path) -> str:
 def test_launcher_reports_a_panel_command_that_fails(installed, tmp_path):
     command = _fake_command(tmp_path, "print('no panel command yet', file=sys.stderr)\nsys.exit(2)")
     out = _run_launcher(installed, [command], tmp_path)
-    assert f"`{command} panel` failed with exit code 2" in out and "no panel command yet" in out
+    assert f"`{command} panel --resolve` failed with exit code 2" in out and "no panel command yet" in out
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX executable script")
@@ -128,7 +128,7 @@ def test_launcher_starts_the_panel_process(installed, tmp_path):
                                       "import time\ntime.sleep(4)")
     out = _run_launcher(installed, [command], tmp_path)
     assert "panel started (process" in out
-    assert flag.read_text() == "panel"
+    assert flag.read_text() == "panel --resolve"
 
 
 def test_launcher_says_when_the_environment_is_gone(installed, tmp_path):

@@ -90,9 +90,14 @@ class MontagePanel(QMainWindow):
 
             self.pool = ResolveSources(self, resolve)
             try:
+                product = resolve.product()
+                self.resolve_status.setText(f"Connected to {product.name} {product.version}.")
                 self.pool.refresh()
             except Exception as exc:  # noqa: BLE001 - a pool we cannot read leaves the file sources
                 self.stage_label.setText(f"Cannot read Resolve's media pool: {exc}")
+        else:
+            self.resolve_status.setText("Not connected to Resolve: working with files. Start the panel from "
+                                        "Resolve (Workspace > Scripts > Montage AI) to use its media pool.")
         self._log = _LogBridge()
         self._log.record.connect(self.log_pane.appendPlainText)
         logging.getLogger("montage_ai").addHandler(self._log)
@@ -184,6 +189,10 @@ class MontagePanel(QMainWindow):
         rr.addWidget(use_selected)
         layout.addWidget(self.resolve_row)
         self.resolve_row.setVisible(self.resolve is not None)
+        self.resolve_status = QLabel()
+        self.resolve_status.setWordWrap(True)
+        self.resolve_status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.resolve_status)
         self.files = QListWidget()
         self.files.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.files.setToolTip("The clips to cut from")
