@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
     c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write; the same cut is written beside it as "
                         "CUT.fcpxml (Resolve, Final Cut), CUT.xml (Premiere) and CUT.edl")
+    c.add_argument("--bundle", action="store_true",
+                   help="also write CUT.otioz: the timeline with copies of its media in one zip (large)")
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
     c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
     c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
@@ -239,7 +241,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = run_cut([str(out / "footage")], media.music, out / "cut.otio",
                    RoughCutOptions(style=args.style, seed=args.seed, name="Montage AI demo"),
                    preview=out / "cut_preview.mp4", preview_height=360, workers=args.workers,
-                   cache=AnalysisCache(out / "cache"), force=True)
+                   cache=AnalysisCache(out / "cache"), force=True, bundle=True)
     print(f"Open {out / 'cut_preview.mp4'} to watch the cut. Import {out / 'cut.fcpxml'} (Resolve, Final Cut), "
           f"{out / 'cut.xml'} (Premiere, Resolve) or {out / 'cut.edl'}; {out / 'cut.otio'} opens in any OTIO tool.")
     return code
@@ -304,13 +306,14 @@ def print_summary(result) -> None:
 
 
 def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path | None, preview_height: int,
-            workers: int | None, cache: AnalysisCache | None, force: bool) -> int:
+            workers: int | None, cache: AnalysisCache | None, force: bool, bundle: bool = False) -> int:
     from montage_ai.core.preview import render_preview
     from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.otio_adapters.edit import InterchangeError
     from montage_ai.otio_adapters.export import DEFAULT_FORMATS, export_path, export_timeline
 
-    exports = [export_path(out, fmt) for fmt in DEFAULT_FORMATS]
+    formats = DEFAULT_FORMATS + (("otioz",) if bundle else ())
+    exports = [export_path(out, fmt) for fmt in formats]
     for target in exports + ([preview] if preview else []):
         if target.exists() and not force:
             raise OutputExistsError(target)
@@ -320,7 +323,7 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
             result = make_rough_cut(media, music, options, cache=cache, executor=make_executor("local", workers),
                                     progress=bars, cancel=cancel_event.is_set)
             written = []
-            for fmt, path in zip(DEFAULT_FORMATS, exports):
+            for fmt, path in zip(formats, exports):
                 try:
                     written.append(export_timeline(result.timeline, path, fmt, overwrite=force))
                 except InterchangeError as exc:  # a format that cannot carry this cut: the others still do
@@ -359,7 +362,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
-                   force=args.force)
+                   force=args.force, bundle=args.bundle)
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
