@@ -89,6 +89,7 @@ class ProxyProfile:
     scale: Fraction
     container: str
     description: str
+    min_size: tuple[int, int] = (2, 2)
 
     @property
     def hardware_capable(self) -> bool:
@@ -103,7 +104,8 @@ def _profiles() -> dict[str, ProxyProfile]:
         for size, scale in (("half", Fraction(1, 2)), ("quarter", Fraction(1, 4))):
             name = {"prores": "prores-proxy", "dnxhr": "dnxhr-lb"}.get(codec, codec) + f"-{size}"
             out[name] = ProxyProfile(name, codec, scale, container, f"{label} at {size} size, "
-                                     + ("AAC audio, .mp4" if container == "mp4" else "PCM audio, .mov"))
+                                     + ("AAC audio, .mp4" if container == "mp4" else "PCM audio, .mov"),
+                                     min_size=(256, 120) if codec == "dnxhr" else (2, 2))
     return out
 
 

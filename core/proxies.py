@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Sequence
 import ffmpeg as ffmpeg_python
 
 from .cache import FileIdentity
-from .encoders import DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile, get_profile, proxy_args
+from .encoders import DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile, get_profile, proxy_args, proxy_size
 from .errors import Cancelled, MediaError
 from .executor import CancelFn, Executor, InlineExecutor, ProgressFn
 from .fileio import OutputExistsError, publish
@@ -162,6 +162,10 @@ def encode_proxy(source: str | os.PathLike[str], *, profile: str | ProxyProfile 
     prof = get_profile(profile) if isinstance(profile, str) else profile
     media = probe(source)
     target = proxy_path(source, prof, out_dir)
+    size = proxy_size(media.video.display_width, media.video.display_height, prof)
+    if size[0] < prof.min_size[0] or size[1] < prof.min_size[1]:
+        raise MediaError(source, f"a {prof.name} proxy would be {size[0]}x{size[1]}; {prof.codec} needs at least "
+                                 f"{prof.min_size[0]}x{prof.min_size[1]}: choose a larger profile")
     state = proxy_state(source, target, prof)
     if state == "current" and not force:
         if progress:
