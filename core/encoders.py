@@ -6,7 +6,7 @@ libx265, and always for ProRes and DNxHR). ``auto`` picks the first kind, in tha
 is both listed by ``ffmpeg -encoders`` and proven by a one-second trial encode: ffmpeg builds
 often list ``h264_nvenc`` or ``h264_vaapi`` on machines with no such device (Debian's does),
 so a listing proves nothing. Verdicts are cached in the user cache folder (``encoders.json``)
-keyed by the ffmpeg binary, its version and the encoder, so the trial runs once per machine;
+keyed by the host, the ffmpeg binary, its version and the encoder, so the trial runs once per machine;
 ``refresh=True`` runs it again (a new driver, a GPU added).
 
 The preference comes from the caller, else the environment variable ``FFMPEG_HWACCEL``
@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -325,7 +326,8 @@ class EncoderRegistry:
         return self._version
 
     def _key(self, encoder: str) -> str:
-        return f"{os.path.realpath(self.ffmpeg)}|{self.version}|{encoder}"
+        # The host too: cluster workers may share one cache folder but not their GPUs.
+        return f"{socket.gethostname()}|{os.path.realpath(self.ffmpeg)}|{self.version}|{encoder}"
 
     def _load(self) -> dict:
         try:

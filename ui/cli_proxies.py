@@ -49,12 +49,13 @@ def cmd_proxies(args: argparse.Namespace) -> int:
     if not files:
         print("error: no footage found in " + ", ".join(args.paths), file=sys.stderr)
         return 1
-    encoder = preference(args.encoder)
+    preference(args.encoder)  # refuse a bad --encoder or $FFMPEG_HWACCEL before any work
     workers = args.workers if args.workers is not None else DEFAULT_PROXY_WORKERS
     with closing_executor(executor_from_args(args, workers=workers)) as executor, ctrl_c_cancels() as cancel_event:
         bar = ProgressBar(len(files), "Making proxies")
         try:
-            report = make_proxies(files, profile=args.profile, encoder=encoder, out_dir=args.out, force=args.force,
+            # Without --encoder each machine that runs a job follows its own $FFMPEG_HWACCEL.
+            report = make_proxies(files, profile=args.profile, encoder=args.encoder, out_dir=args.out, force=args.force,
                                   executor=executor, progress=bar, cancel=cancel_event.is_set)
         finally:
             bar.close()
