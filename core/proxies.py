@@ -13,8 +13,9 @@ and a file at the proxy's name that we did not write is never replaced without `
 The proxy is encoded into a temporary file beside its final name, its frame count checked
 against the source, and only then published (:func:`~montage_ai.core.fileio.publish`).
 Progress comes from ffmpeg's ``-progress pipe:1``; ``cancel()`` kills ffmpeg and removes
-the temporary file. When a hardware encoder fails part way (a driver error, a session
-limit), the file is encoded again on the CPU and the result says so in ``note``.
+the temporary file. When a hardware encoder or hardware decoding fails part way (a driver
+error, a session limit), the file is encoded again with software decoding on the CPU and
+the result says so in ``note``.
 
 For the Resolve bridge: :func:`proxy_links` maps source paths to their up-to-date proxies,
 ready for ``MediaPoolItem.LinkProxyMedia(proxy_path)``.
@@ -182,9 +183,10 @@ def encode_proxy(source: str | os.PathLike[str], *, profile: str | ProxyProfile 
     except (Cancelled, OutputExistsError):
         raise
     except MediaError as exc:
-        if verdict.kind == "cpu":
-            raise
-        note = f"{verdict.encoder} failed ({exc.reason}); encoded on the CPU instead"
+        # The device may have failed (a driver error, no free encoder session, a decoder
+        # that gave up part way): once more with software decoding and the CPU encoder.
+        what = f"{verdict.encoder} failed" if verdict.kind != "cpu" else "hardware-assisted decoding failed"
+        note = f"{what} ({exc.reason}); encoded on the CPU instead"
         log.warning("%s: %s", source, note)
     cpu = registry.select(prof.codec, "cpu")
     _encode(source, target, media, prof, "cpu", tag, progress, cancel, hwdecode=False)

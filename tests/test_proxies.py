@@ -135,3 +135,12 @@ def test_many_files_bad_one_reported_links_for_resolve(source, tmp_path, monkeyp
     assert events[-1].done == events[-1].total == 2
     links = proxy_links([str(source), str(bad)], out_dir=tmp_path / "px")
     assert links == {str(source): str(tmp_path / "px" / "A001.mp4")}
+
+
+def test_hardware_decoding_failure_is_retried_in_software_and_said(source, tmp_path, registry, monkeypatch):
+    from montage_ai.core import encoders
+
+    monkeypatch.setitem(encoders.DECODE_HWACCEL, "cpu", "no_such_hwaccel")  # ffmpeg refuses it at start
+    result = encode_proxy(source, profile="h264-quarter", encoder="cpu", out_dir=tmp_path / "px", registry=registry)
+    assert result.note.startswith("hardware-assisted decoding failed (") and "no_such_hwaccel" in result.note
+    assert probe(result.proxy).video.frame_count == 45
