@@ -193,9 +193,16 @@ class DaskExecutor:
         Editor/worker path prefixes (default ``$MONTAGE_AI_PATH_MAP``).
     retries:
         Retries of a job that raised an unexpected exception.
+    connect_timeout_s:
+        How long to try reaching the scheduler before giving up with a clear error.
+
+    Cancelling raises :class:`~montage_ai.core.errors.Cancelled` at once; jobs already
+    running on workers stop at their next poll of ``cancel()`` (their temporary files are
+    removed as on one machine).
     """
 
-    def __init__(self, scheduler: Any = None, *, path_map: PathMap | None = None, retries: int = 2) -> None:
+    def __init__(self, scheduler: Any = None, *, path_map: PathMap | None = None, retries: int = 2,
+                 connect_timeout_s: float = 20.0) -> None:
         try:
             import distributed  # noqa: F401
         except ImportError:
@@ -208,6 +215,7 @@ class DaskExecutor:
         self.scheduler = scheduler
         self.path_map = path_map if path_map is not None else PathMap.from_env()
         self.retries = retries
+        self.connect_timeout_s = connect_timeout_s
         self._client = None if self._owned else scheduler
 
     @property
@@ -216,7 +224,7 @@ class DaskExecutor:
             from distributed import Client
 
             try:
-                self._client = Client(self.scheduler, timeout="20s")
+                self._client = Client(self.scheduler, timeout=f"{self.connect_timeout_s}s")
             except (OSError, TimeoutError) as exc:
                 raise MontageError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
         return self._client

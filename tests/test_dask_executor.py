@@ -68,6 +68,13 @@ def test_dask_executor_needs_a_scheduler(monkeypatch):
         make_executor("dask")
 
 
+def test_an_unreachable_scheduler_is_a_clear_error():
+    ex = DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=2)
+    assert ex.run(wait_for_cancel, []) == []  # nothing to do: no connection needed
+    with pytest.raises(MontageError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        ex.run(wait_for_cancel, [1])
+
+
 # --- on a LocalCluster ---------------------------------------------------------------
 
 def slow_footage_job(path, progress, cancel, *, delay_s, **kwargs):
@@ -189,6 +196,7 @@ def test_a_worker_killed_mid_job_and_the_job_still_completes(client, storage, tm
     local = jobs.analyze_files(files[:3])
     assert [comparable(r.value) for r in results] == [comparable(a) for a in local.analyses]
     client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed one
+    assert killed[0] not in client.run(os.getpid).values()
 
 
 def test_an_unexpected_error_is_retried(client, tmp_path):
