@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,12 @@ def make_clip(folder: Path, seconds: int) -> Path:
                     "-c:v", "copy", "-c:a", "pcm_s24le", "-timecode", "01:00:00:00", str(clip)], check=True)
     silent.unlink()
     return clip
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children: robust on a busy machine."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def decoded_on_device(args: list[str], clip: Path) -> str:
@@ -83,16 +90,18 @@ def main() -> int:
         base_args = proxy_args(str(clip), str(out), width=v.display_width, height=v.display_height, rate=v.rate,
                                has_audio=media.has_audio, timecode=media.start_timecode, profile=profile,
                                kind=chosen.kind)
-        base_t, ours_t = [], []
+        base_t, ours_t, base_cpu, ours_cpu = [], [], [], []
         result = None
         for _ in range(args.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             subprocess.run(["ffmpeg"] + base_args, check=True, capture_output=True)
             base_t.append(time.perf_counter() - t0)
+            base_cpu.append(cpu_seconds() - c0)
             out.unlink()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             result = encode_proxy(clip, profile=profile, encoder=chosen.kind, out_dir=tmp / "px", registry=registry)
             ours_t.append(time.perf_counter() - t0)
+            ours_cpu.append(cpu_seconds() - c0)
             Path(result.proxy).unlink()
         result = encode_proxy(clip, profile=profile, encoder=chosen.kind, out_dir=tmp / "px", registry=registry)
         px = probe(result.proxy)
@@ -103,7 +112,11 @@ def main() -> int:
         print(f"{'what':44s} {'median s':>9s}  runs")
         print(f"{'plain ffmpeg, same arguments (baseline)':44s} {b:9.3f}  " + " ".join(f"{t:.2f}" for t in base_t))
         print(f"{'encode_proxy (probe, check, atomic publish)':44s} {o:9.3f}  " + " ".join(f"{t:.2f}" for t in ours_t))
-        print(f"ratio ours / baseline: {o / b:.3f} (goal <= 1.05); realtime factor {float(v.frame_count / v.rate) / o:.1f}x")
+        bc, oc = statistics.median(base_cpu), statistics.median(ours_cpu)
+        print(f"{'CPU seconds (process + children), baseline':44s} {bc:9.3f}")
+        print(f"{'CPU seconds (process + children), ours':44s} {oc:9.3f}")
+        print(f"ratio ours / baseline: wall median {o / b:.3f}, wall best {min(ours_t) / min(base_t):.3f}, "
+              f"CPU {oc / bc:.3f} (goal <= 1.05); realtime factor {float(v.frame_count / v.rate) / o:.1f}x")
         print(f"proxy conforms (frames, rate, timecode): {'yes' if conforms else 'NO'} "
               f"({px.video.width}x{px.video.height}, {px.video.frame_count} frames, tc {px.start_timecode})")
     return 0 if conforms else 1

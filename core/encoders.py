@@ -401,3 +401,16 @@ class EncoderRegistry:
         return [self.verdict(kind, codec, refresh=refresh)
                 for kind in ENCODER_KINDS for codec in ("h264", "hevc", "prores", "dnxhr")
                 if (kind, codec) in ENCODER_NAMES]
+
+
+_registries: dict[tuple[str, str], EncoderRegistry] = {}
+
+
+def default_registry() -> EncoderRegistry:
+    """This process's registry for the ffmpeg on PATH and the default verdict file: the
+    listing and version are read once per process, not once per file."""
+    ffmpeg = require_tool("ffmpeg")
+    key = (ffmpeg, str(default_cache_dir()))
+    if key not in _registries:
+        _registries[key] = EncoderRegistry(ffmpeg=ffmpeg)
+    return _registries[key]

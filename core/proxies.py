@@ -41,7 +41,8 @@ from typing import Callable, Iterable, Sequence
 import ffmpeg as ffmpeg_python
 
 from .cache import FileIdentity
-from .encoders import DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile, get_profile, proxy_args, proxy_size
+from .encoders import (DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile, default_registry, get_profile,
+                       proxy_args, proxy_size)
 from .errors import Cancelled, MediaError
 from .executor import CancelFn, Executor, InlineExecutor, ProgressFn
 from .fileio import OutputExistsError, publish
@@ -161,7 +162,9 @@ def encode_proxy(source: str | os.PathLike[str], *, profile: str | ProxyProfile 
     """
     source = os.path.abspath(source)
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    media = probe(source)
+    # The tail check is left to the encode: a truncated file gives fewer frames, and then
+    # the full probe below says why.
+    media = probe(source, verify_tail=False)
     target = proxy_path(source, prof, out_dir)
     size = proxy_size(media.video.display_width, media.video.display_height, prof)
     if size[0] < prof.min_size[0] or size[1] < prof.min_size[1]:
@@ -174,7 +177,7 @@ def encode_proxy(source: str | os.PathLike[str], *, profile: str | ProxyProfile 
         return ProxyResult(source, str(target), prof.name, None, True, media.video.frame_count)
     if state == "foreign" and not force:
         raise OutputExistsError(target)
-    registry = registry or EncoderRegistry()
+    registry = registry or default_registry()
     verdict = registry.select(prof.codec, encoder)
     tag = proxy_tag(source, prof)
     try:
@@ -204,8 +207,9 @@ def _encode(source: str, target: Path, media: MediaInfo, profile: ProxyProfile, 
                           has_audio=media.has_audio, timecode=media.start_timecode, profile=profile, kind=kind,
                           hwdecode=hwdecode, metadata={"comment": tag})
         run_ffmpeg([require_tool("ffmpeg")] + args, source, v.frame_count, progress, cancel)
-        made = probe(tmp)
+        made = probe(tmp, verify_tail=False)
         if made.video is None or made.video.frame_count != v.frame_count:
+            probe(source)  # raises with the reason when the source is truncated
             got = made.video.frame_count if made.video else 0
             raise MediaError(source, f"proxy has {got} frames, the source {v.frame_count}")
         # Ours and stale (or force): replace; otherwise never clobber what appeared meanwhile.

@@ -144,3 +144,15 @@ def test_hardware_decoding_failure_is_retried_in_software_and_said(source, tmp_p
     result = encode_proxy(source, profile="h264-quarter", encoder="cpu", out_dir=tmp_path / "px", registry=registry)
     assert result.note.startswith("hardware-assisted decoding failed (") and "no_such_hwaccel" in result.note
     assert probe(result.proxy).video.frame_count == 45
+
+
+def test_truncated_source_is_refused_with_the_reason_and_no_proxy(source, tmp_path, registry):
+    whole = tmp_path / "whole.mov"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-c", "copy", "-movflags", "+faststart", str(whole)],
+                   check=True)
+    cut = tmp_path / "cut.mov"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 6 // 10])  # the index survives, the last frames do not
+    with pytest.raises(MediaError, match=r"cut.mov: file is truncated"):
+        encode_proxy(cut, profile="h264-quarter", encoder="cpu", out_dir=tmp_path / "px", registry=registry)
+    assert not (tmp_path / "px").exists() or not os.listdir(tmp_path / "px")
