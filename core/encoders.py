@@ -286,7 +286,7 @@ class Verdict:
     cached: bool = False
 
 
-def _last_line(text: str) -> str:
+def _ffmpeg_reason(text: str) -> str:
     """ffmpeg's reason: its first error line (the cause, e.g. a library it cannot load) and its last."""
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     if not lines:
@@ -371,7 +371,7 @@ class EncoderRegistry:
         except OSError as exc:
             return False, f"cannot run ffmpeg: {exc}"
         if proc.returncode != 0:
-            return False, _last_line(proc.stderr)
+            return False, _ffmpeg_reason(proc.stderr)
         return True, ""
 
     def select(self, codec: str, want: str | None = None, *, refresh: bool = False) -> Verdict:

@@ -71,8 +71,8 @@ SKIPPED_FOLDERS = frozenset({"Proxy"})
 def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:
     """Files named directly, plus the media files found (recursively, sorted) in folders.
 
-    Hidden folders and ``Proxy`` folders inside them are not searched (a folder named
-    directly is)."""
+    Inside a folder, hidden folders and folders named ``Proxy`` (proxies, see
+    core/proxies.py) are not searched; a folder named directly always is."""
     found: list[str] = []
     for p in paths:
         if os.path.isdir(p):
