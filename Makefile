@@ -37,6 +37,8 @@ bench: setup
 	$(PY) bench/roughcut.py
 	$(PY) bench/hwdecode.py
 	$(PY) bench/interchange.py
+	$(PY) bench/proxies.py
+	$(PY) bench/dask_analysis.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

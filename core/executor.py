@@ -206,11 +206,20 @@ class LocalExecutor:
                 progress(Progress(items[index], fraction, done, total))
 
 
-def make_executor(kind: str = "local", max_workers: int | None = None) -> Executor:
-    """``local`` (process pool) or ``inline`` (this process)."""
+def make_executor(kind: str = "local", max_workers: int | None = None, *, scheduler: Any = None,
+                  path_map: Any = None) -> Executor:
+    """``local`` (process pool), ``inline`` (this process) or ``dask`` (a cluster).
+
+    ``dask`` takes ``scheduler`` (``tcp://host:8786``; default ``$MONTAGE_AI_DASK_SCHEDULER``)
+    and ``path_map`` (a :class:`~montage_ai.core.dask_executor.PathMap`); see
+    :mod:`montage_ai.core.dask_executor`.
+    """
+    if kind == "dask":
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler, path_map=path_map)
     if kind == "inline" or max_workers == 1:
         return InlineExecutor()
     if kind == "local":
         return LocalExecutor(max_workers)
-    raise ValueError(f"unknown executor {kind!r}; use local or inline")
-
+    raise ValueError(f"unknown executor {kind!r}; use local, inline or dask")

@@ -64,13 +64,20 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 
+#: Sub-folders never searched for footage: proxies live there (core/proxies.py).
+SKIPPED_FOLDERS = frozenset({"Proxy"})
+
+
 def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:
-    """Files named directly, plus the media files found (recursively, sorted) in folders."""
+    """Files named directly, plus the media files found (recursively, sorted) in folders.
+
+    Inside a folder, hidden folders and folders named ``Proxy`` (proxies, see
+    core/proxies.py) are not searched; a folder named directly always is."""
     found: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
                 found += [os.path.join(root, f) for f in sorted(files)
                           if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions]
         else:

@@ -8,6 +8,7 @@ splits the outcome into results and failures, so one bad clip never stops the ot
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -45,10 +46,30 @@ def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Ca
     if hit is None:
         return key, None
     try:
-        return key, loader(hit)
+        return key, _rebase(loader(hit), path, str(cache.asset_dir(key)))
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("cached %s analysis of %s is unusable (%s); analysing again", kind, path, exc)
         return key, None
+
+
+def _rebase(result: Any, path: str, asset_dir: str) -> Any:
+    """A cached result as seen from here: the entry may have been written for a copy of
+    the file elsewhere, or by a cluster worker that mounts the storage under another
+    prefix (the key is the file's content, not its path). Its paths become ``path`` and
+    its thumbnails those in this cache's asset folder of the entry."""
+    if getattr(result, "path", path) == path:
+        return result
+    changes: dict[str, Any] = {"path": path}
+    media = getattr(result, "media", None)
+    if media is not None and hasattr(media, "path"):
+        changes["media"] = dataclasses.replace(media, path=path)
+    shots = getattr(result, "shots", None)
+    if shots is not None:
+        changes["shots"] = tuple(
+            s if not getattr(s, "thumbnail", None)
+            else dataclasses.replace(s, thumbnail=os.path.join(asset_dir, os.path.basename(s.thumbnail.replace("\\", "/"))))
+            for s in shots)
+    return dataclasses.replace(result, **changes)
 
 
 def analyze_footage_cached(path: str, *, mode: str = "auto", cache: AnalysisCache | None = None,

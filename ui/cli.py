@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import Iterator, Sequence
 
 from montage_ai.core.cache import AnalysisCache
 from montage_ai.core.errors import Cancelled, MontageError
-from montage_ai.core.executor import Progress, make_executor
+from montage_ai.core.executor import Executor, Progress, make_executor
 from montage_ai.core.fileio import OutputExistsError, collect_media, write_atomic
 from montage_ai.core.media import probe
 from montage_ai.ui.cli_doctor import add_ollama_options
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor", "montage_ai.ui.cli_panel", "montage_ai.ui.cli_resolve",
+    "montage_ai.ui.cli_proxies",
 )
 
 
@@ -98,6 +100,39 @@ def add_work_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", default=None, help="analysis cache folder (default: the user cache folder)")
     parser.add_argument("--no-cache", action="store_true", help="analyse again even if a cached result exists")
     parser.add_argument("--force", action="store_true", help="replace output files that exist")
+    add_cluster_options(parser)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Where jobs run: this machine, or a Dask cluster (``--scheduler``) with path mapping."""
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                        help="run the jobs on this Dask scheduler's workers (default: $MONTAGE_AI_DASK_SCHEDULER, "
+                             "else this machine); needs the dask extra")
+    parser.add_argument("--path-map", action="append", default=None, metavar="EDITOR=WORKER",
+                        help="the shared storage's prefix here and on the workers, e.g. /Volumes/media=/mnt/media "
+                             "(repeatable; default: $MONTAGE_AI_PATH_MAP, pairs separated by ';')")
+
+
+def executor_from_args(args: argparse.Namespace, workers: int | None = None) -> Executor:
+    """A Dask executor when a scheduler is named (option or environment), else the local pool."""
+    scheduler = getattr(args, "scheduler", None) or os.environ.get("MONTAGE_AI_DASK_SCHEDULER")
+    if scheduler:
+        from montage_ai.core.dask_executor import PathMap
+
+        spec = getattr(args, "path_map", None)
+        return make_executor("dask", scheduler=scheduler, path_map=PathMap.parse(spec) if spec else None)
+    return make_executor("local", max_workers=workers if workers is not None else getattr(args, "workers", None))
+
+
+@contextmanager
+def closing_executor(executor: Executor) -> Iterator[Executor]:
+    """Closes a cluster client when the command is done (local executors have nothing to close)."""
+    try:
+        yield executor
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,8 +225,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print("error: no footage found in " + ", ".join(args.paths), file=sys.stderr)
         return 1
     cache = None if args.no_cache else AnalysisCache(args.cache_dir)
-    executor = make_executor("local", max_workers=args.workers)
-    with ctrl_c_cancels() as cancel_event:
+    with closing_executor(executor_from_args(args)) as executor, ctrl_c_cancels() as cancel_event:
         bar = ProgressBar(len(files), "Analysing footage")
         try:
             report = analyze_files(files, executor=executor, mode=args.mode, cache=cache,
@@ -306,7 +340,8 @@ def print_summary(result) -> None:
 
 
 def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path | None, preview_height: int,
-            workers: int | None, cache: AnalysisCache | None, force: bool, bundle: bool = False) -> int:
+            workers: int | None, cache: AnalysisCache | None, force: bool, bundle: bool = False,
+            executor: Executor | None = None) -> int:
     from montage_ai.core.preview import render_preview
     from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.otio_adapters.edit import InterchangeError
@@ -318,9 +353,9 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
         if target.exists() and not force:
             raise OutputExistsError(target)
     bars = StageBars()
-    with ctrl_c_cancels() as cancel_event:
+    with closing_executor(executor or make_executor("local", workers)) as executor, ctrl_c_cancels() as cancel_event:
         try:
-            result = make_rough_cut(media, music, options, cache=cache, executor=make_executor("local", workers),
+            result = make_rough_cut(media, music, options, cache=cache, executor=executor,
                                     progress=bars, cancel=cancel_event.is_set)
             written = []
             for fmt, path in zip(formats, exports):
@@ -362,7 +397,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
-                   force=args.force, bundle=args.bundle)
+                   force=args.force, bundle=args.bundle, executor=executor_from_args(args))
 
 
 def cmd_styles(args: argparse.Namespace) -> int:

@@ -60,7 +60,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about")
     c.add_argument("--name", default=None, help="timeline name (a number is added when it is taken)")
     c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
-    c.add_argument("--proxy-dir", metavar="DIR", help="link proxies found here by file name stem (A001.mov -> A001.*)")
+    c.add_argument("--proxy-dir", metavar="DIR", help="also link proxies found here by file name stem (A001.mov -> A001.*); "
+                        "proxies made by `montage-ai proxies` are linked without it")
     c.add_argument("--otio", metavar="CUT.otio", help="also write the OpenTimelineIO timeline")
     add_work_options(c)
     c.set_defaults(func=cmd_resolve_cut)
@@ -116,14 +117,23 @@ def cmd_resolve_list(args: argparse.Namespace) -> int:
 
 
 def _proxies(folder: str | None, sources: list[str]) -> dict[str, str]:
+    """Our up-to-date proxies (``montage-ai proxies``: the Proxy folder beside the media), and
+    with ``--proxy-dir`` any file there named like a source (proxies made by other tools)."""
+    from montage_ai.core.proxies import proxy_links
+
+    links = proxy_links(sources)
     if not folder:
-        return {}
+        return links
     if not os.path.isdir(folder):
         raise MontageError(f"{folder}: --proxy-dir is not a folder")
+    links.update({s: p for s, p in proxy_links(sources, out_dir=folder).items() if s not in links})
     by_stem: dict[str, str] = {}
     for name in sorted(os.listdir(folder)):
         by_stem.setdefault(os.path.splitext(name)[0], os.path.join(folder, name))
-    return {s: by_stem[Path(s).stem] for s in sources if Path(s).stem in by_stem}
+    for s in sources:
+        if os.path.abspath(s) not in links and Path(s).stem in by_stem:
+            links[os.path.abspath(s)] = by_stem[Path(s).stem]
+    return links
 
 
 def _music(tree, value: str) -> str:

@@ -342,11 +342,9 @@ class MontagePanel(QMainWindow):
 
     def proxy_map(self, cut_list) -> dict[str, str]:
         """Source file -> an up-to-date proxy of it, for the files of ``cut_list`` that have one."""
-        try:
-            from montage_ai.core.proxies import existing_proxies
-        except ImportError:  # proxies arrive with the proxy module
-            return {}
-        return existing_proxies(sorted({c.source_path for c in cut_list.cuts}))
+        from montage_ai.core.proxies import proxy_links
+
+        return proxy_links(sorted({c.source_path for c in cut_list.cuts}))
 
     def _describe_style(self, name: str) -> None:
         style = self._styles.get(name)
