@@ -247,3 +247,25 @@ def test_panel_send_without_markers_adds_none(resolve_panel, qtbot, project):
     _wait(qtbot, panel.send_to_resolve())
     assert panel.last_push.ok and panel.last_push.markers_added == 0
     assert fake.project.timeline(panel.last_push.timeline_name).GetMarkers() == {}
+
+
+def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project):
+    from fake_resolve import find_clip
+
+    from montage_ai.core.media import probe
+
+    panel, fake = resolve_panel
+    clips, _, song = project
+    panel.settings.encoder, panel.settings.proxy_profile = "cpu", "h264-quarter"
+    panel.set_footage(clips)
+    panel.music.setText(song)
+    panel.proxies.setChecked(True)
+    _wait(qtbot, panel.rough_cut())
+    _wait(qtbot, panel.send_to_resolve())
+    report = panel.last_push
+    used = sorted({c.source_path for c in panel.result.cut_list.cuts})
+    assert report.ok and len(report.proxies_linked) == len(used)
+    for source in used:
+        proxy = find_clip(fake, os.path.basename(source)).GetClipProperty("Proxy Media Path")
+        assert proxy and Path(proxy).parent.name == "Proxy"
+        assert probe(proxy).video.frame_count == probe(source).video.frame_count

@@ -258,9 +258,10 @@ class MontagePanel(QMainWindow):
         self.markers = QCheckBox("Markers")
         self.markers.setToolTip("Beat, downbeat and section markers on the timeline sent to Resolve")
         self.markers.setChecked(True)
-        self.proxies = QCheckBox("Link proxies")
-        self.proxies.setToolTip("Link proxies in Resolve when they exist")
-        self.proxies.setChecked(True)
+        self.proxies = QCheckBox("Make proxies")
+        self.proxies.setToolTip("Before sending to Resolve, encode proxies of the clips the cut uses (those up to date "
+                                "are kept) with the encoder and profile from Settings. Proxies that exist are linked "
+                                "in Resolve either way.")
         form.addRow("Style", self.style)
         form.addRow("", self.style_help)
         form.addRow("Brief", self.brief)
@@ -339,12 +340,6 @@ class MontagePanel(QMainWindow):
         path = self.pool_music.itemData(index)
         if path:
             self.music.setText(path)
-
-    def proxy_map(self, cut_list) -> dict[str, str]:
-        """Source file -> an up-to-date proxy of it, for the files of ``cut_list`` that have one."""
-        from montage_ai.core.proxies import proxy_links
-
-        return proxy_links(sorted({c.source_path for c in cut_list.cuts}))
 
     def _describe_style(self, name: str) -> None:
         style = self._styles.get(name)
@@ -576,7 +571,7 @@ class MontagePanel(QMainWindow):
     def _on_stage(self, stage: str, fraction: float) -> None:
         labels = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
                   "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview",
-                  "resolve": "Sending to Resolve"}
+                  "resolve": "Sending to Resolve", "proxies": "Making proxies"}
         self.stage_label.setText(f"{labels.get(stage, stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 

@@ -74,14 +74,28 @@ def push(panel: "MontagePanel", client: Any):
 
     from .tasks import Task
 
+    from montage_ai.core.proxies import make_proxies, proxy_links
+
     result = panel.result
     cut_list = result.cut_list
     if not panel.markers.isChecked():
         cut_list = replace(cut_list, beats=(), downbeats=(), sections=())
-    proxies = panel.proxy_map(cut_list) if panel.proxies.isChecked() else None
+    sources = sorted({c.source_path for c in cut_list.cuts})
+    make = panel.proxies.isChecked()
+    settings, executor = panel.settings, panel._make_executor()
 
     def work(task: Task):
-        return push_cut_list(client, cut_list, timeline=result.timeline, proxies=proxies,
+        if make:  # encode the missing ones first (up-to-date proxies are skipped)
+            task.report_stage("proxies", 0.0)
+            report = make_proxies(sources, profile=settings.proxy_profile, encoder=settings.encoder or None,
+                                  executor=executor, progress=task.report_clip, cancel=task.is_cancelled)
+            for source, reason in report.failures:
+                log.warning("no proxy for %s: %s", source, reason)
+            for made in report.results:
+                if made.note:
+                    log.info("%s", made.note)
+        # Every up-to-date proxy of ours is linked, made now or before.
+        return push_cut_list(client, cut_list, timeline=result.timeline, proxies=proxy_links(sources),
                              progress=lambda f: task.report_stage("resolve", f), cancel=task.is_cancelled)
 
     return Task(work, "send to Resolve")

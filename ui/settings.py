@@ -19,6 +19,7 @@ class PanelSettings:
     ollama_model: str = ""             #: empty: the planner's default model
     vision_model: str = ""             #: empty: no captions
     encoder: str = "auto"
+    proxy_profile: str = "h264-half"
     cache_dir: str = ""                #: empty: the user cache folder
     default_style: str = "dynamic"
     workers: int = 0                   #: 0: one per core
@@ -45,7 +46,7 @@ def default_store() -> QSettings:
 
 
 class SettingsDialog(QDialog):
-    """Ollama host and models, hardware encoder, cache folder, default style, workers."""
+    """Ollama host and models, hardware encoder and proxy format, cache folder, default style, workers."""
 
     def __init__(self, settings: PanelSettings, styles: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,13 @@ class SettingsDialog(QDialog):
         self.encoder = QComboBox()
         self.encoder.addItems(ENCODERS)
         self.encoder.setCurrentText(settings.encoder)
+        from montage_ai.core.encoders import PROFILES
+
+        self.profile = QComboBox()
+        for name, profile in PROFILES.items():
+            self.profile.addItem(name, name)
+        self.profile.setCurrentText(settings.proxy_profile)
+        self.profile.setToolTip("Resolve's free edition on Linux does not decode H.264/H.265: choose ProRes or DNxHR there")
         self.cache = QLineEdit(settings.cache_dir)
         self.cache.setPlaceholderText("the user cache folder")
         browse = QPushButton("Choose…")
@@ -78,6 +86,7 @@ class SettingsDialog(QDialog):
         form.addRow("Planner model", self.model)
         form.addRow("Vision model", self.vision)
         form.addRow("Hardware encoder", self.encoder)
+        form.addRow("Proxy format", self.profile)
         form.addRow("Cache folder", cache_row)
         form.addRow("Default style", self.style)
         form.addRow("Clips analysed at once", self.workers)
@@ -96,5 +105,6 @@ class SettingsDialog(QDialog):
         return PanelSettings(
             ollama_host=self.host.text().strip(), ollama_model=self.model.text().strip(),
             vision_model=self.vision.text().strip(), encoder=self.encoder.currentText(),
+            proxy_profile=self.profile.currentText(),
             cache_dir=self.cache.text().strip(), default_style=self.style.currentText(),
             workers=self.workers.value(), last_folder=self._base.last_folder)
