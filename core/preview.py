@@ -33,17 +33,15 @@ from __future__ import annotations
 import logging
 import math
 import os
-import queue
-import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
 import opentimelineio as otio
 
-from .errors import Cancelled, MediaError
+from .errors import MediaError
+from .ffmpeg_progress import run_ffmpeg_progress
 from .fileio import OutputExistsError, publish
 from .media import MediaInfo, probe, require_tool
 from .timeline import (NAMESPACE, frames_at, media_path, rate_from_otio, source_in_frames, source_rate_of,
@@ -306,41 +304,7 @@ def render_preview(
 
 def _run(cmd: list[str], total: int, out_path: str, progress: Callable[[float], None] | None,
          cancel: Callable[[], bool] | None) -> None:
-    with tempfile.TemporaryFile() as errfile:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile, stdin=subprocess.DEVNULL)
-        lines: queue.Queue[bytes | None] = queue.Queue()
-
-        def pump() -> None:
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        done = False
-        try:
-            while not done:
-                if cancel is not None and cancel():
-                    raise Cancelled(f"{out_path}: preview render cancelled")
-                try:
-                    line = lines.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if line is None:
-                    done = True
-                elif line.startswith(b"frame=") and progress is not None:
-                    try:
-                        progress(min(1.0, int(line[6:].strip() or 0) / total) * 0.999)
-                    except ValueError:
-                        pass
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            reader.join(timeout=5)
-            proc.stdout.close()
-        if proc.returncode != 0:
-            errfile.seek(0)
-            text = errfile.read().decode("utf-8", "replace").strip().splitlines()
-            raise MediaError(out_path, f"ffmpeg could not render the preview: {text[-1] if text else proc.returncode}")
+    code, errors = run_ffmpeg_progress(cmd, total, progress=(lambda f: progress(f * 0.999)) if progress else None,
+                                       cancel=cancel, cancelled=f"{out_path}: preview render cancelled")
+    if code != 0:
+        raise MediaError(out_path, f"ffmpeg could not render the preview: {errors[-1] if errors else code}")

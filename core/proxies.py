@@ -28,11 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import subprocess
 import tempfile
-import threading
-from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -45,6 +41,7 @@ from .encoders import (DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile,
                        proxy_args, proxy_size)
 from .errors import Cancelled, MediaError
 from .executor import CancelFn, Executor, InlineExecutor, ProgressFn
+from .ffmpeg_progress import run_ffmpeg_progress
 from .fileio import OutputExistsError, publish
 from .media import MediaInfo, probe, require_tool
 
@@ -221,52 +218,11 @@ def _encode(source: str, target: Path, media: MediaInfo, profile: ProxyProfile, 
 
 def run_ffmpeg(cmd: Sequence[str], source: str, frame_count: int, progress: Callable[[float], None] | None,
                cancel: Callable[[], bool] | None) -> None:
-    """Run an ffmpeg that writes ``-progress pipe:1``; report ``frame=`` as a fraction of
-    ``frame_count``; kill it when ``cancel()`` is True."""
-    log.debug("proxy: %s", " ".join(cmd))
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    frames: queue.Queue = queue.Queue()
-    errors: deque[str] = deque(maxlen=20)
-
-    def read_progress() -> None:
-        for raw in proc.stdout:
-            if raw.startswith(b"frame="):
-                try:
-                    frames.put(int(raw[6:].strip() or 0))
-                except ValueError:
-                    pass
-        frames.put(None)
-
-    def read_errors() -> None:
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                errors.append(line)
-
-    readers = [threading.Thread(target=read_progress, daemon=True), threading.Thread(target=read_errors, daemon=True)]
-    for t in readers:
-        t.start()
-    try:
-        while True:
-            if cancel is not None and cancel():
-                raise Cancelled(f"proxy of {source} was cancelled")
-            try:
-                n = frames.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if n is None:
-                break
-            if progress and frame_count:
-                progress(min(n / frame_count, 1.0))
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for t in readers:
-            t.join(timeout=5)
-    if proc.returncode != 0:
-        reason = "; ".join(list(errors)[-3:]) or f"ffmpeg exited with {proc.returncode}"
+    """Run a proxy encode (``-progress pipe:1``) with progress and cancel; errors name ``source``."""
+    code, errors = run_ffmpeg_progress(cmd, frame_count, progress=progress, cancel=cancel,
+                                       cancelled=f"proxy of {source} was cancelled")
+    if code != 0:
+        reason = "; ".join(errors[-3:]) or f"ffmpeg exited with {code}"
         raise MediaError(source, f"proxy encode failed: {reason}")
 
 
