@@ -23,8 +23,10 @@ refused with the item and the reason, never silently dropped.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -134,6 +136,38 @@ class Edit:
 
 def frac_str(rate: Fraction) -> str:
     return f"{rate.numerator}/{rate.denominator}"
+
+
+#: Our data in a text field of a format (a marker note, a log note): ``montage_ai {json}``.
+TAG = "montage_ai "
+
+
+def tagged(meta: dict) -> str:
+    """``meta`` as ``montage_ai {json}``."""
+    return TAG + json.dumps(meta, ensure_ascii=False, sort_keys=True)
+
+
+def json_dict(text: str | None, prefix: str = "") -> dict:
+    """The JSON object in ``text`` after ``prefix`` (``{}`` for anything else: text that is
+    not ours stays the editor's)."""
+    if not text or not text.startswith(prefix):
+        return {}
+    try:
+        data = json.loads(text[len(prefix):])
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def parse_xml(text: str, root_tag: str) -> ET.Element:
+    """The root element of an XML document, which must be ``<root_tag>``."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise InterchangeError(f"not well-formed XML: {exc}") from None
+    if root.tag != root_tag:
+        raise InterchangeError(f"the root element is <{root.tag}>, not <{root_tag}>")
+    return root
 
 
 # ---------------------------------------------------------------------------- timeline -> edit

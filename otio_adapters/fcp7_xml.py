@@ -30,7 +30,6 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -40,10 +39,10 @@ import opentimelineio as otio
 from montage_ai.core.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.timeline import media_path
 from montage_ai.otio_adapters.edit import (
-    Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, timeline_from_edit,
+    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    timeline_from_edit,
 )
 
-NOTE_PREFIX = "montage_ai "
 
 
 # ---------------------------------------------------------------------------- rates and paths
@@ -98,10 +97,6 @@ def _timecode(parent: ET.Element, frames: int, rate: Fraction) -> None:
     _sub(element, "string", frames_to_timecode(frames, rate))
     _sub(element, "frame", frames)
     _sub(element, "displayformat", "NDF")
-
-
-def _meta_text(meta: dict) -> str:
-    return NOTE_PREFIX + json.dumps(meta, ensure_ascii=False, sort_keys=True)
 
 
 class _Writer:
@@ -164,7 +159,7 @@ class _Writer:
             reason = event.metadata.get("reason")
             if reason:
                 _sub(info, "description", f"{event.metadata.get('phase', '')}: {reason}".lstrip(": "))
-            _sub(info, "lognote", _meta_text(event.metadata))
+            _sub(info, "lognote", tagged(event.metadata))
 
     def write(self) -> str:
         edit, rate = self.edit, self.edit.rate
@@ -213,11 +208,11 @@ class _Writer:
         for mark in edit.markers:
             marker = _sub(seq, "marker")
             _sub(marker, "name", mark.name)
-            _sub(marker, "comment", _meta_text({"color": mark.color, **mark.metadata}))
+            _sub(marker, "comment", tagged({"color": mark.color, **mark.metadata}))
             _sub(marker, "in", mark.start)
             _sub(marker, "out", mark.start + mark.duration if mark.duration else -1)
         if edit.metadata:
-            _sub(_sub(seq, "logginginfo"), "lognote", _meta_text(edit.metadata))
+            _sub(_sub(seq, "logginginfo"), "lognote", tagged(edit.metadata))
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -250,16 +245,6 @@ def _rate_in(element: ET.Element | None) -> Fraction | None:
     return rate_of(int(float(_text(rate, "./timebase"))), (_text(rate, "./ntsc", "FALSE") or "").upper() == "TRUE")
 
 
-def _meta(text: str | None) -> dict:
-    if text and text.startswith(NOTE_PREFIX):
-        try:
-            data = json.loads(text[len(NOTE_PREFIX):])
-        except json.JSONDecodeError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return {}
-
-
 def _timecode_frames(element: ET.Element | None, rate: Fraction) -> int:
     if element is None:
         return 0
@@ -272,12 +257,7 @@ def _timecode_frames(element: ET.Element | None, rate: Fraction) -> int:
 
 def read_edit(text: str) -> Edit:
     """The :class:`~.edit.Edit` of an FCP7 XML document (its first sequence)."""
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise InterchangeError(f"not well-formed XML: {exc}") from None
-    if root.tag != "xmeml":
-        raise InterchangeError(f"the root element is <{root.tag}>, not <xmeml>")
+    root = parse_xml(text, "xmeml")
     seq = root.find(".//sequence")
     if seq is None:
         raise InterchangeError("no <sequence> in this FCP7 XML")
@@ -340,14 +320,15 @@ def read_edit(text: str) -> Edit:
                         raise InterchangeError(f"{what}: in point {source_in} at {frac_str(clip_rate)} fps is not "
                                                f"a whole frame of its {frac_str(src.rate)} fps file")
                     source_in = exact.numerator
-                events.append(Event(record_in, record_out, src, src.start + source_in,
-                                    _text(item, "./name", src.name) or src.name, _meta(_text(item, "./logginginfo/lognote"))))
+                name = _text(item, "./name", src.name) or src.name
+                meta = json_dict(_text(item, "./logginginfo/lognote"), TAG)
+                events.append(Event(record_in, record_out, src, src.start + source_in, name, meta))
             out.append(tuple(sorted(events, key=lambda e: e.record_in)))
         return tuple(out)
 
     markers = []
     for marker in seq.iterfind("./marker"):
-        meta = _meta(_text(marker, "./comment"))
+        meta = json_dict(_text(marker, "./comment"), TAG)
         color = meta.pop("color", otio.schema.MarkerColor.RED)
         mark_in = _int(marker, "./in", "marker")
         mark_out = int(_text(marker, "./out", "-1") or -1)
@@ -357,7 +338,8 @@ def read_edit(text: str) -> Edit:
     height = int(_text(seq, "./media/video/format/samplecharacteristics/height", "0") or 0)
     video = tuple(t for t in tracks("video"))
     return Edit(_text(seq, "./name", "Timeline") or "Timeline", rate, start, width, height, video,
-                tuple(t for t in tracks("audio") if t), tuple(markers), _meta(_text(seq, "./logginginfo/lognote")))
+                tuple(t for t in tracks("audio") if t), tuple(markers),
+                json_dict(_text(seq, "./logginginfo/lognote"), TAG))
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

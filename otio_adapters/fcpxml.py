@@ -44,11 +44,13 @@ import opentimelineio as otio
 
 from montage_ai.core.timeline import media_path
 
-from montage_ai.otio_adapters.edit import Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, timeline_from_edit
+from montage_ai.otio_adapters.edit import (
+    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    timeline_from_edit,
+)
 
 VERSIONS = ("1.9", "1.10", "1.11")
 DEFAULT_VERSION = "1.9"
-NOTE_PREFIX = "montage_ai "
 CLIP_MD = "com.montage-ai.clip"
 TIMELINE_MD = "com.montage-ai.timeline"
 #: srcFrameRate values the DTD allows on conform-rate, by exact rate.
@@ -206,7 +208,7 @@ class _Writer:
             item.markers.append(ET.Element("marker", {
                 "start": seconds_str(item.local + Fraction(mark.start - item.record_in) / rate, rate, item.rate),
                 "duration": fcpxml_time(max(mark.duration, 1), rate), "value": mark.name,
-                "note": NOTE_PREFIX + json.dumps(note, ensure_ascii=False, sort_keys=True),
+                "note": tagged(note),
             }))
         spine = ET.Element("spine")
         for item in items:
@@ -285,37 +287,14 @@ def _attr(element: ET.Element, name: str) -> str:
     return value
 
 
-def _note_meta(note: str | None) -> tuple[str | None, dict]:
-    if note and note.startswith(NOTE_PREFIX):
-        try:
-            data = json.loads(note[len(NOTE_PREFIX):])
-        except json.JSONDecodeError:
-            return None, {}
-        if isinstance(data, dict):
-            color = data.pop("color", None)
-            return color, data
-    return None, {}
-
-
 def _md(element: ET.Element, key: str) -> dict:
     md = element.find(f"./metadata/md[@key='{key}']")
-    if md is None or not md.get("value"):
-        return {}
-    try:
-        data = json.loads(md.get("value"))
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return json_dict(md.get("value")) if md is not None else {}
 
 
 def read_edit(text: str) -> Edit:
     """The :class:`~.edit.Edit` of an FCPXML document (its first project's sequence)."""
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise InterchangeError(f"not well-formed XML: {exc}") from None
-    if root.tag != "fcpxml":
-        raise InterchangeError(f"the root element is <{root.tag}>, not <fcpxml>")
+    root = parse_xml(text, "fcpxml")
     formats = {f.get("id"): f for f in root.iterfind("./resources/format")}
     sequence = root.find(".//project/sequence")
     if sequence is None:
@@ -380,7 +359,8 @@ def read_edit(text: str) -> Edit:
                 child_in = record_in + _frames(parse_time(child.get("offset")) - local, rate, "connected clip offset")
                 lanes.setdefault(int(child.get("lane")), []).append(event(child, child_in))
             elif child.tag == "marker":
-                color, meta = _note_meta(child.get("note"))
+                meta = json_dict(child.get("note"), TAG)
+                color = meta.pop("color", None)
                 mark_in = record_in + _frames(parse_time(child.get("start")) - local, rate, "marker start")
                 duration = 0 if meta.pop("point", False) else _frames(parse_time(child.get("duration")), rate,
                                                                       "marker duration")
