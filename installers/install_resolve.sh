@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # Install Montage AI into its own virtual environment and add it to DaVinci Resolve's
-# Workspace > Scripts menu (Linux).
+# Workspace > Scripts menu, on Linux and macOS (Windows: install_resolve_windows.ps1).
 #
-#   installers/install_resolve_linux.sh               # for you
-#   installers/install_resolve_linux.sh --all-users   # for everyone (run with sudo)
-#   installers/install_resolve_linux.sh --uninstall   # remove the menu entry (the environment stays)
+#   installers/install_resolve.sh               # for you
+#   installers/install_resolve.sh --all-users   # for everyone (run with sudo)
+#   installers/install_resolve.sh --uninstall   # remove the menu entry (the environment stays)
 #
-# MONTAGE_AI_VENV   where the environment goes (default ~/.local/share/montage-ai/venv;
-#                   /opt/montage-ai/venv with --all-users)
+# MONTAGE_AI_VENV   where the environment goes (default: Linux ~/.local/share/montage-ai/venv,
+#                   /opt/montage-ai/venv with --all-users; macOS ~/Library/Application
+#                   Support/montage-ai/venv, /Library/Application Support/montage-ai/venv)
 # MONTAGE_AI_SOURCE what pip installs (default: this checkout when run from one, else montage-ai from PyPI)
 # PYTHON            the Python 3.10+ used to create the environment (default python3)
+# On macOS Resolve runs menu scripts with the Python it finds (PYTHON3HOME or
+# /usr/local/bin/python3); the launcher then starts the panel from the environment above, so
+# that Python only needs the standard library. On Apple Silicon it must be an arm64 build.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-venv=${MONTAGE_AI_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/montage-ai/venv}
-case " $* " in *" --all-users "*) venv=${MONTAGE_AI_VENV:-/opt/montage-ai/venv} ;; esac
+if [ "$(uname -s)" = "Darwin" ]; then
+  mine="$HOME/Library/Application Support/montage-ai/venv"; everyone="/Library/Application Support/montage-ai/venv"
+  get_python="brew install python, or python.org's installer"
+else
+  mine="${XDG_DATA_HOME:-$HOME/.local/share}/montage-ai/venv"; everyone=/opt/montage-ai/venv
+  get_python="apt-get install python3 python3-venv"
+fi
+venv=${MONTAGE_AI_VENV:-$mine}
+case " $* " in *" --all-users "*) venv=${MONTAGE_AI_VENV:-$everyone} ;; esac
 python=${PYTHON:-python3}
 
 for arg in "$@"; do
@@ -28,7 +39,7 @@ for arg in "$@"; do
 done
 
 if ! command -v "$python" >/dev/null 2>&1; then
-  echo "error: $python not found; install Python 3.10 or newer (apt-get install python3 python3-venv)" >&2
+  echo "error: $python not found; install Python 3.10 or newer ($get_python)" >&2
   exit 1
 fi
 if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) and sys.maxsize > 2**32 else 1)'; then
