@@ -44,7 +44,7 @@ from montage_ai.core.cutlist import Cut, CutList
 from montage_ai.core.errors import Cancelled
 from montage_ai.core.timebase import frames_to_timecode, timecode_to_frames
 
-from .client import ClipInfo, PlacedItem, ResolveClient
+from .client import ClipInfo, MarkerData, PlacedItem, ResolveClient
 from .errors import PushError
 from .pool import PoolClip, PoolTree, path_key, read_pool
 from .rates import format_resolve_rate, parse_resolve_rate
@@ -56,16 +56,9 @@ MARKER_COLORS = {"section": "Green", "downbeat": "Red", "beat": "Blue"}
 _STRENGTH = {"section": 0, "downbeat": 1, "beat": 2}
 
 
-@dataclass(frozen=True)
-class PlannedMarker:
-    """A marker to add: ``frame`` from the timeline start, ``custom_data`` JSON."""
-
-    frame: int
-    color: str
-    name: str
-    note: str
-    duration: int
-    custom_data: str
+#: A marker to add has the fields of one read back: ``frame`` from the timeline start,
+#: ``custom_data`` our JSON.
+PlannedMarker = MarkerData
 
 
 @dataclass(frozen=True)

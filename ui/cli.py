@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
     c.add_argument("--duration", type=float, default=None, metavar="S",
                    help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
-    c.add_argument("--fps", default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
+    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
     c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
     c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write; the same cut is written beside it as "
@@ -92,6 +92,16 @@ COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor", "montage_ai.ui.cli_panel", "montage_ai.ui.cli_resolve",
     "montage_ai.ui.cli_proxies",
 )
+
+
+def rate_arg(text: str):
+    """``--fps`` as an exact rate (argparse reports a bad one with the option's name)."""
+    from montage_ai.core.timebase import parse_rate
+
+    try:
+        return parse_rate(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:
@@ -384,14 +394,8 @@ def _preview_size(result, height: int) -> tuple[int, int]:
 
 def cmd_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.roughcut import RoughCutOptions
-    from montage_ai.core.timebase import parse_rate
 
-    try:
-        rate = parse_rate(args.fps) if args.fps else None
-    except (ValueError, TypeError) as exc:
-        print(f"error: --fps {args.fps}: {exc}", file=sys.stderr)
-        return 1
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed,
+    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
                               ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
     return run_cut(args.media, args.music, Path(args.out), options,

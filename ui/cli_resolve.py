@@ -21,6 +21,7 @@ from typing import Iterator
 
 from montage_ai.core.cache import AnalysisCache
 from montage_ai.core.errors import MontageError
+from montage_ai.ui.cli import rate_arg
 
 
 @contextmanager
@@ -55,7 +56,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--music", required=True, metavar="CLIP_OR_FILE", help="a clip name in the media pool or an audio file")
     c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
     c.add_argument("--duration", type=float, default=None, metavar="S", help="length in seconds (default: the song)")
-    c.add_argument("--fps", default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 (default: the footage's)")
+    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 (default: the footage's)")
     c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about")
     c.add_argument("--name", default=None, help="timeline name (a number is added when it is taken)")
@@ -151,18 +152,13 @@ def _music(tree, value: str) -> str:
 def cmd_resolve_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.executor import make_executor
     from montage_ai.core.roughcut import RoughCutOptions, make_rough_cut
-    from montage_ai.core.timebase import parse_rate
     from montage_ai.core.timeline import write_otio
     from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.pool import read_pool, read_selection
     from montage_ai.resolve_plugin.push import push_cut_list
     from montage_ai.ui.cli import StageBars, print_summary
 
-    try:
-        rate = parse_rate(args.fps) if args.fps else None
-    except (ValueError, TypeError) as exc:
-        print(f"error: --fps {args.fps}: {exc}", file=sys.stderr)
-        return 1
+    rate = args.fps
     from montage_ai.resolve_plugin.connect import injected_resolve
 
     # Inside Resolve (its Console) sys.executable is Resolve itself: a process pool would
