@@ -41,13 +41,18 @@ def parse_rate(value: RateLike) -> Fraction:
         rate = Fraction(int(value[0]), int(value[1])) if value[1] else Fraction(0)
     elif isinstance(value, str):
         text = value.strip()
-        if "/" in text:
-            num, _, den = text.partition("/")
-            if int(den) == 0:
-                raise ValueError(f"frame rate {value!r} has a zero denominator")
-            rate = Fraction(int(num), int(den))
-        else:
-            rate = _decimal_rate(text)
+        try:
+            if "/" in text:
+                num, _, den = text.partition("/")
+                if int(den) == 0:
+                    raise ValueError(f"frame rate {value!r} has a zero denominator")
+                rate = Fraction(int(num), int(den))
+            else:
+                rate = _decimal_rate(text)
+        except ValueError as exc:
+            if "frame rate" in str(exc):
+                raise
+            raise ValueError(f"{value!r} is not a frame rate (write it as 24000/1001 or 25)") from None
     else:
         raise TypeError(f"cannot read a frame rate from {type(value).__name__}; use a Fraction or a string")
     if rate <= 0:
