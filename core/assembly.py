@@ -25,7 +25,11 @@ How
    the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
    on frames never used before, where the best-moment curve is high and has no dips
    (blur, shake, bad exposure), towards motion in the climax.
-5. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
+5. **Near-duplicates.** Shots whose keyframe hashes within
+   :data:`~.duplicates.DUPLICATE_THRESHOLD` of a better shot (:func:`~.duplicates.find_duplicates`)
+   are taken out of the plan and never used, so the same moment is not shown twice; a
+   note counts them.
+6. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
    move the cut, chronological go-back, off-downbeat cuts, shots the plan left out, shots
    shorter than the style's minimum; see ``_fill``); each one used is a line in
    ``CutList.metadata["notes"]``. Only footage too short for the cut raises.
@@ -39,13 +43,14 @@ import bisect
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .cutlist import Cut, CutList, Section as CutSection
+from .duplicates import Duplicate, ShotKey, find_duplicates
 from .errors import MontageError
 from .footage import FootageAnalysis, Shot
 from .music import MusicAnalysis, beat_frames
@@ -360,7 +365,8 @@ def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence
 
 def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *,
              rate: Fraction | None = None, duration_s: float | None = None, seed: int = 0,
-             size: tuple[int, int] | None = None, name: str | None = None, brief: str = "") -> CutList:
+             size: tuple[int, int] | None = None, name: str | None = None, brief: str = "",
+             duplicates: Mapping[ShotKey, Duplicate] | None = None) -> CutList:
     """Build the beat-synced cut list of a story plan.
 
     Parameters
@@ -385,6 +391,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         Timeline name.
     brief : str
         The user's brief, recorded in the cut list.
+    duplicates : mapping, optional
+        :func:`~.duplicates.find_duplicates` of ``analyses``: these shots are never used.
+        Computed when not given (thumbnails, else one keyframe decode per shot).
 
     Returns
     -------
@@ -414,6 +423,17 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     unknown = [i for i in plan.shot_ids if i not in ids]
     if unknown:
         raise PlanError(f"plan names shots not in the footage: {', '.join(unknown[:5])}")
+    if duplicates is None:
+        duplicates = find_duplicates(analyses)
+    repeats = {i for i, (a, s) in ids.items() if (a.path, s.index) in duplicates}
+    dup_notes = []
+    if repeats:
+        dropped = [i for i in plan.shot_ids if i in repeats]
+        plan = replace(plan, phases=tuple(replace(p, shot_ids=tuple(i for i in p.shot_ids if i not in repeats))
+                                          for p in plan.phases))
+        dup_notes.append(f"{len(repeats)} near-duplicate shot{'s' if len(repeats) > 1 else ''} left out "
+                         f"({len(dropped)} of them planned): each repeats a better shot")
+        log.info("near-duplicates left out: %s", sorted(repeats))
     music_frames = math.floor(_frac(music.duration_s) * rate)
     n_frames, fades = end_frame(music, rate, duration_s)
     fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if fades else 0
@@ -449,7 +469,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
             slots = stretched
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in beats if b > 0]
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
-    cuts, notes = _fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep)
+    cuts, notes = _fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep,
+                        exclude=repeats)
 
     sections = _sections(music, rate, n_frames, phases, downs or beats)
     if size is None:
@@ -464,7 +485,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
         beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
         name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
-        metadata={"planner": plan.planner, "notes": list(plan.notes) + grid_notes + notes},
+        metadata={"planner": plan.planner, "notes": list(plan.notes) + dup_notes + grid_notes + notes},
     )
 
 
@@ -506,12 +527,13 @@ def _longest_free(used: np.ndarray, lo: int, hi: int) -> int:
 
 
 def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction, seed: int, n_frames: int,
-          points: Sequence[int], beats: Sequence[int] = (), keep: set[int] | frozenset = frozenset()
-          ) -> tuple[list[Cut], list[str]]:
+          points: Sequence[int], beats: Sequence[int] = (), keep: set[int] | frozenset = frozenset(),
+          exclude: set[str] | frozenset = frozenset()) -> tuple[list[Cut], list[str]]:
     """Fill every slot with a window of footage; ``(cuts, notes)``.
 
     Each slot first gets what the style prefers (see the module doc); when nothing fits,
-    the style's preferences give way, one at a time and in this order, only for that slot:
+    the style's preferences give way, one at a time and in this order, only for that slot
+    (shots in ``exclude``, near-duplicates of better ones, are never used):
 
     1. shots other phases have to spare, then (reuse "shots") new frames of used shots;
     2. the slot is split on a cut point of the style (a downbeat when it cuts only on
@@ -550,7 +572,7 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
     beats = sorted(set(beats) | set(points))
     planned = set(plan.shot_ids)
     unplanned = [i for i, (a, s) in ids.items()
-                 if i not in planned and not s.black and a.media.video is not None
+                 if i not in planned and i not in exclude and not s.black and a.media.video is not None
                  and s.usable_end_frame > s.usable_start_frame]
     unplanned.sort(key=lambda i: (ids[i][0].media.creation_time is None,
                                   ids[i][0].media.creation_time.timestamp() if ids[i][0].media.creation_time else 0.0,
