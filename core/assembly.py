@@ -27,8 +27,8 @@ How
    (blur, shake, bad exposure), towards motion in the climax.
 5. **Near-duplicates.** Shots whose keyframe hashes within
    :data:`~.duplicates.DUPLICATE_THRESHOLD` of a better shot (:func:`~.duplicates.find_duplicates`)
-   are taken out of the plan and never used, so the same moment is not shown twice; a
-   note counts them.
+   are taken out of the plan, so the same moment is not shown twice; they come back only
+   when nothing else fills a slot (the last relaxation), and notes count both.
 6. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
    move the cut, chronological go-back, off-downbeat cuts, shots the plan left out, shots
    shorter than the style's minimum; see ``_fill``); each one used is a line in
@@ -392,7 +392,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     brief : str
         The user's brief, recorded in the cut list.
     duplicates : mapping, optional
-        :func:`~.duplicates.find_duplicates` of ``analyses``: these shots are never used.
+        :func:`~.duplicates.find_duplicates` of ``analyses``: these shots are used only when
+        nothing else fills a slot.
         Computed when not given (thumbnails, else one keyframe decode per shot).
 
     Returns
@@ -533,7 +534,7 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
 
     Each slot first gets what the style prefers (see the module doc); when nothing fits,
     the style's preferences give way, one at a time and in this order, only for that slot
-    (shots in ``exclude``, near-duplicates of better ones, are never used):
+    (shots in ``exclude``, near-duplicates of better ones, only in the last one):
 
     1. shots other phases have to spare, then (reuse "shots") new frames of used shots;
     2. the slot is split on a cut point of the style (a downbeat when it cuts only on
@@ -546,7 +547,8 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
        style's shortest shot);
     5. usable shots the plan left out (not black; shorter than the style's shortest shot
        for the rules planner);
-    6. a part shorter than the style's shortest shot, split on a beat, as a last resort.
+    6. a part shorter than the style's shortest shot, split on a beat;
+    7. near-duplicates of shots already used (``exclude``), best first, as a last resort.
 
     The reuse policy is never relaxed. Each relaxation used is counted in a note.
     Chronological styles fit a slot to the shot they are on (a shorter slot, the rest to
@@ -577,6 +579,8 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
     unplanned.sort(key=lambda i: (ids[i][0].media.creation_time is None,
                                   ids[i][0].media.creation_time.timestamp() if ids[i][0].media.creation_time else 0.0,
                                   ids[i][0].path, ids[i][1].usable_start_frame))
+    dup_pool = sorted((i for i in exclude if i in ids and not ids[i][1].black),
+                      key=lambda i: (-max(ids[i][1].scores, default=0.0), i))
     relaxed: Counter[str] = Counter()
     max_rec = max(min_rec, math.floor(_frac(style.max_shot_s) * rate))
     room = sum(min(max_rec, math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate
@@ -783,8 +787,20 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
             if q is not None:
                 split(q, "split")
                 continue
-            unfilled.append(slot)
-            continue
+            # (7) nothing else is left: near-duplicates of shots used elsewhere (best first)
+            for sid in dup_pool:
+                pick = try_shot(sid, slot)
+                if pick:
+                    break
+            if pick is None:
+                fit = avail([(i, None) for i in dup_pool])
+                q = split_point(slot, points, fit, short=True)
+                q = split_point(slot, beats, fit, short=True) if q is None else q
+                if q is not None:
+                    split(q, "split")
+                    continue
+                unfilled.append(slot)
+                continue
         sid, a, s, sr, length, (src_in, score) = pick
         used[a.path][src_in:src_in + length] = True
         last_end[sid] = max(last_end.get(sid, 0), src_in + length)
@@ -792,7 +808,10 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         reused = uses[sid] > 0
         uses[sid] += 1
         why = plan.reasons.get(sid, "")
-        if sid not in planned:
+        if sid in exclude:
+            why = "near-duplicate of a better shot: the other footage ran out"
+            relaxed["duplicate"] += 1
+        elif sid not in planned:
             why = "not in the plan" + (" (shorter than the style's shortest shot)"
                                        if Fraction(s.usable_end_frame - s.usable_start_frame) / sr < _frac(style.min_shot_s)
                                        else "")
@@ -850,6 +869,10 @@ def _notes(cuts: Sequence[Cut], style: Style, rate: Fraction, relaxed: Counter, 
         if off:
             notes.append(f"{name} cuts only on downbeats; {off} cut{'s fall' if off > 1 else ' falls'} on another beat: "
                          "no unused shot lasts from one downbeat to the next")
+    n = relaxed["duplicate"]
+    if n:
+        notes.append(f"{n} shot{'s' if n > 1 else ''} repeat{'' if n > 1 else 's'} a moment already shown "
+                     "(near-duplicate footage): the other footage ran out")
     n = relaxed["unplanned"]
     if n:
         notes.append(f"{n} shot{'s' if n > 1 else ''} the plan left out {'were' if n > 1 else 'was'} used: "

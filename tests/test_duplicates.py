@@ -70,3 +70,47 @@ def test_black_shots_are_not_hashed(clips, hashes):
     a = clips["A"]
     black = [s.index for s in a.shots if s.black]
     assert black and all((a.path, i) not in hashes for i in black)
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    from montage_ai.core.music import analyze_music
+    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+
+    y, _ = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 2, 0.4), SectionSpec("B", 2, 0.95)), tail_s=0.5))
+    return analyze_music(write_audio(tmp_path_factory.mktemp("song") / "song.wav", y, 22050))
+
+
+def _cut(clips, song, duration_s=5.0, **kw):
+    from montage_ai.core.assembly import assemble
+    from montage_ai.core.planner import RulesPlanner, make_request
+    from montage_ai.core.styles import load_style
+
+    analyses = [clips[k] for k in "ABC"]
+    style = load_style("dynamic")
+    plan = RulesPlanner().plan(make_request(analyses, song, style, seed=0, duration_s=duration_s))
+    return assemble(plan, analyses, song, style, seed=0, duration_s=duration_s, **kw)
+
+
+def test_a_rough_cut_never_uses_both_of_two_near_identical_shots(clips, song):
+    a, b = clips["A"].path, clips["B"].path
+    cl = _cut(clips, song)
+    used = {(c.source_path, c.shot_index) for c in cl.cuts}
+    assert not any((a, i) in used and (b, i) in used for i in range(3))
+    assert any("near-duplicate" in n for n in cl.metadata["notes"])
+
+
+def test_without_the_check_the_same_footage_shows_a_moment_twice(clips, song):
+    a, b = clips["A"].path, clips["B"].path
+    cl = _cut(clips, song, duplicates={})
+    used = {(c.source_path, c.shot_index) for c in cl.cuts}
+    assert any((a, i) in used and (b, i) in used for i in range(3))
+
+
+def test_near_duplicates_fill_only_what_nothing_else_can_with_a_note(clips, song):
+    # the whole song (8.8 s) needs more than the 9.6 s of distinct footage can give in whole
+    # slots: the assembly takes a near-duplicate rather than fail, and says so
+    cl = _cut(clips, song, duration_s=None)
+    assert cl.duration > 0
+    assert any("repeat" in n and "near-duplicate" in n for n in cl.metadata["notes"])
+    assert any("near-duplicate of a better shot" in c.reason for c in cl.cuts)
