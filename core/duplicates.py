@@ -26,12 +26,15 @@ the same 20 lines).
 
 The threshold
 -------------
-Measured on generated 128x72 clips (``tests/test_duplicates.py`` builds the same ones):
-the same shots re-encoded with film grain (sigma 3 code values) and 15 % brighter lie
-0-4 bits from the originals; different sources (testsrc2, mandelbrot, smptebars,
-gradients, life, cellauto, a pan) lie 20-40 bits apart, and a shot against the same
-source blurred (sigma 4 px) 6-12 bits. :data:`DUPLICATE_THRESHOLD` = 10 sits in
-between: a retake of the same framing is a duplicate, another framing or subject is not.
+Measured on generated 128x72 clips (``tests/selects_media.py`` makes them; run
+``tests/test_duplicates.py``): the same three shots (testsrc2, mandelbrot, smptebars)
+re-encoded with film grain (sigma 3 code values) and 15 % more light lie 0, 4 and 6 bits
+from the originals; the same framing at a quarter of the light, or with the highlights
+clipped, 2-4 bits; every pair of different sources (testsrc2, mandelbrot, smptebars,
+gradients, life, cellauto, a pan, a zoom, a blurred testsrc2 whose best frame falls
+elsewhere in its animation) 24-40 bits. :data:`DUPLICATE_THRESHOLD` = 10 sits between
+the two groups with room on both sides: a retake of the same framing is a duplicate,
+another framing or subject is not.
 """
 
 from __future__ import annotations

@@ -488,6 +488,23 @@ def selects_timeline(selects: Selects, analyses: Sequence[FootageAnalysis], *, n
     return timeline
 
 
+def selects_name(bin_name: str, taken: Sequence[str] = ()) -> str:
+    """The name of a bin's selects timeline: ``"<bin> Selects"``, numbered when a timeline of
+    that name exists already (the editor's timelines are never replaced).
+
+    >>> selects_name("Day 1"), selects_name("Day 1", ["Day 1 Selects", "Day 1 Selects 2"])
+    ('Day 1 Selects', 'Day 1 Selects 3')
+    """
+    base = f"{bin_name.strip() or 'Footage'} Selects"
+    names = set(taken)
+    if base not in names:
+        return base
+    n = 2
+    while f"{base} {n}" in names:
+        n += 1
+    return f"{base} {n}"
+
+
 # --------------------------------------------------------------------------- logging data
 
 

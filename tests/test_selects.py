@@ -209,3 +209,11 @@ def test_cli_never_overwrites_without_force(project, tmp_path, capsys):
     out.with_suffix(".edl").write_text("the editor's list")
     assert main(["selects", str(root / "footage" / "day1"), "-o", str(out), "--cache-dir", str(root / "cache")]) == 1
     assert out.with_suffix(".edl").read_text() == "the editor's list" and not out.exists()
+
+
+def test_selects_timeline_names_are_made_unique():
+    from montage_ai.core.selects import selects_name
+
+    assert selects_name("Day 1") == "Day 1 Selects"
+    assert selects_name("Day 1", ["Day 1 Selects"]) == "Day 1 Selects 2"
+    assert selects_name("Day 1", ["Day 1 Selects", "Day 1 Selects 2"]) == "Day 1 Selects 3"

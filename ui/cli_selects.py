@@ -75,7 +75,7 @@ def cmd_selects(args: argparse.Namespace) -> int:
     bars = StageBars()
     with ctrl_c_cancels() as cancel_event:
         try:
-            result = make_selects(args.paths, options, name=f"{out.stem}", cache=_cache(args),
+            result = make_selects(args.paths, options, name=out.stem, cache=_cache(args),
                                   executor=make_executor("local", args.workers), progress=bars,
                                   cancel=cancel_event.is_set)
         finally:
