@@ -206,7 +206,7 @@ def music_chart_svg(music: MusicAnalysis, width: int = 960, height: int = 140) -
 
     top, bottom = 18, height - 22
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="music chart">']
+             f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" role="img" aria-label="music chart">']
     labels = sorted({s.label for s in music.sections})
     for s in music.sections:
         colour = _SECTION_COLOURS[labels.index(s.label) % len(_SECTION_COLOURS)]
@@ -230,6 +230,11 @@ def music_chart_svg(music: MusicAnalysis, width: int = 960, height: int = 140) -
     return "".join(parts)
 
 
+def _n(count: int, noun: str) -> str:
+    """``"1 clip"``, ``"2 clips"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnails: dict[tuple[str, int], str], *,
                 music: MusicAnalysis | None = None, title: str = "Shot report") -> str:
     """The report page (see the module docstring)."""
@@ -241,15 +246,16 @@ def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnail
            '<meta name="viewport" content="width=device-width,initial-scale=1">',
            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{e(title)}</h1>",
-           f'<p class="sum">{len(analyses)} clips, {n_shots} shots: {len(selects.picks)} selects, '
+           f'<p class="sum">{_n(len(analyses), "clip")}, {_n(n_shots, "shot")}: {_n(len(selects.picks), "select")}, '
            f"{len(selects.rejections)} left out"
-           + (f", {len(selects.failures)} unreadable clips" if selects.failures else "")
+           + (f", {_n(len(selects.failures), 'unreadable clip')}" if selects.failures else "")
            + f". Generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by Montage AI.</p>"]
     if music is not None:
         out.append(f'<section class="music"><h2>Music: {e(os.path.basename(music.path))}</h2>'
-                   f'<p class="meta">{music.tempo_bpm:.1f} bpm, {music.meter} beats a bar, {len(music.beat_times_s)} '
-                   f"beats, {len(music.sections)} sections, {music.duration_s:.1f} s. Bands: sections; yellow line: "
-                   f"beat energy; red: downbeats; ticks: beats.</p>{music_chart_svg(music)}</section>")
+                   f'<p class="meta">{music.tempo_bpm:.1f} bpm, {music.meter} beats a bar, '
+                   f"{_n(len(music.beat_times_s), 'beat')}, {_n(len(music.sections), 'section')}, "
+                   f"{music.duration_s:.1f} s. Bands: sections; yellow line: beat energy; red: downbeats; "
+                   f"ticks: beats.</p>{music_chart_svg(music)}</section>")
     for a in analyses:
         v = a.media.video
         rate = Fraction(v.rate) if v is not None else None
