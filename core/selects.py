@@ -48,9 +48,11 @@ import numpy as np
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
+from .cache import AnalysisCache
 from .cutlist import Cut, CutList, Section
 from .duplicates import DUPLICATE_THRESHOLD, Duplicate, ShotKey, find_duplicates, shot_hashes
 from .errors import MontageError
+from .executor import Executor
 from .footage import FootageAnalysis, Shot
 from .planner import shot_id_map, story_arc
 from .styles import load_style
@@ -580,7 +582,7 @@ class SelectsResult:
 
 
 def make_selects(media: Sequence[str], options: SelectsOptions = SelectsOptions(), *, name: str = "Selects",
-                 cache=None, executor=None, progress: Callable[[str, float], None] | None = None,
+                 cache: AnalysisCache | None = None, executor: Executor | None = None, progress: Callable[[str, float], None] | None = None,
                  cancel: Callable[[], bool] | None = None) -> SelectsResult:
     """Analyse ``media`` (files or folders; cached), choose the selects and build the timeline.
 

@@ -16,10 +16,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from montage_ai.core.cache import AnalysisCache
 from montage_ai.core.executor import make_executor
 from montage_ai.core.fileio import OutputExistsError
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not when the CLI starts
+    from montage_ai.core.selects import Selects
 
 
 def _selects_options(p: argparse.ArgumentParser, group: bool) -> None:
@@ -91,7 +95,7 @@ def cmd_selects(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_selects(selects) -> None:
+def print_selects(selects: "Selects") -> None:
     """The summary: each piece with its score and reason, each shot left out with its reason."""
     total = sum(p.frames / p.source_rate for p in selects.picks)
     print(f"{len(selects.picks)} selects, {float(total):.1f} s; {len(selects.rejections)} shots left out")
