@@ -39,6 +39,7 @@ bench: setup
 	$(PY) bench/interchange.py
 	$(PY) bench/proxies.py
 	$(PY) bench/dask_analysis.py
+	$(PY) bench/selects.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

@@ -25,7 +25,11 @@ How
    the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
    on frames never used before, where the best-moment curve is high and has no dips
    (blur, shake, bad exposure), towards motion in the climax.
-5. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
+5. **Near-duplicates.** Shots whose keyframe hashes within
+   :data:`~.duplicates.DUPLICATE_THRESHOLD` of a better shot (:func:`~.duplicates.find_duplicates`)
+   are taken out of the plan, so the same moment is not shown twice; they come back only
+   when nothing else fills a slot (the last relaxation), and notes count both.
+6. **Relaxations.** When nothing fits a slot, the style gives way in a fixed order (split or
    move the cut, chronological go-back, off-downbeat cuts, shots the plan left out, shots
    shorter than the style's minimum; see ``_fill``); each one used is a line in
    ``CutList.metadata["notes"]``. Only footage too short for the cut raises.
@@ -39,13 +43,14 @@ import bisect
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .cutlist import Cut, CutList, Section as CutSection
+from .duplicates import Duplicate, ShotKey, find_duplicates
 from .errors import MontageError
 from .footage import FootageAnalysis, Shot
 from .music import MusicAnalysis, beat_frames
@@ -360,7 +365,8 @@ def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence
 
 def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *,
              rate: Fraction | None = None, duration_s: float | None = None, seed: int = 0,
-             size: tuple[int, int] | None = None, name: str | None = None, brief: str = "") -> CutList:
+             size: tuple[int, int] | None = None, name: str | None = None, brief: str = "",
+             duplicates: Mapping[ShotKey, Duplicate] | None = None) -> CutList:
     """Build the beat-synced cut list of a story plan.
 
     Parameters
@@ -385,6 +391,10 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         Timeline name.
     brief : str
         The user's brief, recorded in the cut list.
+    duplicates : mapping, optional
+        :func:`~.duplicates.find_duplicates` of ``analyses``: these shots are used only when
+        nothing else fills a slot.
+        Computed when not given (thumbnails, else one keyframe decode per shot).
 
     Returns
     -------
@@ -414,6 +424,17 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     unknown = [i for i in plan.shot_ids if i not in ids]
     if unknown:
         raise PlanError(f"plan names shots not in the footage: {', '.join(unknown[:5])}")
+    if duplicates is None:
+        duplicates = find_duplicates(analyses)
+    repeats = {i for i, (a, s) in ids.items() if (a.path, s.index) in duplicates}
+    dup_notes = []
+    if repeats:
+        dropped = [i for i in plan.shot_ids if i in repeats]
+        plan = replace(plan, phases=tuple(replace(p, shot_ids=tuple(i for i in p.shot_ids if i not in repeats))
+                                          for p in plan.phases))
+        dup_notes.append(f"{len(repeats)} near-duplicate shot{'s' if len(repeats) > 1 else ''} left out "
+                         f"({len(dropped)} of them planned): each repeats a better shot")
+        log.info("near-duplicates left out: %s", sorted(repeats))
     music_frames = math.floor(_frac(music.duration_s) * rate)
     n_frames, fades = end_frame(music, rate, duration_s)
     fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if fades else 0
@@ -449,7 +470,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
             slots = stretched
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in beats if b > 0]
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
-    cuts, notes = _fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep)
+    cuts, notes = _fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep,
+                        exclude=repeats)
 
     sections = _sections(music, rate, n_frames, phases, downs or beats)
     if size is None:
@@ -464,7 +486,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
         beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
         name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
-        metadata={"planner": plan.planner, "notes": list(plan.notes) + grid_notes + notes},
+        metadata={"planner": plan.planner, "notes": list(plan.notes) + dup_notes + grid_notes + notes},
     )
 
 
@@ -506,12 +528,13 @@ def _longest_free(used: np.ndarray, lo: int, hi: int) -> int:
 
 
 def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction, seed: int, n_frames: int,
-          points: Sequence[int], beats: Sequence[int] = (), keep: set[int] | frozenset = frozenset()
-          ) -> tuple[list[Cut], list[str]]:
+          points: Sequence[int], beats: Sequence[int] = (), keep: set[int] | frozenset = frozenset(),
+          exclude: set[str] | frozenset = frozenset()) -> tuple[list[Cut], list[str]]:
     """Fill every slot with a window of footage; ``(cuts, notes)``.
 
     Each slot first gets what the style prefers (see the module doc); when nothing fits,
-    the style's preferences give way, one at a time and in this order, only for that slot:
+    the style's preferences give way, one at a time and in this order, only for that slot
+    (shots in ``exclude``, near-duplicates of better ones, only in the last one):
 
     1. shots other phases have to spare, then (reuse "shots") new frames of used shots;
     2. the slot is split on a cut point of the style (a downbeat when it cuts only on
@@ -524,7 +547,8 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
        style's shortest shot);
     5. usable shots the plan left out (not black; shorter than the style's shortest shot
        for the rules planner);
-    6. a part shorter than the style's shortest shot, split on a beat, as a last resort.
+    6. a part shorter than the style's shortest shot, split on a beat;
+    7. near-duplicates of shots already used (``exclude``), best first, as a last resort.
 
     The reuse policy is never relaxed. Each relaxation used is counted in a note.
     Chronological styles fit a slot to the shot they are on (a shorter slot, the rest to
@@ -550,11 +574,13 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
     beats = sorted(set(beats) | set(points))
     planned = set(plan.shot_ids)
     unplanned = [i for i, (a, s) in ids.items()
-                 if i not in planned and not s.black and a.media.video is not None
+                 if i not in planned and i not in exclude and not s.black and a.media.video is not None
                  and s.usable_end_frame > s.usable_start_frame]
     unplanned.sort(key=lambda i: (ids[i][0].media.creation_time is None,
                                   ids[i][0].media.creation_time.timestamp() if ids[i][0].media.creation_time else 0.0,
                                   ids[i][0].path, ids[i][1].usable_start_frame))
+    dup_pool = sorted((i for i in exclude if i in ids and not ids[i][1].black),
+                      key=lambda i: (-max(ids[i][1].scores, default=0.0), i))
     relaxed: Counter[str] = Counter()
     max_rec = max(min_rec, math.floor(_frac(style.max_shot_s) * rate))
     room = sum(min(max_rec, math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate
@@ -761,8 +787,20 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
             if q is not None:
                 split(q, "split")
                 continue
-            unfilled.append(slot)
-            continue
+            # (7) nothing else is left: near-duplicates of shots used elsewhere (best first)
+            for sid in dup_pool:
+                pick = try_shot(sid, slot)
+                if pick:
+                    break
+            if pick is None:
+                fit = avail([(i, None) for i in dup_pool])
+                q = split_point(slot, points, fit, short=True)
+                q = split_point(slot, beats, fit, short=True) if q is None else q
+                if q is not None:
+                    split(q, "split")
+                    continue
+                unfilled.append(slot)
+                continue
         sid, a, s, sr, length, (src_in, score) = pick
         used[a.path][src_in:src_in + length] = True
         last_end[sid] = max(last_end.get(sid, 0), src_in + length)
@@ -770,7 +808,10 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         reused = uses[sid] > 0
         uses[sid] += 1
         why = plan.reasons.get(sid, "")
-        if sid not in planned:
+        if sid in exclude:
+            why = "near-duplicate of a better shot: the other footage ran out"
+            relaxed["duplicate"] += 1
+        elif sid not in planned:
             why = "not in the plan" + (" (shorter than the style's shortest shot)"
                                        if Fraction(s.usable_end_frame - s.usable_start_frame) / sr < _frac(style.min_shot_s)
                                        else "")
@@ -828,6 +869,10 @@ def _notes(cuts: Sequence[Cut], style: Style, rate: Fraction, relaxed: Counter, 
         if off:
             notes.append(f"{name} cuts only on downbeats; {off} cut{'s fall' if off > 1 else ' falls'} on another beat: "
                          "no unused shot lasts from one downbeat to the next")
+    n = relaxed["duplicate"]
+    if n:
+        notes.append(f"{n} shot{'s' if n > 1 else ''} repeat{'' if n > 1 else 's'} a moment already shown "
+                     "(near-duplicate footage): the other footage ran out")
     n = relaxed["unplanned"]
     if n:
         notes.append(f"{n} shot{'s' if n > 1 else ''} the plan left out {'were' if n > 1 else 'was'} used: "

@@ -261,6 +261,20 @@ def _candidates(analyses: Sequence[FootageAnalysis], style: Style) -> tuple[Shot
     return tuple(out)
 
 
+def story_arc(analyses: Sequence[FootageAnalysis], style: Style) -> dict[str, float]:
+    """Where each usable shot sits on the rules planner's story arc, without noise:
+    ``intensity - calm`` (-1 calmest .. 1 most intense), by shot id (:func:`shot_id_map`).
+    Shots the planner would not offer (black, no usable frames) are absent.
+
+    Examples
+    --------
+    >>> from montage_ai.core.styles import load_style
+    >>> story_arc([], load_style("dynamic"))
+    {}
+    """
+    return {c.id: round(c.intensity - c.calm, 4) for c in _candidates(analyses, style)}
+
+
 # --------------------------------------------------------------------------- music phases
 
 

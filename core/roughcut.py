@@ -5,13 +5,14 @@
 (1437, 31)
 
 Progress comes through one callback, ``progress(stage, fraction)``, with the stages
-``"footage"``, ``"music"``, ``"plan"``, ``"assemble"`` and ``"timeline"``; ``cancel()`` is
-polled throughout.
+``"footage"``, ``"music"``, ``"duplicates"`` (keyframe hashes), ``"plan"``, ``"assemble"``
+and ``"timeline"``; ``cancel()`` is polled throughout.
 
 The planner is the one passed in, else the one :func:`choose_planner` picks from the
 options: ``planner="rules"`` the deterministic planner; ``"ollama"`` the local LLM
 (:class:`~montage_ai.core.ollama_planner.OllamaPlanner`, which falls back to the rules with
-a note); ``"auto"`` the LLM when Ollama answers and has the model, else the rules. A clip that cannot be analysed is skipped and listed in
+a note); ``"auto"`` the LLM when Ollama answers and has the model, else the rules. A clip
+that cannot be analysed is skipped and listed in
 ``RoughCut.failures``; the cut goes on with the others.
 """
 
@@ -28,6 +29,7 @@ import opentimelineio as otio
 from .assembly import assemble
 from .cache import AnalysisCache
 from .cutlist import CutList
+from .duplicates import find_duplicates, shot_hashes
 from .errors import Cancelled, MontageError
 from .executor import Executor, InlineExecutor, Progress
 from .fileio import collect_media
@@ -145,6 +147,9 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
         raise Cancelled("cancelled by the user")
     music = analyze_music_cached(os.path.abspath(music_path), cache=cache,
                                  progress=lambda f: report_stage("music", f), cancel=cancel)
+    hashes = shot_hashes(report.analyses, progress=lambda f: report_stage("duplicates", f), cancel=cancel)
+    duplicates = find_duplicates(report.analyses, hashes)
+    report_stage("duplicates", 1.0)
     report_stage("plan", 0.0)
     request = make_request(report.analyses, music, style, seed=options.seed, duration_s=options.duration_s,
                            brief=options.brief)
@@ -157,7 +162,8 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
         raise Cancelled("cancelled by the user")
     report_stage("assemble", 0.0)
     cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=options.duration_s,
-                        seed=options.seed, size=options.size, name=options.name, brief=options.brief)
+                        seed=options.seed, size=options.size, name=options.name, brief=options.brief,
+                        duplicates=duplicates)
     report_stage("assemble", 1.0)
     timeline = build_timeline(cut_list, media={a.path: a.media for a in report.analyses})
     report_stage("timeline", 1.0)

@@ -171,6 +171,18 @@ def parse_xml(text: str, root_tag: str) -> ET.Element:
 
 
 # ---------------------------------------------------------------------------- timeline -> edit
+def _plain(value: Any) -> Any:
+    """OTIO metadata (``AnyDictionary``/``AnyVector``, nested) as plain dicts and lists,
+    which the writers can serialise as JSON."""
+    if isinstance(value, (str, bytes)):
+        return value
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "__iter__"):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, audio: bool) -> Source:
     ref = clip.media_reference
     if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
@@ -219,7 +231,7 @@ def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -
             sources[key] = _source_of(item, rate, width, height, audio)
         source = sources[key]
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
-        meta = dict(item.metadata.get(NAMESPACE) or {})
+        meta = _plain(item.metadata.get(NAMESPACE) or {})
         events.append(Event(record_in, record_out, source, source_in, item.name, meta))
     return tuple(events)
 
@@ -229,7 +241,7 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
     if not isinstance(timeline, otio.schema.Timeline):
         raise InterchangeError(f"expected a Timeline, got {type(timeline).__name__}")
     rate = timeline_rate(timeline)
-    meta = dict(timeline.metadata.get(NAMESPACE) or {})
+    meta = _plain(timeline.metadata.get(NAMESPACE) or {})
     width, height = int(meta.get("width") or 0), int(meta.get("height") or 0)
     if not (width and height):
         for clip in timeline.find_clips():
@@ -251,7 +263,7 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
         what = f"marker {marker.name!r}"
         markers.append(Mark(frames_at(marker.marked_range.start_time, rate, what=what),
                             frames_at(marker.marked_range.duration, rate, what=what),
-                            marker.name, marker.color, dict(marker.metadata.get(NAMESPACE) or {})))
+                            marker.name, marker.color, _plain(marker.metadata.get(NAMESPACE) or {})))
     start = frames_at(timeline.global_start_time, rate, what="global start") if timeline.global_start_time else 0
     return Edit(timeline.name, rate, start, width, height, tuple(video), tuple(audio), tuple(markers), meta)
 

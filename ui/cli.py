@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli_export", "montage_ai.ui.cli_doctor", "montage_ai.ui.cli_panel", "montage_ai.ui.cli_resolve",
-    "montage_ai.ui.cli_proxies",
+    "montage_ai.ui.cli_proxies", "montage_ai.ui.cli_selects",
 )
 
 
@@ -294,7 +294,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 class StageBars:
     """One progress bar per stage of a long job, opened when the stage starts."""
 
-    LABELS = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
+    LABELS = {"footage": "Analysing footage", "music": "Analysing music", "duplicates": "Comparing shots",
+              "report": "Writing the report", "plan": "Planning the story",
               "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview"}
 
     def __init__(self) -> None:
