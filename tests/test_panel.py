@@ -269,3 +269,35 @@ def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project)
         proxy = find_clip(fake, os.path.basename(source)).GetClipProperty("Proxy Media Path")
         assert proxy and Path(proxy).parent.name == "Proxy"
         assert probe(proxy).video.frame_count == probe(source).video.frame_count
+
+
+def test_panel_selects_and_shot_report(panel, qtbot, project, tmp_path):
+    from html.parser import HTMLParser
+
+    clips, bad, song = project
+    panel.set_footage(clips + [bad])
+    _wait(qtbot, panel.selects())
+    assert panel.result.cut_list.name == "Selects"
+    assert len(panel.timeline.blocks()) == len(panel.result.cut_list.cuts) > 0
+    assert panel.bad.count() == 1
+    out = tmp_path / "pieces.edl"
+    _wait(qtbot, panel.export(str(out), "edl"))
+    assert out.read_text().count("* FROM CLIP NAME:") == len(panel.result.cut_list.cuts)
+
+    page = tmp_path / "report.html"
+    panel.music.setText(song)
+    _wait(qtbot, panel.report(str(page)))
+    assert panel.last_report == str(page)
+    HTMLParser().feed(page.read_text())
+    rows = (tmp_path / "report.csv").read_text().strip().splitlines()
+    assert len(rows) - 1 == sum(len(a.shots) for a in panel.result.analyses) + 1  # + the unreadable clip
+
+
+def test_panel_selects_in_resolve_are_named_after_the_bin(resolve_panel, qtbot, project):
+    panel, fake = resolve_panel
+    labels = [panel.bin_combo.itemText(i) for i in range(panel.bin_combo.count())]
+    index = labels.index("Master/Day 1 (3 clips)")
+    panel._use_bin(index)
+    _wait(qtbot, panel.selects())
+    _wait(qtbot, panel.send_to_resolve())
+    assert panel.last_push.ok and panel.last_push.timeline_name == "Day 1 Selects"

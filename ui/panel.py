@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
@@ -42,8 +43,8 @@ EXPORT_FILTERS = {
     "OpenTimelineIO (*.otio)": "otio",
     "OpenTimelineIO bundle with media (*.otioz)": "otioz",
 }
-SHORTCUTS = {"analyse": "F5", "cut": "Ctrl+R", "send": "Ctrl+Shift+R", "export": "Ctrl+E", "preview": "Ctrl+P",
-             "cancel": "Esc", "reroll": "Ctrl+Shift+N"}
+SHORTCUTS = {"analyse": "F5", "cut": "Ctrl+R", "selects": "Ctrl+L", "send": "Ctrl+Shift+R", "export": "Ctrl+E",
+             "preview": "Ctrl+P", "report": "Ctrl+Shift+H", "cancel": "Esc", "reroll": "Ctrl+Shift+N"}
 
 
 class _LogBridge(QObject, logging.Handler):
@@ -61,6 +62,16 @@ class _LogBridge(QObject, logging.Handler):
             self.record.emit(self.format(record))
         except RuntimeError:  # the pane is gone (window closed)
             pass
+
+
+@dataclass(frozen=True)
+class ShownCut:
+    """What the timeline view shows when it is not a rough cut (the selects): enough to
+    export, preview or send it."""
+
+    cut_list: Any
+    timeline: Any
+    analyses: list
 
 
 class MontagePanel(QMainWindow):
@@ -159,8 +170,10 @@ class MontagePanel(QMainWindow):
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.actions_: dict[str, QAction] = {}
         for key, label, slot in (("analyse", "Analyse", self.analyse), ("cut", "Rough Cut", self.rough_cut),
+                                 ("selects", "Selects", self.selects),
                                  ("send", "Send to Resolve", self.send_to_resolve), ("export", "Export…", self.export),
-                                 ("preview", "Preview", self.preview), ("cancel", "Cancel", self.cancel)):
+                                 ("preview", "Preview", self.preview), ("report", "Shot report…", self.report),
+                                 ("cancel", "Cancel", self.cancel)):
             action = QAction(label, self)
             action.setShortcut(QKeySequence(SHORTCUTS[key]))
             action.setToolTip(f"{label} ({SHORTCUTS[key]})")
@@ -453,9 +466,86 @@ class MontagePanel(QMainWindow):
         self.stage_label.setText(f"Rough cut ready: {len(cl.cuts)} cuts.")
         self.total.setValue(100)
 
+    def selects(self) -> Task | None:
+        """A stringout of the best moments of every clip (the poor shots left out, each with its
+        reason in the log), shown like a cut: export it or send it to Resolve."""
+        files = self.footage()
+        if not files or self.busy:
+            return None
+        from montage_ai.core.selects import SelectsOptions, make_selects
+
+        name = f"{self.pool.bin_name()} Selects" if self.pool is not None and self.pool.bin_name() else "Selects"
+        cache, executor, seed = self._cache(), self._make_executor(), self.seed.value()
+
+        def work(task: Task):
+            result = make_selects(files, SelectsOptions(seed=seed), name=name, cache=cache, executor=executor,
+                                  progress=task.report_stage, cancel=task.is_cancelled)
+            thumbs = {(a.path, s.index): s.thumbnail for a in result.analyses for s in a.shots if s.thumbnail}
+            return result, thumbs
+
+        task = Task(work, "selects")
+        task.done.connect(self._selects_done)
+        return self._start(task, "Choosing the selects…")
+
+    def _selects_done(self, payload) -> None:
+        from montage_ai.core.timeline import cut_list_from_timeline
+
+        result, thumbs = payload
+        cut_list = cut_list_from_timeline(result.timeline)
+        self.result = ShownCut(cut_list, result.timeline, result.analyses)
+        self.timeline.set_cut(cut_list, thumbs, None)
+        self._show_failures(result.failures)
+        for rejection in result.selects.rejections:
+            log.info("left out: %s #%d: %s", os.path.basename(rejection.path), rejection.shot_index,
+                     rejection.reason)
+        self.summary.setText(f"<b>{cut_list.name}</b>: {len(cut_list.cuts)} pieces, "
+                             f"{float(cut_list.duration / cut_list.rate):.1f} s; {len(result.selects.rejections)} "
+                             "shots left out (the Log tab says why).")
+        self.stage_label.setText(f"Selects ready: {len(cut_list.cuts)} pieces.")
+        self.total.setValue(100)
+
+    def report(self, path: str | None = None) -> Task | None:
+        """The shot report (HTML with the thumbnails, and a CSV beside it) of the footage."""
+        files = self.footage()
+        if not files or self.busy:
+            return None
+        if path is None:
+            base = os.path.join(self.settings.last_folder or os.path.expanduser("~"), "shot report.html")
+            path, _ = QFileDialog.getSaveFileName(self, "Shot report", base, "Web page (*.html)")
+            if not path:
+                return None
+        from montage_ai.core.duplicates import shot_hashes
+        from montage_ai.core.jobs import analyze_music_cached
+        from montage_ai.core.report import write_report
+        from montage_ai.core.selects import SelectsOptions, choose_selects
+
+        cache, executor, music = self._cache(), self._make_executor(), self.music.text().strip()
+
+        def work(task: Task):
+            found = analyze_files(files, executor=executor, cache=cache, progress=task.report_clip,
+                                  cancel=task.is_cancelled)
+            song = analyze_music_cached(music, cache=cache, cancel=task.is_cancelled) if music else None
+            hashes = shot_hashes(found.analyses, progress=lambda f: task.report_stage("duplicates", f),
+                                 cancel=task.is_cancelled)
+            chosen = choose_selects(found.analyses, SelectsOptions(), hashes=hashes, failures=found.failures)
+            # The save dialog has already asked whether to replace the page.
+            return write_report(path, found.analyses, chosen, music=song, overwrite=True,
+                                progress=lambda f: task.report_stage("report", f), cancel=task.is_cancelled)
+
+        task = Task(work, "report")
+        task.done.connect(self._report_done)
+        return self._start(task, "Writing the shot report…")
+
+    def _report_done(self, paths) -> None:
+        html_path, csv_path = paths
+        self.last_report = str(html_path)
+        self.stage_label.setText(f"Shot report: {html_path} (and {csv_path.name})")
+        if self._open_files:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(html_path)))
+
     def reroll(self) -> None:
         self.seed.setValue(self.seed.value() + 1)
-        if self.result is not None:
+        if isinstance(self.result, RoughCut):
             self.rough_cut()
 
     def preview(self) -> Task | None:
@@ -571,7 +661,8 @@ class MontagePanel(QMainWindow):
     def _on_stage(self, stage: str, fraction: float) -> None:
         labels = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
                   "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview",
-                  "resolve": "Sending to Resolve", "proxies": "Making proxies"}
+                  "resolve": "Sending to Resolve", "proxies": "Making proxies",
+                  "duplicates": "Comparing shots", "report": "Writing the report"}
         self.stage_label.setText(f"{labels.get(stage, stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 
@@ -607,6 +698,8 @@ class MontagePanel(QMainWindow):
         has_files, has_music, has_cut = bool(self.files.count()), bool(self.music.text().strip()), self.result is not None
         self.actions_["analyse"].setEnabled(not busy and has_files)
         self.actions_["cut"].setEnabled(not busy and has_files and has_music)
+        self.actions_["selects"].setEnabled(not busy and has_files)
+        self.actions_["report"].setEnabled(not busy and has_files)
         self.actions_["send"].setEnabled(not busy and has_cut and self.resolve is not None)
         self.actions_["export"].setEnabled(not busy and has_cut)
         self.actions_["preview"].setEnabled(not busy and has_cut)

@@ -36,6 +36,7 @@ class ResolveSources:
     def __init__(self, panel: "MontagePanel", client: Any) -> None:
         self.panel, self.client = panel, client
         self.tree: PoolTree | None = None
+        self._bin_name = ""
 
     def refresh(self) -> None:
         """Read the pool again and fill the bin and music pickers."""
@@ -54,15 +55,21 @@ class ResolveSources:
         for skipped in self.tree.skipped:
             log.info("media pool: %s skipped: %s", skipped.name, skipped.reason)
 
+    def bin_name(self) -> str:
+        """The name of the bin the footage came from ("" when it did not come from one)."""
+        return self._bin_name
+
     def use_bin(self, index: int) -> None:
         bin_id = self.panel.bin_combo.itemData(index)
         found = self.tree.find_bin_by_id(bin_id) if self.tree else None
         if found is not None:
+            self._bin_name = found.name
             self.panel.set_footage([c.file_path for c in found.clips if c.has_video])
             self.panel.stage_label.setText(f"Footage: bin {'/'.join(found.path) or 'Master'}.")
 
     def use_selected(self) -> None:
         clips, where = read_selection(self.client, self.tree)
+        self._bin_name = where[4:].rsplit("/", 1)[-1] if where.startswith("bin ") else ""
         videos = [c.file_path for c in clips if c.has_video]
         self.panel.set_footage(videos)
         self.panel.stage_label.setText(f"Footage: {len(videos)} clips from the {where}.")
