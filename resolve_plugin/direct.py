@@ -53,6 +53,15 @@ def _as_list(value: Any) -> list:
     return list(value)
 
 
+def _markers(raw: Any) -> list[MarkerData]:
+    """``GetMarkers()`` of a timeline or clip (``{frame: {color, duration, note, name, customData}}``)."""
+    out = []
+    for frame, m in sorted((raw or {}).items(), key=lambda kv: float(kv[0])):
+        out.append(MarkerData(int(float(frame)), str(m.get("color", "")), str(m.get("name", "")),
+                              str(m.get("note", "")), _int(m.get("duration")) or 1, str(m.get("customData", ""))))
+    return out
+
+
 class DirectClient:
     """:class:`~montage_ai.resolve_plugin.client.ResolveClient` over the ``resolve`` object."""
 
@@ -166,6 +175,33 @@ class DirectClient:
     def link_proxy(self, clip_id: str, proxy_path: str) -> bool:
         return bool(_call(self._clip(clip_id), "LinkProxyMedia", proxy_path))
 
+    # ------------------------------------------------------------------ clip logging
+    def clip_metadata(self, clip_id: str) -> dict[str, str]:
+        meta = _call(self._clip(clip_id), "GetMetadata")
+        return {str(k): "" if v is None else str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+
+    def set_clip_metadata(self, clip_id: str, key: str, value: str) -> bool:
+        return bool(_call(self._clip(clip_id), "SetMetadata", key, value))
+
+    def clip_color(self, clip_id: str) -> str:
+        return str(_call(self._clip(clip_id), "GetClipColor") or "")
+
+    def set_clip_color(self, clip_id: str, color: str) -> bool:
+        """Set the clip colour; ``""`` clears it (``ClearClipColor``)."""
+        if not color:
+            return bool(_call(self._clip(clip_id), "ClearClipColor"))
+        return bool(_call(self._clip(clip_id), "SetClipColor", color))
+
+    def clip_markers(self, clip_id: str) -> list[MarkerData]:
+        return _markers(_call(self._clip(clip_id), "GetMarkers"))
+
+    def add_clip_marker(self, clip_id: str, frame: int, color: str, name: str, note: str, duration: int,
+                        custom_data: str) -> bool:
+        return bool(_call(self._clip(clip_id), "AddMarker", frame, color, name, note, duration, custom_data))
+
+    def delete_clip_marker(self, clip_id: str, custom_data: str) -> bool:
+        return bool(_call(self._clip(clip_id), "DeleteMarkerByCustomData", custom_data))
+
     # ------------------------------------------------------------------ timelines
     def timeline_names(self) -> list[str]:
         project = self._project()
@@ -258,12 +294,7 @@ class DirectClient:
         return bool(_call(self._timeline(timeline_id), "AddMarker", frame, color, name, note, duration, custom_data))
 
     def markers(self, timeline_id: str) -> list[MarkerData]:
-        raw = _call(self._timeline(timeline_id), "GetMarkers") or {}
-        out = []
-        for frame, m in sorted(raw.items(), key=lambda kv: float(kv[0])):
-            out.append(MarkerData(int(float(frame)), str(m.get("color", "")), str(m.get("name", "")),
-                                  str(m.get("note", "")), _int(m.get("duration")) or 1, str(m.get("customData", ""))))
-        return out
+        return _markers(_call(self._timeline(timeline_id), "GetMarkers"))
 
     def import_timeline_file(self, path: str, name: str, bin_ids: Sequence[str]) -> str | None:
         folders = [self._bins[b] for b in bin_ids if b in self._bins]

@@ -44,6 +44,12 @@ from montage_ai.core.timebase import frames_to_timecode, parse_rate, timecode_to
 
 MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
                  "Mint", "Lemon", "Sand", "Cocoa", "Cream")
+#: Clip colours of the media pool (Resolve's list).
+CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue", "Purple", "Violet",
+               "Pink", "Tan", "Beige", "Brown", "Chocolate")
+#: Some of the metadata fields of a media-pool item (Clip Attributes > Metadata).
+METADATA_FIELDS = ("Description", "Comments", "Keywords", "Shot", "Scene", "Take", "Angle", "Good Take", "People",
+                   "Camera #", "Reel Number", "Roll Card #", "Shoot Day", "Location")
 #: Resolve's timeline rates as it writes them.
 TIMELINE_RATES = {"16": Fraction(16), "18": Fraction(18), "23.976": Fraction(24000, 1001), "24": Fraction(24),
                   "25": Fraction(25), "29.97": Fraction(30000, 1001), "30": Fraction(30),
@@ -94,6 +100,7 @@ class FakeMediaPoolItem:
         self._uid = _uid("clip")
         self._media_id = _uid("media")
         self._markers: dict[int, dict] = {}
+        self._metadata: dict[str, str] = {}
         self.proxy = ""
 
     # helpers for the fake itself
@@ -137,7 +144,31 @@ class FakeMediaPoolItem:
         return True
 
     def GetMetadata(self, name: str | None = None):
-        return {} if name is None else ""
+        if name is None:
+            return {k: v for k, v in self._metadata.items() if v}
+        return self._metadata.get(name, "")
+
+    def SetMetadata(self, name, value=None) -> bool:
+        """``SetMetadata(key, value)`` or ``SetMetadata({key: value})``; False for a key that is
+        not one of Resolve's metadata fields."""
+        pairs = dict(name) if isinstance(name, dict) else {name: value}
+        if any(k not in METADATA_FIELDS for k in pairs):
+            return False
+        self._metadata.update({k: str(v) for k, v in pairs.items()})
+        return True
+
+    def GetClipColor(self) -> str:
+        return self._props.get("Clip Color", "")
+
+    def ClearClipColor(self) -> bool:
+        self._props["Clip Color"] = ""
+        return True
+
+    def DeleteMarkerByCustomData(self, customData: str) -> bool:
+        found = [f for f, m in self._markers.items() if m["customData"] == customData]
+        for f in found:
+            del self._markers[f]
+        return bool(found)
 
     def LinkProxyMedia(self, path: str) -> bool:
         if not os.path.isabs(path) or not os.path.isfile(path) or not self.file_path:
@@ -154,6 +185,8 @@ class FakeMediaPoolItem:
         return True
 
     def SetClipColor(self, name: str) -> bool:
+        if name not in CLIP_COLORS:
+            return False
         self._props["Clip Color"] = name
         return True
 

@@ -66,6 +66,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--otio", metavar="CUT.otio", help="also write the OpenTimelineIO timeline")
     add_work_options(c)
     c.set_defaults(func=cmd_resolve_cut)
+    from montage_ai.ui.cli_resolve_log import add_log_commands
+
+    add_log_commands(rsub)
 
     i = sub.add_parser("install-resolve", help="add Montage AI to Resolve's Workspace > Scripts menu")
     i.add_argument("--uninstall", action="store_true", help="remove what an earlier install added, nothing else")
