@@ -1,0 +1,84 @@
+"""Start an in-app bridge (Python or Lua) in a subprocess on a fake Resolve, for tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fake_resolve_remote import FakeHost
+
+HERE = Path(__file__).resolve().parent
+BRIDGE_DIR = HERE.parent / "resolve_plugin" / "bridge"
+PYTHON_BRIDGE = BRIDGE_DIR / "montage_bridge.py"
+LUA_BRIDGE = BRIDGE_DIR / "montage_bridge.lua"
+LUAJIT = shutil.which("luajit")
+NO_LUAJIT = ("luajit is not installed (Debian/Ubuntu: apt-get install luajit; `make test` installs it through "
+             "installers/system_deps.sh where it can)")
+
+
+class BridgeProcess:
+    """A bridge subprocess whose ``resolve`` is ``resolve`` (a fake in this process)."""
+
+    def __init__(self, resolve: Any, kind: str, bridge_file: str | os.PathLike, script: str | os.PathLike | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self.bridge_file = str(bridge_file)
+        script = str(script or (PYTHON_BRIDGE if kind == "python" else LUA_BRIDGE))
+        if kind == "python":
+            command = [sys.executable, str(HERE / "run_python_bridge.py"), script]
+        else:
+            command = [LUAJIT or "luajit", str(HERE / "lua" / "run_bridge.lua"), script]
+        self.log = tempfile.TemporaryFile()
+        full_env = dict(os.environ, MONTAGE_AI_RESOLVE_BRIDGE_FILE=self.bridge_file, **(env or {}))
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                        env=full_env, cwd=str(HERE))
+        self.host = FakeHost(resolve, self.process.stdout, self.process.stdin)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout_s: float = 20.0) -> "BridgeProcess":
+        """Wait until the bridge file names this process."""
+        from montage_ai.resolve_plugin.bridge import wire
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            info = wire.read_bridge_file(self.bridge_file)
+            if info and info.get("pid") == self.process.pid:
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"the {self.kind} bridge did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def wait_exit(self, timeout_s: float = 10.0) -> int | None:
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.log.close()
