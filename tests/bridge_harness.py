@@ -82,3 +82,35 @@ class BridgeProcess:
             except OSError:
                 pass
         self.log.close()
+
+
+class RouteClients:
+    """Clients of one route for fake Resolves: ``"direct"``, ``"bridge-python"`` or
+    ``"bridge-lua"`` (a bridge subprocess per fake). :meth:`close` stops them all."""
+
+    def __init__(self, route: str, folder: Path) -> None:
+        self.route, self.folder = route, Path(folder)
+        self.started: list[tuple[BridgeProcess, Any]] = []
+
+    def __call__(self, resolve: Any):
+        from montage_ai.resolve_plugin.bridge_client import connect_bridge
+        from montage_ai.resolve_plugin.direct import DirectClient
+
+        if self.route == "direct":
+            return DirectClient(resolve)
+        kind = self.route.split("-", 1)[1]
+        bridge_file = self.folder / f"bridge-{len(self.started)}" / "resolve-bridge.json"
+        process = BridgeProcess(resolve, kind, bridge_file)
+        try:
+            process.wait_ready()
+            client = connect_bridge(str(bridge_file))
+        except BaseException:
+            process.close()
+            raise
+        self.started.append((process, client))
+        return client
+
+    def close(self) -> None:
+        for process, client in self.started:
+            client.close()
+            process.close()

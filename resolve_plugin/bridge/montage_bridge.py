@@ -58,7 +58,12 @@ def _support(name):
         raise ImportError("%s.py is not in %s: run `montage-ai install-resolve` again" % (name, folder))
     module = importlib.util.module_from_spec(spec)
     sys.modules[unique] = module
-    spec.loader.exec_module(module)
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no __pycache__ in the installed folder: uninstall removes exactly what it wrote
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
     return module
 
 
