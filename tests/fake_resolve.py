@@ -94,6 +94,7 @@ class FakeMediaPoolItem:
         self._uid = _uid("clip")
         self._media_id = _uid("media")
         self._markers: dict[int, dict] = {}
+        self.metadata: dict[str, str] = {}
         self.proxy = ""
 
     # helpers for the fake itself
@@ -137,7 +138,15 @@ class FakeMediaPoolItem:
         return True
 
     def GetMetadata(self, name: str | None = None):
-        return {} if name is None else ""
+        return dict(self.metadata) if name is None else self.metadata.get(name, "")
+
+    def SetMetadata(self, name, value=None) -> bool:
+        """``SetMetadata(key, value)`` or ``SetMetadata({key: value})``; values must be strings."""
+        pairs = name.items() if isinstance(name, dict) else [(name, value)]
+        if any(not isinstance(k, str) or not isinstance(v, str) or not k for k, v in pairs):
+            return False
+        self.metadata.update(pairs)
+        return True
 
     def LinkProxyMedia(self, path: str) -> bool:
         if not os.path.isabs(path) or not os.path.isfile(path) or not self.file_path:
