@@ -5,7 +5,7 @@ our client (:mod:`montage_ai.resolve_plugin.bridge_client`); the Lua bridge
 (``montage_bridge.lua``) speaks the same protocol.
 
 **Bridge file** (:func:`write_bridge_file`): JSON with ``port``, ``pid``, ``secret`` (64 hex
-digits from :func:`secrets.token_hex`), ``kind`` (``"python"``/``"lua"``), ``product``,
+digits from ``os.urandom``), ``kind`` (``"python"``/``"lua"``), ``product``,
 ``version``, ``python`` and ``started``; created with mode 0600 in a folder of mode 0700,
 written to a temporary file and renamed, so no other user can read the secret.
 
