@@ -66,6 +66,7 @@ class InstallResult:
     removed: tuple[Path, ...] = ()
     kept: tuple[str, ...] = ()
     created_dirs: tuple[Path, ...] = field(default=())
+    scripts: tuple[Path, ...] = ()
 
 
 def scripts_folder(system: str | None = None, *, all_users: bool = False, home: Path | None = None,
@@ -233,7 +234,8 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     manifest = {"version": 1, "all_users": all_users, "files": files, "dirs": dirs}
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n", overwrite=True)
-    return InstallResult(launcher, config_path, manifest_path, created_dirs=tuple(Path(d) for d in created))
+    return InstallResult(launcher, config_path, manifest_path, created_dirs=tuple(Path(d) for d in created),
+                         scripts=tuple(scripts[1:]))
 
 
 def _read_manifest(path: Path) -> dict:

@@ -243,7 +243,9 @@ def select_route(*, host: str | None = None, timeout_s: float = 5.0, bridge_file
             attempts.append(RouteAttempt("external", True, "scriptapp('Resolve'" + (f", {host!r})" if host else ")")))
         except ResolveNotConnected as exc:
             cause = exc.cause or "refused"
-            detail = "; ".join(f for f in exc.findings if " is built for " in f) if cause == "arch-mismatch" else ""
+            # Where the module was looked for (and which library has the wrong CPU) says what to fix.
+            detail = ("; ".join(f for f in exc.findings if not f.startswith("set "))
+                      if cause in ("arch-mismatch", "module-missing") else "")
             attempts.append(RouteAttempt("external", False, exc.summary + (f" ({detail})" if detail else ""), cause,
                                          FIXES.get(cause, "")))
 
