@@ -26,14 +26,14 @@ class BridgeProcess:
     """A bridge subprocess whose ``resolve`` is ``resolve`` (a fake in this process)."""
 
     def __init__(self, resolve: Any, kind: str, bridge_file: str | os.PathLike, script: str | os.PathLike | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, codec_script: str | os.PathLike | None = None) -> None:
         self.kind = kind
         self.bridge_file = str(bridge_file)
         script = str(script or (PYTHON_BRIDGE if kind == "python" else LUA_BRIDGE))
         if kind == "python":
             command = [sys.executable, str(HERE / "run_python_bridge.py"), script]
         else:
-            command = [LUAJIT or "luajit", str(HERE / "lua" / "run_bridge.lua"), script]
+            command = [LUAJIT or "luajit", str(HERE / "lua" / "run_bridge.lua"), script, str(codec_script or script)]
         self.log = tempfile.TemporaryFile()
         full_env = dict(os.environ, MONTAGE_AI_RESOLVE_BRIDGE_FILE=self.bridge_file, **(env or {}))
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,

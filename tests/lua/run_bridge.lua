@@ -1,6 +1,9 @@
 --[[ Run the Lua bridge script as Resolve would, with the fake Resolve of the test process.
 
-    luajit tests/lua/run_bridge.lua BRIDGE_SCRIPT
+    luajit tests/lua/run_bridge.lua SCRIPT [BRIDGE_SCRIPT]
+
+SCRIPT is the Lua bridge, or the Lua launcher (which runs the bridge BRIDGE_SCRIPT); the
+proxy channel uses the JSON codec of BRIDGE_SCRIPT (default: SCRIPT).
 
 The script runs with a global `resolve` (as Resolve provides it to Lua scripts): a proxy
 whose calls go over this process's stdout/stdin to the test's FakeHost. print() (Resolve's
@@ -8,6 +11,7 @@ Console) goes to stderr so the channel stays clean.
 ]]
 
 local script = arg[1]
+local codec_script = arg[2] or script
 local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/?.lua;" .. package.path
 
@@ -19,7 +23,7 @@ print = function(...)
 end
 
 MONTAGE_BRIDGE_LIBRARY = true
-local bridge = dofile(script)   -- its JSON codec, for the proxy channel
+local bridge = dofile(codec_script)   -- its JSON codec, for the proxy channel
 MONTAGE_BRIDGE_LIBRARY = nil
 resolve = require("fake_resolve_proxy").new(bridge.json, io.stdout, io.stdin)
 dofile(script)                  -- as Resolve runs it
