@@ -210,6 +210,7 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     config = {
         "python": python, "python_version": found["version"], "command": found["command"],
         "site_packages": found["site"], "log": str(config_dir / LOG_NAME), "mode": mode,
+        "bridge_script": str(folder / BRIDGE_NAME),
         "installed": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_atomic(config_path, json.dumps(config, indent=2) + "\n", overwrite=True)

@@ -317,3 +317,25 @@ def test_the_lua_launcher_starts_the_panel_with_our_interpreter_and_runs_the_lua
         assert "panel starting" in process.output()
     finally:
         process.close()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX executable script")
+def test_in_the_free_edition_the_python_launcher_serves_the_panel_through_the_bridge(installed, tmp_path):
+    _, _, result = installed
+    flag = tmp_path / "args.txt"
+    command = _fake_command(tmp_path, f"open({str(flag)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
+                                      "import time\ntime.sleep(4)")
+    data = json.loads(result.config.read_text())
+    data.update(command=[command], mode="process")
+    result.config.write_text(json.dumps(data))
+    fake = make_resolve({}, project="Free 21.0", product="DaVinci Resolve")
+    process = BridgeProcess(fake, "python", os.environ["MONTAGE_AI_RESOLVE_BRIDGE_FILE"], script=result.launcher)
+    try:
+        process.wait_ready()
+        with connect_bridge() as client:
+            assert client.project().name == "Free 21.0"
+            client.stop_bridge()
+        assert process.wait_exit(10) == 0
+        assert flag.read_text() == "panel" and "serving the panel through the in-app bridge" in process.output()
+    finally:
+        process.close()
