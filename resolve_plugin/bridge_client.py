@@ -95,7 +95,7 @@ class BridgeClient(OpsClient):
                 self._sock.settimeout(timeout_s or self._timeout_s)
                 self._sock.sendall(wire.encode(self._secret, {"nonce": self._nonce, "seq": seq, "op": op,
                                                               "args": args}))
-                reply = wire.read_frame(self._sock, self._secret)
+                reply = wire.read_frame(self._sock, self._secret, wire.MAX_REPLY)
             except wire.WireError as exc:
                 self.close()
                 raise ResolveError(f"the Montage AI bridge in Resolve did not answer {op} ({exc}); "

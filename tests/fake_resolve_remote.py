@@ -78,7 +78,7 @@ class FakeHost:
             except Exception as exc:  # noqa: BLE001 - the proxy raises it on its side
                 answer = {"x": f"{type(exc).__name__}: {exc}"}
             try:
-                self._out.write((json.dumps(answer) + "\n").encode("utf-8"))
+                self._out.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
                 self._out.flush()
             except (OSError, ValueError):
                 return

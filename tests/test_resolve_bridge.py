@@ -351,3 +351,12 @@ def test_the_bridge_files_parse_as_python_3_6(name):
                  if isinstance(n, ast.ImportFrom) and n.module and n.level == 0}
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
     assert not imported & {"__future__", "dataclasses", "secrets", "typing"}  # not all of them are in 3.6, or need 3.7
+
+
+def test_an_answer_over_the_request_limit_still_reaches_the_client(bridge, fake):
+    """Requests are limited to 16 MB; a large project's media pool may answer more."""
+    clip = find_clip(fake, "B002.mp4")
+    clip._props["Comments"] = "é" * (9 * 1024 * 1024)  # 18 MB of UTF-8
+    with connect_bridge(bridge.bridge_file) as client:
+        pool = client.media_pool()
+    assert len(pool.bins[0].clips[1].properties["Comments"]) == 9 * 1024 * 1024

@@ -350,7 +350,7 @@ local AF_INET, SOCK_STREAM = 2, 1
 local POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 local F_GETFL, F_SETFL = 3, 4
 local O_NONBLOCK = OSX and 4 or 2048
-local O_WRONLY, O_CREAT, O_TRUNC = 1, OSX and 0x200 or 0x40, OSX and 0x400 or 0x200
+local O_WRONLY, O_CREAT, O_EXCL = 1, OSX and 0x200 or 0x40, OSX and 0x800 or 0x80
 local EAGAIN, EINTR = OSX and 35 or 11, 4
 local SOL_SOCKET, SO_NOSIGPIPE = OSX and 0xffff or 1, 0x1022
 local MSG_NOSIGNAL = OSX and 0 or 0x4000
@@ -431,7 +431,7 @@ function M.write_bridge_file(path, info)
   make_dirs(path:match("^(.*)/[^/]*$") or "")
   local tmp = string.format("%s.%d.tmp", path, C.getpid())
   os.remove(tmp)
-  local fd = C.open(tmp, bor(O_WRONLY, O_CREAT, O_TRUNC), ffi.new("int", tonumber("600", 8)))
+  local fd = C.open(tmp, bor(O_WRONLY, O_CREAT, O_EXCL), ffi.new("int", tonumber("600", 8)))
   if fd < 0 then error("cannot write " .. tmp .. ": " .. errtext()) end
   C.fchmod(fd, tonumber("600", 8))
   local text = json.encode(info) .. "\n"
@@ -941,7 +941,7 @@ function Bridge:accept()
     set_nonblocking(fd)
     local count = 0
     for _ in pairs(self.conns) do count = count + 1 end
-    local conn = {fd = fd, chunks = {}, have = 0, need = nil, out = "", seq = 0, nonce = random_hex(16),
+    local conn = {fd = fd, chunks = {}, have = 0, need = nil, out = "", pos = 0, seq = 0, nonce = random_hex(16),
                   last = now()}
     self.conns[fd] = conn
     if count >= M.MAX_CLIENTS then
@@ -1045,16 +1045,21 @@ function Bridge:receive(conn)
   end
 end
 
+local function pending(conn) return #conn.out > conn.pos end
+
+--- Send what is queued; ``conn.pos`` counts what has gone (no copy of the rest per partial send).
 function Bridge:flush(conn)
-  while #conn.out > 0 do
-    local n = tonumber(C.send(conn.fd, conn.out, #conn.out, MSG_NOSIGNAL))
+  while pending(conn) do
+    local n = tonumber(C.send(conn.fd, ffi.cast("const char *", conn.out) + conn.pos, #conn.out - conn.pos,
+                              MSG_NOSIGNAL))
     if n < 0 then
       local e = ffi.errno()
       if e == EAGAIN or e == EINTR then return end
       return self:close_conn(conn)
     end
-    conn.out = conn.out:sub(n + 1)
+    conn.pos = conn.pos + n
   end
+  conn.out, conn.pos = "", 0
   if conn.closing and not conn.shut then
     C.shutdown(conn.fd, SHUT_WR)
     conn.shut = true
@@ -1071,7 +1076,7 @@ function Bridge:serve_forever()
       fds[i - 1].fd = fd
       fds[i - 1].events = POLLIN
       local conn = self.conns[fd]
-      if conn and #conn.out > 0 then fds[i - 1].events = bor(POLLIN, POLLOUT) end
+      if conn and pending(conn) then fds[i - 1].events = bor(POLLIN, POLLOUT) end
     end
     C.poll(fds, #list, 200)
     for i = 0, #list - 1 do
@@ -1082,14 +1087,14 @@ function Bridge:serve_forever()
         local conn = self.conns[fd]
         if conn and band(revents, bor(POLLIN, POLLERR, POLLHUP)) ~= 0 then self:receive(conn) end
         conn = self.conns[fd]
-        if conn and #conn.out > 0 then self:flush(conn) end
+        if conn and pending(conn) then self:flush(conn) end
       end
     end
     local t = now()
     for _, conn in pairs(self.conns) do
-      if #conn.out > 0 then self:flush(conn) end
+      if pending(conn) then self:flush(conn) end
       if self.conns[conn.fd] then
-        if conn.closing and (t > conn.closing or (conn.shut and #conn.out == 0 and self.stop_after_flush)) then
+        if conn.closing and (t > conn.closing or (conn.shut and not pending(conn) and self.stop_after_flush)) then
           self:close_conn(conn)
         elseif not conn.closing and t - conn.last > M.IDLE_TIMEOUT then
           self:close_conn(conn)  -- a client that sends nothing
@@ -1097,9 +1102,9 @@ function Bridge:serve_forever()
       end
     end
     if self.stop_after_flush then
-      local pending = false
-      for _, conn in pairs(self.conns) do if #conn.out > 0 then pending = true end end
-      if not pending then self:stop("asked to stop by a client") end
+        local waiting = false
+      for _, conn in pairs(self.conns) do if pending(conn) then waiting = true end end
+      if not waiting then self:stop("asked to stop by a client") end
     end
     if t - last_watch > 0.25 then
       last_watch = t

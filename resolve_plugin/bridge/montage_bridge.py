@@ -233,7 +233,12 @@ class Bridge(object):
             conn.close()
 
     def _send(self, conn, message):
-        conn.sendall(wire.encode(self.secret, message))
+        try:
+            frame = wire.encode(self.secret, message, wire.MAX_REPLY)
+        except wire.WireError as exc:
+            frame = wire.encode(self.secret, {"nonce": message.get("nonce"), "seq": message.get("seq"), "ok": False,
+                                              "code": "too-large", "error": "the answer is too large: %s" % exc})
+        conn.sendall(frame)
 
     def _serve_client(self, conn):
         try:

@@ -35,8 +35,10 @@ import sys
 import time
 
 PROTOCOL = 1
-#: The largest frame either side accepts (bytes after the length prefix).
+#: The largest request a bridge accepts (bytes after the length prefix).
 MAX_MESSAGE = 16 * 1024 * 1024
+#: The largest answer a client accepts (a large project's media pool can pass 16 MB).
+MAX_REPLY = 256 * 1024 * 1024
 MAC_HEX = 64
 ENV_BRIDGE_FILE = "MONTAGE_AI_RESOLVE_BRIDGE_FILE"
 BRIDGE_FILE_NAME = "resolve-bridge.json"
@@ -74,12 +76,12 @@ def sign(secret, body):
     return hmac.new(secret.encode("ascii"), body, hashlib.sha256).hexdigest().encode("ascii")
 
 
-def encode(secret, message):
-    """A whole frame for ``message`` (a JSON-ready dict)."""
+def encode(secret, message, limit=MAX_MESSAGE):
+    """A whole frame for ``message`` (a JSON-ready dict), at most ``limit`` bytes."""
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     payload = sign(secret, body) + body
-    if len(payload) > MAX_MESSAGE:
-        raise WireError("message of %d bytes is over the limit of %d" % (len(payload), MAX_MESSAGE), "too-large")
+    if len(payload) > limit:
+        raise WireError("message of %d bytes is over the limit of %d" % (len(payload), limit), "too-large")
     return struct.pack(">I", len(payload)) + payload
 
 
@@ -132,7 +134,12 @@ def write_bridge_file(path, info):
     if folder and not os.path.isdir(folder):
         os.makedirs(folder, 0o700)
     tmp = "%s.%d.tmp" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        os.remove(tmp)  # left by a crash
+    except OSError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o600)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)  # the umask cannot widen it; an old file of that name is not reused
