@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/roughcut.py
 	$(PY) bench/hwdecode.py
 	$(PY) bench/interchange.py
+	$(PY) bench/resolve_bridge.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache
