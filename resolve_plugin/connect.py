@@ -249,7 +249,7 @@ def connect(*, timeout_s: float = 10.0, host: str | None = None, system: str | N
         mismatch = any(" is built for " in line for line in findings)
         raise ResolveNotConnected(
             f"cannot find Resolve's scripting module {MODULE}" if not mismatch else
-            f"Resolve's scripting library is built for another CPU than this Python", findings + [
+            "Resolve's scripting library is built for another CPU than this Python", findings + [
                 f"set {ENV_API} to Resolve's Developer/Scripting folder and {ENV_LIB} to its fusionscript library, "
                 "or start Montage AI from Resolve: Workspace > Scripts > Utility > Montage AI"],
             cause="arch-mismatch" if mismatch else "module-missing")

@@ -176,7 +176,7 @@ def _music(tree, value: str) -> str:
 
 def cmd_resolve_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.executor import make_executor
-    from montage_ai.core.roughcut import RoughCutOptions, make_rough_cut
+    from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.core.timebase import parse_rate
     from montage_ai.core.timeline import write_otio
     from montage_ai.resolve_plugin.pool import read_pool, read_selection
@@ -212,9 +212,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
         raise MontageError(f"no video clips with files in the {source}")
     print(f"Cutting {len(footage)} clip{'' if len(footage) == 1 else 's'} from the {source} to "
           f"{os.path.basename(music)} …", file=sys.stderr)
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
-                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    options, cache = _options(args, rate)
     if args.otio and Path(args.otio).exists() and not args.force:
         from montage_ai.core.fileio import OutputExistsError
 
@@ -248,6 +246,15 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     return 0
 
 
+def _options(args: argparse.Namespace, rate):
+    """The rough-cut options and the analysis cache of ``resolve cut``."""
+    from montage_ai.core.roughcut import RoughCutOptions
+
+    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
+                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
+    return options, (None if args.no_cache else AnalysisCache(args.cache_dir))
+
+
 def _footage_files(values: list[str]) -> list[str]:
     from montage_ai.core.media import probe
 
@@ -272,7 +279,7 @@ def _footage_files(values: list[str]) -> list[str]:
 def _cut_to_files(args: argparse.Namespace, rate, result) -> int:
     """The file route: cut ``--footage`` to ``--music`` and write FCP7 XML + FCPXML."""
     from montage_ai.core.executor import make_executor
-    from montage_ai.core.roughcut import RoughCutOptions, make_rough_cut
+    from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.resolve_plugin.file_route import write_file_route
     from montage_ai.ui.cli import StageBars, print_summary
 
@@ -289,9 +296,7 @@ def _cut_to_files(args: argparse.Namespace, rate, result) -> int:
     footage = [f for f in _footage_files(args.footage) if f != music]
     if not footage:
         raise MontageError("no video clips in --footage")
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
-                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    options, cache = _options(args, rate)
     bars = StageBars()
     with _cancel_event() as cancel_event:
         try:
