@@ -345,7 +345,10 @@ char *strerror(int errnum);
 end
 local C = ffi.C
 local OSX = ffi.os == "OSX"
-if ffi.os == "Windows" then error("the Lua bridge runs on Linux and macOS (Windows: use the Python bridge)") end
+-- Declaring the POSIX calls is harmless on Windows; M.main refuses to run there, so the
+-- JSON codec still loads for the Lua launcher (which starts the panel on every system).
+M.unsupported = ffi.os == "Windows" and "the Lua bridge runs on Linux and macOS; on Windows use the Python bridge "
+  .. "(Workspace > Scripts > Utility > Montage AI Bridge) or the file route" or nil
 local AF_INET, SOCK_STREAM = 2, 1
 local POLLIN, POLLOUT, POLLERR, POLLHUP = 1, 4, 8, 16
 local F_GETFL, F_SETFL = 3, 4
@@ -1135,6 +1138,10 @@ function Bridge:close()
 end
 
 function M.main(resolve_object, bridge_file)
+  if M.unsupported then
+    report(M.unsupported)
+    return 1
+  end
   if resolve_object == nil then
     report("no resolve object: start this script from Resolve (Workspace > Scripts > Utility)")
     return 2
