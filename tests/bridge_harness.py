@@ -18,6 +18,9 @@ BRIDGE_DIR = HERE.parent / "resolve_plugin" / "bridge"
 PYTHON_BRIDGE = BRIDGE_DIR / "montage_bridge.py"
 LUA_BRIDGE = BRIDGE_DIR / "montage_bridge.lua"
 LUAJIT = shutil.which("luajit")
+#: An old Python to run the Python bridge with, as Resolve may (3.6 is the oldest it documents).
+OLD_PYTHON = next((p for p in (shutil.which("python3.6"), *sorted(Path.home().glob(".pyenv/versions/3.6*/bin/python3.6")))
+                   if p and subprocess.run([str(p), "-c", "pass"], capture_output=True).returncode == 0), None)
 NO_LUAJIT = ("luajit is not installed (Debian/Ubuntu: apt-get install luajit; `make test` installs it through "
              "installers/system_deps.sh where it can)")
 
@@ -26,12 +29,13 @@ class BridgeProcess:
     """A bridge subprocess whose ``resolve`` is ``resolve`` (a fake in this process)."""
 
     def __init__(self, resolve: Any, kind: str, bridge_file: str | os.PathLike, script: str | os.PathLike | None = None,
-                 env: dict[str, str] | None = None, codec_script: str | os.PathLike | None = None) -> None:
+                 env: dict[str, str] | None = None, codec_script: str | os.PathLike | None = None,
+                 python: str | os.PathLike | None = None) -> None:
         self.kind = kind
         self.bridge_file = str(bridge_file)
         script = str(script or (PYTHON_BRIDGE if kind == "python" else LUA_BRIDGE))
         if kind == "python":
-            command = [sys.executable, str(HERE / "run_python_bridge.py"), script]
+            command = [str(python or sys.executable), str(HERE / "run_python_bridge.py"), script]
         else:
             command = [LUAJIT or "luajit", str(HERE / "lua" / "run_bridge.lua"), script, str(codec_script or script)]
         self.log = tempfile.TemporaryFile()
@@ -85,8 +89,9 @@ class BridgeProcess:
 
 
 class RouteClients:
-    """Clients of one route for fake Resolves: ``"direct"``, ``"bridge-python"`` or
-    ``"bridge-lua"`` (a bridge subprocess per fake). :meth:`close` stops them all."""
+    """Clients of one route for fake Resolves: ``"direct"``, ``"bridge-python"``,
+    ``"bridge-python3.6"`` (the Python bridge run by Python 3.6, the oldest Resolve documents)
+    or ``"bridge-lua"`` (a bridge subprocess per fake). :meth:`close` stops them all."""
 
     def __init__(self, route: str, folder: Path) -> None:
         self.route, self.folder = route, Path(folder)
@@ -99,8 +104,10 @@ class RouteClients:
         if self.route == "direct":
             return DirectClient(resolve)
         kind = self.route.split("-", 1)[1]
+        python = OLD_PYTHON if kind == "python3.6" else None
+        kind = "python" if kind.startswith("python") else kind
         bridge_file = self.folder / f"bridge-{len(self.started)}" / "resolve-bridge.json"
-        process = BridgeProcess(resolve, kind, bridge_file)
+        process = BridgeProcess(resolve, kind, bridge_file, python=python)
         try:
             process.wait_ready()
             client = connect_bridge(str(bridge_file))

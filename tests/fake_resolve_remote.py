@@ -13,17 +13,15 @@ the object has no such method, or ``{"x": "error"}`` when the call raised. Value
 scalars; lists as ``{"L": [...]}``; dicts as ``{"D": [[key, value], ...]}`` (keys keep their
 type: ``GetMarkers`` has number keys); fake objects as ``{"O": handle}``.
 
-The proxy side is :class:`Proxy` here (standard library only) and ``tests/lua/fake_resolve_proxy.lua``.
+The proxy side is :class:`Proxy` here (standard library only, Python 3.6 syntax: the bridge
+is also run under the oldest Python Resolve may use) and ``tests/lua/fake_resolve_proxy.lua``.
 """
-
-from __future__ import annotations
 
 import json
 import threading
-from typing import IO, Any
 
 
-def encode(value: Any, handle_of) -> Any:
+def encode(value, handle_of):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
@@ -33,7 +31,7 @@ def encode(value: Any, handle_of) -> Any:
     return {"O": handle_of(value)}
 
 
-def decode(value: Any, object_of) -> Any:
+def decode(value, object_of):
     if isinstance(value, dict):
         if "L" in value:
             return [decode(v, object_of) for v in value["L"]]
@@ -48,29 +46,29 @@ def decode(value: Any, object_of) -> Any:
 class FakeHost:
     """Answers a bridge subprocess's calls on ``resolve`` (a :class:`fake_resolve.FakeResolve`)."""
 
-    def __init__(self, resolve: Any, calls_in: IO[bytes], answers_out: IO[bytes]) -> None:
-        self._objects: dict[int, Any] = {0: resolve}
-        self._handles: dict[int, int] = {id(resolve): 0}
+    def __init__(self, resolve, calls_in, answers_out):
+        self._objects = {0: resolve}
+        self._handles = {id(resolve): 0}
         self._in, self._out = calls_in, answers_out
         self.calls = 0
         self.thread = threading.Thread(target=self._serve, name="fake-resolve-host", daemon=True)
         self.thread.start()
 
-    def _handle(self, obj: Any) -> int:
+    def _handle(self, obj):
         key = id(obj)
         if key not in self._handles:
             self._handles[key] = len(self._objects)
             self._objects[self._handles[key]] = obj
         return self._handles[key]
 
-    def _serve(self) -> None:
+    def _serve(self):
         for line in iter(self._in.readline, b""):
             try:
                 call = json.loads(line)
                 obj = self._objects[call["h"]]
                 fn = getattr(obj, call["m"], None)
                 if fn is None or call["m"].startswith("_"):
-                    answer: dict = {"missing": True}
+                    answer = {"missing": True}
                 else:
                     self.calls += 1
                     args = decode({"L": call["a"]} if isinstance(call["a"], list) else call["a"], self._objects.__getitem__)
@@ -85,11 +83,11 @@ class FakeHost:
 
 
 class _Remote:
-    def __init__(self, calls_out: IO[bytes], answers_in: IO[bytes]) -> None:
+    def __init__(self, calls_out, answers_in):
         self._out, self._in = calls_out, answers_in
         self._lock = threading.Lock()
 
-    def call(self, handle: int, method: str, args: tuple) -> Any:
+    def call(self, handle, method, args):
         with self._lock:
             self._out.write((json.dumps({"h": handle, "m": method, "a": encode(list(args), _handle_of)["L"]})
                              + "\n").encode("utf-8"))
@@ -105,7 +103,7 @@ class _Remote:
         return decode(answer["r"], lambda h: Proxy(self, h))
 
 
-def _handle_of(obj: Any) -> int:
+def _handle_of(obj):
     if isinstance(obj, Proxy):
         return object.__getattribute__(obj, "_handle")
     raise TypeError(f"cannot send {obj!r} to the fake Resolve")
@@ -114,21 +112,21 @@ def _handle_of(obj: Any) -> int:
 class Proxy:
     """A fake Resolve object in the bridge's process: method calls go to :class:`FakeHost`."""
 
-    def __init__(self, remote: _Remote, handle: int) -> None:
+    def __init__(self, remote, handle):
         self._remote, self._handle = remote, handle
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args: self._remote.call(self._handle, name, args)
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other):
         return isinstance(other, Proxy) and other._handle == self._handle
 
-    def __hash__(self) -> int:
+    def __hash__(self):
         return hash(self._handle)
 
 
-def proxy_resolve(calls_out: IO[bytes], answers_in: IO[bytes]) -> Proxy:
+def proxy_resolve(calls_out, answers_in):
     """The ``resolve`` object of a bridge process whose channel is ``calls_out``/``answers_in``."""
     return Proxy(_Remote(calls_out, answers_in), 0)

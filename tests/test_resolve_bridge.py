@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_harness import BRIDGE_DIR, LUAJIT, NO_LUAJIT, BridgeProcess
+from bridge_harness import BRIDGE_DIR, LUAJIT, NO_LUAJIT, OLD_PYTHON, BridgeProcess
 from fake_resolve import find_clip, make_resolve
 from montage_ai.resolve_plugin.bridge import wire
 from montage_ai.resolve_plugin.bridge.resolve_ops import OpsError, ResolveOps
@@ -24,7 +24,17 @@ from montage_ai.resolve_plugin.bridge_client import BridgeUnavailable, connect_b
 from montage_ai.resolve_plugin.errors import ResolveError
 from resolve_media import make_media
 
-KINDS = ["python", pytest.param("lua", marks=pytest.mark.skipif(not LUAJIT, reason=NO_LUAJIT))]
+KINDS = ["python",
+         pytest.param("python3.6", marks=pytest.mark.skipif(not OLD_PYTHON, reason="no Python 3.6 here (the oldest "
+                                                                                  "Python Resolve documents)")),
+         pytest.param("lua", marks=pytest.mark.skipif(not LUAJIT, reason=NO_LUAJIT))]
+
+
+def _start(fake, kind: str, path, **options) -> BridgeProcess:
+    """A bridge of ``kind``: ``python`` (this Python), ``python3.6`` or ``lua``."""
+    if kind == "python3.6":
+        return BridgeProcess(fake, "python", path, python=OLD_PYTHON, **options)
+    return BridgeProcess(fake, kind, path, **options)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,7 @@ def fake(media):
 
 @pytest.fixture
 def bridge(kind, fake, tmp_path):
-    process = BridgeProcess(fake, kind, tmp_path / "cfg" / "resolve-bridge.json").wait_ready()
+    process = _start(fake, kind, tmp_path / "cfg" / "resolve-bridge.json").wait_ready()
     yield process
     process.close()
 
@@ -267,9 +277,9 @@ def test_a_client_refuses_a_bridge_file_others_can_read(bridge):
 # ---------------------------------------------------------------------------- stopping
 def test_a_second_bridge_start_replaces_the_first_cleanly(kind, fake, tmp_path):
     path = tmp_path / "cfg" / "resolve-bridge.json"
-    first = BridgeProcess(fake, kind, path).wait_ready()
+    first = _start(fake, kind, path).wait_ready()
     old = wire.read_bridge_file(str(path))
-    second = BridgeProcess(fake, kind, path)
+    second = _start(fake, kind, path)
     try:
         second.wait_ready()
         assert first.wait_exit(10) == 0, first.output()

@@ -1,7 +1,8 @@
 """Pushing a cut list into Resolve through the fake: frame-exact items, markers, read-back,
 names never reused, partial failures. Every push test runs over each live route: the direct
-API, the in-app Python bridge and the Lua bridge (each a subprocess whose ``resolve`` is this
-fake), so the same checks hold whichever route the editor's edition allows."""
+API, the in-app Python bridge (run by this Python and by Python 3.6, the oldest Resolve
+documents) and the Lua bridge (each a subprocess whose ``resolve`` is this fake), so the same
+checks hold whichever route the editor's edition allows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from fake_resolve import Behaviour, find_clip, make_resolve
 from montage_ai.core.errors import Cancelled
 from montage_ai.resolve_plugin import xml_fallback
-from bridge_harness import LUAJIT, NO_LUAJIT, RouteClients
+from bridge_harness import LUAJIT, NO_LUAJIT, OLD_PYTHON, RouteClients
 from montage_ai.resolve_plugin.errors import PushError
 from montage_ai.resolve_plugin.push import plan_markers, push_cut_list, unique_name
 from resolve_media import make_cut_list, make_media
@@ -24,11 +25,13 @@ def media(tmp_path_factory):
     return make_media(tmp_path_factory.mktemp("resolve push"))
 
 
-@pytest.fixture(params=["direct", "bridge-python", "bridge-lua"])
+@pytest.fixture(params=["direct", "bridge-python", "bridge-python3.6", "bridge-lua"])
 def client_for(request, tmp_path):
     """``client_for(resolve)``: a client of the route under test for that fake Resolve."""
     if request.param == "bridge-lua" and not LUAJIT:
         pytest.skip(NO_LUAJIT)
+    if request.param == "bridge-python3.6" and not OLD_PYTHON:
+        pytest.skip("no Python 3.6 here to run the Python bridge as an old Resolve would")
     clients = RouteClients(request.param, tmp_path)
     yield clients
     clients.close()
