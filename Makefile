@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/proxies.py
 	$(PY) bench/dask_analysis.py
 	$(PY) bench/selects.py
+	$(PY) bench/resolve_bridge.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

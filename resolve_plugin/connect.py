@@ -219,7 +219,7 @@ def _bounded(call: Callable[[], Any], timeout_s: float) -> tuple[bool, Any]:
 
 def connect(*, timeout_s: float = 10.0, host: str | None = None, system: str | None = None,
             env: Mapping[str, str] | None = None,
-            running: Callable[[], bool | None] | None = None) -> DirectClient:
+            running: Callable[[], bool | None] | None = None, use_injected: bool = True) -> DirectClient:
     """A client for the running Resolve (see the module docstring).
 
     Parameters
@@ -230,23 +230,29 @@ def connect(*, timeout_s: float = 10.0, host: str | None = None, system: str | N
         Another machine's Resolve (its Preferences set "External scripting using: Network").
     system, env, running:
         The OS, environment and process check to use (tests).
+    use_injected:
+        False: only the external ``scriptapp`` route (route selection tries the injected
+        object itself).
 
     Raises
     ------
     ResolveNotConnected
         With a diagnosis naming what was tried and what to change.
     """
-    if host is None:
+    if host is None and use_injected:
         injected = injected_resolve()
         if injected is not None:
             log.info("using the resolve object Resolve injected")
             return DirectClient(injected)
     module, findings = load_module(system, env)
     if module is None:
+        mismatch = any(" is built for " in line for line in findings)
         raise ResolveNotConnected(
-            f"cannot find Resolve's scripting module {MODULE}", findings + [
+            f"cannot find Resolve's scripting module {MODULE}" if not mismatch else
+            "Resolve's scripting library is built for another CPU than this Python", findings + [
                 f"set {ENV_API} to Resolve's Developer/Scripting folder and {ENV_LIB} to its fusionscript library, "
-                "or start Montage AI from Resolve: Workspace > Scripts > Utility > Montage AI"])
+                "or start Montage AI from Resolve: Workspace > Scripts > Utility > Montage AI"],
+            cause="arch-mismatch" if mismatch else "module-missing")
     args = ("Resolve",) if host is None else ("Resolve", host)
     finished, resolve = _bounded(lambda: module.scriptapp(*args), timeout_s)
     if resolve is not None:
@@ -255,7 +261,9 @@ def connect(*, timeout_s: float = 10.0, host: str | None = None, system: str | N
     if not finished:
         lines.append(f"scriptapp{args!r} did not answer within {timeout_s:g} s")
     is_running = (running or (lambda: resolve_running(system)))() if host is None else None
+    cause = "timeout" if not finished else "refused"
     if is_running is False:
+        cause = "not-running"
         return_summary = "DaVinci Resolve is not running"
         lines.append("start DaVinci Resolve and open a project, then try again")
     else:
@@ -269,4 +277,4 @@ def connect(*, timeout_s: float = 10.0, host: str | None = None, system: str | N
             f"this Python is {platform.python_version()} {python_architecture()} ({sys.executable}); Resolve needs "
             "a 64-bit Python 3 of its own architecture",
         ]
-    raise ResolveNotConnected(return_summary, lines)
+    raise ResolveNotConnected(return_summary, lines, cause=cause)

@@ -14,17 +14,20 @@ class ResolveError(MontageError):
 class ResolveNotConnected(ResolveError):
     """No ``resolve`` object: the message is a diagnosis, one line per finding.
 
-    ``findings`` holds the lines (what was tried, what was seen, what to do).
+    ``findings`` holds the lines (what was tried, what was seen, what to do); ``cause`` one
+    word for route selection: ``not-running``, ``refused`` (external scripting off, or an
+    edition without it), ``timeout``, ``module-missing``, ``arch-mismatch`` (or empty).
     """
 
-    def __init__(self, summary: str, findings: Sequence[str] = ()) -> None:
+    def __init__(self, summary: str, findings: Sequence[str] = (), cause: str = "") -> None:
         self.summary = summary
         self.findings = tuple(findings)
+        self.cause = cause
         text = summary + "".join(f"\n  - {line}" for line in self.findings)
         super().__init__(text)
 
     def __reduce__(self):
-        return (type(self), (self.summary, self.findings))
+        return (type(self), (self.summary, self.findings, self.cause))
 
 
 class PushError(ResolveError):

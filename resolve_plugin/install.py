@@ -1,11 +1,19 @@
 """Install the Montage AI launcher into Resolve's Scripts menu, and remove it again.
 
-``install()`` writes three files and remembers them in a manifest:
+``install()`` writes these files and remembers them in a manifest:
 
-- the launcher ``Montage AI.py`` (:mod:`.launcher` with the config path filled in) into the
-  ``Utility`` folder of Resolve's Scripts folder, per user or for all users
-  (:func:`scripts_folder`; the documented folders of ``resolve_api.md``), so it shows under
-  Workspace > Scripts on every page;
+- into the ``Utility`` folder of Resolve's Scripts folder, per user or for all users
+  (:func:`scripts_folder`; the documented folders of ``resolve_api.md``), so they show under
+  Workspace > Scripts on every page:
+
+  - the launcher ``Montage AI.py`` (:mod:`.launcher` with the config path filled in);
+  - the in-app Python bridge ``Montage AI Bridge.py`` (``bridge/montage_bridge.py``) for
+    editions without external scripting;
+  - for editions whose Scripts menu lists only Lua (free 21.1 and later): the Lua bridge
+    ``Montage AI Bridge (Lua).lua`` and the Lua launcher ``Montage AI (Lua).lua``, which starts
+    the panel as a separate process and runs the Lua bridge;
+- the bridge's support modules ``resolve_ops.py`` and ``wire.py`` into ``resolve-bridge/`` of
+  our config folder (not the Scripts folder, where Resolve would list them);
 - a config (JSON) telling the launcher which interpreter and ``montage-ai`` command belong to
   our environment and where its site-packages are (Resolve runs menu scripts with its own
   Python, not ours);
@@ -36,7 +44,14 @@ from montage_ai.core.fileio import write_atomic
 from .errors import InstallError
 
 LAUNCHER_NAME = "Montage AI.py"
+BRIDGE_NAME = "Montage AI Bridge.py"
+LUA_BRIDGE_NAME = "Montage AI Bridge (Lua).lua"
+LUA_LAUNCHER_NAME = "Montage AI (Lua).lua"
+SUPPORT_FOLDER = "resolve-bridge"
+SUPPORT_MODULES = ("resolve_ops.py", "wire.py")
 MARKER = "# montage-ai resolve launcher"
+#: First lines of the scripts we install (a script of that name without it is the editor's).
+MARKERS = (MARKER, "# montage-ai resolve bridge", "-- montage-ai resolve bridge", "-- montage-ai resolve lua launcher")
 CONFIG_NAME = "resolve-launcher.json"
 LOG_NAME = "resolve-panel.log"
 
@@ -51,6 +66,7 @@ class InstallResult:
     removed: tuple[Path, ...] = ()
     kept: tuple[str, ...] = ()
     created_dirs: tuple[Path, ...] = field(default=())
+    scripts: tuple[Path, ...] = ()
 
 
 def scripts_folder(system: str | None = None, *, all_users: bool = False, home: Path | None = None,
@@ -123,10 +139,25 @@ def launcher_source(config_path: Path) -> str:
     return text.replace(line, f"CONFIG_PATH = {json.dumps(str(config_path))}  # written by the installer", 1)
 
 
+def _fill(template: str, values: Mapping[str, str], comment: str) -> str:
+    """``template``'s text (from ``bridge/``) with each ``NAME = ""  <comment> written by the
+    installer`` line set to its value."""
+    text = resources.files("montage_ai.resolve_plugin.bridge").joinpath(template).read_text(encoding="utf-8")
+    for name, value in values.items():
+        for prefix in ("", "local "):
+            line = f'{prefix}{name} = ""  {comment} written by the installer'
+            if line in text:
+                text = text.replace(line, f"{prefix}{name} = {json.dumps(value)}  {comment} written by the installer", 1)
+                break
+        else:
+            raise InstallError(f"the template {template} in montage_ai.resolve_plugin.bridge has no {name} line")
+    return text
+
+
 def _is_ours(path: Path) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return f.readline().strip() == MARKER
+            return f.readline().strip() in MARKERS
     except OSError:
         return False
 
@@ -165,28 +196,47 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     config_dir = Path(config_dir) if config_dir else default_config_dir(all_users)
     folder = scripts_folder(system, all_users=all_users, home=home, env=env) / "Utility"
     launcher = folder / LAUNCHER_NAME
-    if launcher.exists() and not _is_ours(launcher):
-        raise InstallError(f"{launcher}: a script of that name exists and Montage AI did not write it; "
-                           "move it away and install again")
+    scripts = [launcher] + [folder / n for n in (BRIDGE_NAME, LUA_BRIDGE_NAME, LUA_LAUNCHER_NAME)]
+    for script in scripts:
+        if script.exists() and not _is_ours(script):
+            raise InstallError(f"{script}: a script of that name exists and Montage AI did not write it; "
+                               "move it away and install again")
     manifest_path = _manifest_path(config_dir, all_users)
     previous = _read_manifest(manifest_path) if manifest_path.exists() else {"files": [], "dirs": []}
-    created = [str(p) for p in _make_dirs(config_dir) + _make_dirs(folder)]
+    support = config_dir / SUPPORT_FOLDER
+    created = [str(p) for p in _make_dirs(config_dir) + _make_dirs(support) + _make_dirs(folder)]
     found = _environment(python)
     config_path = config_dir / CONFIG_NAME
     config = {
         "python": python, "python_version": found["version"], "command": found["command"],
         "site_packages": found["site"], "log": str(config_dir / LOG_NAME), "mode": mode,
+        "bridge_script": str(folder / BRIDGE_NAME),
         "installed": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_atomic(config_path, json.dumps(config, indent=2) + "\n", overwrite=True)
     write_atomic(launcher, launcher_source(config_path), overwrite=True)
-    files = [{"path": str(p), "sha256": _sha256(p)} for p in (launcher, config_path)]
+    from .bridge.wire import default_bridge_file
+
+    # One user: the bridge file's place as seen now; all users: each user's own, found at run time.
+    bridge_file = "" if all_users else default_bridge_file()
+    for name in SUPPORT_MODULES:
+        text = resources.files("montage_ai.resolve_plugin.bridge").joinpath(name).read_text(encoding="utf-8")
+        write_atomic(support / name, text, overwrite=True)
+    write_atomic(folder / BRIDGE_NAME, _fill("montage_bridge.py", {"SUPPORT_DIR": str(support),
+                                                                   "BRIDGE_FILE": bridge_file}, "#"), overwrite=True)
+    write_atomic(folder / LUA_BRIDGE_NAME, _fill("montage_bridge.lua", {"BRIDGE_FILE": bridge_file}, "--"),
+                 overwrite=True)
+    write_atomic(folder / LUA_LAUNCHER_NAME, _fill("montage_launcher.lua", {
+        "CONFIG_PATH": str(config_path), "BRIDGE_SCRIPT": str(folder / LUA_BRIDGE_NAME)}, "--"), overwrite=True)
+    written = [launcher, config_path] + scripts[1:] + [support / n for n in SUPPORT_MODULES]
+    files = [{"path": str(p), "sha256": _sha256(p)} for p in written]
     files.append({"path": str(config_dir / LOG_NAME), "sha256": None})  # written by the launcher later
     dirs = list(dict.fromkeys(created + [d for d in previous.get("dirs", []) if d not in created]))
     manifest = {"version": 1, "all_users": all_users, "files": files, "dirs": dirs}
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n", overwrite=True)
-    return InstallResult(launcher, config_path, manifest_path, created_dirs=tuple(Path(d) for d in created))
+    return InstallResult(launcher, config_path, manifest_path, created_dirs=tuple(Path(d) for d in created),
+                         scripts=tuple(scripts[1:]))
 
 
 def _read_manifest(path: Path) -> dict:

@@ -11,6 +11,9 @@ ours, so it uses the standard library only. It reads the config the installer wr
 - otherwise as a separate process, ``<our environment>/montage-ai panel --resolve``, which connects to
   Resolve through the scripting API. When that command fails to start or exits at once, the
   reason and the end of its log are printed to Resolve's Console (Workspace > Console).
+  In the free edition an outside process cannot call the scripting API, so the launcher then
+  runs the in-app Python bridge (``bridge_script`` in the config) in this script: the panel
+  reaches Resolve through it.
 """
 
 import json
@@ -111,13 +114,38 @@ def start_process(config):
     return code
 
 
+def needs_bridge(resolve):
+    """True for an edition without external scripting (its product name lacks "Studio")."""
+    try:
+        name = resolve.GetProductName() or ""
+    except Exception:  # noqa: BLE001 - an old Resolve without the call
+        return False
+    return "studio" not in str(name).lower()
+
+
+def run_bridge(config, resolve):
+    """Serve the in-app Python bridge in this script until it stops; False when there is none."""
+    script = config.get("bridge_script")
+    if not script or not os.path.isfile(script):
+        report("the in-app bridge is not installed (%s); run `montage-ai install-resolve` again" % script, config)
+        return False
+    import runpy
+
+    report("free edition: serving the panel through the in-app bridge", config)
+    runpy.run_path(script, init_globals={"resolve": resolve}, run_name="__main__")
+    return True
+
+
 def main(resolve=None, config_path=None):
     config = load_config(config_path or CONFIG_PATH)
     if config is None:
         return 2
     if open_in_resolve(config, resolve):
         return 0
-    return start_process(config)
+    code = start_process(config)
+    if code == 0 and resolve is not None and needs_bridge(resolve):
+        run_bridge(config, resolve)
+    return code
 
 
 if __name__ == "__main__":

@@ -180,9 +180,9 @@ def apply_changes(client: ResolveClient, changes: Sequence[Change], *, journal: 
     made: list[dict] = []
     for change in changes:
         if change.kind == "description":
-            ok = client.set_clip_metadata(change.clip_id, "Description", change.after)
+            ok = client.set_clip_metadata(change.clip_id, {"Description": change.after})
         elif change.kind == "keywords":
-            ok = client.set_clip_metadata(change.clip_id, "Keywords", change.after)
+            ok = client.set_clip_metadata(change.clip_id, {"Keywords": change.after})
         elif change.kind == "color":
             ok = client.set_clip_color(change.clip_id, change.after)
         elif change.kind == "marker":

@@ -16,3 +16,11 @@ def _no_real_ollama(monkeypatch):
     port (connections refused at once). Tests of the Ollama planner start their own fake
     server and name it (or set OLLAMA_HOST themselves)."""
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_resolve_bridge(monkeypatch, tmp_path_factory):
+    """Tests never find (or write) a bridge file of a Resolve the developer happens to run:
+    the bridge file lives in a fresh temporary folder."""
+    folder = tmp_path_factory.mktemp("bridge-file")
+    monkeypatch.setenv("MONTAGE_AI_RESOLVE_BRIDGE_FILE", str(folder / "resolve-bridge.json"))

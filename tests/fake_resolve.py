@@ -100,7 +100,7 @@ class FakeMediaPoolItem:
         self._uid = _uid("clip")
         self._media_id = _uid("media")
         self._markers: dict[int, dict] = {}
-        self._metadata: dict[str, str] = {}
+        self.metadata: dict[str, str] = {}
         self.proxy = ""
 
     # helpers for the fake itself
@@ -145,16 +145,16 @@ class FakeMediaPoolItem:
 
     def GetMetadata(self, name: str | None = None):
         if name is None:
-            return {k: v for k, v in self._metadata.items() if v}
-        return self._metadata.get(name, "")
+            return {k: v for k, v in self.metadata.items() if v}
+        return self.metadata.get(name, "")
 
     def SetMetadata(self, name, value=None) -> bool:
         """``SetMetadata(key, value)`` or ``SetMetadata({key: value})``; False for a key that is
-        not one of Resolve's metadata fields."""
+        not one of Resolve's metadata fields or a value that is not a string."""
         pairs = dict(name) if isinstance(name, dict) else {name: value}
-        if any(k not in METADATA_FIELDS for k in pairs):
+        if any(k not in METADATA_FIELDS or not isinstance(v, str) for k, v in pairs.items()):
             return False
-        self._metadata.update({k: str(v) for k, v in pairs.items()})
+        self.metadata.update({k: str(v) for k, v in pairs.items()})
         return True
 
     def GetClipColor(self) -> str:

@@ -88,7 +88,9 @@ def test_resolve_commands_without_resolve_explain(no_injected, monkeypatch, tmp_
     monkeypatch.delitem(__import__("sys").modules, "DaVinciResolveScript", raising=False)
     assert main(["resolve", "list"]) == 1
     err = capsys.readouterr().err
-    assert "error: cannot find Resolve's scripting module" in err and str(tmp_path / "Modules") in err
+    assert "error: no live route into DaVinci Resolve" in err
+    assert "external: no (module-missing): cannot find Resolve's scripting module" in err and str(tmp_path / "Modules") in err
+    assert "bridge: no (not-started)" in err and "Workspace > Scripts > Utility > Montage AI Bridge" in err
 
 
 def test_install_resolve_and_uninstall_in_a_temporary_home(tmp_path, monkeypatch, capsys):

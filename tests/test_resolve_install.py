@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,118 @@ def test_install_and_uninstall_with_other_systems_folders(tmp_path, system, wher
     assert (tmp_path / where / LAUNCHER_NAME).is_file()
     uninstall(system=system, home=tmp_path, env=env, config_dir=tmp_path / "cfg")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- bridges
+from bridge_harness import LUAJIT, NO_LUAJIT, BridgeProcess  # noqa: E402
+from fake_resolve import make_resolve  # noqa: E402
+from montage_ai.resolve_plugin.bridge_client import connect_bridge  # noqa: E402
+from montage_ai.resolve_plugin.install import (  # noqa: E402
+    BRIDGE_NAME, LUA_BRIDGE_NAME, LUA_LAUNCHER_NAME, SUPPORT_FOLDER,
+)
+
+
+def test_install_adds_both_bridges_the_lua_launcher_and_the_support_modules(installed):
+    home, config, result = installed
+    utility = result.launcher.parent
+    assert sorted(p.name for p in utility.iterdir()) == sorted([LAUNCHER_NAME, BRIDGE_NAME, LUA_BRIDGE_NAME,
+                                                                LUA_LAUNCHER_NAME])
+    assert sorted(p.name for p in (config / SUPPORT_FOLDER).iterdir()) == ["resolve_ops.py", "wire.py"]
+    bridge = (utility / BRIDGE_NAME).read_text()
+    assert f'SUPPORT_DIR = {json.dumps(str(config / SUPPORT_FOLDER))}  # written by the installer' in bridge
+    assert f'BRIDGE_FILE = {json.dumps(os.environ["MONTAGE_AI_RESOLVE_BRIDGE_FILE"])}' in bridge
+    lua = (utility / LUA_LAUNCHER_NAME).read_text()
+    assert f'local BRIDGE_SCRIPT = {json.dumps(str(utility / LUA_BRIDGE_NAME))}' in lua
+    assert f'local CONFIG_PATH = {json.dumps(str(result.config))}' in lua
+    manifest = {e["path"] for e in json.loads(result.manifest.read_text())["files"]}
+    assert {str(p) for p in utility.iterdir()} | {str(config / SUPPORT_FOLDER / "wire.py")} <= manifest
+
+
+def test_uninstall_removes_the_bridges_and_support_modules_and_nothing_of_the_editor(installed):
+    home, config, result = installed
+    utility = result.launcher.parent
+    mine = utility / "My bridge.lua"
+    mine.write_text("print('mine')")
+    uninstall(system="Linux", home=home, config_dir=config)
+    assert [p.name for p in utility.iterdir()] == ["My bridge.lua"]
+    assert not (config / SUPPORT_FOLDER).exists()
+
+
+def test_a_bridge_script_of_the_editor_is_never_replaced(tmp_path):
+    home = tmp_path / "home"
+    utility = scripts_folder("Linux", home=home) / "Utility"
+    utility.mkdir(parents=True)
+    (utility / LUA_BRIDGE_NAME).write_text("-- the editor's own\n")
+    with pytest.raises(InstallError, match="Montage AI did not write it"):
+        install(sys.executable, system="Linux", home=home, config_dir=tmp_path / "cfg")
+    assert (utility / LUA_BRIDGE_NAME).read_text() == "-- the editor's own\n"
+
+
+def test_the_installed_python_bridge_runs_from_the_scripts_folder_and_leaves_no_cache(installed):
+    home, config, result = installed
+    fake = make_resolve({}, project="Installed")
+    process = BridgeProcess(fake, "python", os.environ["MONTAGE_AI_RESOLVE_BRIDGE_FILE"],
+                            script=result.launcher.parent / BRIDGE_NAME).wait_ready()
+    try:
+        with connect_bridge() as client:
+            assert client.project().name == "Installed"
+            client.stop_bridge()
+        assert process.wait_exit(10) == 0
+    finally:
+        process.close()
+    assert not list(config.rglob("__pycache__")) and not list(result.launcher.parent.rglob("__pycache__"))
+    uninstall(system="Linux", home=home, config_dir=config)
+    assert not config.exists()
+
+
+@pytest.mark.skipif(not LUAJIT, reason=NO_LUAJIT)
+def test_the_lua_launcher_starts_the_panel_with_our_interpreter_and_runs_the_lua_bridge(installed, tmp_path):
+    home, config, result = installed
+    started = tmp_path / "panel-started.json"
+    panel = tmp_path / "fake panel.py"
+    panel.write_text("import json, os, sys\n"
+                     f"json.dump({{'argv': sys.argv[1:], 'pythonpath': os.environ.get('PYTHONPATH')}}, "
+                     f"open({str(started)!r}, 'w'))\n")
+    data = json.loads(result.config.read_text())
+    data["command"] = [sys.executable, str(panel)]
+    result.config.write_text(json.dumps(data))
+    utility = result.launcher.parent
+    fake = make_resolve({}, project="Free 21.1", product="DaVinci Resolve")
+    process = BridgeProcess(fake, "lua", os.environ["MONTAGE_AI_RESOLVE_BRIDGE_FILE"], script=utility / LUA_LAUNCHER_NAME,
+                            codec_script=utility / LUA_BRIDGE_NAME, env={"PYTHONPATH": "/resolve/own/python"})
+    try:
+        process.wait_ready()
+        with connect_bridge() as client:
+            assert client.route == "bridge-lua" and client.project().name == "Free 21.1"
+            for _ in range(100):
+                if started.exists() and started.read_text():
+                    break
+                time.sleep(0.05)
+            assert json.loads(started.read_text()) == {"argv": ["panel"], "pythonpath": None}
+            client.stop_bridge()
+        assert process.wait_exit(10) == 0
+        assert "panel starting" in process.output()
+    finally:
+        process.close()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX executable script")
+def test_in_the_free_edition_the_python_launcher_serves_the_panel_through_the_bridge(installed, tmp_path):
+    _, _, result = installed
+    flag = tmp_path / "args.txt"
+    command = _fake_command(tmp_path, f"open({str(flag)!r}, 'w').write(' '.join(sys.argv[1:]))\n"
+                                      "import time\ntime.sleep(4)")
+    data = json.loads(result.config.read_text())
+    data.update(command=[command], mode="process")
+    result.config.write_text(json.dumps(data))
+    fake = make_resolve({}, project="Free 21.0", product="DaVinci Resolve")
+    process = BridgeProcess(fake, "python", os.environ["MONTAGE_AI_RESOLVE_BRIDGE_FILE"], script=result.launcher)
+    try:
+        process.wait_ready()
+        with connect_bridge() as client:
+            assert client.project().name == "Free 21.0"
+            client.stop_bridge()
+        assert process.wait_exit(10) == 0
+        assert flag.read_text() == "panel" and "serving the panel through the in-app bridge" in process.output()
+    finally:
+        process.close()

@@ -98,6 +98,26 @@ def check_ollama_server(args: argparse.Namespace) -> Check:
                  + (f", vision model {settings.vision_model}" if settings.vision_model else ""))
 
 
+def check_resolve(args: argparse.Namespace) -> Check:
+    """Which route reaches DaVinci Resolve, its product and version, the Python Resolve uses
+    for menu scripts, and why each earlier route failed with its fix (optional: the file route
+    always works)."""
+    from montage_ai.resolve_plugin.routes import select_route
+
+    result = select_route(host=getattr(args, "resolve_host", None), timeout_s=getattr(args, "resolve_timeout", 2.0))
+    try:
+        detail = "\n".join(result.lines())
+    finally:
+        close = getattr(result.client, "close", None)
+        if close is not None:
+            close()
+    if result.live:
+        return Check("resolve", True, detail)
+    fixes = [a.fix for a in result.attempts if not a.ok and a.fix]
+    return Check("resolve", False, detail + "; optional: the cut can always be imported as a file",
+                 fixes[0] if fixes else "")
+
+
 #: The checks ``doctor`` runs, in order. Append with :func:`register_check`.
 CHECKS: list[CheckFn] = [check_ffmpeg, check_ffprobe, check_xmllint, check_melt, check_ollama_server]
 
@@ -107,6 +127,9 @@ def register_check(fn: CheckFn) -> CheckFn:
     if fn not in CHECKS:
         CHECKS.append(fn)
     return fn
+
+
+register_check(check_resolve)
 
 
 def run_checks(args: argparse.Namespace, checks: list[CheckFn] | None = None) -> list[Check]:
@@ -125,7 +148,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     width = max(len(r.name) for r in results)
     for r in results:
         mark = "ok  " if r.ok else ("FAIL" if r.required else "--  ")
-        print(f"{mark} {r.name:{width}s}  {r.detail}")
+        detail = r.detail.replace("\n", "\n     " + " " * width + "  ")
+        print(f"{mark} {r.name:{width}s}  {detail}")
         if not r.ok and r.fix:
             print(f"     {'':{width}s}  fix: {r.fix}")
     failed = [r.name for r in results if r.required and not r.ok]
@@ -136,8 +160,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    d = sub.add_parser("doctor", help="check ffmpeg, ffprobe, xmllint, melt and Ollama, and say how to fix them")
+    d = sub.add_parser("doctor", help="check ffmpeg, ffprobe, xmllint, melt, Ollama and the route into DaVinci Resolve, "
+                                      "and say how to fix them")
     add_ollama_options(d)
+    d.add_argument("--resolve-host", default=None, metavar="HOST",
+                   help="Resolve on another machine (Network scripting); default: this machine")
+    d.add_argument("--resolve-timeout", type=float, default=2.0, metavar="S", help="longest wait for Resolve (default 2)")
     d.set_defaults(func=cmd_doctor)
 
 

@@ -1,11 +1,15 @@
 """Resolve commands of the ``montage-ai`` command line (thin layer over ``resolve_plugin``).
 
+    montage-ai resolve status
     montage-ai resolve list [--json]
     montage-ai resolve cut [--bin NAME] --music CLIP_OR_FILE [--style S] [--duration S] ...
+    montage-ai resolve cut --file-route --footage FILE_OR_FOLDER ... --music FILE [--out-dir DIR]
     montage-ai install-resolve [--uninstall] [--all-users]
 
-``resolve`` commands connect to the running Resolve (the object Resolve injects when run from
-its Console, else ``DaVinciResolveScript``; see :mod:`montage_ai.resolve_plugin.connect`).
+``resolve`` commands reach Resolve by the best route the edition allows
+(:func:`montage_ai.resolve_plugin.routes.select_route`: the object Resolve injects, external
+scripting, an in-app bridge started from Workspace > Scripts) and say which. Where none is
+live, ``resolve cut`` writes FCP7 XML and FCPXML and prints the steps to import them.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--host", default=None, help="Resolve on another machine (its Preferences: External scripting "
                                                  "using: Network); default: this machine")
     r.add_argument("--timeout", type=float, default=10.0, metavar="S", help="longest wait for Resolve to answer")
+    r.add_argument("--bridge-file", default=None, metavar="PATH", help=argparse.SUPPRESS)
     rsub = r.add_subparsers(dest="resolve_command", required=True)
+    st = rsub.add_parser("status", help="which route reaches Resolve, its version, and why other routes fail")
+    st.set_defaults(func=cmd_resolve_status)
     ls = rsub.add_parser("list", help="the media pool as a tree of bins and clips, and the project's format")
     ls.add_argument("--json", action="store_true", help="print it as JSON")
     ls.set_defaults(func=cmd_resolve_list)
@@ -64,6 +71,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--proxy-dir", metavar="DIR", help="also link proxies found here by file name stem (A001.mov -> A001.*); "
                         "proxies made by `montage-ai proxies` are linked without it")
     c.add_argument("--otio", metavar="CUT.otio", help="also write the OpenTimelineIO timeline")
+    c.add_argument("--file-route", action="store_true", help="write FCP7 XML and FCPXML to import by hand, even when "
+                                                            "a live route into Resolve exists")
+    c.add_argument("--footage", nargs="+", metavar="FILE_OR_FOLDER", help="clips to cut when no live route can "
+                                                                           "read the media pool (file route)")
+    c.add_argument("--out-dir", metavar="DIR", help="where the file route writes (default: the footage's folder)")
     add_work_options(c)
     c.set_defaults(func=cmd_resolve_cut)
     from montage_ai.ui.cli_resolve_log import add_log_commands
@@ -85,11 +97,35 @@ def _fmt_rate(rate) -> str:
     return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
 
 
+def _route(args: argparse.Namespace):
+    from montage_ai.resolve_plugin.routes import select_route
+
+    return select_route(host=args.host, timeout_s=args.timeout, bridge_file=getattr(args, "bridge_file", None))
+
+
+def _live_client(args: argparse.Namespace):
+    result = _route(args)
+    if not result.live:
+        raise MontageError("no live route into DaVinci Resolve:\n  " + "\n  ".join(result.lines()))
+    print(f"route: {result.route} ({result.product.name} {result.product.version})" if result.product
+          else f"route: {result.route}", file=sys.stderr)
+    return result.client
+
+
+def cmd_resolve_status(args: argparse.Namespace) -> int:
+    result = _route(args)
+    for line in result.lines():
+        print(line)
+    close = getattr(result.client, "close", None)
+    if close is not None:
+        close()
+    return 0 if result.live else 1
+
+
 def cmd_resolve_list(args: argparse.Namespace) -> int:
-    from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.pool import read_pool, read_project
 
-    client = connect(host=args.host, timeout_s=args.timeout)
+    client = _live_client(args)
     product, project, tree = client.product(), read_project(client), read_pool(client)
     if args.json:
         def clip_dict(c):
@@ -154,9 +190,8 @@ def _music(tree, value: str) -> str:
 
 def cmd_resolve_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.executor import make_executor
-    from montage_ai.core.roughcut import RoughCutOptions, make_rough_cut
+    from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.core.timeline import write_otio
-    from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.pool import read_pool, read_selection
     from montage_ai.resolve_plugin.push import push_cut_list
     from montage_ai.ui.cli import StageBars, print_summary
@@ -167,7 +202,12 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     # Inside Resolve (its Console) sys.executable is Resolve itself: a process pool would
     # start or fork Resolve. Analyse in this process there.
     inside = injected_resolve() is not None
-    client = connect(host=args.host, timeout_s=args.timeout)
+    result = None if args.file_route else _route(args)
+    if result is None or not result.live:
+        return _cut_to_files(args, rate, result)
+    client = result.client
+    print(f"route: {result.route}" + (f" ({result.product.name} {result.product.version})" if result.product else ""),
+          file=sys.stderr)
     tree = read_pool(client)
     if args.bin:
         chosen = tree.find_bin(args.bin)
@@ -181,9 +221,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
         raise MontageError(f"no video clips with files in the {source}")
     print(f"Cutting {len(footage)} clip{'' if len(footage) == 1 else 's'} from the {source} to "
           f"{os.path.basename(music)} …", file=sys.stderr)
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
-                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    options, cache = _options(args, rate)
     if args.otio and Path(args.otio).exists() and not args.force:
         from montage_ai.core.fileio import OutputExistsError
 
@@ -217,6 +255,72 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     return 0
 
 
+def _options(args: argparse.Namespace, rate):
+    """The rough-cut options and the analysis cache of ``resolve cut``."""
+    from montage_ai.core.roughcut import RoughCutOptions
+
+    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
+                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
+    return options, (None if args.no_cache else AnalysisCache(args.cache_dir))
+
+
+def _footage_files(values: list[str]) -> list[str]:
+    from montage_ai.core.media import probe
+
+    files: list[str] = []
+    for value in values:
+        if os.path.isdir(value):
+            files += [os.path.join(value, n) for n in sorted(os.listdir(value)) if not n.startswith(".")]
+        elif os.path.isfile(value):
+            files.append(value)
+        else:
+            raise MontageError(f"--footage {value}: neither a file nor a folder")
+    out = []
+    for path in files:
+        try:
+            if probe(path, require_video=True).video is not None:
+                out.append(os.path.abspath(path))
+        except MontageError as exc:
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+    return out
+
+
+def _cut_to_files(args: argparse.Namespace, rate, result) -> int:
+    """The file route: cut ``--footage`` to ``--music`` and write FCP7 XML + FCPXML."""
+    from montage_ai.core.executor import make_executor
+    from montage_ai.core.roughcut import make_rough_cut
+    from montage_ai.resolve_plugin.file_route import write_file_route
+    from montage_ai.ui.cli import StageBars, print_summary
+
+    if result is not None:
+        print("no live route into DaVinci Resolve:", file=sys.stderr)
+        for line in result.lines():
+            print(f"  {line}", file=sys.stderr)
+    if not args.footage:
+        raise MontageError("the file route needs the clips: give --footage FILES_OR_FOLDERS (no live route can read "
+                           "Resolve's media pool)")
+    if not os.path.isfile(args.music):
+        raise MontageError(f"--music {args.music}: the file route needs an audio file")
+    music = os.path.abspath(args.music)
+    footage = [f for f in _footage_files(args.footage) if f != music]
+    if not footage:
+        raise MontageError("no video clips in --footage")
+    options, cache = _options(args, rate)
+    bars = StageBars()
+    with _cancel_event() as cancel_event:
+        try:
+            cut = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("local", args.workers),
+                                 progress=bars, cancel=cancel_event.is_set)
+        finally:
+            bars.close()
+    print_summary(cut)
+    written = write_file_route(cut.timeline, args.out_dir or os.path.dirname(footage[0]), name=options.name)
+    print(f"wrote {written.xml}\nwrote {written.fcpxml}\n\nTo bring timeline {written.timeline_name!r} into "
+          "DaVinci Resolve:")
+    print(written.text())
+    return 0
+
+
 def cmd_install_resolve(args: argparse.Namespace) -> int:
     from montage_ai.resolve_plugin.install import install, uninstall
 
@@ -229,6 +333,10 @@ def cmd_install_resolve(args: argparse.Namespace) -> int:
         return 0
     result = install(args.python, all_users=args.all_users, mode=args.mode)
     print(f"installed {result.launcher}")
+    for path in result.scripts:
+        print(f"installed {path}")
     print(f"config    {result.config}")
-    print("Restart DaVinci Resolve, open a project, then: Workspace > Scripts > Montage AI.")
+    print("Restart DaVinci Resolve, open a project, then: Workspace > Scripts > Utility > Montage AI.\n"
+          "Free edition: Workspace > Scripts > Utility > Montage AI Bridge (21.1 and later, which list only Lua "
+          "scripts: Montage AI (Lua)), then use Montage AI as usual; `montage-ai resolve status` shows the route.")
     return 0

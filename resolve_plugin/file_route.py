@@ -1,0 +1,102 @@
+"""The file route: where no live route into Resolve exists, a file the editor imports.
+
+:func:`write_file_route` writes the cut as FCP7 XML (the most dependable import into
+Resolve: it relinks against clips already in the media pool and keeps source in-points
+frame-exact, reported for Resolve 19) and as FCPXML 1.9 (the second choice), both through
+our exporters (``montage_ai.otio_adapters.export``, imported when used). The timeline name
+written inside the files is unique: not a timeline name the project is known to have, and
+not the stem of a file already in the folder (Resolve refuses an import whose timeline
+name is taken, and the name inside the file can win over the dialog's). Nothing existing is
+ever overwritten. :func:`import_steps` says exactly what to click.
+
+The free edition 21.1 and later has no other way in (no Python menu scripts; a Lua bridge
+needs the editor to start it). Markers and proxy links travel only through the live routes:
+Resolve drops timeline markers on FCP7 XML and FCPXML import (reported).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from montage_ai.core.fileio import OutputExistsError
+
+from .push import unique_name
+
+
+@dataclass(frozen=True)
+class FileRouteResult:
+    """The files written and the steps to import them."""
+
+    timeline_name: str
+    xml: Path
+    fcpxml: Path
+    steps: tuple[str, ...]
+
+    def text(self) -> str:
+        return "\n".join(f"{i}. {step}" for i, step in enumerate(self.steps, start=1))
+
+
+def _stem(name: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .") or "Montage AI rough cut"
+
+
+def import_steps(xml: Path, fcpxml: Path, timeline_name: str) -> tuple[str, ...]:
+    """What the editor does in Resolve to bring the cut in (Resolve 18 to 21)."""
+    return (
+        "In DaVinci Resolve, open the project and, in the Media Pool, select the bin the clips should go to.",
+        f"Choose File > Import > Timeline… (Ctrl+Shift+I; Cmd+Shift+I on macOS) and pick {xml}.",
+        f"In the Load XML dialog keep the timeline name {timeline_name!r} (a name already taken makes the import fail). "
+        "Turn 'Automatically import source clips into media pool' on when the clips are not in the media pool yet, "
+        "off when they are (Resolve then links the timeline to the clips already there). Leave 'Automatically set "
+        "project settings' off in a project that already has footage (it changes the project's frame rate and "
+        "size); turn it on only in a new, empty project. Click OK.",
+        f"If Resolve refuses the XML, import {fcpxml} the same way (FCPXML 1.9).",
+        "Markers (beats, downbeats, sections) and proxy links do not travel through these files: they are added only "
+        "through a live route (Resolve Studio's external scripting, or the Montage AI Bridge started from "
+        "Workspace > Scripts).",
+    )
+
+
+def write_file_route(timeline: Any, folder: str | os.PathLike[str], *, name: str | None = None,
+                     taken_names: Iterable[str] = ()) -> FileRouteResult:
+    """Write ``timeline`` (OTIO) into ``folder`` as ``<name>.xml`` and ``<name>.fcpxml``.
+
+    ``name`` defaults to the timeline's name; a number is added while a file of that stem
+    exists in ``folder`` or the name is in ``taken_names``.
+
+    Raises
+    ------
+    montage_ai.core.errors.MontageError
+        The folder cannot be written (from the exporters).
+    """
+    from montage_ai.otio_adapters.export import FORMATS, export_timeline
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = _stem(name or getattr(timeline, "name", "") or "Montage AI rough cut")
+    taken = set(taken_names)
+    for _ in range(1000):
+        existing = {p.stem for p in folder.iterdir() if p.suffix.lower() in (".xml", ".fcpxml")}
+        chosen = unique_name(base, taken | existing)
+        named = copy.deepcopy(timeline)
+        named.name = chosen
+        xml = folder / (chosen + FORMATS["premiere"].suffix)
+        fcpxml = folder / (chosen + FORMATS["fcpxml"].suffix)
+        try:
+            export_timeline(named, xml, "premiere")
+        except OutputExistsError:
+            taken.add(chosen)  # written by someone else in the meantime
+            continue
+        try:
+            export_timeline(named, fcpxml, "fcpxml")
+        except OutputExistsError:
+            xml.unlink()  # ours, just written
+            taken.add(chosen)
+            continue
+        return FileRouteResult(chosen, xml, fcpxml, import_steps(xml, fcpxml, chosen))
+    raise OutputExistsError(str(folder / base))
