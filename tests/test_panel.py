@@ -170,10 +170,23 @@ def test_panel_fits_1280_by_720_and_has_shortcuts(panel):
     assert shortcuts["cut"] == "Ctrl+R" and shortcuts["analyse"] == "F5" and shortcuts["cancel"] == "Esc"
 
 
-def test_panel_without_resolve_says_how_to_get_the_cut_into_it(panel):
-    assert not panel.actions_["send"].isEnabled()
-    panel.send_to_resolve()
-    assert "File > Import > Timeline" in panel.stage_label.text()
+def test_panel_without_resolve_writes_files_and_the_import_steps(panel, qtbot, project, tmp_path):
+    from montage_ai.otio_adapters.export import read_timeline
+
+    clips, _, song = project
+    assert "Not connected to Resolve" in panel.resolve_status.text()
+    panel.set_footage(clips)
+    panel.music.setText(song)
+    _wait(qtbot, panel.rough_cut())
+    panel.file_route_folder = str(tmp_path / "for resolve")
+    (tmp_path / "for resolve").mkdir()
+    (tmp_path / "for resolve" / f"{panel.result.cut_list.name}.xml").write_text("the editor's file")
+    _wait(qtbot, panel.send_to_resolve())
+    written = panel.last_file_route
+    assert written.xml.exists() and written.fcpxml.exists()
+    assert (tmp_path / "for resolve" / f"{panel.result.cut_list.name}.xml").read_text() == "the editor's file"
+    assert cut_list_from_timeline(read_timeline(written.xml)).cuts == panel.result.cut_list.cuts
+    assert "File > Import > Timeline" in panel.summary.text() and "Markers" in panel.summary.text()
 
 
 # ---------------------------------------------------------------------------- with (the fake) Resolve
@@ -301,3 +314,21 @@ def test_panel_selects_in_resolve_are_named_after_the_bin(resolve_panel, qtbot, 
     _wait(qtbot, panel.selects())
     _wait(qtbot, panel.send_to_resolve())
     assert panel.last_push.ok and panel.last_push.timeline_name == "Day 1 Selects"
+
+
+def test_panel_shows_the_route_into_resolve(qtbot, tmp_path, project):
+    from fake_resolve import make_resolve
+
+    from montage_ai.resolve_plugin.routes import select_route
+
+    clips, _, _ = project
+    fake = make_resolve({"Day 1": clips}, rate="25")
+    route = select_route(injected=lambda: fake, timeout_s=0.5)
+    assert route.live and route.route == "injected"
+    window = MontagePanel(resolve=route.client, route=route, store=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
+                          open_files=False)
+    qtbot.addWidget(window)
+    assert window.resolve_status.text().startswith("Connected to DaVinci Resolve Studio")
+    assert window.resolve_status.text().endswith("(injected route).")
+    assert "route in use: injected" in window.resolve_status.toolTip()
+    assert "Resolve route in use: injected" in window.log_pane.toPlainText()

@@ -19,9 +19,9 @@ def cmd_panel(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"error: the panel needs PySide6 ({exc}); install it with: pip install 'montage-ai[ui]'", file=sys.stderr)
         return 1
-    resolve = None
+    route = None
     if args.resolve:
         from montage_ai.ui.resolve_panel import connect_for_panel
 
-        resolve = connect_for_panel()
-    return run_panel(resolve=resolve)
+        route = connect_for_panel()
+    return run_panel(resolve=route.client if route else None, route=route)

@@ -77,8 +77,8 @@ class ShownCut:
 class MontagePanel(QMainWindow):
     """The panel. ``resolve``: a connected Resolve client (``resolve_plugin``), or None."""
 
-    def __init__(self, *, resolve: Any = None, store: QSettings | None = None, executor: Any = None,
-                 open_files: bool = True) -> None:
+    def __init__(self, *, resolve: Any = None, route: Any = None, store: QSettings | None = None,
+                 executor: Any = None, open_files: bool = True, file_route_folder: str | None = None) -> None:
         super().__init__()
         from .theme import apply_dark_palette
 
@@ -87,6 +87,8 @@ class MontagePanel(QMainWindow):
         self.store = store or default_store()
         self.settings = PanelSettings.load(self.store)
         self.resolve = resolve
+        self.route = route
+        self.file_route_folder = file_route_folder
         self._executor = executor
         self._open_files = open_files
         self.task: Task | None = None
@@ -102,17 +104,24 @@ class MontagePanel(QMainWindow):
             self.pool = ResolveSources(self, resolve)
             try:
                 product = resolve.product()
-                self.resolve_status.setText(f"Connected to {product.name} {product.version}.")
+                how = f" ({route.route} route)" if route is not None else ""
+                self.resolve_status.setText(f"Connected to {product.name} {product.version}{how}.")
                 self.pool.refresh()
             except Exception as exc:  # noqa: BLE001 - a pool we cannot read leaves the file sources
                 self.stage_label.setText(f"Cannot read Resolve's media pool: {exc}")
         else:
-            self.resolve_status.setText("Not connected to Resolve: working with files. Start the panel from "
-                                        "Resolve (Workspace > Scripts > Montage AI) to use its media pool.")
+            self.resolve_status.setText("Not connected to Resolve: working with files; Send to Resolve writes "
+                                        "files to import. Start the panel from Resolve (Workspace > Scripts > "
+                                        "Montage AI) to use its media pool.")
+        if route is not None:
+            self.resolve_status.setToolTip("\n".join(route.lines()))
         self._log = _LogBridge()
         self._log.record.connect(self.log_pane.appendPlainText)
         logging.getLogger("montage_ai").addHandler(self._log)
         logging.getLogger("montage_ai").setLevel(logging.INFO)
+        if route is not None:
+            for line in route.lines():
+                self.log_pane.appendPlainText(f"Resolve {line}")
         self._refresh_buttons()
         self.resize(1280, 720)
 
@@ -598,18 +607,37 @@ class MontagePanel(QMainWindow):
         return self._start(task, f"Exporting {os.path.basename(path)}…")
 
     def send_to_resolve(self) -> Task | None:
-        """Push the cut into Resolve as a new timeline with markers; the read-back is reported."""
-        if self.resolve is None:
-            self.stage_label.setText("Not connected to Resolve: use Export… (FCPXML or Premiere XML) and "
-                                     "File > Import > Timeline in Resolve.")
-            return None
+        """Push the cut into Resolve as a new timeline with markers; the read-back is reported.
+        Without a live route, write FCP7 XML and FCPXML and show how to import them."""
         if self.result is None or self.busy:
             return None
+        if self.resolve is None:
+            from .resolve_panel import write_file_route
+
+            folder = self.file_route_folder or self._ask_file_route_folder()
+            if not folder:
+                return None
+            task = write_file_route(self, folder)
+            task.done.connect(self._file_route_done)
+            return self._start(task, "Writing the cut for File > Import > Timeline…")
         from .resolve_panel import push
 
         task = push(self, self.resolve)
         task.done.connect(self._pushed)
         return self._start(task, "Sending the cut to Resolve…")
+
+    def _ask_file_route_folder(self) -> str:
+        from PySide6.QtCore import QStandardPaths
+
+        start = self.settings.last_folder or QStandardPaths.writableLocation(QStandardPaths.MoviesLocation)
+        return QFileDialog.getExistingDirectory(self, "Where to write the timeline files for Resolve", start)
+
+    def _file_route_done(self, written) -> None:
+        self.last_file_route = written
+        self.stage_label.setText(f"Written for Resolve: {written.xml.name} and {written.fcpxml.name}")
+        self.summary.setText(self.summary.text() + "<br><b>To bring it into Resolve:</b><br>"
+                             + written.text().replace("\n", "<br>"))
+        log.info("To bring the cut into Resolve:\n%s", written.text())
 
     def _pushed(self, report) -> None:
         from .resolve_panel import describe_push
@@ -700,7 +728,7 @@ class MontagePanel(QMainWindow):
         self.actions_["cut"].setEnabled(not busy and has_files and has_music)
         self.actions_["selects"].setEnabled(not busy and has_files)
         self.actions_["report"].setEnabled(not busy and has_files)
-        self.actions_["send"].setEnabled(not busy and has_cut and self.resolve is not None)
+        self.actions_["send"].setEnabled(not busy and has_cut)
         self.actions_["export"].setEnabled(not busy and has_cut)
         self.actions_["preview"].setEnabled(not busy and has_cut)
         self.actions_["cancel"].setEnabled(busy)
@@ -723,13 +751,13 @@ def run_in_resolve(resolve: Any) -> int:
     return run_panel(resolve=DirectClient(resolve))
 
 
-def run_panel(*, resolve: Any = None) -> int:
+def run_panel(*, resolve: Any = None, route: Any = None) -> int:
     """Open the panel (creating the QApplication) and run until it is closed."""
     from PySide6.QtCore import Qt as _Qt
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(_Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Montage AI")
-    panel = MontagePanel(resolve=resolve)
+    panel = MontagePanel(resolve=resolve, route=route)
     panel.show()
     return app.exec()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -17,17 +18,34 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-def connect_for_panel(timeout_s: float = 10.0) -> Any | None:
-    """A client for the running Resolve, or None with the diagnosis printed (the panel then
-    works with files and says how to reach Resolve)."""
-    from montage_ai.resolve_plugin.connect import connect
-    from montage_ai.resolve_plugin.errors import ResolveNotConnected
+def connect_for_panel(timeout_s: float = 2.0, wait_s: float = 8.0):
+    """The best route into Resolve (:func:`~montage_ai.resolve_plugin.routes.select_route`):
+    inside Resolve, external scripting, an in-app bridge, else the file route.
 
-    try:
-        return connect(timeout_s=timeout_s)
-    except ResolveNotConnected as exc:
-        print(f"Resolve is not connected; the panel works with files.\n{exc}", file=sys.stderr)
-        return None
+    Started by the Lua launcher, the panel runs before the Lua bridge is up: without a live
+    route it tries again for ``wait_s`` seconds. The route and why each earlier one failed
+    are printed (the panel shows them too)."""
+    from montage_ai.resolve_plugin.routes import select_route
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        result = select_route(timeout_s=timeout_s)
+        if result.live or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    print("\n".join(result.lines()), file=sys.stderr)
+    return result
+
+
+def write_file_route(panel: "MontagePanel", folder: str):
+    """A :class:`~.tasks.Task` writing the cut as FCP7 XML and FCPXML for File > Import >
+    Timeline (no live route into Resolve)."""
+    from montage_ai.resolve_plugin.file_route import write_file_route as write
+
+    from .tasks import Task
+
+    timeline = panel.result.timeline
+    return Task(lambda task: write(timeline, folder), "file route")
 
 
 class ResolveSources:
