@@ -58,9 +58,14 @@ def panel(qtbot, tmp_path):
 
 
 def _wait(qtbot, task):
+    """Until the panel has shown ``task``'s outcome. (Polled: a signal the task emitted before
+    a waitSignal connected would be missed.)"""
+    from PySide6.QtWidgets import QApplication
+
     assert task is not None, "the action did not start"
-    with qtbot.waitSignal(task.finished, timeout=WAIT_MS):
-        pass
+    qtbot.waitUntil(lambda: task.isFinished() and any(
+        isinstance(w, MontagePanel) and w.last_finished is task for w in QApplication.topLevelWidgets()),
+        timeout=WAIT_MS)
 
 
 def _screenshot(widget, name: str) -> None:
@@ -124,11 +129,11 @@ def test_panel_cancel_mid_analysis(panel, qtbot, project, tmp_path):
     panel.set_footage([str(long_clip)])
     task = panel.analyse()
     qtbot.waitUntil(lambda: panel.total.value() > 0 or "%" in (panel.clip_table.item(0, 1).text()), timeout=60_000)
+    cancelled = []
+    task.cancelled.connect(lambda: cancelled.append(True))  # before cancel(): nothing can be missed
     panel.cancel()
-    with qtbot.waitSignal(task.cancelled, timeout=60_000):
-        pass
-    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
-    assert panel.stage_label.text() == "Cancelled."
+    _wait(qtbot, task)
+    assert cancelled and panel.stage_label.text() == "Cancelled."
     assert panel.actions_["analyse"].isEnabled()
 
 

@@ -92,6 +92,7 @@ class MontagePanel(QMainWindow):
         self._executor = executor
         self._open_files = open_files
         self.task: Task | None = None
+        self.last_finished: Task | None = None
         self.result: RoughCut | None = None
         self.analysed: dict[str, Any] = {}
         self._started = 0.0
@@ -392,7 +393,7 @@ class MontagePanel(QMainWindow):
         task.clip.connect(self._on_clip)
         task.failed.connect(self._on_failed)
         task.cancelled.connect(self._on_cancelled)
-        task.finished.connect(self._on_finished)
+        task.finished.connect(lambda t=task: self._on_finished(t))
         self._refresh_buttons()
         task.start()
         return task
@@ -716,7 +717,9 @@ class MontagePanel(QMainWindow):
     def _on_cancelled(self) -> None:
         self.stage_label.setText("Cancelled.")
 
-    def _on_finished(self) -> None:
+    def _on_finished(self, task: Task) -> None:
+        """After a task's result (or failure) has been shown: the buttons follow."""
+        self.last_finished = task
         self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:
