@@ -1,15 +1,15 @@
 """Resolve's frame-rate strings <-> exact Fractions.
 
 Resolve prints rates as decimals: the project setting ``timelineFrameRate`` is one of a
-fixed list (``"23.976"``, ``"29.97"``, ``"29.97 DF"`` ...), a clip's ``"FPS"`` property a
+fixed list (``"23.976"``, ``"59.94"``, ``"59.94 DF"`` ...), a clip's ``"FPS"`` property a
 decimal such as ``"23.976"`` or ``"25.000"``. The table maps every timeline rate Resolve
 offers to the exact rate it stands for; clip rates outside it go through
 :func:`montage_ai.core.timebase.parse_rate` (integers exact, NTSC decimals to n*1000/1001).
 
 >>> parse_resolve_rate("23.976")
 (Fraction(24000, 1001), False)
->>> parse_resolve_rate("29.97 DF")
-(Fraction(30000, 1001), True)
+>>> parse_resolve_rate("59.94 DF")
+(Fraction(60000, 1001), True)
 >>> format_resolve_rate(Fraction(60000, 1001))
 '59.94'
 """
@@ -20,15 +20,17 @@ from fractions import Fraction
 
 from montage_ai.core.timebase import parse_rate
 
-#: Every timeline frame rate Resolve offers, as it writes it, and the exact rate.
+def _as_resolve_writes_it(rate: Fraction) -> str:
+    """``"23.976"``, ``"59.94"``, ``"25"``: three decimals, trailing zeros dropped."""
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+#: Every timeline frame rate Resolve offers, as it writes it, and the exact rate (built from
+#: the exact rates, so the table cannot disagree with them).
 RESOLVE_RATES: dict[str, Fraction] = {
-    "16": Fraction(16), "18": Fraction(18),
-    "23.976": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),
-    "29.97": Fraction(30000, 1001), "30": Fraction(30),
-    "47.952": Fraction(48000, 1001), "48": Fraction(48), "50": Fraction(50),
-    "59.94": Fraction(60000, 1001), "60": Fraction(60), "72": Fraction(72),
-    "95.904": Fraction(96000, 1001), "96": Fraction(96), "100": Fraction(100),
-    "119.88": Fraction(120000, 1001), "120": Fraction(120),
+    _as_resolve_writes_it(rate): rate
+    for rate in sorted([Fraction(n) for n in (16, 18, 24, 25, 30, 48, 50, 60, 72, 96, 100, 120)]
+                       + [Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 96, 120)])
 }
 _BY_RATE = {rate: text for text, rate in RESOLVE_RATES.items()}
 
