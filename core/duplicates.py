@@ -47,7 +47,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -116,16 +116,14 @@ def keyframe_image(analysis: FootageAnalysis, shot: Shot, table: "PacketTable | 
     return None
 
 
-def shot_hashes(analyses: Sequence[FootageAnalysis], *, progress: Callable[[float], None] | None = None,
-                cancel: Callable[[], bool] | None = None) -> dict[ShotKey, int]:
-    """The keyframe hash of every non-black shot whose keyframe can be read.
-
-    Black shots are left out (every black frame hashes alike; they are never used).
-    """
-    todo = [(a, s) for a in analyses for s in a.shots if not s.black]
-    out: dict[ShotKey, int] = {}
+def keyframe_images(shots: Sequence[tuple[FootageAnalysis, Shot]], *,
+                    progress: Callable[[float], None] | None = None,
+                    cancel: Callable[[], bool] | None = None) -> Iterator[tuple[ShotKey, np.ndarray]]:
+    """``((path, shot index), keyframe)`` for each of ``shots`` whose keyframe can be read
+    (:func:`keyframe_image`), reading a file's packet table once however many of its shots
+    need a decode."""
     tables: dict[str, PacketTable | None] = {}
-    for k, (a, s) in enumerate(todo):
+    for k, (a, s) in enumerate(shots):
         if cancel is not None and cancel():
             raise Cancelled("cancelled by the user")
         needs_decode = not (s.thumbnail and os.path.exists(s.thumbnail)) and os.path.exists(a.path)
@@ -137,10 +135,19 @@ def shot_hashes(analyses: Sequence[FootageAnalysis], *, progress: Callable[[floa
                 tables[a.path] = None
         image = keyframe_image(a, s, tables.get(a.path))
         if image is not None:
-            out[(a.path, s.index)] = dct_hash(image)
+            yield (a.path, s.index), image
         if progress is not None:
-            progress((k + 1) / len(todo))
-    return out
+            progress((k + 1) / len(shots))
+
+
+def shot_hashes(analyses: Sequence[FootageAnalysis], *, progress: Callable[[float], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> dict[ShotKey, int]:
+    """The keyframe hash of every non-black shot whose keyframe can be read.
+
+    Black shots are left out (every black frame hashes alike; they are never used).
+    """
+    todo = [(a, s) for a in analyses for s in a.shots if not s.black]
+    return {key: dct_hash(image) for key, image in keyframe_images(todo, progress=progress, cancel=cancel)}
 
 
 def shot_quality(shot: Shot) -> float:

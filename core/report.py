@@ -32,11 +32,9 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from .decode import PacketTable, packet_table
-from .duplicates import keyframe_image
-from .errors import Cancelled, MontageError
+from .duplicates import keyframe_images
 from .fileio import OutputExistsError, write_atomic
-from .footage import FootageAnalysis, Shot
+from .footage import FootageAnalysis
 from .music import MusicAnalysis
 from .selects import Selects, clip_flags
 from .timebase import frames_to_timecode, timecode_to_frames
@@ -151,23 +149,7 @@ def shot_thumbnails(analyses: Sequence[FootageAnalysis], *, progress: Callable[[
                     cancel: Callable[[], bool] | None = None) -> dict[tuple[str, int], str]:
     """Data URIs of every shot's keyframe that can be read (thumbnail file, else decoded)."""
     todo = [(a, s) for a in analyses for s in a.shots]
-    out: dict[tuple[str, int], str] = {}
-    tables: dict[str, PacketTable | None] = {}
-    for k, (a, s) in enumerate(todo):
-        if cancel is not None and cancel():
-            raise Cancelled("cancelled by the user")
-        if not (s.thumbnail and os.path.exists(s.thumbnail)) and os.path.exists(a.path) and a.path not in tables:
-            try:
-                tables[a.path] = packet_table(a.path, a.media)
-            except MontageError as exc:
-                log.warning("%s: cannot index packets (%s)", a.path, exc)
-                tables[a.path] = None
-        image = keyframe_image(a, s, tables.get(a.path))
-        if image is not None:
-            out[(a.path, s.index)] = thumbnail_uri(image)
-        if progress is not None:
-            progress((k + 1) / len(todo))
-    return out
+    return {key: thumbnail_uri(image) for key, image in keyframe_images(todo, progress=progress, cancel=cancel)}
 
 
 # --------------------------------------------------------------------------- HTML
