@@ -203,6 +203,15 @@ def read_selection(client: ResolveClient, tree: PoolTree | None = None) -> tuple
     return list(current.clips), "bin " + "/".join(current.path)
 
 
+def read_clips(client: ResolveClient, tree: PoolTree, bin_name: str | None = None) -> tuple[list[PoolClip], str]:
+    """The clips of the bin ``bin_name`` (a name or a path), else :func:`read_selection`'s;
+    and where they came from (``"bin Master/Day 1"``, ``"selection"``)."""
+    if bin_name:
+        chosen = tree.find_bin(bin_name)
+        return list(chosen.clips), "bin " + "/".join(chosen.path)
+    return read_selection(client, tree)
+
+
 def read_project(client: ResolveClient) -> ProjectSettings:
     """The project's timeline rate and resolution (``None`` where Resolve gives none)."""
     data = client.project()

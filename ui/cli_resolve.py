@@ -192,7 +192,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.executor import make_executor
     from montage_ai.core.roughcut import make_rough_cut
     from montage_ai.core.timeline import write_otio
-    from montage_ai.resolve_plugin.pool import read_pool, read_selection
+    from montage_ai.resolve_plugin.pool import read_clips, read_pool
     from montage_ai.resolve_plugin.push import push_cut_list
     from montage_ai.ui.cli import StageBars, print_summary
 
@@ -209,11 +209,7 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     print(f"route: {result.route}" + (f" ({result.product.name} {result.product.version})" if result.product else ""),
           file=sys.stderr)
     tree = read_pool(client)
-    if args.bin:
-        chosen = tree.find_bin(args.bin)
-        clips, source = list(chosen.clips), "bin " + "/".join(chosen.path)
-    else:
-        clips, source = read_selection(client, tree)
+    clips, source = read_clips(client, tree, args.bin)
     music = _music(tree, args.music)
     footage = [c.file_path for c in clips
                if c.has_video and (c.frames or 0) > 1 and os.path.abspath(c.file_path) != music]

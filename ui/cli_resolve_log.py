@@ -49,18 +49,14 @@ def cmd_resolve_log(args: argparse.Namespace) -> int:
     from montage_ai.core.jobs import analyze_files
     from montage_ai.core.ollama_config import OllamaSettings
     from montage_ai.core.selects import SelectsOptions, choose_selects, clip_logs
-    from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.media_log import apply_changes, plan_log
-    from montage_ai.resolve_plugin.pool import read_pool, read_selection
+    from montage_ai.resolve_plugin.pool import read_clips, read_pool
+    from montage_ai.ui.cli_resolve import _live_client
     from montage_ai.ui.cli import ProgressBar, ctrl_c_cancels, executor_from_args
 
-    client = connect(host=args.host, timeout_s=args.timeout)
+    client = _live_client(args)
     tree = read_pool(client)
-    if args.bin:
-        found = tree.find_bin(args.bin)
-        clips, where = list(found.clips), "bin " + "/".join(found.path)
-    else:
-        clips, where = read_selection(client, tree)
+    clips, where = read_clips(client, tree, args.bin)
     files = [c.file_path for c in clips if c.has_video]
     if not files:
         print(f"error: no video clips in the {where}", file=sys.stderr)
@@ -98,11 +94,11 @@ def cmd_resolve_log(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve_unlog(args: argparse.Namespace) -> int:
-    from montage_ai.resolve_plugin.connect import connect
     from montage_ai.resolve_plugin.media_log import apply_changes, plan_unlog
     from montage_ai.resolve_plugin.pool import read_pool
+    from montage_ai.ui.cli_resolve import _live_client
 
-    client = connect(host=args.host, timeout_s=args.timeout)
+    client = _live_client(args)
     journal = _journal(client, args.cache_dir)
     changes = plan_unlog(client, read_pool(client), journal=journal)
     _print(changes, args.dry_run)
