@@ -52,7 +52,7 @@ import numpy as np
 from .cutlist import Cut, CutList, Section as CutSection
 from .duplicates import Duplicate, ShotKey, find_duplicates
 from .errors import MontageError
-from .footage import FootageAnalysis, Shot
+from .footage import FootageAnalysis, Shot, quality_curve
 from .music import MusicAnalysis, beat_frames
 from .planner import PlanError, StoryPlan, shot_id_map
 from .styles import Style
@@ -310,11 +310,7 @@ def _window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: s
     if length <= 0 or n < length:
         return None
     frames = np.arange(us, ue)
-    if s.scores:
-        q = np.interp(frames, np.asarray(s.score_frames, float), np.asarray(s.scores, float))
-    else:
-        q = np.full(n, 0.5)
-    bad = (q < 0.6 * float(q.max())).astype(float)
+    q, bad = quality_curve(s, us, ue)
     sf, mv = samples if samples is not None else _motion_samples(a)
     known = (sf >= s.start_frame) & (sf < s.end_frame) & ~np.isnan(mv)
     if known.sum() >= 2:

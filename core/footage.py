@@ -148,6 +148,30 @@ class FootageAnalysis:
         return cls(**kwargs)
 
 
+#: A frame whose best-moment score is below this share of the best in its range is in a dip
+#: (a blur, a shake, a bad exposure).
+DIP_SHARE = 0.6
+
+
+def quality_curve(shot: Shot, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shot's best-moment score at every frame of ``[start, end)`` (interpolated between
+    the analysed samples; 0.5 where the analysis has none), and 1.0 where a frame is in a dip
+    (below :data:`DIP_SHARE` of the best there), else 0.0.
+
+    >>> s = Shot(0, 0, 10, 0.0, 0.4, None, None, False, 0, 10, 5, None, None, None, None, None,
+    ...          None, None, None, 5, (0, 9), (1.0, 0.1))
+    >>> [round(float(x), 2) for x in quality_curve(s, 0, 3)[0]], quality_curve(s, 8, 10)[1].tolist()
+    ([1.0, 0.9, 0.8], [0.0, 1.0])
+    """
+    frames = np.arange(start, end)
+    if shot.scores:
+        q = np.interp(frames, np.asarray(shot.score_frames, float), np.asarray(shot.scores, float))
+    else:
+        q = np.full(frames.size, 0.5)
+    dips = (q < DIP_SHARE * float(q.max())).astype(float) if q.size else q
+    return q, dips
+
+
 def _shot_to_dict(s: Shot) -> dict[str, Any]:
     d = {}
     for f in fields(s):

@@ -53,7 +53,7 @@ from .cutlist import Cut, CutList, Section
 from .duplicates import DUPLICATE_THRESHOLD, Duplicate, ShotKey, find_duplicates, shot_hashes
 from .errors import MontageError
 from .executor import Executor
-from .footage import FootageAnalysis, Shot
+from .footage import FootageAnalysis, Shot, quality_curve
 from .planner import shot_id_map, story_arc
 from .styles import load_style
 from .timebase import timecode_to_frames
@@ -259,14 +259,8 @@ def best_window(shot: Shot, length: int, rng: np.random.Generator | None = None)
     us, ue = shot.usable_start_frame, shot.usable_end_frame
     if ue <= us:
         us, ue = shot.start_frame, shot.end_frame
-    n = ue - us
-    length = max(1, min(length, n))
-    frames = np.arange(us, ue)
-    if shot.scores:
-        q = np.interp(frames, np.asarray(shot.score_frames, float), np.asarray(shot.scores, float))
-    else:
-        q = np.full(n, 0.5)
-    bad = (q < 0.6 * float(q.max())).astype(float)
+    length = max(1, min(length, ue - us))
+    q, bad = quality_curve(shot, us, ue)
     c_q = np.concatenate(([0.0], np.cumsum(q)))
     c_b = np.concatenate(([0.0], np.cumsum(bad)))
     mean_q = (c_q[length:] - c_q[:-length]) / length
