@@ -310,7 +310,7 @@ def test_the_lua_launcher_starts_the_panel_with_our_interpreter_and_runs_the_lua
                 if started.exists() and started.read_text():
                     break
                 time.sleep(0.05)
-            assert json.loads(started.read_text()) == {"argv": ["panel"], "pythonpath": None}
+            assert json.loads(started.read_text()) == {"argv": ["panel", "--resolve"], "pythonpath": None}
             client.stop_bridge()
         assert process.wait_exit(10) == 0
         assert "panel starting" in process.output()
@@ -335,6 +335,6 @@ def test_in_the_free_edition_the_python_launcher_serves_the_panel_through_the_br
             assert client.project().name == "Free 21.0"
             client.stop_bridge()
         assert process.wait_exit(10) == 0
-        assert flag.read_text() == "panel" and "serving the panel through the in-app bridge" in process.output()
+        assert flag.read_text() == "panel --resolve" and "serving the panel through the in-app bridge" in process.output()
     finally:
         process.close()

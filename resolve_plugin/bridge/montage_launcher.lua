@@ -8,7 +8,8 @@ our environment's `montage-ai` command and log) and BRIDGE_SCRIPT (the Lua bridg
 beside this file). It
 
 1. starts the Montage AI panel as a separate process with our own interpreter
-   (`<command> panel`, PYTHONHOME/PYTHONPATH of Resolve removed, output to our log);
+   (`<command> panel --resolve`: it connects through the bridge below; PYTHONHOME/PYTHONPATH
+   of Resolve removed, output to our log);
 2. runs the Lua bridge in this script, so the panel reaches Resolve through it (the bridge
    serves until the panel or `montage-ai` asks it to stop, or Resolve quits).
 
@@ -52,18 +53,19 @@ local function start_panel(config)
   local parts = {}
   for _, part in ipairs(command) do parts[#parts + 1] = shell_quote(part) end
   parts[#parts + 1] = "panel"
+  parts[#parts + 1] = "--resolve"  -- connect: route selection finds the bridge this script serves
   local log = config.log or "/dev/null"
   local line
   if package.config:sub(1, 1) == "\\" then
     local quoted = {}
     for _, part in ipairs(command) do quoted[#quoted + 1] = '"' .. part .. '"' end
-    line = 'start "" /B ' .. table.concat(quoted, " ") .. ' panel >> "' .. log .. '" 2>&1'
+    line = 'start "" /B ' .. table.concat(quoted, " ") .. ' panel --resolve >> "' .. log .. '" 2>&1'
   else
     line = "env -u PYTHONHOME -u PYTHONPATH nohup " .. table.concat(parts, " ") .. " >> " .. shell_quote(log)
       .. " 2>&1 < /dev/null &"
   end
   os.execute(line)
-  report("panel starting (" .. table.concat(command, " ") .. " panel; log " .. log .. ")")
+  report("panel starting (" .. table.concat(command, " ") .. " panel --resolve; log " .. log .. ")")
   return true
 end
 
