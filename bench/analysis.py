@@ -10,7 +10,7 @@ long 10 s GOP with scene-cut keyframes), then times in one run on the same file:
 boundaries against the ground truth (hard cuts with 0-frame tolerance, a transition counts
 when a detected span or boundary falls inside it).
 
-Speed levers our decode uses (see core/decode.py): ``-skip_loop_filter noref -flags2 fast``,
+Speed levers our decode uses (see core/media/decode.py): ``-skip_loop_filter noref -flags2 fast``,
 scaling to 256 px in ffmpeg (``area``) before the pixel-format conversion, rotation after
 scaling, tiny (32x18 / 64x36) signatures and feature frames, Python work overlapped with
 ffmpeg's decode through the pipe, and in fast mode decoding keyframes only plus the
@@ -32,9 +32,9 @@ from fractions import Fraction
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from montage_ai.core.footage import analyze_footage  # noqa: E402
-from montage_ai.core.media import probe  # noqa: E402
-from montage_ai.core.sample_footage import Segment, render_footage  # noqa: E402
+from montage_ai.core.analysis.footage import analyze_footage  # noqa: E402
+from montage_ai.core.media.probe import probe  # noqa: E402
+from montage_ai.core.samples.footage import Segment, render_footage  # noqa: E402
 
 
 #: Part of the cached file names: bump when :func:`reel` changes.
@@ -118,7 +118,7 @@ def main() -> None:
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
     decoded = _DecodedFrames()
-    footage_log = logging.getLogger("montage_ai.core.footage")
+    footage_log = logging.getLogger("montage_ai.core.analysis.footage")
     footage_log.addHandler(decoded)
     footage_log.setLevel(logging.INFO)
     print(f"# {size[0]}x{size[1]} H.264 {float(rate):g} fps, {args.seconds:g} s, {os.cpu_count()} CPUs, "
@@ -131,7 +131,7 @@ def main() -> None:
             truth = render_footage(path, segs, rate=rate, size=size, gop_frames=gop, scenecut=scenecut)
             print(f"  rendered {os.path.basename(path)} in {time.perf_counter() - t:.1f} s")
         else:
-            from montage_ai.core.sample_footage import _layout, _truth
+            from montage_ai.core.samples.footage import _layout, _truth
             truth = _truth(path, segs, _layout(segs), rate, size[0], size[1], None)
         media = probe(path)
         runs: dict[str, list] = {"decode": [], "full": [], "fast": []}

@@ -1,4 +1,4 @@
-"""Beat, downbeat and tempo benchmark on the synthesized set (montage_ai.core.sample_music).
+"""Beat, downbeat and tempo benchmark on the synthesized set (montage_ai.core.samples.music).
 
 Run:  .venv/bin/python bench/beats.py [--only NAME ...] [--verbose]
 
@@ -37,8 +37,8 @@ def _score(ref: np.ndarray, est: np.ndarray) -> tuple[float, float, float]:
 def main(argv: list[str] | None = None) -> int:
     import librosa
 
-    from montage_ai.core.music import analyze_music_signal
-    from montage_ai.core.sample_music import EASY_PRESETS, HARD_PRESETS, render_preset
+    from montage_ai.core.analysis.music import analyze_music_signal
+    from montage_ai.core.samples.music import EASY_PRESETS, HARD_PRESETS, render_preset
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="preset names to run")

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from montage_ai.core.cache import AnalysisCache
-from montage_ai.core.jobs import analyze_footage_cached
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.jobs import analyze_footage_cached
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 
 Generates ``files`` clips (640x360 H.264, three shots each, 24000/1001) and analyses them,
 without the cache, in one run: with the local process pool of ``workers`` processes (the
-baseline) and with :class:`~montage_ai.core.dask_executor.DaskExecutor` on a LocalCluster
+baseline) and with :class:`~montage_ai.core.run.dask_executor.DaskExecutor` on a LocalCluster
 of ``workers`` single-threaded worker processes (or on ``--scheduler``, whose workers must
 see the generated files under the same path). Prints both times, the ratio, the cluster's
 start-up time (not in the ratio), and whether the results are identical.
@@ -19,10 +19,10 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from montage_ai.core.dask_executor import DaskExecutor
-from montage_ai.core.executor import LocalExecutor
-from montage_ai.core.jobs import analyze_files
-from montage_ai.core.sample_footage import Segment, render_footage
+from montage_ai.core.run.dask_executor import DaskExecutor
+from montage_ai.core.run.executor import LocalExecutor
+from montage_ai.core.run.jobs import analyze_files
+from montage_ai.core.samples.footage import Segment, render_footage
 
 RATE = Fraction(24000, 1001)
 KINDS = ["testsrc2", "mandelbrot", "smptebars", "gradients", "pan", "life"]

@@ -20,8 +20,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from montage_ai.core.footage import analyze_footage
-from montage_ai.core.sample_footage import Segment, render_footage
+from montage_ai.core.analysis.footage import analyze_footage
+from montage_ai.core.samples.footage import Segment, render_footage
 
 
 def timed(fn):

@@ -27,10 +27,10 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from montage_ai.core.encoders import EncoderRegistry, get_profile, proxy_args
-from montage_ai.core.media import probe
-from montage_ai.core.proxies import encode_proxy
-from montage_ai.core.sample_footage import Segment, render_footage
+from montage_ai.core.render.encoders import EncoderRegistry, get_profile, proxy_args
+from montage_ai.core.media.probe import probe
+from montage_ai.core.render.proxies import encode_proxy
+from montage_ai.core.samples.footage import Segment, render_footage
 
 RATE = Fraction(24000, 1001)
 

@@ -21,11 +21,11 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from montage_ai.core.cache import AnalysisCache
-from montage_ai.core.executor import LocalExecutor
-from montage_ai.core.roughcut import RoughCutOptions, make_rough_cut
-from montage_ai.core.sample_footage import Segment, render_footage
-from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import LocalExecutor
+from montage_ai.core.cut.roughcut import RoughCutOptions, make_rough_cut
+from montage_ai.core.samples.footage import Segment, render_footage
+from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
 ROOT = Path(__file__).resolve().parent / "results" / "roughcut"
 RATES = (Fraction(24000, 1001), Fraction(24000, 1001), Fraction(25), Fraction(30000, 1001))

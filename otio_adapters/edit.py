@@ -4,7 +4,7 @@ An OTIO timeline holds doubles (``RationalTime(1001, 23.976023976023978)``); eve
 write wants integers (FCP7 frames, EDL timecode) or exact rationals (FCPXML ``1001/24000s``).
 :func:`edit_from_timeline` turns a timeline into an :class:`Edit` once, checking that every
 position is a whole frame, and :func:`timeline_from_edit` builds the timeline back in the
-shape :func:`montage_ai.core.timeline.build_timeline` makes, so a file read by our adapters
+shape :func:`montage_ai.core.model.timeline.build_timeline` makes, so a file read by our adapters
 gives back the same cut list.
 
 Positions
@@ -34,7 +34,7 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from montage_ai.core.timeline import (
+from montage_ai.core.model.timeline import (
     AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
 )
 
@@ -304,7 +304,7 @@ def _track(name: str, kind: str, events: tuple[Event, ...], rate: Fraction) -> o
 
 
 def timeline_from_edit(edit: Edit) -> otio.schema.Timeline:
-    """An OTIO timeline of ``edit`` in the shape :func:`~montage_ai.core.timeline.build_timeline` makes."""
+    """An OTIO timeline of ``edit`` in the shape :func:`~montage_ai.core.model.timeline.build_timeline` makes."""
     rate = edit.rate
     timeline = otio.schema.Timeline(name=edit.name, global_start_time=RationalTime(edit.start, float(rate)))
     meta = dict(edit.metadata)

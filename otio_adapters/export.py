@@ -25,7 +25,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from montage_ai.core.fileio import OutputExistsError, publish, write_atomic
+from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
 
 
 @dataclass(frozen=True)

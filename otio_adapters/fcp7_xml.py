@@ -25,7 +25,7 @@ refused with the rate named.
 
 The reader reads what we write (and FCP7 XML of the same shape: clipitems with files on video
 and audio tracks, sequence markers; no transitions) into the timeline shape of
-:func:`montage_ai.core.timeline.build_timeline`.
+:func:`montage_ai.core.model.timeline.build_timeline`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from montage_ai.core.timebase import frames_to_timecode, timecode_to_frames
-from montage_ai.core.timeline import media_path
+from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
+from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
     TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
     timeline_from_edit,
@@ -71,7 +71,7 @@ def pathurl(path: str) -> str:
     >>> pathurl("/media/Day 1/café #2.mov")
     'file://localhost/media/Day%201/caf%C3%A9%20%232.mov'
     """
-    from montage_ai.core.timeline import file_url
+    from montage_ai.core.model.timeline import file_url
 
     return "file://localhost" + urllib.parse.urlsplit(file_url(path)).path
 

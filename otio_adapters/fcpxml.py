@@ -29,7 +29,7 @@ All times are built from integer frame counts and Fractions, never floats: ``n``
 
 The reader reads what we write (and plain FCPXML of the same shape: asset-clips and gaps on
 the spine, connected asset-clips, markers) back into the timeline shape of
-:func:`montage_ai.core.timeline.build_timeline`.
+:func:`montage_ai.core.model.timeline.build_timeline`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from montage_ai.core.timeline import media_path
+from montage_ai.core.model.timeline import media_path
 
 from montage_ai.otio_adapters.edit import (
     TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from montage_ai.core.errors import MontageError
+from montage_ai.core.base.errors import MontageError
 
 
 class ResolveError(MontageError):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from montage_ai.core.fileio import OutputExistsError
+from montage_ai.core.base.fileio import OutputExistsError
 
 from .push import unique_name
 
@@ -71,7 +71,7 @@ def write_file_route(timeline: Any, folder: str | os.PathLike[str], *, name: str
 
     Raises
     ------
-    montage_ai.core.errors.MontageError
+    montage_ai.core.base.errors.MontageError
         The folder cannot be written (from the exporters).
     """
     from montage_ai.otio_adapters.export import FORMATS, export_timeline

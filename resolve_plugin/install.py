@@ -39,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
-from montage_ai.core.fileio import write_atomic
+from montage_ai.core.base.fileio import write_atomic
 
 from .errors import InstallError
 
@@ -126,7 +126,7 @@ def _environment(python: str) -> dict:
             found["command"] = [candidate]
             break
     else:
-        found["command"] = [python, "-m", "montage_ai.ui.cli"]
+        found["command"] = [python, "-m", "montage_ai.ui.cli.main"]
     return found
 
 

@@ -62,7 +62,7 @@ def open_in_resolve(config, resolve):
         if folder not in sys.path:
             site.addsitedir(folder)
     try:
-        from montage_ai.ui import panel
+        from montage_ai.ui.qt import panel
 
         run = panel.run_in_resolve
     except Exception as exc:  # noqa: BLE001 - any failure means: use a separate process

@@ -37,8 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from montage_ai.core.fileio import write_atomic
-from montage_ai.core.selects import ClipLog
+from montage_ai.core.base.fileio import write_atomic
+from montage_ai.core.cut.selects import ClipLog
 
 from .client import ResolveClient
 from .pool import PoolTree, path_key

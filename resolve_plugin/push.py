@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
 
-from montage_ai.core.cutlist import Cut, CutList
-from montage_ai.core.errors import Cancelled
-from montage_ai.core.timebase import frames_to_timecode, timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList
+from montage_ai.core.base.errors import Cancelled
+from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 
 from .client import ClipInfo, MarkerData, PlacedItem, ResolveClient
 from .errors import PushError
@@ -416,7 +416,7 @@ def push_cut_list(client: ResolveClient, cut_list: CutList, *, timeline: Any = N
         Source file -> proxy file, linked with ``LinkProxyMedia``.
     progress, cancel:
         ``progress(fraction)``; ``cancel()`` returning True stops the push
-        (:class:`~montage_ai.core.errors.Cancelled`, the incomplete timeline removed).
+        (:class:`~montage_ai.core.base.errors.Cancelled`, the incomplete timeline removed).
 
     Returns
     -------

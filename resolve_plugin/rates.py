@@ -4,7 +4,7 @@ Resolve prints rates as decimals: the project setting ``timelineFrameRate`` is o
 fixed list (``"23.976"``, ``"59.94"``, ``"59.94 DF"`` ...), a clip's ``"FPS"`` property a
 decimal such as ``"23.976"`` or ``"25.000"``. The table maps every timeline rate Resolve
 offers to the exact rate it stands for; clip rates outside it go through
-:func:`montage_ai.core.timebase.parse_rate` (integers exact, NTSC decimals to n*1000/1001).
+:func:`montage_ai.core.base.timebase.parse_rate` (integers exact, NTSC decimals to n*1000/1001).
 
 >>> parse_resolve_rate("23.976")
 (Fraction(24000, 1001), False)
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from montage_ai.core.timebase import parse_rate
+from montage_ai.core.base.timebase import parse_rate
 
 def _as_resolve_writes_it(rate: Fraction) -> str:
     """``"23.976"``, ``"59.94"``, ``"25"``: three decimals, trailing zeros dropped."""

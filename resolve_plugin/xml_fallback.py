@@ -21,7 +21,7 @@ import re
 import tempfile
 from typing import Any, Sequence
 
-from montage_ai.core.cutlist import CutList
+from montage_ai.core.model.cutlist import CutList
 
 from .client import ResolveClient
 from .errors import PushError
@@ -56,7 +56,7 @@ def import_fcp7_xml(client: ResolveClient, cut_list: CutList, timeline: Any, nam
     from montage_ai.otio_adapters.export import export_timeline
 
     if timeline is None:
-        from montage_ai.core.timeline import build_timeline
+        from montage_ai.core.model.timeline import build_timeline
 
         timeline = build_timeline(cut_list)
     named = copy.deepcopy(timeline)

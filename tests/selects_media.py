@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from montage_ai.core.sample_footage import Segment, render_footage
+from montage_ai.core.samples.footage import Segment, render_footage
 
 SIZE = (128, 72)
 N = 40

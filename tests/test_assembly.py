@@ -13,12 +13,12 @@ from fractions import Fraction
 
 import pytest
 
-from montage_ai.core.assembly import FootageShortError, assemble, common_rate, slot_grid
-from montage_ai.core.cutlist import CutList
-from montage_ai.core.music import beat_frames
-from montage_ai.core.planner import RulesPlanner, make_request, shot_id_map
-from montage_ai.core.styles import available_styles, load_style
-from montage_ai.core.timebase import timecode_to_frames
+from montage_ai.core.cut.assembly import FootageShortError, assemble, common_rate, slot_grid
+from montage_ai.core.model.cutlist import CutList
+from montage_ai.core.analysis.music import beat_frames
+from montage_ai.core.plan.planner import RulesPlanner, make_request, shot_id_map
+from montage_ai.core.plan.styles import available_styles, load_style
+from montage_ai.core.base.timebase import timecode_to_frames
 
 from test_planner import footage, music, varied_footage
 
@@ -239,10 +239,10 @@ def test_user_style_assembles(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_end_to_end_on_generated_media(tmp_path):
-    from montage_ai.core.footage import analyze_footage
-    from montage_ai.core.music import analyze_music
-    from montage_ai.core.sample_footage import Segment, render_footage
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.analysis.footage import analyze_footage
+    from montage_ai.core.analysis.music import analyze_music
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 2, 0.4), SectionSpec("B", 2, 0.95),
                                                          SectionSpec("A", 1, 0.4)), tail_s=0.5))

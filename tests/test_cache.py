@@ -6,7 +6,7 @@ import json
 import os
 import threading
 
-from montage_ai.core.cache import AnalysisCache, FileIdentity
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 
 
 def media_file(tmp_path, name="clip.mov", size=3 << 20):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from montage_ai.ui.cli import main
+from montage_ai.ui.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +63,13 @@ def test_analyze_never_overwrites_without_force(clip, tmp_path, capsys):
 
 
 def test_console_script_runs(clip):
-    done = subprocess.run([sys.executable, "-m", "montage_ai.ui.cli", "probe", str(clip)],
+    done = subprocess.run([sys.executable, "-m", "montage_ai.ui.cli.main", "probe", str(clip)],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "h264" in done.stdout
 
 
 def test_analyze_with_music(clip, tmp_path, capsys):
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 6),)))
     song = write_audio(tmp_path / "song.flac", y, truth.sample_rate)
@@ -103,8 +103,8 @@ def test_demo_cuts_a_generated_project(tmp_path, capsys):
 def small_project(tmp_path_factory):
     from fractions import Fraction
 
-    from montage_ai.core.sample_footage import Segment, render_footage
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     root = tmp_path_factory.mktemp("project")
     (root / "footage").mkdir()
@@ -134,7 +134,7 @@ def test_cut_writes_timeline_with_duration_and_rate(small_project, tmp_path, cap
     summary = capsys.readouterr().out
     assert "cuts" in summary and "style mtv, seed 3" in summary
     # The same cut beside it in every NLE format, frame for frame.
-    from montage_ai.core.timeline import cut_list_from_timeline
+    from montage_ai.core.model.timeline import cut_list_from_timeline
     from montage_ai.otio_adapters.export import read_timeline
 
     cut_list = cut_list_from_timeline(timeline)

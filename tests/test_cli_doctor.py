@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from montage_ai.ui import cli_doctor
-from montage_ai.ui.cli import main
-from montage_ai.ui.cli_doctor import Check
+from montage_ai.ui.cli import doctor as cli_doctor
+from montage_ai.ui.cli.main import main
+from montage_ai.ui.cli.doctor import Check
 
 from fake_ollama import FakeOllama, closed_port_host
 from test_cli import small_project  # noqa: F401 - module fixture: a generated three-clip project

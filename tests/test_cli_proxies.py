@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from montage_ai.core.media import probe
-from montage_ai.ui.cli import build_parser, executor_from_args, main
+from montage_ai.core.media.probe import probe
+from montage_ai.ui.cli.main import build_parser, executor_from_args, main
 
 
 @pytest.fixture

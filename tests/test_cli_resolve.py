@@ -9,7 +9,7 @@ import pytest
 
 import __main__
 from fake_resolve import make_resolve
-from montage_ai.ui.cli import main
+from montage_ai.ui.cli.main import main
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def no_injected(monkeypatch):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from montage_ai.core.sample_footage import Segment, render_footage
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     root = tmp_path_factory.mktemp("resolve cli")
     kinds = ["testsrc2", "smptebars", "mandelbrot", "gradients"]

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from montage_ai.core.duplicates import (DUPLICATE_THRESHOLD, dct_hash, find_duplicates, hamming, shot_hashes)
-from montage_ai.core.footage import analyze_footage
+from montage_ai.core.analysis.duplicates import (DUPLICATE_THRESHOLD, dct_hash, find_duplicates, hamming, shot_hashes)
+from montage_ai.core.analysis.footage import analyze_footage
 
 from selects_media import render_project
 
@@ -74,17 +74,17 @@ def test_black_shots_are_not_hashed(clips, hashes):
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
-    from montage_ai.core.music import analyze_music
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.analysis.music import analyze_music
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     y, _ = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 2, 0.4), SectionSpec("B", 2, 0.95)), tail_s=0.5))
     return analyze_music(write_audio(tmp_path_factory.mktemp("song") / "song.wav", y, 22050))
 
 
 def _cut(clips, song, duration_s=5.0, **kw):
-    from montage_ai.core.assembly import assemble
-    from montage_ai.core.planner import RulesPlanner, make_request
-    from montage_ai.core.styles import load_style
+    from montage_ai.core.cut.assembly import assemble
+    from montage_ai.core.plan.planner import RulesPlanner, make_request
+    from montage_ai.core.plan.styles import load_style
 
     analyses = [clips[k] for k in "ABC"]
     style = load_style("dynamic")

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from montage_ai.core.errors import Cancelled, MediaError
-from montage_ai.core.executor import InlineExecutor, LocalExecutor
+from montage_ai.core.base.errors import Cancelled, MediaError
+from montage_ai.core.run.executor import InlineExecutor, LocalExecutor
 
 
 def square_or_fail(item, progress, cancel):

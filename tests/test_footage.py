@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 import pytest
 
-from montage_ai.core.decode import decode_frames, packet_table
-from montage_ai.core.errors import Cancelled, MediaError
-from montage_ai.core.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
-from montage_ai.core.sample_footage import Segment, render_footage
-from montage_ai.core.shots import ShotDetector
+from montage_ai.core.media.decode import decode_frames, packet_table
+from montage_ai.core.base.errors import Cancelled, MediaError
+from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
+from montage_ai.core.samples.footage import Segment, render_footage
+from montage_ai.core.analysis.shots import ShotDetector
 
 SIZE = (256, 144)
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
@@ -263,7 +263,7 @@ def test_garbage_file_raises_media_error(tmp_path):
 def test_unavailable_hardware_decoder_falls_back_to_software_with_a_warning(feature_reel, caplog):
     # No CUDA device on the test machine: ffmpeg cannot create one.
     truth, software = feature_reel
-    with caplog.at_level(logging.WARNING, logger="montage_ai.core.footage"):
+    with caplog.at_level(logging.WARNING, logger="montage_ai.core.analysis.footage"):
         a = analyze_footage(truth.path, mode="full", hwaccel="cuda")
     if not caplog.records:
         pytest.skip("a CUDA device is available here")
@@ -367,7 +367,7 @@ def test_rotated_clip_is_decoded_upright():
 
 
 def _signatures(path):
-    from montage_ai.core import shots
+    from montage_ai.core.analysis import shots
 
     sb = shots.SignatureBuilder()
     for f in decode_frames(path):
@@ -378,7 +378,7 @@ def _signatures(path):
 def test_pyscenedetect_second_opinion_confirms_a_subtle_cut_and_not_a_flash(tmp_path):
     """A cut too subtle for our test alone is kept when PySceneDetect proposes it and the
     looser test agrees; a proposed cut at a flash still fails (the picture comes back)."""
-    from montage_ai.core import shots
+    from montage_ai.core.analysis import shots
 
     subtle = tmp_path / "subtle.mp4"
     render_footage(subtle, [Segment("color", 40, color="0x3060a0", grain=3.0),

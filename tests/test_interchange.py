@@ -19,11 +19,11 @@ import opentimelineio as otio
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from montage_ai.core.cutlist import Cut, CutList, Section
-from montage_ai.core.fileio import OutputExistsError
-from montage_ai.core.media import AudioStream, MediaInfo, VideoStream
-from montage_ai.core.timebase import frames_to_timecode
-from montage_ai.core.timeline import build_timeline, cut_list_from_timeline, media_path
+from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.media.probe import AudioStream, MediaInfo, VideoStream
+from montage_ai.core.base.timebase import frames_to_timecode
+from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline, media_path
 from montage_ai.otio_adapters import edl, fcp7_xml, fcpxml
 from montage_ai.otio_adapters.edit import InterchangeError
 from montage_ai.otio_adapters.export import FORMATS, export_path, export_timeline, read_timeline
@@ -386,11 +386,11 @@ def test_export_is_atomic_and_never_overwrites(tmp_path):
 
 
 def test_otioz_bundles_the_timeline(tmp_path):
-    from montage_ai.core.sample_framecode import render_framecode
+    from montage_ai.core.samples.framecode import render_framecode
 
     clip = tmp_path / "clip one.mp4"
     render_framecode(str(clip), 24, rate=Fraction(24), size=(64, 36))
-    from montage_ai.core.media import probe
+    from montage_ai.core.media.probe import probe
 
     cut_list = CutList(rate=Fraction(24), width=64, height=36, duration=10,
                        cuts=(Cut(0, 10, str(clip), Fraction(24), 2, 0, 1.0, "setup", "only"),), music_path="",
@@ -434,7 +434,7 @@ def test_otioconvert_picks_our_adapters_by_suffix(tmp_path):
 
 
 def test_cli_export_writes_each_format_and_refuses_to_overwrite(tmp_path, capsys):
-    from montage_ai.ui.cli import main
+    from montage_ai.ui.cli.main import main
 
     cut_list, probes = _mixed()
     src = tmp_path / "cut.otio"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from montage_ai.core import jobs
-from montage_ai.core.cache import AnalysisCache
-from montage_ai.core.executor import LocalExecutor
+from montage_ai.core.run import jobs
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import LocalExecutor
 
 
 def make_clip(path, frames=48, rate="24"):

@@ -1,6 +1,6 @@
 """Music analysis: beats, tempo, downbeats, sections, decoding, errors, records.
 
-Every test runs on generated music (montage_ai.core.sample_music) whose beats are known.
+Every test runs on generated music (montage_ai.core.samples.music) whose beats are known.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import mir_eval
 import numpy as np
 import pytest
 
-from montage_ai.core.errors import Cancelled, MediaError
-from montage_ai.core.music import (
+from montage_ai.core.base.errors import Cancelled, MediaError
+from montage_ai.core.analysis.music import (
     MUSIC_ANALYSIS_VERSION,
     MusicAnalysis,
     analyze_music,
@@ -24,7 +24,7 @@ from montage_ai.core.music import (
     beat_frames,
     load_audio,
 )
-from montage_ai.core.sample_music import (
+from montage_ai.core.samples.music import (
     PRESETS,
     MusicSpec,
     SectionSpec,

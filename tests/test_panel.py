@@ -18,19 +18,19 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPointF, QSettings, QTimer  # noqa: E402
 
-from montage_ai.core.executor import InlineExecutor  # noqa: E402
-from montage_ai.core.timeline import cut_list_from_timeline  # noqa: E402
+from montage_ai.core.run.executor import InlineExecutor  # noqa: E402
+from montage_ai.core.model.timeline import cut_list_from_timeline  # noqa: E402
 from montage_ai.otio_adapters.export import read_timeline  # noqa: E402
-from montage_ai.ui.panel import MontagePanel  # noqa: E402
-from montage_ai.ui.settings import PanelSettings  # noqa: E402
+from montage_ai.ui.qt.panel import MontagePanel  # noqa: E402
+from montage_ai.ui.qt.settings import PanelSettings  # noqa: E402
 
 WAIT_MS = 180_000
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from montage_ai.core.sample_footage import Segment, render_footage
-    from montage_ai.core.sample_music import MusicSpec, SectionSpec, render, write_audio
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 
     root = tmp_path_factory.mktemp("panel project")
     kinds = ["testsrc2", "smptebars", "mandelbrot", "gradients", "pan", "life"]
@@ -122,7 +122,7 @@ def test_panel_hover_and_click_show_the_moment(panel, qtbot, project):
 
 
 def test_panel_cancel_mid_analysis(panel, qtbot, project, tmp_path):
-    from montage_ai.core.sample_footage import Segment, render_footage
+    from montage_ai.core.samples.footage import Segment, render_footage
 
     long_clip = tmp_path / "long.mp4"
     render_footage(long_clip, [Segment("testsrc2", 25 * 40, seed=1)], rate=Fraction(25), size=(320, 180))
@@ -270,7 +270,7 @@ def test_panel_send_without_markers_adds_none(resolve_panel, qtbot, project):
 def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project):
     from fake_resolve import find_clip
 
-    from montage_ai.core.media import probe
+    from montage_ai.core.media.probe import probe
 
     panel, fake = resolve_panel
     clips, _, song = project

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from montage_ai.core.errors import MediaError
-from montage_ai.core.media import probe
+from montage_ai.core.base.errors import MediaError
+from montage_ai.core.media.probe import probe
 
 RATES = [Fraction(24), Fraction(25), Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)]
 
@@ -110,7 +110,7 @@ def test_name_with_spaces_and_non_ascii_letters(tmp_path):
 
 def test_record_round_trips_through_dict(tmp_path):
     info = probe(clip(tmp_path / "c.mp4", Fraction(30000, 1001), 12))
-    from montage_ai.core.media import MediaInfo
+    from montage_ai.core.media.probe import MediaInfo
 
     assert MediaInfo.from_dict(info.to_dict()) == info
 

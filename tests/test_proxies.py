@@ -10,14 +10,14 @@ from fractions import Fraction
 
 import pytest
 
-from montage_ai.core.decode import decode_frames
-from montage_ai.core.encoders import EncoderRegistry
-from montage_ai.core.errors import Cancelled, MediaError
-from montage_ai.core.fileio import OutputExistsError, collect_media
-from montage_ai.core.media import probe
-from montage_ai.core.proxies import encode_proxy, make_proxies, proxy_links, proxy_path, proxy_state
-from montage_ai.core.sample_framecode import read_framecode, render_framecode
-from montage_ai.core.encoders import get_profile, proxy_size
+from montage_ai.core.media.decode import decode_frames
+from montage_ai.core.render.encoders import EncoderRegistry
+from montage_ai.core.base.errors import Cancelled, MediaError
+from montage_ai.core.base.fileio import OutputExistsError, collect_media
+from montage_ai.core.media.probe import probe
+from montage_ai.core.render.proxies import encode_proxy, make_proxies, proxy_links, proxy_path, proxy_state
+from montage_ai.core.samples.framecode import read_framecode, render_framecode
+from montage_ai.core.render.encoders import get_profile, proxy_size
 
 NTSC = Fraction(30000, 1001)
 
@@ -138,7 +138,7 @@ def test_many_files_bad_one_reported_links_for_resolve(source, tmp_path, monkeyp
 
 
 def test_hardware_decoding_failure_is_retried_in_software_and_said(source, tmp_path, registry, monkeypatch):
-    from montage_ai.core import encoders
+    from montage_ai.core.render import encoders
 
     monkeypatch.setitem(encoders.DECODE_HWACCEL, "cpu", "no_such_hwaccel")  # ffmpeg refuses it at start
     result = encode_proxy(source, profile="h264-quarter", encoder="cpu", out_dir=tmp_path / "px", registry=registry)

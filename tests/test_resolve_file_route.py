@@ -9,7 +9,7 @@ import pytest
 
 import __main__
 from fake_resolve import make_resolve
-from montage_ai.core.timeline import build_timeline
+from montage_ai.core.model.timeline import build_timeline
 from montage_ai.resolve_plugin.connect import MODULE
 from montage_ai.resolve_plugin.file_route import write_file_route
 from resolve_media import make_cut_list, make_media
@@ -75,7 +75,7 @@ def outside_resolve(monkeypatch, tmp_path):
 
 
 def test_resolve_cut_without_a_live_route_writes_the_files_and_prints_the_steps(outside_resolve, media, tmp_path, capsys):
-    from montage_ai.ui.cli import main
+    from montage_ai.ui.cli.main import main
 
     out_dir = tmp_path / "for resolve"
     code = main(["resolve", "cut", "--footage", media["a"], media["b"], "--music", media["song"], "--duration", "3",
@@ -89,7 +89,7 @@ def test_resolve_cut_without_a_live_route_writes_the_files_and_prints_the_steps(
 
 
 def test_resolve_cut_file_route_needs_the_footage(outside_resolve, media, capsys):
-    from montage_ai.ui.cli import main
+    from montage_ai.ui.cli.main import main
 
     assert main(["resolve", "cut", "--file-route", "--music", media["song"]]) == 1
     assert "the file route needs the clips: give --footage" in capsys.readouterr().err

@@ -194,9 +194,9 @@ def _drive_launcher(installed, tmp_path, config_changes: dict) -> str:
 
 def test_launcher_opens_the_panel_inside_resolves_python_when_it_can(installed, tmp_path):
     site = tmp_path / "site"
-    (site / "montage_ai" / "ui").mkdir(parents=True)
+    (site / "montage_ai" / "ui" / "qt").mkdir(parents=True)
     flag = tmp_path / "in-process.txt"
-    (site / "montage_ai" / "ui" / "panel.py").write_text(
+    (site / "montage_ai" / "ui" / "qt" / "panel.py").write_text(
         f"def run_in_resolve(resolve):\n    open({str(flag)!r}, 'w').write(resolve)\n")
     out = _drive_launcher(installed, tmp_path, {"site_packages": [str(site)], "command": [str(tmp_path / "unused")]})
     assert flag.read_text() == "the resolve object" and "environment is gone" not in out

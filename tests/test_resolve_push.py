@@ -12,7 +12,7 @@ import os
 import pytest
 
 from fake_resolve import Behaviour, find_clip, make_resolve
-from montage_ai.core.errors import Cancelled
+from montage_ai.core.base.errors import Cancelled
 from montage_ai.resolve_plugin import xml_fallback
 from bridge_harness import LUAJIT, NO_LUAJIT, OLD_PYTHON, RouteClients
 from montage_ai.resolve_plugin.errors import PushError
@@ -219,7 +219,7 @@ def test_progress_reaches_one(media, client_for):
 @pytest.mark.skipif(bool(xml_fallback.unavailable_reason()), reason="the FCP7 XML writer "
                     "(montage_ai.otio_adapters.export) is not in this tree yet: " + xml_fallback.unavailable_reason())
 def test_fcp7_xml_fallback_replaces_a_failed_per_item_push(media, client_for):
-    from montage_ai.core.timeline import build_timeline
+    from montage_ai.core.model.timeline import build_timeline
 
     resolve = _resolve(media, Behaviour(append_fails_from_call=3))
     cut_list = make_cut_list(media)

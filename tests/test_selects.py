@@ -8,13 +8,13 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from montage_ai.core.footage import analyze_footage
-from montage_ai.core.selects import (SELECT_COLOR, SelectsError, SelectsOptions, choose_selects, clip_logs,
+from montage_ai.core.analysis.footage import analyze_footage
+from montage_ai.core.cut.selects import (SELECT_COLOR, SelectsError, SelectsOptions, choose_selects, clip_logs,
                                      quality_flags, selects_cut_list, selects_timeline)
-from montage_ai.core.duplicates import shot_hashes
-from montage_ai.core.timeline import NAMESPACE, cut_list_from_timeline
+from montage_ai.core.analysis.duplicates import shot_hashes
+from montage_ai.core.model.timeline import NAMESPACE, cut_list_from_timeline
 from montage_ai.otio_adapters.export import FORMATS, export_timeline, read_timeline
-from montage_ai.ui.cli import main
+from montage_ai.ui.cli.main import main
 
 from selects_media import render_project
 
@@ -212,7 +212,7 @@ def test_cli_never_overwrites_without_force(project, tmp_path, capsys):
 
 
 def test_selects_timeline_names_are_made_unique():
-    from montage_ai.core.selects import selects_name
+    from montage_ai.core.cut.selects import selects_name
 
     assert selects_name("Day 1") == "Day 1 Selects"
     assert selects_name("Day 1", ["Day 1 Selects"]) == "Day 1 Selects 2"

@@ -1,0 +1,85 @@
+"""Safe writes: a file appears whole or not at all, and nothing existing is overwritten
+unless the caller says so."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class OutputExistsError(FileExistsError):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        super().__init__(f"{self.path}: already exists; choose another name or pass --force to replace it")
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    Raises :class:`OutputExistsError` when ``path`` exists and ``overwrite`` is False.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        publish(tmp, target, overwrite=overwrite)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def publish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Move the finished temporary file ``tmp`` onto ``path`` in one step.
+
+    Without ``overwrite`` a file at ``path`` is never replaced, also one that appeared
+    while ``tmp`` was being written (:class:`OutputExistsError`; ``tmp`` is left for the
+    caller to remove).
+    """
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if path exists: no window in which we could clobber it
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+    except OSError:  # a file system without hard links
+        if os.path.exists(path):
+            raise OutputExistsError(path) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
+VIDEO_EXTENSIONS = frozenset(
+    ".mov .mp4 .m4v .mxf .mkv .avi .mts .m2ts .ts .webm .mpg .mpeg .dv .wmv .3gp .braw .r3d".split()
+)
+
+
+#: Sub-folders never searched for footage: proxies live there (core/render/proxies.py).
+SKIPPED_FOLDERS = frozenset({"Proxy"})
+
+
+def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:
+    """Files named directly, plus the media files found (recursively, sorted) in folders.
+
+    Inside a folder, hidden folders and folders named ``Proxy`` (proxies, see
+    core/render/proxies.py) are not searched; a folder named directly always is."""
+    found: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+                found += [os.path.join(root, f) for f in sorted(files)
+                          if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions]
+        else:
+            found.append(p)
+    return found

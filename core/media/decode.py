@@ -1,0 +1,359 @@
+"""Decode footage once, small: ffmpeg scales each frame down and pipes BGR frames to numpy.
+
+Three ways to read a file, all yielding :class:`Frame` ``(index, pts_s, image)`` with
+``index`` counted in the source's own frame grid from 0 (``-fps_mode passthrough``: no
+frame is duplicated or dropped, variable-frame-rate files keep their timestamps):
+
+* :func:`decode_frames` -- every frame;
+* :func:`decode_frames` with ``keyframes_only=True`` -- keyframes only
+  (``-skip_frame nokey``), each with its true index;
+* :func:`decode_frames` with ``start_frame``/``end_frame`` -- exactly ``[start, end)``:
+  ffmpeg seeks to the keyframe at or before ``start`` and we discard up to ``start``.
+
+Indices of keyframes and of seeked frames come from the stream's packet table
+(:func:`packet_table`, a demux without decoding): the sorted presentation timestamps of
+the stream's packets, so the ``n``-th frame in presentation order is index ``n`` also for
+files whose first pts is not 0 and for VFR files. ``pts_s`` is the frame's presentation
+time as ffprobe reports it (``-copyts``: the container's own timeline, so a stream that
+starts at 1.075 s has its first frame at 1.075).
+
+Orientation: frames are delivered the way a player shows them. ffmpeg's own autorotation
+would transpose the full-size frame; we switch it off (``-noautorotate``) and rotate the
+small frame after scaling, which is the same picture for a fraction of the cost.
+
+Hardware decoding: ``hwaccel="auto"`` passes ``-hwaccel auto``; ffmpeg falls back to
+software decoding by itself when no device works. ``fast=True`` adds the decoder's cheap
+modes (``-skip_loop_filter noref``, ``-flags2 fast``; keyframes-only decoding skips the loop
+filter on all frames, as no decoded frame refers to another): invisible at analysis size. (Skipping
+the loop filter on *all* frames is faster still but lets the error drift along a GOP, and
+that drift made false cuts on grainy 1080p material.)
+
+>>> for frame in decode_frames("clip.mp4", width=256):      # doctest: +SKIP
+...     frame.index, frame.pts_s, frame.image.shape
+(0, 0.0, (144, 256, 3))
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import subprocess
+import threading
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterable, Iterator, NamedTuple
+
+import ffmpeg as ffmpeg_python
+import numpy as np
+
+from montage_ai.core.base.errors import AnalysisError, Cancelled, MediaError
+from montage_ai.core.media.probe import MediaInfo, probe, require_tool
+
+log = logging.getLogger(__name__)
+
+#: Default width of analysis frames, in pixels (display orientation).
+ANALYSIS_WIDTH = 256
+
+_SHOWINFO = re.compile(rb"\bn:\s*(\d+)\s+pts:\s*(-?\d+)")
+_TIMEBASE = re.compile(rb"config in time_base:\s*(\d+)/(\d+)")
+
+
+class HardwareDecodeError(AnalysisError):
+    """The requested ``hwaccel`` could not be set up (no device, no driver); software
+    decoding may still work."""
+
+
+#: ffmpeg lines that say a hardware decoder could not be set up.
+_HW_FAILURE = re.compile(rb"device creation failed|no device available|device setup failed|"
+                         rb"cannot load lib|could not dynamically load|hwaccel .*(?:fail|not)|"
+                         rb"failed to (?:create|initiali[sz]e) .*(?:device|hw)", re.I)
+#: ffmpeg lines worth quoting when it fails.
+_REASON = re.compile(rb"error|invalid|corrupt|no such|fail|cannot|could not|unable|not permitted|"
+                     rb"not supported|no device|unknown|not found|denied", re.I)
+#: Informational lines never quoted as a reason.
+_INFO = re.compile(rb"^\s*(?:input #|output #|stream #|stream mapping|metadata:|duration:|press \[q\]|"
+                   rb"[a-z_]+\s*:|side data:|encoder\s)", re.I)
+
+
+class Frame(NamedTuple):
+    """One decoded frame: its index in the source grid, its presentation time, the pixels."""
+
+    index: int
+    pts_s: float
+    image: np.ndarray  # (height, width, 3) uint8 BGR
+
+
+@dataclass(frozen=True)
+class PacketTable:
+    """The video stream's frames in presentation order, from its packets (no decoding).
+
+    ``pts`` are sorted presentation timestamps in ``time_base`` units; frame ``n`` has
+    ``pts[n]``. ``keyframes`` are the indices of keyframes (packets flagged ``K``).
+    """
+
+    pts: np.ndarray
+    keyframes: np.ndarray
+    time_base: Fraction
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.pts.size)
+
+    def index_of_pts(self, pts: int) -> int:
+        """Index of the frame with timestamp ``pts`` (the nearest one if none is exact)."""
+        i = int(np.searchsorted(self.pts, pts))
+        if i < self.pts.size and self.pts[i] == pts:
+            return i
+        if i == 0:
+            return 0
+        if i >= self.pts.size:
+            return self.pts.size - 1
+        return i if self.pts[i] - pts < pts - self.pts[i - 1] else i - 1
+
+    def seconds(self, index: int) -> float:
+        return float(int(self.pts[index]) * self.time_base)
+
+    def keyframe_at_or_before(self, index: int) -> int:
+        k = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        return int(self.keyframes[max(k, 0)]) if self.keyframes.size else 0
+
+
+def packet_table(path: str | os.PathLike[str], media: MediaInfo | None = None) -> PacketTable:
+    """Read the video packets' timestamps and key flags (ffprobe, demux only)."""
+    path = os.fspath(path)
+    media = media or probe(path)
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
+    cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", str(media.video.index),
+           "-show_entries", "packet=pts,dts,flags", "-of", "csv=p=0", path]
+    try:
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        raise AnalysisError(path, f"cannot read packets: {_tail(exc.stderr)}") from None
+    pts, keys = [], []
+    for line in out.splitlines():
+        parts = line.split(b",")
+        if len(parts) < 3:
+            continue
+        flags = parts[2]
+        if b"D" in flags:  # discarded by the demuxer (edit list): never shown
+            continue
+        raw = parts[0] if parts[0] not in (b"", b"N/A") else parts[1]
+        if raw in (b"", b"N/A"):
+            continue
+        pts.append(int(raw))
+        keys.append(b"K" in flags)
+    if not pts:
+        raise AnalysisError(path, "video stream has no packets")
+    order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
+    pts_arr = np.asarray(pts, dtype=np.int64)[order]
+    key_arr = np.flatnonzero(np.asarray(keys, dtype=bool)[order])
+    return PacketTable(pts=pts_arr, keyframes=key_arr, time_base=media.video.time_base)
+
+
+def analysis_size(media: MediaInfo, width: int = ANALYSIS_WIDTH) -> tuple[int, int]:
+    """``(width, height)`` of analysis frames: ``width`` wide in display orientation, even."""
+    v = media.video
+    if v is None:
+        raise MediaError(media.path, "has no video stream")
+    dw, dh = v.display_width, v.display_height
+    width = min(width, dw - dw % 2) if dw >= 2 else width
+    height = max(2, int(round(dh * width / dw / 2)) * 2)
+    return width, height
+
+
+def decode_frames(
+    path: str | os.PathLike[str],
+    *,
+    media: MediaInfo | None = None,
+    width: int = ANALYSIS_WIDTH,
+    keyframes_only: bool = False,
+    start_frame: int | None = None,
+    end_frame: int | None = None,
+    table: PacketTable | None = None,
+    hwaccel: str | None = "auto",
+    fast: bool = True,
+    threads: int = 0,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[Frame]:
+    """Decode ``path`` to small BGR frames.
+
+    Parameters
+    ----------
+    width:
+        Width of the frames in pixels, display orientation (height keeps the aspect).
+    keyframes_only:
+        Decode keyframes only; indices come from the packet table.
+    start_frame, end_frame:
+        Decode exactly ``[start_frame, end_frame)`` (either may be ``None``).
+    table:
+        The packet table, when the caller has read it already.
+    hwaccel:
+        ``"auto"`` (default), a method name (``"cuda"``, ``"videotoolbox"``...) or ``None``.
+    fast:
+        Cheap decoding modes (no loop filter on non-reference frames, ``-flags2 fast``).
+    cancel:
+        Called between frames; when it returns true ffmpeg is killed and
+        :class:`~montage_ai.core.base.errors.Cancelled` raised.
+
+    Raises
+    ------
+    AnalysisError
+        ffmpeg fails (the message names the file and quotes ffmpeg's reason).
+    Cancelled
+        ``cancel()`` returned true.
+    """
+    path = os.fspath(path)
+    media = media or probe(path)
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
+    w, h = analysis_size(media, width)
+    seeking = start_frame is not None and start_frame > 0
+    if (keyframes_only or seeking) and table is None:
+        table = packet_table(path, media)
+    seek_s = None
+    first_index = 0
+    if seeking:
+        key = table.keyframe_at_or_before(start_frame)
+        first_index = key
+        if key > 0:
+            # Half a frame past the keyframe: ffmpeg seeks to the keyframe at or before it.
+            nxt = table.seconds(key + 1) if key + 1 < table.frame_count else table.seconds(key) + 1.0
+            seek_s = (table.seconds(key) + nxt) / 2.0
+    cmd = _command(path, media, w, h, keyframes_only=keyframes_only, seek_s=seek_s,
+                   frames=(end_frame - first_index) if (end_frame is not None and not keyframes_only) else None,
+                   hwaccel=hwaccel, fast=fast, threads=threads)
+    log.debug("decode: %s", " ".join(cmd))
+    yield from _run(cmd, path, w, h, table=table if (keyframes_only or seeking) else None,
+                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel, hwaccel=hwaccel)
+
+
+def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: bool, seek_s: float | None,
+             frames: int | None, hwaccel: str | None, fast: bool, threads: int) -> list[str]:
+    v = media.video
+    input_kwargs: dict = {"copyts": None, "noautorotate": None}
+    if hwaccel:
+        input_kwargs["hwaccel"] = hwaccel
+    if keyframes_only:
+        input_kwargs["skip_frame"] = "nokey"
+    if fast:
+        # Deblock reference frames only: no drift along the GOP, most of the saving. Keyframes
+        # alone are intra-coded (nothing refers to them here), so they skip it entirely.
+        input_kwargs["skip_loop_filter"] = "all" if keyframes_only else "noref"
+        input_kwargs["flags2"] = "fast"
+    if threads:
+        input_kwargs["threads"] = str(threads)
+    if seek_s is not None:
+        input_kwargs["seek_timestamp"] = "1"  # -ss is a timestamp, not an offset from the start
+        input_kwargs["ss"] = f"{seek_s:.6f}"
+        input_kwargs["noaccurate_seek"] = None
+    stream = ffmpeg_python.input(path, **input_kwargs)["v:0"]
+    # Scale first (cheap 'area' averaging of the full frame), then rotate the small frame.
+    sw, sh = (h, w) if v.rotation in (90, 270) else (w, h)
+    stream = stream.filter("scale", sw, sh, flags="area")
+    if v.rotation == 90:
+        stream = stream.filter("transpose", "clock")
+    elif v.rotation == 270:
+        stream = stream.filter("transpose", "cclock")
+    elif v.rotation == 180:
+        stream = stream.filter("hflip").filter("vflip")
+    stream = stream.filter("format", "bgr24").filter("showinfo")
+    out_kwargs: dict = {"format": "rawvideo", "pix_fmt": "bgr24", "fps_mode": "passthrough", "an": None, "sn": None}
+    if frames is not None:
+        out_kwargs["frames:v"] = str(max(frames, 0))
+    args = ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()
+    return [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"] + args
+
+
+def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None, start_frame: int,
+         end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None) -> Iterator[Frame]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    pts_q: queue.Queue = queue.Queue()
+    errors: deque[bytes] = deque(maxlen=40)  # ffmpeg's last lines besides showinfo
+    tb_box: list[Fraction] = []
+    reader = threading.Thread(target=_read_stderr, args=(proc.stderr, pts_q, errors, tb_box), daemon=True)
+    reader.start()
+    size = w * h * 3
+    count = 0
+    finished = False
+    try:
+        while True:
+            if cancel is not None and cancel():
+                raise Cancelled(f"analysis of {path} was cancelled")
+            buf = _read_exact(proc.stdout, size)
+            if buf is None:
+                break
+            pts = pts_q.get(timeout=60)
+            if pts is None:  # stderr closed before a frame's info: should not happen
+                raise AnalysisError(path, "ffmpeg gave a frame without a timestamp")
+            tb = tb_box[0] if tb_box else Fraction(1)
+            index = count if table is None else table.index_of_pts(pts)
+            count += 1
+            if index < start_frame:
+                continue
+            if end_frame is not None and index >= end_frame:
+                break
+            image = np.frombuffer(buf, np.uint8).reshape(h, w, 3)
+            yield Frame(index, float(pts * tb), image)
+        finished = True
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.wait()
+        reader.join(timeout=5)
+    if finished and count == 0 and hwaccel and any(_HW_FAILURE.search(ln) for ln in errors):
+        raise HardwareDecodeError(path, f"hardware decoding ({hwaccel}) is not available: {_reason(errors)}")
+    if finished and proc.returncode not in (0, -9) and (end_frame is None or count == 0):
+        raise AnalysisError(path, f"ffmpeg could not decode it: {_reason(errors)}")
+    if finished and count == 0:
+        raise AnalysisError(path, f"no frame could be decoded: {_reason(errors)}")
+
+
+def _read_exact(pipe, size: int) -> bytes | None:
+    chunks = []
+    got = 0
+    while got < size:
+        chunk = pipe.read(size - got)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _read_stderr(pipe, pts_q: queue.Queue, errors: deque, tb_box: list) -> None:
+    try:
+        for line in pipe:
+            if b"Parsed_showinfo" in line:
+                m = _SHOWINFO.search(line)
+                if m:
+                    pts_q.put(int(m.group(2)))
+                    continue
+                t = _TIMEBASE.search(line)
+                if t and not tb_box:
+                    tb_box.append(Fraction(int(t.group(1)), int(t.group(2))))
+                continue
+            line = line.strip()
+            if line:
+                errors.append(line)
+    finally:
+        pts_q.put(None)
+
+
+def _reason(lines: Iterable[bytes]) -> str:
+    """ffmpeg's own reason for failing, from its last stderr lines: the lines that say
+    what went wrong (up to three, in order), else the last line."""
+    lines = [ln for ln in lines if ln.strip()]
+    bad = [ln for ln in lines if _REASON.search(ln) and not _INFO.match(ln)]
+    picked = bad[-3:] if bad else lines[-1:]
+    text = "; ".join(ln.decode("utf-8", "replace").strip() for ln in picked)
+    return text or "ffmpeg failed without a message"
+
+
+def _tail(text: bytes | None) -> str:
+    lines = [ln.strip() for ln in (text or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else "ffmpeg failed without a message"

@@ -1,0 +1,362 @@
+"""Media probe: ffprobe (through ffmpeg-python) -> one immutable record per file.
+
+>>> info = probe("clip.mov")                     # doctest: +SKIP
+>>> info.video.rate, info.video.frame_count       # doctest: +SKIP
+(Fraction(24000, 1001), 2400)
+
+Every failure raises :class:`~montage_ai.core.base.errors.MediaError` naming the file:
+missing, zero-byte, unreadable, truncated, or (for footage) without a video stream.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import ffmpeg
+
+from montage_ai.core.base.errors import MediaError, ToolMissingError
+from montage_ai.core.base.timebase import parse_rate
+
+# A file whose mean rate differs from its nominal rate by more than this is variable-rate.
+VFR_TOLERANCE = Fraction(1, 500)
+# How much of the tail we read to prove a file is not truncated.
+_TAIL_CHECK_S = 2.0
+
+
+@dataclass(frozen=True)
+class VideoStream:
+    """The first video stream of a file, in the source's own frame grid.
+
+    ``rate`` is the nominal frame rate (ffprobe's ``r_frame_rate``), ``avg_rate`` the mean
+    rate over the stream; they differ for variable-frame-rate files (``vfr``).
+    ``rotation`` is the clockwise rotation, in degrees (0, 90, 180, 270), a player applies
+    for display; ``display_width``/``display_height`` are the size after it.
+    """
+
+    index: int
+    codec: str
+    profile: str | None
+    width: int
+    height: int
+    rate: Fraction
+    avg_rate: Fraction
+    frame_count: int
+    vfr: bool
+    rotation: int
+    pix_fmt: str
+    bit_depth: int
+    time_base: Fraction
+    start_time_s: float
+    duration_s: float
+    field_order: str | None = None
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation in (90, 270) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation in (90, 270) else self.height
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    index: int
+    codec: str
+    channels: int
+    sample_rate: int
+    channel_layout: str | None
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe tells about one file. Immutable; safe to cache and to pickle."""
+
+    path: str
+    size_bytes: int
+    format_name: str
+    duration_s: float
+    video: VideoStream | None
+    audio: tuple[AudioStream, ...] = field(default_factory=tuple)
+    start_timecode: str | None = None
+    creation_time: _dt.datetime | None = None
+
+    @property
+    def has_video(self) -> bool:
+        return self.video is not None
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio)
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.video
+        return {
+            "path": self.path,
+            "size_bytes": self.size_bytes,
+            "format_name": self.format_name,
+            "duration_s": self.duration_s,
+            "start_timecode": self.start_timecode,
+            "creation_time": self.creation_time.isoformat() if self.creation_time else None,
+            "video": None if v is None else {
+                **{k: getattr(v, k) for k in (
+                    "index", "codec", "profile", "width", "height", "frame_count", "vfr",
+                    "rotation", "pix_fmt", "bit_depth", "start_time_s", "duration_s", "field_order")},
+                "rate": _frac_str(v.rate),
+                "avg_rate": _frac_str(v.avg_rate),
+                "time_base": _frac_str(v.time_base),
+            },
+            "audio": [a.__dict__.copy() for a in self.audio],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "MediaInfo":
+        v = d.get("video")
+        video = None
+        if v is not None:
+            video = VideoStream(**{**v, "rate": Fraction(v["rate"]), "avg_rate": Fraction(v["avg_rate"]),
+                                   "time_base": Fraction(v["time_base"])})
+        ct = d.get("creation_time")
+        return cls(
+            path=d["path"], size_bytes=d["size_bytes"], format_name=d["format_name"],
+            duration_s=d["duration_s"], video=video,
+            audio=tuple(AudioStream(**a) for a in d.get("audio", [])),
+            start_timecode=d.get("start_timecode"),
+            creation_time=_dt.datetime.fromisoformat(ct) if ct else None,
+        )
+
+
+def _frac_str(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}"
+
+
+def require_tool(name: str) -> str:
+    """Path of ``ffmpeg``/``ffprobe`` or a clear error saying how to install it."""
+    found = shutil.which(name)
+    if not found:
+        raise ToolMissingError(
+            f"{name} was not found on PATH. Install FFmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; "
+            f"macOS: brew install ffmpeg) or run `make demo`, which installs it."
+        )
+    return found
+
+
+def probe(path: str | os.PathLike[str], require_video: bool = True, verify_tail: bool = True) -> MediaInfo:
+    """Probe one file.
+
+    Parameters
+    ----------
+    path:
+        The media file.
+    require_video:
+        Footage must have a video stream; music may not (``False``).
+    verify_tail:
+        Read the packets of the last seconds to prove the file is complete (a truncated
+        file whose index survived otherwise probes as if whole).
+
+    Raises
+    ------
+    MediaError
+        Missing, empty, unreadable, truncated, or no video when one is required.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise MediaError(path, "file does not exist")
+    if os.path.isdir(path):
+        raise MediaError(path, "is a folder, not a media file")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise MediaError(path, "file is empty (0 bytes)")
+    ffprobe = require_tool("ffprobe")
+    try:
+        data = ffmpeg.probe(path, cmd=ffprobe, v="error")
+    except ffmpeg.Error as exc:
+        raise MediaError(path, f"ffprobe cannot read it: {_stderr_reason(exc)}") from None
+
+    fmt = data.get("format", {})
+    streams = data.get("streams", [])
+    vstreams = [s for s in streams if s.get("codec_type") == "video"
+                and not s.get("disposition", {}).get("attached_pic")]
+    astreams = [s for s in streams if s.get("codec_type") == "audio"]
+    if not vstreams and not astreams:
+        raise MediaError(path, "contains no audio or video stream")
+    if require_video and not vstreams:
+        raise MediaError(path, "has no video stream (audio only); use it as music, not footage")
+
+    duration = _float(fmt.get("duration"))
+    video = _video_stream(path, ffprobe, vstreams[0], duration) if vstreams else None
+    if duration is None:
+        duration = video.duration_s if video else max((a.duration_s or 0.0) for a in audio_list(astreams))
+    audio = tuple(audio_list(astreams))
+    if verify_tail:
+        _verify_tail(path, ffprobe, vstreams[0] if vstreams else astreams[0], video, duration)
+    return MediaInfo(
+        path=os.path.abspath(path),
+        size_bytes=size,
+        format_name=fmt.get("format_name", ""),
+        duration_s=float(duration or 0.0),
+        video=video,
+        audio=audio,
+        start_timecode=_timecode(data),
+        creation_time=_creation_time(fmt, streams),
+    )
+
+
+def audio_list(astreams: list[dict]) -> list[AudioStream]:
+    return [
+        AudioStream(
+            index=int(s["index"]),
+            codec=s.get("codec_name", "unknown"),
+            channels=int(s.get("channels") or 0),
+            sample_rate=int(s.get("sample_rate") or 0),
+            channel_layout=s.get("channel_layout"),
+            duration_s=_float(s.get("duration")),
+        )
+        for s in astreams
+    ]
+
+
+def _video_stream(path: str, ffprobe: str, s: dict, fmt_duration: float | None) -> VideoStream:
+    try:
+        rate = parse_rate(s.get("r_frame_rate", "0/0"))
+    except (ValueError, ZeroDivisionError):
+        raise MediaError(path, "video stream has no frame rate") from None
+    try:
+        avg = parse_rate(s.get("avg_frame_rate", "0/0"))
+    except (ValueError, ZeroDivisionError):
+        avg = rate
+    duration = _float(s.get("duration")) or fmt_duration or 0.0
+    nb = s.get("nb_frames")
+    frame_count = int(nb) if nb and str(nb).isdigit() and int(nb) > 0 else _count_packets(path, ffprobe, int(s["index"]))
+    if frame_count <= 0:
+        raise MediaError(path, "video stream holds no frames")
+    vfr = abs(avg - rate) > rate * VFR_TOLERANCE
+    tb = s.get("time_base", "1/1")
+    return VideoStream(
+        index=int(s["index"]),
+        codec=s.get("codec_name", "unknown"),
+        profile=s.get("profile"),
+        width=int(s.get("width") or 0),
+        height=int(s.get("height") or 0),
+        rate=rate,
+        avg_rate=avg,
+        frame_count=frame_count,
+        vfr=vfr,
+        rotation=_rotation(s),
+        pix_fmt=s.get("pix_fmt", "unknown"),
+        bit_depth=_bit_depth(s),
+        time_base=Fraction(tb) if "/" in tb else Fraction(1),
+        start_time_s=_float(s.get("start_time")) or 0.0,
+        duration_s=float(duration),
+        field_order=s.get("field_order"),
+    )
+
+
+def _count_packets(path: str, ffprobe: str, index: int) -> int:
+    try:
+        data = ffmpeg.probe(path, cmd=ffprobe, v="error", count_packets=None, select_streams=str(index),
+                            show_entries="stream=nb_read_packets")
+    except ffmpeg.Error as exc:
+        raise MediaError(path, f"cannot count frames: {_stderr_reason(exc)}") from None
+    streams = data.get("streams") or [{}]
+    return int(streams[0].get("nb_read_packets") or 0)
+
+
+def _verify_tail(path: str, ffprobe: str, stream: dict, video: VideoStream | None, duration: float | None) -> None:
+    """Raise if the last seconds of the stream cannot be read (a truncated file)."""
+    if not duration:
+        return
+    start = float(stream.get("start_time") or 0.0)
+    end = start + float(duration if video is None else video.duration_s or duration)
+    seek = max(start, end - _TAIL_CHECK_S)
+    try:
+        data = ffmpeg.probe(
+            path, cmd=ffprobe, v="error", select_streams=str(stream["index"]),
+            read_intervals=f"{seek:.3f}%", show_entries="packet=pts_time,duration_time",
+        )
+    except ffmpeg.Error as exc:
+        raise MediaError(path, f"file is damaged near its end: {_stderr_reason(exc)}") from None
+    packets = data.get("packets") or []
+    times = [float(p["pts_time"]) + float(p.get("duration_time") or 0.0)
+             for p in packets if p.get("pts_time") not in (None, "N/A")]
+    last = max(times) if times else None
+    # Allow one GOP of reordering slack plus a frame: a whole file reaches its stated end.
+    slack = 0.5
+    if last is None or last < end - slack:
+        reached = "no packets" if last is None else f"data stops at {last:.2f} s"
+        raise MediaError(path, f"file is truncated: it claims {end - start:.2f} s but {reached}")
+
+
+def _rotation(s: dict) -> int:
+    for sd in s.get("side_data_list", []) or []:
+        if "rotation" in sd:
+            # ffprobe reports the display matrix angle counter-clockwise; players rotate clockwise.
+            return int(round(-float(sd["rotation"]))) % 360
+    tag = (s.get("tags") or {}).get("rotate")
+    if tag is not None:
+        try:
+            return int(tag) % 360
+        except ValueError:
+            return 0
+    return 0
+
+
+_DEPTH = re.compile(r"(?:p|gray|rgb|bgr|gbrp|yuva?\d*p)(\d{1,2})(?:le|be)")
+
+
+def _bit_depth(s: dict) -> int:
+    raw = s.get("bits_per_raw_sample")
+    if raw and str(raw).isdigit() and int(raw) > 0:
+        return int(raw)
+    m = _DEPTH.search(s.get("pix_fmt", ""))
+    return int(m.group(1)) if m else 8
+
+
+def _timecode(data: dict) -> str | None:
+    tags = (data.get("format") or {}).get("tags") or {}
+    if tags.get("timecode"):
+        return tags["timecode"]
+    for s in data.get("streams", []):
+        tc = (s.get("tags") or {}).get("timecode")
+        if tc:
+            return tc
+    return None
+
+
+def _creation_time(fmt: dict, streams: list[dict]) -> _dt.datetime | None:
+    candidates = [(fmt.get("tags") or {}).get("creation_time")]
+    candidates += [(s.get("tags") or {}).get("creation_time") for s in streams]
+    for text in candidates:
+        if not text:
+            continue
+        try:
+            value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+    return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f else None
+
+
+def _stderr_reason(exc: ffmpeg.Error) -> str:
+    text = (exc.stderr or b"").decode("utf-8", "replace").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return "ffprobe failed without a message"
+    # ffprobe prefixes its messages with the file name; keep the reason only.
+    last = lines[-1]
+    return last.split(": ", 1)[-1] if last.startswith(("/", ".")) or ": " in last else last

@@ -1,0 +1,161 @@
+"""Cached analysis jobs: the unit of work an executor runs, one file each.
+
+``analyze_footage_cached`` and ``analyze_music_cached`` look the file up in the
+:class:`~montage_ai.core.run.cache.AnalysisCache` first (no decode, no ffprobe on a hit) and
+store what they compute. ``analyze_files`` runs them over many files with an executor and
+splits the outcome into results and failures, so one bad clip never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable, Sequence
+
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
+from montage_ai.core.base.errors import MediaError
+from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, ProgressFn
+from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
+from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
+
+log = logging.getLogger(__name__)
+
+FOOTAGE_KIND = "footage"
+MUSIC_KIND = "music"
+
+
+def _identity(path: str) -> FileIdentity:
+    try:
+        return FileIdentity.of(path)
+    except FileNotFoundError:
+        raise MediaError(path, "file does not exist") from None
+    except IsADirectoryError:
+        raise MediaError(path, "is a folder, not a media file") from None
+    except OSError as exc:
+        raise MediaError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Callable[[dict], Any],
+            **params: Any) -> tuple[str, Any | None]:
+    """The cache key of a file's analysis and the cached result, or None on a miss."""
+    key = cache.key(kind, _identity(path), version, **params)
+    hit = cache.get(key)
+    if hit is None:
+        return key, None
+    try:
+        return key, _rebase(loader(hit), path, str(cache.asset_dir(key)))
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("cached %s analysis of %s is unusable (%s); analysing again", kind, path, exc)
+        return key, None
+
+
+def _rebase(result: Any, path: str, asset_dir: str) -> Any:
+    """A cached result as seen from here: the entry may have been written for a copy of
+    the file elsewhere, or by a cluster worker that mounts the storage under another
+    prefix (the key is the file's content, not its path). Its paths become ``path`` and
+    its thumbnails those in this cache's asset folder of the entry."""
+    if getattr(result, "path", path) == path:
+        return result
+    changes: dict[str, Any] = {"path": path}
+    media = getattr(result, "media", None)
+    if media is not None and hasattr(media, "path"):
+        changes["media"] = dataclasses.replace(media, path=path)
+    shots = getattr(result, "shots", None)
+    if shots is not None:
+        changes["shots"] = tuple(
+            s if not getattr(s, "thumbnail", None)
+            else dataclasses.replace(s, thumbnail=os.path.join(asset_dir, os.path.basename(s.thumbnail.replace("\\", "/"))))
+            for s in shots)
+    return dataclasses.replace(result, **changes)
+
+
+def analyze_footage_cached(path: str, *, mode: str = "auto", cache: AnalysisCache | None = None,
+                           progress: Callable[[float], None] | None = None,
+                           cancel: Callable[[], bool] | None = None) -> FootageAnalysis:
+    """Footage analysis of one file, from the cache when the file is unchanged."""
+    path = os.path.abspath(path)
+    if cache is None:
+        return analyze_footage(path, mode=mode, progress=progress, cancel=cancel)
+    key, result = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, path, FootageAnalysis.from_dict, mode=mode)
+    if result is None:
+        thumbs = cache.asset_dir(key)
+        thumbs.mkdir(parents=True, exist_ok=True)
+        result = analyze_footage(path, mode=mode, thumbnail_dir=str(thumbs), progress=progress, cancel=cancel)
+        cache.put(key, result.to_dict())
+    elif progress:
+        progress(1.0)
+    return result
+
+
+def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
+                         progress: Callable[[float], None] | None = None,
+                         cancel: Callable[[], bool] | None = None) -> MusicAnalysis:
+    """Music analysis of one file, from the cache when the file is unchanged."""
+    path = os.path.abspath(path)
+    if cache is None:
+        return analyze_music(path, progress=progress, cancel=cancel)
+    key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
+    if result is None:
+        result = analyze_music(path, progress=progress, cancel=cancel)
+        cache.put(key, result.to_dict())
+    elif progress:
+        progress(1.0)
+    return result
+
+
+def footage_job(path: str, progress: Callable[[float], None], cancel: Callable[[], bool], *,
+                mode: str = "auto", cache_root: str | None = None) -> FootageAnalysis:
+    """Executor job: picklable, takes the cache as a folder path."""
+    cache = AnalysisCache(cache_root) if cache_root is not None else None
+    return analyze_footage_cached(path, mode=mode, cache=cache, progress=progress, cancel=cancel)
+
+
+@dataclass
+class AnalysisReport:
+    """Analyses of the files that worked, and the reason for each that did not."""
+
+    analyses: list[FootageAnalysis] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def analyze_files(paths: Sequence[str], *, executor: Executor | None = None, mode: str = "auto",
+                  cache: AnalysisCache | None = None, progress: ProgressFn | None = None,
+                  cancel: CancelFn | None = None) -> AnalysisReport:
+    """Analyse many footage files; cache hits are served here without dispatching a job."""
+    report = AnalysisReport()
+    todo: list[str] = []
+    found: dict[str, FootageAnalysis] = {}
+    for p in (os.path.abspath(p) for p in paths):
+        if cache is not None:
+            try:
+                _, hit = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, p, FootageAnalysis.from_dict, mode=mode)
+            except MediaError as exc:
+                report.failures.append((p, str(exc)))
+                continue
+            if hit is not None:
+                found[p] = hit
+                continue
+        todo.append(p)
+    job = partial(footage_job, mode=mode, cache_root=str(cache.root) if cache is not None else None)
+    results: list[JobResult] = (executor or InlineExecutor()).run(job, todo, progress=progress, cancel=cancel)
+    by_path = {r.item: r for r in results}
+    for p in (os.path.abspath(p) for p in paths):
+        if p in found:
+            report.analyses.append(found[p])
+        elif p in by_path:
+            r = by_path[p]
+            if r.ok:
+                report.analyses.append(r.value)
+            else:
+                report.failures.append((p, r.error or "failed"))
+    return report
+
+
+def as_json(report: AnalysisReport) -> dict[str, Any]:
+    return {
+        "footage": [a.to_dict() for a in report.analyses],
+        "failures": [{"path": p, "reason": reason} for p, reason in report.failures],
+    }

@@ -1,0 +1,3 @@
+from montage_ai.ui.cli.main import main
+
+raise SystemExit(main())
