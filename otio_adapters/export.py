@@ -25,6 +25,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from montage_ai.core import defaults
 from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
 
 
@@ -44,7 +45,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("edl", ".edl", "montage_edl", "CMX 3600 EDL (video track 1 only)"),
 )}
 #: What ``cut`` and ``demo`` write beside the .otio (the .otioz copies media: on request only).
-DEFAULT_FORMATS = ("otio", "fcpxml", "premiere", "edl")
+DEFAULT_FORMATS = defaults.EXPORT_FORMATS
 
 
 def export_path(base: str | os.PathLike[str], fmt: str) -> Path:
