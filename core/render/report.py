@@ -37,7 +37,7 @@ from montage_ai.core.base.fileio import OutputExistsError, write_atomic
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis
 from montage_ai.core.cut.selects import Selects, clip_flags
-from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
+from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnail
         cflags = clip_flags(a)
         meta = [e(a.path)]
         if v is not None:
-            meta.append(f"{v.display_width}x{v.display_height}, {rate.numerator}/{rate.denominator} fps, "
+            meta.append(f"{v.display_width}x{v.display_height}, {format_rate(rate, ratio=True)} fps, "
                         f"{v.frame_count} frames, {a.media.duration_s:.1f} s")
         if a.media.start_timecode:
             meta.append(f"TC {e(a.media.start_timecode)}")
