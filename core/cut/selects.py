@@ -584,10 +584,13 @@ def judge_shots(analyses: Sequence[FootageAnalysis], options: SelectsOptions = S
 
 @dataclass
 class SelectsResult:
+    """The selects, their timeline and cut list (what a preview, an export or a push takes)."""
+
     selects: Selects
     timeline: otio.schema.Timeline
     analyses: list[FootageAnalysis]
     failures: list[tuple[str, str]]
+    cut_list: CutList | None = None
 
 
 def make_selects(media: Sequence[str], options: SelectsOptions = SelectsOptions(), *, name: str = "Selects",
@@ -610,4 +613,5 @@ def make_selects(media: Sequence[str], options: SelectsOptions = SelectsOptions(
     selects = judge_shots(report.analyses, options, failures=report.failures, progress=report_stage, cancel=cancel)
     timeline = selects_timeline(selects, report.analyses, name=name)
     report_stage(stages.TIMELINE, 1.0)
-    return SelectsResult(selects, timeline, list(report.analyses), list(report.failures))
+    return SelectsResult(selects, timeline, list(report.analyses), list(report.failures),
+                         selects_cut_list(selects, report.analyses, name=name))

@@ -38,10 +38,10 @@ def add_log_commands(rsub: argparse._SubParsersAction) -> None:
 
 
 def _journal(client, cache_dir):
-    from montage_ai.core.run.cache import AnalysisCache
+    from montage_ai.core.workflows import WorkOptions
     from montage_ai.resolve_plugin.media_log import journal_path
 
-    return journal_path(AnalysisCache(cache_dir).root, client.project().name)
+    return journal_path(WorkOptions(cache_dir=cache_dir).cache().root, client.project().name)
 
 
 def _print(changes, dry_run: bool) -> None:

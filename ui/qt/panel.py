@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolBar, QVBoxLayout, QWidget,
 )
 
-from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core import defaults
 from montage_ai.core.base import stages
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
@@ -370,8 +369,8 @@ class MontagePanel(QMainWindow):
         self.style_help.setText(style.description if style else "")
 
     # ================================================================== actions
-    def _cache(self) -> AnalysisCache:
-        return AnalysisCache(self.settings.cache_dir or None)
+    def _cache(self):
+        return self.work_options().cache()
 
     def work_options(self):
         """Where the panel's jobs run (:class:`~montage_ai.core.workflows.WorkOptions`)."""
@@ -498,10 +497,8 @@ class MontagePanel(QMainWindow):
         return self._start(task, "Choosing the selects…")
 
     def _selects_done(self, payload) -> None:
-        from montage_ai.core.model.timeline import cut_list_from_timeline
-
         result, thumbs = payload
-        cut_list = cut_list_from_timeline(result.timeline)
+        cut_list = result.cut_list
         self.result = ShownCut(cut_list, result.timeline, result.analyses)
         self.timeline.set_cut(cut_list, thumbs, None)
         self._show_failures(result.failures)
