@@ -214,7 +214,7 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
 @dataclass(frozen=True)
 class RoughCutJob:
     """A rough cut: the editor's choices (:class:`RoughCutOptions`: style, duration, rate,
-    seed, brief, mode, name, size, planner and Ollama models, each given once) and where it runs."""
+    seed, brief, mode, name, planner and Ollama models, each given once) and where it runs."""
 
     cut: RoughCutOptions = RoughCutOptions()
     work: WorkOptions = WorkOptions()

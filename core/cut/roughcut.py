@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 
 import opentimelineio as otio
 
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core import defaults
 from montage_ai.core.cut.assembly import assemble
 from montage_ai.core.run.cache import AnalysisCache
@@ -57,7 +58,6 @@ class RoughCutOptions:
     brief: str = ""
     mode: str = defaults.MODE
     name: str | None = None
-    size: tuple[int, int] | None = None
     planner: str = defaults.PLANNER
     ollama_host: str | None = None
     model: str | None = None
@@ -103,7 +103,7 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
         log.info("planner auto: %s; the rules planner plans", status.error)
         return RulesPlanner()
     notes: list[str] = []
-    captions: dict[tuple[str, int], str] = {}
+    captions: dict[ShotKey, str] = {}
     vision = settings.vision_model
     if vision and status.reachable and status.has(settings.model):
         if not status.has(vision):
@@ -153,7 +153,7 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
         raise Cancelled("cancelled by the user")
     report_stage(stages.ASSEMBLE, 0.0)
     cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=request.duration_s,
-                        seed=request.seed, size=options.size, name=options.name, brief=request.brief,
+                        seed=request.seed, name=options.name, brief=request.brief,
                         duplicates=duplicates)
     report_stage(stages.ASSEMBLE, 1.0)
     timeline = build_timeline(cut_list, media={a.path: a.media for a in report.analyses})

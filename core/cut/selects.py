@@ -51,7 +51,8 @@ from opentimelineio.opentime import RationalTime, TimeRange
 from montage_ai.core import defaults
 from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.model.cutlist import Cut, CutList, Section
-from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, ShotKey, find_duplicates, shot_hashes
+from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, find_duplicates, shot_hashes
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
 from montage_ai.core.run.jobs import analyze_media
@@ -160,7 +161,7 @@ class Rejection:
     score: float | None
     best_frame: int
     keywords: tuple[str, ...] = ()
-    duplicate_of: tuple[str, int] | None = None
+    duplicate_of: ShotKey | None = None
 
     @property
     def reason(self) -> str:
