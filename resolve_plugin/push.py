@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList
 
 from .client import ClipInfo, MarkerData, PlacedItem, ResolveClient
 from .errors import PushError

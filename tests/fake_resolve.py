@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from montage_ai.core.media.probe import probe
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
+from montage_ai.core.media.probe import probe
 
 MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
                  "Mint", "Lemon", "Sand", "Cocoa", "Cream")

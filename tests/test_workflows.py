@@ -22,8 +22,16 @@ from montage_ai.core.base.types import Failure, ShotKey
 from montage_ai.core.cut.roughcut import RoughCutOptions
 from montage_ai.core.cut.selects import SelectsOptions, choose_selects
 from montage_ai.core.run.executor import InlineExecutor, LocalExecutor
-from montage_ai.core.workflows import (ExportJob, MediaLogJob, PreviewJob, PushJob, ReportJob, RoughCutJob,
-                                       SelectsJob, WorkOptions)
+from montage_ai.core.workflows import (
+    ExportJob,
+    MediaLogJob,
+    PreviewJob,
+    PushJob,
+    ReportJob,
+    RoughCutJob,
+    SelectsJob,
+    WorkOptions,
+)
 from montage_ai.resolve_plugin.direct import DirectClient
 from selects_media import render_project
 

@@ -49,19 +49,19 @@ import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core import defaults
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, find_duplicates, shot_hashes
-from montage_ai.core.base.types import ShotKey
-from montage_ai.core.base.errors import MontageError
-from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
-from montage_ai.core.run.jobs import analyze_media
-from montage_ai.core.base import stages
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
+from montage_ai.core.base import stages
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import timecode_to_frames
+from montage_ai.core.base.types import ShotKey
+from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.model.timeline import NAMESPACE, build_timeline
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
-from montage_ai.core.base.timebase import timecode_to_frames
-from montage_ai.core.model.timeline import NAMESPACE, build_timeline
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
+from montage_ai.core.run.jobs import analyze_media
 
 log = logging.getLogger(__name__)
 

@@ -16,18 +16,39 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-    QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QMainWindow, QPlainTextEdit, QProgressBar, QPushButton,
-    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolBar, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
 from montage_ai.core import defaults
 from montage_ai.core.base import stages
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
 from montage_ai.core.base.timebase import format_rate
-from montage_ai.core.workflows import AnalysisJob, RoughCut, RoughCutJob, RoughCutOptions, run_analysis, run_rough_cut
 from montage_ai.core.plan.styles import available_styles
-
+from montage_ai.core.workflows import AnalysisJob, RoughCut, RoughCutJob, RoughCutOptions, run_analysis, run_rough_cut
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
 from montage_ai.ui.qt.tasks import Task
 from montage_ai.ui.qt.timeline_view import TimelineView, waveform_envelope
