@@ -1,6 +1,6 @@
 """Push a rough cut into Resolve as a new timeline, then read it back and compare.
 
-The route (see ``shared/reference/resolve_api.md`` and ``interchange.md``):
+The route (see ``docs/resolve_api.md`` and ``docs/interchange.md``):
 
 1. Every source of the cut list is found in the media pool by its file path; files not in
    the pool yet are imported (``ImportMedia``). A pool clip whose rate or length does not

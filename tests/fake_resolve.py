@@ -1,6 +1,6 @@
 """An in-memory DaVinci Resolve for tests: the scripting API's object model, faithfully.
 
-Follows ``shared/reference/resolve_api.md``: the documented method names and signatures;
+Follows ``docs/resolve_api.md``: the documented method names and signatures;
 failures answered with ``None``/``False``/``[]``/``{}``, never raised; clip properties as
 the strings Resolve returns (``"FPS": "23.976"``, ``"Frames": "240"``,
 ``"Resolution": "1920x1080"``, ``"Start TC"``, ``"File Path"``, ``"Type"``); ``endFrame``
