@@ -86,6 +86,7 @@ class Event:
     source_in: int
     name: str
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    enabled: bool = True        #: False: the clip is on the track but switched off
 
     @property
     def record_frames(self) -> int:
@@ -232,7 +233,7 @@ def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -
         source = sources[key]
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
         meta = _plain(item.metadata.get(NAMESPACE) or {})
-        events.append(Event(record_in, record_out, source, source_in, item.name, meta))
+        events.append(Event(record_in, record_out, source, source_in, item.name, meta, bool(item.enabled)))
     return tuple(events)
 
 
@@ -286,6 +287,7 @@ def _clip(event: Event, rate: Fraction) -> otio.schema.Clip:
         meta.setdefault("source_in_frames", event.source_in - src.start)
         meta.setdefault("source_rate", frac_str(src.rate))
     clip.metadata[NAMESPACE] = meta
+    clip.enabled = event.enabled
     return clip
 
 

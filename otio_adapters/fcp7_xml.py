@@ -7,10 +7,14 @@ What we write:
   (30 + ntsc for 30000/1001, 60 + ntsc for 60000/1001), the start as ``<timecode>`` (string,
   frame and ``NDF``), width and height in the video ``format``.
 - Video tracks, then audio tracks (the music; a stereo file on two linked tracks, one per
-  channel, as FCP7 lays it out), as ``clipitem``s: ``<start>/<end>`` in
-  sequence frames from the sequence's first frame, ``<in>/<out>`` in the clip's own rate
-  (its ``<rate>`` is the source's) counted from the file's first frame; the file's own
-  start timecode is in its ``<file><timecode>``, so camera files relink where they are.
+  channel, as FCP7 lays it out), as ``clipitem``s, the way Premiere writes them: the
+  clipitem's ``<rate>``, ``<duration>``, ``<start>/<end>`` and ``<in>/<out>`` all count in
+  SEQUENCE frames (Premiere and Resolve read in/out at the sequence rate, whatever the
+  file's rate); ``<in>`` is the first sequence frame that shows the cut's first source frame
+  (``ceil(source_in * sequence_rate / source_rate)``, counted from the file's first frame),
+  and Premiere's ``pproTicksIn/Out`` carry the exact source time. The ``<file>`` keeps its
+  own rate and start timecode (``<file><timecode>``), so camera files relink where they are.
+  ``for_app="resolve"`` leaves ``<file><duration>`` empty, as Resolve's importer expects.
 - Each ``<file id>`` is defined once in full (``pathurl`` ``file://localhost/`` +
   percent-encoded absolute path, rate, duration, timecode, picture size, audio channels and
   sample rate) and referenced by id afterwards.
@@ -30,6 +34,7 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -76,6 +81,34 @@ def pathurl(path: str) -> str:
     return "file://localhost" + urllib.parse.urlsplit(file_url(path)).path
 
 
+#: Premiere's time unit: ticks per second (exact for every NTSC and integer rate).
+PPRO_TICKS = 254_016_000_000
+
+
+def sequence_frames(frames: int, rate: Fraction, seq_rate: Fraction) -> int:
+    """A length of ``frames`` at ``rate`` in whole frames of the sequence (rounded)."""
+    return int(math.floor(Fraction(frames) * seq_rate / rate + Fraction(1, 2)))
+
+
+def clip_in_frames(source_in: int, rate: Fraction, seq_rate: Fraction) -> int:
+    """A clipitem's ``<in>`` at the sequence rate for zero-based source frame ``source_in``: the
+    first sequence frame whose time shows that source frame (``ceil``; the NLE shows the source
+    frame at or before a time).
+
+    >>> clip_in_frames(330, Fraction(60000, 1001), Fraction(24000, 1001))
+    132
+    """
+    return int(math.ceil(Fraction(source_in) * seq_rate / rate))
+
+
+def source_frames_of(clip_in: int, ticks_in: int | None, rate: Fraction, seq_rate: Fraction) -> int:
+    """The zero-based source frame a Premiere-style clipitem starts on: from its ticks when it
+    has them (exact), else the source frame on screen at ``<in>`` sequence frames."""
+    if ticks_in is not None:
+        return int(math.floor(Fraction(ticks_in) / PPRO_TICKS * rate + Fraction(1, 1000)))
+    return int(math.floor(Fraction(clip_in) * rate / seq_rate + Fraction(1, 1000)))
+
+
 # ---------------------------------------------------------------------------- write
 def _sub(parent: ET.Element, tag: str, text: object | None = None) -> ET.Element:
     element = ET.SubElement(parent, tag)
@@ -99,8 +132,15 @@ def _timecode(parent: ET.Element, frames: int, rate: Fraction) -> None:
     _sub(element, "displayformat", "NDF")
 
 
+#: The applications whose FCP7 conventions we write.
+APPS = ("premiere", "resolve")
+
+
 class _Writer:
-    def __init__(self, edit: Edit) -> None:
+    def __init__(self, edit: Edit, for_app: str = "premiere") -> None:
+        if for_app not in APPS:
+            raise InterchangeError(f"FCP7 XML for {for_app!r}: choose one of {', '.join(APPS)}")
+        self.for_app = for_app
         self.edit = edit
         self.file_ids: dict[str, str] = {}
         self.clip_count = 0
@@ -114,7 +154,10 @@ class _Writer:
         _sub(element, "name", src.name)
         _sub(element, "pathurl", pathurl(src.path))
         _rate(element, src.rate)
-        _sub(element, "duration", src.duration)
+        # For Resolve: present but empty, as Resolve's importer expects it (it takes the length
+        # from the media; the clipitem's <duration> carries it at the sequence rate). Premiere
+        # (and OTIO's fcp_xml reader) want the file's length in its own frames.
+        _sub(element, "duration", None if self.for_app == "resolve" else src.duration)
         _timecode(element, src.start, src.rate)
         media = _sub(element, "media")
         if src.has_video:
@@ -135,14 +178,22 @@ class _Writer:
         src, rate = event.source, self.edit.rate
         item = ET.SubElement(track, "clipitem", id=clip_id or f"clipitem-{self.clip_count}")
         _sub(item, "name", event.name)
-        _sub(item, "enabled", "TRUE")
-        _sub(item, "duration", src.duration)
-        _rate(item, src.rate)
+        _sub(item, "enabled", "TRUE" if event.enabled else "FALSE")
+        # Premiere's layout: a clipitem counts in the SEQUENCE's rate (its <rate>, <duration>,
+        # <in>/<out>), whatever the file's rate; Premiere and Resolve read in/out that way. The
+        # exact source time also travels as Premiere's ticks (pproTicksIn/Out).
+        _sub(item, "duration", sequence_frames(src.duration, src.rate, rate))
+        _rate(item, rate)
         _sub(item, "start", event.record_in)
         _sub(item, "end", event.record_out)
         source_in = event.source_in - src.start
-        _sub(item, "in", source_in)
-        _sub(item, "out", source_in + round(event.source_frames(rate)))
+        clip_in = clip_in_frames(source_in, src.rate, rate)
+        _sub(item, "in", clip_in)
+        _sub(item, "out", clip_in + event.record_frames)
+        ticks_in = Fraction(source_in) / src.rate * PPRO_TICKS
+        if ticks_in.denominator == 1:
+            _sub(item, "pproTicksIn", ticks_in.numerator)
+            _sub(item, "pproTicksOut", ticks_in.numerator + Fraction(event.record_frames) / rate * PPRO_TICKS)
         self.file_element(item, src)
         if kind == "audio":
             sourcetrack = _sub(item, "sourcetrack")
@@ -217,9 +268,10 @@ class _Writer:
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_to_string(input_otio: otio.schema.Timeline) -> str:
-    """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point)."""
-    return _Writer(edit_from_timeline(input_otio)).write()
+def write_to_string(input_otio: otio.schema.Timeline, for_app: str = "premiere") -> str:
+    """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point); ``for_app="resolve"``
+    follows Resolve's importer (an empty ``<file><duration>``)."""
+    return _Writer(edit_from_timeline(input_otio), for_app).write()
 
 
 # ---------------------------------------------------------------------------- read
@@ -255,6 +307,19 @@ def _timecode_frames(element: ET.Element | None, rate: Fraction) -> int:
     return timecode_to_frames(string, _rate_in(element) or rate) if string else 0
 
 
+def _file_duration(file_element: ET.Element, item: ET.Element, src_rate: Fraction, seq_rate: Fraction) -> int:
+    """A file's length in its own frames: its ``<duration>``, else (empty, as Resolve writes
+    it) the clipitem's, which counts in the clipitem's rate."""
+    text = _text(file_element, "./duration")
+    if text and text.isdigit():
+        return int(text)
+    clip_text = _text(item, "./duration")
+    if not (clip_text and clip_text.isdigit()):
+        return 0
+    clip_rate = _rate_in(item) or seq_rate
+    return int(math.floor(Fraction(int(clip_text)) * src_rate / clip_rate + Fraction(1, 2)))
+
+
 def read_edit(text: str) -> Edit:
     """The :class:`~.edit.Edit` of an FCP7 XML document (its first sequence)."""
     root = parse_xml(text, "xmeml")
@@ -268,7 +333,7 @@ def read_edit(text: str) -> Edit:
     definitions = {f.get("id"): f for f in root.iter("file") if len(f)}
     sources: dict[str, Source] = {}
 
-    def source(file_ref: ET.Element, kind: str) -> Source:
+    def source(file_ref: ET.Element, kind: str, item: ET.Element) -> Source:
         fid = file_ref.get("id")
         element = definitions.get(fid, file_ref)
         if fid in sources:
@@ -282,7 +347,7 @@ def read_edit(text: str) -> Edit:
         has_audio = audio is not None
         src = Source(
             path=media_path(url), rate=src_rate, start=_timecode_frames(element.find("./timecode"), src_rate),
-            duration=int(_text(element, "./duration", "0") or 0),
+            duration=_file_duration(element, item, src_rate, rate),
             width=int(_text(video, "./samplecharacteristics/width", "0")) if video is not None else 0,
             height=int(_text(video, "./samplecharacteristics/height", "0")) if video is not None else 0,
             has_video=video is not None if element.find("./media") is not None else kind == "video",
@@ -308,18 +373,21 @@ def read_edit(text: str) -> Edit:
                 file_ref = item.find("./file")
                 if file_ref is None:
                     raise InterchangeError(f"{what} has no <file>")
-                src = source(file_ref, kind)
+                src = source(file_ref, kind, item)
                 record_in, record_out = _int(item, "./start", what), _int(item, "./end", what)
                 if record_in < 0 or record_out <= record_in:
                     raise InterchangeError(f"{what}: start {record_in}, end {record_out} (transitions are not read)")
                 clip_rate = _rate_in(item) or src.rate
-                source_in = _int(item, "./in", what)
-                if clip_rate != src.rate:
-                    exact = Fraction(source_in) * src.rate / clip_rate
-                    if exact.denominator != 1:
-                        raise InterchangeError(f"{what}: in point {source_in} at {frac_str(clip_rate)} fps is not "
-                                               f"a whole frame of its {frac_str(src.rate)} fps file")
-                    source_in = exact.numerator
+                clip_in = _int(item, "./in", what)
+                ticks = _text(item, "./pproTicksIn")
+                if clip_rate == src.rate:  # in/out in the file's own frames (FCP7, our older files)
+                    source_in = clip_in
+                elif clip_rate == rate:    # Premiere's layout: in/out at the sequence rate
+                    source_in = source_frames_of(clip_in, int(ticks) if ticks and ticks.lstrip("-").isdigit()
+                                                 else None, src.rate, rate)
+                else:
+                    raise InterchangeError(f"{what}: its rate {frac_str(clip_rate)} fps is neither its file's "
+                                           f"({frac_str(src.rate)}) nor the sequence's ({frac_str(rate)})")
                 name = _text(item, "./name", src.name) or src.name
                 meta = json_dict(_text(item, "./logginginfo/lognote"), TAG)
                 events.append(Event(record_in, record_out, src, src.start + source_in, name, meta))
