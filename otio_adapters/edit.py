@@ -64,7 +64,9 @@ class Source:
 
     @property
     def url(self) -> str:
-        return file_url(self.path)
+        """The percent-encoded file URL of an absolute path; a bare name (an EDL reel with no
+        FROM FILE) stays as it is, never resolved against the current directory."""
+        return file_url(self.path) if _is_absolute(self.path) else self.path
 
     @property
     def has_audio(self) -> bool:
@@ -133,6 +135,13 @@ class Edit:
             for event in track:
                 seen.setdefault(event.source.path, event.source)
         return list(seen.values())
+
+
+def _is_absolute(path: str) -> bool:
+    import ntpath
+    import posixpath
+
+    return posixpath.isabs(path) or ntpath.isabs(path)
 
 
 def frac_str(rate: Fraction) -> str:
