@@ -35,12 +35,12 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 from __future__ import annotations
 
 import math
-import urllib.parse
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import opentimelineio as otio
 
+from montage_ai.core.base.mediaurl import fcp7_url
 from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
@@ -76,9 +76,7 @@ def pathurl(path: str) -> str:
     >>> pathurl("/media/Day 1/café #2.mov")
     'file://localhost/media/Day%201/caf%C3%A9%20%232.mov'
     """
-    from montage_ai.core.model.timeline import file_url
-
-    return "file://localhost" + urllib.parse.urlsplit(file_url(path)).path
+    return fcp7_url(path)
 
 
 #: Premiere's time unit: ticks per second (exact for every NTSC and integer rate).

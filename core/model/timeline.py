@@ -53,8 +53,6 @@ import functools
 import logging
 import math
 import os
-import urllib.parse
-import urllib.request
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
@@ -63,6 +61,7 @@ import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.base import mediaurl
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.fileio import write_atomic
 from montage_ai.core.media.probe import MediaInfo, probe
@@ -99,26 +98,23 @@ def _frac_str(rate: Fraction) -> str:
 
 
 def file_url(path: str | os.PathLike[str]) -> str:
-    """Percent-encoded ``file://`` URL of an absolute path.
+    """Percent-encoded ``file://`` URL of an absolute path (:func:`~montage_ai.core.base.mediaurl.file_url`).
 
     >>> file_url("/media/Day 1/café.mov")
     'file:///media/Day%201/caf%C3%A9.mov'
     """
-    return Path(os.path.abspath(os.fspath(path))).as_uri()
+    return mediaurl.file_url(path)
 
 
-def media_path(target_url: str) -> str:
-    """The local path a ``target_url`` names: a ``file://`` URL (percent-decoded) or a path.
+def media_path(target_url: str, *, base: str | os.PathLike[str] | None = None) -> str:
+    """The local path a ``target_url`` names, in any form a tool writes (encoded or unencoded
+    ``file://`` URL, ``file://localhost/``, plain, Windows and UNC paths:
+    :func:`~montage_ai.core.base.mediaurl.path_from_url`); ``base`` for relative ones.
 
     >>> media_path("file:///media/Day%201/caf%C3%A9.mov")
     '/media/Day 1/café.mov'
     """
-    parts = urllib.parse.urlsplit(target_url)
-    if parts.scheme == "file":
-        return urllib.request.url2pathname(parts.path)
-    if parts.scheme and len(parts.scheme) > 1:
-        raise ValueError(f"{target_url}: not a local file URL")
-    return target_url
+    return mediaurl.path_from_url(target_url, base=base)
 
 
 def frames_at(time: RationalTime, rate: Fraction, *, what: str = "time") -> int:
