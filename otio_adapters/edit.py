@@ -57,6 +57,7 @@ class Source:
     audio_channels: int = 0
     audio_rate: int = 0
     audio_streams: int = 0
+    drop_frame: bool = False    #: its timecode is drop frame (29.97/59.94 cameras)
 
     @property
     def name(self) -> str:
@@ -75,7 +76,7 @@ class Source:
     def metadata(self) -> dict[str, Any]:
         return {"rate": f"{self.rate.numerator}/{self.rate.denominator}", "width": self.width, "height": self.height,
                 "has_video": self.has_video, "audio_channels": self.audio_channels, "audio_rate": self.audio_rate,
-                "audio_streams": self.audio_streams}
+                "audio_streams": self.audio_streams, **({"drop_frame": True} if self.drop_frame else {})}
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,17 @@ class Edit:
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def drop_frame(self) -> bool:
+        """The timeline's timecode is drop frame (``montage_ai.drop_frame``; 29.97/59.94 only)."""
+        return bool(self.metadata.get("drop_frame")) and is_drop_frame_rate(self.rate)
+
+    @property
+    def camera_audio(self) -> bool:
+        """Carry the sources' own audio, linked to their video (``montage_ai.camera_audio``);
+        off by default: the music is the sound of a rough cut."""
+        return bool(self.metadata.get("camera_audio"))
+
+    @property
     def duration(self) -> int:
         ends = [t[-1].record_out for t in self.video + self.audio if t]
         return max(ends, default=0)
@@ -142,6 +154,41 @@ def _is_absolute(path: str) -> bool:
     import posixpath
 
     return posixpath.isabs(path) or ntpath.isabs(path)
+
+
+def is_drop_frame_rate(rate: Fraction) -> bool:
+    """29.97 and 59.94 (and their multiples of 30000/1001): the rates drop-frame timecode counts."""
+    return rate.denominator == 1001 and rate.numerator % 30000 == 0
+
+
+def set_timeline_options(timeline: otio.schema.Timeline, *, drop_frame: bool | None = None,
+                         camera_audio: bool | None = None) -> otio.schema.Timeline:
+    """Set the export options every writer follows, in the timeline's ``montage_ai`` metadata
+    (``None`` leaves one as it is).
+
+    ``drop_frame``: drop-frame timecode for a 29.97/59.94 timeline (``InterchangeError`` for
+    other rates); a start written as a whole hour keeps its label (01:00:00:00 becomes
+    01:00:00;00, frame 107892 at 29.97). ``camera_audio``: carry the sources' own audio,
+    linked to their video, in every format (off by default)."""
+    meta = dict(timeline.metadata.get(NAMESPACE) or {})
+    if drop_frame is not None:
+        rate = timeline_rate(timeline)
+        if drop_frame and not is_drop_frame_rate(rate):
+            raise InterchangeError(f"drop-frame timecode exists for 29.97 and 59.94 fps, not {frac_str(rate)} "
+                                   f"({float(rate):.3f})")
+        start = timeline.global_start_time
+        if start is not None and bool(meta.get("drop_frame")) != drop_frame:
+            from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
+
+            frames = frames_at(start, rate, what="global start")
+            label = frames_to_timecode(frames, rate, drop_frame=not drop_frame)
+            new_label = label[:8] + (";" if drop_frame else ":") + label[9:]
+            timeline.global_start_time = RationalTime(timecode_to_frames(new_label, rate), float(rate))
+        meta["drop_frame"] = bool(drop_frame)
+    if camera_audio is not None:
+        meta["camera_audio"] = bool(camera_audio)
+    timeline.metadata[NAMESPACE] = meta
+    return timeline
 
 
 def frac_str(rate: Fraction) -> str:
@@ -219,6 +266,7 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
         audio_channels=int(meta.get("audio_channels", 2 if audio else 0)),
         audio_rate=int(meta.get("audio_rate", 48000 if audio else 0)),
         audio_streams=int(meta.get("audio_streams", 1 if audio else 0)),
+        drop_frame=bool(meta.get("drop_frame", False)),
     )
 
 
@@ -332,3 +380,30 @@ def timeline_from_edit(edit: Edit) -> otio.schema.Timeline:
             marker.metadata[NAMESPACE] = dict(mark.metadata)
         timeline.tracks.markers.append(marker)
     return timeline
+
+
+def with_camera_audio(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """For an OTIO file with ``camera_audio`` on: a copy with each V1 clip's own sound on an
+    audio track of its own (``Camera audio``, after the music), same media, same source and
+    record ranges (OTIO has no links: an NLE pairs the two by media and time). Without the
+    option the timeline itself."""
+    meta = timeline.metadata.get(NAMESPACE) or {}
+    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
+                  and t.kind == otio.schema.TrackKind.Video), None)
+    if not meta.get("camera_audio") or video is None:
+        return timeline
+    copy = timeline.deepcopy()
+    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
+    track = otio.schema.Track(name="Camera audio", kind=otio.schema.TrackKind.Audio)
+    for item in video:
+        rmeta = (getattr(getattr(item, "media_reference", None), "metadata", {}) or {}).get(NAMESPACE) or {}
+        if isinstance(item, otio.schema.Clip) and int(rmeta.get("audio_channels", 0)) > 0:
+            sound = item.deepcopy()
+            sound.markers.clear()
+            sound.metadata[NAMESPACE] = {**dict(sound.metadata.get(NAMESPACE) or {}), "role": "camera audio"}
+            track.append(sound)
+        else:
+            track.append(otio.schema.Gap(source_range=TimeRange(RationalTime(0, item.duration().rate),
+                                                                item.duration())))
+    copy.tracks.append(track)
+    return copy

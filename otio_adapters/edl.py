@@ -110,7 +110,7 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
     if not timecode_rate_ok(rate):
         raise InterchangeError(f"an EDL counts timecode, which has no {frac_str(rate)} fps; "
                                "export this timeline as .otio, .fcpxml or .xml")
-    df = bool(edit.metadata.get("drop_frame")) if drop_frame is None else bool(drop_frame)
+    df = edit.drop_frame if drop_frame is None else bool(drop_frame)
     if df and not (rate.denominator == 1001 and round(rate) % 30 == 0):
         raise InterchangeError(f"drop-frame timecode exists for 29.97 and 59.94 fps, not {frac_str(rate)}")
 
@@ -142,7 +142,8 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
         number += 1
         reel = reels.get(src.path) or reels.setdefault(src.path, reel_name(src.path, taken))
         rec_in = edit.start + event.record_in
-        lines.append(f"{number:03d}  {reel:<8} V     C        "
+        channel = "AA/V" if edit.camera_audio and src.has_audio else "V"
+        lines.append(f"{number:03d}  {reel:<8} {channel:<5} C        "
                      f"{src_tc[0]} {src_tc[1]} {tc(rec_in)} {tc(rec_in + event.record_frames)}")
         lines.append(f"* FROM CLIP NAME: {_ascii_line(src.name)}")
         lines.append(f"* FROM FILE: {src.path}")

@@ -44,8 +44,8 @@ from montage_ai.core.base.mediaurl import fcp7_url
 from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
-    timeline_from_edit,
+    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, is_drop_frame_rate, json_dict,
+    parse_xml, tagged, timeline_from_edit,
 )
 
 
@@ -122,12 +122,12 @@ def _rate(parent: ET.Element, rate: Fraction) -> None:
     _sub(element, "ntsc", "TRUE" if ntsc else "FALSE")
 
 
-def _timecode(parent: ET.Element, frames: int, rate: Fraction) -> None:
+def _timecode(parent: ET.Element, frames: int, rate: Fraction, drop_frame: bool = False) -> None:
     element = _sub(parent, "timecode")
     _rate(element, rate)
-    _sub(element, "string", frames_to_timecode(frames, rate))
+    _sub(element, "string", frames_to_timecode(frames, rate, drop_frame=drop_frame))
     _sub(element, "frame", frames)
-    _sub(element, "displayformat", "NDF")
+    _sub(element, "displayformat", "DF" if drop_frame else "NDF")
 
 
 #: The applications whose FCP7 conventions we write.
@@ -156,7 +156,7 @@ class _Writer:
         # from the media; the clipitem's <duration> carries it at the sequence rate). Premiere
         # (and OTIO's fcp_xml reader) want the file's length in its own frames.
         _sub(element, "duration", None if self.for_app == "resolve" else src.duration)
-        _timecode(element, src.start, src.rate)
+        _timecode(element, src.start, src.rate, src.drop_frame and is_drop_frame_rate(src.rate))
         media = _sub(element, "media")
         if src.has_video:
             chars = _sub(_sub(media, "video"), "samplecharacteristics")
@@ -171,7 +171,7 @@ class _Writer:
             _sub(audio, "channelcount", src.audio_channels)
 
     def clipitem(self, track: ET.Element, event: Event, kind: str, *, clip_id: str | None = None,
-                 channel: int = 1, links: list[tuple[str, int, int]] = ()) -> None:
+                 channel: int = 1, links: list[tuple[str, str, int, int]] = ()) -> None:
         self.clip_count += 1
         src, rate = event.source, self.edit.rate
         item = ET.SubElement(track, "clipitem", id=clip_id or f"clipitem-{self.clip_count}")
@@ -197,10 +197,10 @@ class _Writer:
             sourcetrack = _sub(item, "sourcetrack")
             _sub(sourcetrack, "mediatype", "audio")
             _sub(sourcetrack, "trackindex", channel)
-        for link_id, track_index, clip_index in links:
+        for link_id, media_type, track_index, clip_index in links:
             link = _sub(item, "link")
             _sub(link, "linkclipref", link_id)
-            _sub(link, "mediatype", kind)
+            _sub(link, "mediatype", media_type)
             _sub(link, "trackindex", track_index)
             _sub(link, "clipindex", clip_index)
         if event.metadata:
@@ -217,7 +217,7 @@ class _Writer:
         _sub(seq, "name", edit.name)
         _sub(seq, "duration", edit.duration)
         _rate(seq, rate)
-        _timecode(seq, edit.start, rate)
+        _timecode(seq, edit.start, rate, edit.drop_frame)
         _sub(seq, "in", -1)
         _sub(seq, "out", -1)
         media = _sub(seq, "media")
@@ -229,10 +229,21 @@ class _Writer:
         _sub(chars, "anamorphic", "FALSE")
         _sub(chars, "pixelaspectratio", "square")
         _sub(chars, "fielddominance", "none")
-        for events in edit.video or ((),):
+        # Camera audio (on request): each V1 clip's own sound on tracks after the music, one
+        # clipitem per channel, linked with its video clipitem (Premiere's and Resolve's A/V link).
+        v1 = edit.video[0] if edit.video else ()
+        with_sound = [(j, e) for j, e in enumerate(v1, start=1) if e.source.has_audio] if edit.camera_audio else []
+        music_tracks = sum(2 if any(e.source.audio_channels >= 2 for e in events) else 1 for events in edit.audio)
+        cam_channels = 2 if any(e.source.audio_channels >= 2 for _, e in with_sound) else 1
+        cam_links: dict[int, list[tuple[str, str, int, int]]] = {}
+        for k, (j, _) in enumerate(with_sound, start=1):
+            cam_links[j] = [(f"clipitem-V1-{j}", "video", 1, j)] + [
+                (f"clipitem-CA-{k}-{c}", "audio", music_tracks + c, k) for c in range(1, cam_channels + 1)]
+        for t, events in enumerate(edit.video or ((),), start=1):
             track = _sub(video, "track")
-            for event in events:
-                self.clipitem(track, event, "video")
+            for j, event in enumerate(events, start=1):
+                ident = f"clipitem-V{t}-{j}"
+                self.clipitem(track, event, "video", clip_id=ident, links=cam_links.get(j, []) if t == 1 else [])
         audio = _sub(media, "audio")
         _sub(audio, "numOutputChannels", 2)
         audio_chars = _sub(_sub(audio, "format"), "samplecharacteristics")
@@ -251,9 +262,16 @@ class _Writer:
                 track = _sub(audio, "track")
                 for j, event in enumerate(events, start=1):
                     ids = [f"clipitem-A{t}-{j}-{c}" for c in range(1, channels + 1)]
-                    links = [(ids[c - 1], first + c - 1, j) for c in range(1, channels + 1)] if channels > 1 else []
+                    links = ([(ids[c - 1], "audio", first + c - 1, j) for c in range(1, channels + 1)]
+                             if channels > 1 else [])
                     self.clipitem(track, event, "audio", clip_id=ids[channel - 1], channel=channel, links=links)
                 _sub(track, "outputchannelindex", channel)
+        for channel in range(1, cam_channels + 1) if with_sound else ():
+            track = _sub(audio, "track")
+            for k, (j, event) in enumerate(with_sound, start=1):
+                self.clipitem(track, event, "audio", clip_id=f"clipitem-CA-{k}-{channel}", channel=channel,
+                              links=cam_links[j])
+            _sub(track, "outputchannelindex", channel)
         for mark in edit.markers:
             marker = _sub(seq, "marker")
             _sub(marker, "name", mark.name)
@@ -352,6 +370,7 @@ def read_edit(text: str) -> Edit:
             audio_channels=int(_text(audio, "./channelcount", "2")) if has_audio else 0,
             audio_rate=int(_text(audio, "./samplecharacteristics/samplerate", "48000")) if has_audio else 0,
             audio_streams=1 if has_audio else 0,
+            drop_frame=(_text(element, "./timecode/displayformat", "NDF") or "").upper() == "DF",
         )
         sources[fid] = src
         return src
@@ -403,9 +422,11 @@ def read_edit(text: str) -> Edit:
     width = int(_text(seq, "./media/video/format/samplecharacteristics/width", "0") or 0)
     height = int(_text(seq, "./media/video/format/samplecharacteristics/height", "0") or 0)
     video = tuple(t for t in tracks("video"))
+    meta = json_dict(_text(seq, "./logginginfo/lognote"), TAG)
+    if (_text(seq, "./timecode/displayformat", "NDF") or "").upper() == "DF":
+        meta["drop_frame"] = True
     return Edit(_text(seq, "./name", "Timeline") or "Timeline", rate, start, width, height, video,
-                tuple(t for t in tracks("audio") if t), tuple(markers),
-                json_dict(_text(seq, "./logginginfo/lognote"), TAG))
+                tuple(t for t in tracks("audio") if t), tuple(markers), meta)
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

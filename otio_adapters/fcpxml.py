@@ -35,7 +35,9 @@ the spine, connected asset-clips, markers) back into the timeline shape of
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
+import logging
 import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -45,12 +47,16 @@ import opentimelineio as otio
 from montage_ai.core.model.timeline import media_path
 
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
-    timeline_from_edit,
+    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, is_drop_frame_rate, json_dict,
+    parse_xml, tagged, timeline_from_edit,
 )
 
+log = logging.getLogger(__name__)
 VERSIONS = ("1.9", "1.10", "1.11")
 DEFAULT_VERSION = "1.9"
+#: Versions some importers refuse (reported in public import logs: Resolve 18.5 refuses 1.11,
+#: which Final Cut accepts; Resolve's own export offers 1.3 to 1.10), said when one is asked for.
+REFUSED_BY = {"1.11": "DaVinci Resolve 18.5 (reported; Resolve's own FCPXML export stops at 1.10)"}
 CLIP_MD = "com.montage-ai.clip"
 TIMELINE_MD = "com.montage-ai.timeline"
 #: srcFrameRate values the DTD allows on conform-rate, by exact rate.
@@ -162,7 +168,9 @@ class _Writer:
             "start": fcpxml_time(event.source_in, src.rate), "duration": fcpxml_time(event.record_frames, rate),
         })
         if src.has_video:
-            element.set("tcFormat", "NDF")
+            element.set("tcFormat", "DF" if src.drop_frame and is_drop_frame_rate(src.rate) else "NDF")
+            if src.has_audio and not self.edit.camera_audio:
+                element.set("srcEnable", "video")  # the camera's sound stays off: the music plays
         if not src.has_video:
             element.set("audioRole", "music" if event.metadata.get("role") == "music" else "dialogue")
         reason = event.metadata.get("reason")
@@ -224,7 +232,7 @@ class _Writer:
         audio_rates = [s.audio_rate for s in edit.sources if s.has_audio]
         sequence = ET.SubElement(project, "sequence", {
             "format": seq_format, "duration": fcpxml_time(edit.duration, rate), "tcStart": seconds_str(tc_start, rate),
-            "tcFormat": "NDF", "audioLayout": "stereo",
+            "tcFormat": "DF" if edit.drop_frame else "NDF", "audioLayout": "stereo",
             "audioRate": _AUDIO_HZ.get(max(audio_rates, default=48000), "48k")})
         sequence.append(spine)
         _add_metadata(sequence, TIMELINE_MD, edit.metadata)
@@ -276,6 +284,8 @@ def write_to_string(input_otio: otio.schema.Timeline, version: str = DEFAULT_VER
     version = str(version)
     if version not in VERSIONS:
         raise InterchangeError(f"FCPXML version {version} is not one we write; choose one of {', '.join(VERSIONS)}")
+    if version in REFUSED_BY:
+        log.warning("FCPXML %s: refused by %s; %s imports everywhere", version, REFUSED_BY[version], DEFAULT_VERSION)
     return _Writer(edit_from_timeline(input_otio), version).write()
 
 
@@ -335,7 +345,10 @@ def read_edit(text: str) -> Edit:
         return src
 
     def event(element: ET.Element, record_in: int) -> Event:
-        src = source(_attr(element, "ref"))
+        asset_id = _attr(element, "ref")
+        src = source(asset_id)
+        if element.get("tcFormat") == "DF" and not src.drop_frame:
+            src = sources[asset_id] = dataclasses.replace(src, drop_frame=True)
         duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
         source_in = _frames(parse_time(element.get("start")), src.rate, f"clip {element.get('name')!r} start")
         return Event(record_in, record_in + duration, src, source_in, element.get("name", src.name),
@@ -370,8 +383,11 @@ def read_edit(text: str) -> Edit:
     audio_tracks = [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes, reverse=True) if k < 0]
     fmt = seq_format
     name = project.get("name") if project is not None and project.get("name") else "Timeline"
+    meta = _md(sequence, TIMELINE_MD)
+    if sequence.get("tcFormat") == "DF":
+        meta["drop_frame"] = True
     return Edit(name, rate, start, int(fmt.get("width", 0)), int(fmt.get("height", 0)), tuple(video_tracks),
-                tuple(audio_tracks), tuple(sorted(markers, key=lambda m: m.start)), _md(sequence, TIMELINE_MD))
+                tuple(audio_tracks), tuple(sorted(markers, key=lambda m: m.start)), meta)
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

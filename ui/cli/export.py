@@ -1,7 +1,7 @@
 """``montage-ai export``: a timeline we wrote, in another format.
 
     montage-ai export cut.otio --to fcpxml|premiere|edl|otio|otioz [-o PATH] [--force]
-        [--fcpxml-version 1.9|1.10|1.11]
+        [--fcpxml-version 1.9|1.10|1.11] [--drop-frame] [--camera-audio] [--rate RATE]
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from montage_ai.otio_adapters.edit import set_timeline_options
 from montage_ai.otio_adapters.export import FORMATS, export_path, export_timeline, read_timeline
+from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION, REFUSED_BY
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -22,13 +24,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("-o", "--out", metavar="PATH", help="output file (one format) or base name (default: beside CUT)")
     e.add_argument("--fcpxml-version", default="1.9", choices=("1.9", "1.10", "1.11"),
                    help="FCPXML version (default 1.9: Resolve 18+ and Final Cut 10.5+ import it)")
+    e.add_argument("--drop-frame", action="store_true",
+                   help="drop-frame timecode (29.97 and 59.94 fps timelines; 01:00:00:00 becomes 01:00:00;00)")
+    e.add_argument("--camera-audio", action="store_true",
+                   help="carry the clips' own sound, linked to their video (default: off, the music only)")
+    e.add_argument("--rate", metavar="RATE",
+                   help="frame rate of an EDL that does not say it (e.g. 24000/1001 or 25)")
     e.add_argument("--force", action="store_true", help="replace output files that exist")
     e.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        timeline = read_timeline(args.timeline)
+        read_args = {"rate": args.rate} if args.rate and str(args.timeline).lower().endswith(".edl") else {}
+        timeline = read_timeline(args.timeline, **read_args)
+        set_timeline_options(timeline, drop_frame=True if args.drop_frame else None,
+                             camera_audio=True if args.camera_audio else None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -48,5 +59,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"wrote {path} ({FORMATS[fmt].description})")
+        described = FORMATS[fmt].description
+        if fmt == "fcpxml":
+            described = described.replace(DEFAULT_VERSION, args.fcpxml_version, 1)
+            refused = REFUSED_BY.get(args.fcpxml_version)
+            if refused:
+                print(f"warning: {path}: FCPXML {args.fcpxml_version} is refused by {refused}; "
+                      f"FCPXML {DEFAULT_VERSION} imports everywhere", file=sys.stderr)
+        print(f"wrote {path} ({described})")
     return 1 if failed else 0
