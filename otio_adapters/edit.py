@@ -407,3 +407,39 @@ def with_camera_audio(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
                                                                 item.duration())))
     copy.tracks.append(track)
     return copy
+
+
+def with_clip_markers(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """A copy where every timeline marker is also on the first video track's clip that covers
+    its first frame, as a clip-local marker (in the clip's source time) clamped to that clip:
+    Resolve's OTIO importer (free 21.1, reported) keeps only those and drops a marker that
+    reaches past its clip. The timeline's own markers stay (other tools and our reader use
+    them); the copies say ``montage_ai.copy_of`` = ``"timeline"``."""
+    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
+                  and t.kind == otio.schema.TrackKind.Video), None)
+    if video is None or not timeline.tracks.markers:
+        return timeline
+    rate = timeline_rate(timeline)
+    copy = timeline.deepcopy()
+    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
+    spans, position = [], 0
+    for item in video:
+        length = frames_at(item.duration(), rate, what=f"{item.name}: duration")
+        spans.append((position, position + length, item))
+        position += length
+    for marker in copy.tracks.markers:
+        start = frames_at(marker.marked_range.start_time, rate, what=f"marker {marker.name!r}")
+        span = next(((a, b, c) for a, b, c in spans if a <= start < b and isinstance(c, otio.schema.Clip)), None)
+        if span is None:
+            continue  # over a gap or past the end: no clip to carry it
+        record_in, record_out, clip = span
+        length = min(frames_at(marker.marked_range.duration, rate, what=f"marker {marker.name!r}"),
+                     record_out - start - 1)
+        src_rate = rate_from_otio(clip.source_range.start_time.rate)
+        local = clip.source_range.start_time.value + math.floor(Fraction(start - record_in) * src_rate / rate)
+        local_marker = otio.schema.Marker(
+            name=marker.name, color=marker.color,
+            marked_range=TimeRange(RationalTime(local, float(src_rate)), RationalTime(max(length, 0), float(rate))))
+        local_marker.metadata[NAMESPACE] = {**_plain(marker.metadata.get(NAMESPACE) or {}), "copy_of": "timeline"}
+        clip.markers.append(local_marker)
+    return copy

@@ -28,7 +28,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from montage_ai.core.base import mediaurl
-from montage_ai.otio_adapters.edit import with_camera_audio
+from montage_ai.otio_adapters.edit import with_camera_audio, with_clip_markers
 from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str]
                 os.unlink(tmp)
         return target
     if fmt == "otio":
-        timeline = with_plain_paths(with_camera_audio(timeline), adapter_args.pop("url_form", "plain"))
+        timeline = with_plain_paths(with_clip_markers(with_camera_audio(timeline)), adapter_args.pop("url_form", "plain"))
     text = otio.adapters.write_to_string(timeline, adapter_name=spec.adapter, **adapter_args)
     return write_atomic(target, text, overwrite=overwrite)
 

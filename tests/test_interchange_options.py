@@ -170,3 +170,26 @@ def test_probe_takes_timecode_from_the_video_or_tmcd_stream_only():
     tagged_video = {**video, "tags": {"timecode": "02:00:00:00"}}
     assert _timecode({"format": {}, "streams": [rtmd, tagged_video, tmcd]}) == "02:00:00:00"
     assert _timecode({"format": {"tags": {"timecode": "03:00:00:00"}}, "streams": [rtmd]}) == "03:00:00:00"
+
+
+def test_otio_for_resolve_has_clip_local_markers_on_the_covering_v1_clip(tmp_path):
+    cut_list, probes = _mixed()
+    out = export_timeline(build_timeline(cut_list, media=probes), tmp_path / "cut.otio", "otio")
+    timeline = otio.adapters.read_from_file(str(out))
+    v1 = timeline.video_tracks()[0]
+    copies = 0
+    for index, clip in enumerate(v1):
+        record = v1.range_of_child_at_index(index)
+        for marker in clip.markers:
+            copies += 1
+            assert marker.metadata["montage_ai"]["copy_of"] == "timeline"
+            # inside the clip: it starts in the clip's source range and ends before the clip does
+            start = marker.marked_range.start_time
+            assert clip.source_range.start_time.value <= start.value
+            offset = (start.value - clip.source_range.start_time.value) / start.rate
+            assert offset + marker.marked_range.duration.value / marker.marked_range.duration.rate \
+                < record.duration.value / record.duration.rate
+    assert copies == len(timeline.tracks.markers) > 0
+    # Our reader still reads the timeline's markers, once.
+    back = cut_list_from_timeline(read_timeline(out))
+    assert (back.beats, back.downbeats, back.sections) == (cut_list.beats, cut_list.downbeats, cut_list.sections)
