@@ -24,6 +24,7 @@ refused with the item and the reason, never silently dropped.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import xml.etree.ElementTree as ET
@@ -34,9 +35,26 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
+from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.model.timeline import (
-    AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
+    AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, grid_length, media_metadata, media_path, rate_from_otio,
+    timeline_rate,
 )
+
+
+def probe_quietly(path: str, video: bool) -> Any:
+    """The probe of a file a foreign timeline names, or None (absent, unreadable): what the
+    timeline did not say is then left to what it did say."""
+    from montage_ai.core.base.errors import MediaError
+    from montage_ai.core.media.probe import probe
+
+    try:
+        return probe(path, require_video=video, verify_tail=False)
+    except (MediaError, OSError, ValueError):
+        return None
+
+
+log = logging.getLogger(__name__)
 
 
 class InterchangeError(ValueError):
@@ -254,13 +272,29 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
     else:
         src_rate = rate_from_otio(clip.source_range.start_time.rate)
     available = ref.available_range
+    path = media_path(ref.target_url)
     if available is not None:
         start = frames_at(available.start_time, src_rate, what=f"{clip.name}: media start")
         duration = math.floor(Fraction(available.duration.value) * src_rate / rate_from_otio(available.duration.rate))
     else:
-        start, duration = 0, 0
+        # A foreign timeline without the media's range (otio-kit writes none): the file's own,
+        # probed, else at least as far as the clip reaches (never a zero-length asset).
+        info = probe_quietly(path, not audio)
+        start = 0
+        if info is not None and not meta:
+            meta = media_metadata(info, src_rate)
+        if info is not None and info.start_timecode and not audio:
+            try:
+                start = timecode_to_frames(info.start_timecode, src_rate)
+            except ValueError:
+                start = 0
+        reach = frames_at(clip.source_range.start_time, src_rate, what=f"{clip.name}: source in") - start + math.ceil(
+            Fraction(clip.source_range.duration.value) * src_rate / rate_from_otio(clip.source_range.duration.rate))
+        probed = (grid_length(info) if info.video is not None else math.floor(Fraction(info.duration_s) * src_rate)) \
+            if info is not None else 0
+        duration = max(probed, reach)
     return Source(
-        path=media_path(ref.target_url), rate=src_rate, start=start, duration=duration,
+        path=path, rate=src_rate, start=start, duration=duration,
         width=int(meta.get("width", 0 if audio else width)), height=int(meta.get("height", 0 if audio else height)),
         has_video=bool(meta.get("has_video", not audio)),
         audio_channels=int(meta.get("audio_channels", 2 if audio else 0)),
@@ -270,7 +304,7 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
     )
 
 
-def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -> tuple[Event, ...]:
+def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int, lost: list[str]) -> tuple[Event, ...]:
     audio = track.kind == otio.schema.TrackKind.Audio
     events = []
     sources: dict[object, Source] = {}
@@ -291,6 +325,11 @@ def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
         meta = _plain(item.metadata.get(NAMESPACE) or {})
         events.append(Event(record_in, record_out, source, source_in, item.name, meta, bool(item.enabled)))
+        if item.effects:
+            lost.append(f"{where}: effects {', '.join(e.effect_name or e.name or type(e).__name__ for e in item.effects)}")
+        own = [m for m in item.markers if (m.metadata.get(NAMESPACE) or {}).get("copy_of") != "timeline"]
+        if own:
+            lost.append(f"{where}: {len(own)} clip marker(s) ({', '.join(m.name for m in own[:3])})")
     return tuple(events)
 
 
@@ -308,14 +347,22 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
                 width, height = int(rmeta["width"]), int(rmeta["height"])
                 break
         else:
-            width, height = 1920, 1080
+            first = next((c for c in timeline.find_clips() if isinstance(c.media_reference, otio.schema.ExternalReference)
+                          and c.media_reference.target_url), None)
+            info = probe_quietly(media_path(first.media_reference.target_url), True) if first is not None else None
+            if info is not None and info.video is not None:
+                width, height = info.video.display_width, info.video.display_height
+            else:
+                width, height = 1920, 1080
+                log.warning("timeline %r: no picture size in it and no media to probe: 1920x1080", timeline.name)
     video: list[tuple[Event, ...]] = []
     audio: list[tuple[Event, ...]] = []
+    lost: list[str] = []
     for track in timeline.tracks:
         if not isinstance(track, otio.schema.Track):
             raise InterchangeError(f"{type(track).__name__} {track.name!r} in the timeline's stack: only tracks can be exported")
         target = audio if track.kind == otio.schema.TrackKind.Audio else video
-        target.append(_events(track, rate, width, height))
+        target.append(_events(track, rate, width, height, lost))
     markers = []
     for marker in timeline.tracks.markers:
         what = f"marker {marker.name!r}"
@@ -323,6 +370,8 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
                             frames_at(marker.marked_range.duration, rate, what=what),
                             marker.name, marker.color, _plain(marker.metadata.get(NAMESPACE) or {})))
     start = frames_at(timeline.global_start_time, rate, what="global start") if timeline.global_start_time else 0
+    if lost:
+        log.warning("timeline %r: not carried by the interchange formats: %s", timeline.name, "; ".join(lost))
     return Edit(timeline.name, rate, start, width, height, tuple(video), tuple(audio), tuple(markers), meta)
 
 

@@ -34,6 +34,7 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
+import logging
 import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -78,6 +79,8 @@ def pathurl(path: str) -> str:
     """
     return fcp7_url(path)
 
+
+log = logging.getLogger(__name__)
 
 #: Premiere's time unit: ticks per second (exact for every NTSC and integer rate).
 PPRO_TICKS = 254_016_000_000
@@ -323,6 +326,15 @@ def _timecode_frames(element: ET.Element | None, rate: Fraction) -> int:
     return timecode_to_frames(string, _rate_in(element) or rate) if string else 0
 
 
+def _transition_cut(items: list[ET.Element], index: int, what: str) -> int:
+    """The record frame where a transition next to a clipitem (whose start or end is -1)
+    cuts: the middle of the transition."""
+    if 0 <= index < len(items) and items[index].tag == "transitionitem":
+        start, end = _int(items[index], "./start", what), _int(items[index], "./end", what)
+        return (start + end) // 2
+    raise InterchangeError(f"{what}: start or end is -1 with no transition beside it")
+
+
 def _file_duration(file_element: ET.Element, item: ET.Element, src_rate: Fraction, seq_rate: Fraction) -> int:
     """A file's length in its own frames: its ``<duration>``, else (empty, as Resolve writes
     it) the clipitem's, which counts in the clipitem's rate."""
@@ -379,21 +391,30 @@ def read_edit(text: str) -> Edit:
         out = []
         for track in seq.iterfind(f"./media/{kind}/track"):
             events = []
-            for item in track:
-                if item.tag in ("enabled", "locked", "outputchannelindex"):
-                    continue
+            items = list(track)
+            for position, item in enumerate(items):
+                if item.tag not in ("clipitem", "generatoritem", "transitionitem"):
+                    continue  # the track's own settings: name, enabled, locked, outputchannelindex ...
                 if kind == "audio" and int(_text(item, "./sourcetrack/trackindex", "1") or 1) > 1:
                     continue  # a further channel of a clip already read from its first channel
-                if item.tag != "clipitem":
-                    raise InterchangeError(f"<{item.tag}> on a {kind} track: only clipitems are read")
-                what = f"clipitem {_text(item, './name', item.get('id'))!r}"
+                what = f"{item.tag} {_text(item, './name', item.get('id'))!r}"
+                if item.tag == "transitionitem":
+                    lost.append(f"{what} on a {kind} track at {_text(item, './start')}: read as a cut")
+                    continue
                 file_ref = item.find("./file")
-                if file_ref is None:
-                    raise InterchangeError(f"{what} has no <file>")
+                if item.tag == "generatoritem" or file_ref is None:
+                    lost.append(f"{what} on a {kind} track ({_text(item, './start')}-{_text(item, './end')}): "
+                                "no media file, not carried (left as a gap)")
+                    continue
                 src = source(file_ref, kind, item)
                 record_in, record_out = _int(item, "./start", what), _int(item, "./end", what)
-                if record_in < 0 or record_out <= record_in:
-                    raise InterchangeError(f"{what}: start {record_in}, end {record_out} (transitions are not read)")
+                # Beside a transition Premiere writes -1: the cut is at the transition's centre.
+                if record_in < 0:
+                    record_in = _transition_cut(items, position - 1, what)
+                if record_out < 0:
+                    record_out = _transition_cut(items, position + 1, what)
+                if record_out <= record_in:
+                    raise InterchangeError(f"{what}: start {record_in}, end {record_out}")
                 clip_rate = _rate_in(item) or src.rate
                 clip_in = _int(item, "./in", what)
                 ticks = _text(item, "./pproTicksIn")
@@ -407,10 +428,16 @@ def read_edit(text: str) -> Edit:
                                            f"({frac_str(src.rate)}) nor the sequence's ({frac_str(rate)})")
                 name = _text(item, "./name", src.name) or src.name
                 meta = json_dict(_text(item, "./logginginfo/lognote"), TAG)
-                events.append(Event(record_in, record_out, src, src.start + source_in, name, meta))
+                enabled = (_text(item, "./enabled", "TRUE") or "TRUE").upper() != "FALSE"
+                events.append(Event(record_in, record_out, src, src.start + source_in, name, meta, enabled))
             out.append(tuple(sorted(events, key=lambda e: e.record_in)))
         return tuple(out)
 
+    lost: list[str] = []
+    video = tuple(t for t in tracks("video"))
+    audio_tracks = tuple(t for t in tracks("audio") if t)
+    if lost:
+        log.warning("FCP7 XML read with losses: %s", "; ".join(lost))
     markers = []
     for marker in seq.iterfind("./marker"):
         meta = json_dict(_text(marker, "./comment"), TAG)
@@ -421,12 +448,11 @@ def read_edit(text: str) -> Edit:
                             _text(marker, "./name", "") or "", color, meta))
     width = int(_text(seq, "./media/video/format/samplecharacteristics/width", "0") or 0)
     height = int(_text(seq, "./media/video/format/samplecharacteristics/height", "0") or 0)
-    video = tuple(t for t in tracks("video"))
     meta = json_dict(_text(seq, "./logginginfo/lognote"), TAG)
     if (_text(seq, "./timecode/displayformat", "NDF") or "").upper() == "DF":
         meta["drop_frame"] = True
     return Edit(_text(seq, "./name", "Timeline") or "Timeline", rate, start, width, height, video,
-                tuple(t for t in tracks("audio") if t), tuple(markers), meta)
+                audio_tracks, tuple(markers), meta)
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

@@ -167,6 +167,8 @@ class _Writer:
             "ref": self.asset_id(src), **tag_attrs, "name": event.name,
             "start": fcpxml_time(event.source_in, src.rate), "duration": fcpxml_time(event.record_frames, rate),
         })
+        if not event.enabled:
+            element.set("enabled", "0")
         if src.has_video:
             element.set("tcFormat", "DF" if src.drop_frame and is_drop_frame_rate(src.rate) else "NDF")
             if src.has_audio and not self.edit.camera_audio:
@@ -352,7 +354,7 @@ def read_edit(text: str) -> Edit:
         duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
         source_in = _frames(parse_time(element.get("start")), src.rate, f"clip {element.get('name')!r} start")
         return Event(record_in, record_in + duration, src, source_in, element.get("name", src.name),
-                     _md(element, CLIP_MD))
+                     _md(element, CLIP_MD), element.get("enabled", "1") != "0")
 
     spine = sequence.find("./spine")
     if spine is None:
@@ -360,17 +362,48 @@ def read_edit(text: str) -> Edit:
     video: list[Event] = []
     lanes: dict[int, list[Event]] = {}
     markers: list[Mark] = []
+    lost: list[str] = []
+
+    def media_event(element: ET.Element, record_in: int) -> Event | None:
+        """An asset-clip, or a <clip> (Final Cut's container) by the first media inside it."""
+        if element.tag == "asset-clip" or (element.tag in ("video", "audio") and element.get("ref")):
+            return event(element, record_in)
+        inner = next((c for c in element if c.tag in ("video", "asset-clip", "audio") and c.get("ref")
+                      and not c.get("lane")), None)
+        if inner is None:
+            lost.append(f"<clip> {element.get('name', '')!r} at frame {record_in}: no media inside (left as a gap)")
+            return None
+        src = event(inner, 0).source
+        # The clip's local time at its first frame, in the inner item's time: its source time.
+        source_s = parse_time(inner.get("start")) + parse_time(element.get("start")) - parse_time(inner.get("offset"))
+        duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
+        return Event(record_in, record_in + duration, src, _frames(source_s, src.rate, f"clip {element.get('name')!r}"),
+                     element.get("name", src.name), _md(element, CLIP_MD), element.get("enabled", "1") != "0")
+
     for element in spine:
-        if element.tag not in ("asset-clip", "gap"):
-            raise InterchangeError(f"<{element.tag}> on the spine: only asset-clip and gap are read")
-        record_in = _frames(parse_time(element.get("offset")) - tc_start, rate, f"<{element.tag}> offset")
+        tag = element.tag
+        if tag == "transition":
+            lost.append(f"transition {element.get('name', '')!r} at {element.get('offset')}: read as a cut")
+            continue
+        record_in = _frames(parse_time(element.get("offset")) - tc_start, rate, f"<{tag}> offset")
         local = parse_time(element.get("start"))
-        if element.tag == "asset-clip":
-            video.append(event(element, record_in))
+        if tag in ("asset-clip", "clip", "video"):
+            item = media_event(element, record_in)
+            if item is not None:
+                video.append(item)
+        elif tag != "gap":
+            lost.append(f"<{tag}> {element.get('name', '')!r} at frame {record_in} ({element.get('duration')}): "
+                        "not carried (left as a gap)")
         for child in element:
-            if child.tag == "asset-clip" and child.get("lane"):
+            if child.tag in ("asset-clip", "clip") and child.get("lane"):
                 child_in = record_in + _frames(parse_time(child.get("offset")) - local, rate, "connected clip offset")
-                lanes.setdefault(int(child.get("lane")), []).append(event(child, child_in))
+                item = media_event(child, child_in)
+                if item is not None:
+                    lanes.setdefault(int(child.get("lane")), []).append(item)
+            elif child.tag in ("ref-clip", "sync-clip", "mc-clip", "title", "audition") and child.get("lane"):
+                lost.append(f"connected <{child.tag}> {child.get('name', '')!r}: not carried")
+            elif child.tag == "transition":
+                lost.append(f"transition {child.get('name', '')!r}: read as a cut")
             elif child.tag == "marker":
                 meta = json_dict(child.get("note"), TAG)
                 color = meta.pop("color", None)
@@ -379,6 +412,8 @@ def read_edit(text: str) -> Edit:
                                                                       "marker duration")
                 markers.append(Mark(mark_in, duration, child.get("value", ""),
                                     color or otio.schema.MarkerColor.RED, meta))
+    if lost:
+        log.warning("FCPXML read with losses: %s", "; ".join(lost))
     video_tracks = [tuple(video)] + [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes) if k > 0]
     audio_tracks = [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes, reverse=True) if k < 0]
     fmt = seq_format

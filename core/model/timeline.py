@@ -83,10 +83,18 @@ AUDIO_TRACK = "A1"
 def rate_from_otio(value: float) -> Fraction:
     """The exact rate a double stands for: integer, NTSC (``n/1001``) or the nearest fraction.
 
-    >>> rate_from_otio(24000 / 1001), rate_from_otio(25.0)
-    (Fraction(24000, 1001), Fraction(25, 1))
+    >>> rate_from_otio(24000 / 1001), rate_from_otio(25.0), rate_from_otio(23.976), rate_from_otio(12.5)
+    (Fraction(24000, 1001), Fraction(25, 1), Fraction(24000, 1001), Fraction(25, 2))
     """
-    for den in (1, 1001, 2, 100):
+    for den in (1, 1001):
+        candidate = Fraction(round(value * den), den)
+        if candidate > 0 and float(candidate) == value:
+            return candidate
+    # A rounded NTSC rate as other tools write it (23.976, 29.97, 59.94): the exact fraction.
+    for nominal in (24, 30, 48, 60, 120, 240):
+        if abs(value - nominal * 1000 / 1001) < 0.01:
+            return Fraction(nominal * 1000, 1001)
+    for den in (2, 100):
         candidate = Fraction(round(value * den), den)
         if candidate > 0 and float(candidate) == value:
             return candidate
@@ -271,6 +279,9 @@ def media_metadata(info: MediaInfo, rate: Fraction) -> dict[str, Any]:
         "audio_rate": audio.sample_rate if audio else 0,
         "audio_streams": len(info.audio),
         **({"vfr": True} if info.video is not None and info.video.vfr else {}),
+        # Drop-frame camera timecode (";" before the frames) stays drop frame in every format.
+        **({"drop_frame": True} if info.start_timecode and (";" in info.start_timecode
+                                                            or info.start_timecode.count(".") == 1) else {}),
     }
 
 
