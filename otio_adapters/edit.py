@@ -222,6 +222,36 @@ def tagged(meta: dict) -> str:
     return TAG + json.dumps(meta, ensure_ascii=False, sort_keys=True)
 
 
+def describe(phase: str, reason: str) -> str:
+    """A clip's note as an editor reads it: ``"intro: best moment"``, never ``"intro: intro: ..."``."""
+    phase, reason = str(phase or ""), str(reason or "")
+    if not phase or reason.startswith(f"{phase}:"):
+        return reason
+    return f"{phase}: {reason}".strip(": ")
+
+
+def marker_text(mark: "Mark") -> str:
+    """A marker's comment as an editor reads it (our data travels elsewhere, not as JSON here)."""
+    kind = mark.metadata.get("kind")
+    if kind == "section":
+        parts = [str(mark.metadata.get("label") or mark.name), str(mark.metadata.get("phase") or "")]
+        energy = mark.metadata.get("energy")
+        parts.append(f"energy {float(energy):.2f}" if energy is not None else "")
+        return " · ".join(p for p in parts if p)
+    return {"beat": "beat", "downbeat": "downbeat (bar start)"}.get(kind, mark.name)
+
+
+def marker_key(start: int, name: str) -> str:
+    return f"{start}|{name}"
+
+
+def markers_metadata(markers: tuple["Mark", ...]) -> dict[str, dict]:
+    """Our data of every marker (colour, kind, ...) keyed by :func:`marker_key`, for the
+    timeline's own metadata field, so marker comments stay plain text."""
+    return {marker_key(m.start, m.name): {"color": m.color, **m.metadata, **({"point": True} if not m.duration else {})}
+            for m in markers}
+
+
 def json_dict(text: str | None, prefix: str = "") -> dict:
     """The JSON object in ``text`` after ``prefix`` (``{}`` for anything else: text that is
     not ours stays the editor's)."""

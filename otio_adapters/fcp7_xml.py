@@ -45,8 +45,8 @@ from montage_ai.core.base.mediaurl import fcp7_url
 from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, is_drop_frame_rate, json_dict,
-    parse_xml, tagged, timeline_from_edit,
+    TAG, Edit, Event, InterchangeError, Mark, Source, describe, edit_from_timeline, frac_str, is_drop_frame_rate,
+    json_dict, marker_key, marker_text, markers_metadata, parse_xml, tagged, timeline_from_edit,
 )
 
 
@@ -210,7 +210,7 @@ class _Writer:
             info = _sub(item, "logginginfo")
             reason = event.metadata.get("reason")
             if reason:
-                _sub(info, "description", f"{event.metadata.get('phase', '')}: {reason}".lstrip(": "))
+                _sub(info, "description", describe(event.metadata.get("phase", ""), reason))
             _sub(info, "lognote", tagged(event.metadata))
 
     def write(self) -> str:
@@ -278,11 +278,14 @@ class _Writer:
         for mark in edit.markers:
             marker = _sub(seq, "marker")
             _sub(marker, "name", mark.name)
-            _sub(marker, "comment", tagged({"color": mark.color, **mark.metadata}))
+            _sub(marker, "comment", marker_text(mark))
             _sub(marker, "in", mark.start)
             _sub(marker, "out", mark.start + mark.duration if mark.duration else -1)
-        if edit.metadata:
-            _sub(_sub(seq, "logginginfo"), "lognote", tagged(edit.metadata))
+        timeline_meta = dict(edit.metadata)
+        if edit.markers:
+            timeline_meta["markers"] = markers_metadata(edit.markers)  # plain comments; our data here
+        if timeline_meta:
+            _sub(_sub(seq, "logginginfo"), "lognote", tagged(timeline_meta))
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -438,17 +441,20 @@ def read_edit(text: str) -> Edit:
     audio_tracks = tuple(t for t in tracks("audio") if t)
     if lost:
         log.warning("FCP7 XML read with losses: %s", "; ".join(lost))
+    meta = json_dict(_text(seq, "./logginginfo/lognote"), TAG)
+    ours = meta.pop("markers", {}) if isinstance(meta.get("markers"), dict) else {}
     markers = []
     for marker in seq.iterfind("./marker"):
-        meta = json_dict(_text(marker, "./comment"), TAG)
-        color = meta.pop("color", otio.schema.MarkerColor.RED)
         mark_in = _int(marker, "./in", "marker")
+        name = _text(marker, "./name", "") or ""
+        # Our data: in the sequence's log note (older files: JSON in the comment).
+        mmeta = dict(ours.get(marker_key(mark_in, name)) or json_dict(_text(marker, "./comment"), TAG))
+        mmeta.pop("point", None)
+        color = mmeta.pop("color", otio.schema.MarkerColor.RED)
         mark_out = int(_text(marker, "./out", "-1") or -1)
-        markers.append(Mark(mark_in, max(mark_out - mark_in, 0) if mark_out >= 0 else 0,
-                            _text(marker, "./name", "") or "", color, meta))
+        markers.append(Mark(mark_in, max(mark_out - mark_in, 0) if mark_out >= 0 else 0, name, color, mmeta))
     width = int(_text(seq, "./media/video/format/samplecharacteristics/width", "0") or 0)
     height = int(_text(seq, "./media/video/format/samplecharacteristics/height", "0") or 0)
-    meta = json_dict(_text(seq, "./logginginfo/lognote"), TAG)
     if (_text(seq, "./timecode/displayformat", "NDF") or "").upper() == "DF":
         meta["drop_frame"] = True
     return Edit(_text(seq, "./name", "Timeline") or "Timeline", rate, start, width, height, video,

@@ -47,8 +47,8 @@ import opentimelineio as otio
 from montage_ai.core.model.timeline import media_path
 
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, is_drop_frame_rate, json_dict,
-    parse_xml, tagged, timeline_from_edit,
+    TAG, Edit, Event, InterchangeError, Mark, Source, describe, edit_from_timeline, frac_str, is_drop_frame_rate,
+    json_dict, marker_key, marker_text, markers_metadata, parse_xml, timeline_from_edit,
 )
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class _Writer:
             element.set("audioRole", "music" if event.metadata.get("role") == "music" else "dialogue")
         reason = event.metadata.get("reason")
         if reason:
-            ET.SubElement(element, "note").text = f"{event.metadata.get('phase', '')}: {reason}".lstrip(": ")
+            ET.SubElement(element, "note").text = describe(event.metadata.get("phase", ""), reason)
         if src.has_video and src.rate != rate and src.rate in _CONFORM_RATES:
             ET.SubElement(element, "conform-rate", scaleEnabled="0", srcFrameRate=_conform_rate_name(src.rate))
         return element
@@ -212,13 +212,12 @@ class _Writer:
                 item.anchored.append(element)
         for mark in edit.markers:
             item = _covering(items, starts, mark.start)
-            note = {"color": mark.color, **mark.metadata}
-            if mark.duration == 0:
-                note["point"] = True  # written one frame long: Final Cut needs a duration
+            # A point marker is written one frame long (Final Cut needs a duration); that, its
+            # colour and our data travel in the sequence's metadata: the note is plain text.
             item.markers.append(ET.Element("marker", {
                 "start": seconds_str(item.local + Fraction(mark.start - item.record_in) / rate, rate, item.rate),
                 "duration": fcpxml_time(max(mark.duration, 1), rate), "value": mark.name,
-                "note": tagged(note),
+                "note": marker_text(mark),
             }))
         spine = ET.Element("spine")
         for item in items:
@@ -237,7 +236,8 @@ class _Writer:
             "tcFormat": "DF" if edit.drop_frame else "NDF", "audioLayout": "stereo",
             "audioRate": _AUDIO_HZ.get(max(audio_rates, default=48000), "48k")})
         sequence.append(spine)
-        _add_metadata(sequence, TIMELINE_MD, edit.metadata)
+        _add_metadata(sequence, TIMELINE_MD, {**edit.metadata, **({"markers": markers_metadata(edit.markers)}
+                                                                    if edit.markers else {})})
         ET.indent(root, space="  ")
         body = ET.tostring(root, encoding="unicode")
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'
@@ -363,6 +363,8 @@ def read_edit(text: str) -> Edit:
     lanes: dict[int, list[Event]] = {}
     markers: list[Mark] = []
     lost: list[str] = []
+    timeline_meta = _md(sequence, TIMELINE_MD)
+    ours = timeline_meta.pop("markers", {}) if isinstance(timeline_meta.get("markers"), dict) else {}
 
     def media_event(element: ET.Element, record_in: int) -> Event | None:
         """An asset-clip, or a <clip> (Final Cut's container) by the first media inside it."""
@@ -405,9 +407,10 @@ def read_edit(text: str) -> Edit:
             elif child.tag == "transition":
                 lost.append(f"transition {child.get('name', '')!r}: read as a cut")
             elif child.tag == "marker":
-                meta = json_dict(child.get("note"), TAG)
-                color = meta.pop("color", None)
                 mark_in = record_in + _frames(parse_time(child.get("start")) - local, rate, "marker start")
+                meta = dict(ours.get(marker_key(mark_in, child.get("value", "")))
+                            or json_dict(child.get("note"), TAG))  # older files: JSON in the note
+                color = meta.pop("color", None)
                 duration = 0 if meta.pop("point", False) else _frames(parse_time(child.get("duration")), rate,
                                                                       "marker duration")
                 markers.append(Mark(mark_in, duration, child.get("value", ""),
@@ -418,7 +421,7 @@ def read_edit(text: str) -> Edit:
     audio_tracks = [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes, reverse=True) if k < 0]
     fmt = seq_format
     name = project.get("name") if project is not None and project.get("name") else "Timeline"
-    meta = _md(sequence, TIMELINE_MD)
+    meta = timeline_meta
     if sequence.get("tcFormat") == "DF":
         meta["drop_frame"] = True
     return Edit(name, rate, start, int(fmt.get("width", 0)), int(fmt.get("height", 0)), tuple(video_tracks),

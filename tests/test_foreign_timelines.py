@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import opentimelineio as otio
-import pytest
 
 from montage_ai.otio_adapters import fcp7_xml, fcpxml
 from montage_ai.otio_adapters.export import export_timeline, read_timeline

@@ -193,3 +193,22 @@ def test_otio_for_resolve_has_clip_local_markers_on_the_covering_v1_clip(tmp_pat
     # Our reader still reads the timeline's markers, once.
     back = cut_list_from_timeline(read_timeline(out))
     assert (back.beats, back.downbeats, back.sections) == (cut_list.beats, cut_list.downbeats, cut_list.sections)
+
+
+def test_notes_and_marker_comments_read_as_text_in_the_nle():
+    cut_list, probes = _mixed()
+    cuts = tuple(replace(c, reason=f"{c.phase}: chosen for its motion") for c in cut_list.cuts)
+    cut_list = replace(cut_list, cuts=cuts)
+    timeline = build_timeline(cut_list, media=probes)
+    xmeml = ET.fromstring(fcp7_xml.write_to_string(timeline))
+    notes = [d.text for d in xmeml.iter("description")]
+    assert notes and all(n.count(":") == 1 for n in notes)  # "setup: chosen ...", not "setup: setup: ..."
+    comments = [m.findtext("comment") for m in xmeml.iter("marker")]
+    assert comments and not any("{" in c for c in comments)
+    doc = ET.fromstring(fcpxml.write_to_string(timeline))
+    assert all(n.text.count(":") == 1 for n in doc.iter("note"))
+    assert not any("{" in m.get("note") for m in doc.iter("marker"))
+    # ... and our readers still bring every marker back with its data.
+    for module in (fcp7_xml, fcpxml):
+        back = cut_list_from_timeline(module.read_from_string(module.write_to_string(timeline)))
+        assert (back.beats, back.downbeats, back.sections) == (cut_list.beats, cut_list.downbeats, cut_list.sections)

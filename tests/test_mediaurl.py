@@ -3,7 +3,6 @@ the form it wants, fuzzed over hostile names; .otioz media resolve inside the bu
 
 from __future__ import annotations
 
-import os
 import pathlib
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -17,7 +16,7 @@ from montage_ai.core.base.mediaurl import fcp7_url, file_url, path_from_url, pla
 from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline, media_path
 from montage_ai.otio_adapters import edl, fcp7_xml, fcpxml
-from montage_ai.otio_adapters.export import export_path, export_timeline, read_timeline
+from montage_ai.otio_adapters.export import export_timeline, read_timeline
 
 from test_interchange import _mixed, _probe
 
