@@ -470,6 +470,10 @@ class ExportJob:
     bundle: bool = False
     overwrite: bool = False
     fcpxml_version: str | None = None
+    #: Drop-frame timecode (29.97/59.94 timelines) and the clips' own sound: None leaves the
+    #: timeline's own choice (off unless it says so).
+    drop_frame: bool | None = None
+    camera_audio: bool | None = None
 
     def all_formats(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.formats + (("otioz",) if self.bundle else ())))
@@ -509,12 +513,17 @@ def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob =
     Every target is checked first (:class:`OutputExistsError` before anything is written). A
     format that cannot carry this cut is a failure (stage ``export``); the others are written.
     """
-    from montage_ai.otio_adapters.edit import InterchangeError
+    from montage_ai.otio_adapters.edit import InterchangeError, set_timeline_options
     from montage_ai.otio_adapters.export import export_timeline
 
     targets = export_targets(base, options)
     targets.update({fmt: Path(p) for fmt, p in (paths or {}).items()})
     check_free(list(targets.values()), options.overwrite)
+    if options.drop_frame is not None or options.camera_audio is not None:
+        try:
+            set_timeline_options(timeline, drop_frame=options.drop_frame, camera_audio=options.camera_audio)
+        except (InterchangeError, ValueError) as exc:
+            raise MontageError(str(exc)) from None
     report_stage = _stage_fn(progress)
     written: dict[str, Path] = {}
     failures: list[Failure] = []
@@ -529,8 +538,9 @@ def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob =
     return ExportResult(written, tuple(failures))
 
 
-def read_timeline(path: str | os.PathLike[str]) -> Any:
-    """A timeline file we wrote (.otio, .fcpxml, .xml, .edl), read back.
+def read_timeline(path: str | os.PathLike[str], *, rate: Any = None) -> Any:
+    """A timeline file (.otio, .otioz, .fcpxml, .xml, .edl), read back; ``rate`` is the frame
+    rate of an EDL that does not say it.
 
     Raises
     ------
@@ -539,8 +549,9 @@ def read_timeline(path: str | os.PathLike[str]) -> Any:
     """
     from montage_ai.otio_adapters.export import read_timeline as read
 
+    extra = {"rate": rate} if rate and str(path).lower().endswith(".edl") else {}
     try:
-        return read(path)
+        return read(path, **extra)
     except ValueError as exc:
         raise MontageError(str(exc)) from None
 

@@ -316,13 +316,19 @@ def _bit_depth(s: dict) -> int:
 
 
 def _timecode(data: dict) -> str | None:
+    """The file's start timecode: the container's, else a video stream's, else a QuickTime
+    timecode track's (``tmcd``). Other data streams (Sony's ``rtmd`` real-time metadata)
+    carry timecode-looking tags that are not the picture's start: never read."""
     tags = (data.get("format") or {}).get("tags") or {}
     if tags.get("timecode"):
         return tags["timecode"]
-    for s in data.get("streams", []):
-        tc = (s.get("tags") or {}).get("timecode")
-        if tc:
-            return tc
+    streams = data.get("streams", [])
+    for wanted in ("video", "tmcd"):
+        for s in streams:
+            kind = s.get("codec_type") if wanted == "video" else s.get("codec_tag_string")
+            tc = (s.get("tags") or {}).get("timecode")
+            if tc and kind == wanted and (wanted == "video" or s.get("codec_type") == "data"):
+                return tc
     return None
 
 
