@@ -19,7 +19,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WEIGHTS_NAME", "ModelUnavailable", "load_weights", "beatnet_activations", "activations_for_signal"]
+__all__ = ["WEIGHTS_NAME", "ModelUnavailable", "load_weights", "beatnet_activations", "activations_for_signal",
+           "features_and_activations"]
 
 WEIGHTS_NAME = "beatnet_1.npz"
 
@@ -100,6 +101,11 @@ def beatnet_activations(features: np.ndarray, weights: dict[str, np.ndarray] | N
 def activations_for_signal(y: np.ndarray, sr: int) -> np.ndarray:
     """Resample to 22050 Hz if needed, compute the features and run the network: ``(n, 2)``
     at 50 frames/s."""
+    return features_and_activations(y, sr)[1]
+
+
+def features_and_activations(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network's input features ``(n, 272)`` and its activations ``(n, 2)``."""
     from montage_ai.core.analysis.spectral_features import FEATURE_SR, log_filtered_features
 
     y = np.asarray(y, dtype=np.float32)
@@ -109,4 +115,5 @@ def activations_for_signal(y: np.ndarray, sr: int) -> np.ndarray:
 
         g = gcd(int(sr), FEATURE_SR)
         y = scipy.signal.resample_poly(y, FEATURE_SR // g, int(sr) // g).astype(np.float32)
-    return beatnet_activations(log_filtered_features(y))
+    feats = log_filtered_features(y)
+    return feats, beatnet_activations(feats)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from montage_ai.core.analysis.bar_dbn import BarDecoding, decode_bars
-from montage_ai.core.analysis.beat_activation import activations_for_signal
+from montage_ai.core.analysis.beat_activation import features_and_activations
 from montage_ai.core.analysis.spectral_features import FEATURE_FPS
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ NO_CLEAR_BEAT = "no clear beat (speech/ambient/silence)"
 #: onset of each drum hit is the truth there): beats are moved this much later.
 LATENCY_S = 0.01
 #: Below this beat confidence a track has "no clear beat".
-CLEAR_BEAT = 0.35
+CLEAR_BEAT = 0.55
 
 
 @dataclass(frozen=True)
@@ -79,21 +79,35 @@ def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
     return x[idx].max(axis=1)
 
 
-def _autocorr(x: np.ndarray, lag: float) -> float:
-    """Normalised autocorrelation of ``x`` at a (fractional) lag."""
-    lo = int(np.floor(lag))
-    frac = lag - lo
-    if lo < 1 or lo + 1 >= len(x):
+def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
+    """1 - (mean of ``x`` over the middle half between beats) / (its peak on the beats)."""
+    off = np.array([float(np.mean(x[a + (b - a) // 4:b - (b - a) // 4 + 1]))
+                    for a, b in zip(frames[:-1], frames[1:]) if b - a >= 4])
+    on = float(np.median(_peak(x, frames)))
+    return float(np.clip(1.0 - (float(np.median(off)) if len(off) else on) / (on + 1e-9), 0.0, 1.0))
+
+
+def _beat_similarity(x: np.ndarray, frames: np.ndarray, n: int = 16) -> float:
+    """Median correlation of ``x``'s shape over each beat with the beat (or the two) after:
+    high where a pattern repeats beat by beat, low on speech and noise."""
+    segs = []
+    for a, b in zip(frames[:-1], frames[1:]):
+        seg = np.interp(np.linspace(a, b, n, endpoint=False), np.arange(len(x)), x)
+        seg = seg - seg.mean()
+        segs.append(seg / (np.linalg.norm(seg) + 1e-9))
+    if len(segs) < 3:
         return 0.0
-    x = x - x.mean()
-    den = float(np.dot(x, x)) + 1e-12
-    a = float(np.dot(x[:-lo], x[lo:])) / den
-    b = float(np.dot(x[:-lo - 1], x[lo + 1:])) / den
-    return (1 - frac) * a + frac * b
+    m = np.stack(segs)
+    c1 = np.sum(m[:-1] * m[1:], axis=1)
+    c2 = np.sum(m[:-2] * m[2:], axis=1)
+    return float(np.median(np.maximum(c1[:-1], c2)))
 
 
-def confidence_from(act: np.ndarray, dec: BarDecoding, fps: float, duration_s: float) -> BeatConfidence:
-    """Confidence of a decoding from the activations it was decoded from."""
+def confidence_from(act: np.ndarray, dec: BarDecoding, fps: float, duration_s: float,
+                    flux: np.ndarray | None = None) -> BeatConfidence:
+    """Confidence of a decoding from the activations it was decoded from and the signal's
+    spectral flux (the network, a recurrent one, can run on by itself over steady noise; the
+    flux shows whether the signal has onsets on the grid at all)."""
     frames = dec.beat_frames
     total = act[:, 0] + act[:, 1]
     if len(frames) < 4:
@@ -102,10 +116,17 @@ def confidence_from(act: np.ndarray, dec: BarDecoding, fps: float, duration_s: f
     span = (frames[-1] - frames[0]) / fps
     coverage = min(1.0, span / max(duration_s - 2.0, 1.0))
     period = float(np.median(np.diff(frames)))
-    # Regular beats: the activation repeats at the beat period much more than half-way.
-    ac_p, ac_half = _autocorr(total, period), _autocorr(total, period / 2.0)
-    regular = float(np.clip(ac_p - max(ac_half, 0.0) * 0.5, 0.0, 1.0))
-    beats_c = float(np.clip(np.median(strength) * 1.2, 0.0, 1.0) * coverage * np.clip(regular * 2.5, 0.0, 1.0))
+    # A beat stands out: the activation on the beats against the middle half between them
+    # (noise, a drone or speech give a network output that is as high off the grid as on it).
+    med = float(np.median(strength))
+    contrast = _on_off_contrast(total, frames)
+    if flux is not None:
+        contrast = min(contrast, float(np.clip(_on_off_contrast(flux, frames) * 2.0, 0.0, 1.0)),
+                       float(np.clip(_beat_similarity(flux, frames) * 2.0, 0.0, 1.0)))
+    # Steady: the strength does not collapse between clear beats (speech: a few hits, gaps).
+    steady = float(np.mean(strength >= 0.3))
+    beats_c = float(np.clip(med * 1.2, 0.0, 1.0) * coverage * np.clip(contrast * 1.25, 0.0, 1.0)
+                    * np.clip(steady * 1.25, 0.0, 1.0))
     doubts: list[str] = []
     if beats_c < CLEAR_BEAT:
         doubts.append(NO_CLEAR_BEAT)
@@ -171,10 +192,11 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3,
     ModelUnavailable
         The shipped network weights cannot be read.
     """
-    act = activations_for_signal(y, sr)
+    feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
     dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
-    conf = confidence_from(act, dec, fps, len(y) / float(sr))
+    flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
+    conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S
     log.debug("beatnet-dbn: %d beats, metre %d, confidence %s", len(times), dec.beats_per_bar, conf)
     return TrackedBeats(times, dec.beat_numbers, int(dec.beats_per_bar), conf)
