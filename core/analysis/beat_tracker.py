@@ -195,6 +195,13 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3,
     feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
     dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
+    if len(dec.beat_frames) >= 4:
+        # A final hit with no more than a beat of audio after it is the end, not a beat
+        # to cut on (no span follows it).
+        period = float(np.median(np.diff(dec.beat_frames)))
+        if len(act) - 1 - dec.beat_frames[-1] < 1.05 * period:
+            dec = replace(dec, beat_frames=dec.beat_frames[:-1], beat_numbers=dec.beat_numbers[:-1],
+                          intervals=dec.intervals[:-1])
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
     conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S

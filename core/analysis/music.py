@@ -13,6 +13,12 @@ use: :func:`analyze_music` for a file (any audio or video ffmpeg decodes) and
 
 How the beats are found
 -----------------------
+By default (``tracker="auto"``): BeatNet's beat/downbeat network (model 1, weights shipped in
+``weights/``, run in numpy: :mod:`beat_activation`) on madmom-style log-filtered spectrogram
+features (:mod:`spectral_features`), decoded jointly into beats, downbeats and metre (3 or 4)
+by a bar-pointer DBN (:mod:`bar_dbn`); :mod:`beat_tracker` adds the confidence and doubts.
+When the weights cannot be loaded, the signal-processing tracker below is the fallback:
+
 1. The percussive part (HPSS; a demucs ``no_vocals`` stem first when demucs and its model
    are already installed) gives an onset envelope, normalised by its local level so that a
    quiet intro counts as much as the loud chorus.
