@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -20,7 +20,8 @@ from montage_ai.core.analysis.spectral_features import FEATURE_FPS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NO_CLEAR_BEAT", "BeatConfidence", "TrackedBeats", "track_signal", "confidence_from"]
+__all__ = ["NO_CLEAR_BEAT", "BeatConfidence", "TrackedBeats", "track_signal", "confidence_from",
+           "choose_bar_phase"]
 
 NO_CLEAR_BEAT = "no clear beat (speech/ambient/silence)"
 #: Latency of the causal network's beat peaks, measured on the generated test music (the
@@ -70,6 +71,33 @@ class TrackedBeats:
     beat_numbers: np.ndarray
     meter: int
     confidence: BeatConfidence
+    #: Per beat: the network's downbeat probability and the bass onset strength (spectral
+    #: flux below 150 Hz), for :func:`choose_bar_phase`.
+    downbeat_activation: np.ndarray | None = None
+    bass_onset: np.ndarray | None = None
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
+
+
+def choose_bar_phase(meter: int, features: Sequence[np.ndarray], default: int = 0) -> int:
+    """The bar phase (index of the first downbeat) whose beats have the per-beat evidence
+    highest against the other beats, each feature z-scored and weighted alike (the network's
+    downbeat probability, bass onsets, chord change)."""
+    feats = [_z(f) for f in features if len(f)]
+    if not feats or meter < 2:
+        return default
+    n = min(len(f) for f in feats)
+    if n < 2 * meter:
+        return default
+    scores = []
+    for p in range(meter):
+        mask = (np.arange(n) % meter) == p
+        scores.append(sum(float(f[:n][mask].mean() - f[:n][~mask].mean()) for f in feats))
+    return int(np.argmax(scores))
 
 
 def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
@@ -184,6 +212,19 @@ def _trim_weak_ends(act: np.ndarray, dec: BarDecoding, ratio: float = 0.5) -> Ba
                    intervals=dec.intervals[lo:hi])
 
 
+def _drop_final_hit(dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
+    """Drop a last beat that only rings out: a final hit with no onset in the rest of the
+    signal is the end, not a beat to cut on (no span follows it)."""
+    if len(dec.beat_frames) < 4:
+        return dec
+    last = int(dec.beat_frames[-1])
+    after = flux[last + 4:]
+    if len(after) and float(after.max()) >= 0.2 * float(np.median(_peak(flux, dec.beat_frames))):
+        return dec
+    return replace(dec, beat_frames=dec.beat_frames[:-1], beat_numbers=dec.beat_numbers[:-1],
+                   intervals=dec.intervals[:-1])
+
+
 def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> TrackedBeats:
     """Beats, downbeats, metre and confidence of a mono signal.
 
@@ -195,15 +236,22 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3,
     feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
     dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
-    if len(dec.beat_frames) >= 4:
-        # A final hit with no more than a beat of audio after it is the end, not a beat
-        # to cut on (no span follows it).
-        period = float(np.median(np.diff(dec.beat_frames)))
-        if len(act) - 1 - dec.beat_frames[-1] < 1.05 * period:
-            dec = replace(dec, beat_frames=dec.beat_frames[:-1], beat_numbers=dec.beat_numbers[:-1],
-                          intervals=dec.intervals[:-1])
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
+    dec = _drop_final_hit(dec, flux)
     conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S
     log.debug("beatnet-dbn: %d beats, metre %d, confidence %s", len(times), dec.beats_per_bar, conf)
-    return TrackedBeats(times, dec.beat_numbers, int(dec.beats_per_bar), conf)
+    return TrackedBeats(times, dec.beat_numbers, int(dec.beats_per_bar), conf,
+                        _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames))
+
+
+def _bass_flux(feats: np.ndarray, fmax_hz: float = 150.0) -> np.ndarray:
+    """Positive spectral flux of the feature bands centred below ``fmax_hz``."""
+    from montage_ai.core.analysis.spectral_features import FEATURE_FRAME, FEATURE_SR, log_filterbank
+
+    n_bins = FEATURE_FRAME >> 1
+    bank = log_filterbank(n_bins, FEATURE_SR)
+    freqs = np.fft.fftfreq(n_bins * 2, 1.0 / FEATURE_SR)[:n_bins]
+    centres = (bank * freqs[:, None]).sum(axis=0) / bank.sum(axis=0)
+    n_bands = feats.shape[1] // 2
+    return feats[:, n_bands:][:, centres[:n_bands] < fmax_hz].sum(axis=1)

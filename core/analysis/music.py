@@ -788,6 +788,30 @@ def _track_neural(y: np.ndarray, sr: int, path: str):
         return None
 
 
+def _bar_phase(tracked, numbers: np.ndarray, meter: int, chroma: np.ndarray, beats: np.ndarray,
+               n_frames: int) -> tuple[np.ndarray, BeatConfidence]:
+    """Downbeat indices: the bar phase that the network's downbeat probability, bass onsets and
+    chord changes agree on best (the DBN's own phase by default); the downbeat confidence
+    drops when that moves the DBN's downbeats."""
+    from dataclasses import replace as _replace
+
+    from montage_ai.core.analysis.beat_tracker import choose_bar_phase
+
+    ones = np.flatnonzero(numbers == 1)
+    dbn_phase = int(ones[0]) % meter if len(ones) else 0
+    conf = tracked.confidence
+    if tracked.downbeat_activation is None or len(beats) < 2 * meter:
+        return ones, conf
+    n = len(beats)
+    c_sync = _beat_sync(chroma, beats, n_frames)
+    c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
+    phase = choose_bar_phase(meter, [tracked.downbeat_activation[:n], tracked.bass_onset[:n],
+                                     _chroma_change(c_sync, width=2)], default=dbn_phase)
+    if phase != dbn_phase:
+        conf = _replace(conf, downbeats=round(conf.downbeats * 0.6, 3))
+    return np.arange(phase, n, meter), conf
+
+
 def _classic_beats(y: np.ndarray, sr: int, hop_length: int, use_demucs: bool | None,
                    cancel: CancelFn | None, report: ProgressFn, path: str):
     """The signal-processing tracker (the fallback): stem, beat times, beat frames, metre,
@@ -933,9 +957,9 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         beats = librosa.time_to_frames(beat_times, sr=sr, hop_length=hop_length)
         numbers = tracked.beat_numbers[:len(beat_times)]
         meter = int(tracked.meter)
-        db_idx = np.flatnonzero(numbers == 1)
         chroma = librosa.feature.chroma_stft(S=H ** 2, sr=sr, n_fft=_N_FFT, hop_length=hop_length)
-        confidence, stem = tracked.confidence, "mix"
+        db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
+        stem = "mix"
         n_frames = S.shape[1]
         report(0.75)
     else:
