@@ -36,6 +36,7 @@ from montage_ai.core.base.fileio import collect_media
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
 from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.analysis.beat_grid import Correction
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
 from montage_ai.core.plan.styles import Style, load_style
 from montage_ai.core.model.timeline import build_timeline
@@ -61,6 +62,8 @@ class RoughCutOptions:
     ollama_host: str | None = None
     model: str | None = None
     vision_model: str | None = None
+    #: Beat-grid corrections for this cut only, on top of the grid kept for the song.
+    grid_corrections: tuple[Correction, ...] = ()
 
 
 PLANNERS = ("auto", "ollama", "rules")
@@ -145,7 +148,7 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
         raise NoUsableFootage(f"none of the {len(files)} clips can be used: {reasons}")
     if cancel():
         raise Cancelled("cancelled by the user")
-    music = analyze_music_cached(os.path.abspath(music_path), cache=cache,
+    music = analyze_music_cached(os.path.abspath(music_path), cache=cache, corrections=options.grid_corrections,
                                  progress=lambda f: report_stage("music", f), cancel=cancel)
     hashes = shot_hashes(report.analyses, progress=lambda f: report_stage("duplicates", f), cancel=cancel)
     duplicates = find_duplicates(report.analyses, hashes)

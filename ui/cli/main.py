@@ -24,6 +24,7 @@ from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.run.executor import Executor, Progress, make_executor
 from montage_ai.core.base.fileio import OutputExistsError, collect_media, write_atomic
 from montage_ai.core.media.probe import probe
+from montage_ai.ui.cli.beats import add_grid_options
 from montage_ai.ui.cli.doctor import add_ollama_options
 
 log = logging.getLogger("montage_ai")
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     a = sub.add_parser("analyze", help="analyse footage (shots, motion, sharpness, best moments) and music")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="footage files or folders")
+    a.add_argument("paths", nargs="*", metavar="PATH",
+                   help="footage files or folders; a song (audio file) alone is analysed as music")
     a.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for stdout)")
     a.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
                    help="full decodes every frame; fast decodes keyframes and refines cuts (auto: fast for long files)")
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(Ollama when it answers and has the model; default)")
     add_ollama_options(c)
     add_work_options(c)
+    add_grid_options(c, keep=True)
     c.set_defaults(func=cmd_cut)
 
     st = sub.add_parser("styles", help="list the editing styles (built-in and your own)")
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli.export", "montage_ai.ui.cli.doctor", "montage_ai.ui.cli.panel", "montage_ai.ui.cli.resolve",
-    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects",
+    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects", "montage_ai.ui.cli.beats",
 )
 
 
@@ -228,30 +231,38 @@ class ProgressBar:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from montage_ai.core.run.jobs import analyze_files, analyze_music_cached, as_json
+    from montage_ai.core.run.jobs import analyze_files, as_json
 
-    files = collect_media(args.paths)
-    if not files:
-        print("error: no footage found in " + ", ".join(args.paths), file=sys.stderr)
+    from montage_ai.core.run.jobs import AnalysisReport
+    from montage_ai.ui.cli.beats import music_with_progress
+
+    paths, song = music_only(args.paths, args.music)
+    files = collect_media(paths)
+    if not files and song is None:
+        print("error: no footage found in " + (", ".join(args.paths) or "no path given"), file=sys.stderr)
         return 1
     cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    out = sys.stderr if args.json == "-" else sys.stdout  # `--json -`: JSON alone on stdout
     with closing_executor(executor_from_args(args)) as executor, ctrl_c_cancels() as cancel_event:
-        bar = ProgressBar(len(files), "Analysing footage")
-        try:
-            report = analyze_files(files, executor=executor, mode=args.mode, cache=cache,
-                                   progress=bar, cancel=cancel_event.is_set)
-        finally:
-            bar.close()
+        report = AnalysisReport()
+        if files:
+            bar = ProgressBar(len(files), "Analysing footage")
+            try:
+                report = analyze_files(files, executor=executor, mode=args.mode, cache=cache,
+                                       progress=bar, cancel=cancel_event.is_set)
+            finally:
+                bar.close()
         music = None
-        if args.music:
-            music = analyze_music_cached(args.music, cache=cache, cancel=cancel_event.is_set)
+        if song:
+            music = music_with_progress(song, cache=cache, cancel=cancel_event.is_set)
 
     for a in report.analyses:
         usable = sum(1 for s in a.shots if not s.black)
-        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}")
+        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}",
+              file=out)
     if music is not None:
-        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter}/4, {len(music.beat_times_s)} beats, "
-              f"{len(music.sections)} sections")
+        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter} beats to the bar, {len(music.beat_times_s)} beats, "
+              f"{len(music.sections)} sections", file=out)
     for path, reason in report.failures:
         print(f"skipped: {reason}" if path in reason else f"skipped: {path}: {reason}", file=sys.stderr)
 
@@ -264,8 +275,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(text)
         else:
             write_atomic(args.json, text + "\n", overwrite=args.force)
-            print(f"wrote {args.json}")
-    return 0 if report.analyses or not report.failures else 2
+            print(f"wrote {args.json}", file=out)
+    return 0 if report.analyses or music is not None or not report.failures else 2
+
+
+#: Extensions ``analyze`` takes for a song when one is given alone as a PATH.
+AUDIO_EXTENSIONS = frozenset((".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
+                              ".wma", ".alac", ".caf"))
+
+
+def music_only(paths: Sequence[str], music: str | None) -> tuple[list[str], str | None]:
+    """``analyze``'s footage paths and song: a lone audio file among the paths is the song."""
+    paths = list(paths)
+    if music is None:
+        audio = [p for p in paths if os.path.splitext(p)[1].lower() in AUDIO_EXTENSIONS and not os.path.isdir(p)]
+        if len(audio) == 1:
+            paths.remove(audio[0])
+            music = audio[0]
+    return paths, music
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -396,12 +423,22 @@ def _preview_size(result, height: int) -> tuple[int, int]:
 def cmd_cut(args: argparse.Namespace) -> int:
     from montage_ai.core.cut.roughcut import RoughCutOptions
 
+    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    corrections = tuple(args.grid_corrections)
+    if corrections and args.keep:  # kept first: this cut and every later one use them
+        from montage_ai.ui.cli.beats import keep_corrections
+
+        with ctrl_c_cancels() as cancel_event:
+            stored = keep_corrections(args.music, corrections, cache=cache, cancel=cancel_event.is_set)
+        print(f"{stored.path}: beat grid kept ({stored.labels()})", file=sys.stderr)
+        corrections = ()
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
-                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
+                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
+                              grid_corrections=corrections)
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
-                   workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
+                   workers=args.workers, cache=cache,
                    force=args.force, bundle=args.bundle, executor=executor_from_args(args))
 
 
