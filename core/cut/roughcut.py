@@ -40,6 +40,7 @@ from montage_ai.core.analysis.beat_grid import Correction
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
 from montage_ai.core.plan.styles import Style, load_style
 from montage_ai.core.model.timeline import build_timeline
+from montage_ai.core.media.song import song_info
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,8 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
                         seed=options.seed, size=options.size, name=options.name, brief=options.brief,
                         duplicates=duplicates)
     report_stage("assemble", 1.0)
-    timeline = build_timeline(cut_list, media={a.path: a.media for a in report.analyses})
+    media = {a.path: a.media for a in report.analyses}
+    media[music.path] = song_info(music)  # a truncated song is used as far as it decodes
+    timeline = build_timeline(cut_list, media=media)
     report_stage("timeline", 1.0)
     return RoughCut(cut_list, timeline, plan, style, list(report.analyses), music, list(report.failures))

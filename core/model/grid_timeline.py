@@ -21,7 +21,8 @@ import opentimelineio as otio
 
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.timebase import quantize_times, timecode_to_frames
-from montage_ai.core.media.probe import MediaInfo, probe
+from montage_ai.core.media.probe import MediaInfo
+from montage_ai.core.media.song import song_info
 from montage_ai.core.model.cutlist import CutList, Section
 from montage_ai.core.model.timeline import NAMESPACE, build_timeline
 
@@ -68,7 +69,7 @@ def grid_timeline(analysis: Any, rate: Fraction = GRID_RATE, *, info: MediaInfo 
     ``analysis`` is a :class:`~montage_ai.core.analysis.music.MusicAnalysis` (corrections
     already applied); ``info`` the song's probe (probed here when omitted).
     """
-    info = info or probe(analysis.path, require_video=False)
+    info = info or song_info(analysis)
     cut_list = grid_cut_list(analysis, rate, info, name=name)
     timeline = build_timeline(cut_list, media={info.path: info, cut_list.music_path: info})
     timeline.metadata[NAMESPACE]["tempo_bpm"] = float(analysis.tempo_bpm)

@@ -19,8 +19,9 @@ from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, ProgressFn
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
-from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
+from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis
 from montage_ai.core.analysis.beat_grid import Correction
+from montage_ai.core.analysis.music_stream import analyze_music_bounded
 from montage_ai.core.run.grid_store import GridStore, corrected_analysis
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
                          corrections: Sequence[Correction] = ()) -> MusicAnalysis:
     """Music analysis of one file, from the cache when the file is unchanged.
 
+    The analysis runs in worker processes (:func:`~montage_ai.core.analysis.music_stream.analyze_music_bounded`):
+    ``cancel()`` stops it within a tenth of a second, and a long song is streamed in chunks.
+
     The beat grid the editor kept for the song (:mod:`~montage_ai.core.run.grid_store`,
     ``grid_store`` or the default one; ``kept_grid=False`` for the tracked grid) and then
     ``corrections`` (this call only) are applied to the result; the cache holds the tracked
@@ -106,11 +110,11 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
     """
     path = os.path.abspath(path)
     if cache is None:
-        result = analyze_music(path, progress=progress, cancel=cancel)
+        result = analyze_music_bounded(path, progress=progress, cancel=cancel)
     else:
         key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
         if result is None:
-            result = analyze_music(path, progress=progress, cancel=cancel)
+            result = analyze_music_bounded(path, progress=progress, cancel=cancel)
             cache.put(key, result.to_dict())
         elif progress:
             progress(1.0)

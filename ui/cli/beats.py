@@ -100,15 +100,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def music_with_progress(song: str, *, cache, cancel, kept_grid: bool = True, corrections=()):
     """The song's analysis with a progress bar on stderr."""
+    from montage_ai.core.media.song import song_info
     from montage_ai.core.run.jobs import analyze_music_cached
     from montage_ai.ui.cli.main import StageBars
 
     bars = StageBars()
     try:
-        return analyze_music_cached(song, cache=cache, cancel=cancel, kept_grid=kept_grid, corrections=corrections,
-                                    progress=lambda f: bars("music", f))
+        music = analyze_music_cached(song, cache=cache, cancel=cancel, kept_grid=kept_grid, corrections=corrections,
+                                     progress=lambda f: bars("music", f))
     finally:
         bars.close()
+    song_info(music)  # says so when the song is truncated, as `cut` does
+    return music
 
 
 def keep_corrections(song: str, corrections, *, cache, cancel):
