@@ -73,8 +73,12 @@ def _chunk_features(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _worker(conn: Any) -> None:
-    """A child: analyses what the parent sends until told to stop (or killed)."""
+    """A child: analyses what the parent sends until told to stop (or killed). It says
+    "ready" first, so the parent never blocks sending a chunk to a child still starting."""
     logging.basicConfig(level=logging.WARNING)
+    import librosa  # noqa: F401  (the slow import, before "ready")
+
+    conn.send(("ready",))
     while True:
         try:
             msg = conn.recv()
@@ -360,6 +364,7 @@ def _analyze_long(path: str, claimed_s: float, n_workers: int, progress: Progres
     n_samples = 0
     with _Children(n_workers) as kids:
         busy: dict[int, tuple[int, int, int]] = {}  # worker -> (index, start, length)
+        ready: set[int] = set()
 
         def collect(k: int) -> None:
             msg = _receive(kids, k, path, cancel)
@@ -372,6 +377,9 @@ def _analyze_long(path: str, claimed_s: float, n_workers: int, progress: Progres
         for index, start, y in _chunks(_decode_stream(path, SR, cancel), SR, own, ctx):
             n_samples = max(n_samples, start + len(y))
             free = next((k for k in range(n_workers) if k not in busy), None)
+            if free is not None and free not in ready:
+                _raise_for(_receive(kids, free, path, cancel), path)
+                ready.add(free)
             while free is None:  # wait for whichever worker answers first
                 ready = multiprocessing.connection.wait([kids.conns[k].reader if isinstance(kids.conns[k], _Duplex)
                                                          else kids.conns[k] for k in busy], timeout=POLL_S)
