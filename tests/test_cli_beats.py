@@ -85,7 +85,9 @@ def test_a_kept_correction_changes_the_next_cut(project, tmp_path, capsys):
     cuts1, beats1 = _cut(root, song, tmp_path / "one.otio", cache)
     assert set(cuts1) <= set(beats1)
     assert _beats(song, cache, "--half") == 0
+    capsys.readouterr()
     cuts2, beats2 = _cut(root, song, tmp_path / "two.otio", cache)
+    assert "using the beat grid you kept (half" in capsys.readouterr().err
     assert len(beats2) in (len(beats1) // 2, (len(beats1) + 1) // 2)
     assert set(beats2) <= set(beats1)
     assert set(cuts2) <= set(beats2) and cuts2 != cuts1

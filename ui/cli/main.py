@@ -432,6 +432,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
             stored = keep_corrections(args.music, corrections, cache=cache, cancel=cancel_event.is_set)
         print(f"{stored.path}: beat grid kept ({stored.labels()})", file=sys.stderr)
         corrections = ()
+    _say_kept_grid(args.music)
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
                               ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
@@ -440,6 +441,19 @@ def cmd_cut(args: argparse.Namespace) -> int:
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=cache,
                    force=args.force, bundle=args.bundle, executor=executor_from_args(args))
+
+
+def _say_kept_grid(song: str) -> None:
+    """One line on stderr when the cut uses a beat grid the editor kept for the song."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    try:
+        kept = GridStore().get(song)
+    except MontageError:
+        return  # the cut names an unreadable song itself
+    if kept is not None:
+        print(f"{song}: using the beat grid you kept ({kept.labels()}; `montage-ai beats SONG --reset` undoes it)",
+              file=sys.stderr)
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
