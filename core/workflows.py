@@ -183,12 +183,12 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
     the answer. It raises :class:`NoUsableFootage` only when no footage is found at all.
     """
     from montage_ai.core.base.fileio import collect_media
-    from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
+    from montage_ai.core.run.jobs import AnalysisReport, analyze_files, analyze_music_cached
 
     report_stage = _stage_fn(progress)
-    files = collect_media(list(media))
-    if not files:
-        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
+    files = collect_media(list(media)) if media else []
+    if not files and not options.music:
+        raise NoUsableFootage("no footage found in " + (", ".join(map(str, media)) or "no path given"))
     cache = options.work.cache()
 
     def on_clip(p: Progress) -> None:
@@ -196,15 +196,20 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
             clip_progress(p)
         report_stage(stages.FOOTAGE, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
 
-    with options.work.executor_for() as executor:
-        report = analyze_files(files, executor=executor, mode=options.mode, cache=cache, progress=on_clip,
-                               cancel=cancel)
+    report = AnalysisReport()
+    if files:  # a song may be analysed alone
+        with options.work.executor_for() as executor:
+            report = analyze_files(files, executor=executor, mode=options.mode, cache=cache, progress=on_clip,
+                                   cancel=cancel)
     report_stage(stages.FOOTAGE, 1.0)
     _check(cancel)
     music = None
     if options.music:
         music = analyze_music_cached(options.music, cache=cache, progress=lambda f: report_stage(stages.MUSIC, f),
                                      cancel=cancel)
+        from montage_ai.core.media.song import song_info
+
+        song_info(music)  # says so when the song is truncated, as the cut does
     return AnalysisResult(tuple(report.analyses), music, Failure.of(stages.FOOTAGE, report.failures), report)
 
 
