@@ -40,14 +40,17 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
-from montage_ai.core.media.decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
+from montage_ai.core.analysis import patterns as P
+from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.media.decode import analysis_size, Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
 from montage_ai.core.base.errors import AnalysisError, MediaError
 from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.analysis.shots import PERSIST_FRAMES, ShotResult, ShotDetector, coarse_distances, _CUT_H, _CUT_S
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 #: ``mode="auto"`` uses the fast mode for files longer than this.
 AUTO_FAST_SECONDS = 120.0
 #: Feature samples per second of footage (every frame at 8 fps or less).
@@ -88,6 +91,8 @@ class Shot:
     best_frame: int
     score_frames: tuple[int, ...]
     scores: tuple[float, ...]
+    #: Frames of this shot an editor would not use, with the reason (see :mod:`.quality`).
+    flagged: tuple[Flag, ...] = ()
 
     @property
     def frame_count(self) -> int:
@@ -113,6 +118,8 @@ class FootageAnalysis:
     clipped_high: tuple[float | None, ...]
     clipped_low: tuple[float | None, ...]
     colourfulness: tuple[float | None, ...]
+    #: Every flagged range of the file (blur, corruption, shake, flash, test pattern...).
+    flags: tuple[Flag, ...] = ()
 
     @property
     def boundaries(self) -> tuple[int, ...]:
@@ -127,6 +134,8 @@ class FootageAnalysis:
                 d["media"] = value.to_dict()
             elif f.name == "shots":
                 d["shots"] = [_shot_to_dict(s) for s in value]
+            elif f.name == "flags":
+                d["flags"] = [fl.to_list() for fl in value]
             elif isinstance(value, tuple):
                 d[f.name] = list(value)
             else:
@@ -137,8 +146,10 @@ class FootageAnalysis:
     def from_dict(cls, d: dict[str, Any]) -> "FootageAnalysis":
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            value = d[f.name]
-            if f.name == "media":
+            value = d.get(f.name, ())
+            if f.name == "flags":
+                value = tuple(Flag.from_list(v) for v in value)
+            elif f.name == "media":
                 value = MediaInfo.from_dict(value)
             elif f.name == "shots":
                 value = tuple(_shot_from_dict(s) for s in value)
@@ -168,6 +179,8 @@ def quality_curve(shot: Shot, start: int, end: int) -> tuple[np.ndarray, np.ndar
         q = np.interp(frames, np.asarray(shot.score_frames, float), np.asarray(shot.scores, float))
     else:
         q = np.full(frames.size, 0.5)
+    if shot.flagged:
+        q = np.where(flagged_mask(shot, start, end), 0.0, q)
     dips = (q < DIP_SHARE * float(q.max())).astype(float) if q.size else q
     return q, dips
 
@@ -176,12 +189,41 @@ def _shot_to_dict(s: Shot) -> dict[str, Any]:
     d = {}
     for f in fields(s):
         v = getattr(s, f.name)
+        if f.name == "flagged":
+            v = [fl.to_list() for fl in v]
         d[f.name] = list(v) if isinstance(v, tuple) else v
     return d
 
 
 def _shot_from_dict(d: dict[str, Any]) -> Shot:
-    return Shot(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+    return Shot(**{k: (tuple(Flag.from_list(x) for x in v) if k == "flagged" else
+                       tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+
+def flagged_mask(shot: Shot, start: int, end: int) -> np.ndarray:
+    """True for the frames of ``[start, end)`` inside one of the shot's flagged ranges."""
+    mask = np.zeros(max(0, end - start), bool)
+    for fl in shot.flagged:
+        lo, hi = max(start, fl.first), min(end, fl.last + 1)
+        if hi > lo:
+            mask[lo - start:hi - start] = True
+    return mask
+
+
+def excluded_mask(a: "FootageAnalysis", length: int | None = None) -> np.ndarray:
+    """True for every frame of the file no cut may use: flagged, black, or outside its
+    shot's usable range (inside a transition)."""
+    n = a.frame_count if length is None else length
+    mask = np.ones(n, bool)
+    for s in a.shots:
+        if s.black:
+            continue
+        us, ue = max(0, s.usable_start_frame), min(n, s.usable_end_frame)
+        if ue > us:
+            mask[us:ue] = flagged_mask(s, us, ue)
+    for fl in a.flags:
+        mask[max(0, fl.first):min(n, fl.last + 1)] = True
+    return mask
 
 
 # ----------------------------------------------------------------------------------------
@@ -192,8 +234,10 @@ class _Collector:
     """Receives decoded frames: shot detector input, feature samples, thumbnails."""
 
     def __init__(self, rate: Fraction, sample_step: int, keep_thumbnails: bool,
-                 progress: Callable[[float], None] | None, planned: int) -> None:
+                 progress: Callable[[float], None] | None, planned: int, native: bool = False) -> None:
         self.detector = ShotDetector(rate)
+        self.measures = Q.Measures()
+        self.native = native
         self.sample_step = sample_step
         self.keep_thumbnails = keep_thumbnails
         self.samples: dict[int, tuple] = {}
@@ -216,9 +260,14 @@ class _Collector:
         if detect:
             self.detector.add(i, image, small)
         tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
+        if detect and i not in self.measures:
+            self.measures.add(i, Q.measure(luma, tiny, prev, self.native))
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
-            self.samples[i] = self._features(image, small, tiny, prev)
+            self.samples[i] = self._features(luma, small, tiny, prev)
+            if i not in self.measures.patterns:
+                self.measures.patterns[i] = P.pattern_kind(image, small)
             if self.keep_thumbnails:
                 ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
                 if ok:
@@ -232,8 +281,7 @@ class _Collector:
                 self._progress(frac)
 
     @staticmethod
-    def _features(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
-        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    def _features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
         hi, lo = F.clipped_fracs(luma)
         if prev is not None:
             motion = F.motion_energy_frac(prev, tiny)
@@ -303,7 +351,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     rate = media.video.rate
     step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
     expected = media.video.frame_count
-    collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected)
+    native = analysis_size(media)[0] >= media.video.display_width
+    collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
     if mode == "full":
         for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):
@@ -320,7 +369,10 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
-    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir)
+    measures = collector.measures.arrays(frame_count)
+    spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
+    flags = tuple(Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step))
+    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures))
     idx = sorted(collector.samples)
     cols = list(zip(*(collector.samples[i] for i in idx))) if idx else [()] * 7
     shake = _shake_series(idx, cols[1], media)
@@ -331,7 +383,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
         motion=tuple(_opt(v) for v in cols[0]), shake=tuple(shake),
         sharpness=tuple(_opt(v) for v in cols[2]), exposure=tuple(_opt(v) for v in cols[3]),
         clipped_high=tuple(_opt(v) for v in cols[4]), clipped_low=tuple(_opt(v) for v in cols[5]),
-        colourfulness=tuple(_opt(v) for v in cols[6]),
+        colourfulness=tuple(_opt(v) for v in cols[6]), flags=flags,
     )
 
 
@@ -498,6 +550,11 @@ def _shake_series(idx: list[int], shifts, media: MediaInfo) -> list[float | None
     return out
 
 
+#: Contrast-normalised detail (see :func:`.quality.detail`) that counts as fully sharp on the
+#: absolute scale (in-focus real footage measures 0.004-0.06).
+SHARP_ABS = 0.012
+
+
 def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float | None,
            motion: float | None) -> float:
     expo = max(0.0, 1.0 - abs(exposure - 0.45) / 0.45) * max(0.0, 1.0 - 3.0 * (hi + lo))
@@ -512,7 +569,8 @@ def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float |
 
 
 def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count: int,
-                 thumbnail_dir: str | None) -> tuple[Shot, ...]:
+                 thumbnail_dir: str | None, flags: tuple[Flag, ...] = (),
+                 detail: np.ndarray | None = None) -> tuple[Shot, ...]:
     idx = np.array(sorted(collector.samples), dtype=np.int64)
     shots = []
     if thumbnail_dir is not None:
@@ -534,7 +592,19 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
                 vals = [r[col] for r in rows if r[col] is not None]
             means.append(float(np.mean(vals)) if vals else None)
         sharp_max = max((r[2] for r in rows), default=0.0) or 1.0
-        scores = tuple(round(_score(r[2] / sharp_max, r[3], r[4], r[5], all_shake[int(i)], r[0]), 6)
+        flagged = tuple(Flag(max(fl.first, seg.start_frame), min(fl.last, seg.end_frame - 1), fl.reason, fl.detail)
+                        for fl in flags if fl.first < seg.end_frame and fl.last >= seg.start_frame)
+        bad = set()
+        for fl in flagged:
+            bad.update(range(fl.first, fl.last + 1))
+
+        def sharp(i: int, r: tuple) -> float:
+            rel = r[2] / sharp_max
+            d = detail[i] if detail is not None and 0 <= i < detail.size else float("nan")
+            return rel if not np.isfinite(d) else 0.5 * rel + 0.5 * min(1.0, float(d) / SHARP_ABS)
+
+        scores = tuple(0.0 if int(i) in bad else
+                       round(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0]), 6)
                        for i, r in zip(sel, rows))
         if scores and not seg.black:
             best = int(sel[int(np.argmax(scores))])
@@ -552,7 +622,7 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             keyframe_frame=keyframe, thumbnail=thumb,
             motion=means[0], shake=means[1], sharpness=means[2], exposure=means[3],
             clipped_high=means[4], clipped_low=means[5], colourfulness=means[6],
-            best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores,
+            best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores, flagged=flagged,
         ))
     return tuple(shots)
 

@@ -53,7 +53,7 @@ from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, ShotKey, find_duplicates, shot_hashes
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.run.executor import Executor
-from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
+from montage_ai.core.analysis.footage import FootageAnalysis, Shot, flagged_mask, quality_curve
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
 from montage_ai.core.base.timebase import timecode_to_frames
@@ -93,6 +93,9 @@ class QualityLimits:
     clipped_max: float = 0.45
     #: Shots with fewer usable seconds are too short for a piece.
     min_piece_s: float = 0.5
+    #: A shot with at least this share of its usable frames flagged by the analysis (blur,
+    #: corruption, test pattern...) is left out for the most common reason.
+    flagged_max: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,8 @@ class Selects:
 
 def median_sharpness(analyses: Sequence[FootageAnalysis]) -> float | None:
     """Median sharpness of the non-black shots (None without any)."""
-    vals = [s.sharpness for a in analyses for s in a.shots if not s.black and s.sharpness is not None]
+    vals = [s.sharpness for a in analyses for s in a.shots
+            if not s.black and s.sharpness is not None and not _flagged_share(s)]  # bars are no reference
     return float(np.median(vals)) if vals else None
 
 
@@ -212,6 +216,7 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
                             f"of the footage median {median_sharp:.0f}"))
     if shot.shake is not None and shot.shake > limits.shake_max:
         out.append(("shake", f"shaky: camera shake {shot.shake:.3f} of the width per frame (limit {limits.shake_max:g})"))
+    out += _flagged_share(shot, limits.flagged_max)
     if shot.exposure is not None:
         if shot.exposure < limits.dark_max or (shot.clipped_low or 0.0) > limits.clipped_max:
             out.append(("dark", f"under-exposed: mean luma {shot.exposure:.2f}, "
@@ -219,11 +224,73 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
         elif shot.exposure > limits.bright_min or (shot.clipped_high or 0.0) > limits.clipped_max:
             out.append(("bright", f"over-exposed: mean luma {shot.exposure:.2f}, "
                                   f"{100 * (shot.clipped_high or 0.0):.0f} % of pixels blown to white"))
+    seen: set[str] = set()
+    out = [(f, r) for f, r in out if not (f in seen or seen.add(f))]  # one entry per flag
     usable = shot.usable_end_frame - shot.usable_start_frame
     if Fraction(usable) / rate < Fraction(str(limits.min_piece_s)):
         out.append(("short", f"too short: {float(Fraction(usable) / rate):.2f} s usable "
                              f"(a piece needs {limits.min_piece_s:g} s)"))
     return out
+
+
+#: Short flag names of the analysis' reasons.
+_FLAG_NAMES = {"test pattern": "pattern", "out of focus": "blur", "motion blur": "blur", "corrupt": "corrupt",
+               "shaky": "shake", "frozen": "frozen", "flash": "flash"}
+
+
+def _flagged_share(shot: Shot, limit: float = QualityLimits.flagged_max) -> list[tuple[str, str]]:
+    """The shot-level flag when most of the usable part is flagged frame by frame."""
+    us, ue = shot.usable_start_frame, shot.usable_end_frame
+    if ue <= us or not shot.flagged:
+        return []
+    mask = flagged_mask(shot, us, ue)
+    share = float(mask.mean())
+    if share < limit:
+        return []
+    counts: Counter[str] = Counter()
+    details: dict[str, str] = {}
+    for fl in shot.flagged:
+        counts[fl.reason] += max(0, min(ue, fl.last + 1) - max(us, fl.first))
+        details.setdefault(fl.reason, fl.detail)
+    reason = counts.most_common(1)[0][0]
+    extra = f" ({details[reason]})" if details.get(reason) else ""
+    return [(_FLAG_NAMES.get(reason, reason), f"{reason}{extra}: {100 * share:.0f} % of the usable frames flagged")]
+
+
+def clean_window(shot: Shot, length: int, rng: np.random.Generator | None = None) -> tuple[int, int, float] | None:
+    """``(source_in, source_out, score)``: :func:`best_window` among windows with no flagged
+    frame; shorter than ``length`` when no clean run is that long; None when every usable
+    frame is flagged."""
+    us, ue = shot.usable_start_frame, shot.usable_end_frame
+    if ue <= us:
+        us, ue = shot.start_frame, shot.end_frame
+    bad = flagged_mask(shot, us, ue)
+    if not bad.any():
+        src_in, score = best_window(shot, length, rng)
+        return src_in, src_in + min(length, max(1, ue - us)), score
+    runs, start = [], None
+    for k, b in enumerate(np.append(bad, True)):
+        if not b and start is None:
+            start = k
+        elif b and start is not None:
+            runs.append((us + start, us + k))
+            start = None
+    if not runs:
+        return None
+    length = max(1, min(length, max(b - a for a, b in runs)))
+    q, dips = quality_curve(shot, us, ue)
+    best: tuple[float, int] | None = None
+    for a, b in runs:
+        for i in range(a, b - length + 1):
+            v = float(q[i - us:i - us + length].mean()) - 0.5 * float(dips[i - us:i - us + length].mean())
+            if rng is not None:
+                v += float(rng.uniform(0.0, 0.005))
+            if best is None or v > best[0]:
+                best = (v, i)
+    if best is None:
+        return None
+    i = best[1]
+    return i, i + length, round(float(q[i - us:i - us + length].mean()), 4)
 
 
 def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
@@ -235,6 +302,7 @@ def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
     """
     words: list[str] = []
     names = {"black": "Black", "blur": "Blurred", "shake": "Shaky", "dark": "Under-exposed",
+             "pattern": "Test pattern", "corrupt": "Corrupt", "frozen": "Frozen", "flash": "Flash",
              "bright": "Over-exposed", "short": "Short", "duplicate": "Duplicate"}
     if shot.motion is not None and not shot.black:
         words.append("Moving" if shot.motion >= 0.02 else "Static" if shot.motion < 0.003 else "Calm")
@@ -334,8 +402,19 @@ def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions 
             continue
         rate = Fraction(a.media.video.rate)
         length = max(1, math.floor(Fraction(str(opts.piece_s)) * rate))
-        src_in, score = best_window(s, length, rng)
-        src_out = src_in + min(length, max(1, s.usable_end_frame - s.usable_start_frame))
+        window = clean_window(s, length, rng)
+        if window is None:
+            rejected[key] = Rejection(a.path, s.index, s.start_frame, s.end_frame, ("flagged",),
+                                      ("every usable frame is flagged: " + ", ".join(sorted({f.reason for f in s.flagged})),),
+                                      None, s.best_frame, shot_keywords(s))
+            continue
+        src_in, src_out, score = window
+        if Fraction(src_out - src_in) / rate < Fraction(str(opts.limits.min_piece_s)):
+            rejected[key] = Rejection(a.path, s.index, s.start_frame, s.end_frame, ("flagged",),
+                                      (f"no unflagged stretch of {opts.limits.min_piece_s:g} s: "
+                                       + ", ".join(sorted({f.reason for f in s.flagged})),),
+                                      score, s.best_frame, shot_keywords(s))
+            continue
         if score < opts.min_score:
             rejected[key] = Rejection(a.path, s.index, s.start_frame, s.end_frame, ("low score",),
                                       (f"best-moment score {score:.2f} is under the minimum {opts.min_score:.2f}",),

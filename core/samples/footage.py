@@ -36,7 +36,9 @@ from montage_ai.core.media.probe import require_tool
 
 #: Sources :class:`Segment` understands.
 SOURCES = ("testsrc2", "smptebars", "mandelbrot", "cellauto", "life", "gradients", "color",
-           "pan", "zoompan", "black")
+           "pan", "zoompan", "black", "scene", "testcard", "slate", "countdown")
+#: Sources that are test patterns (never offered in a cut); ``pan``/``zoompan`` over them too.
+TEST_PATTERNS = ("testsrc2", "smptebars", "color", "testcard", "slate", "countdown")
 
 _PALETTE = ("0xd04040", "0x40a0d0", "0xe0c040", "0x50b050", "0x8050c0", "0xe08030", "0x30c0b0", "0xc0c0c0")
 
@@ -76,6 +78,14 @@ class Segment:
         ``(offset, frames)``: a brightness swell (up to ``swell_gain`` and back) inside it.
     pan_px_per_frame:
         Speed of ``pan`` segments in output pixels per frame.
+    still:
+        What ``pan`` and ``zoompan`` move over: ``"testsrc2"`` / ``"smptehdbars"`` (test
+        patterns, the defaults) or ``"scene"`` (a generated landscape, not a test pattern).
+    shake_px:
+        Handheld shake: a random jitter of the picture, standard deviation in output pixels.
+    whip:
+        ``(offset, frames)``: a whip pan inside the shot (the picture rushes sideways,
+        smeared by a horizontal motion blur of ``whip_px`` pixels).
     """
 
     source: str
@@ -92,6 +102,10 @@ class Segment:
     swell: tuple[int, int] | None = None
     swell_gain: float = 1.6
     pan_px_per_frame: float = 8.0
+    still: str = ""
+    shake_px: float = 0.0
+    whip: tuple[int, int] | None = None
+    whip_px: int = 40
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -399,6 +413,8 @@ def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> It
         ramp = np.sin(np.linspace(0.0, np.pi, length + 2)[1:-1])
         gains[off:off + length] *= 1.0 + (seg.swell_gain - 1.0) * ramp
     flash = set(range(seg.flash[0], seg.flash[0] + seg.flash[1])) if seg.flash else set()
+    whip = set(range(seg.whip[0], seg.whip[0] + seg.whip[1])) if seg.whip else set()
+    jitter = np.random.default_rng(seg.seed + 99).normal(0.0, seg.shake_px, (n, 2)) if seg.shake_px > 0 else None
     grain = None
     if seg.grain > 0:
         rng = np.random.default_rng(seg.seed)
@@ -414,7 +430,23 @@ def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> It
             if k in flash:
                 f = f * 0.35 + 255.0 * 0.65
             frame = _u8(f)
+        if jitter is not None or k in whip:
+            frame = _move(frame, jitter[k] if jitter is not None else (0.0, 0.0),
+                          seg.whip_px * (k - seg.whip[0] + 1) if k in whip else 0, seg.whip_px if k in whip else 0)
         yield frame
+
+
+def _move(frame: np.ndarray, shift: Sequence[float], offset: float, smear: int) -> np.ndarray:
+    """``frame`` moved by ``shift`` (+ ``offset`` px sideways), smeared by a ``smear`` px
+    horizontal box blur (motion blur); edges reflect."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    m = np.float32([[1, 0, shift[0] + offset], [0, 1, shift[1]]])
+    out = cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if smear > 1:
+        out = cv2.blur(out, (int(smear), 1))
+    return out
 
 
 def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
@@ -428,6 +460,9 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
     sh = max(2, int(round(height * sw / width / 2)) * 2)
     r = _rate_str(rate)
     src = seg.source
+    if src in ("slate", "countdown") or (src in ("scene", "pan", "zoompan") and (src == "scene" or seg.still == "scene")):
+        yield from _drawn_frames(seg, rate, width, height)
+        return
     if src == "testsrc2":
         graph = f"testsrc2=size={sw}x{sh}:rate={r}"
     elif src == "smptebars":
@@ -443,6 +478,8 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
         c0, c1, c2 = (_PALETTE[(seg.seed + k) % len(_PALETTE)] for k in (0, 3, 5))
         graph = (f"gradients=size={sw}x{sh}:rate={r}:seed={seg.seed}:speed=0.02:n=3:c0={c0}:c1={c1}:c2={c2}"
                  f":x0=0:y0=0:x1={sw - 1}:y1={sh - 1}")
+    elif src == "testcard":
+        graph = f"colorchart=rate={r},scale={sw}:{sh}"
     elif src == "color":
         graph = f"color=c={seg.color}:size={sw}x{sh}:rate={r}"
     elif src == "pan":
@@ -488,3 +525,109 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
     while got < n:  # sources that end early (a one-frame still) hold their last frame
         got += 1
         yield last
+
+
+def scene_still(width: int, height: int, seed: int = 1) -> np.ndarray:
+    """A generated landscape (sky, hills, textured ground, a few bodies): natural-looking
+    detail at every scale, no flat patches, not a test pattern. BGR uint8."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    noise = np.zeros((height, width), np.float32)
+    for octave in range(1, 7):
+        cells = (max(2, width >> (7 - octave)), max(2, height >> (7 - octave)))
+        layer = cv2.resize(rng.normal(0, 1, (cells[1], cells[0])).astype(np.float32), (width, height),
+                           interpolation=cv2.INTER_CUBIC)
+        noise += layer / octave
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    horizon = 0.45 + 0.08 * np.sin(6.0 * x + seed) + 0.03 * noise[height // 2:height // 2 + 1, :]
+    sky = y < horizon
+    img = np.zeros((height, width, 3), np.float32)
+    img[..., 0] = np.where(sky, 200 - 60 * y, 60 + 25 * noise)
+    img[..., 1] = np.where(sky, 150 - 40 * y, 110 + 30 * noise)
+    img[..., 2] = np.where(sky, 90 - 20 * y, 80 + 28 * noise)
+    img[sky] += (8 * noise[sky])[:, None]
+    for _ in range(int(width // 90) + 3):
+        cx, cy = int(rng.uniform(0, width)), int(rng.uniform(0.5, 0.95) * height)
+        r = int(rng.uniform(0.03, 0.08) * height)
+        colour = tuple(float(c) for c in rng.uniform(30, 220, 3))
+        cv2.ellipse(img, (cx, cy), (r, int(r * 1.8)), 0, 0, 360, colour, -1, lineType=cv2.LINE_AA)
+    img += rng.normal(0, 2.0, img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _slate(width: int, height: int, k: int, rate: Fraction) -> np.ndarray:
+    import cv2
+
+    img = np.full((height, width, 3), 20, np.uint8)
+    band = height // 5
+    for x in range(-height, width, max(8, width // 10)):  # the clapper's diagonal stripes
+        pts = np.array([[x, 0], [x + width // 20, 0], [x + width // 20 + band, band], [x + band, band]], np.int32)
+        cv2.fillPoly(img, [pts], (235, 235, 235))
+    t = max(1, height // 120)
+    for frac in (0.2, 0.45, 0.7):
+        y = int(frac * height) + band // 2
+        cv2.line(img, (width // 20, y), (width - width // 20, y), (235, 235, 235), 2 * t)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    scale = height / 360
+    for j, text in enumerate(("SCENE 12A", "TAKE 3", f"ROLL A001  {k // int(rate) + 1:02d}")):
+        cv2.putText(img, text, (width // 12, int((0.36 + 0.25 * j) * height) + band // 2), font, 1.2 * scale,
+                    (235, 235, 235), max(1, int(2 * scale)), cv2.LINE_AA)
+    return img
+
+
+def _countdown(width: int, height: int, k: int, rate: Fraction) -> np.ndarray:
+    import cv2
+
+    img = np.full((height, width, 3), 128, np.uint8)
+    c = (width // 2, height // 2)
+    r = int(0.42 * height)
+    frac = (k % int(rate)) / float(rate)
+    cv2.ellipse(img, c, (int(1.6 * r), int(1.6 * r)), -90, 0, 360 * frac, (70, 70, 70), -1)
+    cv2.circle(img, c, r, (240, 240, 240), max(2, height // 90))
+    cv2.circle(img, c, int(0.8 * r), (240, 240, 240), max(2, height // 90))
+    cv2.line(img, (0, c[1]), (width, c[1]), (20, 20, 20), max(1, height // 180))
+    cv2.line(img, (c[0], 0), (c[0], height), (20, 20, 20), max(1, height // 180))
+    number = str(max(2, 8 - k // int(rate)))
+    scale = height / 80
+    (tw, th), _ = cv2.getTextSize(number, cv2.FONT_HERSHEY_SIMPLEX, scale, max(2, height // 40))
+    cv2.putText(img, number, (c[0] - tw // 2, c[1] + th // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (15, 15, 15),
+                max(2, height // 40), cv2.LINE_AA)
+    return img
+
+
+def _drawn_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
+    """Sources drawn in numpy/OpenCV: a slate, a countdown leader, a landscape (still, or
+    panned / pushed in on)."""
+    import cv2
+
+    n = seg.frames
+    if seg.source == "slate":
+        for k in range(n):
+            yield _slate(width, height, k, rate)
+        return
+    if seg.source == "countdown":
+        for k in range(n):
+            yield _countdown(width, height, k, rate)
+        return
+    if seg.source == "pan":
+        wide = scene_still(width + int(np.ceil(seg.pan_px_per_frame * n)) + 2, height, seg.seed)
+        if seg.blur_sigma > 0:
+            wide = cv2.GaussianBlur(wide, (0, 0), seg.blur_sigma)
+        for k in range(n):
+            x = seg.pan_px_per_frame * k
+            m = np.float32([[1, 0, -x], [0, 1, 0]])
+            yield cv2.warpAffine(wide, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        return
+    still = scene_still(width, height, seg.seed)
+    if seg.blur_sigma > 0:  # out of focus: the lens blurs everything, the noise too
+        still = cv2.GaussianBlur(still, (0, 0), seg.blur_sigma)
+    if seg.source == "scene":
+        for _ in range(n):
+            yield still
+        return
+    for k in range(n):  # zoompan: a slow push-in on the centre
+        z = 1.0 + 0.004 * k
+        m = cv2.getRotationMatrix2D((width / 2, height / 2), 0.0, z)
+        yield cv2.warpAffine(still, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
