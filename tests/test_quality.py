@@ -152,3 +152,14 @@ def test_real_tilt_is_flagged_and_handheld_pans_are_not():
     path, _ = real("pool_handheld")
     a = analyze_footage(path, mode="full")
     assert len(flagged_frames(a)) <= 0.1 * a.frame_count, a.flags
+
+
+def test_demo_project_has_no_test_patterns(tmp_path):
+    from montage_ai.core.samples.demo import make_demo_media
+
+    media = make_demo_media(tmp_path / "demo", size=(256, 144))
+    for path in media.footage:
+        a = analyze_footage(path, mode="full")
+        assert not [f for f in a.flags if f.reason == "test pattern"], (path, a.flags)
+        share = excluded_mask(a).mean()
+        assert share < 0.5, (path, a.flags)

@@ -33,6 +33,8 @@ UNIFORM_MIN_MEAN = 24.0
 PALETTE_SHARE = 0.72
 #: ...most pixels sit in flat patches...
 FLAT_SHARE = 0.55
+#: ...separated by hard edges (not a smooth gradient)...
+STEP_SHARE = 0.03
 #: ...and this many distinct saturated hues are among them.
 BAR_HUES = 4
 #: Grey-scale graphics (slate, leader): the few dominant grey levels cover this share.
@@ -74,8 +76,17 @@ def _flat_share(small: np.ndarray) -> float:
     return float(np.mean((dx <= 3) & (dy <= 3)))
 
 
+def _step_share(small: np.ndarray) -> float:
+    """Share of pixels with a hard step (> 40 in a channel) to the right or below: the
+    patches' edges (a smooth gradient has none)."""
+    f = small.astype(np.int16)
+    dx = np.abs(np.diff(f, axis=1)).max(axis=2)[:-1, :]
+    dy = np.abs(np.diff(f, axis=0)).max(axis=2)[:, :-1]
+    return float(np.mean((dx > 40) | (dy > 40)))
+
+
 def _is_bars(small: np.ndarray) -> bool:
-    if _flat_share(small) < FLAT_SHARE:
+    if _flat_share(small) < FLAT_SHARE or _step_share(small) < STEP_SHARE:
         return False
     colours, counts = _palette(small)
     share = np.cumsum(counts) / counts.sum()

@@ -256,17 +256,18 @@ def render_audio(path: str | os.PathLike[str], seconds: float, *, frequency: flo
 
 
 def demo_segments(seconds_per_shot: float = 2.0, rate: Fraction | int = 25) -> list[Segment]:
-    """A varied reel: cuts, a dissolve, a fade through black, a flash, a swell, a pan."""
+    """A varied reel without test patterns: cuts, a dissolve, a fade through black, a flash,
+    a swell, pans and a push-in over generated landscapes, fractals and automata."""
     n = max(8, int(round(seconds_per_shot * Fraction(rate))))
     return [
-        Segment("testsrc2", n),
-        Segment("smptebars", n, grain=3.0),
+        Segment("pan", n, still="scene", seed=1, pan_px_per_frame=2.0),
+        Segment("zoompan", n, still="scene", seed=2, grain=3.0),
         Segment("mandelbrot", n, dissolve_in=max(4, n // 4)),
         Segment("gradients", n, seed=3, fade_out=max(4, n // 5)),
         Segment("black", max(4, n // 3)),
-        Segment("pan", n, fade_in=max(4, n // 5), pan_px_per_frame=6.0),
-        Segment("color", n, color="0xa04020", grain=6.0, flash=(n // 3, 2)),
-        Segment("testsrc2", n, blur_sigma=3.0, swell=(n // 4, n // 2)),
+        Segment("pan", n, still="scene", seed=5, fade_in=max(4, n // 5), pan_px_per_frame=6.0),
+        Segment("scene", n, seed=6, grain=6.0, flash=(n // 3, 2)),
+        Segment("zoompan", n, still="scene", seed=7, blur_sigma=3.0, swell=(n // 4, n // 2)),
         Segment("life", n, seed=2),
     ]
 
