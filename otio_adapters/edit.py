@@ -57,6 +57,7 @@ class Source:
     audio_channels: int = 0
     audio_rate: int = 0
     audio_streams: int = 0
+    pixel_aspect: Fraction = Fraction(1)  #: a pixel's width over its height (SAR)
 
     @property
     def name(self) -> str:
@@ -209,6 +210,7 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
         audio_channels=int(meta.get("audio_channels", 2 if audio else 0)),
         audio_rate=int(meta.get("audio_rate", 48000 if audio else 0)),
         audio_streams=int(meta.get("audio_streams", 1 if audio else 0)),
+        pixel_aspect=Fraction(str(meta.get("pixel_aspect", "1/1"))),
     )
 
 

@@ -163,3 +163,15 @@ def test_demo_project_has_no_test_patterns(tmp_path):
         assert not [f for f in a.flags if f.reason == "test pattern"], (path, a.flags)
         share = excluded_mask(a).mean()
         assert share < 0.5, (path, a.flags)
+
+
+def test_auto_mode_is_full_even_for_long_files(tmp_path):
+    """Fast mode is slower than full on real footage (bench/footage_real.py): auto never picks it."""
+    import dataclasses
+
+    from montage_ai.core.media.probe import probe
+
+    path, _ = render(tmp_path, "long.mp4", [Segment("scene", 30, seed=3)])
+    media = probe(path)
+    long_media = dataclasses.replace(media, duration_s=600.0)
+    assert analyze_footage(path, mode="auto", media=long_media).mode == "full"

@@ -16,9 +16,10 @@ fully only the keyframe intervals where the picture may have changed (plus the c
 detector asks for), so boundaries land on the same frames as in full mode. What it saves
 depends on the GOP: every boundary costs the GOP before it (the frames just before a cut
 are needed to prove it), so on long-GOP files with keyframes at scene cuts fast mode
-decodes nearly everything. Features then come from the decoded frames only (keyframes
-and the refined intervals). ``"auto"`` is fast for files longer than
-:data:`AUTO_FAST_SECONDS`.
+decodes nearly everything. Features and quality flags then come from the decoded frames
+only (keyframes and the refined intervals). Measured on real clips (bench/footage_real.py)
+fast mode took 1.5-2.7x as long as full mode, so ``"auto"`` is full mode: fast mode is kept
+for a first look at long static takes with short GOPs, where it decodes a fraction.
 
 Frame indices are in the source's own frame grid from 0; ``*_s`` times are presentation
 times of those frames (VFR-correct) on the container's timeline.
@@ -30,8 +31,6 @@ import logging
 import math
 import os
 import tempfile
-from bisect import bisect_left, bisect_right
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any, Callable
@@ -46,13 +45,12 @@ from montage_ai.core.analysis.quality import Flag
 from montage_ai.core.media.decode import analysis_size, Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
 from montage_ai.core.base.errors import AnalysisError, MediaError
 from montage_ai.core.media.probe import MediaInfo, probe
-from montage_ai.core.analysis.shots import PERSIST_FRAMES, ShotResult, ShotDetector, coarse_distances, _CUT_H, _CUT_S
+from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
+from montage_ai.core.analysis.shots import ShotResult, ShotDetector
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = "4"
-#: ``mode="auto"`` uses the fast mode for files longer than this.
-AUTO_FAST_SECONDS = 120.0
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 _FEATURE_NAMES = ("motion", "shake", "sharpness", "exposure", "clipped_high", "clipped_low", "colourfulness")
@@ -234,7 +232,8 @@ class _Collector:
     """Receives decoded frames: shot detector input, feature samples, thumbnails."""
 
     def __init__(self, rate: Fraction, sample_step: int, keep_thumbnails: bool,
-                 progress: Callable[[float], None] | None, planned: int, native: bool = False) -> None:
+                 progress: Callable[[float], None] | None, planned: int,
+                 native: bool | tuple[bool, bool] = False) -> None:
         self.detector = ShotDetector(rate)
         self.measures = Q.Measures()
         self.native = native
@@ -307,8 +306,8 @@ def analyze_footage(
     Parameters
     ----------
     mode:
-        ``"full"``, ``"fast"`` (coarse to fine over keyframes) or ``"auto"`` (fast above
-        :data:`AUTO_FAST_SECONDS`).
+        ``"full"``, ``"fast"`` (coarse to fine over keyframes) or ``"auto"`` (full: fast
+        mode is slower on most footage, see the module docstring).
     media:
         The file's :class:`MediaInfo` when already probed.
     thumbnail_dir:
@@ -333,7 +332,7 @@ def analyze_footage(
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
-        mode = "fast" if media.duration_s > AUTO_FAST_SECONDS else "full"
+        mode = "full"
     hw = hwaccel or None
     try:
         return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
@@ -351,7 +350,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     rate = media.video.rate
     step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
     expected = media.video.frame_count
-    native = analysis_size(media)[0] >= media.video.display_width
+    size = analysis_size(media)
+    native = (size[0] == media.video.display_width, size[1] == media.video.display_height)
     collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
     if mode == "full":
@@ -365,7 +365,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     else:
         table = packet_table(path, media)
         frame_count = table.frame_count
-        result = _coarse_to_fine(path, media, table, collector, hw, cancel)
+        result = coarse_to_fine(path, media, table, collector, hw, cancel)
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
@@ -389,130 +389,6 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
 
 def _opt(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
-# ----------------------------------------------------------------------------------------
-# Coarse to fine
-
-
-def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: _Collector,
-                    hwaccel: str | None, cancel: Callable[[], bool] | None) -> ShotResult:
-    """Keyframes first; full decoding only where consecutive keyframes differ.
-
-    Keyframes are decoded in one pass (no loop filter: they are intra-coded) and compared
-    with :func:`~.shots.coarse_distances`, which ignores brightness, grain, evolving texture
-    and camera movement. Each run of differing keyframe pairs becomes one interval, decoded
-    exactly (single-threaded ffmpeg, two at a time, starting while the keyframe pass is
-    still running). The shot detector then runs per decoded range and asks for more
-    frames where an event touches a range's edge; those are decoded in one batch per round.
-    """
-    n = table.frame_count
-    keys = sorted({0} | {int(k) for k in table.keyframes})
-    margin = PERSIST_FRAMES + 2
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
-    jobs: list[Future] = []
-
-    # Intervals decode in software: each is its own short ffmpeg process, and opening a
-    # hardware decoder costs more than decoding a few GOPs (measured on an H200 with NVDEC:
-    # a 30 s 1080p clip took 2.05 s with -hwaccel cuda against 0.86 s on 16 CPU cores, and
-    # fast mode 5.86 s against 3.24 s). The keyframe pass, one long process, keeps hwaccel.
-    interval_hwaccel = None
-
-    def submit(lo: int, hi: int) -> None:
-        # Long intervals are split at keyframes (each piece decodes on its own) so that
-        # both workers share them.
-        lo, hi = max(0, lo), min(n, hi)
-        start = lo
-        for k in keys[bisect_right(keys, lo):bisect_left(keys, hi)]:
-            if k - start >= _PIECE_FRAMES and hi - k >= _PIECE_FRAMES:
-                jobs.append(pool.submit(_decode_list, path, media, table, start, k, interval_hwaccel, cancel))
-                start = k
-        if hi > start:
-            jobs.append(pool.submit(_decode_list, path, media, table, start, hi, interval_hwaccel, cancel))
-
-    def after(k: int) -> int:
-        """The frame ``margin`` past the keyframe following ``k`` (or the end)."""
-        j = bisect_right(keys, k)
-        return min(n, keys[j] + margin) if j < len(keys) else n
-
-    try:
-        # 1. Keyframes, compared as they arrive; each run of differing pairs is submitted.
-        prev: tuple[int, np.ndarray] | None = None
-        run_lo: int | None = None
-        for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
-                                   cancel=cancel):
-            collector.add(frame, force_sample=True, detect=False)
-            small = cv2.resize(frame.image, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
-            if prev is not None:
-                if _keyframes_differ(prev[1], small):
-                    run_lo = prev[0] if run_lo is None else run_lo
-                elif run_lo is not None:
-                    submit(run_lo, prev[0] + margin)
-                    run_lo = None
-            prev = (frame.index, small)
-            _drain(jobs, collector, wait=False)  # decoded frames do not pile up in memory
-        # The last GOP is always decoded (its end cannot be seen from a keyframe).
-        submit(prev[0] if run_lo is None else run_lo, n)
-        _drain(jobs, collector)
-        # 2. Detect per decoded range; grow the ranges the detector cannot decide yet.
-        cache: dict[tuple[int, int], Any] = {}
-        for _ in range(64):
-            for lo, hi in collector.detector.signatures.ranges():
-                if (lo, hi) in cache or hi - lo < 2:
-                    continue
-                res = cache[(lo, hi)] = collector.detector.detect(lo, hi, n)
-                if res.extend_before and lo > 0:
-                    submit(table.keyframe_at_or_before(lo - 1), lo)
-                if res.extend_after and hi < n:
-                    submit(hi, after(hi))
-            if not jobs:
-                break
-            _drain(jobs, collector)
-    finally:
-        for job in jobs:
-            job.cancel()
-        pool.shutdown(wait=True)
-    log.info("%s: fast mode decoded %d of %d frames fully, %d keyframes", path,
-             len(collector.detector.signatures), n, len(keys))
-    return collector.detector.finish(n)
-
-
-def _decode_list(path: str, media: MediaInfo, table: PacketTable, lo: int, hi: int, hwaccel: str | None,
-                 cancel: Callable[[], bool] | None) -> list[Frame]:
-    """Frames ``[lo, hi)`` (run on a worker thread; one ffmpeg thread, two workers)."""
-    return list(decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
-                              hwaccel=hwaccel, threads=1, cancel=cancel))
-
-
-def _drain(jobs: list[Future], collector: _Collector, wait: bool = True) -> None:
-    """Feed the frames of submitted jobs to the collector, in submission order: all of
-    them, or (``wait=False``) those at the head of the queue that are done already."""
-    while jobs and (wait or jobs[0].done()):
-        for frame in jobs.pop(0).result():
-            collector.add(frame)
-
-
-#: Decoded intervals longer than this are split at keyframes between the two workers.
-_PIECE_FRAMES = 48
-#: Keyframe pairs closer than these (coarse structure, colour) hide no boundary.
-_KEY_S = 0.5 * _CUT_S
-_KEY_H = _CUT_H
-#: Mean luma under which a keyframe may be part of a fade or black run.
-_KEY_DARK = 40.0
-
-
-def _keyframes_differ(a: np.ndarray, b: np.ndarray) -> bool:
-    """Might a boundary lie between keyframes ``a`` and ``b`` (64x36 float32 BGR)?
-
-    Yes when their coarse structure or colour differ (thresholds well under a cut's: a
-    cut's two sides differ by at least ``_CUT_S`` / ``_CUT_H`` frame to frame) or either
-    is dark (a fade or black run may start or end between them). A brightness change
-    alone is never a boundary, so it is not a reason to look.
-    """
-    if min(float(a.mean()), float(b.mean())) < _KEY_DARK:
-        return True
-    d_s, d_h = coarse_distances(a, b)
-    return d_s >= _KEY_S or d_h >= _KEY_H
 
 
 # ----------------------------------------------------------------------------------------

@@ -94,9 +94,12 @@ class Flag:
 _FIELDS = ("fine", "std", "mean", "aniso", "block", "dx", "dy", "diff", "scale")
 
 
-def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None, native: bool) -> tuple:
+def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
+            native: bool | tuple[bool, bool]) -> tuple:
     """Per-frame measures of the analysis frame ``gray`` (uint8) and its 64x36 ``tiny``
-    (uint8), ``prev_tiny`` the previous frame's; ``native``: ``gray`` is at source size.
+    (uint8), ``prev_tiny`` the previous frame's; ``native``: ``gray`` is at source size
+    (or ``(columns, rows)``: its columns / rows are the source's, so that direction of the
+    coding grid survives).
 
     Returns values in the order of ``_FIELDS`` (NaN where not measurable).
 
@@ -116,7 +119,8 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None, na
     tr = ex + ey
     disc = float(np.sqrt(max(0.0, (ex - ey) ** 2 / 4 + exy * exy)))
     aniso = 2 * disc / tr if tr > 1e-6 else 0.0
-    block = _blocking(g) if native else float("nan")
+    cols, rows = native if isinstance(native, tuple) else (native, native)
+    block = _blocking(g, cols, rows) if (cols or rows) else float("nan")
     if prev_tiny is not None:
         a = prev_tiny.astype(np.float32)
         b = tiny.astype(np.float32)
@@ -137,10 +141,13 @@ def _hann(shape: tuple[int, ...]) -> np.ndarray:
     return _HANN[key]
 
 
-def _blocking(g: np.ndarray) -> float:
-    """Gradient across the 8 px coding grid over the gradient elsewhere (1.0: no blocking)."""
+def _blocking(g: np.ndarray, cols: bool = True, rows: bool = True) -> float:
+    """Gradient across the 8 px coding grid over the gradient elsewhere (1.0: no blocking),
+    over the directions whose grid is intact (``cols``: vertical block edges)."""
     out = []
-    for d in (np.abs(np.diff(g, axis=1)).mean(axis=0), np.abs(np.diff(g, axis=0)).mean(axis=1)):
+    dirs = ([np.abs(np.diff(g, axis=1)).mean(axis=0)] if cols else []) + \
+           ([np.abs(np.diff(g, axis=0)).mean(axis=1)] if rows else [])
+    for d in dirs:
         if d.size < 16:
             return float("nan")
         on = d[7::8]

@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("paths", nargs="+", metavar="PATH", help="footage files or folders")
     a.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for stdout)")
     a.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
-                   help="full decodes every frame; fast decodes keyframes and refines cuts (auto: fast for long files)")
+                   help="auto and full decode every frame (the only mode with quality flags on every frame); fast decodes "
+                        "keyframes and refines cuts, for a first look at long static takes with short GOPs: on most "
+                        "footage it is slower than full")
     a.add_argument("--music", metavar="FILE", help="also analyse this music file (beats, downbeats, sections)")
     add_work_options(a)
     a.set_defaults(func=cmd_analyze)
@@ -63,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write CUT.otioz: the timeline with copies of its media in one zip (large)")
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
     c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
-    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
+    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
+                   help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
     c.add_argument("--planner", choices=("auto", "ollama", "rules"), default="auto",
                    help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
                         "(Ollama when it answers and has the model; default)")

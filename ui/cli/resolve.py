@@ -67,7 +67,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about")
     c.add_argument("--name", default=None, help="timeline name (a number is added when it is taken)")
-    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto", help="analysis mode")
+    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
+                   help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
     c.add_argument("--proxy-dir", metavar="DIR", help="also link proxies found here by file name stem (A001.mov -> A001.*); "
                         "proxies made by `montage-ai proxies` are linked without it")
     c.add_argument("--otio", metavar="CUT.otio", help="also write the OpenTimelineIO timeline")
