@@ -175,3 +175,19 @@ def test_auto_mode_is_full_even_for_long_files(tmp_path):
     media = probe(path)
     long_media = dataclasses.replace(media, duration_s=600.0)
     assert analyze_footage(path, mode="auto", media=long_media).mode == "full"
+
+
+def test_best_moment_stays_clear_of_usable_edges_and_prefers_a_subject():
+    from montage_ai.core.analysis.moments import subject_strength, weigh
+
+    blob = np.full((36, 64), 80, np.uint8)
+    blob[12:24, 26:38] = 200
+    empty = np.full((36, 64), 80, np.uint8)
+    empty[:18] = 140  # a horizon: structure but no subject
+    assert subject_strength(blob) > subject_strength(empty)
+    middle = weigh(0.6, 50, (0, 100), 25.0, 0, None)
+    assert weigh(0.6, 1, (0, 100), 25.0, 0, None) < middle
+    assert weigh(0.6, 50, (0, 100), 25.0, 0, None, subject=1.0) > middle
+    speed = np.zeros(100)
+    speed[20:40] = 0.03  # a move, then the camera settles
+    assert weigh(0.6, 50, (0, 100), 25.0, 0, speed) > middle

@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.quality import Flag
@@ -236,6 +237,8 @@ class _Collector:
                  native: bool | tuple[bool, bool] = False) -> None:
         self.detector = ShotDetector(rate)
         self.measures = Q.Measures()
+        self.faces: dict[int, int] = {}
+        self.subjects: dict[int, float] = {}
         self.native = native
         self.sample_step = sample_step
         self.keep_thumbnails = keep_thumbnails
@@ -267,6 +270,8 @@ class _Collector:
             self.samples[i] = self._features(luma, small, tiny, prev)
             if i not in self.measures.patterns:
                 self.measures.patterns[i] = P.pattern_kind(image, small)
+                self.faces[i] = M.count_faces(luma)
+                self.subjects[i] = M.subject_strength(tiny)
             if self.keep_thumbnails:
                 ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
                 if ok:
@@ -372,7 +377,9 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     measures = collector.measures.arrays(frame_count)
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
     flags = tuple(Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step))
-    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures))
+    speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
+    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
+                         (float(rate), speed))
     idx = sorted(collector.samples)
     cols = list(zip(*(collector.samples[i] for i in idx))) if idx else [()] * 7
     shake = _shake_series(idx, cols[1], media)
@@ -446,7 +453,8 @@ def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float |
 
 def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count: int,
                  thumbnail_dir: str | None, flags: tuple[Flag, ...] = (),
-                 detail: np.ndarray | None = None) -> tuple[Shot, ...]:
+                 detail: np.ndarray | None = None,
+                 motion: tuple[float, np.ndarray] | None = None) -> tuple[Shot, ...]:
     idx = np.array(sorted(collector.samples), dtype=np.int64)
     shots = []
     if thumbnail_dir is not None:
@@ -480,7 +488,9 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             return rel if not np.isfinite(d) else 0.5 * rel + 0.5 * min(1.0, float(d) / SHARP_ABS)
 
         scores = tuple(0.0 if int(i) in bad else
-                       round(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0]), 6)
+                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0]), int(i), (us, ue),
+                               motion[0] if motion else 25.0, collector.faces.get(int(i), 0),
+                               motion[1] if motion else None, collector.subjects.get(int(i), 0.0))
                        for i, r in zip(sel, rows))
         if scores and not seg.black:
             best = int(sel[int(np.argmax(scores))])
