@@ -191,3 +191,17 @@ def test_best_moment_stays_clear_of_usable_edges_and_prefers_a_subject():
     speed = np.zeros(100)
     speed[20:40] = 0.03  # a move, then the camera settles
     assert weigh(0.6, 50, (0, 100), 25.0, 0, speed) > middle
+
+
+def test_dip_to_white_gets_fade_spans_like_black(tmp_path):
+    path, truth = render(tmp_path, "dip.mp4", [
+        Segment("pan", 50, still="scene", seed=3, pan_px_per_frame=1.0, fade_out=10, fade_colour="white"),
+        Segment("color", 6, color="0xffffff"),
+        Segment("zoompan", 50, still="scene", seed=8, fade_in=10, fade_colour="white")])
+    a = analyze_footage(path, mode="full")
+    spans = [s.transition_out for s in a.shots if s.transition_out] + [s.transition_in for s in a.shots if s.transition_in]
+    assert any(lo <= 41 and hi >= 48 for lo, hi in spans), (a.boundaries, spans)
+    assert any(lo <= 57 and hi >= 64 for lo, hi in spans), (a.boundaries, spans)
+    excluded = excluded_mask(a)
+    assert excluded[40:66].all()
+    assert not excluded[5:35].any() and not excluded[72:100].any()

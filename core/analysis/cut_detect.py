@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 
 from montage_ai.core.analysis.shot_types import (
-    BLACK_MEAN, BLACK_P99, CONFIRM_SCALE, PERSIST_FRAMES, Transition, _CUT_H, _CUT_RATIO, _CUT_S,
+    BLACK_MEAN, BLACK_P99, WHITE_MEAN, WHITE_STD, CONFIRM_SCALE, PERSIST_FRAMES, Transition, _CUT_H, _CUT_RATIO, _CUT_S,
     _MIN_CUT_GAP, _runs)
 from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances
 from montage_ai.core.analysis.gradual import _dissolves, _fade_span, _label_fades
@@ -33,6 +33,12 @@ class RangeResult:
 def black_flags(sig: Signatures) -> np.ndarray:
     """True for black or near-black frames."""
     return (sig.mean <= BLACK_MEAN) & (sig.p99 <= BLACK_P99)
+
+
+def white_flags(sig: Signatures) -> np.ndarray:
+    """True for white or near-white uniform frames (the bottom of a dip to white): slugs
+    like black, with fades into and out of them."""
+    return (sig.mean >= WHITE_MEAN) & (sig.std <= WHITE_STD)
 
 
 def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES,
@@ -100,7 +106,8 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
     margin = PERSIST_FRAMES + 1
 
     # Black runs.
-    black = black_flags(sig)
+    white = white_flags(sig)
+    black = black_flags(sig) | white
     for s, e in _runs(black):
         if s == 0 and not at_start:
             res.extend_before = True
@@ -124,6 +131,8 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
             continue
         if black[p] != black[p - 1]:
             continue  # the edge of a black run
+        if any(0 <= q < n and white[q] for q in (p - 2, p + 1)):
+            continue  # the first step of a fade out of (into) white: part of the fade
         if clipped[p]:
             if p - 1 - PERSIST_FRAMES < 0 and not at_start:
                 res.extend_before = True
@@ -140,13 +149,13 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
     for a, b in pieces:
         # Fade out into a black run that follows the piece.
         if b < n and black[b]:
-            f = _fade_span(sig, a, b, backwards=True)
+            f = _fade_span(sig, a, b, backwards=True, white=bool(white[b]))
             if f is not None:
                 if f[0] == 0 and not at_start:
                     res.extend_before = True
                 res.transitions.append(Transition("fade_out", base + f[0], base + f[1]))
         if a > 0 and black[a - 1]:
-            f = _fade_span(sig, a, b, backwards=False)
+            f = _fade_span(sig, a, b, backwards=False, white=bool(white[a - 1]))
             if f is not None:
                 if f[1] == n - 1 and not at_end:
                     res.extend_after = True

@@ -39,8 +39,9 @@ def _label_fades(transitions: list[Transition], blacks: list[tuple[int, int]]) -
     return out
 
 
-def _fade_span(sig: Signatures, a: int, b: int, *, backwards: bool) -> tuple[int, int] | None:
-    """Frames of piece ``[a, b)`` fading towards the black run at its end (or start)."""
+def _fade_span(sig: Signatures, a: int, b: int, *, backwards: bool, white: bool = False) -> tuple[int, int] | None:
+    """Frames of piece ``[a, b)`` fading towards the black (``white``: white) run at its end
+    (or start)."""
     mean = sig.mean
     z = sig.z
     order = range(b - 1, a, -1) if backwards else range(a, b - 1)
@@ -48,10 +49,12 @@ def _fade_span(sig: Signatures, a: int, b: int, *, backwards: bool) -> tuple[int
     last = None
     for j in order:
         k = j - 1 if backwards else j + 1  # the neighbour farther from black
-        brighter = mean[k] - mean[j] > max(0.25, 0.015 * mean[k])
+        # Distance from the colour faded to: the frame farther from the run is farther from it.
+        far, near = (255.0 - mean[k], 255.0 - mean[j]) if white else (mean[k], mean[j])
+        brighter = far - near > max(0.25, 0.015 * far)
         same = sig.std[j] < 3.0 * FLAT_STD or float(1.0 - z[k] @ z[j]) < 0.25
         # A fade is a gain: contrast scales with brightness (a pan that brightens does not).
-        gain = mean[k] / max(float(mean[j]), 0.5)
+        gain = far / max(float(near), 0.5)
         scaled = sig.std[j] < 4.0 or sig.std[k] >= sig.std[j] * (1.0 + 0.4 * (gain - 1.0))
         if not (brighter and same and scaled):
             break

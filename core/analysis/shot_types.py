@@ -18,6 +18,9 @@ STRUCTURED_STD = 5.0
 #: Black: mean luma at most this, and 99th percentile at most BLACK_P99 (8-bit, full range).
 BLACK_MEAN = 20.0
 BLACK_P99 = 48.0
+#: White (a dip to white): mean luma at least this, luma std (32x18) at most WHITE_STD.
+WHITE_MEAN = 200.0
+WHITE_STD = 2.0
 # Cut thresholds: structure distance (0..2) and colour distance (0..1).
 _CUT_S = 0.45
 _CUT_H = 0.12

@@ -73,6 +73,9 @@ class Segment:
         Frames of a cross-dissolve from the previous segment (the overlap).
     fade_in, fade_out:
         Frames of a fade from / to black at the start / end of this segment.
+    fade_colour:
+        Fade from / to this colour instead of black (``0xRRGGBB`` or ``white``: a dip to white
+        is a ``fade_out`` to white, a white ``color`` segment, and a ``fade_in`` from white).
     flash:
         ``(offset, frames)``: a camera flash (frames pushed towards white) inside the shot.
     swell:
@@ -104,6 +107,7 @@ class Segment:
     swell_gain: float = 1.6
     pan_px_per_frame: float = 8.0
     still: str = ""
+    fade_colour: str = ""
     shake_px: float = 0.0
     whip: tuple[int, int] | None = None
     whip_px: int = 40
@@ -406,10 +410,14 @@ def _u8(a: np.ndarray) -> np.ndarray:
 def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
     n = seg.frames
     gains = np.full(n, float(seg.gain), dtype=np.float64)
+    fade = np.ones(n)
     for k in range(seg.fade_in):
-        gains[k] *= (k + 1) / (seg.fade_in + 1)
+        fade[k] *= (k + 1) / (seg.fade_in + 1)
     for k in range(seg.fade_out):
-        gains[n - seg.fade_out + k] *= 1.0 - (k + 1) / (seg.fade_out + 1)
+        fade[n - seg.fade_out + k] *= 1.0 - (k + 1) / (seg.fade_out + 1)
+    towards = _bgr(seg.fade_colour) if seg.fade_colour else None
+    if towards is None:
+        gains *= fade
     if seg.swell:
         off, length = seg.swell
         ramp = np.sin(np.linspace(0.0, np.pi, length + 2)[1:-1])
@@ -423,12 +431,15 @@ def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> It
         grain = [rng.normal(0.0, seg.grain, (height, width, 1)).astype(np.float32) for _ in range(4)]
     for k, frame in enumerate(_source_frames(seg, rate, width, height)):
         g = gains[k]
-        if g != 1.0 or grain is not None or k in flash:
+        dip = towards is not None and fade[k] != 1.0
+        if g != 1.0 or grain is not None or k in flash or dip:
             f = frame.astype(np.float32)
             if grain is not None:
                 f += grain[k % len(grain)]
             if g != 1.0:
                 f *= g
+            if dip:
+                f = f * fade[k] + towards * (1.0 - fade[k])
             if k in flash:
                 f = f * 0.35 + 255.0 * 0.65
             frame = _u8(f)
@@ -436,6 +447,12 @@ def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> It
             frame = _move(frame, jitter[k] if jitter is not None else (0.0, 0.0),
                           seg.whip_px * (k - seg.whip[0] + 1) if k in whip else 0, seg.whip_px if k in whip else 0)
         yield frame
+
+
+def _bgr(colour: str) -> np.ndarray:
+    """``0xRRGGBB`` (or ``white``) as a float32 BGR triple."""
+    v = 0xFFFFFF if colour == "white" else int(colour, 16)
+    return np.array([v & 255, (v >> 8) & 255, (v >> 16) & 255], np.float32)
 
 
 def _move(frame: np.ndarray, shift: Sequence[float], offset: float, smear: int) -> np.ndarray:
