@@ -84,6 +84,7 @@ class Source:
     audio_rate: int = 0
     audio_streams: int = 0
     drop_frame: bool = False    #: its timecode is drop frame (29.97/59.94 cameras)
+    pixel_aspect: Fraction = Fraction(1)  #: a pixel's width over its height (SAR)
 
     @property
     def name(self) -> str:
@@ -340,6 +341,7 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
         audio_rate=int(meta.get("audio_rate", 48000 if audio else 0)),
         audio_streams=int(meta.get("audio_streams", 1 if audio else 0)),
         drop_frame=bool(meta.get("drop_frame", False)),
+        pixel_aspect=Fraction(str(meta.get("pixel_aspect", "1/1"))),
     )
 
 

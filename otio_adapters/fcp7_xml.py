@@ -125,6 +125,22 @@ def source_frames_of(clip_in: int, ticks_in: int | None, rate: Fraction, seq_rat
 
 
 # ---------------------------------------------------------------------------- write
+#: FCP7's names for the pixel aspect ratios it knows (xmeml ``pixelaspectratio``).
+_FCP7_PAR = {Fraction(10, 11): "NTSC-601", Fraction(40, 33): "NTSC-CCIR-601", Fraction(59, 54): "PAL-601",
+             Fraction(118, 81): "PAL-CCIR-601", Fraction(4, 3): "HD-(1440x1080)", Fraction(3, 2): "HD-(960x720)"}
+
+
+def _pixel_aspect(chars: ET.Element, par: Fraction, width: int, height: int) -> None:
+    """``anamorphic`` and ``pixelaspectratio`` of a file with non-square pixels: one of FCP7's
+    named ratios, or (a ratio FCP7 has no name for) ``anamorphic`` alone."""
+    if par == 1:
+        return  # square is the default
+    wide = Fraction(width) * par / max(height, 1) >= Fraction(16, 10)
+    _sub(chars, "anamorphic", "TRUE" if wide and par > 1 else "FALSE")
+    if par in _FCP7_PAR:
+        _sub(chars, "pixelaspectratio", _FCP7_PAR[par])
+
+
 def _sub(parent: ET.Element, tag: str, text: object | None = None) -> ET.Element:
     element = ET.SubElement(parent, tag)
     if text is not None:
@@ -180,6 +196,7 @@ class _Writer:
             _rate(chars, src.rate)
             _sub(chars, "width", src.width)
             _sub(chars, "height", src.height)
+            _pixel_aspect(chars, src.pixel_aspect, src.width, src.height)
         if src.has_audio:
             audio = _sub(media, "audio")
             chars = _sub(audio, "samplecharacteristics")

@@ -151,12 +151,14 @@ class _Writer:
         self.ids += 1
         return f"r{self.ids}"
 
-    def format_id(self, rate: Fraction, width: int, height: int) -> str:
-        key = (rate, width, height)
+    def format_id(self, rate: Fraction, width: int, height: int, pasp: Fraction = Fraction(1)) -> str:
+        key = (rate, width, height, pasp)
         if key not in self.formats:
             fid = self.formats[key] = self.new_id()
-            ET.SubElement(self.resources, "format", id=fid, frameDuration=fcpxml_time(1, rate),
-                          width=str(width), height=str(height))
+            attrs = dict(id=fid, frameDuration=fcpxml_time(1, rate), width=str(width), height=str(height))
+            if pasp != 1:  # non-square pixels: the DTD's pixel aspect (horizontal:vertical spacing)
+                attrs.update(paspH=str(pasp.numerator), paspV=str(pasp.denominator))
+            ET.SubElement(self.resources, "format", **attrs)
         return self.formats[key]
 
     def asset_id(self, src: Source) -> str:
@@ -166,7 +168,8 @@ class _Writer:
         attrs = {"id": aid, "name": src.name, "start": fcpxml_time(src.start, src.rate),
                  "duration": fcpxml_time(src.duration, src.rate)}
         if src.has_video:
-            attrs.update(hasVideo="1", format=self.format_id(src.rate, src.width, src.height), videoSources="1")
+            attrs.update(hasVideo="1", format=self.format_id(src.rate, src.width, src.height, src.pixel_aspect),
+                         videoSources="1")
         if src.has_audio:
             attrs.update(hasAudio="1", audioSources=str(max(src.audio_streams, 1)),
                          audioChannels=str(src.audio_channels), audioRate=str(src.audio_rate))

@@ -169,7 +169,7 @@ def analysis_size(media: MediaInfo, width: int = ANALYSIS_WIDTH) -> tuple[int, i
     v = media.video
     if v is None:
         raise MediaError(media.path, "has no video stream")
-    dw, dh = v.display_width, v.display_height
+    dw, dh = v.square_width, v.square_height  # the display shape: non-square pixels made square
     width = min(width, dw - dw % 2) if dw >= 2 else width
     height = max(2, int(round(dh * width / dw / 2)) * 2)
     return width, height

@@ -270,6 +270,8 @@ def media_metadata(info: MediaInfo, rate: Fraction) -> dict[str, Any]:
         "rate": format_rate(rate, ratio=True),
         "width": info.video.width if info.video else 0,
         "height": info.video.height if info.video else 0,
+        "pixel_aspect": format_rate(info.video.sar, ratio=True) if info.video else "1/1",
+        "display_aspect": format_rate(info.video.dar, ratio=True) if info.video else "0/1",
         "has_video": info.video is not None,
         "audio_channels": audio.channels if audio else 0,
         "audio_rate": audio.sample_rate if audio else 0,

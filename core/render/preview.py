@@ -161,6 +161,8 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
         label = f"v{i}"
         n = piece.record_frames
         finish = (f"fps=fps={format_rate(rate, ratio=True)}:start_time=0:round=up,trim=end_frame={n},"
+                  # Square the pixels first (a non-square source is never squeezed), then fit.
+                  f"scale=trunc(iw*sar/2)*2:ih,setsar=1,"
                   f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
                   f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[{label}]")
         if piece.path is None:

@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="footage files or folders; a song (audio file) alone is analysed as music")
     a.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for stdout)")
     a.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
-                   help="full decodes every frame; fast decodes keyframes and refines cuts (auto: fast for long files)")
+                   help="auto and full decode every frame (the only mode with quality flags on every frame); fast decodes "
+                        "keyframes and refines cuts, for a first look at long static takes with short GOPs: on most "
+                        "footage it is slower than full")
     a.add_argument("--music", metavar="FILE", help="also analyse this music file (beats, downbeats, sections)")
     add_work_options(a)
     a.set_defaults(func=cmd_analyze)
@@ -152,7 +154,8 @@ def add_cut_options(parser: argparse.ArgumentParser) -> None:
                         help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
     parser.add_argument("--seed", type=int, default=defaults.SEED, help="variation; another seed re-rolls the cut")
     parser.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
-    parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE, help="analysis mode")
+    parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
+                        help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
     parser.add_argument("--planner", choices=defaults.PLANNERS, default=defaults.PLANNER,
                         help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
                              f"(Ollama when it answers and has the model; default {defaults.PLANNER})")
