@@ -24,3 +24,10 @@ def _no_real_resolve_bridge(monkeypatch, tmp_path_factory):
     the bridge file lives in a fresh temporary folder."""
     folder = tmp_path_factory.mktemp("bridge-file")
     monkeypatch.setenv("MONTAGE_AI_RESOLVE_BRIDGE_FILE", str(folder / "resolve-bridge.json"))
+
+
+@pytest.fixture(autouse=True)
+def _no_real_user_data(monkeypatch, tmp_path_factory):
+    """Tests never write into the developer's user data folder (platformdirs reads
+    XDG_DATA_HOME on Linux): the Resolve log journal and the like go to a fresh folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))
