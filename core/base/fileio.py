@@ -37,13 +37,45 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
     return target
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux
+    ``/proc/self/status``), else set and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(path: str | os.PathLike[str] | None = None) -> int:
+    """The mode a new output gets: what ``open()`` would give it under the user's umask
+    (``0o666 & ~umask``), or the mode of the file at ``path`` it replaces."""
+    if path is not None:
+        try:
+            return os.stat(path).st_mode & 0o7777
+        except OSError:
+            pass
+    return 0o666 & ~current_umask()
+
+
 def publish(tmp: str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Move the finished temporary file ``tmp`` onto ``path`` in one step.
 
     Without ``overwrite`` a file at ``path`` is never replaced, also one that appeared
     while ``tmp`` was being written (:class:`OutputExistsError`; ``tmp`` is left for the
-    caller to remove).
+    caller to remove). The file gets the mode the user's umask gives new files (a temporary
+    file is made 0600; an output is for others too: render workers, shared storage), or the
+    mode of the file it replaces.
     """
+    try:
+        os.chmod(tmp, output_mode(path if overwrite else None))
+    except OSError:
+        pass  # a file system without modes
     if overwrite:
         os.replace(tmp, path)
         return
