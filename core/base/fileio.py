@@ -37,6 +37,35 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
     return target
 
 
+def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as media, from ``stat`` alone (nothing is opened: opening a
+    FIFO blocks until someone writes to it, a device never ends), or None for a regular file
+    (through symlinks). A symlink loop or a missing file are named too."""
+    import stat as _stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "file does not exist" if not os.path.islink(path) else "is a broken symbolic link"
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            return "is a symbolic link loop"
+        return f"cannot be read: {exc.strerror or exc}"
+    except ValueError:
+        return "the name holds a NUL byte"
+    if _stat.S_ISREG(mode):
+        return None
+    if _stat.S_ISDIR(mode):
+        return "is a folder, not a media file"
+    if _stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a media file; skipped without reading it"
+    if _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode):
+        return "is a device, not a media file; skipped without reading it"
+    if _stat.S_ISSOCK(mode):
+        return "is a socket, not a media file; skipped without reading it"
+    return "is not a regular file"
+
+
 def current_umask() -> int:
     """The process's umask, read without changing it where the system tells it (Linux
     ``/proc/self/status``), else set and put back at once."""

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 from montage_ai.core.base.errors import MediaError
+from montage_ai.core.base.fileio import not_a_regular_file
 from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, ProgressFn
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
 from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
@@ -28,6 +29,9 @@ MUSIC_KIND = "music"
 
 
 def _identity(path: str) -> FileIdentity:
+    problem = not_a_regular_file(path)
+    if problem:
+        raise MediaError(path, problem)
     try:
         return FileIdentity.of(path)
     except FileNotFoundError:
@@ -95,6 +99,9 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
                          cancel: Callable[[], bool] | None = None) -> MusicAnalysis:
     """Music analysis of one file, from the cache when the file is unchanged."""
     path = os.path.abspath(path)
+    problem = not_a_regular_file(path)  # a FIFO named like a song would block the decoder
+    if problem:
+        raise MediaError(path, problem)
     if cache is None:
         return analyze_music(path, progress=progress, cancel=cancel)
     key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
@@ -129,6 +136,10 @@ def analyze_files(paths: Sequence[str], *, executor: Executor | None = None, mod
     todo: list[str] = []
     found: dict[str, FootageAnalysis] = {}
     for p in (os.path.abspath(p) for p in paths):
+        problem = not_a_regular_file(p)  # a FIFO or device is named, never opened
+        if problem:
+            report.failures.append((p, str(MediaError(p, problem))))
+            continue
         if cache is not None:
             try:
                 _, hit = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, p, FootageAnalysis.from_dict, mode=mode)
