@@ -33,7 +33,9 @@ from pathlib import PurePath
 import opentimelineio as otio
 
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
-from montage_ai.otio_adapters.edit import Edit, Event, InterchangeError, Source, edit_from_timeline, frac_str, timeline_from_edit
+from montage_ai.otio_adapters.edit import (Edit, Event, InterchangeError, Source, edit_from_timeline, frac_str, safe_json,
+                                          timeline_from_edit)
+from montage_ai.core.base.fileio import display_name
 
 COMMENT_PREFIX = "* MONTAGE_AI "
 TIMELINE_PREFIX = "* MONTAGE_AI TIMELINE "
@@ -59,7 +61,9 @@ def reel_name(path: str, taken: set[str]) -> str:
 
 
 def _ascii_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One comment line, whatever ``text`` holds: no line break (a name can never start a
+    CMX event of its own), control characters and non-UTF-8 bytes visibly escaped."""
+    return " ".join(display_name(" ".join(str(text).split())).split())
 
 
 def write_to_string(input_otio: otio.schema.Timeline) -> str:
@@ -73,7 +77,7 @@ def write_to_string(input_otio: otio.schema.Timeline) -> str:
              + "; the music, markers and any other tracks are in the .otio, .fcpxml and .xml exports.",
              f"* FRAME RATE: {frac_str(rate)}", f"* TIMELINE START: {frames_to_timecode(edit.start, rate)}"]
     if edit.metadata:
-        notes.append(TIMELINE_PREFIX + json.dumps(edit.metadata, ensure_ascii=False, sort_keys=True))
+        notes.append(TIMELINE_PREFIX + safe_json(edit.metadata))
     lines = [f"TITLE: {_ascii_line(edit.name)}", "FCM: NON-DROP FRAME", ""]
     reels: dict[str, str] = {}
     taken: set[str] = set()
@@ -86,11 +90,13 @@ def write_to_string(input_otio: otio.schema.Timeline) -> str:
                      f"{frames_to_timecode(event.source_in, src.rate)} {frames_to_timecode(src_out, src.rate)} "
                      f"{frames_to_timecode(rec_in, rate)} {frames_to_timecode(rec_in + event.record_frames, rate)}")
         lines.append(f"* FROM CLIP NAME: {_ascii_line(src.name)}")
-        lines.append(f"* FROM FILE: {src.path}")
-        lines.append(f"* SOURCE FILE: {src.path}")
+        lines.append(f"* FROM FILE: {_ascii_line(src.path)}")  # the exact path is in our JSON line
+        lines.append(f"* SOURCE FILE: {_ascii_line(src.path)}")
         data = {"name": event.name, "source": src.metadata(), "start": src.start, "duration": src.duration,
                 "metadata": event.metadata}
-        lines.append(COMMENT_PREFIX + json.dumps(data, ensure_ascii=False, sort_keys=True))
+        if _ascii_line(src.path) != src.path:
+            data["path"] = src.path  # the exact path, where the comment lines show it escaped
+        lines.append(COMMENT_PREFIX + safe_json(data))
         if number == 1:
             # Comments before the first event trip some readers (OTIO's cmx_3600): the list's
             # own notes follow the first event instead.
@@ -147,7 +153,7 @@ def read_edit(text: str, rate: str | Fraction | None = None) -> Edit:
     for raw in events_raw:
         info = raw["comments"].get("montage", {})
         comments = raw["comments"]
-        path = (comments.get("FROM FILE") or comments.get("SOURCE FILE") or comments.get("FROM CLIP")
+        path = (info.get("path") if isinstance(info.get("path"), str) else None) or (comments.get("FROM FILE") or comments.get("SOURCE FILE") or comments.get("FROM CLIP")
                 or comments.get("FROM CLIP NAME") or raw["reel"])
         if path not in sources:
             smeta = info.get("source", {})

@@ -40,7 +40,7 @@ from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
     TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
-    timeline_from_edit,
+    timeline_from_edit, xml_safe_tree,
 )
 
 
@@ -213,6 +213,7 @@ class _Writer:
             _sub(marker, "out", mark.start + mark.duration if mark.duration else -1)
         if edit.metadata:
             _sub(_sub(seq, "logginginfo"), "lognote", tagged(edit.metadata))
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

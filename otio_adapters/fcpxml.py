@@ -46,7 +46,7 @@ from montage_ai.core.model.timeline import media_path
 
 from montage_ai.otio_adapters.edit import (
     TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
-    timeline_from_edit,
+    timeline_from_edit, xml_safe_tree,
 )
 
 VERSIONS = ("1.9", "1.10", "1.11")
@@ -228,6 +228,7 @@ class _Writer:
             "audioRate": _AUDIO_HZ.get(max(audio_rates, default=48000), "48k")})
         sequence.append(spine)
         _add_metadata(sequence, TIMELINE_MD, edit.metadata)
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         body = ET.tostring(root, encoding="unicode")
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'

@@ -4,6 +4,7 @@ unless the caller says so."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,6 +36,33 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    code = ord(ch)
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def display_name(text: str) -> str:
+    """``text`` (a file or timeline name) fit for any text format we write: control characters
+    and line breaks as visible escapes (``\\n``, ``\\x07``), bytes of a name that was not UTF-8
+    (kept by ``surrogateescape``) as ``\\xNN``. XML 1.0 forbids most C0 controls, an EDL
+    comment must stay one line, UTF-8 cannot encode a lone surrogate. Paths themselves are
+    not passed through this: they travel exactly (percent-encoded URLs, JSON escapes).
+
+    >>> display_name("take\\n1\\x07 caf" + "\\udce9" + ".mov")
+    'take\\\\n1\\\\x07 caf\\\\xe9.mov'
+    """
+    return _UNSAFE.sub(_escape, text)
 
 
 def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:
