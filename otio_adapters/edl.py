@@ -38,6 +38,7 @@ from pathlib import PurePath
 
 import opentimelineio as otio
 
+from montage_ai.core.base.fileio import display_name
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
 from montage_ai.otio_adapters.edit import (
     Edit,
@@ -76,7 +77,9 @@ def reel_name(path: str, taken: set[str]) -> str:
 
 
 def _ascii_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One comment line, whatever ``text`` holds: no line break (a name can never start a
+    CMX event of its own), control characters and non-UTF-8 bytes visibly escaped."""
+    return " ".join(display_name(" ".join(str(text).split())).split())
 
 
 def timecode_rate_ok(rate: Fraction) -> bool:
@@ -152,12 +155,14 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
         lines.append(f"{number:03d}  {reel:<8} {channel:<5} C        "
                      f"{src_tc[0]} {src_tc[1]} {tc(rec_in)} {tc(rec_in + event.record_frames)}")
         lines.append(f"* FROM CLIP NAME: {_ascii_line(src.name)}")
-        lines.append(f"* FROM FILE: {src.path}")
-        lines.append(f"* SOURCE FILE: {src.path}")
+        lines.append(f"* FROM FILE: {_ascii_line(src.path)}")  # the exact path is in our JSON line
+        lines.append(f"* SOURCE FILE: {_ascii_line(src.path)}")
         data = {"name": event.name, "source": src.metadata(), "start": src.start, "duration": src.duration,
                 "source_in": event.source_in, "metadata": event.metadata}
         if not event.enabled:
             data["enabled"] = False
+        if _ascii_line(src.path) != src.path:
+            data["path"] = src.path  # the exact path, where the comment lines show it escaped
         lines += _json_lines(COMMENT_PREFIX, data)
         if number == 1:
             # Comments before the first event trip some readers (OTIO's cmx_3600): the list's
@@ -281,7 +286,8 @@ def read_edit(text: str, rate: str | Fraction | None = None) -> Edit:
     for raw in scan["events"]:
         info = raw["comments"].get("montage", {})
         comments = raw["comments"]
-        path = comments.get("FROM FILE") or comments.get("SOURCE FILE")
+        path = (info.get("path") if isinstance(info.get("path"), str) else None) or comments.get("FROM FILE") \
+            or comments.get("SOURCE FILE")
         if not path:
             path = comments.get("FROM CLIP NAME") or comments.get("FROM CLIP") or raw["reel"]
             unnamed.append(path)

@@ -62,6 +62,7 @@ from montage_ai.otio_adapters.edit import (
     parse_xml,
     tagged,
     timeline_from_edit,
+    xml_safe_tree,
 )
 
 
@@ -317,6 +318,7 @@ class _Writer:
             timeline_meta["markers"] = markers_metadata(edit.markers)  # plain comments; our data here
         if timeline_meta:
             _sub(_sub(seq, "logginginfo"), "lognote", tagged(timeline_meta))
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -62,6 +62,7 @@ from montage_ai.otio_adapters.edit import (
     markers_metadata,
     parse_xml,
     timeline_from_edit,
+    xml_safe_tree,
 )
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,7 @@ class _Writer:
         sequence.append(spine)
         _add_metadata(sequence, TIMELINE_MD, {**edit.metadata, **({"markers": markers_metadata(edit.markers)}
                                                                     if edit.markers else {})})
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         body = ET.tostring(root, encoding="unicode")
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'

@@ -95,7 +95,7 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
     which falls back to the rules with a note that says which ``ollama pull`` fixes it.
     """
     from montage_ai.core.plan.captions import caption_shots
-    from montage_ai.core.plan.ollama_config import OllamaSettings, check_ollama, pull_command
+    from montage_ai.core.plan.ollama_config import Deadline, OllamaSettings, check_ollama, pull_command
     from montage_ai.core.plan.ollama_planner import OllamaPlanner
 
     if options.planner not in PLANNERS:
@@ -103,7 +103,8 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
     if options.planner == "rules":
         return RulesPlanner()
     settings = OllamaSettings.resolve(host=options.ollama_host, model=options.model, vision_model=options.vision_model)
-    status = check_ollama(settings)
+    deadline = Deadline(settings.budget_s)  # every Ollama request of this cut together
+    status = check_ollama(settings, deadline=deadline)
     if options.planner == "auto" and not status.reachable:
         log.info("planner auto: %s; the rules planner plans", status.error)
         return RulesPlanner()
@@ -115,13 +116,14 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
             notes.append(f"no captions: model {vision} is not in Ollama at {settings.host} ({pull_command(vision)})")
         else:
             only = {(c.path, c.shot_index) for c in request.shots} if request is not None else None
-            report = caption_shots(analyses, settings, cache=cache, only=only, progress=progress, cancel=cancel)
+            report = caption_shots(analyses, settings, cache=cache, only=only, progress=progress, cancel=cancel,
+                                   deadline=deadline)
             captions = report.captions
             if report.problem and not captions:
                 notes.append(f"no captions: {report.problem}")
             elif report.failed:
                 notes.append(f"{report.failed} shots without a caption: {report.problem or 'no answer'}")
-    return OllamaPlanner(settings, captions=captions, notes=tuple(notes))
+    return OllamaPlanner(settings, captions=captions, notes=tuple(notes), deadline=deadline)
 
 
 def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptions = RoughCutOptions(), *,

@@ -62,7 +62,7 @@ from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.base import mediaurl
 from montage_ai.core.base.errors import MediaError
-from montage_ai.core.base.fileio import write_atomic
+from montage_ai.core.base.fileio import display_name, write_atomic
 from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.model.cutlist import Cut, CutList, Section
@@ -232,7 +232,7 @@ def build_timeline(cut_list: CutList, *, media: Mapping[str, MediaInfo] | None =
         probes[path] = info
         return info
 
-    timeline = otio.schema.Timeline(name=cut_list.name, global_start_time=RationalTime(cut_list.start_frames, float(rate)))
+    timeline = otio.schema.Timeline(name=display_name(cut_list.name), global_start_time=RationalTime(cut_list.start_frames, float(rate)))
     timeline.metadata[NAMESPACE] = {
         "rate": format_rate(rate, ratio=True), "width": cut_list.width, "height": cut_list.height,
         "style": cut_list.style, "seed": cut_list.seed, "brief": cut_list.brief,
@@ -346,7 +346,7 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     )
     reference.metadata[NAMESPACE] = media_metadata(info, src_rate)
     clip = otio.schema.Clip(
-        name=f"{os.path.basename(info.path)} #{cut.shot_index}",
+        name=f"{display_name(os.path.basename(info.path))} #{cut.shot_index}",
         media_reference=reference,
         source_range=TimeRange(RationalTime(tc + grid_in, float(src_rate)),
                                RationalTime(cut.record_frames, float(rate))),
@@ -373,7 +373,7 @@ def _music_clip(cut_list: CutList, info: MediaInfo) -> otio.schema.Clip:
     )
     reference.metadata[NAMESPACE] = media_metadata(info, rate)
     clip = otio.schema.Clip(
-        name=os.path.basename(info.path), media_reference=reference,
+        name=display_name(os.path.basename(info.path)), media_reference=reference,
         source_range=TimeRange(RationalTime(0, float(rate)), RationalTime(cut_list.music_duration, float(rate))),
     )
     clip.metadata[NAMESPACE] = {"role": "music", "fade_out_frames": cut_list.music_fade_out}

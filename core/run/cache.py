@@ -19,12 +19,15 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from montage_ai.core.base.fileio import not_a_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,10 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("montage-ai", "Montage AI"))
 
 
+class NotARegularFile(OSError):
+    """A path that names a FIFO, device, socket or folder: not opened, not media."""
+
+
 @dataclass(frozen=True)
 class FileIdentity:
     """What identifies the content of a file without reading all of it."""
@@ -48,7 +55,11 @@ class FileIdentity:
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> "FileIdentity":
+        """Raises :class:`OSError` (``NotARegularFile`` for a FIFO, device or socket, which is
+        never opened) when the file cannot be read."""
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(not_a_regular_file(path) or "is not a regular file")
         h = hashlib.blake2b(digest_size=16)
         with open(path, "rb") as f:
             h.update(f.read(HASH_SPAN_BYTES))

@@ -20,7 +20,7 @@ from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, 
 from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis
 from montage_ai.core.analysis.music_stream import analyze_music_bounded
 from montage_ai.core.base.errors import MediaError, NoUsableFootage
-from montage_ai.core.base.fileio import collect_media
+from montage_ai.core.base.fileio import collect_media, not_a_regular_file
 from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
 from montage_ai.core.run.grid_store import GridStore, corrected_analysis
@@ -32,6 +32,9 @@ MUSIC_KIND = "music"
 
 
 def _identity(path: str) -> FileIdentity:
+    problem = not_a_regular_file(path)
+    if problem:
+        raise MediaError(path, problem)
     try:
         return FileIdentity.of(path)
     except FileNotFoundError:
@@ -110,6 +113,9 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
     analysis.
     """
     path = os.path.abspath(path)
+    problem = not_a_regular_file(path)  # a FIFO named like a song would block the decoder
+    if problem:
+        raise MediaError(path, problem)
     if cache is None:
         result = analyze_music_bounded(path, progress=progress, cancel=cancel)
     else:
@@ -149,6 +155,10 @@ def analyze_files(paths: Sequence[str], *, executor: Executor | None = None, mod
     todo: list[str] = []
     found: dict[str, FootageAnalysis] = {}
     for p in (os.path.abspath(p) for p in paths):
+        problem = not_a_regular_file(p)  # a FIFO or device is named, never opened
+        if problem:
+            report.failures.append((p, str(MediaError(p, problem))))
+            continue
         if cache is not None:
             try:
                 _, hit = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, p, FootageAnalysis.from_dict, mode=mode)
