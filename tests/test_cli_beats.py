@@ -194,3 +194,18 @@ def test_export_of_a_timeline_never_imports_librosa(project, tmp_path):
             "print('HEAVY', rc, 'librosa' in sys.modules, file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY 0 False" in done.stderr, done.stderr[-2000:]
+
+
+def test_corrections_parse_in_the_order_given():
+    from montage_ai.core.analysis.beat_grid import Correction
+    from montage_ai.ui.cli.main import build_parser
+
+    args = build_parser().parse_args(["beats", "s.wav", "--double", "--offset-ms", "-20", "--tap", "1,1.5, 2",
+                                      "--meter", "3", "--three-halves", "--two-thirds", "--shift-half", "--bpm", "84"])
+    assert args.grid_corrections == [Correction("double"), Correction("offset_ms", -20.0), Correction("tap", (1.0, 1.5, 2.0)),
+                                     Correction("meter", 3), Correction("three_halves"), Correction("two_thirds"),
+                                     Correction("shift_half"), Correction("bpm", 84.0)]
+    cut = build_parser().parse_args(["cut", "--media", "f", "--music", "s.wav", "-o", "c.otio", "--half", "--keep"])
+    assert cut.grid_corrections == [Correction("half")] and cut.keep
+    plain = build_parser().parse_args(["cut", "--media", "f", "--music", "s.wav", "-o", "c.otio"])
+    assert plain.grid_corrections == [] and not plain.keep
