@@ -1,0 +1,244 @@
+"""The time grid of a rough cut: beats and downbeats as timeline frames, and the slots
+between cuts (each next cut the beat nearest the style's beats per cut).
+
+Cuts are on beat frames (record positions); sources keep their own frame grid.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from montage_ai.core.analysis.footage import FootageAnalysis
+from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import seconds_to_frames
+from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.plan.styles import Style
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid"]
+
+class AssemblyError(MontageError):
+    """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
+
+
+class FootageShortError(AssemblyError):
+    """Not enough unused footage for every slot; ``missing_s`` says how much more is needed."""
+
+    def __init__(self, message: str, missing_s: float, unfilled: int) -> None:
+        super().__init__(message)
+        self.missing_s, self.unfilled = missing_s, unfilled
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One shot's place on the timeline: ``[start, end)`` frames, its phase and energy."""
+
+    start: int
+    end: int
+    phase: str
+    energy: float
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+# --------------------------------------------------------------------------- time grid
+
+
+def _frac(x: float) -> Fraction:
+    return Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+
+
+def common_rate(analyses: Sequence[FootageAnalysis]) -> Fraction:
+    """The most common video rate of the footage (the first seen on a tie).
+
+    Examples
+    --------
+    >>> common_rate([])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    AssemblyError: no footage with a video stream to take the timeline rate from
+    """
+    rates = Counter(Fraction(a.media.video.rate) for a in analyses if a.media.video is not None)
+    if not rates:
+        raise AssemblyError("no footage with a video stream to take the timeline rate from")
+    return rates.most_common(1)[0][0]
+
+
+def end_frame(music: MusicAnalysis, rate: Fraction, duration_s: float | None = None) -> tuple[int, bool]:
+    """``(frames, fades)``: the cut's length in timeline frames and whether the music must
+    fade out to end there.
+
+    The music's length (``floor(music.duration_s * rate)``), or with ``duration_s`` the end
+    :func:`~.fit.fit_duration` chooses: the song's own ending when within a bar, else a
+    phrase boundary within a bar, else the nearest downbeat (then the music fades; the
+    style gives the fade's length). Raises :class:`~.fit.DurationError` for a duration the
+    music cannot give.
+
+    Examples
+    --------
+    >>> m = MusicAnalysis("m.wav", 10.0, 22050, 120.0, 4, tuple(i / 2 for i in range(20)),
+    ...                   (0.0, 2.0, 4.0, 6.0, 8.0), (1.0,) * 20, ())
+    >>> end_frame(m, Fraction(25))
+    (250, False)
+    >>> end_frame(m, Fraction(25), 5.2)
+    (150, True)
+    """
+    music_frames = math.floor(_frac(music.duration_s) * rate)
+    fit = fit_duration(music, duration_s)
+    if fit.duration_s >= float(music.duration_s) - 1e-9:
+        return music_frames, fit.fades
+    target = _frac(fit.duration_s) * rate
+    downs = [d for d in beat_frames(music, rate, "downbeats") if 0 < d <= music_frames]
+    if not downs:
+        return max(1, min(music_frames, math.floor(target))), True
+    return min(downs, key=lambda d: (abs(d - target), d)), fit.fades
+
+
+def _nearest(x: int, grid: Sequence[int]) -> int:
+    k = bisect.bisect_left(grid, x)
+    near = [grid[i] for i in (k - 1, k) if 0 <= i < len(grid)]
+    return min(near, key=lambda g: (abs(g - x), g)) if near else x
+
+
+def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequence[tuple[str, int, int, float]],
+              section_starts: Sequence[int], n_frames: int, *, seed: int = 0,
+              longest: int | None = None, stretch: float = 1.0) -> list[Slot]:
+    """Cut the timeline ``[0, n_frames)`` into slots whose every cut is a beat frame.
+
+    Parameters
+    ----------
+    music : MusicAnalysis
+    style : Style
+    rate : Fraction
+        Timeline rate.
+    phases : sequence of (name, start, end, energy)
+        Story phases in timeline frames; their boundaries are cut points.
+    section_starts : sequence of int
+        Section changes (downbeat frames); cut points when the style asks for it.
+    n_frames : int
+        Timeline length.
+    seed : int
+        Varies beats-per-cut within the style's range.
+    longest : int, optional
+        The longest shot available, in timeline frames: slots stay within it when the
+        style's minimum allows.
+    stretch : float
+        Multiplies the beats per cut, beyond the style's range but within its longest shot
+        (fewer, longer shots when a style that never reuses a shot has too few).
+
+    Returns
+    -------
+    list of Slot
+        Contiguous, from 0 to ``n_frames``.
+
+    Examples
+    --------
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> b = tuple(i / 2 for i in range(40))
+    >>> m = MusicAnalysis("m.wav", 20.0, 22050, 120.0, 4, b, b[::4], (1.0,) * 40, ())
+    >>> [s.frames for s in slot_grid(m, load_style("mtv"), Fraction(24), [("climax", 0, 96, 1.0)], [], 96)]
+    [12, 12, 12, 12, 12, 12, 12, 12]
+    """
+    beats_e: dict[int, float] = {}
+    for k, t in enumerate(music.beat_times_s):
+        e = music.beat_energy[k] if k < len(music.beat_energy) else 0.5
+        beats_e.setdefault(seconds_to_frames(_frac(t), rate), float(e))
+    beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+    if not beats:
+        raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+    energies = [beats_e[f] for f in beats]
+    downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+    snap_grid = [d for d in downs if d > 0] or [f for f in beats if f > 0]
+    min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+    max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
+    if longest is not None:
+        max_f = max(min_f, min(max_f, longest))
+    rng = np.random.default_rng(seed)
+
+    def fits(p: int, points: Sequence[int]) -> bool:
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=n_frames)
+        return p - lo >= min_f and hi - p >= min_f
+
+    fixed: list[int] = []
+    for _, a, _, _ in phases[1:]:
+        p = _nearest(a, snap_grid)
+        if 0 < p < n_frames and p not in fixed and fits(p, fixed):
+            fixed = sorted(fixed + [p])
+    if style.section_cut_on_downbeat:
+        for s in section_starts:
+            p = _nearest(s, snap_grid)
+            if 0 < p < n_frames and p not in fixed and fits(p, fixed):
+                fixed = sorted(fixed + [p])
+    points = set(downs if style.all_cuts_on_downbeat else beats)
+    downset = set(downs)
+    meter = max(1, music.meter)
+    beat_f = float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2
+
+    def phase_at(f: int) -> tuple[str, int, int, float]:
+        for ph in phases:
+            if ph[1] <= f < ph[2]:
+                return ph
+        return phases[-1] if phases else ("climax", 0, n_frames, 0.5)
+
+    slots: list[Slot] = []
+    bounds = [0] + fixed + [n_frames]
+    for a, b in zip(bounds, bounds[1:]):
+        cands = sorted(q for q in points if a < q < b) + [b]
+        p = a
+        tail = 0
+        while p < b:
+            name, ph_a, ph_b, _ = phase_at(p)
+            i0 = bisect.bisect_left(beats, p)
+            e = float(np.mean(energies[i0:i0 + meter])) if i0 < len(beats) else energies[-1]
+            lo, hi = style.beats_for(style.energy_level(e), name)
+            if style.accelerate_build and name == "build":
+                t = (p - ph_a) / max(1, ph_b - ph_a)
+            else:
+                level = style.energy_level(e)
+                l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
+                          "high": (style.energy_levels[1], 1.0)}[level]
+                t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
+            k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
+            if hi > lo:
+                k = min(hi, max(lo, k + int(rng.integers(-1, 2))))
+            k = max(1, int(round(k * stretch)))
+            ok = [q for q in cands if q > p and (q == b or b - q >= min_f)]
+            good = [q for q in ok if min_f <= q - p <= max_f]
+            i_b = bisect.bisect_left(beats, b)
+
+            def miss(q: int) -> int:
+                # beats away from the target; leaving fewer beats than the range allows before
+                # the next fixed cut counts as two more (no stray one-beat shot at a phase end)
+                rest = i_b - bisect.bisect_left(beats, q)
+                return abs(bisect.bisect_left(beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
+
+            span = b - p
+            if good and (tail or span <= 3.5 * k * beat_f):
+                # the last few shots before a fixed cut: split what is left evenly, in the
+                # style's beat range where it can be (decided once per span)
+                if not tail:
+                    n_lo = max(1, math.ceil(span / max_f), math.ceil(span / (hi * beat_f + 0.5)))
+                    n_hi = max(n_lo, int(span // max(1.0, lo * beat_f - 0.5)))
+                    tail = min(max(int(round(span / (k * beat_f))), n_lo), n_hi)
+                q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
+                tail = max(1, tail - 1)
+            elif good:
+                q = min(good, key=lambda q: (miss(q), q not in downset, q))
+            else:
+                longer = [q for q in ok if q - p >= min_f]
+                q = longer[0] if longer else b
+            slots.append(Slot(p, q, name, round(e, 4)))
+            p = q
+    return slots
