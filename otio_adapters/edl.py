@@ -62,6 +62,19 @@ def _ascii_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _music_notes(edit) -> list[str]:
+    """What of the music the EDL cannot carry: which part of the song plays, and its fade."""
+    out = []
+    for track in edit.audio:
+        for event in track:
+            fade = int(event.metadata.get("fade_out_frames", 0) or 0)
+            start = frames_to_timecode(event.source_in - event.source.start, edit.rate)
+            out.append(f"* MUSIC NOT CARRIED: {_ascii_line(event.source.name)} from {start} for {event.record_frames} "
+                       f"frames" + (f", fading out over its last {fade} frames" if fade else "")
+                       + " (an EDL holds no audio fades; see the .fcpxml or .xml)")
+    return out
+
+
 def write_to_string(input_otio: otio.schema.Timeline) -> str:
     """A CMX 3600 EDL of the first video track of ``input_otio`` (OTIO adapter entry point)."""
     edit = edit_from_timeline(input_otio)
@@ -71,6 +84,7 @@ def write_to_string(input_otio: otio.schema.Timeline) -> str:
     notes = ["* MONTAGE AI: a CMX 3600 list carries one video track only: this EDL holds V1"
              + (f" (not {', '.join(dropped)})" if dropped else "")
              + "; the music, markers and any other tracks are in the .otio, .fcpxml and .xml exports.",
+             *_music_notes(edit),
              f"* FRAME RATE: {frac_str(rate)}", f"* TIMELINE START: {frames_to_timecode(edit.start, rate)}"]
     if edit.metadata:
         notes.append(TIMELINE_PREFIX + json.dumps(edit.metadata, ensure_ascii=False, sort_keys=True))

@@ -19,6 +19,7 @@ that cannot be analysed is skipped and listed in
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,6 +28,8 @@ from typing import Callable, Sequence
 import opentimelineio as otio
 
 from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.cut.fit import DurationError, fit_duration, song_excerpt
+from montage_ai.core.media.probe import probe
 from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
@@ -61,6 +64,10 @@ class RoughCutOptions:
     ollama_host: str | None = None
     model: str | None = None
     vision_model: str | None = None
+    #: The part of the song: seconds (``"42.5"``, ``"1:05"``) or a section label; None: from
+    #: the start / to the end (see :func:`~montage_ai.core.cut.fit.song_excerpt`).
+    song_start: str | None = None
+    song_end: str | None = None
 
 
 PLANNERS = ("auto", "ollama", "rules")
@@ -122,6 +129,32 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
     return OllamaPlanner(settings, captions=captions, notes=tuple(notes))
 
 
+def check_duration(music_path: str, options: RoughCutOptions) -> None:
+    """Refuse a ``duration_s`` no song can give (not positive) or longer than the file,
+    before any analysis (the bar-exact range is checked once the music is analysed)."""
+    d = options.duration_s
+    if d is None:
+        return
+    if not math.isfinite(d) or d <= 0:
+        raise DurationError(f"--duration {d:g}: a cut lasts a positive number of seconds, at most the song's length")
+    if options.song_start is None and options.song_end is None:
+        try:
+            length = probe(music_path, require_video=False).duration_s
+        except MontageError:
+            return  # the music analysis says what is wrong with the file
+        if d > length + 0.05:
+            raise DurationError(f"--duration {d:g}: {music_path} lasts {length:.2f} s; ask for at most {length:.2f} s")
+
+
+def fitted_music(music: MusicAnalysis, options: RoughCutOptions) -> tuple[MusicAnalysis, float | None]:
+    """The part of the song the options choose and the cut's fitted duration (None: the
+    whole part), which the planner and the assembly then share."""
+    if options.song_start is not None or options.song_end is not None:
+        music = song_excerpt(music, options.song_start, options.song_end)
+    fit = fit_duration(music, options.duration_s)
+    return music, (fit.duration_s if options.duration_s is not None else None)
+
+
 def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptions = RoughCutOptions(), *,
                    cache: AnalysisCache | None = None, executor: Executor | None = None,
                    planner: Planner | None = None, progress: StageProgress | None = None,
@@ -130,6 +163,7 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
     cancel = cancel or (lambda: False)
     report_stage = progress or (lambda stage, fraction: None)
     style = load_style(options.style)
+    check_duration(music_path, options)
     files = collect_media(list(media))
     if not files:
         raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
@@ -147,11 +181,12 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
         raise Cancelled("cancelled by the user")
     music = analyze_music_cached(os.path.abspath(music_path), cache=cache,
                                  progress=lambda f: report_stage("music", f), cancel=cancel)
+    music, duration_s = fitted_music(music, options)
     hashes = shot_hashes(report.analyses, progress=lambda f: report_stage("duplicates", f), cancel=cancel)
     duplicates = find_duplicates(report.analyses, hashes)
     report_stage("duplicates", 1.0)
     report_stage("plan", 0.0)
-    request = make_request(report.analyses, music, style, seed=options.seed, duration_s=options.duration_s,
+    request = make_request(report.analyses, music, style, seed=options.seed, duration_s=duration_s,
                            brief=options.brief)
     if planner is None:
         planner = choose_planner(options, report.analyses, cache=cache, request=request, cancel=cancel,
@@ -161,7 +196,7 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
     if cancel():
         raise Cancelled("cancelled by the user")
     report_stage("assemble", 0.0)
-    cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=options.duration_s,
+    cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=duration_s,
                         seed=options.seed, size=options.size, name=options.name, brief=options.brief,
                         duplicates=duplicates)
     report_stage("assemble", 1.0)

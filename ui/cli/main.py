@@ -53,8 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--music", required=True, metavar="SONG", help="the music track (any audio or video file)")
     c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
     c.add_argument("--duration", type=float, default=None, metavar="S",
-                   help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
-    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
+                   help="length in seconds (ends on a phrase or bar near it, music faded, or with the song "
+                        "when that is within a bar); default: the whole song")
+    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE",
+                   help="timeline rate, e.g. 24000/1001 or 25 (default: the rate of the footage with most screen time)")
+    c.add_argument("--song-start", default=None, metavar="S|SECTION",
+                   help="start the music here: seconds (42.5, 1:05) or a section label (snaps to a bar)")
+    c.add_argument("--song-end", default=None, metavar="S|SECTION",
+                   help="end the music here: seconds or a section label (its end); default the song's end")
     c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
     c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
     c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write; the same cut is written beside it as "
@@ -398,7 +404,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
 
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
-                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
+                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
+                              song_start=args.song_start, song_end=args.song_end)
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
