@@ -149,11 +149,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     True
     """
     given = rate is not None
-    if given and not isinstance(rate, Fraction):
-        if isinstance(rate, int) and not isinstance(rate, bool):
-            rate = Fraction(rate)
-        else:
-            raise TypeError("rate must be a Fraction such as Fraction(24000, 1001)")
+    rate = _exact_rate(rate) if given else None
     ids = shot_id_map(analyses)
     unknown = [i for i in plan.shot_ids if i not in ids]
     if unknown:
@@ -161,26 +157,43 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     if duplicates is None:
         duplicates = find_duplicates(analyses)
     plan, repeats, dup_notes = _drop_duplicates(plan, ids, duplicates)
-    if not given:
-        try:
-            rate = planned_format([ids[i] for i in plan.shot_ids] or list(ids.values()))[0]
-        except ValueError:
-            rate = common_rate(analyses)
-    rate, rate_notes = checked_rate(rate, given=given)
-    cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
     by_path = {a.path: a for a in analyses}
-    if not given:
-        used_rate, used_notes = checked_rate(used_format(cl.cuts, by_path)[0], given=False)
-        if used_rate != rate:
-            log.info("the cut shows mostly %s fps footage: assembled again at that rate", used_rate)
-            rate, rate_notes = used_rate, used_notes
-            cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
+    if given:
+        rate, rate_notes = checked_rate(rate, given=True)
+        cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
+    else:
+        cl, rate_notes = _at_used_rate(plan, ids, by_path, music, style, duration_s, seed, repeats)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner,
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
+
+
+def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
+                  seed: int, repeats: set[str]) -> tuple[CutList, list[str]]:
+    """The cut at the rate of the footage it shows most: assembled at the planned shots'
+    rate, and again at the used footage's when that differs."""
+    try:
+        rate = planned_format([ids[i] for i in plan.shot_ids] or list(ids.values()))[0]
+    except ValueError:
+        rate = common_rate(list(by_path.values()))
+    rate, notes = checked_rate(rate, given=False)
+    cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
+    used_rate, used_notes = checked_rate(used_format(cl.cuts, by_path)[0], given=False)
+    if used_rate != rate:
+        log.info("the cut shows mostly %s fps footage: assembled again at that rate", used_rate)
+        return _assemble_at(plan, ids, music, style, used_rate, duration_s, seed, repeats), used_notes
+    return cl, notes
+
+
+def _exact_rate(rate) -> Fraction:
+    if isinstance(rate, Fraction):
+        return rate
+    if isinstance(rate, int) and not isinstance(rate, bool):
+        return Fraction(rate)
+    raise TypeError("rate must be a Fraction such as Fraction(24000, 1001)")
 
 
 def _drop_duplicates(plan: StoryPlan, ids, duplicates) -> tuple[StoryPlan, set[str], list[str]]:

@@ -150,95 +150,133 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     >>> [s.frames for s in slot_grid(m, load_style("mtv"), Fraction(24), [("climax", 0, 96, 1.0)], [], 96)]
     [12, 12, 12, 12, 12, 12, 12, 12]
     """
-    beats_e: dict[int, float] = {}
-    for k, t in enumerate(music.beat_times_s):
-        e = music.beat_energy[k] if k < len(music.beat_energy) else 0.5
-        beats_e.setdefault(seconds_to_frames(_frac(t), rate), float(e))
-    beats = sorted(f for f in beats_e if 0 <= f < n_frames)
-    if not beats:
-        raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
-    energies = [beats_e[f] for f in beats]
-    downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
-    snap_grid = [d for d in downs if d > 0] or [f for f in beats if f > 0]
-    min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
-    max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
-    if longest is not None:
-        max_f = max(min_f, min(max_f, longest))
-    rng = np.random.default_rng(seed)
-
-    def fits(p: int, points: Sequence[int]) -> bool:
-        lo = max([q for q in points if q <= p], default=0)
-        hi = min([q for q in points if q > p], default=n_frames)
-        return p - lo >= min_f and hi - p >= min_f
-
-    fixed: list[int] = []
-    for _, a, _, _ in phases[1:]:
-        p = _nearest(a, snap_grid)
-        if 0 < p < n_frames and p not in fixed and fits(p, fixed):
-            fixed = sorted(fixed + [p])
-    if style.section_cut_on_downbeat:
-        for s in section_starts:
-            p = _nearest(s, snap_grid)
-            if 0 < p < n_frames and p not in fixed and fits(p, fixed):
-                fixed = sorted(fixed + [p])
-    points = set(downs if style.all_cuts_on_downbeat else beats)
-    downset = set(downs)
-    meter = max(1, music.meter)
-    beat_f = float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2
-
-    def phase_at(f: int) -> tuple[str, int, int, float]:
-        for ph in phases:
-            if ph[1] <= f < ph[2]:
-                return ph
-        return phases[-1] if phases else ("climax", 0, n_frames, 0.5)
-
+    g = _Grid.of(music, style, rate, phases, n_frames, seed, longest)
+    fixed = _fixed_points(g, phases, section_starts)
     slots: list[Slot] = []
     bounds = [0] + fixed + [n_frames]
     for a, b in zip(bounds, bounds[1:]):
-        cands = sorted(q for q in points if a < q < b) + [b]
-        p = a
-        tail = 0
-        while p < b:
-            name, ph_a, ph_b, _ = phase_at(p)
-            i0 = bisect.bisect_left(beats, p)
-            e = float(np.mean(energies[i0:i0 + meter])) if i0 < len(beats) else energies[-1]
-            lo, hi = style.beats_for(style.energy_level(e), name)
-            if style.accelerate_build and name == "build":
-                t = (p - ph_a) / max(1, ph_b - ph_a)
-            else:
-                level = style.energy_level(e)
-                l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
-                          "high": (style.energy_levels[1], 1.0)}[level]
-                t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
-            k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
-            if hi > lo:
-                k = min(hi, max(lo, k + int(rng.integers(-1, 2))))
-            k = max(1, int(round(k * stretch)))
-            ok = [q for q in cands if q > p and (q == b or b - q >= min_f)]
-            good = [q for q in ok if min_f <= q - p <= max_f]
-            i_b = bisect.bisect_left(beats, b)
+        slots += _span_slots(g, a, b, stretch)
+    return slots
 
-            def miss(q: int) -> int:
-                # beats away from the target; leaving fewer beats than the range allows before
-                # the next fixed cut counts as two more (no stray one-beat shot at a phase end)
-                rest = i_b - bisect.bisect_left(beats, q)
-                return abs(bisect.bisect_left(beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
 
-            span = b - p
-            if good and (tail or span <= 3.5 * k * beat_f):
-                # the last few shots before a fixed cut: split what is left evenly, in the
-                # style's beat range where it can be (decided once per span)
-                if not tail:
-                    n_lo = max(1, math.ceil(span / max_f), math.ceil(span / (hi * beat_f + 0.5)))
-                    n_hi = max(n_lo, int(span // max(1.0, lo * beat_f - 0.5)))
-                    tail = min(max(int(round(span / (k * beat_f))), n_lo), n_hi)
-                q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
-                tail = max(1, tail - 1)
-            elif good:
-                q = min(good, key=lambda q: (miss(q), q not in downset, q))
-            else:
-                longer = [q for q in ok if q - p >= min_f]
-                q = longer[0] if longer else b
-            slots.append(Slot(p, q, name, round(e, 4)))
-            p = q
+@dataclass
+class _Grid:
+    """The beat grid of one cut, as :func:`slot_grid` reads it."""
+
+    style: Style
+    phases: Sequence[tuple[str, int, int, float]]
+    n_frames: int
+    beats: list[int]
+    energies: list[float]
+    downs: list[int]
+    points: set[int]
+    min_f: int
+    max_f: int
+    meter: int
+    beat_f: float
+    rng: np.random.Generator
+
+    @classmethod
+    def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
+           longest: int | None) -> "_Grid":
+        beats_e: dict[int, float] = {}
+        for k, t in enumerate(music.beat_times_s):
+            e = music.beat_energy[k] if k < len(music.beat_energy) else 0.5
+            beats_e.setdefault(seconds_to_frames(_frac(t), rate), float(e))
+        beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+        if not beats:
+            raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+        downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+        min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+        max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
+        if longest is not None:
+            max_f = max(min_f, min(max_f, longest))
+        return cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
+                   set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
+                   float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
+                   np.random.default_rng(seed))
+
+    def phase_at(self, f: int) -> tuple[str, int, int, float]:
+        for ph in self.phases:
+            if ph[1] <= f < ph[2]:
+                return ph
+        return self.phases[-1] if self.phases else ("climax", 0, self.n_frames, 0.5)
+
+
+def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
+    """Phase changes (and section changes when the style says so) on the nearest downbeat,
+    each leaving at least the style's shortest shot on both sides."""
+    snap_grid = [d for d in g.downs if d > 0] or [f for f in g.beats if f > 0]
+
+    def fits(p: int, points: Sequence[int]) -> bool:
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=g.n_frames)
+        return p - lo >= g.min_f and hi - p >= g.min_f
+
+    wanted = [a for _, a, _, _ in phases[1:]] + (list(section_starts) if g.style.section_cut_on_downbeat else [])
+    fixed: list[int] = []
+    for a in wanted:
+        p = _nearest(a, snap_grid)
+        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed):
+            fixed = sorted(fixed + [p])
+    return fixed
+
+
+def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
+    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
+    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
+    index of the first beat at or after ``p``."""
+    style = g.style
+    name, ph_a, ph_b, _ = g.phase_at(p)
+    i0 = bisect.bisect_left(g.beats, p)
+    e = float(np.mean(g.energies[i0:i0 + g.meter])) if i0 < len(g.beats) else g.energies[-1]
+    lo, hi = style.beats_for(style.energy_level(e), name)
+    if style.accelerate_build and name == "build":
+        t = (p - ph_a) / max(1, ph_b - ph_a)
+    else:
+        level = style.energy_level(e)
+        l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
+                  "high": (style.energy_levels[1], 1.0)}[level]
+        t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
+    k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
+    if hi > lo:
+        k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
+    return name, e, lo, hi, max(1, int(round(k * stretch))), i0
+
+
+def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
+    """The slots between two fixed cuts ``a`` and ``b``."""
+    cands = sorted(q for q in g.points if a < q < b) + [b]
+    downset = set(g.downs)
+    i_b = bisect.bisect_left(g.beats, b)
+    slots: list[Slot] = []
+    p, tail = a, 0
+    while p < b:
+        name, e, lo, hi, k, i0 = _beats_per_cut(g, p, stretch)
+        ok = [q for q in cands if q > p and (q == b or b - q >= g.min_f)]
+        good = [q for q in ok if g.min_f <= q - p <= g.max_f]
+
+        def miss(q: int) -> int:
+            # beats away from the target; leaving fewer beats than the range allows before
+            # the next fixed cut counts as two more (no stray one-beat shot at a phase end)
+            rest = i_b - bisect.bisect_left(g.beats, q)
+            return abs(bisect.bisect_left(g.beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
+
+        span = b - p
+        if good and (tail or span <= 3.5 * k * g.beat_f):
+            # the last few shots before a fixed cut: split what is left evenly, in the
+            # style's beat range where it can be (decided once per span)
+            if not tail:
+                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (hi * g.beat_f + 0.5)))
+                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)))
+                tail = min(max(int(round(span / (k * g.beat_f))), n_lo), n_hi)
+            q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
+            tail = max(1, tail - 1)
+        elif good:
+            q = min(good, key=lambda q: (miss(q), q not in downset, q))
+        else:
+            longer = [q for q in ok if q - p >= g.min_f]
+            q = longer[0] if longer else b
+        slots.append(Slot(p, q, name, round(e, 4)))
+        p = q
     return slots
