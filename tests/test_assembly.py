@@ -214,10 +214,14 @@ def test_a_requested_duration_ends_on_the_nearest_downbeat_with_the_style_fade()
     assert all(s.end <= 800 for s in cl.sections)
 
 
-def test_too_little_footage_says_how_much_is_missing():
+def test_too_little_footage_shortens_the_cut_or_says_how_much_is_missing():
     shots = varied_footage(files=1, shots_per_file=4, frames=250)  # 40 s in four 10 s shots
-    with pytest.raises(FootageShortError) as err:
-        cut("documentary", shots=shots)  # 60 s, never reuses a shot
+    short = cut("documentary", shots=shots)  # 60 s asked, never reuses a shot: the cut ends earlier
+    assert short.duration / short.rate <= 40 and short.duration in beat_frames(music(), short.rate, "downbeats")
+    assert any("the cut ends earlier, on a bar" in n for n in short.metadata["notes"])
+    assert len({(c.source_path, c.shot_index) for c in short.cuts}) == len(short.cuts)
+    with pytest.raises(FootageShortError) as err:  # less than half of what is asked: the error says so
+        cut("documentary", shots=varied_footage(files=1, shots_per_file=2, frames=250))
     assert "more usable footage needed" in str(err.value) and "documentary" in str(err.value)
     assert 20.0 <= err.value.missing_s <= 60.0
     cl = cut("documentary", shots=shots, duration_s=24.0)  # a shorter cut fits: fewer, longer shots

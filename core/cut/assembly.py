@@ -62,11 +62,12 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
-from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
-from montage_ai.core.cut.grid import (AssemblyError, FootageShortError, Slot, _frac, _nearest, common_rate,
-                                      end_frame, slot_grid)
+from montage_ai.core.cut.grid import (AssemblyError, FootageShortError, Slot, _frac, _nearest, beat_energies,
+                                      common_rate, end_frame, slot_grid)
 from montage_ai.core.model.cutlist import CutList, Section as CutSection
+from montage_ai.core.plan.patterns import drop_frames
 from montage_ai.core.plan.planner import PlanError, StoryPlan, shot_id_map
 from montage_ai.core.plan.styles import Style
 
@@ -158,17 +159,58 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         duplicates = find_duplicates(analyses)
     plan, repeats, dup_notes = _drop_duplicates(plan, ids, duplicates)
     by_path = {a.path: a for a in analyses}
-    if given:
-        rate, rate_notes = checked_rate(rate, given=True)
-        cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
-    else:
-        cl, rate_notes = _at_used_rate(plan, ids, by_path, music, style, duration_s, seed, repeats)
+    def make(d: float | None) -> tuple[CutList, list[str]]:
+        if not given:
+            return _at_used_rate(plan, ids, by_path, music, style, d, seed, repeats)
+        r, r_notes = checked_rate(rate, given=True)
+        return _assemble_at(plan, ids, music, style, r, d, seed, repeats), r_notes
+
+    cl, rate_notes = _shortened_if_needed(make, music, duration_s)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner,
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
+
+
+#: How many times a cut the footage cannot fill is tried again shorter.
+SHORTEN_TRIES = 6
+#: ... but never to less than this share of the length asked (then the error says what is missing).
+SHORTEN_FLOOR = 0.5
+
+
+def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
+    """``make(duration_s)``; when the footage is too short for it, the cut ends earlier (on a
+    phrase or bar :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than
+    chopping the style, with a note. Raises the last :class:`FootageShortError` when a cut
+    of :data:`SHORTEN_FLOOR` of the length asked cannot be filled either."""
+    asked = fit_duration(music, duration_s).duration_s
+    want = asked
+    first: FootageShortError | None = None
+    for attempt in range(SHORTEN_TRIES + 1):
+        try:
+            cl, notes = make(duration_s if attempt == 0 else want)
+        except FootageShortError as exc:
+            first = first or exc  # the error to report is the one for the length asked
+            floor = SHORTEN_FLOOR * asked
+            if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
+                raise first from None
+            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor)
+            try:
+                want = fit_duration(music, shorter).duration_s
+            except DurationError:
+                raise first from None
+            if want >= asked - 1e-6:
+                raise first from None
+            log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
+            continue
+        if attempt:
+            notes = notes + [f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not "
+                             f"{asked:.1f} s: the cut ends earlier, on a bar, instead of chopping the style's "
+                             "shots (add footage for the full length)"]
+        return cl, notes
+    raise AssertionError("unreachable")
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
@@ -223,15 +265,21 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     fit_note = fit_duration(music, duration_s).note
     fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if fades else 0
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
+    grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
     phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
                   for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
     longest = _longest_shot(plan, ids, rate)
-    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, seed, longest, beats)
-    points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in beats if b > 0]
+    drops = drop_frames(music, style, rate, n_frames)
+    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, seed, longest, beats, drops)
+    if style.drops:
+        grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found"
+                          + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
+                             ": the cut is paced by energy alone"))
+    points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
-    cuts, notes = fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in beats if b > 0], keep,
+    cuts, notes = fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in grid if b > 0], keep,
                        exclude=repeats)
     music_start = round(_frac(getattr(music, "offset_s", 0.0)) * rate)
     return CutList(
@@ -246,10 +294,11 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
 
 
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
-           seed: int, longest: int | None, beats: Sequence[int]) -> tuple[list[Slot], list[str]]:
+           seed: int, longest: int | None, beats: Sequence[int],
+           drops: Sequence[tuple[int, int]] = ()) -> tuple[list[Slot], list[str]]:
     """The grid's slots and its notes (takes shorter than the style wants; a style that
     never reuses a shot with too few shots: fewer, longer slots)."""
-    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest)
+    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops)
     notes = []
     if longest is not None and len(beats) > 1:
         beat_f = float(np.median(np.diff(beats)))
@@ -263,7 +312,7 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
     n_shots = len(plan.shot_ids)
     if style.reuse == "never" and n_shots and len(slots) > n_shots:
         stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
-                              stretch=len(slots) / n_shots)
+                              stretch=len(slots) / n_shots, drops=drops)
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
             notes.append(f"{style.name} never reuses a shot: {n_shots} shots for {len(slots)} slots, "

@@ -53,7 +53,8 @@ def planned_by_phase(st: FillState, p: Pending) -> Pick | None:
     """Story order: the phase's own fresh shots; then other phases' spare fresh shots
     (beyond their remaining slots, least typical first); then, when the style reuses shots,
     new frames of this phase's used shots, then of the others' (least used first); a style
-    that never reuses borrows any fresh shot last."""
+    that never reuses borrows any fresh shot last. With ``match_energy`` each tier puts the
+    shots whose intensity matches the slot's loudness first (the drop: the most intense)."""
     if st.chrono:
         return None
     slot, order, plan = p.slot, st.order, st.plan
@@ -73,7 +74,7 @@ def planned_by_phase(st: FillState, p: Pending) -> Pick | None:
                             key=lambda i: st.uses[i]))
     tiers.append([i for n in others for i in plan.phase(n).shot_ids if i in st.fresh])
     for tier in tiers:
-        pick = _first_fit(st, tier, slot)
+        pick = _first_fit(st, st.by_energy(tier, slot), slot)
         if pick is not None:
             return pick
     return None

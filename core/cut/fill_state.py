@@ -156,6 +156,22 @@ class FillState:
                 offset += len(p.shot_ids)
             targets += [None] * (len(slots) - len(targets))
         self.queue.extend(Pending(sl, t) for sl, t in zip(slots, targets))
+        # energy matching (patterns): each slot's loudness rank and each shot's intensity rank
+        ranks = np.argsort(np.argsort([sl.energy for sl in slots], kind="stable"), kind="stable")
+        self.slot_rank = {sl.start: float(r) / max(1, len(slots) - 1) for sl, r in zip(slots, ranks)}
+        loud = [sl.start for sl in slots if sl.energy >= 1.0]
+        self.slot_rank.update({f: 1.0 for f in loud})
+        motion = {i: float(s.motion or 0.0) for i, (_, s) in self.ids.items()}
+        order = sorted(motion, key=lambda i: (motion[i], i))
+        self.intensity = {i: k / max(1, len(order) - 1) for k, i in enumerate(order)}
+
+    def by_energy(self, tier: Sequence[str], slot: Slot) -> list[str]:
+        """``tier`` with the shots whose intensity matches the slot's loudness first (styles
+        or patterns with ``match_energy``; else as it is)."""
+        if not self.style.match_energy:
+            return list(tier)
+        want = self.slot_rank.get(slot.start, 0.5)
+        return sorted(tier, key=lambda i: abs(self.intensity.get(i, 0.5) - want))
 
     # ------------------------------------------------------------------ constraints
     def blocked(self, sid: str) -> bool:

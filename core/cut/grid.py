@@ -10,7 +10,7 @@ import bisect
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
@@ -113,7 +113,8 @@ def _nearest(x: int, grid: Sequence[int]) -> int:
 
 def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequence[tuple[str, int, int, float]],
               section_starts: Sequence[int], n_frames: int, *, seed: int = 0,
-              longest: int | None = None, stretch: float = 1.0) -> list[Slot]:
+              longest: int | None = None, stretch: float = 1.0,
+              drops: Sequence[tuple[int, int]] = ()) -> list[Slot]:
     """Cut the timeline ``[0, n_frames)`` into slots whose every cut is a beat frame.
 
     Parameters
@@ -136,6 +137,9 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     stretch : float
         Multiplies the beats per cut, beyond the style's range but within its longest shot
         (fewer, longer shots when a style that never reuses a shot has too few).
+    drops : sequence of (build start, drop) frames
+        Cuts tighten steadily from the build's start to the drop (a cut point); the slot
+        at the drop has energy 1.0 so the fill gives it the most intense shot.
 
     Returns
     -------
@@ -151,7 +155,8 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     [12, 12, 12, 12, 12, 12, 12, 12]
     """
     g = _Grid.of(music, style, rate, phases, n_frames, seed, longest)
-    fixed = _fixed_points(g, phases, section_starts)
+    g.drops = list(drops)
+    fixed = _fixed_points(g, phases, list(section_starts) + [d for _, d in drops])
     slots: list[Slot] = []
     bounds = [0] + fixed + [n_frames]
     for a, b in zip(bounds, bounds[1:]):
@@ -175,14 +180,12 @@ class _Grid:
     meter: int
     beat_f: float
     rng: np.random.Generator
+    drops: list = field(default_factory=list)
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
            longest: int | None) -> "_Grid":
-        beats_e: dict[int, float] = {}
-        for k, t in enumerate(music.beat_times_s):
-            e = music.beat_energy[k] if k < len(music.beat_energy) else 0.5
-            beats_e.setdefault(seconds_to_frames(_frac(t), rate), float(e))
+        beats_e = beat_energies(music, rate, style.subdivide)
         beats = sorted(f for f in beats_e if 0 <= f < n_frames)
         if not beats:
             raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
@@ -201,6 +204,20 @@ class _Grid:
             if ph[1] <= f < ph[2]:
                 return ph
         return self.phases[-1] if self.phases else ("climax", 0, self.n_frames, 0.5)
+
+
+def beat_energies(music: MusicAnalysis, rate: Fraction, subdivide: int = 1) -> dict[int, float]:
+    """Beat frames (with ``subdivide`` > 1, also the frames evenly between beats) and the
+    energy of the beat each belongs to."""
+    out: dict[int, float] = {}
+    times = list(music.beat_times_s)
+    for k, t in enumerate(times):
+        e = float(music.beat_energy[k]) if k < len(music.beat_energy) else 0.5
+        out.setdefault(seconds_to_frames(_frac(t), rate), e)
+        if subdivide > 1 and k + 1 < len(times):
+            for j in range(1, subdivide):
+                out.setdefault(seconds_to_frames(_frac(t) + (_frac(times[k + 1]) - _frac(t)) * j / subdivide, rate), e)
+    return dict(sorted(out.items()))
 
 
 def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
@@ -241,6 +258,9 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
     if hi > lo:
         k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
+    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it
+        if a <= p < d:
+            k, lo = max(1, int(round(k * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
     return name, e, lo, hi, max(1, int(round(k * stretch))), i0
 
 
@@ -277,6 +297,6 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
         else:
             longer = [q for q in ok if q - p >= g.min_f]
             q = longer[0] if longer else b
-        slots.append(Slot(p, q, name, round(e, 4)))
+        slots.append(Slot(p, q, name, 1.0 if any(p == d for _, d in g.drops) else round(e, 4)))
         p = q
     return slots

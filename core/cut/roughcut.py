@@ -40,6 +40,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
 from montage_ai.core.analysis.music import MusicAnalysis
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
+from montage_ai.core.plan.patterns import apply_pattern, load_pattern
 from montage_ai.core.plan.styles import Style, load_style
 from montage_ai.core.model.timeline import build_timeline
 
@@ -68,6 +69,8 @@ class RoughCutOptions:
     #: the start / to the end (see :func:`~montage_ai.core.cut.fit.song_excerpt`).
     song_start: str | None = None
     song_end: str | None = None
+    #: A cut pattern (``core/plan/patterns/*.toml``) laid over the style, or None.
+    pattern: str | None = None
 
 
 PLANNERS = ("auto", "ollama", "rules")
@@ -163,6 +166,8 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
     cancel = cancel or (lambda: False)
     report_stage = progress or (lambda stage, fraction: None)
     style = load_style(options.style)
+    if options.pattern:
+        style = apply_pattern(style, load_pattern(options.pattern))
     check_duration(music_path, options)
     files = collect_media(list(media))
     if not files:

@@ -118,6 +118,13 @@ class Style:
     energy_levels: tuple[float, float] = (0.4, 0.7)
     repeat_window: int = 3
     source: str = ""
+    #: Set by a cut pattern (:mod:`.patterns`): beats split into this many cut points,
+    #: shots matched to the music's energy, drops detected and hit, bars of build before one.
+    subdivide: int = 1
+    match_energy: bool = False
+    drops: bool = False
+    build_bars: int = 4
+    pattern: str = ""
 
     def energy_level(self, energy: float) -> str:
         """``"low"``, ``"mid"`` or ``"high"`` for a beat energy in 0..1."""

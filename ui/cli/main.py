@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "when that is within a bar); default: the whole song")
     c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE",
                    help="timeline rate, e.g. 24000/1001 or 25 (default: the rate of the footage with most screen time)")
+    c.add_argument("--pattern", default=None, metavar="NAME",
+                   help="cut pattern over the style: every_beat, double_time, every_bar, every_phrase, energy_map, "
+                        "downbeats_only, build_drop, wedding (or your own <name>.toml)")
     c.add_argument("--song-start", default=None, metavar="S|SECTION",
                    help="start the music here: seconds (42.5, 1:05) or a section label (snaps to a bar)")
     c.add_argument("--song-end", default=None, metavar="S|SECTION",
@@ -405,7 +408,7 @@ def cmd_cut(args: argparse.Namespace) -> int:
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
                               ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
-                              song_start=args.song_start, song_end=args.song_end)
+                              song_start=args.song_start, song_end=args.song_end, pattern=args.pattern)
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
