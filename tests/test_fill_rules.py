@@ -102,6 +102,22 @@ def test_unplanned_shots_fill_when_the_plan_has_none_left():
     assert got.sid == names[1]
 
 
+def test_out_of_order_reuses_earlier_frames_of_a_shot_outside_the_window():
+    st, names = state("dynamic", [300, 300, 300, 300])
+    st.uses[names[0]] = 1
+    st.last_end[names[0]] = 300  # its later frames are used
+    st.used["/clips/S0.mp4"][200:300] = True
+    st.history = [names[1], names[2], names[3]]
+    for n in names[1:]:
+        st.uses[n] = 1
+        st.used[f"/clips/S{names.index(n)}.mp4"][:] = True
+    assert F.planned_by_phase(st, slot(0, 24)) is None
+    got = F.out_of_order(st, slot(0, 24))
+    assert got.sid == names[0] and got.source_in < 200
+    st.place(slot(0, 24), got)
+    assert st.relaxed["out of order"] == 1
+
+
 def test_repeat_sooner_shows_a_shot_again_within_the_window_but_never_twice_in_a_row():
     st, names = state("dynamic", [300, 300])
     st.history = [names[0], names[1]]
@@ -140,7 +156,7 @@ def test_the_loop_applies_the_rules_in_order_and_leaves_the_list_alone():
     before = F.RULES
     assert [r.__name__ for r in F.RULES] == [
         "planned_in_order", "planned_by_phase", "split_for_planned", "back_in_time", "split_for_earlier",
-        "off_downbeat", "unplanned_shots", "repeat_sooner", "shorter_than_style", "near_duplicates",
+        "off_downbeat", "unplanned_shots", "out_of_order", "shorter_than_style", "repeat_sooner", "near_duplicates",
         "shorter_for_duplicates", "split_to_repeat", "same_shot_again"]
     for rule in F.RULES:
         assert rule.__doc__ and len(rule.__doc__.strip()) > 20

@@ -159,6 +159,13 @@ def _any_shot(st: FillState, p: Pending, *, duplicates: bool = False) -> Pick | 
     return near_duplicates(st, p) if duplicates else None
 
 
+def out_of_order(st: FillState, p: Pending) -> Pick | Resplit | None:
+    """An earlier piece of a shot used again (out of its own time), still outside the
+    repeat window: its later frames are used up."""
+    with st.relaxing(in_order=False):
+        return _any_shot(st, p)
+
+
 def repeat_sooner(st: FillState, p: Pending) -> Pick | Resplit | None:
     """A shot shown within the repeat window (never the cut before), or an earlier piece of
     a shot used again: the footage left gives nothing else."""
@@ -215,8 +222,8 @@ def same_shot_again(st: FillState, p: Pending) -> Pick | Resplit | None:
 #: The fill's rules, in the order they are tried for each slot.
 RULES: tuple[Rule, ...] = (
     planned_in_order, planned_by_phase, split_for_planned, back_in_time, split_for_earlier, off_downbeat,
-    unplanned_shots, repeat_sooner, shorter_than_style, near_duplicates, shorter_for_duplicates, split_to_repeat,
-    same_shot_again,
+    unplanned_shots, out_of_order, shorter_than_style, repeat_sooner, near_duplicates, shorter_for_duplicates,
+    split_to_repeat, same_shot_again,
 )
 
 
