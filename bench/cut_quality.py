@@ -11,8 +11,9 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
 - ``aba``: A-B-A alternations (cut i and i+2 from one shot, i+1 another), goal 0;
 - ``adj``: pieces of one shot on two cuts in a row, goal 0;
 - ``pace``: the mean over phases of |mean shot length / the style's target - 1| (the target
-  is the middle of the style's beats-per-cut range at the phase's energy, times the beat
-  period, within its shortest and longest shot), and the worst phase; goal within 20 %;
+  is the middle of the style's beats-per-cut range at the phase's energy, at least a bar
+  when it cuts only on downbeats, times the beat period, within its shortest and longest
+  shot), and the worst phase; goal within 20 %;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted).
 
@@ -124,7 +125,10 @@ def pace(cl, style, music) -> dict[str, float]:
         sec = next((s for s in cl.sections if s.phase == phase), None)
         energy = float(np.mean([s.energy for s in cl.sections if s.phase == phase])) if sec else 0.5
         lo, hi = style.beats_for(style.energy_level(energy), phase)
-        target = min(max((lo + hi) / 2 * beat, style.min_shot_s), style.max_shot_s)
+        mid = (lo + hi) / 2
+        if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
+            mid = max(mid, music.meter * max(1, style.subdivide))
+        target = min(max(mid * beat, style.min_shot_s), style.max_shot_s)
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
         out[phase] = mean / target
     return out

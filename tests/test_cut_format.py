@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,72 @@ def test_cli_song_section_that_does_not_exist_is_named(small_project, tmp_path, 
                  "-o", str(tmp_path / "c.otio"), "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 1 and "--song-start 'bridge'" in err and "sections:" in err
+
+
+def _shared() -> Path | None:
+    if os.environ.get("MONTAGE_SHARED"):
+        return Path(os.environ["MONTAGE_SHARED"])
+    for up in Path(__file__).resolve().parents:
+        if (up / "shared" / "realworld").is_dir():
+            return up / "shared"
+    return None
+
+
+def _check_every_format(out: Path, rate: Fraction) -> None:
+    """A1 ends within one frame of V1 in each export, read by ours and the official readers."""
+    import opentimelineio as otio
+
+    from montage_ai.core.model.timeline import cut_list_from_timeline
+    from montage_ai.otio_adapters.export import read_timeline
+
+    for suffix in (".otio", ".fcpxml", ".xml"):
+        cl = cut_list_from_timeline(read_timeline(out.with_suffix(suffix)))
+        assert cl.music_duration == cl.duration, suffix
+    official = otio.adapters.read_from_string(out.with_suffix(".xml").read_text(), adapter_name="fcp_xml")
+    v1 = official.video_tracks()[0].duration().to_seconds()
+    a1 = max(t.duration().to_seconds() for t in official.audio_tracks())
+    assert abs(a1 - v1) <= float(1 / rate) + 1e-9
+    assert "MUSIC NOT CARRIED" in out.with_suffix(".edl").read_text()
+
+
+def test_cli_cut_with_a_pattern_and_part_of_the_song(small_project, tmp_path, capsys):  # noqa: F811
+    import opentimelineio as otio
+
+    root, song = small_project
+    out = tmp_path / "cut.otio"
+    assert main(["cut", "--media", str(root / "footage"), "--music", song, "--pattern", "every_bar",
+                 "--song-start", "6.1", "--duration", "2", "-o", str(out), "--cache-dir", str(tmp_path / "cache"),
+                 "--workers", "1"]) == 0
+    summary = capsys.readouterr().out
+    assert "style dynamic+every_bar" in summary
+    timeline = otio.adapters.read_from_file(str(out))
+    song_clip = timeline.audio_tracks()[0][0]
+    assert song_clip.source_range.start_time.to_seconds() == pytest.approx(6.3, abs=0.05)  # snapped to the bar at 6.3 s
+    _check_every_format(out, Fraction(25))
+
+
+@pytest.mark.slow
+def test_real_clips_cut_to_a_real_song_fit_in_every_format_at_the_used_footages_format(tmp_path):
+    shared = _shared()
+    if shared is None:
+        pytest.skip("no ../shared/realworld beside the repository (set MONTAGE_SHARED)")
+    from montage_ai.core.cut.roughcut import RoughCutOptions, make_rough_cut
+    from montage_ai.core.run.cache import AnalysisCache
+    from montage_ai.otio_adapters.export import DEFAULT_FORMATS, export_path, export_timeline
+
+    real = shared / "realworld"
+    result = make_rough_cut([str(real / "footage")], str(real / "music" / "gtzan_pop_00068.flac"),
+                            RoughCutOptions(style="dynamic", duration_s=12.0, planner="rules"),
+                            cache=AnalysisCache(tmp_path / "cache"))
+    cl = result.cut_list
+    out = tmp_path / "real.otio"
+    for fmt in DEFAULT_FORMATS:
+        export_timeline(result.timeline, export_path(out, fmt), fmt)
+    _check_every_format(out, cl.rate)
+    by_path = {a.path: a for a in result.analyses}
+    assert (cl.rate, (cl.width, cl.height)) == used_format(cl.cuts, by_path)
+    time = {}
+    for c in cl.cuts:
+        v = by_path[c.source_path].media.video
+        time[v.rate] = time.get(v.rate, 0) + c.record_frames
+    assert cl.rate == max(time, key=time.get)

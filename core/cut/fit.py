@@ -43,6 +43,8 @@ PHRASE_BARS = 4
 #: A phrase boundary wins over the nearest bar when within one bar and this share of the
 #: duration asked (17.4 s -> 16 s; 14 s stays 14 s rather than 16 s).
 PHRASE_SLACK = 0.1
+#: Durations within this of the range's ends are accepted (half a frame at 24 fps).
+HALF_FRAME_S = 1 / 48
 
 
 class DurationError(MontageError):
@@ -178,12 +180,12 @@ def fit_duration(music: MusicAnalysis, duration_s: float | None) -> Fit:
     lo, hi = duration_range(music)
     where = (f"from {_offset(music):.2f} s " if _offset(music) else "")
     if not (isinstance(duration_s, (int, float)) and math.isfinite(duration_s)) or duration_s <= 0 \
-            or duration_s > hi + 0.5 / 24:
+            or duration_s > hi + HALF_FRAME_S:
         raise DurationError(f"--duration {duration_s:g}: the song {where}lasts {hi:.2f} s ({music.path}); "
-                            f"ask for {lo:.2f} to {hi:.2f} s")
-    if duration_s < lo - 1e-6:
+                            f"ask for {math.ceil(lo * 100) / 100:.2f} to {hi:.2f} s")
+    if duration_s < lo - HALF_FRAME_S:
         raise DurationError(f"--duration {duration_s:g}: shorter than one bar of {music.path}; "
-                            f"ask for {lo:.2f} to {hi:.2f} s")
+                            f"ask for {math.ceil(lo * 100) / 100:.2f} to {hi:.2f} s")
     downs = [d for d in music.downbeat_times_s if 0 < d <= total]
     bar = lo
     if _ends_with_song(music) and total - duration_s <= bar + 1e-6:
