@@ -196,7 +196,7 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
             floor = SHORTEN_FLOOR * asked
             if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
                 raise first from None
-            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor)
+            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
             try:
                 want = fit_duration(music, shorter).duration_s
             except DurationError:

@@ -11,16 +11,16 @@ the middle of a bar. This module decides, before the cut is assembled:
   in the file (``offset_s``), which the timeline's A1 clip uses as its source in.
 - **The cut's length** (:func:`fit_duration`): a ``--duration`` is checked against what the
   excerpt allows (:class:`DurationError`, one line with the range that works), then moved
-  to the song's own ending when that is within a bar of it and the excerpt runs to the end
-  of the file (no fade needed), else to the nearest phrase boundary (every fourth bar from
-  the first downbeat, or a section change) within a bar and 10 % of the duration, else to
+  to the song's own ending when that is within a bar and 10 % of it and the excerpt runs
+  to the end of the file (no fade needed), else to the nearest phrase boundary (every
+  fourth bar from the first downbeat, or a section change) within a bar and 10 %, else to
   the nearest bar.
 
 >>> m = MusicAnalysis("m.wav", 40.0, 22050, 120.0, 4, tuple(i / 2 for i in range(80)),
 ...                   tuple(float(2 * i) for i in range(20)), (1.0,) * 80, ())
 >>> fit_duration(m, 17.4).duration_s     # phrases every 8 s: 16 s is within a bar of 17.4
 16.0
->>> fit_duration(m, 39.0).fades          # within a bar of the song's end: the song ends itself
+>>> fit_duration(m, 39.0).fades          # within a bar (and 10 %) of the song's end: the song ends itself
 False
 """
 
@@ -188,7 +188,7 @@ def fit_duration(music: MusicAnalysis, duration_s: float | None) -> Fit:
                             f"ask for {math.ceil(lo * 100) / 100:.2f} to {hi:.2f} s")
     downs = [d for d in music.downbeat_times_s if 0 < d <= total]
     bar = lo
-    if _ends_with_song(music) and total - duration_s <= bar + 1e-6:
+    if _ends_with_song(music) and total - duration_s <= min(bar, PHRASE_SLACK * duration_s) + 1e-6:
         return Fit(total, False, f"the cut ends with the song ({total:.2f} s; {duration_s:g} s asked)")
     if not downs:
         return Fit(min(duration_s, total), True, "")
