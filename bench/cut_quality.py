@@ -31,7 +31,6 @@ import os
 import sys
 import time
 from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -207,7 +206,7 @@ def main() -> int:
     for r in rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:8.1%} {r[8]:>14s} "
               f"{r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
-    print(f"\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
+    print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:6.1%} {r[3]:8.1%} {r[4]:9d}")

@@ -288,7 +288,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def notes(st: FillState) -> list[str]:
     """One line per relaxation of the style the fill needed, in the order they apply."""
-    style, rate, relaxed, cuts = st.style, st.rate, st.relaxed, st.cuts
+    style, relaxed, cuts = st.style, st.relaxed, st.cuts
     name = style.name
     out = []
     n = 0 if style.chronological else relaxed["other phase"]  # chronological: phases only split the order
