@@ -13,7 +13,7 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
 - ``pace``: the mean over phases of |mean shot length / the style's target - 1| (the target
   is the middle of the style's beats-per-cut range at the phase's energy, at least a bar
   when it cuts only on downbeats, times the beat period, within its shortest and longest
-  shot), and the worst phase; goal within 20 %;
+  shot and at most the phase's length), and the worst phase; goal within 20 %;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted).
 
@@ -128,6 +128,8 @@ def pace(cl, style, music) -> dict[str, float]:
         if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
             mid = max(mid, music.meter * max(1, style.subdivide))
         target = min(max(mid * beat, style.min_shot_s), style.max_shot_s)
+        length = float((cuts[-1].record_out - cuts[0].record_in) / cl.rate)
+        target = min(target, length)  # a phase shorter than one take holds one shot: that is on target
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
         out[phase] = mean / target
     return out
