@@ -157,3 +157,9 @@ def test_real_clips_cut_to_a_real_song_fit_in_every_format_at_the_used_footages_
         v = by_path[c.source_path].media.video
         time[v.rate] = time.get(v.rate, 0) + c.record_frames
     assert cl.rate == max(time, key=time.get)
+
+
+def test_cli_size_option_is_checked(capsys):
+    with pytest.raises(SystemExit):
+        main(["cut", "--media", "x", "--music", "y", "--size", "big", "-o", "c.otio"])
+    assert "'big' is not a frame size (write it as 1920x1080)" in capsys.readouterr().err

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "when that is within a bar); default: the whole song")
     c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE",
                    help="timeline rate, e.g. 24000/1001 or 25 (default: the rate of the footage with most screen time)")
+    c.add_argument("--size", type=size_arg, default=None, metavar="WxH",
+                   help="timeline frame size, e.g. 1920x1080 (default: the size of the footage with most screen time)")
     c.add_argument("--pattern", default=None, metavar="NAME",
                    help="cut pattern over the style: every_beat, double_time, every_bar, every_phrase, energy_map, "
                         "downbeats_only, build_drop, wedding (or your own <name>.toml)")
@@ -111,6 +113,14 @@ def rate_arg(text: str):
         return parse_rate(text)
     except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    """``--size`` as ``(width, height)``: ``1920x1080``, both positive."""
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) <= 0 or int(h) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame size (write it as 1920x1080)")
+    return int(w), int(h)
 
 
 def add_work_options(parser: argparse.ArgumentParser) -> None:
@@ -408,7 +418,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
     options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                               brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
                               ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
-                              song_start=args.song_start, song_end=args.song_end, pattern=args.pattern)
+                              song_start=args.song_start, song_end=args.song_end, pattern=args.pattern,
+                              size=args.size)
     return run_cut(args.media, args.music, Path(args.out), options,
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
