@@ -106,6 +106,21 @@ def source_frames_at_record_rate(src: Source, source_in: int, rate: Fraction) ->
     return start + math.ceil(Fraction(source_in - src.start) * rate / src.rate)
 
 
+def _music_notes(edit) -> list[str]:
+    """What of the music the EDL cannot carry: which part of the song plays, and its fade
+    (comment lines of at most :data:`COMMENT_WIDTH` characters)."""
+    out = []
+    for track in edit.audio:
+        for event in track:
+            fade = int(event.metadata.get("fade_out_frames", 0) or 0)
+            start = frames_to_timecode(event.source_in - event.source.start, edit.rate)
+            out.append(f"* MUSIC NOT CARRIED: {_ascii_line(event.source.name)}"[:COMMENT_WIDTH])
+            out.append(f"* from {start} for {event.record_frames} frames"
+                       + (f", fading out over its last {fade} frames" if fade else ""))
+            out.append("* (an EDL holds no audio fades; see the .fcpxml or .xml)")
+    return out
+
+
 def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = None) -> str:
     """A CMX 3600 EDL of the first video track of ``input_otio`` (OTIO adapter entry point).
 
@@ -131,6 +146,7 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
     notes = ["* MONTAGE AI: a CMX 3600 list carries one video track only: this EDL holds V1"
              + (f" (not {', '.join(dropped)})" if dropped else ""),
              "* the music, markers and other tracks are in the .otio, .fcpxml and .xml exports.",
+             *_music_notes(edit),
              f"* FRAME RATE: {frac_str(rate)}", f"* TIMELINE START: {tc(edit.start)}"]
     if edit.metadata:
         notes += _json_lines(TIMELINE_PREFIX, edit.metadata)

@@ -168,6 +168,28 @@ def _timecode(parent: ET.Element, frames: int, rate: Fraction, drop_frame: bool 
 APPS = ("premiere", "resolve")
 
 
+def _audio_fade(item: ET.Element, out: int, fade: int) -> None:
+    """An "Audio Levels" filter whose level keyframes fade the clip out over its last
+    ``fade`` frames (``when`` in the clip's media frames, like ``in``/``out``; level 1 is
+    0 dB, 0 is silence)."""
+    effect = _sub(_sub(item, "filter"), "effect")
+    _sub(effect, "name", "Audio Levels")
+    _sub(effect, "effectid", "audiolevels")
+    _sub(effect, "effectcategory", "audiolevels")
+    _sub(effect, "effecttype", "audiolevels")
+    _sub(effect, "mediatype", "audio")
+    param = _sub(effect, "parameter")
+    _sub(param, "parameterid", "level")
+    _sub(param, "name", "Level")
+    _sub(param, "valuemin", 0)
+    _sub(param, "valuemax", "3.98109")
+    _sub(param, "value", 1)
+    for when, value in ((out - fade, 1), (out, 0)):
+        key = _sub(param, "keyframe")
+        _sub(key, "when", when)
+        _sub(key, "value", value)
+
+
 class _Writer:
     def __init__(self, edit: Edit, for_app: str = "premiere") -> None:
         if for_app not in APPS:
@@ -232,6 +254,9 @@ class _Writer:
             sourcetrack = _sub(item, "sourcetrack")
             _sub(sourcetrack, "mediatype", "audio")
             _sub(sourcetrack, "trackindex", channel)
+            fade = min(int(event.metadata.get("fade_out_frames", 0) or 0), event.record_frames)
+            if fade > 0:
+                _audio_fade(item, clip_in + event.record_frames, fade)
         for link_id, media_type, track_index, clip_index in links:
             link = _sub(item, "link")
             _sub(link, "linkclipref", link_id)

@@ -55,7 +55,7 @@ from montage_ai.core.base import stages
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.cut.windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
+from montage_ai.core.cut.select_windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
 from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.model.timeline import NAMESPACE, build_timeline
 from montage_ai.core.plan.planner import shot_id_map, story_arc

@@ -1,98 +1,77 @@
-"""Where in a shot a piece of the selects goes: the best window of the best-moment curve,
-never over a flagged frame; and the shot-level verdict when most of a shot is flagged."""
+"""Windows: which frames of a shot fill a slot (best moment, no dips, motion by phase)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
-from montage_ai.core.analysis.footage import Shot, flagged_mask, quality_curve
+from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
 
-#: Share of a shot's usable frames flagged from which the whole shot is left out.
-FLAGGED_MAX = 0.5
+__all__ = ["motion_samples", "best_window", "longest_free"]
+
+def motion_samples(a: FootageAnalysis) -> tuple[np.ndarray, np.ndarray]:
+    """``(sample_frames, motion)`` as float arrays (NaN where unknown)."""
+    sf = np.asarray(a.sample_frames, float)
+    mv = np.array([np.nan if v is None else v for v in a.motion], float)
+    return (sf, mv) if sf.size == mv.size else (sf, np.full(sf.size, np.nan))
 
 
-def best_window(shot: Shot, length: int, rng: np.random.Generator | None = None) -> tuple[int, float]:
-    """``(source_in, score)``: the window of ``length`` frames inside the usable part where
-    the best-moment curve is highest without dips; ``score`` is the curve's mean over it.
+def best_window(a: FootageAnalysis, s: Shot, length: int, used: np.ndarray, phase: str, rng: np.random.Generator,
+            *, min_src: int = 1, after: int | None = None, early: float = 0.0,
+            samples: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, float] | None:
+    """Best unused window of ``length`` source frames inside the shot's usable range:
+    ``(source_in, score)`` or None when none fits.
 
-    >>> s = Shot(0, 0, 100, 0.0, 4.0, None, None, False, 0, 100, 60, None, 0.01, 0.001, 1e4, 0.45,
-    ...          0.0, 0.0, 20.0, 60, (0, 20, 40, 60, 80), (0.3, 0.4, 0.6, 0.9, 0.5))
-    >>> best_window(s, 25)
-    (46, 0.793)
+    The score is the mean of the best-moment curve over the window, minus the share of
+    frames in a dip of it (below 60 % of the shot's best: blur, shake, bad exposure), plus
+    motion in the climax (minus it in calm phases). Windows that would leave a free piece
+    shorter than ``min_src`` frames beside them lose, so the shot's rest stays usable;
+    ``early`` favours the earliest free frames (chronological reuse); ``after`` is the
+    first frame allowed; ``samples`` is :func:`motion_samples` of ``a`` (computed when
+    not given).
     """
-    us, ue = shot.usable_start_frame, shot.usable_end_frame
-    if ue <= us:
-        us, ue = shot.start_frame, shot.end_frame
-    length = max(1, min(length, ue - us))
-    q, bad = quality_curve(shot, us, ue)
-    c_q = np.concatenate(([0.0], np.cumsum(q)))
-    c_b = np.concatenate(([0.0], np.cumsum(bad)))
-    mean_q = (c_q[length:] - c_q[:-length]) / length
-    share_bad = (c_b[length:] - c_b[:-length]) / length
-    value = mean_q - 0.5 * share_bad
-    if rng is not None:
-        value = value + rng.uniform(0.0, 0.005, value.size)
-    i = int(np.argmax(value))
-    return us + i, round(float(mean_q[i]), 4)
-
-
-#: Short flag names of the analysis' reasons.
-_FLAG_NAMES = {"test pattern": "pattern", "out of focus": "blur", "motion blur": "blur", "corrupt": "corrupt",
-               "shaky": "shake", "frozen": "frozen", "flash": "flash"}
-
-
-def flagged_share(shot: Shot, limit: float = FLAGGED_MAX) -> list[tuple[str, str]]:
-    """The shot-level flag when most of the usable part is flagged frame by frame."""
-    us, ue = shot.usable_start_frame, shot.usable_end_frame
-    if ue <= us or not shot.flagged:
-        return []
-    mask = flagged_mask(shot, us, ue)
-    share = float(mask.mean())
-    if share < limit:
-        return []
-    counts: Counter[str] = Counter()
-    details: dict[str, str] = {}
-    for fl in shot.flagged:
-        counts[fl.reason] += max(0, min(ue, fl.last + 1) - max(us, fl.first))
-        details.setdefault(fl.reason, fl.detail)
-    reason = counts.most_common(1)[0][0]
-    extra = f" ({details[reason]})" if details.get(reason) else ""
-    return [(_FLAG_NAMES.get(reason, reason), f"{reason}{extra}: {100 * share:.0f} % of the usable frames flagged")]
-
-
-def clean_window(shot: Shot, length: int, rng: np.random.Generator | None = None) -> tuple[int, int, float] | None:
-    """``(source_in, source_out, score)``: :func:`best_window` among windows with no flagged
-    frame; shorter than ``length`` when no clean run is that long; None when every usable
-    frame is flagged."""
-    us, ue = shot.usable_start_frame, shot.usable_end_frame
-    if ue <= us:
-        us, ue = shot.start_frame, shot.end_frame
-    bad = flagged_mask(shot, us, ue)
-    if not bad.any():
-        src_in, score = best_window(shot, length, rng)
-        return src_in, src_in + min(length, max(1, ue - us)), score
-    runs, start = [], None
-    for k, b in enumerate(np.append(bad, True)):
-        if not b and start is None:
-            start = k
-        elif b and start is not None:
-            runs.append((us + start, us + k))
-            start = None
-    if not runs:
+    us, ue = s.usable_start_frame, min(s.usable_end_frame, len(used))
+    if after is not None:
+        us = max(us, after)
+    n = ue - us
+    if length <= 0 or n < length:
         return None
-    length = max(1, min(length, max(b - a for a, b in runs)))
-    q, dips = quality_curve(shot, us, ue)
-    best: tuple[float, int] | None = None
-    for a, b in runs:
-        for i in range(a, b - length + 1):
-            v = float(q[i - us:i - us + length].mean()) - 0.5 * float(dips[i - us:i - us + length].mean())
-            if rng is not None:
-                v += float(rng.uniform(0.0, 0.005))
-            if best is None or v > best[0]:
-                best = (v, i)
-    if best is None:
+    frames = np.arange(us, ue)
+    q, bad = quality_curve(s, us, ue)
+    sf, mv = samples if samples is not None else motion_samples(a)
+    known = (sf >= s.start_frame) & (sf < s.end_frame) & ~np.isnan(mv)
+    if known.sum() >= 2:
+        m = np.interp(frames, sf[known], mv[known])
+        m = m / (float(m.max()) + 1e-9)
+    else:
+        m = np.zeros(n)
+    w_motion = {"climax": 0.3, "build": 0.1}.get(phase, -0.1)
+
+    def wsum(x: np.ndarray) -> np.ndarray:
+        c = np.concatenate(([0.0], np.cumsum(x)))
+        return c[length:] - c[:-length]
+
+    busy = used[us:ue]
+    idx = np.arange(n)
+    run_lo = np.maximum.accumulate(np.where(busy, idx + 1, 0))          # first free frame of the run
+    run_hi = np.minimum.accumulate(np.where(busy, idx, n)[::-1])[::-1]  # end of the run (exclusive)
+    starts = np.arange(n - length + 1)
+    left = starts - run_lo[starts]
+    right = run_hi[starts + length - 1] - (starts + length)
+    waste = np.where((left > 0) & (left < min_src), left, 0) + np.where((right > 0) & (right < min_src), right, 0)
+    score = (wsum(q) - 0.5 * wsum(bad) + w_motion * wsum(m) - 0.5 * waste) / length
+    score = score + 0.02 * ((left == 0) | (right == 0)) - early * starts / max(1, n)
+    score = np.where(wsum(busy.astype(float)) > 0, -np.inf, score + rng.uniform(0, 0.01, score.size))
+    i = int(np.argmax(score))
+    if not np.isfinite(score[i]):
         return None
-    i = best[1]
-    return i, i + length, round(float(q[i - us:i - us + length].mean()), 4)
+    return us + i, round(float(q[i:i + length].mean()), 4)
+
+
+def longest_free(used: np.ndarray, lo: int, hi: int) -> int:
+    """Length of the longest run of unused frames in ``used[lo:hi]``."""
+    seg = used[lo:hi]
+    if seg.size == 0:
+        return 0
+    busy = np.concatenate(([True], seg, [True]))
+    edges = np.flatnonzero(busy[1:] != busy[:-1])  # alternating starts and ends of free runs
+    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
