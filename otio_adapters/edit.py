@@ -34,6 +34,7 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
+from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.model.timeline import (
     AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
 )
@@ -71,7 +72,7 @@ class Source:
         return self.audio_channels > 0
 
     def metadata(self) -> dict[str, Any]:
-        return {"rate": f"{self.rate.numerator}/{self.rate.denominator}", "width": self.width, "height": self.height,
+        return {"rate": format_rate(self.rate, ratio=True), "width": self.width, "height": self.height,
                 "has_video": self.has_video, "audio_channels": self.audio_channels, "audio_rate": self.audio_rate,
                 "audio_streams": self.audio_streams}
 
@@ -135,7 +136,8 @@ class Edit:
 
 
 def frac_str(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
+    """``num/den`` (:func:`~montage_ai.core.base.timebase.format_rate` with ``ratio``)."""
+    return format_rate(rate, ratio=True)
 
 
 #: Our data in a text field of a format (a marker note, a log note): ``montage_ai {json}``.

@@ -6,7 +6,7 @@ format     extension   adapter                         for
 =========  ==========  ==============================  =========================================
 otio       .otio       otio_json (OTIO built-in)       any OTIO tool, Resolve 18.5+
 otioz      .otioz      otioz (OTIO built-in)           the timeline with its media in one zip
-fcpxml     .fcpxml     montage_fcpxml (ours)           Resolve, Final Cut Pro (FCPXML 1.9)
+fcpxml     .fcpxml     montage_fcpxml (ours)           Resolve, Final Cut Pro (FCPXML 1.9-1.11)
 premiere   .xml        montage_fcp7_xml (ours)         Premiere Pro, Resolve (FCP7 XML)
 edl        .edl        montage_edl (ours)              anything (CMX 3600, V1 only)
 =========  ==========  ==============================  =========================================
@@ -14,10 +14,15 @@ edl        .edl        montage_edl (ours)              anything (CMX 3600, V1 on
 Our adapters are also OTIO plugins: ``otioconvert -i cut.otio -o cut.fcpxml`` uses them
 (with the official adapters installed too, which one owns a suffix depends on the plugin
 load order: name ours with ``-O montage_fcpxml``).
+
+The suffixes come from ``plugin_manifest.json`` (the one list OTIO reads too) and the FCPXML
+versions from :data:`montage_ai.otio_adapters.fcpxml.VERSIONS`; this module adds only each
+format's name and description.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -25,7 +30,10 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from montage_ai.core import defaults
 from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
+from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION as FCPXML_DEFAULT_VERSION
+from montage_ai.otio_adapters.fcpxml import VERSIONS as FCPXML_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -36,15 +44,38 @@ class Format:
     description: str
 
 
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("otio", ".otio", "otio_json", "OpenTimelineIO"),
-    Format("otioz", ".otioz", "otioz", "OpenTimelineIO with its media, zipped"),
-    Format("fcpxml", ".fcpxml", "montage_fcpxml", "FCPXML 1.9 for Resolve and Final Cut Pro"),
-    Format("premiere", ".xml", "montage_fcp7_xml", "FCP7 XML for Premiere Pro and Resolve"),
-    Format("edl", ".edl", "montage_edl", "CMX 3600 EDL (video track 1 only)"),
-)}
+MANIFEST = Path(__file__).with_name("plugin_manifest.json")
+
+#: The editor's name and description of each adapter; the adapter's suffix is the plugin
+#: manifest's (ours) or OTIO's (built-in), so a suffix is written in one place only.
+_ADAPTERS: tuple[tuple[str, str, str], ...] = (
+    ("otio", "otio_json", "OpenTimelineIO"),
+    ("otioz", "otioz", "OpenTimelineIO with its media, zipped"),
+    ("fcpxml", "montage_fcpxml", f"FCPXML {FCPXML_DEFAULT_VERSION} for Resolve and Final Cut Pro"),
+    ("premiere", "montage_fcp7_xml", "FCP7 XML for Premiere Pro and Resolve"),
+    ("edl", "montage_edl", "CMX 3600 EDL (video track 1 only)"),
+)
+
+
+def _suffixes() -> dict[str, str]:
+    """Adapter name -> its first suffix: ours from :data:`MANIFEST`, OTIO's built-ins from OTIO."""
+    with open(MANIFEST, encoding="utf-8") as fh:
+        manifest = json.load(fh)
+    found = {a["name"]: a["suffixes"][0] for a in manifest.get("adapters", ()) if a.get("suffixes")}
+    for _, adapter, _ in _ADAPTERS:
+        if adapter not in found:
+            found[adapter] = otio.adapters.from_name(adapter).suffixes[0]
+    return found
+
+
+def _formats() -> dict[str, Format]:
+    suffixes = _suffixes()
+    return {name: Format(name, "." + suffixes[adapter].lstrip("."), adapter, text) for name, adapter, text in _ADAPTERS}
+
+
+FORMATS: dict[str, Format] = _formats()
 #: What ``cut`` and ``demo`` write beside the .otio (the .otioz copies media: on request only).
-DEFAULT_FORMATS = ("otio", "fcpxml", "premiere", "edl")
+DEFAULT_FORMATS = defaults.EXPORT_FORMATS
 
 
 def export_path(base: str | os.PathLike[str], fmt: str) -> Path:

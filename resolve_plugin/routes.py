@@ -38,7 +38,6 @@ from .errors import ResolveError, ResolveNotConnected
 
 log = logging.getLogger(__name__)
 
-ROUTE_ORDER = ("injected", "external", "bridge", "file")
 
 #: What to do for each cause an attempt can fail with.
 FIXES = {

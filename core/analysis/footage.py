@@ -43,7 +43,7 @@ from montage_ai.core.analysis import features as F
 from montage_ai.core.media.decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
 from montage_ai.core.base.errors import AnalysisError, MediaError
 from montage_ai.core.media.probe import MediaInfo, probe
-from montage_ai.core.analysis.shots import PERSIST_FRAMES, ShotResult, ShotDetector, coarse_distances, _CUT_H, _CUT_S
+from montage_ai.core.analysis.shots import CUT_H, CUT_S, PERSIST_FRAMES, ShotDetector, ShotResult, coarse_distances
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ ANALYSIS_VERSION = "3"
 AUTO_FAST_SECONDS = 120.0
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
-_FEATURE_NAMES = ("motion", "shake", "sharpness", "exposure", "clipped_high", "clipped_low", "colourfulness")
 
 
 @dataclass(frozen=True)
@@ -443,8 +442,8 @@ def _drain(jobs: list[Future], collector: _Collector, wait: bool = True) -> None
 #: Decoded intervals longer than this are split at keyframes between the two workers.
 _PIECE_FRAMES = 48
 #: Keyframe pairs closer than these (coarse structure, colour) hide no boundary.
-_KEY_S = 0.5 * _CUT_S
-_KEY_H = _CUT_H
+_KEY_S = 0.5 * CUT_S
+_KEY_H = CUT_H
 #: Mean luma under which a keyframe may be part of a fade or black run.
 _KEY_DARK = 40.0
 
@@ -453,7 +452,7 @@ def _keyframes_differ(a: np.ndarray, b: np.ndarray) -> bool:
     """Might a boundary lie between keyframes ``a`` and ``b`` (64x36 float32 BGR)?
 
     Yes when their coarse structure or colour differ (thresholds well under a cut's: a
-    cut's two sides differ by at least ``_CUT_S`` / ``_CUT_H`` frame to frame) or either
+    cut's two sides differ by at least ``CUT_S`` / ``CUT_H`` frame to frame) or either
     is dark (a fade or black run may start or end between them). A brightness change
     alone is never a boundary, so it is not a reason to look.
     """

@@ -65,8 +65,8 @@ STRUCTURED_STD = 5.0
 BLACK_MEAN = 20.0
 BLACK_P99 = 48.0
 # Cut thresholds: structure distance (0..2) and colour distance (0..1).
-_CUT_S = 0.45
-_CUT_H = 0.12
+CUT_S = 0.45
+CUT_H = 0.12
 # Two frames a dissolve apart must differ at least this much in colour (a slow colour drift,
 # e.g. a fractal zoom, is not a dissolve; the hard-cut test has its calm ratio instead).
 _BLEND_H = 0.22
@@ -412,7 +412,7 @@ def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES,
         hi = min(n - 1, p + P)
         clipped[p] = (p - 1 - P < 0) or (p + P > n - 1)
         ok = False
-        for c, d1, thr in (("S", d1S, _CUT_S * threshold_scale), ("H", d1H, _CUT_H * threshold_scale)):
+        for c, d1, thr in (("S", d1S, CUT_S * threshold_scale), ("H", d1H, CUT_H * threshold_scale)):
             acr = across[c][p]
             if not np.isfinite(acr) or acr < thr:
                 continue
@@ -567,7 +567,7 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     if b - a < 2 * K + 1:
         return
     dS, dH = _lag_distances(sig.take(slice(a, b)), 2 * K)
-    g = np.maximum(dS / _CUT_S, dH / _BLEND_H)         # g[j]: frames a+j and a+j+2K
+    g = np.maximum(dS / CUT_S, dH / _BLEND_H)         # g[j]: frames a+j and a+j+2K
     hot = g >= 1.0
     for s, e in _runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
@@ -664,7 +664,7 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
     c = sig.conf
     dS = structure_distance(sig.z[na], sig.z[nb], c[na], c[nb])
     dH = colour_distance(sig.hist[na], sig.hist[nb])
-    if max(dS / _CUT_S, dH / _BLEND_H) < 1.0:
+    if max(dS / CUT_S, dH / _BLEND_H) < 1.0:
         return None
     if _is_pan(sig.thumb[na], sig.thumb[nb]):
         return None
@@ -782,11 +782,6 @@ class ShotDetector:
             self._psd_cuts += [tc.frame_num for tc in
                                self._psd.post_process(FrameTimecode(self._psd_last + 1, rate))]
             self._psd = None
-
-    @property
-    def candidate_cuts(self) -> list[int]:
-        """Cuts PySceneDetect proposed so far."""
-        return list(self._psd_cuts)
 
     def detect(self, lo: int, hi: int, frame_count: int) -> RangeResult:
         """Detect within decoded frames ``[lo, hi)``."""

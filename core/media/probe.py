@@ -21,7 +21,7 @@ from typing import Any
 import ffmpeg
 
 from montage_ai.core.base.errors import MediaError, ToolMissingError
-from montage_ai.core.base.timebase import parse_rate
+from montage_ai.core.base.timebase import format_rate, parse_rate
 
 # A file whose mean rate differs from its nominal rate by more than this is variable-rate.
 VFR_TOLERANCE = Fraction(1, 500)
@@ -109,9 +109,9 @@ class MediaInfo:
                 **{k: getattr(v, k) for k in (
                     "index", "codec", "profile", "width", "height", "frame_count", "vfr",
                     "rotation", "pix_fmt", "bit_depth", "start_time_s", "duration_s", "field_order")},
-                "rate": _frac_str(v.rate),
-                "avg_rate": _frac_str(v.avg_rate),
-                "time_base": _frac_str(v.time_base),
+                "rate": format_rate(v.rate, ratio=True),
+                "avg_rate": format_rate(v.avg_rate, ratio=True),
+                "time_base": format_rate(v.time_base, ratio=True),
             },
             "audio": [a.__dict__.copy() for a in self.audio],
         }
@@ -131,10 +131,6 @@ class MediaInfo:
             start_timecode=d.get("start_timecode"),
             creation_time=_dt.datetime.fromisoformat(ct) if ct else None,
         )
-
-
-def _frac_str(f: Fraction) -> str:
-    return f"{f.numerator}/{f.denominator}"
 
 
 def require_tool(name: str) -> str:

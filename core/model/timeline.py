@@ -66,7 +66,7 @@ from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.fileio import write_atomic
 from montage_ai.core.media.probe import MediaInfo, probe
-from montage_ai.core.base.timebase import timecode_to_frames
+from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,6 @@ def rate_from_otio(value: float) -> Fraction:
         if candidate > 0 and float(candidate) == value:
             return candidate
     return Fraction(value).limit_denominator(1_000_000)
-
-
-def _frac_str(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
 
 
 def file_url(path: str | os.PathLike[str]) -> str:
@@ -133,7 +129,7 @@ def frames_at(time: RationalTime, rate: Fraction, *, what: str = "time") -> int:
     exact = Fraction(value) * rate / rate_from_otio(time.rate)
     nearest = round(exact)
     if abs(exact - nearest) > Fraction(1, 10**6):
-        raise ValueError(f"{what} {time.value}@{time.rate} is not a whole frame at {_frac_str(rate)} fps")
+        raise ValueError(f"{what} {time.value}@{time.rate} is not a whole frame at {format_rate(rate, ratio=True)} fps")
     return int(nearest)
 
 
@@ -209,7 +205,7 @@ def build_timeline(cut_list: CutList, *, media: Mapping[str, MediaInfo] | None =
 
     timeline = otio.schema.Timeline(name=cut_list.name, global_start_time=RationalTime(cut_list.start_frames, float(rate)))
     timeline.metadata[NAMESPACE] = {
-        "rate": _frac_str(rate), "width": cut_list.width, "height": cut_list.height,
+        "rate": format_rate(rate, ratio=True), "width": cut_list.width, "height": cut_list.height,
         "style": cut_list.style, "seed": cut_list.seed, "brief": cut_list.brief,
     }
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
@@ -242,7 +238,7 @@ def media_metadata(info: MediaInfo, rate: Fraction) -> dict[str, Any]:
     declare them)."""
     audio = info.audio[0] if info.audio else None
     return {
-        "rate": _frac_str(rate),
+        "rate": format_rate(rate, ratio=True),
         "width": info.video.width if info.video else 0,
         "height": info.video.height if info.video else 0,
         "has_video": info.video is not None,
@@ -258,8 +254,8 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     if video is None:
         raise MediaError(info.path, "has no video stream")
     if video.rate != src_rate:
-        raise MediaError(info.path, f"the cut list counts it at {_frac_str(src_rate)} fps, the file is "
-                                    f"{_frac_str(video.rate)} fps; analyse it again")
+        raise MediaError(info.path, f"the cut list counts it at {format_rate(src_rate, ratio=True)} fps, the file is "
+                                    f"{format_rate(video.rate, ratio=True)} fps; analyse it again")
     last_shown = cut.source_in + math.floor((cut.record_frames - 1) * src_rate / rate)
     if cut.source_in < 0 or last_shown >= video.frame_count:
         raise MediaError(info.path, f"the cut at record frame {cut.record_in} needs source frames "
@@ -278,7 +274,7 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     )
     clip.metadata[NAMESPACE] = {
         "shot": cut.shot_index, "score": float(cut.score), "phase": cut.phase, "reason": cut.reason,
-        "source_in_frames": cut.source_in, "source_rate": _frac_str(src_rate),
+        "source_in_frames": cut.source_in, "source_rate": format_rate(src_rate, ratio=True),
     }
     return clip
 

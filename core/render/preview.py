@@ -40,6 +40,7 @@ from typing import Callable
 
 import opentimelineio as otio
 
+from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.base.fileio import OutputExistsError, publish
@@ -72,11 +73,6 @@ class _AudioPiece:
     path: str | None = None          # None: silence
     start_s: Fraction = Fraction(0)
     fade_out_frames: int = 0
-
-
-def _q(value: Fraction) -> str:
-    """A Fraction as an ffmpeg expression (exact ratio)."""
-    return f"{value.numerator}/{value.denominator}"
 
 
 def _sec(value: Fraction) -> str:
@@ -156,11 +152,11 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
     for i, piece in enumerate(pieces):
         label = f"v{i}"
         n = piece.record_frames
-        finish = (f"fps=fps={_q(rate)}:start_time=0:round=up,trim=end_frame={n},"
+        finish = (f"fps=fps={format_rate(rate, ratio=True)}:start_time=0:round=up,trim=end_frame={n},"
                   f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
                   f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[{label}]")
         if piece.path is None:
-            graph.append(f"color=c=black:s={width}x{height}:r={_q(rate)},trim=end_frame={n},setsar=1,format=yuv420p[{label}]")
+            graph.append(f"color=c=black:s={width}x{height}:r={format_rate(rate, ratio=True)},trim=end_frame={n},setsar=1,format=yuv420p[{label}]")
             labels.append(label)
             continue
         info = probes.get(piece.path) or probe(piece.path)
@@ -172,7 +168,7 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
         if first < 0 or last >= vs.frame_count:
             raise MediaError(piece.path, f"the timeline uses frames {first}..{last}, the file has {vs.frame_count}")
         if vs.rate != s:
-            log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, _q(s), _q(vs.rate))
+            log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, format_rate(s, ratio=True), format_rate(vs.rate, ratio=True))
         if vs.vfr:
             args += [*decoder, "-i", piece.path]
             pick = f"trim=start_frame={first}:end_frame={last + 1}"
@@ -220,7 +216,7 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
         f.write(";\n".join(graph))
     args += ["-filter_complex_script", graph_path, "-map", "[vout]", "-map", "[aout]",
              "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-             "-r", _q(rate), "-fps_mode", "cfr",
+             "-r", format_rate(rate, ratio=True), "-fps_mode", "cfr",
              "-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
              # A movie time scale that holds both the audio samples and the frames exactly
              # (the default, 1000, rounds the edit lists, hence the durations, to 1 ms).

@@ -16,8 +16,9 @@ from functools import partial
 from typing import Any, Callable, Sequence
 
 from montage_ai.core.run.cache import AnalysisCache, FileIdentity
-from montage_ai.core.base.errors import MediaError
-from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, ProgressFn
+from montage_ai.core.base.errors import MediaError, NoUsableFootage
+from montage_ai.core.base.fileio import collect_media
+from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
 from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
 
@@ -159,3 +160,35 @@ def as_json(report: AnalysisReport) -> dict[str, Any]:
         "footage": [a.to_dict() for a in report.analyses],
         "failures": [{"path": p, "reason": reason} for p, reason in report.failures],
     }
+
+
+def analyze_media(media: Sequence[str], *, executor: Executor | None = None, mode: str = "auto",
+                  cache: AnalysisCache | None = None, progress: Callable[[str, float], None] | None = None,
+                  clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> AnalysisReport:
+    """The footage of ``media`` (files, and the media files in folders), analysed: what every
+    job that starts from footage does first.
+
+    Reports the ``"footage"`` stage through ``progress(stage, fraction)`` and each file
+    through ``clip_progress``. A file that cannot be analysed is in ``failures``; the others go on.
+
+    Raises
+    ------
+    NoUsableFootage
+        No footage was found, or none of it could be analysed (every reason named).
+    """
+    files = collect_media(list(media))
+    if not files:
+        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
+    report_stage = progress or (lambda stage, fraction: None)
+
+    def footage_progress(p: Progress) -> None:
+        if clip_progress is not None:
+            clip_progress(p)
+        report_stage(FOOTAGE_KIND, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
+
+    report = analyze_files(files, executor=executor, mode=mode, cache=cache, progress=footage_progress, cancel=cancel)
+    report_stage(FOOTAGE_KIND, 1.0)
+    if not report.analyses:
+        reasons = "; ".join(reason for _, reason in report.failures) or "no clip could be read"
+        raise NoUsableFootage(f"none of the {len(files)} clips can be used: {reasons}")
+    return report

@@ -38,7 +38,7 @@ def _thumbs(analyses) -> dict:
 
 
 def analyse(panel: "MontagePanel") -> Task | None:
-    from montage_ai.core.run.jobs import analyze_files
+    from montage_ai.core.workflows import AnalysisJob, run_analysis
 
     files = panel.footage()
     if not files or panel.busy:
@@ -48,10 +48,10 @@ def analyse(panel: "MontagePanel") -> Task | None:
     for row, path in enumerate(files):
         panel.clip_table.setItem(row, 0, QTableWidgetItem(os.path.basename(path)))
         panel.clip_table.setItem(row, 1, QTableWidgetItem("waiting"))
-    cache, executor = panel._cache(), panel._make_executor()
+    job = AnalysisJob(work=panel.work_options())
 
     def work(task: Task):
-        return analyze_files(files, executor=executor, cache=cache, progress=task.report_clip, cancel=task.is_cancelled)
+        return run_analysis(files, job, clip_progress=task.report_clip, cancel=task.is_cancelled).report
 
     task = Task(work, "analyse")
     task.done.connect(lambda report: _analysed(panel, report))
@@ -82,8 +82,8 @@ def show_failures(panel: "MontagePanel", failures) -> None:
 
 def rough_cut(panel: "MontagePanel", *, reroll: bool = False) -> Task | None:
     from montage_ai.core.base.errors import MontageError
-    from montage_ai.core.cut.roughcut import make_rough_cut
     from montage_ai.core.media.probe import probe
+    from montage_ai.core.workflows import RoughCutJob, run_rough_cut
     from montage_ai.ui.qt.timeline_view import waveform_envelope
 
     files, music = panel.footage(), panel.music.text().strip()
@@ -91,13 +91,12 @@ def rough_cut(panel: "MontagePanel", *, reroll: bool = False) -> Task | None:
         if not music:
             panel.stage_label.setText("Choose the music first.")
         return None
-    options, cache, executor = panel.options(), panel._cache(), panel._make_executor()
+    job = RoughCutJob(panel.options(), panel.work_options())
     excluded = set(panel.excluded)
     locked = set(panel.tabs["cut"].locked) if reroll else set()
 
     def work(task: Task):
-        result = make_rough_cut(files, music, options, cache=cache, executor=executor,
-                                progress=task.report_stage, cancel=task.is_cancelled)
+        result = run_rough_cut(files, music, job, progress=task.report_stage, cancel=task.is_cancelled)
         cut_list, notes = result.cut_list, []
         for key in sorted(excluded & {edits.shot_key(c) for c in cut_list.cuts}):
             try:
@@ -161,23 +160,20 @@ def summarise(panel: "MontagePanel") -> None:
 
 def selects(panel: "MontagePanel") -> Task | None:
     """A stringout of the best moments of every clip, in its own tab."""
-    from montage_ai.core.cut.selects import SelectsOptions, make_selects
     from montage_ai.core import defaults
+    from montage_ai.core.workflows import SelectsJob, SelectsOptions, run_selects
 
     files = panel.footage()
     if not files or panel.busy:
         return None
     name = f"{panel.pool.bin_name()} Selects" if panel.pool is not None and panel.pool.bin_name() else "Selects"
-    cache, executor, seed = panel._cache(), panel._make_executor(), panel.seed.value()
     options = SelectsOptions(per_clip=defaults.SELECTS_PER_CLIP, min_score=defaults.SELECTS_MIN_SCORE,
-                             piece_s=defaults.SELECTS_PIECE_S, seed=seed)
+                             piece_s=defaults.SELECTS_PIECE_S, seed=panel.seed.value(), group=defaults.SELECTS_GROUP)
+    job = SelectsJob(options, name=name, work=panel.work_options())
 
     def work(task: Task):
-        from montage_ai.core.model.timeline import cut_list_from_timeline
-
-        result = make_selects(files, options, name=name, cache=cache, executor=executor,
-                              progress=task.report_stage, cancel=task.is_cancelled)
-        return result, cut_list_from_timeline(result.timeline), _thumbs(result.analyses)
+        result = run_selects(files, job, progress=task.report_stage, cancel=task.is_cancelled)
+        return result, result.cut_list, _thumbs(result.analyses)
 
     task = Task(work, "selects")
     task.done.connect(lambda payload: _selects_done(panel, payload))
@@ -211,22 +207,15 @@ def report(panel: "MontagePanel", path: str | None) -> Task | None:
         path, _ = QFileDialog.getSaveFileName(panel, "Shot report", base, "Web page (*.html)")
         if not path:
             return None
-    from montage_ai.core.analysis.duplicates import shot_hashes
-    from montage_ai.core.cut.selects import SelectsOptions, choose_selects
-    from montage_ai.core.render.report import write_report
-    from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
+    from montage_ai.core.workflows import ReportJob, run_shot_report
 
-    cache, executor, music = panel._cache(), panel._make_executor(), panel.music.text().strip()
+    # The save dialog has already asked whether to replace the page.
+    job = ReportJob(music=panel.music.text().strip() or None, overwrite=True, work=panel.work_options())
 
     def work(task: Task):
-        found = analyze_files(files, executor=executor, cache=cache, progress=task.report_clip, cancel=task.is_cancelled)
-        song = analyze_music_cached(music, cache=cache, cancel=task.is_cancelled) if music else None
-        hashes = shot_hashes(found.analyses, progress=lambda f: task.report_stage("duplicates", f),
-                             cancel=task.is_cancelled)
-        chosen = choose_selects(found.analyses, SelectsOptions(), hashes=hashes, failures=found.failures)
-        # The save dialog has already asked whether to replace the page.
-        return write_report(path, found.analyses, chosen, music=song, overwrite=True,
-                            progress=lambda f: task.report_stage("report", f), cancel=task.is_cancelled)
+        result = run_shot_report(files, path, job, progress=task.report_stage, clip_progress=task.report_clip,
+                                 cancel=task.is_cancelled)
+        return result.html, result.csv
 
     task = Task(work, "report")
     task.done.connect(lambda paths: _report_done(panel, paths))
@@ -254,21 +243,18 @@ def preview_path(panel: "MontagePanel", cut_list) -> str:
 
 
 def preview(panel: "MontagePanel", *, play: bool = True) -> Task | None:
-    from montage_ai.core.render.preview import render_preview
+    from montage_ai.core.workflows import PreviewJob, run_preview
 
     shown, tab = panel.result, panel.current_tab()
     if shown is None or panel.busy:
         return None
     cl = shown.cut_list
     out = preview_path(panel, cl)
-    height = 540
-    size = (int(round(cl.width * height / cl.height / 2)) * 2, height) if cl.height else (960, height)
-    media = tab.media()
+    # ``out`` is a name no file had: nothing of the editor's is replaced.
+    job = PreviewJob(height=540, overwrite=False)
 
     def work(task: Task):
-        # ``out`` is a name no file had: nothing of the editor's is replaced.
-        return render_preview(shown.timeline, out, size=size, progress=lambda f: task.report_stage("preview", f),
-                              cancel=task.is_cancelled, overwrite=False, media=media)
+        return str(run_preview(shown, out, job, progress=task.report_stage, cancel=task.is_cancelled))
 
     task = Task(work, "preview")
     task.done.connect(lambda path: _preview_done(panel, tab, cl, path, play))
@@ -288,7 +274,8 @@ def _preview_done(panel: "MontagePanel", tab, cut_list, path: str, play: bool) -
 
 def export(panel: "MontagePanel", path: str | None, fmt: str | None) -> Task | None:
     """Export the cut shown; without ``path`` a save dialog asks for it (the filter picks the format)."""
-    from montage_ai.otio_adapters.export import FORMATS, export_timeline
+    from montage_ai.core.workflows import ExportJob, MontageError, run_export
+    from montage_ai.otio_adapters.export import FORMATS
 
     shown = panel.result
     if shown is None or panel.busy:
@@ -308,7 +295,15 @@ def export(panel: "MontagePanel", path: str | None, fmt: str | None) -> Task | N
     panel.settings.export_folder = os.path.dirname(os.path.abspath(path))
     timeline = shown.timeline
     # The save dialog has already asked the editor whether to replace an existing file.
-    task = Task(lambda task: export_timeline(timeline, path, fmt, overwrite=True), "export")
+    job = ExportJob(formats=(fmt,), overwrite=True)
+
+    def work(task: Task):
+        written = run_export(timeline, path, job, paths={fmt: path}, cancel=task.is_cancelled)
+        if written.failures:
+            raise MontageError(str(written.failures[0]))
+        return written.written[fmt]
+
+    task = Task(work, "export")
     task.done.connect(lambda written: _exported(panel, written))
     return panel._start(task, f"Exporting {os.path.basename(path)}…")
 

@@ -25,10 +25,8 @@ from PySide6.QtWidgets import (
 from montage_ai.core import defaults
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
 from montage_ai.core.cut.edits import EditError
-from montage_ai.core.cut.roughcut import RoughCutOptions
 from montage_ai.core.plan.styles import available_styles
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.run.executor import make_executor
+from montage_ai.core.workflows import RoughCutOptions
 
 from montage_ai.ui.qt import edit_actions, jobs
 from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
@@ -196,7 +194,7 @@ class MontagePanel(QMainWindow):
             action.setShortcut(QKeySequence(SHORTCUTS[key]))
             action.setShortcutContext(Qt.WindowShortcut)
             action.setToolTip(f"{tip or label} ({SHORTCUTS[key]})")
-            action.triggered.connect(lambda _checked=False: slot())
+            action.triggered.connect(lambda _checked=False: self._run_action(label, slot))
             self.addAction(action)  # the shortcut works with the menus hidden too
             self.actions_[key] = action
             return action
@@ -263,6 +261,16 @@ class MontagePanel(QMainWindow):
                 button.setDefaultAction(QAction(text, button, toolTip=self.actions_[key].toolTip()))
                 button.defaultAction().triggered.connect(lambda _c=False, a=self.actions_[key]: a.trigger())
                 tab.editor.extra.addWidget(button)
+
+    def _run_action(self, label: str, slot) -> None:
+        """An action's slot; what it raises (a file it cannot write, an option it refuses)
+        reaches the editor in the banner, never as a traceback on stderr."""
+        try:
+            slot()
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the editor as a message
+            log.error("%s: %s", label.rstrip("…"), exc)
+            self.banner.show_error(label.rstrip("…"), "", str(exc) or type(exc).__name__)
+            self._refresh_buttons()
 
     def tool_button(self, key: str) -> QToolButton:
         """The toolbar button of action ``key`` (what an editor clicks)."""
@@ -505,13 +513,12 @@ class MontagePanel(QMainWindow):
             self.history_list.setCurrentRow(tab.history.position)
 
     # ================================================================== actions (in jobs / edit_actions)
-    def _cache(self) -> AnalysisCache:
-        return AnalysisCache(self.settings.cache_dir or None)
+    def work_options(self):
+        """Where the panel's jobs run (:class:`~montage_ai.core.workflows.WorkOptions`)."""
+        from montage_ai.core.workflows import WorkOptions
 
-    def _make_executor(self):
-        if self._executor is not None:
-            return self._executor
-        return make_executor("local", self.settings.workers or None)
+        return WorkOptions(workers=self.settings.workers or None, cache_dir=self.settings.cache_dir or None,
+                           executor=self._executor)
 
     def options(self) -> RoughCutOptions:
         return RoughCutOptions(
@@ -658,13 +665,11 @@ class MontagePanel(QMainWindow):
         return task
 
     def _on_stage(self, stage: str, fraction: float) -> None:
-        labels = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
-                  "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview",
-                  "resolve": "Sending to Resolve", "proxies": "Making proxies",
-                  "duplicates": "Comparing shots", "report": "Writing the report"}
+        from montage_ai.core.base import stages
+
         if self.task is not None and self.task.is_cancelled():
             return
-        self.stage_label.setText(f"{labels.get(stage, stage)}… {self._remaining(fraction)}")
+        self.stage_label.setText(f"{stages.label(stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 
     def _on_clip(self, item: str, fraction: float, done: int, total: int) -> None:
