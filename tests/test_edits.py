@@ -101,3 +101,16 @@ def test_history_undoes_and_redoes_and_keeps_every_version(project):
     assert back.cut_list is swapped and len(history.versions()) == 3 and history.undo().cut_list is cl
     with pytest.raises(edits.EditError):
         edits.EditHistory().undo()
+
+
+def test_song_part_snaps_to_bars():
+    from montage_ai.core.cut.song_part import snap_to_bars
+
+    downbeats = [0.5 + 2.0 * k for k in range(10)]  # a bar every 2 s from 0.5 s; the song lasts 20 s
+    part = snap_to_bars(3.1, 9.2, downbeats, 20.0)
+    assert (part.start_s, part.end_s, part.bars) == (2.5, 8.5, 3)
+    assert snap_to_bars(9.0, 3.0, downbeats, 20.0).start_s == 2.5  # either way round
+    whole = snap_to_bars(0.0, 20.0, downbeats, 20.0)
+    assert (whole.start_s, whole.end_s, whole.bars) == (0.5, 20.0, 10)
+    assert snap_to_bars(4.4, 4.6, downbeats, 20.0).bars == 1  # never shorter than a bar
+    assert snap_to_bars(1.0, 5.0, [], 4.0).end_s == 4.0

@@ -663,3 +663,32 @@ def test_the_event_loop_keeps_turning_during_analysis(panel, qtbot, project, tmp
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert elapsed > 0.3, "analysis too quick to tell"
     assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f} s"
+
+
+def test_choose_the_part_of_the_song_on_its_waveform(panel, qtbot, project):
+    from dataclasses import fields
+
+    from montage_ai.core.cut.roughcut import RoughCutOptions
+
+    clips, _, song = project
+    panel.set_footage(clips)
+    panel.music.setText(song)
+    qtbot.waitUntil(lambda: panel.song_range._duration > 0, timeout=60_000)
+    downbeats = panel.song_loaded.downbeat_times_s
+    assert len(downbeats) >= 3
+    widget = panel.song_range
+    x0, x1 = int(widget.x_of(downbeats[1] + 0.1)), int(widget.x_of(downbeats[3] - 0.1))
+    QTest.mousePress(widget, Qt.LeftButton, Qt.NoModifier, QPoint(x0, 10))
+    QTest.mouseMove(widget, QPoint(x1, 10))
+    QTest.mouseRelease(widget, Qt.LeftButton, Qt.NoModifier, QPoint(x1, 10))
+    part = widget.part()
+    assert part.start_s == pytest.approx(downbeats[1], abs=0.002) and part.end_s == pytest.approx(downbeats[3], abs=0.002)
+    assert part.bars == 2 and "2 bars" in panel.stage_label.text()
+    options = panel.options()
+    if "song_start" in {f.name for f in fields(RoughCutOptions)}:
+        assert float(options.song_start) == pytest.approx(part.start_s, abs=0.001)
+    else:  # this engine cuts from the song's start: the part's end is the length
+        assert options.duration_s == pytest.approx(part.end_s)
+    _screenshot(panel, "12-song-part.png")
+    QTest.mouseClick(widget, Qt.LeftButton, Qt.NoModifier, QPoint(x0, 10))  # a click: the whole song again
+    assert widget.part() is None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
+from shiboken6 import isValid
 
 from montage_ai.core.base.timebase import frames_to_timecode
 from montage_ai.core.cut import edits
@@ -390,9 +391,11 @@ def show_moment(panel: "MontagePanel", index: int) -> Task | None:
         return QImage.fromData(proc.stdout, "PNG")
 
     task = Task(work, "moment")
-    task.done.connect(lambda image: panel.viewer.set_image(image, caption))
-    task.failed.connect(lambda reason: panel.viewer.set_image(None, f"Cannot show it: {reason}"))
-    panel._moment = task  # kept alive; does not block the other actions
+    viewer = panel.viewer
+    task.done.connect(lambda image: isValid(viewer) and viewer.set_image(image, caption))
+    task.failed.connect(lambda reason: isValid(viewer) and viewer.set_image(None, f"Cannot show it: {reason}"))
+    panel._moment = task  # does not block the other actions
+    panel._moments = [t for t in getattr(panel, "_moments", []) if t.isRunning()] + [task]
     panel._moment_started = time.monotonic()
     task.start()
     return task

@@ -14,7 +14,7 @@ import os
 import time
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
@@ -33,6 +33,7 @@ from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
 from montage_ai.ui.qt.messages import Banner, LogBridge
 from montage_ai.ui.qt.player import FrameView, Player
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
+from montage_ai.ui.qt.song_range import SongRange
 from montage_ai.ui.qt.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -344,7 +345,7 @@ class MontagePanel(QMainWindow):
         self._describe_style(self.style.currentText())
         self.brief = QPlainTextEdit()
         self.brief.setPlaceholderText("What is this story about? (used by the Ollama planner)")
-        self.brief.setMaximumHeight(44)
+        self.brief.setMaximumHeight(38)
         self.duration = QDoubleSpinBox()
         self.duration.setRange(0, 3600)
         self.duration.setDecimals(1)
@@ -371,16 +372,27 @@ class MontagePanel(QMainWindow):
         self.proxies.setToolTip("Before sending to Resolve, encode proxies of the clips the cut uses (those up to date "
                                 "are kept) with the encoder and profile from Settings. Proxies that exist are linked "
                                 "in Resolve either way.")
+        song_row = QHBoxLayout()
+        self.song_range = SongRange()
+        whole = QToolButton(text="Whole song", toolTip="Cut to the whole song")
+        whole.clicked.connect(lambda _c=False: self.song_range.clear())
+        song_row.addWidget(self.song_range, 1)
+        song_row.addWidget(whole)
+        self.song_range.part_changed.connect(self._on_song_part)
+        self._song_timer = QTimer(self, singleShot=True, interval=400)
+        self._song_timer.timeout.connect(self._load_song)
+        self.music.textChanged.connect(lambda _t: self._song_timer.start())
         form.addRow("Style", self.style)
         form.addRow("", self.style_help)
         form.addRow("Brief", self.brief)
         form.addRow("Length", self.duration)
+        form.addRow("Song part", song_row)
         form.addRow("Seed", seed_row)
-        form.addRow("Planner", self.planner)
-        checks = QHBoxLayout()
-        checks.addWidget(self.markers)
-        checks.addWidget(self.proxies)
-        form.addRow("Options", checks)
+        planner_row = QHBoxLayout()
+        planner_row.addWidget(self.planner, 1)
+        planner_row.addWidget(self.markers)
+        planner_row.addWidget(self.proxies)
+        form.addRow("Planner", planner_row)
         return box
 
     def _progress_box(self) -> QWidget:
@@ -521,11 +533,63 @@ class MontagePanel(QMainWindow):
                            executor=self._executor)
 
     def options(self) -> RoughCutOptions:
+        from dataclasses import fields
+
+        extra: dict[str, Any] = {}
+        duration = self.duration.value() or None
+        part = self.song_range.part()
+        if part is not None:
+            if {"song_start", "song_end"} <= {f.name for f in fields(RoughCutOptions)}:
+                extra = {"song_start": f"{part.start_s:.3f}", "song_end": f"{part.end_s:.3f}"}
+            else:  # this engine cuts from the song's start: the part's end is the length
+                duration = duration or part.end_s
         return RoughCutOptions(
-            style=self.style.currentText(), duration_s=self.duration.value() or None, seed=self.seed.value(),
+            style=self.style.currentText(), duration_s=duration, seed=self.seed.value(),
             brief=self.brief.toPlainText().strip(), planner=self.planner.currentData(),
             ollama_host=self.settings.ollama_host or None, model=self.settings.ollama_model or None,
-            vision_model=self.settings.vision_model or None, name=None)
+            vision_model=self.settings.vision_model or None, name=None, **extra)
+
+    def _load_song(self) -> Task | None:
+        """Analyse the music (cached; the cut reuses it) and show its waveform and bars."""
+        from montage_ai.core.run.jobs import analyze_music_cached
+        from montage_ai.ui.qt.timeline_view import waveform_envelope
+
+        path = self.music.text().strip()
+        if not path or not os.path.isfile(path):
+            self.song_range.set_song(None, 0.0, ())
+            self.song_range.set_status("Choose the music: its waveform appears here.")
+            return None
+        cache = self.work_options().cache()
+        self.song_range.set_song(None, 0.0, ())
+        self.song_range.set_status("Reading the song's bars…")
+
+        def work(task: Task):
+            music = analyze_music_cached(os.path.abspath(path), cache=cache, cancel=task.is_cancelled)
+            try:
+                wave = waveform_envelope(path, 1000)
+            except Exception:  # noqa: BLE001 - a video file as music: bars without a waveform
+                wave = None
+            return music, wave
+
+        task = Task(work, "song")
+        task.done.connect(lambda r, p=path: self._song_loaded(p, *r))
+        task.failed.connect(lambda reason: self.song_range.set_status(f"Cannot read the song: {reason}"))
+        self._song_task = task
+        task.start()
+        return task
+
+    def _song_loaded(self, path: str, music, wave) -> None:
+        if path != self.music.text().strip():
+            return  # the editor has chosen another song since
+        self.song_loaded = music
+        self.song_range.set_song(wave, music.duration_s, tuple(music.downbeat_times_s))
+
+    def _on_song_part(self, part) -> None:
+        if part is None:
+            self.stage_label.setText("The cut uses the whole song.")
+        else:
+            self.stage_label.setText(f"The cut uses the song from {part.start_s:.2f} s to {part.end_s:.2f} s "
+                                     f"({part.bars} bars).")
 
     def analyse(self) -> Task | None:
         return jobs.analyse(self)
@@ -738,7 +802,7 @@ class MontagePanel(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.player.close()
-        for task in (self.task, getattr(self, "_moment", None)):
+        for task in (self.task, getattr(self, "_song_task", None), *getattr(self, "_moments", ())):
             if task is not None and task.isRunning():
                 task.cancel()
                 task.wait(10_000)
