@@ -104,6 +104,7 @@ class MontagePanel(QMainWindow):
                 self.log_pane.appendPlainText(f"Resolve {line}")
         self.player.frame.connect(self._on_play_frame)
         self.player.picture.connect(lambda image: self.viewer.set_image(image))
+        self.player.state.connect(lambda state: setattr(self.viewer, "fast", state == "playing"))
         self.player.error.connect(lambda message: self.banner.show_info(f"Playback: {message}"))
         self._refresh_buttons()
         self.resize(1280, 720)

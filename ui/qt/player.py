@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from fractions import Fraction
 
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, QUrl, Signal
@@ -36,6 +37,7 @@ class FrameView(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self._image: QImage | None = None
         self._aspect: float | None = None
+        self.fast = False  # while playing: no smooth scaling (a frame every 40 ms must stay cheap)
         self._caption = "Click a clip in the cut to see it; Space plays the cut."
 
     def set_image(self, image: QImage | None, caption: str | None = None, *, aspect: float | None = None) -> None:
@@ -70,7 +72,7 @@ class FrameView(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(12, 12, 14))
         if self._image is not None:
-            painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
+            painter.setRenderHint(QPainter.SmoothPixmapTransform, not self.fast)
             painter.drawImage(self.picture_rect(), self._image)
         painter.setPen(QColor(210, 210, 210))
         painter.drawText(QRectF(self.rect()).adjusted(6, 0, -6, -3), Qt.AlignBottom | Qt.AlignHCenter, self._caption)
@@ -108,7 +110,13 @@ class _Converter(QObject):
                 if self._stop:
                     return
                 frame, self._latest = self._latest, None
+            started = time.monotonic()
             image = frame.toImage()
+            cost = time.monotonic() - started
+            if cost > 0.008:
+                # A slow conversion (software OpenGL, as under Xvfb: ~20 ms a 540p frame) holds
+                # the interpreter: leave the window three times as long before the next one.
+                time.sleep(3 * cost)
             if not image.isNull():
                 try:
                     self.image.emit(image)

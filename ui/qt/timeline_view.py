@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from montage_ai.core.model.cutlist import Cut, CutList
-from montage_ai.core.base.timebase import frames_to_timecode
+from montage_ai.core.base.timebase import frames_to_timecode, nominal_fps
 
 from montage_ai.ui.qt.theme import BEAT_COLOR, DOWNBEAT_COLOR, SECTION_COLOR, WAVEFORM_COLOR, phase_color
 
 RULER_H, SECTION_H, CLIPS_H, TICKS_H, WAVE_H = 22, 18, 56, 8, 32
 PAD = 4
 PLAYHEAD_COLOR = QColor(255, 200, 60)
-#: Ruler label spacings to choose from, in seconds (the smallest that leaves ~90 px between labels).
-_STEPS_S = (1 / 25, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+#: Ruler label spacings in whole seconds (the smallest that leaves ~90 px between labels).
+_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
 
 
 @dataclass(frozen=True)
@@ -316,9 +316,11 @@ class TimelineView(QWidget):
 
     def _paint_ruler(self, painter: QPainter, cl: CutList) -> None:
         painter.fillRect(QRectF(0, 0, self.width(), RULER_H), QColor(22, 22, 25))
-        fps = float(cl.rate)
-        step_s = next((s for s in _STEPS_S if s * fps * self.pixels_per_frame() >= 90), _STEPS_S[-1])
-        step = max(1, int(round(step_s * fps)))
+        # Label steps in whole frames that read well in timecode: 1, 2, 5, 10 frames, half a
+        # second (when the rate is even), then whole seconds and minutes.
+        fps = nominal_fps(cl.rate)
+        steps = [1, 2, 5, 10] + ([fps // 2] if fps % 2 == 0 else []) + [fps * k for k in _STEPS_S]
+        step = next((k for k in steps if k * self.pixels_per_frame() >= 90), steps[-1])
         first = int(self._scroll // step) * step
         last = self._scroll + self.visible_frames()
         painter.setPen(QColor(170, 170, 170))
