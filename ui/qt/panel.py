@@ -47,6 +47,7 @@ from montage_ai.core import defaults
 from montage_ai.core.base import stages
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
 from montage_ai.core.base.timebase import format_rate
+from montage_ai.core.base.types import Failure
 from montage_ai.core.plan.styles import available_styles
 from montage_ai.core.workflows import AnalysisJob, RoughCut, RoughCutJob, RoughCutOptions, run_analysis, run_rough_cut
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
@@ -451,8 +452,7 @@ class MontagePanel(QMainWindow):
     def _show_failures(self, failures) -> None:
         rows = {self.clip_table.item(r, 0).text(): r for r in range(self.clip_table.rowCount())}
         for path, reason in failures:
-            name = os.path.basename(path)
-            text = reason.replace(path, name) if path in reason else f"{name}: {reason}"
+            text = Failure(path, stages.FOOTAGE, reason).short()
             if not any(self.bad.item(i).text() == text for i in range(self.bad.count())):
                 self.bad.addItem(text)
                 self.bad.item(self.bad.count() - 1).setToolTip(path)
