@@ -36,7 +36,14 @@ from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.model.timeline import (
-    AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
+    AUDIO_TRACK,
+    NAMESPACE,
+    VIDEO_TRACK,
+    file_url,
+    frames_at,
+    media_path,
+    rate_from_otio,
+    timeline_rate,
 )
 
 

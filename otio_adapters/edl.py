@@ -33,7 +33,15 @@ from pathlib import PurePath
 import opentimelineio as otio
 
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
-from montage_ai.otio_adapters.edit import Edit, Event, InterchangeError, Source, edit_from_timeline, frac_str, timeline_from_edit
+from montage_ai.otio_adapters.edit import (
+    Edit,
+    Event,
+    InterchangeError,
+    Source,
+    edit_from_timeline,
+    frac_str,
+    timeline_from_edit,
+)
 
 COMMENT_PREFIX = "* MONTAGE_AI "
 TIMELINE_PREFIX = "* MONTAGE_AI TIMELINE "

@@ -35,6 +35,9 @@ from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
 from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION as FCPXML_DEFAULT_VERSION
 from montage_ai.otio_adapters.fcpxml import VERSIONS as FCPXML_VERSIONS
 
+__all__ = ["DEFAULT_FORMATS", "FCPXML_DEFAULT_VERSION", "FCPXML_VERSIONS", "FORMATS", "MANIFEST", "Format",
+           "export_path", "export_timeline", "read_timeline"]
+
 
 @dataclass(frozen=True)
 class Format:

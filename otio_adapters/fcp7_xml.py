@@ -39,10 +39,19 @@ import opentimelineio as otio
 from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    TAG,
+    Edit,
+    Event,
+    InterchangeError,
+    Mark,
+    Source,
+    edit_from_timeline,
+    frac_str,
+    json_dict,
+    parse_xml,
+    tagged,
     timeline_from_edit,
 )
-
 
 
 # ---------------------------------------------------------------------------- rates and paths

@@ -43,9 +43,18 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from montage_ai.core.model.timeline import media_path
-
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    TAG,
+    Edit,
+    Event,
+    InterchangeError,
+    Mark,
+    Source,
+    edit_from_timeline,
+    frac_str,
+    json_dict,
+    parse_xml,
+    tagged,
     timeline_from_edit,
 )
 

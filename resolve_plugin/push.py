@@ -1,6 +1,6 @@
 """Push a rough cut into Resolve as a new timeline, then read it back and compare.
 
-The route (see ``shared/reference/resolve_api.md`` and ``interchange.md``):
+The route (see ``docs/resolve_api.md`` and ``docs/interchange.md``):
 
 1. Every source of the cut list is found in the media pool by its file path; files not in
    the pool yet are imported (``ImportMedia``). A pool clip whose rate or length does not
@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList
 
 from .client import ClipInfo, MarkerData, PlacedItem, ResolveClient
 from .errors import PushError

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 from montage_ai.core.base.timebase import format_rate, parse_rate
 
+
 def _as_resolve_writes_it(rate: Fraction) -> str:
     """``"23.976"``, ``"59.94"``, ``"25"``: three decimals, trailing zeros dropped."""
     return f"{float(rate):.3f}".rstrip("0").rstrip(".")

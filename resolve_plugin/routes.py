@@ -17,7 +17,7 @@ attempt with its cause and fix, Resolve's product name and version, and which Py
 uses for menu scripts, for ``montage-ai doctor`` and the panel (:meth:`RouteResult.lines`).
 
 Verified against fakes only (a stand-in ``DaVinciResolveScript``, the fake Resolve behind the
-bridges); the causes and fixes follow ``shared/reference/resolve_api.md``.
+bridges); the causes and fixes follow ``docs/resolve_api.md``.
 """
 
 from __future__ import annotations

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.base.fileio import OutputExistsError
-from montage_ai.core.media.probe import AudioStream, MediaInfo, VideoStream
 from montage_ai.core.base.timebase import frames_to_timecode
+from montage_ai.core.media.probe import AudioStream, MediaInfo, VideoStream
+from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline, media_path
 from montage_ai.otio_adapters import edl, fcp7_xml, fcpxml
 from montage_ai.otio_adapters.edit import InterchangeError

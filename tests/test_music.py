@@ -15,7 +15,6 @@ import mir_eval
 import numpy as np
 import pytest
 
-from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.analysis.music import (
     MUSIC_ANALYSIS_VERSION,
     MusicAnalysis,
@@ -24,6 +23,7 @@ from montage_ai.core.analysis.music import (
     beat_frames,
     load_audio,
 )
+from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.samples.music import (
     PRESETS,
     MusicSpec,

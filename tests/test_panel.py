@@ -371,7 +371,7 @@ def test_preview_ctrl_p_plays_in_the_panel_with_jkl_and_space(panel, qtbot, proj
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
     qtbot.waitUntil(lambda: panel.timeline.playhead() > int(cl.rate), timeout=15_000)  # it plays, the head follows
-    assert panel.viewer.image() is not None
+    qtbot.waitUntil(lambda: panel.viewer.image() is not None, timeout=5000)  # and the viewer shows it
     _screenshot(panel, "06-playing.png")
     QTest.keyClick(panel, Qt.Key_K)
     stopped = panel.timeline.playhead()

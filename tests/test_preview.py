@@ -15,14 +15,14 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.base.fileio import OutputExistsError
 from montage_ai.core.media.probe import probe
+from montage_ai.core.model.cutlist import Cut, CutList
+from montage_ai.core.model.timeline import build_timeline, media_path
 from montage_ai.core.render.preview import render_preview
 from montage_ai.core.samples.footage import render_audio
 from montage_ai.core.samples.framecode import kept_indices, read_tagged_framecode, render_framecode
-from montage_ai.core.model.timeline import build_timeline, media_path
 
 NTSC24 = Fraction(24000, 1001)
 NTSC60 = Fraction(60000, 1001)

@@ -52,10 +52,10 @@ from typing import Callable, Iterator, Mapping, Sequence
 import cv2
 import numpy as np
 
-from montage_ai.core.media.decode import PacketTable, decode_frames, packet_table
-from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
+from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.base.types import ShotKey
+from montage_ai.core.media.decode import PacketTable, decode_frames, packet_table
 
 log = logging.getLogger(__name__)
 

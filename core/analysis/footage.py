@@ -40,10 +40,10 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
-from montage_ai.core.media.decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
-from montage_ai.core.base.errors import AnalysisError, MediaError
-from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.analysis.shots import CUT_H, CUT_S, PERSIST_FRAMES, ShotDetector, ShotResult, coarse_distances
+from montage_ai.core.base.errors import AnalysisError, MediaError
+from montage_ai.core.media.decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
+from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 

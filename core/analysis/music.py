@@ -44,8 +44,8 @@ import scipy.ndimage
 import scipy.signal
 
 from montage_ai.core.base.errors import Cancelled, MediaError
-from montage_ai.core.media.probe import probe, require_tool
 from montage_ai.core.base.timebase import quantize_times
+from montage_ai.core.media.probe import probe, require_tool
 
 log = logging.getLogger(__name__)
 

@@ -26,21 +26,22 @@ from typing import Callable, Sequence
 
 import opentimelineio as otio
 
-from montage_ai.core.base.types import ShotKey
 from montage_ai.core import defaults
-from montage_ai.core.cut.assembly import assemble
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
-from montage_ai.core.base import stages
-from montage_ai.core.base.errors import Cancelled, MontageError, NoUsableFootage
-from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
 from montage_ai.core.analysis.footage import FootageAnalysis
-from montage_ai.core.run.jobs import analyze_media, analyze_music_cached
 from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.base import stages
+from montage_ai.core.base.errors import Cancelled, MontageError
+from montage_ai.core.base.errors import NoUsableFootage as NoUsableFootage  # raised here, named here too
+from montage_ai.core.base.types import ShotKey
+from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.model.cutlist import CutList
+from montage_ai.core.model.timeline import build_timeline
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
 from montage_ai.core.plan.styles import Style, load_style
-from montage_ai.core.model.timeline import build_timeline
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
+from montage_ai.core.run.jobs import analyze_media, analyze_music_cached
 
 log = logging.getLogger(__name__)
 

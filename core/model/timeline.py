@@ -62,11 +62,11 @@ from typing import Any, Mapping
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.fileio import write_atomic
-from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.base.timebase import format_rate, timecode_to_frames
+from montage_ai.core.media.probe import MediaInfo, probe
+from montage_ai.core.model.cutlist import Cut, CutList, Section
 
 log = logging.getLogger(__name__)
 

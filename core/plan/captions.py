@@ -30,11 +30,11 @@ from typing import Callable, Collection, Sequence
 import httpx
 import ollama
 
-from montage_ai.core.base.types import ShotKey
-from montage_ai.core.run.cache import AnalysisCache, FileIdentity
-from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.analysis.footage import FootageAnalysis
+from montage_ai.core.base.errors import Cancelled
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.plan.ollama_config import OllamaSettings, clean_text, describe_error, make_client
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 
 log = logging.getLogger(__name__)
 

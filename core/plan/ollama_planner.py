@@ -39,8 +39,17 @@ from typing import Any, Mapping
 
 from montage_ai.core.base.types import ShotKey
 from montage_ai.core.plan.ollama_config import OllamaSettings, check_ollama, clean_text, describe_error, make_client
-from montage_ai.core.plan.planner import (PHASES, Phase, Planner, PlanRequest, RulesPlanner, ShotCandidate, StoryPlan, chronological_key,
-                      validate_plan)
+from montage_ai.core.plan.planner import (
+    PHASES,
+    Phase,
+    Planner,
+    PlanRequest,
+    RulesPlanner,
+    ShotCandidate,
+    StoryPlan,
+    chronological_key,
+    validate_plan,
+)
 
 log = logging.getLogger(__name__)
 

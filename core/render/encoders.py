@@ -42,9 +42,9 @@ from typing import Callable, Sequence
 from filelock import FileLock
 
 from montage_ai.core import defaults
-from montage_ai.core.run.cache import default_cache_dir
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.media.probe import require_tool
+from montage_ai.core.run.cache import default_cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -40,13 +40,20 @@ from typing import Callable
 
 import opentimelineio as otio
 
-from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.base.errors import MediaError
-from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.base.fileio import OutputExistsError, publish
+from montage_ai.core.base.timebase import format_rate
+from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.media.probe import MediaInfo, probe, require_tool
-from montage_ai.core.model.timeline import (NAMESPACE, frames_at, media_path, rate_from_otio, source_in_frames, source_rate_of,
-                       timeline_rate)
+from montage_ai.core.model.timeline import (
+    NAMESPACE,
+    frames_at,
+    media_path,
+    rate_from_otio,
+    source_in_frames,
+    source_rate_of,
+    timeline_rate,
+)
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from montage_ai.core.run.cache import AnalysisCache, FileIdentity
-from montage_ai.core.base.errors import MediaError, NoUsableFootage
-from montage_ai.core.base.fileio import collect_media
-from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
 from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
+from montage_ai.core.base.errors import MediaError, NoUsableFootage
+from montage_ai.core.base.fileio import collect_media
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
+from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
 
 log = logging.getLogger(__name__)
 

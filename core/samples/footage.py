@@ -31,8 +31,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.base.errors import MediaError
+from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.media.probe import require_tool
 
 #: Sources :class:`Segment` understands.

@@ -27,13 +27,12 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from montage_ai.core import defaults
@@ -384,8 +383,16 @@ def print_summary(result) -> None:
 def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions", work: "WorkOptions", *,
             preview: Path | None, preview_height: int, force: bool, bundle: bool = False) -> int:
     """``cut`` and ``demo``: the rough cut, written in every format beside ``out``, and a preview."""
-    from montage_ai.core.workflows import (ExportJob, PreviewJob, RoughCutJob, check_free, export_targets,
-                                           run_export, run_preview, run_rough_cut)
+    from montage_ai.core.workflows import (
+        ExportJob,
+        PreviewJob,
+        RoughCutJob,
+        check_free,
+        export_targets,
+        run_export,
+        run_preview,
+        run_rough_cut,
+    )
 
     export = ExportJob(bundle=bundle, overwrite=force)
     check_free(list(export_targets(out, export).values()) + [preview], force)  # before any work

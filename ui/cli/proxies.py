@@ -10,8 +10,14 @@ import argparse
 import sys
 
 from montage_ai.core import defaults
-from montage_ai.core.render.encoders import (ENCODER_KINDS, PREFERENCES, PROFILES, EncoderError, EncoderRegistry,
-                                             preference)
+from montage_ai.core.render.encoders import (
+    ENCODER_KINDS,
+    PREFERENCES,
+    PROFILES,
+    EncoderError,
+    EncoderRegistry,
+    preference,
+)
 
 #: Proxies encoded at once on this machine (see :data:`montage_ai.core.defaults.PROXY_WORKERS`).
 DEFAULT_PROXY_WORKERS = defaults.PROXY_WORKERS

@@ -56,8 +56,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_selects(args: argparse.Namespace) -> int:
-    from montage_ai.core.workflows import (ExportJob, SelectsJob, SelectsOptions, check_free, export_targets,
-                                           run_export, run_selects)
+    from montage_ai.core.workflows import (
+        ExportJob,
+        SelectsJob,
+        SelectsOptions,
+        check_free,
+        export_targets,
+        run_export,
+        run_selects,
+    )
     from montage_ai.otio_adapters.export import FORMATS
 
     out = Path(args.out)

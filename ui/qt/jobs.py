@@ -71,9 +71,12 @@ def _analysed(panel: "MontagePanel", report) -> None:
 
 def show_failures(panel: "MontagePanel", failures) -> None:
     rows = {panel.clip_table.item(r, 0).text(): r for r in range(panel.clip_table.rowCount())}
+    from montage_ai.core.base import stages
+    from montage_ai.core.base.types import Failure
+
     for path, reason in failures:
         name = os.path.basename(path)
-        text = reason.replace(path, name) if path in reason else f"{name}: {reason}"
+        text = Failure(path, stages.FOOTAGE, reason).short()
         if not any(panel.bad.item(i).text() == text for i in range(panel.bad.count())):
             panel.bad.addItem(text)
             panel.bad.item(panel.bad.count() - 1).setToolTip(path)

@@ -113,15 +113,15 @@ class _Converter(QObject):
             started = time.monotonic()
             image = frame.toImage()
             cost = time.monotonic() - started
-            if cost > 0.008:
-                # A slow conversion (software OpenGL, as under Xvfb: ~20 ms a 540p frame) holds
-                # the interpreter: leave the window three times as long before the next one.
-                time.sleep(3 * cost)
             if not image.isNull():
                 try:
                     self.image.emit(image)
                 except RuntimeError:  # the player is gone
                     return
+            if cost > 0.008:
+                # A slow conversion (software OpenGL, as under Xvfb: ~20 ms a 540p frame) holds
+                # the interpreter: leave the window three times as long before the next one.
+                time.sleep(min(3 * cost, 0.25))
 
 
 class Player(QObject):

@@ -40,7 +40,6 @@ def write_file_route(panel: "MontagePanel", folder: str):
     """A :class:`~.tasks.Task` writing the cut as FCP7 XML and FCPXML for File > Import >
     Timeline (no live route into Resolve)."""
     from montage_ai.resolve_plugin.file_route import write_file_route as write
-
     from montage_ai.ui.qt.tasks import Task
 
     timeline = panel.result.timeline

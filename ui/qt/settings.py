@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from PySide6.QtCore import QSettings
-
-from montage_ai.core import defaults
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
     QWidget,
 )
+
+from montage_ai.core import defaults
 
 ENCODERS = ("auto", "nvenc", "vaapi", "qsv", "videotoolbox", "cpu")
 
