@@ -533,7 +533,6 @@ def test_log_can_be_copied_and_saved(panel, qtbot, project, tmp_path, monkeypatc
 @pytest.fixture
 def resolve_panel(qtbot, tmp_path, project, cache_dir):
     from fake_resolve import make_resolve
-
     from montage_ai.resolve_plugin.direct import DirectClient
 
     clips, bad, song = project
@@ -586,7 +585,6 @@ def test_panel_with_resolve_uses_the_selected_clips(resolve_panel, project):
 
 def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project):
     from fake_resolve import find_clip
-
     from montage_ai.core.media.probe import probe
 
     panel, fake = resolve_panel
@@ -616,7 +614,6 @@ def test_panel_selects_in_resolve_are_named_after_the_bin(resolve_panel, qtbot):
 
 def test_panel_shows_the_route_into_resolve(qtbot, tmp_path, project):
     from fake_resolve import make_resolve
-
     from montage_ai.resolve_plugin.routes import select_route
 
     clips, _, _ = project

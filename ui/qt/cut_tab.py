@@ -10,7 +10,6 @@ from typing import Any
 
 from montage_ai.core.cut.edits import EditHistory, Version
 from montage_ai.core.model.cutlist import Cut, CutList
-
 from montage_ai.ui.qt.timeline_view import TimelineEditor
 
 

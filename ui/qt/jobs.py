@@ -17,7 +17,6 @@ from shiboken6 import isValid
 
 from montage_ai.core.base.timebase import frames_to_timecode
 from montage_ai.core.cut import edits
-
 from montage_ai.ui.qt.tasks import Task
 
 if TYPE_CHECKING:  # pragma: no cover

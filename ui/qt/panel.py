@@ -17,20 +17,31 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QHBoxLayout, QLabel, QListWidget, QMainWindow, QPlainTextEdit, QPushButton, QSplitter,
-    QTabWidget, QToolBar, QToolButton, QVBoxLayout, QWidget,
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from montage_ai.core.cut.edits import EditError
 from montage_ai.core.plan.styles import available_styles
 from montage_ai.core.workflows import RoughCutOptions
-
 from montage_ai.ui.qt import edit_actions, jobs
 from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
+from montage_ai.ui.qt.layout import SHORTCUTS, PanelLayout
 from montage_ai.ui.qt.messages import Banner, LogBridge
 from montage_ai.ui.qt.player import FrameView, Player
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
-from montage_ai.ui.qt.layout import SHORTCUTS, PanelLayout
 from montage_ai.ui.qt.tasks import Task
 
 log = logging.getLogger(__name__)

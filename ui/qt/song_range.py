@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from montage_ai.core.cut.song_part import SongPart, snap_to_bars
-
 from montage_ai.ui.qt.theme import DOWNBEAT_COLOR, WAVEFORM_COLOR
 
 

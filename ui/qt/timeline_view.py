@@ -19,12 +19,18 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QScrollBar, QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget,
+    QHBoxLayout,
+    QLabel,
+    QScrollBar,
+    QSizePolicy,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
 )
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.timebase import frames_to_timecode, nominal_fps
-
+from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.ui.qt.theme import BEAT_COLOR, DOWNBEAT_COLOR, SECTION_COLOR, WAVEFORM_COLOR, phase_color
 
 RULER_H, SECTION_H, CLIPS_H, TICKS_H, WAVE_H = 22, 18, 56, 8, 32
