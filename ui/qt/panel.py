@@ -133,7 +133,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         rows.addWidget(top)
         rows.addWidget(middle)
         rows.addWidget(self._cut_tabs())
-        rows.setSizes([230, 220, 230])
+        rows.setSizes([200, 170, 310])  # the timeline gets its whole height first
         self._actions()
 
     def _cut_tabs(self) -> QWidget:
