@@ -38,7 +38,8 @@ def start_xvfb() -> tuple[subprocess.Popen | None, str]:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         return None, "offscreen (Xvfb not installed)"
     read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp",
+                             "-terminate"],
                             pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     number, deadline = b"", time.monotonic() + 15

@@ -36,8 +36,9 @@ def x_display():
         yield None
         return
     read, write = os.pipe()
+    # -terminate: the server ends when its last client (this process) goes, even if it crashes.
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp",
-                             "-noreset"], pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "-terminate"], pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     number = b""
     deadline = time.monotonic() + 15
