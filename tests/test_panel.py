@@ -20,6 +20,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 WAIT_MS = 120_000
+OFFSCREEN_REASON: list[str] = []  # why the tests run offscreen, when they do
 
 
 # ---------------------------------------------------------------------------- the X server
@@ -30,9 +31,12 @@ def x_display():
     installed, MONTAGE_QT_PLATFORM=offscreen asks for offscreen, or a QApplication exists."""
     from PySide6.QtWidgets import QApplication
 
-    if (shutil.which("Xvfb") is None or os.environ.get("MONTAGE_QT_PLATFORM") == "offscreen"
-            or QApplication.instance() is not None):
+    why = ("MONTAGE_QT_PLATFORM=offscreen asks for offscreen" if os.environ.get("MONTAGE_QT_PLATFORM") == "offscreen"
+           else "Xvfb is not installed (installers/system_deps.sh installs it)" if shutil.which("Xvfb") is None
+           else "a QApplication was made before the panel tests" if QApplication.instance() is not None else "")
+    if why:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        OFFSCREEN_REASON.append(why)
         yield None
         return
     read, write = os.pipe()
@@ -55,6 +59,7 @@ def x_display():
     if not number.strip():
         proc.kill()
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        OFFSCREEN_REASON.append("Xvfb did not start within 15 s")
         yield None
         return
     display = f":{number.decode().strip()}"
@@ -186,7 +191,7 @@ def _cut(qtbot, panel, project):
 # ---------------------------------------------------------------------------- the window itself
 def test_panel_runs_in_a_real_window(panel, x_display):
     if x_display is None:
-        pytest.skip("Xvfb is not installed (installers/system_deps.sh installs it): the panel tests ran offscreen")
+        pytest.skip(f"{OFFSCREEN_REASON[0] if OFFSCREEN_REASON else 'no X server'}: the panel tests ran offscreen")
     assert QApplication.platformName() == "xcb"
     assert panel.isActiveWindow() and panel.windowHandle().isExposed()
 

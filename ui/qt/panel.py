@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from montage_ai.core.cut.edits import EditError
 from montage_ai.core.plan.styles import available_styles
@@ -354,8 +355,10 @@ class MontagePanel(PanelLayout, QMainWindow):
             return music, wave
 
         task = Task(work, "song")
-        task.done.connect(lambda r, p=path: self._song_loaded(p, *r))
-        task.failed.connect(lambda reason: self.song_range.set_status(f"Cannot read the song: {reason}"))
+        song_range = self.song_range  # the answer may come after the window has closed
+        task.done.connect(lambda r, p=path: isValid(song_range) and self._song_loaded(p, *r))
+        task.failed.connect(lambda reason: isValid(song_range)
+                            and song_range.set_status(f"Cannot read the song: {reason}"))
         self._song_task = task
         task.start()
         return task
