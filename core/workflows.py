@@ -125,12 +125,12 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
     the answer. It raises :class:`NoUsableFootage` only when no footage is found at all.
     """
     from montage_ai.core.base.fileio import collect_media
-    from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
+    from montage_ai.core.run.jobs import AnalysisReport, analyze_files, analyze_music_cached
 
     report_stage = _stage_fn(progress)
-    files = collect_media(list(media))
-    if not files:
-        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
+    files = collect_media(list(media)) if media else []
+    if not files and not options.music:
+        raise NoUsableFootage("no footage found in " + (", ".join(map(str, media)) or "no path given"))
     cache = options.work.cache()
 
     def on_clip(p: Progress) -> None:
@@ -138,15 +138,20 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
             clip_progress(p)
         report_stage(stages.FOOTAGE, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
 
-    with options.work.executor_for() as executor:
-        report = analyze_files(files, executor=executor, mode=options.mode, cache=cache, progress=on_clip,
-                               cancel=cancel)
+    report = AnalysisReport()
+    if files:  # a song may be analysed alone
+        with options.work.executor_for() as executor:
+            report = analyze_files(files, executor=executor, mode=options.mode, cache=cache, progress=on_clip,
+                                   cancel=cancel)
     report_stage(stages.FOOTAGE, 1.0)
     _check(cancel)
     music = None
     if options.music:
         music = analyze_music_cached(options.music, cache=cache, progress=lambda f: report_stage(stages.MUSIC, f),
                                      cancel=cancel)
+        from montage_ai.core.media.song import song_info
+
+        song_info(music)  # says so when the song is truncated, as the cut does
     return AnalysisResult(tuple(report.analyses), music, Failure.of(stages.FOOTAGE, report.failures), report)
 
 
@@ -413,6 +418,10 @@ class ExportJob:
     bundle: bool = False
     overwrite: bool = False
     fcpxml_version: str | None = None
+    #: Drop-frame timecode (29.97/59.94 timelines) and the clips' own sound: None leaves the
+    #: timeline's own choice (off unless it says so).
+    drop_frame: bool | None = None
+    camera_audio: bool | None = None
 
     def all_formats(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.formats + (("otioz",) if self.bundle else ())))
@@ -452,12 +461,17 @@ def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob =
     Every target is checked first (:class:`OutputExistsError` before anything is written). A
     format that cannot carry this cut is a failure (stage ``export``); the others are written.
     """
-    from montage_ai.otio_adapters.edit import InterchangeError
+    from montage_ai.otio_adapters.edit import InterchangeError, set_timeline_options
     from montage_ai.otio_adapters.export import export_timeline
 
     targets = export_targets(base, options)
     targets.update({fmt: Path(p) for fmt, p in (paths or {}).items()})
     check_free(list(targets.values()), options.overwrite)
+    if options.drop_frame is not None or options.camera_audio is not None:
+        try:
+            set_timeline_options(timeline, drop_frame=options.drop_frame, camera_audio=options.camera_audio)
+        except (InterchangeError, ValueError) as exc:
+            raise MontageError(str(exc)) from None
     report_stage = _stage_fn(progress)
     written: dict[str, Path] = {}
     failures: list[Failure] = []
@@ -472,8 +486,9 @@ def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob =
     return ExportResult(written, tuple(failures))
 
 
-def read_timeline(path: str | os.PathLike[str]) -> Any:
-    """A timeline file we wrote (.otio, .fcpxml, .xml, .edl), read back.
+def read_timeline(path: str | os.PathLike[str], *, rate: Any = None) -> Any:
+    """A timeline file (.otio, .otioz, .fcpxml, .xml, .edl), read back; ``rate`` is the frame
+    rate of an EDL that does not say it.
 
     Raises
     ------
@@ -482,8 +497,9 @@ def read_timeline(path: str | os.PathLike[str]) -> Any:
     """
     from montage_ai.otio_adapters.export import read_timeline as read
 
+    extra = {"rate": rate} if rate and str(path).lower().endswith(".edl") else {}
     try:
-        return read(path)
+        return read(path, **extra)
     except ValueError as exc:
         raise MontageError(str(exc)) from None
 

@@ -19,10 +19,13 @@ from montage_ai.core.samples.footage import Segment, render_footage
 SIZE = (128, 72)
 N = 40
 
-SAME = [Segment("testsrc2", N), Segment("mandelbrot", N), Segment("smptebars", N)]
-NEAR = [Segment(s.source, N, grain=3.0, gain=1.15) for s in SAME]
-OTHER = [Segment("life", N, seed=3), Segment("cellauto", N), Segment("pan", N)]
-POOR = [Segment("testsrc2", N, blur_sigma=6.0), Segment("life", N, seed=5, gain=0.35),
+# Landscapes, fractals and automata: no test patterns (those are never selects).
+SAME = [Segment("zoompan", N, still="scene", seed=1), Segment("mandelbrot", N),
+        Segment("scene", N, seed=2)]
+NEAR = [Segment(s.source, N, still=s.still, seed=s.seed, pan_px_per_frame=s.pan_px_per_frame, grain=3.0, gain=1.15)
+        for s in SAME]
+OTHER = [Segment("life", N, seed=3), Segment("cellauto", N), Segment("pan", N, still="scene", seed=6)]
+POOR = [Segment("zoompan", N, still="scene", seed=4, blur_sigma=6.0), Segment("life", N, seed=5, gain=0.35),
         Segment("mandelbrot", N, gain=3.0)]
 
 

@@ -16,9 +16,10 @@ fully only the keyframe intervals where the picture may have changed (plus the c
 detector asks for), so boundaries land on the same frames as in full mode. What it saves
 depends on the GOP: every boundary costs the GOP before it (the frames just before a cut
 are needed to prove it), so on long-GOP files with keyframes at scene cuts fast mode
-decodes nearly everything. Features then come from the decoded frames only (keyframes
-and the refined intervals). ``"auto"`` is fast for files longer than
-:data:`AUTO_FAST_SECONDS`.
+decodes nearly everything. Features and quality flags then come from the decoded frames
+only (keyframes and the refined intervals). Measured on real clips (bench/footage_real.py)
+fast mode took 1.5-2.7x as long as full mode, so ``"auto"`` is full mode: fast mode is kept
+for a first look at long static takes with short GOPs, where it decodes a fraction.
 
 Frame indices are in the source's own frame grid from 0; ``*_s`` times are presentation
 times of those frames (VFR-correct) on the container's timeline.
@@ -30,8 +31,6 @@ import logging
 import math
 import os
 import tempfile
-from bisect import bisect_left, bisect_right
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any, Callable
@@ -40,16 +39,26 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
-from montage_ai.core.analysis.shots import CUT_H, CUT_S, PERSIST_FRAMES, ShotDetector, ShotResult, coarse_distances
+from montage_ai.core.analysis import moments as M
+from montage_ai.core.analysis import patterns as P
+from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.analysis.shots import ShotDetector, ShotResult
 from montage_ai.core.base.errors import AnalysisError, MediaError
-from montage_ai.core.media.decode import Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
+from montage_ai.core.media.decode import (
+    Frame,
+    HardwareDecodeError,
+    PacketTable,
+    analysis_size,
+    decode_frames,
+    packet_table,
+)
 from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "3"
-#: ``mode="auto"`` uses the fast mode for files longer than this.
-AUTO_FAST_SECONDS = 120.0
+ANALYSIS_VERSION = "4"
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -87,6 +96,8 @@ class Shot:
     best_frame: int
     score_frames: tuple[int, ...]
     scores: tuple[float, ...]
+    #: Frames of this shot an editor would not use, with the reason (see :mod:`.quality`).
+    flagged: tuple[Flag, ...] = ()
 
     @property
     def frame_count(self) -> int:
@@ -112,6 +123,8 @@ class FootageAnalysis:
     clipped_high: tuple[float | None, ...]
     clipped_low: tuple[float | None, ...]
     colourfulness: tuple[float | None, ...]
+    #: Every flagged range of the file (blur, corruption, shake, flash, test pattern...).
+    flags: tuple[Flag, ...] = ()
 
     @property
     def boundaries(self) -> tuple[int, ...]:
@@ -126,6 +139,8 @@ class FootageAnalysis:
                 d["media"] = value.to_dict()
             elif f.name == "shots":
                 d["shots"] = [_shot_to_dict(s) for s in value]
+            elif f.name == "flags":
+                d["flags"] = [fl.to_list() for fl in value]
             elif isinstance(value, tuple):
                 d[f.name] = list(value)
             else:
@@ -136,8 +151,10 @@ class FootageAnalysis:
     def from_dict(cls, d: dict[str, Any]) -> "FootageAnalysis":
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            value = d[f.name]
-            if f.name == "media":
+            value = d.get(f.name, ())
+            if f.name == "flags":
+                value = tuple(Flag.from_list(v) for v in value)
+            elif f.name == "media":
                 value = MediaInfo.from_dict(value)
             elif f.name == "shots":
                 value = tuple(_shot_from_dict(s) for s in value)
@@ -167,6 +184,8 @@ def quality_curve(shot: Shot, start: int, end: int) -> tuple[np.ndarray, np.ndar
         q = np.interp(frames, np.asarray(shot.score_frames, float), np.asarray(shot.scores, float))
     else:
         q = np.full(frames.size, 0.5)
+    if shot.flagged:
+        q = np.where(flagged_mask(shot, start, end), 0.0, q)
     dips = (q < DIP_SHARE * float(q.max())).astype(float) if q.size else q
     return q, dips
 
@@ -175,12 +194,41 @@ def _shot_to_dict(s: Shot) -> dict[str, Any]:
     d = {}
     for f in fields(s):
         v = getattr(s, f.name)
+        if f.name == "flagged":
+            v = [fl.to_list() for fl in v]
         d[f.name] = list(v) if isinstance(v, tuple) else v
     return d
 
 
 def _shot_from_dict(d: dict[str, Any]) -> Shot:
-    return Shot(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+    return Shot(**{k: (tuple(Flag.from_list(x) for x in v) if k == "flagged" else
+                       tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+
+def flagged_mask(shot: Shot, start: int, end: int) -> np.ndarray:
+    """True for the frames of ``[start, end)`` inside one of the shot's flagged ranges."""
+    mask = np.zeros(max(0, end - start), bool)
+    for fl in shot.flagged:
+        lo, hi = max(start, fl.first), min(end, fl.last + 1)
+        if hi > lo:
+            mask[lo - start:hi - start] = True
+    return mask
+
+
+def excluded_mask(a: "FootageAnalysis", length: int | None = None) -> np.ndarray:
+    """True for every frame of the file no cut may use: flagged, black, or outside its
+    shot's usable range (inside a transition)."""
+    n = a.frame_count if length is None else length
+    mask = np.ones(n, bool)
+    for s in a.shots:
+        if s.black:
+            continue
+        us, ue = max(0, s.usable_start_frame), min(n, s.usable_end_frame)
+        if ue > us:
+            mask[us:ue] = flagged_mask(s, us, ue)
+    for fl in a.flags:
+        mask[max(0, fl.first):min(n, fl.last + 1)] = True
+    return mask
 
 
 # ----------------------------------------------------------------------------------------
@@ -191,8 +239,13 @@ class _Collector:
     """Receives decoded frames: shot detector input, feature samples, thumbnails."""
 
     def __init__(self, rate: Fraction, sample_step: int, keep_thumbnails: bool,
-                 progress: Callable[[float], None] | None, planned: int) -> None:
+                 progress: Callable[[float], None] | None, planned: int,
+                 native: bool | tuple[bool, bool] = False) -> None:
         self.detector = ShotDetector(rate)
+        self.measures = Q.Measures()
+        self.faces: dict[int, int] = {}
+        self.subjects: dict[int, float] = {}
+        self.native = native
         self.sample_step = sample_step
         self.keep_thumbnails = keep_thumbnails
         self.samples: dict[int, tuple] = {}
@@ -215,9 +268,16 @@ class _Collector:
         if detect:
             self.detector.add(i, image, small)
         tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
+        if detect and i not in self.measures:
+            self.measures.add(i, Q.measure(luma, tiny, prev, self.native))
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
-            self.samples[i] = self._features(image, small, tiny, prev)
+            self.samples[i] = self._features(luma, small, tiny, prev)
+            if i not in self.measures.patterns:
+                self.measures.patterns[i] = P.pattern_kind(image, small)
+                self.faces[i] = M.count_faces(luma)
+                self.subjects[i] = M.subject_strength(tiny)
             if self.keep_thumbnails:
                 ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
                 if ok:
@@ -231,8 +291,7 @@ class _Collector:
                 self._progress(frac)
 
     @staticmethod
-    def _features(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
-        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    def _features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
         hi, lo = F.clipped_fracs(luma)
         if prev is not None:
             motion = F.motion_energy_frac(prev, tiny)
@@ -258,8 +317,8 @@ def analyze_footage(
     Parameters
     ----------
     mode:
-        ``"full"``, ``"fast"`` (coarse to fine over keyframes) or ``"auto"`` (fast above
-        :data:`AUTO_FAST_SECONDS`).
+        ``"full"``, ``"fast"`` (coarse to fine over keyframes) or ``"auto"`` (full: fast
+        mode is slower on most footage, see the module docstring).
     media:
         The file's :class:`MediaInfo` when already probed.
     thumbnail_dir:
@@ -284,7 +343,7 @@ def analyze_footage(
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
-        mode = "fast" if media.duration_s > AUTO_FAST_SECONDS else "full"
+        mode = "full"
     hw = hwaccel or None
     try:
         return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
@@ -302,7 +361,9 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     rate = media.video.rate
     step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
     expected = media.video.frame_count
-    collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected)
+    size = analysis_size(media)
+    native = (size[0] == media.video.display_width, size[1] == media.video.display_height)
+    collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
     if mode == "full":
         for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):
@@ -315,11 +376,16 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     else:
         table = packet_table(path, media)
         frame_count = table.frame_count
-        result = _coarse_to_fine(path, media, table, collector, hw, cancel)
+        result = coarse_to_fine(path, media, table, collector, hw, cancel)
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
-    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir)
+    measures = collector.measures.arrays(frame_count)
+    spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
+    flags = tuple(Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step))
+    speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
+    shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
+                         (float(rate), speed))
     idx = sorted(collector.samples)
     cols = list(zip(*(collector.samples[i] for i in idx))) if idx else [()] * 7
     shake = _shake_series(idx, cols[1], media)
@@ -330,136 +396,12 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
         motion=tuple(_opt(v) for v in cols[0]), shake=tuple(shake),
         sharpness=tuple(_opt(v) for v in cols[2]), exposure=tuple(_opt(v) for v in cols[3]),
         clipped_high=tuple(_opt(v) for v in cols[4]), clipped_low=tuple(_opt(v) for v in cols[5]),
-        colourfulness=tuple(_opt(v) for v in cols[6]),
+        colourfulness=tuple(_opt(v) for v in cols[6]), flags=flags,
     )
 
 
 def _opt(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
-# ----------------------------------------------------------------------------------------
-# Coarse to fine
-
-
-def _coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: _Collector,
-                    hwaccel: str | None, cancel: Callable[[], bool] | None) -> ShotResult:
-    """Keyframes first; full decoding only where consecutive keyframes differ.
-
-    Keyframes are decoded in one pass (no loop filter: they are intra-coded) and compared
-    with :func:`~.shots.coarse_distances`, which ignores brightness, grain, evolving texture
-    and camera movement. Each run of differing keyframe pairs becomes one interval, decoded
-    exactly (single-threaded ffmpeg, two at a time, starting while the keyframe pass is
-    still running). The shot detector then runs per decoded range and asks for more
-    frames where an event touches a range's edge; those are decoded in one batch per round.
-    """
-    n = table.frame_count
-    keys = sorted({0} | {int(k) for k in table.keyframes})
-    margin = PERSIST_FRAMES + 2
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
-    jobs: list[Future] = []
-
-    # Intervals decode in software: each is its own short ffmpeg process, and opening a
-    # hardware decoder costs more than decoding a few GOPs (measured on an H200 with NVDEC:
-    # a 30 s 1080p clip took 2.05 s with -hwaccel cuda against 0.86 s on 16 CPU cores, and
-    # fast mode 5.86 s against 3.24 s). The keyframe pass, one long process, keeps hwaccel.
-    interval_hwaccel = None
-
-    def submit(lo: int, hi: int) -> None:
-        # Long intervals are split at keyframes (each piece decodes on its own) so that
-        # both workers share them.
-        lo, hi = max(0, lo), min(n, hi)
-        start = lo
-        for k in keys[bisect_right(keys, lo):bisect_left(keys, hi)]:
-            if k - start >= _PIECE_FRAMES and hi - k >= _PIECE_FRAMES:
-                jobs.append(pool.submit(_decode_list, path, media, table, start, k, interval_hwaccel, cancel))
-                start = k
-        if hi > start:
-            jobs.append(pool.submit(_decode_list, path, media, table, start, hi, interval_hwaccel, cancel))
-
-    def after(k: int) -> int:
-        """The frame ``margin`` past the keyframe following ``k`` (or the end)."""
-        j = bisect_right(keys, k)
-        return min(n, keys[j] + margin) if j < len(keys) else n
-
-    try:
-        # 1. Keyframes, compared as they arrive; each run of differing pairs is submitted.
-        prev: tuple[int, np.ndarray] | None = None
-        run_lo: int | None = None
-        for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
-                                   cancel=cancel):
-            collector.add(frame, force_sample=True, detect=False)
-            small = cv2.resize(frame.image, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
-            if prev is not None:
-                if _keyframes_differ(prev[1], small):
-                    run_lo = prev[0] if run_lo is None else run_lo
-                elif run_lo is not None:
-                    submit(run_lo, prev[0] + margin)
-                    run_lo = None
-            prev = (frame.index, small)
-            _drain(jobs, collector, wait=False)  # decoded frames do not pile up in memory
-        # The last GOP is always decoded (its end cannot be seen from a keyframe).
-        submit(prev[0] if run_lo is None else run_lo, n)
-        _drain(jobs, collector)
-        # 2. Detect per decoded range; grow the ranges the detector cannot decide yet.
-        cache: dict[tuple[int, int], Any] = {}
-        for _ in range(64):
-            for lo, hi in collector.detector.signatures.ranges():
-                if (lo, hi) in cache or hi - lo < 2:
-                    continue
-                res = cache[(lo, hi)] = collector.detector.detect(lo, hi, n)
-                if res.extend_before and lo > 0:
-                    submit(table.keyframe_at_or_before(lo - 1), lo)
-                if res.extend_after and hi < n:
-                    submit(hi, after(hi))
-            if not jobs:
-                break
-            _drain(jobs, collector)
-    finally:
-        for job in jobs:
-            job.cancel()
-        pool.shutdown(wait=True)
-    log.info("%s: fast mode decoded %d of %d frames fully, %d keyframes", path,
-             len(collector.detector.signatures), n, len(keys))
-    return collector.detector.finish(n)
-
-
-def _decode_list(path: str, media: MediaInfo, table: PacketTable, lo: int, hi: int, hwaccel: str | None,
-                 cancel: Callable[[], bool] | None) -> list[Frame]:
-    """Frames ``[lo, hi)`` (run on a worker thread; one ffmpeg thread, two workers)."""
-    return list(decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
-                              hwaccel=hwaccel, threads=1, cancel=cancel))
-
-
-def _drain(jobs: list[Future], collector: _Collector, wait: bool = True) -> None:
-    """Feed the frames of submitted jobs to the collector, in submission order: all of
-    them, or (``wait=False``) those at the head of the queue that are done already."""
-    while jobs and (wait or jobs[0].done()):
-        for frame in jobs.pop(0).result():
-            collector.add(frame)
-
-
-#: Decoded intervals longer than this are split at keyframes between the two workers.
-_PIECE_FRAMES = 48
-#: Keyframe pairs closer than these (coarse structure, colour) hide no boundary.
-_KEY_S = 0.5 * CUT_S
-_KEY_H = CUT_H
-#: Mean luma under which a keyframe may be part of a fade or black run.
-_KEY_DARK = 40.0
-
-
-def _keyframes_differ(a: np.ndarray, b: np.ndarray) -> bool:
-    """Might a boundary lie between keyframes ``a`` and ``b`` (64x36 float32 BGR)?
-
-    Yes when their coarse structure or colour differ (thresholds well under a cut's: a
-    cut's two sides differ by at least ``CUT_S`` / ``CUT_H`` frame to frame) or either
-    is dark (a fade or black run may start or end between them). A brightness change
-    alone is never a boundary, so it is not a reason to look.
-    """
-    if min(float(a.mean()), float(b.mean())) < _KEY_DARK:
-        return True
-    d_s, d_h = coarse_distances(a, b)
-    return d_s >= _KEY_S or d_h >= _KEY_H
 
 
 # ----------------------------------------------------------------------------------------
@@ -497,6 +439,11 @@ def _shake_series(idx: list[int], shifts, media: MediaInfo) -> list[float | None
     return out
 
 
+#: Contrast-normalised detail (see :func:`.quality.detail`) that counts as fully sharp on the
+#: absolute scale (in-focus real footage measures 0.004-0.06).
+SHARP_ABS = 0.012
+
+
 def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float | None,
            motion: float | None) -> float:
     expo = max(0.0, 1.0 - abs(exposure - 0.45) / 0.45) * max(0.0, 1.0 - 3.0 * (hi + lo))
@@ -511,7 +458,9 @@ def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float |
 
 
 def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count: int,
-                 thumbnail_dir: str | None) -> tuple[Shot, ...]:
+                 thumbnail_dir: str | None, flags: tuple[Flag, ...] = (),
+                 detail: np.ndarray | None = None,
+                 motion: tuple[float, np.ndarray] | None = None) -> tuple[Shot, ...]:
     idx = np.array(sorted(collector.samples), dtype=np.int64)
     shots = []
     if thumbnail_dir is not None:
@@ -533,7 +482,21 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
                 vals = [r[col] for r in rows if r[col] is not None]
             means.append(float(np.mean(vals)) if vals else None)
         sharp_max = max((r[2] for r in rows), default=0.0) or 1.0
-        scores = tuple(round(_score(r[2] / sharp_max, r[3], r[4], r[5], all_shake[int(i)], r[0]), 6)
+        flagged = tuple(Flag(max(fl.first, seg.start_frame), min(fl.last, seg.end_frame - 1), fl.reason, fl.detail)
+                        for fl in flags if fl.first < seg.end_frame and fl.last >= seg.start_frame)
+        bad = set()
+        for fl in flagged:
+            bad.update(range(fl.first, fl.last + 1))
+
+        def sharp(i: int, r: tuple) -> float:
+            rel = r[2] / sharp_max
+            d = detail[i] if detail is not None and 0 <= i < detail.size else float("nan")
+            return rel if not np.isfinite(d) else 0.5 * rel + 0.5 * min(1.0, float(d) / SHARP_ABS)
+
+        scores = tuple(0.0 if int(i) in bad else
+                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0]), int(i), (us, ue),
+                               motion[0] if motion else 25.0, collector.faces.get(int(i), 0),
+                               motion[1] if motion else None, collector.subjects.get(int(i), 0.0))
                        for i, r in zip(sel, rows))
         if scores and not seg.black:
             best = int(sel[int(np.argmax(scores))])
@@ -551,7 +514,7 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             keyframe_frame=keyframe, thumbnail=thumb,
             motion=means[0], shake=means[1], sharpness=means[2], exposure=means[3],
             clipped_high=means[4], clipped_low=means[5], colourfulness=means[6],
-            best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores,
+            best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores, flagged=flagged,
         ))
     return tuple(shots)
 

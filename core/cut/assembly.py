@@ -558,6 +558,8 @@ def _fill(slots: list[Slot], plan: StoryPlan, ids, style: Style, rate: Fraction,
         if a.path not in used:
             n = a.media.video.frame_count if a.media.video is not None else 0
             used[a.path] = np.zeros(max(a.frame_count, n, max((s.end_frame for s in a.shots), default=0)), bool)
+            for fl in a.flags:  # frames the analysis flagged (blur, corrupt, test pattern...) are never used
+                used[a.path][max(0, fl.first):fl.last + 1] = True
     order = [p.name for p in plan.phases]
     home = {i: p.name for p in plan.phases for i in p.shot_ids}
     fresh = set(plan.shot_ids)

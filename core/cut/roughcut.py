@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import opentimelineio as otio
 
 from montage_ai.core import defaults
+from montage_ai.core.analysis.beat_grid import Correction
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis
@@ -35,6 +36,7 @@ from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.base.errors import NoUsableFootage as NoUsableFootage  # raised here, named here too
 from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.media.song import song_info
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.timeline import build_timeline
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
@@ -63,6 +65,8 @@ class RoughCutOptions:
     ollama_host: str | None = None
     model: str | None = None
     vision_model: str | None = None
+    #: Beat-grid corrections for this cut only, on top of the grid kept for the song.
+    grid_corrections: tuple[Correction, ...] = ()
 
 
 PLANNERS = defaults.PLANNERS
@@ -137,7 +141,7 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
                            progress=report_stage, clip_progress=clip_progress, cancel=cancel)
     if cancel():
         raise Cancelled("cancelled by the user")
-    music = analyze_music_cached(os.path.abspath(music_path), cache=cache,
+    music = analyze_music_cached(os.path.abspath(music_path), cache=cache, corrections=options.grid_corrections,
                                  progress=lambda f: report_stage(stages.MUSIC, f), cancel=cancel)
     hashes = shot_hashes(report.analyses, progress=lambda f: report_stage(stages.DUPLICATES, f), cancel=cancel)
     duplicates = find_duplicates(report.analyses, hashes)
@@ -157,6 +161,8 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
                         seed=request.seed, name=options.name, brief=request.brief,
                         duplicates=duplicates)
     report_stage(stages.ASSEMBLE, 1.0)
-    timeline = build_timeline(cut_list, media={a.path: a.media for a in report.analyses})
+    media = {a.path: a.media for a in report.analyses}
+    media[music.path] = song_info(music)  # a truncated song is used as far as it decodes
+    timeline = build_timeline(cut_list, media=media)
     report_stage(stages.TIMELINE, 1.0)
     return RoughCut(cut_list, timeline, plan, style, list(report.analyses), music, list(report.failures))

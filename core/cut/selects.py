@@ -48,10 +48,11 @@ import numpy as np
 
 from montage_ai.core import defaults
 from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, find_duplicates, shot_hashes
-from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
+from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.base import stages
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.base.types import ShotKey
+from montage_ai.core.cut.windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
 
@@ -86,6 +87,9 @@ class QualityLimits:
     clipped_max: float = 0.45
     #: Shots with fewer usable seconds are too short for a piece.
     min_piece_s: float = 0.5
+    #: A shot with at least this share of its usable frames flagged by the analysis (blur,
+    #: corruption, test pattern...) is left out for the most common reason.
+    flagged_max: float = FLAGGED_MAX
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,8 @@ class Selects:
 
 def median_sharpness(analyses: Sequence[FootageAnalysis]) -> float | None:
     """Median sharpness of the non-black shots (None without any)."""
-    vals = [s.sharpness for a in analyses for s in a.shots if not s.black and s.sharpness is not None]
+    vals = [s.sharpness for a in analyses for s in a.shots
+            if not s.black and s.sharpness is not None and not flagged_share(s)]  # bars are no reference
     return float(np.median(vals)) if vals else None
 
 
@@ -205,6 +210,7 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
                             f"of the footage median {median_sharp:.0f}"))
     if shot.shake is not None and shot.shake > limits.shake_max:
         out.append(("shake", f"shaky: camera shake {shot.shake:.3f} of the width per frame (limit {limits.shake_max:g})"))
+    out += flagged_share(shot, limits.flagged_max)
     if shot.exposure is not None:
         if shot.exposure < limits.dark_max or (shot.clipped_low or 0.0) > limits.clipped_max:
             out.append(("dark", f"under-exposed: mean luma {shot.exposure:.2f}, "
@@ -212,6 +218,8 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
         elif shot.exposure > limits.bright_min or (shot.clipped_high or 0.0) > limits.clipped_max:
             out.append(("bright", f"over-exposed: mean luma {shot.exposure:.2f}, "
                                   f"{100 * (shot.clipped_high or 0.0):.0f} % of pixels blown to white"))
+    seen: set[str] = set()
+    out = [(f, r) for f, r in out if not (f in seen or seen.add(f))]  # one entry per flag
     usable = shot.usable_end_frame - shot.usable_start_frame
     if Fraction(usable) / rate < Fraction(str(limits.min_piece_s)):
         out.append(("short", f"too short: {float(Fraction(usable) / rate):.2f} s usable "
@@ -228,6 +236,7 @@ def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
     """
     words: list[str] = []
     names = {"black": "Black", "blur": "Blurred", "shake": "Shaky", "dark": "Under-exposed",
+             "pattern": "Test pattern", "corrupt": "Corrupt", "frozen": "Frozen", "flash": "Flash",
              "bright": "Over-exposed", "short": "Short", "duplicate": "Duplicate"}
     if shot.motion is not None and not shot.black:
         words.append("Moving" if shot.motion >= 0.02 else "Static" if shot.motion < 0.003 else "Calm")
@@ -240,31 +249,6 @@ def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- windows
 
 
-def best_window(shot: Shot, length: int, rng: np.random.Generator | None = None) -> tuple[int, float]:
-    """``(source_in, score)``: the window of ``length`` frames inside the usable part where
-    the best-moment curve is highest without dips; ``score`` is the curve's mean over it.
-
-    >>> s = Shot(0, 0, 100, 0.0, 4.0, None, None, False, 0, 100, 60, None, 0.01, 0.001, 1e4, 0.45,
-    ...          0.0, 0.0, 20.0, 60, (0, 20, 40, 60, 80), (0.3, 0.4, 0.6, 0.9, 0.5))
-    >>> best_window(s, 25)
-    (46, 0.793)
-    """
-    us, ue = shot.usable_start_frame, shot.usable_end_frame
-    if ue <= us:
-        us, ue = shot.start_frame, shot.end_frame
-    length = max(1, min(length, ue - us))
-    q, bad = quality_curve(shot, us, ue)
-    c_q = np.concatenate(([0.0], np.cumsum(q)))
-    c_b = np.concatenate(([0.0], np.cumsum(bad)))
-    mean_q = (c_q[length:] - c_q[:-length]) / length
-    share_bad = (c_b[length:] - c_b[:-length]) / length
-    value = mean_q - 0.5 * share_bad
-    if rng is not None:
-        value = value + rng.uniform(0.0, 0.005, value.size)
-    i = int(np.argmax(value))
-    return us + i, round(float(mean_q[i]), 4)
-
-
 # --------------------------------------------------------------------------- selects
 
 
@@ -272,6 +256,29 @@ def order_key(a: FootageAnalysis) -> tuple:
     """Source order of a clip: creation time (clips without one last), then path."""
     ct = a.media.creation_time
     return (ct is None, ct.timestamp() if ct else 0.0, a.path)
+
+
+def _piece(a: FootageAnalysis, s: Shot, opts: SelectsOptions, rng: np.random.Generator
+           ) -> tuple[int, int, float] | Rejection:
+    """The shot's piece ``(source_in, source_out, score)``: its best window with no flagged
+    frame, or the rejection saying why it has none good enough."""
+    rate = Fraction(a.media.video.rate)
+    length = max(1, math.floor(Fraction(str(opts.piece_s)) * rate))
+    window = clean_window(s, length, rng)
+    reasons = ", ".join(sorted({f.reason for f in s.flagged}))
+    if window is None:
+        return Rejection(a.path, s.index, s.start_frame, s.end_frame, ("flagged",),
+                         ("every usable frame is flagged: " + reasons,), None, s.best_frame, shot_keywords(s))
+    src_in, src_out, score = window
+    if Fraction(src_out - src_in) / rate < Fraction(str(opts.limits.min_piece_s)):
+        return Rejection(a.path, s.index, s.start_frame, s.end_frame, ("flagged",),
+                         (f"no unflagged stretch of {opts.limits.min_piece_s:g} s: {reasons}",),
+                         score, s.best_frame, shot_keywords(s))
+    if score < opts.min_score:
+        return Rejection(a.path, s.index, s.start_frame, s.end_frame, ("low score",),
+                         (f"best-moment score {score:.2f} is under the minimum {opts.min_score:.2f}",),
+                         score, s.best_frame, shot_keywords(s))
+    return src_in, src_out, score
 
 
 def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions = SelectsOptions(), *,
@@ -346,15 +353,11 @@ def _windows(passing: Sequence[tuple[FootageAnalysis, Shot]], dups: dict[ShotKey
                                       round(max(s.scores), 4) if s.scores else None, s.best_frame,
                                       shot_keywords(s, ("duplicate",)), (d.kept_path, d.kept_index))
             continue
-        rate = Fraction(a.media.video.rate)
-        length = max(1, math.floor(Fraction(str(opts.piece_s)) * rate))
-        src_in, score = best_window(s, length, rng)
-        src_out = src_in + min(length, max(1, s.usable_end_frame - s.usable_start_frame))
-        if score < opts.min_score:
-            rejected[key] = Rejection(a.path, s.index, s.start_frame, s.end_frame, ("low score",),
-                                      (f"best-moment score {score:.2f} is under the minimum {opts.min_score:.2f}",),
-                                      score, s.best_frame, shot_keywords(s))
+        got = _piece(a, s, opts, rng)
+        if isinstance(got, Rejection):
+            rejected[key] = got
             continue
+        src_in, src_out, score = got
         candidates.append((a, s, src_in, src_out, score))
     return candidates
 

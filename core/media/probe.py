@@ -55,6 +55,31 @@ class VideoStream:
     start_time_s: float
     duration_s: float
     field_order: str | None = None
+    #: Sample (pixel) aspect ratio: a pixel's width over its height (1 for square pixels).
+    sar: Fraction = Fraction(1)
+
+    @property
+    def dar(self) -> Fraction:
+        """Display aspect ratio of the coded picture: ``width * sar / height``."""
+        return Fraction(self.width) * self.sar / self.height if self.height else Fraction(0)
+
+    @property
+    def square_width(self) -> int:
+        """Width the picture is shown at with square pixels (even; display orientation)."""
+        w, h = self._square()
+        return h if self.rotation in (90, 270) else w
+
+    @property
+    def square_height(self) -> int:
+        w, h = self._square()
+        return w if self.rotation in (90, 270) else h
+
+    def _square(self) -> tuple[int, int]:
+        if self.sar == 1 or self.sar <= 0:
+            return self.width, self.height
+        if self.sar > 1:  # wide pixels: stretch the width
+            return max(2, int(round(self.width * self.sar / 2)) * 2), self.height
+        return self.width, max(2, int(round(self.height / self.sar / 2)) * 2)
 
     @property
     def display_width(self) -> int:
@@ -109,6 +134,7 @@ class MediaInfo:
                 **{k: getattr(v, k) for k in (
                     "index", "codec", "profile", "width", "height", "frame_count", "vfr",
                     "rotation", "pix_fmt", "bit_depth", "start_time_s", "duration_s", "field_order")},
+                "sar": format_rate(v.sar, ratio=True),
                 "rate": format_rate(v.rate, ratio=True),
                 "avg_rate": format_rate(v.avg_rate, ratio=True),
                 "time_base": format_rate(v.time_base, ratio=True),
@@ -122,7 +148,7 @@ class MediaInfo:
         video = None
         if v is not None:
             video = VideoStream(**{**v, "rate": Fraction(v["rate"]), "avg_rate": Fraction(v["avg_rate"]),
-                                   "time_base": Fraction(v["time_base"])})
+                                   "time_base": Fraction(v["time_base"]), "sar": Fraction(v.get("sar", "1/1"))})
         ct = d.get("creation_time")
         return cls(
             path=d["path"], size_bytes=d["size_bytes"], format_name=d["format_name"],
@@ -252,7 +278,18 @@ def _video_stream(path: str, ffprobe: str, s: dict, fmt_duration: float | None) 
         start_time_s=_float(s.get("start_time")) or 0.0,
         duration_s=float(duration),
         field_order=s.get("field_order"),
+        sar=_sar(s),
     )
+
+
+def _sar(s: dict) -> Fraction:
+    """ffprobe's ``sample_aspect_ratio`` ("1024:765"); 1 when unset ("0:1", "N/A")."""
+    raw = str(s.get("sample_aspect_ratio") or "")
+    try:
+        num, den = (int(x) for x in raw.split(":"))
+    except ValueError:
+        return Fraction(1)
+    return Fraction(num, den) if num > 0 and den > 0 else Fraction(1)
 
 
 def _count_packets(path: str, ffprobe: str, index: int) -> int:
@@ -316,13 +353,19 @@ def _bit_depth(s: dict) -> int:
 
 
 def _timecode(data: dict) -> str | None:
+    """The file's start timecode: the container's, else a video stream's, else a QuickTime
+    timecode track's (``tmcd``). Other data streams (Sony's ``rtmd`` real-time metadata)
+    carry timecode-looking tags that are not the picture's start: never read."""
     tags = (data.get("format") or {}).get("tags") or {}
     if tags.get("timecode"):
         return tags["timecode"]
-    for s in data.get("streams", []):
-        tc = (s.get("tags") or {}).get("timecode")
-        if tc:
-            return tc
+    streams = data.get("streams", [])
+    for wanted in ("video", "tmcd"):
+        for s in streams:
+            kind = s.get("codec_type") if wanted == "video" else s.get("codec_tag_string")
+            tc = (s.get("tags") or {}).get("timecode")
+            if tc and kind == wanted and (wanted == "video" or s.get("codec_type") == "data"):
+                return tc
     return None
 
 

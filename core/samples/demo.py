@@ -3,7 +3,8 @@
 The demo runs the real pipeline on media anyone can make: clips rendered from ffmpeg's test
 sources at the rates cameras and phones record (24000/1001, 25, 30000/1001, 60000/1001), of
 different lengths, with hard cuts, a dissolve, fades through black, a flash, a blurred and
-a dark shot and camera moves; and a synthesized song with a quiet intro, verses, a loud
+a dark shot and camera moves over generated landscapes, fractals and automata (no test
+patterns: those are never offered in a cut, so the demo's cut is a fair show); and a synthesized song with a quiet intro, verses, a loud
 chorus and an outro, whose beats, downbeats and sections are known.
 """
 
@@ -49,17 +50,24 @@ def demo_clips() -> dict[str, tuple[Fraction, list[Segment]]]:
     r, p, e, s = NTSC24, Fraction(25), NTSC30, NTSC60
     return {
         "A001_C001_city.mov": (r, sample_footage.demo_segments(seconds_per_shot=2.0, rate=r)),
-        "A001_C002_studio.mov": (r, [Segment("smptebars", _seconds(r, 3), grain=2.0), Segment("zoompan", _seconds(r, 4)),
-                                     Segment("testsrc2", _seconds(r, 3), gain=0.35)]),
-        "B_cam_0003.mp4": (p, [Segment("pan", _seconds(p, 5), pan_px_per_frame=3.0),
+        "A001_C002_studio.mov": (r, [Segment("scene", _seconds(r, 3), seed=11, grain=2.0),
+                                     Segment("zoompan", _seconds(r, 4), still="scene", seed=12),
+                                     Segment("pan", _seconds(r, 3), still="scene", seed=13, gain=0.35,
+                                             pan_px_per_frame=2.0)]),
+        "B_cam_0003.mp4": (p, [Segment("pan", _seconds(p, 5), still="scene", seed=21, pan_px_per_frame=3.0),
                                Segment("mandelbrot", _seconds(p, 4), dissolve_in=12),
                                Segment("gradients", _seconds(p, 4), seed=9)]),
-        "phone_20240501_1932.mp4": (e, [Segment("life", _seconds(e, 4), seed=5), Segment("color", _seconds(e, 3), color="0x3080c0", grain=8.0),
-                                        Segment("testsrc2", _seconds(e, 3), blur_sigma=3.0, fade_out=15)]),
-        "phone_20240501_1940_slowmo.mp4": (s, [Segment("pan", _seconds(s, 4), pan_px_per_frame=6.0),
+        "phone_20240501_1932.mp4": (e, [Segment("life", _seconds(e, 4), seed=5),
+                                        Segment("scene", _seconds(e, 3), seed=14, grain=8.0),
+                                        Segment("zoompan", _seconds(e, 3), still="scene", seed=15, blur_sigma=3.0,
+                                                fade_out=15)]),
+        "phone_20240501_1940_slowmo.mp4": (s, [Segment("pan", _seconds(s, 4), still="scene", seed=16,
+                                                       pan_px_per_frame=6.0),
                                                Segment("mandelbrot", _seconds(s, 3))]),
         "A002_C004_night.mov": (r, [Segment("gradients", _seconds(r, 4), seed=4, gain=0.6),
-                                    Segment("smptebars", _seconds(r, 3), fade_in=12), Segment("life", _seconds(r, 4), seed=8)]),
+                                    Segment("pan", _seconds(r, 3), still="scene", seed=17, fade_in=12,
+                                            pan_px_per_frame=2.0),
+                                    Segment("life", _seconds(r, 4), seed=8)]),
     }
 
 

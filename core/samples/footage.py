@@ -34,10 +34,13 @@ import numpy as np
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.media.probe import require_tool
+from montage_ai.core.samples.drawn import drawn_frames, scene_still  # noqa: F401 (scene_still re-exported)
 
 #: Sources :class:`Segment` understands.
 SOURCES = ("testsrc2", "smptebars", "mandelbrot", "cellauto", "life", "gradients", "color",
-           "pan", "zoompan", "black")
+           "pan", "zoompan", "black", "scene", "testcard", "slate", "countdown")
+#: Sources that are test patterns (never offered in a cut); ``pan``/``zoompan`` over them too.
+TEST_PATTERNS = ("testsrc2", "smptebars", "color", "testcard", "slate", "countdown")
 
 _PALETTE = ("0xd04040", "0x40a0d0", "0xe0c040", "0x50b050", "0x8050c0", "0xe08030", "0x30c0b0", "0xc0c0c0")
 
@@ -71,12 +74,23 @@ class Segment:
         Frames of a cross-dissolve from the previous segment (the overlap).
     fade_in, fade_out:
         Frames of a fade from / to black at the start / end of this segment.
+    fade_colour:
+        Fade from / to this colour instead of black (``0xRRGGBB`` or ``white``: a dip to white
+        is a ``fade_out`` to white, a white ``color`` segment, and a ``fade_in`` from white).
     flash:
         ``(offset, frames)``: a camera flash (frames pushed towards white) inside the shot.
     swell:
         ``(offset, frames)``: a brightness swell (up to ``swell_gain`` and back) inside it.
     pan_px_per_frame:
         Speed of ``pan`` segments in output pixels per frame.
+    still:
+        What ``pan`` and ``zoompan`` move over: ``"testsrc2"`` / ``"smptehdbars"`` (test
+        patterns, the defaults) or ``"scene"`` (a generated landscape, not a test pattern).
+    shake_px:
+        Handheld shake: a random jitter of the picture, standard deviation in output pixels.
+    whip:
+        ``(offset, frames)``: a whip pan inside the shot (the picture rushes sideways,
+        smeared by a horizontal motion blur of ``whip_px`` pixels).
     """
 
     source: str
@@ -93,6 +107,11 @@ class Segment:
     swell: tuple[int, int] | None = None
     swell_gain: float = 1.6
     pan_px_per_frame: float = 8.0
+    still: str = ""
+    fade_colour: str = ""
+    shake_px: float = 0.0
+    whip: tuple[int, int] | None = None
+    whip_px: int = 40
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -243,17 +262,18 @@ def render_audio(path: str | os.PathLike[str], seconds: float, *, frequency: flo
 
 
 def demo_segments(seconds_per_shot: float = 2.0, rate: Fraction | int = 25) -> list[Segment]:
-    """A varied reel: cuts, a dissolve, a fade through black, a flash, a swell, a pan."""
+    """A varied reel without test patterns: cuts, a dissolve, a fade through black, a flash,
+    a swell, pans and a push-in over generated landscapes, fractals and automata."""
     n = max(8, int(round(seconds_per_shot * Fraction(rate))))
     return [
-        Segment("testsrc2", n),
-        Segment("smptebars", n, grain=3.0),
+        Segment("pan", n, still="scene", seed=1, pan_px_per_frame=2.0),
+        Segment("zoompan", n, still="scene", seed=2, grain=3.0),
         Segment("mandelbrot", n, dissolve_in=max(4, n // 4)),
         Segment("gradients", n, seed=3, fade_out=max(4, n // 5)),
         Segment("black", max(4, n // 3)),
-        Segment("pan", n, fade_in=max(4, n // 5), pan_px_per_frame=6.0),
-        Segment("color", n, color="0xa04020", grain=6.0, flash=(n // 3, 2)),
-        Segment("testsrc2", n, blur_sigma=3.0, swell=(n // 4, n // 2)),
+        Segment("pan", n, still="scene", seed=5, fade_in=max(4, n // 5), pan_px_per_frame=6.0),
+        Segment("scene", n, seed=6, grain=6.0, flash=(n // 3, 2)),
+        Segment("zoompan", n, still="scene", seed=7, blur_sigma=3.0, swell=(n // 4, n // 2)),
         Segment("life", n, seed=2),
     ]
 
@@ -387,31 +407,62 @@ def _u8(a: np.ndarray) -> np.ndarray:
 def _segment_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
     n = seg.frames
     gains = np.full(n, float(seg.gain), dtype=np.float64)
+    fade = np.ones(n)
     for k in range(seg.fade_in):
-        gains[k] *= (k + 1) / (seg.fade_in + 1)
+        fade[k] *= (k + 1) / (seg.fade_in + 1)
     for k in range(seg.fade_out):
-        gains[n - seg.fade_out + k] *= 1.0 - (k + 1) / (seg.fade_out + 1)
+        fade[n - seg.fade_out + k] *= 1.0 - (k + 1) / (seg.fade_out + 1)
+    towards = _bgr(seg.fade_colour) if seg.fade_colour else None
+    if towards is None:
+        gains *= fade
     if seg.swell:
         off, length = seg.swell
         ramp = np.sin(np.linspace(0.0, np.pi, length + 2)[1:-1])
         gains[off:off + length] *= 1.0 + (seg.swell_gain - 1.0) * ramp
     flash = set(range(seg.flash[0], seg.flash[0] + seg.flash[1])) if seg.flash else set()
+    whip = set(range(seg.whip[0], seg.whip[0] + seg.whip[1])) if seg.whip else set()
+    jitter = np.random.default_rng(seg.seed + 99).normal(0.0, seg.shake_px, (n, 2)) if seg.shake_px > 0 else None
     grain = None
     if seg.grain > 0:
         rng = np.random.default_rng(seg.seed)
         grain = [rng.normal(0.0, seg.grain, (height, width, 1)).astype(np.float32) for _ in range(4)]
     for k, frame in enumerate(_source_frames(seg, rate, width, height)):
         g = gains[k]
-        if g != 1.0 or grain is not None or k in flash:
+        dip = towards is not None and fade[k] != 1.0
+        if g != 1.0 or grain is not None or k in flash or dip:
             f = frame.astype(np.float32)
             if grain is not None:
                 f += grain[k % len(grain)]
             if g != 1.0:
                 f *= g
+            if dip:
+                f = f * fade[k] + towards * (1.0 - fade[k])
             if k in flash:
                 f = f * 0.35 + 255.0 * 0.65
             frame = _u8(f)
+        if jitter is not None or k in whip:
+            frame = _move(frame, jitter[k] if jitter is not None else (0.0, 0.0),
+                          seg.whip_px * (k - seg.whip[0] + 1) if k in whip else 0, seg.whip_px if k in whip else 0)
         yield frame
+
+
+def _bgr(colour: str) -> np.ndarray:
+    """``0xRRGGBB`` (or ``white``) as a float32 BGR triple."""
+    v = 0xFFFFFF if colour == "white" else int(colour, 16)
+    return np.array([v & 255, (v >> 8) & 255, (v >> 16) & 255], np.float32)
+
+
+def _move(frame: np.ndarray, shift: Sequence[float], offset: float, smear: int) -> np.ndarray:
+    """``frame`` moved by ``shift`` (+ ``offset`` px sideways), smeared by a ``smear`` px
+    horizontal box blur (motion blur); edges reflect."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    m = np.float32([[1, 0, shift[0] + offset], [0, 1, shift[1]]])
+    out = cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if smear > 1:
+        out = cv2.blur(out, (int(smear), 1))
+    return out
 
 
 def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
@@ -425,6 +476,9 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
     sh = max(2, int(round(height * sw / width / 2)) * 2)
     r = format_rate(rate, ratio=True)
     src = seg.source
+    if src in ("slate", "countdown") or (src in ("scene", "pan", "zoompan") and (src == "scene" or seg.still == "scene")):
+        yield from drawn_frames(seg, rate, width, height)
+        return
     if src == "testsrc2":
         graph = f"testsrc2=size={sw}x{sh}:rate={r}"
     elif src == "smptebars":
@@ -440,6 +494,8 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
         c0, c1, c2 = (_PALETTE[(seg.seed + k) % len(_PALETTE)] for k in (0, 3, 5))
         graph = (f"gradients=size={sw}x{sh}:rate={r}:seed={seg.seed}:speed=0.02:n=3:c0={c0}:c1={c1}:c2={c2}"
                  f":x0=0:y0=0:x1={sw - 1}:y1={sh - 1}")
+    elif src == "testcard":
+        graph = f"colorchart=rate={r},scale={sw}:{sh}"
     elif src == "color":
         graph = f"color=c={seg.color}:size={sw}x{sh}:rate={r}"
     elif src == "pan":
@@ -485,3 +541,4 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
     while got < n:  # sources that end early (a one-frame still) hold their last frame
         got += 1
         yield last
+

@@ -27,11 +27,13 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -42,6 +44,7 @@ from montage_ai.core.base.fileio import OutputExistsError, write_atomic
 from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.base.types import Failure
 from montage_ai.core.media.probe import probe
+from montage_ai.ui.cli.beats import add_grid_options
 from montage_ai.ui.cli.doctor import add_ollama_options
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not when the CLI starts
@@ -62,10 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     a = sub.add_parser("analyze", help="analyse footage (shots, motion, sharpness, best moments) and music")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="footage files or folders")
+    a.add_argument("paths", nargs="*", metavar="PATH",
+                   help="footage files or folders; a song (audio file) alone is analysed as music")
     a.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for stdout)")
     a.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
-                   help="full decodes every frame; fast decodes keyframes and refines cuts (auto: fast for long files)")
+                   help="auto and full decode every frame (the only mode with quality flags on every frame); fast decodes "
+                        "keyframes and refines cuts, for a first look at long static takes with short GOPs: on most "
+                        "footage it is slower than full")
     a.add_argument("--music", metavar="FILE", help="also analyse this music file (beats, downbeats, sections)")
     add_work_options(a)
     a.set_defaults(func=cmd_analyze)
@@ -82,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preview-height", type=int, default=defaults.PREVIEW_HEIGHT,
                    help=f"preview height in pixels (default {defaults.PREVIEW_HEIGHT})")
     add_work_options(c)
+    add_grid_options(c, keep=True)
     c.set_defaults(func=cmd_cut)
 
     st = sub.add_parser("styles", help="list the editing styles (built-in and your own)")
@@ -103,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli.export", "montage_ai.ui.cli.doctor", "montage_ai.ui.cli.panel", "montage_ai.ui.cli.resolve",
-    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects",
+    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects", "montage_ai.ui.cli.beats",
 )
 
 
@@ -147,7 +154,8 @@ def add_cut_options(parser: argparse.ArgumentParser) -> None:
                         help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
     parser.add_argument("--seed", type=int, default=defaults.SEED, help="variation; another seed re-rolls the cut")
     parser.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
-    parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE, help="analysis mode")
+    parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
+                        help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
     parser.add_argument("--planner", choices=defaults.PLANNERS, default=defaults.PLANNER,
                         help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
                              f"(Ollama when it answers and has the model; default {defaults.PLANNER})")
@@ -265,7 +273,9 @@ class ProgressBar:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from montage_ai.core.workflows import AnalysisJob, NoUsableFootage, run_analysis
 
-    job = AnalysisJob(mode=args.mode, music=args.music, work=work_from_args(args))
+    paths, song = music_only(args.paths, args.music)
+    out = sys.stderr if args.json == "-" else sys.stdout  # `--json -`: JSON alone on stdout
+    job = AnalysisJob(mode=args.mode, music=song, work=work_from_args(args))
     with ctrl_c_cancels() as cancel_event:
         bar = None
 
@@ -275,22 +285,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 bar = ProgressBar(p.total, stages.label(stages.FOOTAGE))
             bar(p)
 
+        music_bars = StageBars()
+
+        def on_stage(stage: str, fraction: float) -> None:
+            if stage == stages.MUSIC:  # the footage has its per-clip bar
+                music_bars(stage, fraction)
+
         try:
-            result = run_analysis(args.paths, job, clip_progress=on_clip, cancel=cancel_event.is_set)
+            result = run_analysis(paths, job, progress=on_stage, clip_progress=on_clip, cancel=cancel_event.is_set)
         except NoUsableFootage as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         finally:
             if bar is not None:
                 bar.close()
+            music_bars.close()
 
     for a in result.analyses:
         usable = sum(1 for s in a.shots if not s.black)
-        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}")
+        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}",
+              file=out)
     music = result.music
     if music is not None:
-        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter}/4, {len(music.beat_times_s)} beats, "
-              f"{len(music.sections)} sections")
+        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter} beats to the bar, {len(music.beat_times_s)} "
+              f"beats, {len(music.sections)} sections", file=out)
     print_failures(result.failures)
 
     if args.json:
@@ -299,8 +317,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(text)
         else:
             write_atomic(args.json, text + "\n", overwrite=args.force)
-            print(f"wrote {args.json}")
-    return 0 if result.analyses or not result.failures else 2
+            print(f"wrote {args.json}", file=out)
+    return 0 if result.analyses or music is not None or not result.failures else 2
+
+
+#: Extensions ``analyze`` takes for a song when one is given alone as a PATH.
+AUDIO_EXTENSIONS = frozenset((".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
+                              ".wma", ".alac", ".caf"))
+
+
+def music_only(paths: Sequence[str], music: str | None) -> tuple[list[str], str | None]:
+    """``analyze``'s footage paths and song: a lone audio file among the paths is the song."""
+    paths = list(paths)
+    if music is None:
+        audio = [p for p in paths if os.path.splitext(p)[1].lower() in AUDIO_EXTENSIONS and not os.path.isdir(p)]
+        if len(audio) == 1:
+            paths.remove(audio[0])
+            music = audio[0]
+    return paths, music
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -415,9 +449,34 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
-    return run_cut(args.media, args.music, Path(args.out), cut_options(args, Path(args.out).stem), work_from_args(args),
+    corrections = tuple(args.grid_corrections)
+    if corrections and args.keep:  # kept first: this cut and every later one use them
+        from montage_ai.core.run.cache import AnalysisCache
+        from montage_ai.ui.cli.beats import keep_corrections
+
+        cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+        with ctrl_c_cancels() as cancel_event:
+            stored = keep_corrections(args.music, corrections, cache=cache, cancel=cancel_event.is_set)
+        print(f"{stored.path}: beat grid kept ({stored.labels()})", file=sys.stderr)
+        corrections = ()
+    _say_kept_grid(args.music)
+    options = replace(cut_options(args, Path(args.out).stem), grid_corrections=corrections)
+    return run_cut(args.media, args.music, Path(args.out), options, work_from_args(args),
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
                    force=args.force, bundle=args.bundle)
+
+
+def _say_kept_grid(song: str) -> None:
+    """One line on stderr when the cut uses a beat grid the editor kept for the song."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    try:
+        kept = GridStore().get(song)
+    except MontageError:
+        return  # the cut names an unreadable song itself
+    if kept is not None:
+        print(f"{song}: using the beat grid you kept ({kept.labels()}; `montage-ai beats SONG --reset` undoes it)",
+              file=sys.stderr)
 
 
 def cmd_styles(args: argparse.Namespace) -> int:

@@ -1,0 +1,210 @@
+"""Gradual transitions inside one range: fades to and from black (a gain with unchanged
+structure) and dissolves (linear blends of the frames either side, not a pan or an evolving
+picture)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import cv2
+import numpy as np
+
+from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances, colour_distance, structure_distance
+from montage_ai.core.analysis.shot_types import (
+    _BLEND_EDGE,
+    _BLEND_H,
+    _BLEND_MONOTONE,
+    _BLEND_RESIDUAL,
+    _CUT_S,
+    FLAT_STD,
+    Transition,
+    _runs,
+)
+
+
+def _label_fades(transitions: list[Transition], blacks: list[tuple[int, int]]) -> list[Transition]:
+    """A dissolve into (out of) a black run is a fade out (in); merge overlapping fades."""
+    starts = {s for s, _ in blacks}
+    ends = {e for _, e in blacks}
+    out: list[Transition] = []
+    fades = [t for t in transitions if t.kind != "dissolve"]
+    for t in sorted(transitions, key=lambda t: t.kind == "dissolve"):
+        for f in fades:  # a dissolve touching a fade is part of it
+            if t.kind == "dissolve" and f.first <= t.last + 2 and t.first <= f.last + 2:
+                t = Transition(f.kind, t.first, t.last)
+                break
+        if t.kind == "dissolve" and (t.last + 1 in starts or t.last + 2 in starts):
+            t = Transition("fade_out", t.first, t.last)
+        elif t.kind == "dissolve" and (t.first - 1 in ends or t.first - 2 in ends):
+            t = Transition("fade_in", t.first, t.last)
+        for i, u in enumerate(out):
+            if u.kind == t.kind and u.first <= t.last + 1 and t.first <= u.last + 1:
+                out[i] = Transition(t.kind, min(u.first, t.first), max(u.last, t.last))
+                break
+        else:
+            out.append(t)
+    return out
+
+
+def _fade_span(sig: Signatures, a: int, b: int, *, backwards: bool, white: bool = False) -> tuple[int, int] | None:
+    """Frames of piece ``[a, b)`` fading towards the black (``white``: white) run at its end
+    (or start)."""
+    mean = sig.mean
+    z = sig.z
+    order = range(b - 1, a, -1) if backwards else range(a, b - 1)
+    first = None
+    last = None
+    for j in order:
+        k = j - 1 if backwards else j + 1  # the neighbour farther from black
+        # Distance from the colour faded to: the frame farther from the run is farther from it.
+        far, near = (255.0 - mean[k], 255.0 - mean[j]) if white else (mean[k], mean[j])
+        brighter = far - near > max(0.25, 0.015 * far)
+        same = sig.std[j] < 3.0 * FLAT_STD or float(1.0 - z[k] @ z[j]) < 0.25
+        # A fade is a gain: contrast scales with brightness (a pan that brightens does not).
+        gain = far / max(float(near), 0.5)
+        scaled = sig.std[j] < 4.0 or sig.std[k] >= sig.std[j] * (1.0 + 0.4 * (gain - 1.0))
+        if not (brighter and same and scaled):
+            break
+        if backwards:
+            first, last = j, (last if last is not None else j)
+        else:
+            first, last = (first if first is not None else j), j
+    if first is None:
+        return None
+    span = (first, last) if backwards else (first, last)
+    if span[1] - span[0] + 1 < 2:
+        return None
+    return span
+
+
+def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: bool, at_end: bool):
+    """Dissolves inside piece ``[a, b)``: yields ``((first, last), need_before, need_after)``."""
+    K = max(3, int(round(float(rate) * 0.4)))
+    if b - a < 2 * K + 1:
+        return
+    dS, dH = _lag_distances(sig.take(slice(a, b)), 2 * K)
+    g = np.maximum(dS / _CUT_S, dH / _BLEND_H)         # g[j]: frames a+j and a+j+2K
+    hot = g >= 1.0
+    for s, e in _runs(hot):
+        ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
+        span = _blend_span(sig, ra, rb, a, b)
+        if span is None:
+            continue
+        need_before = s == 0 and not at_start
+        need_after = e == hot.size - 1 and not at_end
+        yield span, need_before, need_after
+
+
+def _blend_fit(sig: Signatures, ra: int, rb: int):
+    """``alpha``, relative residual and offsets ``X`` of frames ``ra..rb`` as blends of the two."""
+    A = sig.thumb[ra].ravel().astype(np.float64)
+    B = sig.thumb[rb].ravel().astype(np.float64)
+    dAB = B - A
+    norm2 = float(dAB @ dAB)
+    if norm2 < 1e-6:
+        return None
+    X = sig.thumb[ra:rb + 1].reshape(rb - ra + 1, -1).astype(np.float64) - A
+    alpha = X @ dAB / norm2
+    resid = np.linalg.norm(X - alpha[:, None] * dAB[None, :], axis=1) / np.sqrt(norm2)
+    return alpha, resid, X
+
+
+def _mixed(alpha: np.ndarray) -> tuple[int, int] | None:
+    inside = np.flatnonzero((alpha > _BLEND_EDGE) & (alpha < 1.0 - _BLEND_EDGE))
+    if inside.size < 2:
+        return None
+    return int(inside[0]), int(inside[-1])
+
+
+def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``b`` is ``a`` moved: a slow pan over smooth content mimics a blend."""
+    ya = a[..., 0] * 0.114 + a[..., 1] * 0.587 + a[..., 2] * 0.299
+    yb = b[..., 0] * 0.114 + b[..., 1] * 0.587 + b[..., 2] * 0.299
+    (dx, dy), _ = cv2.phaseCorrelate(ya.astype(np.float32), yb.astype(np.float32))
+    if abs(dx) < 0.5 and abs(dy) < 0.5:
+        return False
+    h, w = ya.shape
+    moved = cv2.warpAffine(ya.astype(np.float32), np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE)
+    m = 1 + int(np.ceil(max(abs(dx), abs(dy))))
+    if 2 * m >= min(h, w):
+        return False
+    pa = moved[m:h - m, m:w - m].ravel()
+    pb = yb[m:h - m, m:w - m].ravel()
+    if pa.std() < 1e-3 or pb.std() < 1e-3:
+        return False
+    return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
+
+
+def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
+    """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
+
+    The span is found against references at the run's ends, then refined against the
+    frames just outside it (the shots move on meanwhile); the final fit must be a
+    monotone blend with small residual, between references as different as a cut, and
+    concentrate the change (a zoom or an animation changes evenly and fails).
+    """
+    fit = _blend_fit(sig, ra, rb)
+    if fit is None:
+        return None
+    span = _mixed(fit[0])
+    if span is None:
+        return None
+    first, last = ra + span[0], ra + span[1]
+    for _ in range(4):
+        na, nb = max(first - 1, ra), min(last + 1, rb)
+        fit = _blend_fit(sig, na, nb) if nb - na >= 3 else None
+        span = _mixed(fit[0]) if fit is not None else None
+        if span is None or (na + span[0], na + span[1]) == (first, last):
+            break
+        first, last = na + span[0], na + span[1]
+    na, nb = max(first - 1, ra), min(last + 1, rb)
+    if nb - na < 3:
+        return None
+    fit = _blend_fit(sig, na, nb)
+    if fit is None:
+        return None
+    alpha, resid, X = fit
+    inner = slice(first - na, last - na + 1)
+    al = alpha[inner]
+    if float(np.mean(resid[inner])) > _BLEND_RESIDUAL:
+        return None
+    if al.size >= 3:
+        t = np.arange(al.size, dtype=np.float64)
+        corr = np.corrcoef(t, al)[0, 1]
+        if not np.isfinite(corr) or corr < _BLEND_MONOTONE:
+            return None
+    if al.size >= 2 and np.any(np.diff(al) < -0.15):
+        return None
+    # The two ends differ like a cut.
+    c = sig.conf
+    dS = structure_distance(sig.z[na], sig.z[nb], c[na], c[nb])
+    dH = colour_distance(sig.hist[na], sig.hist[nb])
+    if max(dS / _CUT_S, dH / _BLEND_H) < 1.0:
+        return None
+    if _is_pan(sig.thumb[na], sig.thumb[nb]):
+        return None
+    # The change concentrates in the span: compare with the steps just outside it.
+    m = max(2, (last - first + 1) // 2)
+    lo, hi = max(ra, na - m), min(rb, nb + m)
+    steps = np.linalg.norm(np.diff(sig.thumb[lo:hi + 1].reshape(hi - lo + 1, -1).astype(np.float64), axis=0), axis=1)
+    inside = steps[na - lo:nb - lo]
+    sides = [x for x in (steps[:na - lo], steps[nb - lo:]) if x.size]
+    calm = min((float(np.median(x)) for x in sides), default=0.0)
+    if sides and float(inside.mean()) < 1.3 * calm:
+        return None
+    # The net change across the span beats the drift over as many frames on either side:
+    # a shot that evolves steadily (moving gradients, under grain that hides the per-step
+    # difference) mixes linearly with itself too, but drifts as fast outside the span.
+    a = ra if a is None else a
+    b = rb + 1 if b is None else b
+    length = nb - na
+    thumbs = sig.thumb.reshape(len(sig), -1).astype(np.float64)
+    across = float(np.linalg.norm(thumbs[nb] - thumbs[na]))
+    drifts = []
+    for lo_, hi_ in ((max(a, na - length), na), (nb, min(b - 1, nb + length))):
+        if hi_ - lo_ >= 3:
+            drifts.append(float(np.linalg.norm(thumbs[hi_] - thumbs[lo_])) * length / (hi_ - lo_))
+    if drifts and across < 1.5 * min(drifts):
+        return None
+    return first, last

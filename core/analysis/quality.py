@@ -1,0 +1,403 @@
+"""Frame quality as the eye judges it: which frames of a shot an editor would never use.
+
+Every decoded frame gets a few cheap measures (on the ~256 px analysis frame and its 64x36
+reduction, both made anyway): contrast-normalised fine detail, directional gradient energy,
+block-edge energy on the coding grid (only when the analysis frame is at the source's own
+size: a rescaled frame has no grid left), the global shift from the previous frame (phase
+correlation) and the difference to it. :func:`judge` turns them into flagged ranges, each
+with its reason:
+
+* ``"frozen"``: a run of identical frames (a hold, a stalled encoder).
+* ``"flash"``: a short brightness spike that comes back (a camera flash, a strobe).
+* ``"corrupt"``: a frame unlike both neighbours while they agree (a broken frame), or, on
+  frames at source size, heavy blocking on the 8 px coding grid.
+* ``"out of focus"``: fine detail under :data:`DEFOCUS_ABS` of the contrast on an absolute
+  scale, or well under the shot's own sharp frames with the camera still.
+* ``"motion blur"``: detail well under the shot's steady frames while the picture moves fast
+  (a whip pan, a subject rushing at the lens).
+* ``"shaky"``: the high-frequency part of the global motion over :data:`SHAKE_PX` of the
+  frame width for a stretch.
+* ``"test pattern"``: see :mod:`.patterns` (the detail names the kind).
+
+Limits were calibrated on the real clips of ``shared/realworld/footage`` (bench/footage_real.py):
+for instance the contrast-normalised detail of in-focus footage there lies between 0.004 and
+0.06, a deliberately defocused night shot measures 0.0002.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+#: Reasons a range can carry.
+REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern")
+
+#: Absolute defocus: fine detail energy / contrast^2 under this.
+DEFOCUS_ABS = 0.0012
+#: Relative blur: detail under this share of the local reference (the median detail of the
+#: shot's frames within REF_S seconds).
+BLUR_REL = 0.6
+REF_S = 1.0
+#: A whip: the camera moves at least FAST_SHIFT of the width per frame for WHIP_FRAMES...
+WHIP_FRAMES = 3
+#: ...and its fine detail falls under this share of the coarser detail's usual ratio, or its
+#: gradients turn this much more one-directional than around it.
+WHIP_SCALE = 0.8
+WHIP_ANISO = 0.15
+#: Fast motion: global shift per frame at least this share of the width, or the mean
+#: absolute difference of the 64x36 frames (0..255) at least MOTION_DIFF.
+FAST_SHIFT = 0.01
+MOTION_DIFF = 9.0
+#: Frozen: consecutive 64x36 frames differing by less than this (0..255) and than a quarter
+#: of the shot's median step (a static camera on a static scene is not a freeze)...
+FROZEN_DIFF = 0.05
+#: ...for at least this many seconds.
+FROZEN_S = 0.3
+#: Flash: mean luma this much above both sides (8-bit) and this ratio, for at most FLASH_S.
+FLASH_RISE = 25.0
+FLASH_RATIO = 1.2
+FLASH_S = 0.34
+#: Corrupt frame: its difference to both neighbours this many times theirs to each other.
+GLITCH_RATIO = 3.0
+GLITCH_MIN = 8.0
+#: Blocking: block-edge gradient over the rest, mean of both directions, at least this.
+BLOCKING = 1.12
+#: ...with the fine detail under this share of the medium detail (the real starved clip
+#: measures 0.28-0.30, its pristine source 0.52).
+SMEARED_SCALE = 0.4
+#: Shake: high-frequency global motion per frame, as a share of the width, over this...
+SHAKE_PX = 0.012
+#: ...as a median over this many seconds.
+SHAKE_S = 0.5
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Frames ``first..last`` (inclusive) an editor would not use, and why."""
+
+    first: int
+    last: int
+    reason: str
+    detail: str = ""
+
+    def to_list(self) -> list:
+        return [self.first, self.last, self.reason, self.detail]
+
+    @classmethod
+    def from_list(cls, v: Sequence) -> "Flag":
+        return cls(int(v[0]), int(v[1]), str(v[2]), str(v[3]) if len(v) > 3 else "")
+
+
+_FIELDS = ("fine", "std", "mean", "aniso", "block", "dx", "dy", "diff", "scale")
+
+
+def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
+            native: bool | tuple[bool, bool]) -> tuple:
+    """Per-frame measures of the analysis frame ``gray`` (uint8) and its 64x36 ``tiny``
+    (uint8), ``prev_tiny`` the previous frame's; ``native``: ``gray`` is at source size
+    (or ``(columns, rows)``: its columns / rows are the source's, so that direction of the
+    coding grid survives).
+
+    Returns values in the order of ``_FIELDS`` (NaN where not measurable).
+
+    >>> g = np.full((36, 64), 100, np.uint8)
+    >>> [round(float(x), 3) for x in measure(g, g, g, True)[:3]]
+    [0.0, 0.0, 100.0]
+    """
+    g = gray.astype(np.float32)
+    b1 = cv2.GaussianBlur(g, (0, 0), 1.0)
+    fine = float(np.mean((g - b1) ** 2))
+    b3 = cv2.GaussianBlur(b1, (0, 0), 2.8)
+    scale = fine / (float(np.mean((b1 - b3) ** 2)) + 1e-6)  # fine over medium detail: blur lowers it
+    std = float(g.std())
+    gx = cv2.Sobel(b1, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(b1, cv2.CV_32F, 0, 1, ksize=3)
+    ex, ey, exy = float(np.mean(gx * gx)), float(np.mean(gy * gy)), float(np.mean(gx * gy))
+    tr = ex + ey
+    disc = float(np.sqrt(max(0.0, (ex - ey) ** 2 / 4 + exy * exy)))
+    aniso = 2 * disc / tr if tr > 1e-6 else 0.0
+    cols, rows = native if isinstance(native, tuple) else (native, native)
+    block = _blocking(g, cols, rows) if (cols or rows) else float("nan")
+    if prev_tiny is not None:
+        a = prev_tiny.astype(np.float32)
+        b = tiny.astype(np.float32)
+        (dx, dy), _ = cv2.phaseCorrelate(a, b, _hann(a.shape))
+        diff = float(np.abs(b - a).mean())
+    else:
+        dx = dy = diff = float("nan")
+    return fine, std, float(g.mean()), aniso, block, float(dx), float(dy), diff, scale
+
+
+_HANN: dict = {}
+
+
+def _hann(shape: tuple[int, ...]) -> np.ndarray:
+    key = tuple(shape[:2])
+    if key not in _HANN:
+        _HANN[key] = cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
+    return _HANN[key]
+
+
+def _blocking(g: np.ndarray, cols: bool = True, rows: bool = True) -> float:
+    """Gradient across the 8 px coding grid over the gradient elsewhere (1.0: no blocking),
+    over the directions whose grid is intact (``cols``: vertical block edges)."""
+    out = []
+    dirs = ([np.abs(np.diff(g, axis=1)).mean(axis=0)] if cols else []) + \
+           ([np.abs(np.diff(g, axis=0)).mean(axis=1)] if rows else [])
+    for d in dirs:
+        if d.size < 16:
+            return float("nan")
+        on = d[7::8]
+        off = np.delete(d, np.arange(7, d.size, 8))
+        out.append(float(on.mean()) / (float(off.mean()) + 1e-6))
+    return float(np.mean(out))
+
+
+class Measures:
+    """Per-frame measures of one file, by frame index."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple] = {}
+        self.patterns: dict[int, str | None] = {}
+
+    def add(self, index: int, row: tuple) -> None:
+        self._rows[int(index)] = row
+
+    def __contains__(self, index: int) -> bool:
+        return index in self._rows
+
+    def arrays(self, n: int) -> dict[str, np.ndarray]:
+        """Every measure as an array of ``n`` frames (NaN where a frame was not decoded)."""
+        out = {f: np.full(n, np.nan) for f in _FIELDS}
+        for i, row in self._rows.items():
+            if 0 <= i < n:
+                for f, v in zip(_FIELDS, row):
+                    out[f][i] = v
+        return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    if not mask.size:
+        return []
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
+
+
+def detail(m: dict[str, np.ndarray]) -> np.ndarray:
+    """Contrast-normalised fine detail per frame (fine detail energy / luma variance)."""
+    return m["fine"] / np.maximum(m["std"], 6.0) ** 2
+
+
+def judge(m: dict[str, np.ndarray], shots: Sequence[tuple[int, int]], rate: float, width: int,
+          patterns: dict[int, str | None] | None = None, step: int = 1) -> list[Flag]:
+    """Flagged ranges of a file from its per-frame measures :meth:`Measures.arrays`.
+
+    ``shots``: ``(first, end_exclusive)`` of every non-black shot (references such as "the
+    shot's sharp frames" are per shot; nothing crosses a boundary); ``width``: the width of
+    the 64x36 reduction the shifts were measured on (64); ``patterns``: the test-pattern
+    kind of the frames checked (every ``step``-th).
+    """
+    flags: list[Flag] = []
+    n = m["fine"].size
+    det = detail(m)
+    speed = np.hypot(m["dx"], m["dy"]) / float(width)
+    for s0, s1 in shots:
+        s1 = min(s1, n)
+        if s1 - s0 < 1:
+            continue
+        sl = slice(s0, s1)
+        frozen = _frozen(m["diff"][sl], s0, rate)
+        flags += frozen
+        flags += _flashes(m["mean"][sl], s0, rate)
+        flags += _glitches(m["diff"][sl], m, s0, s1)
+        held = np.zeros(s1 - s0, bool)
+        for f in frozen:
+            held[f.first - s0:f.last - s0 + 1] = True
+        flags += _blur(np.where(held, np.nan, det[sl]), speed[sl], m["diff"][sl], m["std"][sl], s0, rate)
+        flags += _whips(speed[sl], m["scale"][sl], m["aniso"][sl], s0, rate)
+        flags += _blocky(m["block"][sl], m["scale"][sl], s0)
+        flags += _shake(m["dx"][sl], m["dy"][sl], s0, rate, width)
+        if patterns:
+            flags += _patterns(patterns, s0, s1, step)
+    # The frames either side of a smear or a spike are part of it (onset, decay).
+    flags = [Flag(max(_shot_of(f, shots)[0], f.first - 1), min(_shot_of(f, shots)[1] - 1, f.last + 1), f.reason, f.detail)
+             if f.reason in ("motion blur", "flash", "corrupt") else f for f in flags]
+    return merge(flags)
+
+
+def _shot_of(f: Flag, shots: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    for s0, s1 in shots:
+        if s0 <= f.first < s1:
+            return s0, s1
+    return f.first, f.last + 1
+
+
+def merge(flags: Sequence[Flag]) -> list[Flag]:
+    """Overlapping or touching flags of the same reason joined; sorted by first frame."""
+    out: list[Flag] = []
+    for f in sorted(flags, key=lambda f: (f.reason, f.first)):
+        if out and out[-1].reason == f.reason and f.first <= out[-1].last + 1:
+            last = out[-1]
+            out[-1] = Flag(last.first, max(last.last, f.last), last.reason, last.detail or f.detail)
+        else:
+            out.append(f)
+    return sorted(out, key=lambda f: (f.first, f.reason))
+
+
+def _frozen(diff: np.ndarray, base: int, rate: float) -> list[Flag]:
+    need = max(4, int(round(FROZEN_S * rate)))
+    known = diff[np.isfinite(diff)]
+    if not known.size:
+        return []
+    limit = min(FROZEN_DIFF, 0.25 * float(np.median(known)))
+    still = diff < limit  # diff[j]: frame j against j-1
+    out = []
+    for a, b in _runs(still):
+        first = max(0, a - 1)  # the frame the run repeats is held too
+        if b - first + 1 >= need:
+            out.append(Flag(base + first, base + b, "frozen", f"{b - first + 1} identical frames"))
+    return out
+
+
+def _flashes(mean: np.ndarray, base: int, rate: float) -> list[Flag]:
+    n = mean.size
+    longest = max(1, int(round(FLASH_S * rate)))
+    hot = np.zeros(n, bool)
+    for j in range(1, n - 1):
+        # A flash rises over what comes before *and* after it (the darker side of each).
+        lo_b = _nanmin(mean[max(0, j - longest):j])
+        lo_a = _nanmin(mean[j + 1:j + 1 + longest])
+        if np.isnan(mean[j]) or np.isnan(lo_b) or np.isnan(lo_a):
+            continue
+        ref = max(lo_b, lo_a)
+        hot[j] = mean[j] - ref >= FLASH_RISE and mean[j] >= FLASH_RATIO * ref
+    out = []
+    for a, b in _runs(hot):
+        if b - a + 1 <= longest:
+            out.append(Flag(base + a, base + b, "flash", f"brightness spike of {b - a + 1} frames"))
+    return out
+
+
+def _nanmin(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.min()) if x.size else float("nan")
+
+
+def _glitches(diff: np.ndarray, m: dict[str, np.ndarray], s0: int, s1: int) -> list[Flag]:
+    """Single frames unlike both neighbours (which agree with each other)."""
+    out = []
+    mean = m["mean"]
+    for j in range(1, diff.size - 1):
+        into, outof = diff[j], diff[j + 1]
+        if not (np.isfinite(into) and np.isfinite(outof)) or min(into, outof) < GLITCH_MIN:
+            continue
+        i = s0 + j
+        # The neighbours' own difference, estimated from luma means and the calmer steps.
+        around = [x for x in (diff[j - 1], diff[j + 2] if j + 2 < diff.size else np.nan) if np.isfinite(x)]
+        calm = float(np.median(around)) if around else 0.0
+        if min(into, outof) >= GLITCH_RATIO * max(calm, 1.0) and abs(mean[i - 1] - mean[i + 1]) < 0.3 * min(into, outof) * 4:
+            if mean[i] - max(mean[i - 1], mean[i + 1]) < FLASH_RISE:  # a flash is reported as such
+                out.append(Flag(i, i, "corrupt", "frame unlike both neighbours"))
+    return out
+
+
+def _blur(det: np.ndarray, speed: np.ndarray, diff: np.ndarray, std: np.ndarray, base: int,
+          rate: float) -> list[Flag]:
+    out = []
+    valid = np.isfinite(det) & (std >= 6.0)
+    if not valid.any():
+        return out
+    absolute = valid & (det < DEFOCUS_ABS)
+    if absolute.sum() >= 0.6 * valid.sum():  # the whole shot is soft: it is the shot
+        return [Flag(base + int(np.flatnonzero(valid)[0]), base + int(np.flatnonzero(valid)[-1]),
+                     "out of focus", f"detail {float(np.nanmedian(det[valid])):.4f} (in focus: > {DEFOCUS_ABS})")]
+    for a, b in _runs(absolute):
+        if b - a >= 2:
+            out.append(Flag(base + a, base + b, "out of focus", "detail under the absolute limit"))
+    moving = (speed >= FAST_SHIFT) | (diff >= MOTION_DIFF)
+    ref = _local_median(np.where(valid, det, np.nan), max(3, int(round(REF_S * rate))))
+    soft = valid & (det < BLUR_REL * ref)
+    for a, b in _runs(soft & moving):
+        share = float(np.nanmean(det[a:b + 1] / ref[a:b + 1]))
+        out.append(Flag(base + a, base + b, "motion blur", f"detail {share:.2f}x the shot's frames around it"))
+    for a, b in _runs(soft & ~moving & (det < 0.4 * ref)):
+        if b - a >= 2:
+            out.append(Flag(base + a, base + b, "out of focus", "detail far under the shot's frames around it"))
+    return out
+
+
+def _local_median(x: np.ndarray, half: int) -> np.ndarray:
+    """Median of the finite values of ``x`` within ``half`` frames of each (NaN-aware)."""
+    n = x.size
+    out = np.full(n, np.nan)
+    for j in range(n):
+        w = x[max(0, j - half):j + half + 1]
+        w = w[np.isfinite(w)]
+        if w.size:
+            out[j] = float(np.median(w))
+    return out
+
+
+def _whips(speed: np.ndarray, scale: np.ndarray, aniso: np.ndarray, base: int, rate: float) -> list[Flag]:
+    """Fast camera moves that smear the picture (a whip pan, a rushed tilt): the finest detail
+    drops against the coarser (``scale``) or the gradients turn one way (``aniso``) while the
+    camera moves; a fast pan that stays crisp is left alone."""
+    half = max(3, int(round(REF_S * rate)))
+    ref_scale = _local_median(scale, half)
+    ref_aniso = _local_median(aniso, half)
+    smeared = (scale < WHIP_SCALE * ref_scale) | (aniso > ref_aniso + WHIP_ANISO)
+    fast = np.isfinite(speed) & (speed >= FAST_SHIFT) & smeared
+    out = []
+    for a, b in _runs(fast):
+        if b - a + 1 >= WHIP_FRAMES:
+            out.append(Flag(base + a, base + b, "motion blur",
+                            f"fast camera move, {float(np.nanmean(speed[a:b + 1])) * 100:.1f} % of the width per frame"))
+    return out
+
+
+def _blocky(block: np.ndarray, scale: np.ndarray, base: int) -> list[Flag]:
+    """Blocking on the coding grid where the fine detail is smeared away too (a crisp
+    synthetic picture can line up with the grid; a starved encoder also loses the detail)."""
+    hot = np.isfinite(block) & (block >= BLOCKING) & (scale < SMEARED_SCALE)
+    out = []
+    for a, b in _runs(hot):
+        if b - a >= 1:
+            out.append(Flag(base + a, base + b, "corrupt", "blocking on the coding grid"))
+    return out
+
+
+def _shake(dx: np.ndarray, dy: np.ndarray, base: int, rate: float, width: int) -> list[Flag]:
+    n = dx.size
+    k = 5
+    if n < 2 * k:
+        return []
+    s = np.stack([np.nan_to_num(dx), np.nan_to_num(dy)], axis=1)
+    pad = np.pad(s, ((k // 2, k - 1 - k // 2), (0, 0)), mode="edge")
+    kernel = np.ones(k) / k
+    trend = np.stack([np.convolve(pad[:, i], kernel, mode="valid") for i in range(2)], axis=1)
+    jitter = np.hypot(*(s - trend).T) / float(width)
+    w = max(3, int(round(SHAKE_S * rate)))
+    med = np.array([np.median(jitter[max(0, j - w // 2):j + w // 2 + 1]) for j in range(n)])
+    out = []
+    for a, b in _runs(med > SHAKE_PX):
+        if b - a + 1 >= w:
+            out.append(Flag(base + a, base + b, "shaky", f"jitter {float(med[a:b + 1].mean()) * 100:.1f} % of the width per frame"))
+    return out
+
+
+def _patterns(patterns: dict[int, str | None], s0: int, s1: int, step: int) -> list[Flag]:
+    checked = sorted(i for i in patterns if s0 <= i < s1)
+    out = []
+    half = max(1, step)
+    for i in checked:
+        kind = patterns[i]
+        if kind:
+            out.append(Flag(max(s0, i - half), min(s1 - 1, i + half), "test pattern", kind))
+    hits = [i for i in checked if patterns[i]]
+    if checked and len(hits) >= 0.5 * len(checked):
+        kinds = sorted({patterns[i] for i in hits})
+        out.append(Flag(s0, s1 - 1, "test pattern", ", ".join(kinds)))
+    return out
