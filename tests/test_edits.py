@@ -114,3 +114,13 @@ def test_song_part_snaps_to_bars():
     assert (whole.start_s, whole.end_s, whole.bars) == (0.5, 20.0, 10)
     assert snap_to_bars(4.4, 4.6, downbeats, 20.0).bars == 1  # never shorter than a bar
     assert snap_to_bars(1.0, 5.0, [], 4.0).end_s == 4.0
+
+
+def test_exclude_reuses_a_used_shot_at_frames_no_cut_shows(project):
+    cl, analyses = project
+    # Only b#0 is left (a#1 and b#1 excluded); cut 1 shows its frames 20-70, so cut 0 (50
+    # frames) cannot fit beside it... until the shot is long enough: make b#0 200 frames.
+    long_b = _analysis("/b.mp4", [(0, 200, 0.8), (200, 300, 0.7)])
+    out = edits.exclude(cl, ("/a.mp4", 0), [analyses[0], long_b], excluded={("/a.mp4", 1), ("/b.mp4", 1)})
+    assert edits.shot_key(out.cuts[0]) == ("/b.mp4", 0)
+    assert out.cuts[0].source_in >= 70  # none of cut 1's frames (20-70) shown twice

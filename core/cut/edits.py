@@ -56,38 +56,50 @@ class Candidate:
     score: float
 
 
-def _best_window(shot: Shot, length: int) -> tuple[int, float] | None:
-    """``(source_in, score)`` of the best ``length``-frame window of the shot's usable range."""
+def _best_window(shot: Shot, length: int, busy: Sequence[tuple[int, int]] = ()) -> tuple[int, float] | None:
+    """``(source_in, score)`` of the best ``length``-frame window of the shot's usable range
+    that overlaps none of the ``busy`` source ranges (frames other cuts show)."""
     us, ue = shot.usable_start_frame, shot.usable_end_frame
     if length <= 0 or ue - us < length:
         return None
     q, _bad = quality_curve(shot, us, ue)
     c = np.concatenate(([0.0], np.cumsum(np.asarray(q, float))))
     means = (c[length:] - c[:-length]) / length
+    starts = np.arange(us, ue - length + 1)
+    for lo, hi in busy:
+        means = np.where((starts < hi) & (starts + length > lo), -np.inf, means)
     i = int(np.argmax(means))
+    if not np.isfinite(means[i]):
+        return None
     return us + i, round(float(means[i]), 4)
 
 
 def candidates(cut_list: CutList, index: int, analyses: Sequence[FootageAnalysis], *,
                excluded: Iterable[ShotKey] = ()) -> list[Candidate]:
     """Every shot that can fill cut ``index`` at its length, best first: not black, not
-    excluded, long enough, and not used by another cut (the cut's own shot is included)."""
+    excluded, long enough. Shots no other cut uses come first (the cut's own shot among
+    them); then shots other cuts use, at windows that show none of their frames."""
     cut = cut_list.cuts[index]
     banned = set(excluded)
-    used = {shot_key(c) for i, c in enumerate(cut_list.cuts) if i != index}
-    found: list[Candidate] = []
+    busy: dict[ShotKey, list[tuple[int, int]]] = {}
+    for i, c in enumerate(cut_list.cuts):
+        if i != index:
+            out = int(np.ceil(c.source_out(cut_list.rate)))
+            busy.setdefault(shot_key(c), []).append((c.source_in, out))
+    fresh: list[Candidate] = []
+    reused: list[Candidate] = []
     for a in analyses:
         rate = a.media.video.rate if a.media.video is not None else cut.source_rate
         length = int(round(Fraction(cut.record_frames) * Fraction(rate) / cut_list.rate))
         for s in a.shots:
             key = (a.path, s.index)
-            if s.black or key in banned or (key in used and key != shot_key(cut)):
+            if s.black or key in banned:
                 continue
-            window = _best_window(s, length)
+            window = _best_window(s, length, busy.get(key, ()))
             if window is not None:
-                found.append(Candidate(a.path, s.index, Fraction(rate), window[0], window[1]))
-    found.sort(key=lambda c: (-c.score, c.path, c.shot_index))
-    return found
+                (reused if key in busy else fresh).append(Candidate(a.path, s.index, Fraction(rate), *window))
+    order = lambda c: (-c.score, c.path, c.shot_index)  # noqa: E731
+    return sorted(fresh, key=order) + sorted(reused, key=order)
 
 
 def _with_cut(cut_list: CutList, index: int, cut: Cut) -> CutList:
