@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/dask_analysis.py
 	$(PY) bench/selects.py
 	$(PY) bench/resolve_bridge.py
+	$(PY) bench/panel_latency.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

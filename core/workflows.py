@@ -37,20 +37,21 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from montage_ai.core import defaults
 from montage_ai.core.base import stages
 from montage_ai.core.base.errors import Cancelled, MontageError, NoUsableFootage
 from montage_ai.core.base.fileio import OutputExistsError
 from montage_ai.core.base.types import Failure, ShotKey
+from montage_ai.core.cut.clip_log import ClipLog
 from montage_ai.core.cut.roughcut import RoughCut, RoughCutOptions
-from montage_ai.core.cut.selects import ClipLog, Selects, SelectsOptions, SelectsResult
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.run.executor import Executor, Progress, ProgressFn
+from montage_ai.core.cut.selects import Selects, SelectsOptions
+from montage_ai.core.cut.selects_timeline import SelectsResult
+from montage_ai.core.run.executor import Progress, ProgressFn
+from montage_ai.core.run.work import WorkOptions
 
 log = logging.getLogger(__name__)
 
@@ -76,66 +77,7 @@ def _check(cancel: CancelFn | None) -> None:
         raise Cancelled("cancelled by the user")
 
 
-# --------------------------------------------------------------------------- where work runs
-
-
-@dataclass(frozen=True)
-class WorkOptions:
-    """Where a job's work runs and what it may reuse.
-
-    ``workers`` files at once on this machine (None: one per core; proxies:
-    :data:`~montage_ai.core.defaults.PROXY_WORKERS`); ``scheduler`` a Dask scheduler
-    (``tcp://host:8786``; None: ``$MONTAGE_AI_DASK_SCHEDULER``, else this machine) with
-    ``path_map`` pairs ``EDITOR=WORKER`` (empty: ``$MONTAGE_AI_PATH_MAP``); ``cache_dir`` the
-    analysis cache (None: the user cache folder) and ``use_cache`` False to analyse again;
-    ``inline`` runs everything in this process (inside Resolve, where ``sys.executable`` is
-    Resolve itself and a process pool would start it). ``executor`` is one the caller owns
-    (the panel's, a test's): used as is and not closed.
-    """
-
-    workers: int | None = None
-    scheduler: str | None = None
-    path_map: tuple[str, ...] = ()
-    cache_dir: str | None = None
-    use_cache: bool = True
-    inline: bool = False
-    executor: Executor | None = field(default=None, compare=False)
-
-    def cache(self) -> AnalysisCache | None:
-        """The analysis cache, or None with ``use_cache`` False."""
-        return AnalysisCache(self.cache_dir) if self.use_cache else None
-
-    def scheduler_address(self) -> str | None:
-        """The Dask scheduler the work goes to (the option, else the environment), or None."""
-        return self.scheduler or os.environ.get("MONTAGE_AI_DASK_SCHEDULER") or None
-
-    def make_executor(self, default_workers: int | None = None) -> Executor:
-        """A new executor as the options say (the caller closes it); see :meth:`executor_for`."""
-        from montage_ai.core.run.executor import make_executor
-
-        scheduler = self.scheduler_address()
-        if scheduler:
-            from montage_ai.core.run.dask_executor import PathMap
-
-            return make_executor("dask", scheduler=scheduler,
-                                 path_map=PathMap.parse(self.path_map) if self.path_map else None)
-        if self.inline:
-            return make_executor("inline")
-        return make_executor("local", self.workers if self.workers is not None else default_workers)
-
-    @contextmanager
-    def executor_for(self, default_workers: int | None = None) -> Iterator[Executor]:
-        """The caller's executor, or a new one closed (a cluster client) when the job ends."""
-        if self.executor is not None:
-            yield self.executor
-            return
-        executor = self.make_executor(default_workers)
-        try:
-            yield executor
-        finally:
-            close = getattr(executor, "close", None)
-            if close is not None:
-                close()
+# --------------------------------------------------------------------------- results
 
 
 class CutResult(Protocol):
@@ -266,7 +208,7 @@ def run_selects(media: Sequence[str], options: SelectsJob = SelectsJob(), *, pro
     Stages: footage, duplicates, timeline. Raises :class:`NoUsableFootage`, or
     :class:`~montage_ai.core.cut.selects.SelectsError` when every shot was left out.
     """
-    from montage_ai.core.cut.selects import make_selects
+    from montage_ai.core.cut.selects_timeline import make_selects
 
     with options.work.executor_for() as executor:
         return make_selects(media, options.selects, name=options.name, cache=options.work.cache(),
@@ -366,7 +308,8 @@ def run_media_log(files: Sequence[str], options: MediaLogJob = MediaLogJob(), *,
 
     Stages: footage, duplicates, plan (captions). Raises :class:`NoUsableFootage`.
     """
-    from montage_ai.core.cut.selects import clip_logs, judge_shots
+    from montage_ai.core.cut.clip_log import clip_logs
+    from montage_ai.core.cut.selects import judge_shots
     from montage_ai.core.run.jobs import analyze_media
 
     report_stage = _stage_fn(progress)

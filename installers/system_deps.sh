@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system programs Montage AI needs: ffmpeg/ffprobe, Python's venv module, the
-# shared libraries OpenCV and Qt load, and for the format tests xmllint and MLT's melt. Debian/Ubuntu (apt-get) and macOS (Homebrew).
+# shared libraries OpenCV and Qt load (and Xvfb for the panel tests), and for the format tests xmllint and MLT's melt. Debian/Ubuntu (apt-get) and macOS (Homebrew).
 # Does nothing for what is already there; says plainly what to do when it cannot install.
 set -euo pipefail
 
@@ -37,6 +37,14 @@ if [ "$os" = "Linux" ] && command -v apt-get >/dev/null 2>&1; then
   ldconfig -p 2>/dev/null | grep -q 'libdbus-1.so.3' || pkgs+=(libdbus-1-3)
   ldconfig -p 2>/dev/null | grep -q 'libX11.so.6' || pkgs+=(libx11-6)
   ldconfig -p 2>/dev/null | grep -q 'libxcb.so.1' || pkgs+=(libxcb1)
+  # A real window in the tests: Xvfb (the panel tests start it themselves) and the libraries
+  # Qt's xcb platform plugin loads (libxcb-cursor0 since Qt 6.5).
+  command -v Xvfb >/dev/null 2>&1 || pkgs+=(xvfb)
+  for lib in xcb-cursor:libxcb-cursor0 xcb-icccm:libxcb-icccm4 xcb-image:libxcb-image0 xcb-keysyms:libxcb-keysyms1 \
+             xcb-randr:libxcb-randr0 xcb-render-util:libxcb-render-util0 xcb-shape:libxcb-shape0 \
+             xcb-xinerama:libxcb-xinerama0 xcb-xkb:libxcb-xkb1 xkbcommon-x11:libxkbcommon-x11-0; do
+    ldconfig -p 2>/dev/null | grep -q "lib${lib%%:*}.so" || pkgs+=("${lib##*:}")
+  done
   [ -n "$(fc-list 2>/dev/null | head -n 1)" ] || pkgs+=(fonts-dejavu-core)
   [ ${#pkgs[@]} -eq 0 ] && exit 0
   sudo=""

@@ -43,7 +43,7 @@ from typing import Mapping, Sequence
 
 from montage_ai.core.base.fileio import write_atomic
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.cut.selects import ClipLog
+from montage_ai.core.cut.clip_log import ClipLog
 
 from .client import ResolveClient
 from .pool import PoolTree, path_key

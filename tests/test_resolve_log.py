@@ -10,7 +10,8 @@ import pytest
 import __main__
 from fake_resolve import find_clip, make_resolve
 from montage_ai.core.analysis.duplicates import shot_hashes
-from montage_ai.core.cut.selects import SelectsOptions, choose_selects, clip_logs
+from montage_ai.core.cut.clip_log import clip_logs
+from montage_ai.core.cut.selects import SelectsOptions, choose_selects
 from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.run.jobs import analyze_files
 from montage_ai.resolve_plugin.direct import DirectClient

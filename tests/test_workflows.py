@@ -184,3 +184,37 @@ def test_shared_types():
     assert str(Failure("/x/a.mov", stages.FOOTAGE, "no video")) == "/x/a.mov: no video"
     assert str(Failure("/x/a.mov", stages.FOOTAGE, "/x/a.mov: truncated")) == "/x/a.mov: truncated"
     assert stages.label(stages.FOOTAGE) == "Analysing footage"
+
+
+def test_selects_modules_import_in_any_order():
+    """selects_timeline and clip_log import selects; selects names them lazily (no cycle)."""
+    import subprocess
+    import sys
+
+    for first in ("selects_timeline", "clip_log", "selects"):
+        code = (f"import montage_ai.core.cut.{first}\n"
+                "from montage_ai.core.cut.selects import make_selects, clip_logs, SELECT_COLOR, selects_name\n"
+                "print(selects_name('Day 1'))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout.strip() == "Day 1 Selects", done.stderr
+
+
+def test_export_formats_come_from_the_plugin_manifest():
+    import json
+
+    from montage_ai.otio_adapters import export, fcpxml
+
+    manifest = json.loads(export.MANIFEST.read_text())
+    ours = {a["name"]: "." + a["suffixes"][0] for a in manifest["adapters"]}
+    assert {f.adapter: f.suffix for f in export.FORMATS.values() if f.adapter in ours} == ours
+    assert export.FORMATS["otio"].suffix == ".otio" and export.FORMATS["premiere"].suffix == ".xml"
+    assert export.FCPXML_VERSIONS is fcpxml.VERSIONS and fcpxml.DEFAULT_VERSION in export.FORMATS["fcpxml"].description
+
+
+def test_format_rate_is_what_parse_rate_reads():
+    from montage_ai.core.base.timebase import format_rate, parse_rate
+
+    for rate in (Fraction(24000, 1001), Fraction(25), Fraction(30000, 1001), Fraction(60)):
+        assert parse_rate(format_rate(rate)) == rate == parse_rate(format_rate(rate, ratio=True))
+    assert format_rate(Fraction(25)) == "25" and format_rate(Fraction(25), ratio=True) == "25/1"
+    assert format_rate(None, unknown="no") == "no"

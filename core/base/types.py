@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
@@ -35,6 +36,15 @@ class Failure:
     def __str__(self) -> str:
         """One line naming the file once (engine reasons often start with the path already)."""
         return self.reason if self.path and self.path in self.reason else f"{self.path}: {self.reason}"
+
+    def short(self) -> str:
+        """The same line with the file's name only (for a list where the path is a tooltip).
+
+        >>> Failure("/media/B.mov", "footage", "/media/B.mov: truncated").short()
+        'B.mov: truncated'
+        """
+        name = os.path.basename(self.path)
+        return self.reason.replace(self.path, name) if self.path and self.path in self.reason else f"{name}: {self.reason}"
 
     @classmethod
     def of(cls, stage: str, pairs: Iterable[tuple[str, str]]) -> tuple["Failure", ...]:

@@ -27,11 +27,12 @@ How
    clip's folder) or by story phase (the rules planner's arc: calmest quarter "intro", most
    intense quarter "climax", the rest "build").
 
-:func:`selects_cut_list` / :func:`selects_timeline` turn the result into a cut list with
-no music and the usual OTIO timeline (every exporter reads it); each piece carries a
-marker at its best frame with its score and reason, each group a section marker.
-:func:`clip_logs` gives, per clip, every shot's status, reasons, scores, best frame and
-keywords: what logging into Resolve writes (the Resolve side is not in this module).
+:func:`~.selects_timeline.selects_cut_list` / :func:`~.selects_timeline.selects_timeline`
+turn the result into a cut list with no music and the usual OTIO timeline (every exporter
+reads it); each piece carries a marker at its best frame with its score and reason, each
+group a section marker. :func:`~.clip_log.clip_logs` gives, per clip, every shot's status,
+reasons, scores, best frame and keywords: what logging into Resolve writes. Those names are
+importable from this module too.
 """
 
 from __future__ import annotations
@@ -39,37 +40,25 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Sequence
 
 import numpy as np
-import opentimelineio as otio
-from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core import defaults
 from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, find_duplicates, shot_hashes
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.base import stages
 from montage_ai.core.base.errors import MontageError
-from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.select_windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
-from montage_ai.core.model.cutlist import Cut, CutList, Section
-from montage_ai.core.model.timeline import NAMESPACE, build_timeline
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
-from montage_ai.core.run.jobs import analyze_media
 
 log = logging.getLogger(__name__)
 
 GROUPS = ("source", "clip", "bin", "phase")
-#: Colour of the marker at each piece's best frame.
-SELECT_COLOR = otio.schema.MarkerColor.YELLOW
-_TIMELINE_START = "01:00:00:00"
 
 
 class SelectsError(MontageError):
@@ -263,7 +252,8 @@ def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- selects
 
 
-def _order_key(a: FootageAnalysis) -> tuple:
+def order_key(a: FootageAnalysis) -> tuple:
+    """Source order of a clip: creation time (clips without one last), then path."""
     ct = a.media.creation_time
     return (ct is None, ct.timestamp() if ct else 0.0, a.path)
 
@@ -313,14 +303,32 @@ def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions 
     """
     opts = options
     rng = np.random.default_rng(opts.seed)
-    ordered = sorted((a for a in analyses if a.media.video is not None), key=_order_key)
+    ordered = sorted((a for a in analyses if a.media.video is not None), key=order_key)
     median = median_sharpness(ordered)
     rejected: dict[ShotKey, Rejection] = {}
+    passing = _quality_pass(ordered, median, opts.limits, rejected)
+    if hashes is None:
+        hashes = shot_hashes([a for a in ordered])
+    ok_keys = {(a.path, s.index) for a, s in passing}
+    dups = find_duplicates(ordered, {k: h for k, h in hashes.items() if k in ok_keys},
+                           threshold=opts.duplicate_threshold)
+    candidates = _windows(passing, dups, opts, rng, rejected)
+    picks = _best_per_clip(candidates, opts, median, rejected)
+    picks, groups = _arrange(picks, ordered, opts.group)
+    order = {a.path: k for k, a in enumerate(ordered)}
+    rejections = tuple(sorted(rejected.values(), key=lambda r: (order.get(r.path, 0), r.shot_index)))
+    log.info("selects: %d pieces, %d shots left out", len(picks), len(rejections))
+    return Selects(tuple(picks), rejections, opts, tuple(failures), groups)
+
+
+def _quality_pass(ordered: Sequence[FootageAnalysis], median: float | None, limits: QualityLimits,
+                  rejected: dict[ShotKey, Rejection]) -> list[tuple[FootageAnalysis, Shot]]:
+    """Step 1: the shots that pass every quality check; the others go into ``rejected``."""
     passing: list[tuple[FootageAnalysis, Shot]] = []
     for a in ordered:
         rate = Fraction(a.media.video.rate)
         for s in a.shots:
-            flags = quality_flags(s, rate, median, opts.limits)
+            flags = quality_flags(s, rate, median, limits)
             if flags:
                 names = tuple(f for f, _ in flags)
                 rejected[(a.path, s.index)] = Rejection(
@@ -329,11 +337,13 @@ def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions 
                     shot_keywords(s, names))
             else:
                 passing.append((a, s))
-    if hashes is None:
-        hashes = shot_hashes([a for a in ordered])
-    ok_keys = {(a.path, s.index) for a, s in passing}
-    dups = find_duplicates(ordered, {k: h for k, h in hashes.items() if k in ok_keys},
-                           threshold=opts.duplicate_threshold)
+    return passing
+
+
+def _windows(passing: Sequence[tuple[FootageAnalysis, Shot]], dups: dict[ShotKey, Duplicate], opts: SelectsOptions,
+             rng: np.random.Generator, rejected: dict[ShotKey, Rejection]) -> list[tuple]:
+    """Steps 2-3: near-duplicates rejected, then each shot's best window; those under the
+    lowest score rejected. The rest as ``(analysis, shot, source_in, source_out, score)``."""
     candidates: list[tuple[FootageAnalysis, Shot, int, int, float]] = []
     for a, s in passing:
         key = (a.path, s.index)
@@ -349,11 +359,17 @@ def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions 
             continue
         src_in, src_out, score = got
         candidates.append((a, s, src_in, src_out, score))
+    return candidates
+
+
+def _best_per_clip(candidates: Sequence[tuple], opts: SelectsOptions, median: float | None,
+                   rejected: dict[ShotKey, Rejection]) -> list[Select]:
+    """Step 4: each clip's ``per_clip`` best pieces; the others rejected as extras."""
     picks: list[Select] = []
     by_clip: dict[str, list] = {}
     for c in candidates:
         by_clip.setdefault(c[0].path, []).append(c)
-    for path, cands in by_clip.items():
+    for cands in by_clip.values():
         ranked = sorted(cands, key=lambda c: (-c[4], c[1].index))
         n_usable = len(ranked)
         for rank, (a, s, src_in, src_out, score) in enumerate(ranked, 1):
@@ -370,11 +386,7 @@ def choose_selects(analyses: Sequence[FootageAnalysis], options: SelectsOptions 
                    + _qualities(s, median))
             picks.append(Select(a.path, s.index, int(src_in), int(src_out), rate, int(best), score, why,
                                 ("Select",) + shot_keywords(s)))
-    picks, groups = _arrange(picks, ordered, opts.group)
-    order = {a.path: k for k, a in enumerate(ordered)}
-    rejections = tuple(sorted(rejected.values(), key=lambda r: (order.get(r.path, 0), r.shot_index)))
-    log.info("selects: %d pieces, %d shots left out", len(picks), len(rejections))
-    return Selects(tuple(picks), rejections, opts, tuple(failures), groups)
+    return picks
 
 
 def _qualities(s: Shot, median: float | None) -> str:
@@ -427,151 +439,7 @@ def _label(p: Select, group: str) -> Select:
                                                           else ()))
 
 
-# --------------------------------------------------------------------------- timeline
-
-
-def selects_cut_list(selects: Selects, analyses: Sequence[FootageAnalysis], *, name: str = "Selects",
-                     rate: Fraction | None = None) -> CutList:
-    """The selects as a cut list: the pieces back to back, no music, one section per group.
-
-    Each piece lasts its source frames at the timeline rate (the most common rate of the
-    clips the pieces come from unless ``rate`` is given); a source at another rate plays
-    at its own speed, so its piece lasts ``floor(frames * rate / source_rate)`` frames.
-
-    Raises
-    ------
-    SelectsError
-        No pieces were chosen.
-    """
-    if not selects.picks:
-        raise SelectsError("no selects: every shot was left out (see the rejections for why)")
-    by_path = {a.path: a for a in analyses}
-    if rate is None:
-        rate = Counter(p.source_rate for p in selects.picks).most_common(1)[0][0]
-    sizes = Counter((by_path[p.path].media.video.display_width, by_path[p.path].media.video.display_height)
-                    for p in selects.picks if p.path in by_path and p.source_rate == rate)
-    size = sizes.most_common(1)[0][0] if sizes else (1920, 1080)
-    cuts, sections = [], []
-    pos = 0
-    for p in selects.picks:
-        n = max(1, math.floor(Fraction(p.frames) * rate / p.source_rate))
-        cuts.append(Cut(record_in=pos, record_out=pos + n, source_path=p.path, source_rate=p.source_rate,
-                        source_in=p.source_in, shot_index=p.shot_index, score=p.score, phase=p.group,
-                        reason=p.reason))
-        if p.group and sections and sections[-1][0] == p.group:
-            sections[-1][2] = pos + n
-        elif p.group:
-            sections.append([p.group, pos, pos + n])
-        pos += n
-    return CutList(
-        rate=rate, width=int(size[0]), height=int(size[1]), duration=pos, cuts=tuple(cuts), music_path="",
-        music_duration=0, start_frames=timecode_to_frames(_TIMELINE_START, rate),
-        sections=tuple(Section(a, b, label, "", 0.0) for label, a, b in sections), name=name,
-        style="selects", seed=selects.options.seed,
-        metadata={"notes": [f"{len(selects.rejections)} shots left out"]},
-    )
-
-
-def selects_timeline(selects: Selects, analyses: Sequence[FootageAnalysis], *, name: str = "Selects",
-                     rate: Fraction | None = None) -> otio.schema.Timeline:
-    """The OTIO timeline of the selects (:func:`~.timeline.build_timeline` of
-    :func:`selects_cut_list`), plus a :data:`SELECT_COLOR` marker at each piece's best frame
-    named with its score, the reason in its metadata (``montage_ai.kind == "select"``)."""
-    cl = selects_cut_list(selects, analyses, name=name, rate=rate)
-    timeline = build_timeline(cl, media={a.path: a.media for a in analyses})
-    for cut, p in zip(cl.cuts, selects.picks):
-        at = cut.record_in + min(cut.record_frames - 1,
-                                 math.floor(Fraction(p.best_frame - p.source_in) * cl.rate / p.source_rate))
-        marker = otio.schema.Marker(
-            name=f"select {p.score:.2f}: {os.path.basename(p.path)} #{p.shot_index}", color=SELECT_COLOR,
-            marked_range=TimeRange(RationalTime(at, float(cl.rate)), RationalTime(0, float(cl.rate))))
-        marker.metadata[NAMESPACE] = {"kind": "select", "score": p.score, "reason": p.reason,
-                                      "best_frame": p.best_frame, "keywords": list(p.keywords), "group": p.group}
-        timeline.tracks.markers.append(marker)
-    return timeline
-
-
-def selects_name(bin_name: str, taken: Sequence[str] = ()) -> str:
-    """The name of a bin's selects timeline: ``"<bin> Selects"``, numbered when a timeline of
-    that name exists already (the editor's timelines are never replaced).
-
-    >>> selects_name("Day 1"), selects_name("Day 1", ["Day 1 Selects", "Day 1 Selects 2"])
-    ('Day 1 Selects', 'Day 1 Selects 3')
-    """
-    base = f"{bin_name.strip() or 'Footage'} Selects"
-    names = set(taken)
-    if base not in names:
-        return base
-    n = 2
-    while f"{base} {n}" in names:
-        n += 1
-    return f"{base} {n}"
-
-
-# --------------------------------------------------------------------------- logging data
-
-
-@dataclass(frozen=True)
-class ShotLog:
-    """One shot's log entry: ``status`` is ``"select"`` or ``"reject"``; frames are the
-    file's own, ``select_in``/``select_out`` the chosen piece (selects only)."""
-
-    shot_index: int
-    start_frame: int
-    end_frame: int
-    status: str
-    reasons: tuple[str, ...]
-    flags: tuple[str, ...]
-    score: float | None
-    best_frame: int
-    keywords: tuple[str, ...]
-    select_in: int | None = None
-    select_out: int | None = None
-
-
-@dataclass(frozen=True)
-class ClipLog:
-    """Everything to log on one clip (a media pool item in Resolve): its shots and clip
-    flags (``vfr``, ``rotated``)."""
-
-    path: str
-    flags: tuple[str, ...]
-    shots: tuple[ShotLog, ...]
-
-
-def clip_flags(a: FootageAnalysis) -> tuple[str, ...]:
-    """Clip-level flags: ``vfr`` (variable frame rate), ``rotated`` (a display rotation)."""
-    v = a.media.video
-    out = []
-    if v is not None and v.vfr:
-        out.append("vfr")
-    if v is not None and v.rotation:
-        out.append("rotated")
-    return tuple(out)
-
-
-def clip_logs(selects: Selects, analyses: Sequence[FootageAnalysis]) -> tuple[ClipLog, ...]:
-    """Per clip, every shot's status with its reasons, score, best frame and keywords: the
-    data logging into Resolve writes (markers at best frames, keywords, notes)."""
-    out = []
-    for a in sorted(analyses, key=_order_key):
-        shots = []
-        for s in a.shots:
-            p = selects.picked(a.path, s.index)
-            if p is not None:
-                shots.append(ShotLog(s.index, s.start_frame, s.end_frame, "select", (p.reason,), (), p.score,
-                                     p.best_frame, p.keywords, p.source_in, p.source_out))
-                continue
-            r = selects.rejected(a.path, s.index)
-            if r is None:  # a shot outside the selects' analyses: not judged
-                continue
-            shots.append(ShotLog(s.index, s.start_frame, s.end_frame, "reject", r.reasons, r.flags, r.score,
-                                 r.best_frame, r.keywords))
-        out.append(ClipLog(a.path, clip_flags(a), tuple(shots)))
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------- end to end
+# --------------------------------------------------------------------------- judging
 
 
 def judge_shots(analyses: Sequence[FootageAnalysis], options: SelectsOptions = SelectsOptions(), *,
@@ -586,36 +454,17 @@ def judge_shots(analyses: Sequence[FootageAnalysis], options: SelectsOptions = S
     return choose_selects(analyses, options, hashes=hashes, failures=failures)
 
 
-@dataclass
-class SelectsResult:
-    """The selects, their timeline and cut list (what a preview, an export or a push takes)."""
-
-    selects: Selects
-    timeline: otio.schema.Timeline
-    analyses: list[FootageAnalysis]
-    failures: list[tuple[str, str]]
-    cut_list: CutList | None = None
+# The timeline, the end-to-end job and the logging data live in their own modules; their
+# names stay importable from here (looked up on first use: those modules import this one).
+_MOVED = {"ClipLog": "clip_log", "ShotLog": "clip_log", "clip_flags": "clip_log", "clip_logs": "clip_log",
+          "SELECT_COLOR": "selects_timeline", "SelectsResult": "selects_timeline", "make_selects": "selects_timeline",
+          "selects_cut_list": "selects_timeline", "selects_name": "selects_timeline",
+          "selects_timeline": "selects_timeline"}
 
 
-def make_selects(media: Sequence[str], options: SelectsOptions = SelectsOptions(), *, name: str = "Selects",
-                 cache: AnalysisCache | None = None, executor: Executor | None = None,
-                 progress: Callable[[str, float], None] | None = None, cancel: Callable[[], bool] | None = None,
-                 clip_progress: ProgressFn | None = None) -> SelectsResult:
-    """Analyse ``media`` (files or folders; cached), choose the selects and build the timeline.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
 
-    Progress stages: ``"footage"``, ``"duplicates"``, ``"timeline"``. A clip that cannot be
-    analysed is listed in ``failures`` (and in ``Selects.failures``); the others go on.
-
-    Raises
-    ------
-    NoUsableFootage
-        No footage found, or none of it can be analysed.
-    """
-    report_stage = progress or (lambda stage, fraction: None)
-    report = analyze_media(media, executor=executor or InlineExecutor(), cache=cache, progress=report_stage,
-                           clip_progress=clip_progress, cancel=cancel)
-    selects = judge_shots(report.analyses, options, failures=report.failures, progress=report_stage, cancel=cancel)
-    timeline = selects_timeline(selects, report.analyses, name=name)
-    report_stage(stages.TIMELINE, 1.0)
-    return SelectsResult(selects, timeline, list(report.analyses), list(report.failures),
-                         selects_cut_list(selects, report.analyses, name=name))
+        return getattr(importlib.import_module(f"montage_ai.core.cut.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

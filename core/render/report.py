@@ -38,7 +38,8 @@ from montage_ai.core.analysis.music import MusicAnalysis
 from montage_ai.core.base.fileio import OutputExistsError, write_atomic
 from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.cut.selects import Selects, clip_flags
+from montage_ai.core.cut.clip_log import clip_flags
+from montage_ai.core.cut.selects import Selects
 
 log = logging.getLogger(__name__)
 

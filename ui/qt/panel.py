@@ -1,101 +1,58 @@
-"""The Montage AI panel: choose footage and music, analyse, cut, look at the cut, send it to
-Resolve or export it. Every long step runs on a :class:`~.tasks.Task` thread with progress and
-Cancel; the window never waits on the work.
+"""The Montage AI panel: choose footage and music, analyse, cut, look at and play the cut,
+edit it (exclude, lock, swap, trim by a beat, undo), send it to Resolve or export it. Every
+long step runs on a :class:`~.tasks.Task` thread with progress and Cancel; the window never
+waits on the work.
 
     montage-ai panel [--resolve]          # standalone, or connected to a running Resolve
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPixmap
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QMainWindow,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
-from montage_ai.core import defaults
-from montage_ai.core.base import stages
-from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
-from montage_ai.core.base.timebase import format_rate
+from montage_ai.core.cut.edits import EditError
 from montage_ai.core.plan.styles import available_styles
-from montage_ai.core.workflows import AnalysisJob, RoughCut, RoughCutJob, RoughCutOptions, run_analysis, run_rough_cut
+from montage_ai.core.workflows import RoughCutOptions
+from montage_ai.ui.qt import edit_actions, jobs
+from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
+from montage_ai.ui.qt.layout import SHORTCUTS, PanelLayout
+from montage_ai.ui.qt.messages import Banner, LogBridge
+from montage_ai.ui.qt.player import FrameView, Player
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
 from montage_ai.ui.qt.tasks import Task
-from montage_ai.ui.qt.timeline_view import TimelineView, waveform_envelope
 
 log = logging.getLogger(__name__)
 
-AUDIO_FILTER = "Audio or video (*.wav *.mp3 *.aif *.aiff *.flac *.m4a *.aac *.ogg *.mov *.mp4);;All files (*)"
-VIDEO_FILTER = "Video (" + " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS)) + ");;All files (*)"
-EXPORT_FILTERS = {
-    "FCPXML for Resolve / Final Cut (*.fcpxml)": "fcpxml",
-    "Premiere / FCP7 XML (*.xml)": "premiere",
-    "CMX 3600 EDL, video track 1 (*.edl)": "edl",
-    "OpenTimelineIO (*.otio)": "otio",
-    "OpenTimelineIO bundle with media (*.otioz)": "otioz",
-}
-SHORTCUTS = {"analyse": "F5", "cut": "Ctrl+R", "selects": "Ctrl+L", "send": "Ctrl+Shift+R", "export": "Ctrl+E",
-             "preview": "Ctrl+P", "report": "Ctrl+Shift+H", "cancel": "Esc", "reroll": "Ctrl+Shift+N"}
+#: Actions that start a task: disabled while one runs (one task at a time).
+TASK_ACTIONS = ("analyse", "cut", "reroll", "selects", "send", "export", "preview", "report")
+EDIT_ACTIONS = ("undo", "redo", "exclude", "lock", "swap", "longer", "shorter")
 
 
-class _LogBridge(QObject, logging.Handler):
-    """Log records of the library, appended to the log pane on the GUI thread."""
-
-    record = Signal(str)
-
-    def __init__(self) -> None:
-        QObject.__init__(self)
-        logging.Handler.__init__(self, level=logging.INFO)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
-
-    def emit(self, record: logging.LogRecord) -> None:  # noqa: A003 - logging API
-        try:
-            self.record.emit(self.format(record))
-        except RuntimeError:  # the pane is gone (window closed)
-            pass
-
-
-@dataclass(frozen=True)
-class ShownCut:
-    """What the timeline view shows when it is not a rough cut (the selects): enough to
-    export, preview or send it."""
-
-    cut_list: Any
-    timeline: Any
-    analyses: list
-
-
-class MontagePanel(QMainWindow):
+class MontagePanel(PanelLayout, QMainWindow):
     """The panel. ``resolve``: a connected Resolve client (``resolve_plugin``), or None."""
 
     def __init__(self, *, resolve: Any = None, route: Any = None, store: QSettings | None = None,
@@ -105,8 +62,10 @@ class MontagePanel(QMainWindow):
 
         apply_dark_palette(QApplication.instance())
         self.setWindowTitle("Montage AI — Rough Cut")
+        self.setAcceptDrops(True)
         self.store = store or default_store()
         self.settings = PanelSettings.load(self.store)
+        self.excluded: set[tuple[str, int]] = {tuple(k) for k in json.loads(str(self.store.value("excluded", "[]")))}
         self.resolve = resolve
         self.route = route
         self.file_route_folder = file_route_folder
@@ -114,10 +73,10 @@ class MontagePanel(QMainWindow):
         self._open_files = open_files
         self.task: Task | None = None
         self.last_finished: Task | None = None
-        self.result: RoughCut | None = None
         self.analysed: dict[str, Any] = {}
         self._started = 0.0
         self._styles = {s.name: s for s in available_styles(strict=False)}
+        self.player = Player(self)
         self._build()
         self.pool = None
         if resolve is not None:
@@ -137,13 +96,17 @@ class MontagePanel(QMainWindow):
                                         "Montage AI) to use its media pool.")
         if route is not None:
             self.resolve_status.setToolTip("\n".join(route.lines()))
-        self._log = _LogBridge()
+        self._log = LogBridge()
         self._log.record.connect(self.log_pane.appendPlainText)
         logging.getLogger("montage_ai").addHandler(self._log)
         logging.getLogger("montage_ai").setLevel(logging.INFO)
         if route is not None:
             for line in route.lines():
                 self.log_pane.appendPlainText(f"Resolve {line}")
+        self.player.frame.connect(self._on_play_frame)
+        self.player.picture.connect(lambda image: self.viewer.set_image(image))
+        self.player.state.connect(lambda state: setattr(self.viewer, "fast", state == "playing"))
+        self.player.error.connect(lambda message: self.banner.show_info(f"Playback: {message}"))
         self._refresh_buttons()
         self.resize(1280, 720)
 
@@ -152,247 +115,199 @@ class MontagePanel(QMainWindow):
         central = QWidget()
         self.setCentralWidget(central)
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setContentsMargins(6, 6, 6, 6)
+        self.banner = Banner()
+        outer.addWidget(self.banner)
         top = QSplitter(Qt.Horizontal)
         top.addWidget(self._sources_box())
         top.addWidget(self._options_box())
         top.addWidget(self._progress_box())
-        top.setSizes([420, 380, 480])
-        rows = QSplitter(Qt.Vertical)  # the editor can trade the log's room for the rest
+        top.setSizes([400, 380, 500])
+        middle = QSplitter(Qt.Horizontal)
+        self.viewer = FrameView()
+        middle.addWidget(self.viewer)
+        middle.addWidget(self._side_tabs())
+        middle.setSizes([760, 520])
+        rows = QSplitter(Qt.Vertical)  # the editor trades room between the parts
         rows.setChildrenCollapsible(False)
         outer.addWidget(rows)
         rows.addWidget(top)
-        self.timeline = TimelineView()
-        self.timeline.cut_clicked.connect(self.show_moment)
-        timeline_box = QGroupBox("Rough cut")
-        tl = QVBoxLayout(timeline_box)
-        tl.addWidget(self.timeline)
+        rows.addWidget(middle)
+        rows.addWidget(self._cut_tabs())
+        rows.setSizes([200, 170, 310])  # the timeline gets its whole height first
+        self._actions()
+
+    def _cut_tabs(self) -> QWidget:
+        self.tabs: dict[str, CutTab] = {"cut": CutTab("cut"), "selects": CutTab("selects")}
+        self.cut_tabs = QTabWidget()
+        for key, label in (("cut", "Rough cut"), ("selects", "Selects")):
+            tab = self.tabs[key]
+            box = QWidget()
+            layout = QVBoxLayout(box)
+            layout.setContentsMargins(4, 4, 4, 4)
+            layout.addWidget(tab.editor)
+            tab.view.cut_clicked.connect(self.show_moment)
+            tab.view.playhead_moved.connect(self._on_playhead_dragged)
+            self.cut_tabs.addTab(box, label)
+        self.cut_tabs.setTabEnabled(1, False)
+        self.cut_tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
+        self.timeline = self.tabs["cut"].view  # the rough cut's view
         self.summary = QLabel("Analyse your clips, then press Rough Cut.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        tl.addWidget(self.summary)
-        rows.addWidget(timeline_box)
-        bottom = QTabWidget()
-        viewer = QWidget()
-        vl = QHBoxLayout(viewer)
-        self.viewer = QLabel("Click a clip in the rough cut to see its first frame.")
-        self.viewer.setAlignment(Qt.AlignCenter)
-        self.viewer.setMinimumHeight(60)
-        vl.addWidget(self.viewer)
-        bottom.addTab(viewer, "Viewer")
+        self.tabs["cut"].editor.layout().addWidget(self.summary)
+        return self.cut_tabs
+
+    def _side_tabs(self) -> QWidget:
+        side = QTabWidget()
+        history = QWidget()
+        hl = QVBoxLayout(history)
+        self.history_list = QListWidget()
+        self.history_list.setMinimumHeight(40)
+        self.history_list.setToolTip("Every version of the cut: double-click one to go back to it (Undo brings you back)")
+        self.history_list.itemActivated.connect(lambda item: self.go_to_version(self.history_list.row(item)))
+        hl.addWidget(self.history_list)
+        side.addTab(history, "History")
         log_tab = QWidget()
         ll = QVBoxLayout(log_tab)
         self.log_pane = QPlainTextEdit()
         self.log_pane.setReadOnly(True)
         self.log_pane.setMaximumBlockCount(5000)
-        copy = QPushButton("Copy log")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.log_pane.toPlainText()))
+        self.log_pane.setMinimumHeight(40)
+        row = QHBoxLayout()
+        self.copy_log = QPushButton("Copy log")
+        self.copy_log.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.log_pane.toPlainText()))
+        self.save_log = QPushButton("Save log…")
+        self.save_log.clicked.connect(lambda: self.save_log_to())
+        row.addStretch(1)
+        row.addWidget(self.copy_log)
+        row.addWidget(self.save_log)
         ll.addWidget(self.log_pane)
-        ll.addWidget(copy, 0, Qt.AlignRight)
-        bottom.addTab(log_tab, "Log")
-        bottom.setMinimumHeight(90)
-        rows.addWidget(bottom)
-        rows.setSizes([330, 200, 150])
-        self._toolbar()
+        ll.addLayout(row)
+        side.addTab(log_tab, "Log")
+        self.side_tabs = side
+        return side
 
-    def _toolbar(self) -> None:
-        bar = QToolBar("Actions")
-        bar.setMovable(False)
-        self.addToolBar(Qt.TopToolBarArea, bar)
+    def _actions(self) -> None:
+        """Toolbar, menus and shortcuts: one QAction each (slots never take Qt's ``checked``)."""
         self.actions_: dict[str, QAction] = {}
-        for key, label, slot in (("analyse", "Analyse", self.analyse), ("cut", "Rough Cut", self.rough_cut),
-                                 ("selects", "Selects", self.selects),
-                                 ("send", "Send to Resolve", self.send_to_resolve), ("export", "Export…", self.export),
-                                 ("preview", "Preview", self.preview), ("report", "Shot report…", self.report),
-                                 ("cancel", "Cancel", self.cancel)):
+
+        def make(key: str, label: str, slot, tip: str = "") -> QAction:
             action = QAction(label, self)
             action.setShortcut(QKeySequence(SHORTCUTS[key]))
-            action.setToolTip(f"{label} ({SHORTCUTS[key]})")
-            action.triggered.connect(slot)
-            bar.addAction(action)
+            action.setShortcutContext(Qt.WindowShortcut)
+            action.setToolTip(f"{tip or label} ({SHORTCUTS[key]})")
+            action.triggered.connect(lambda _checked=False: self._run_action(label, slot))
+            self.addAction(action)  # the shortcut works with the menus hidden too
             self.actions_[key] = action
+            return action
+
+        make("analyse", "Analyse", self.analyse)
+        make("cut", "Rough Cut", self.rough_cut)
+        make("reroll", "Re-roll", self.reroll, "Another cut with the same story arc; locked cuts stay")
+        make("selects", "Selects", self.selects)
+        make("send", "Send to Resolve", self.send_to_resolve)
+        make("export", "Export…", self.export)
+        make("preview", "Preview", self.preview, "Render the cut with the music and play it")
+        make("report", "Shot report…", self.report)
+        make("cancel", "Cancel", self.cancel, "Stop the running step")
+        make("settings", "Settings…", self.edit_settings)
+        make("undo", "Undo", self.undo)
+        make("redo", "Redo", self.redo)
+        make("exclude", "Exclude shot", self.exclude_selected, "Never use the selected cut's shot in this project")
+        make("lock", "Lock cut", self.toggle_lock, "Keep the selected cut in place on Re-roll")
+        make("swap", "Swap shot", self.swap_selected, "Replace the selected cut with the next-best shot")
+        make("longer", "Lengthen by a beat", lambda: self.trim_selected(1))
+        make("shorter", "Shorten by a beat", lambda: self.trim_selected(-1))
+        make("play", "Play / Pause", self.play_pause)
+        make("j", "Play backwards", self.player.backward)
+        make("k", "Stop", self.player.pause)
+        make("l", "Play forwards", self.play_forward)
+        make("zoom_in", "Zoom in", lambda: self.current_tab().view.zoom_by(1.5))
+        make("zoom_out", "Zoom out", lambda: self.current_tab().view.zoom_by(1 / 1.5))
+        make("fit", "Fit the cut", lambda: self.current_tab().view.fit())
+        self.actions_["zoom_in"].setShortcuts([QKeySequence("+"), QKeySequence("=")])
+        bar = QToolBar("Actions")
+        bar.setObjectName("actions")
+        bar.setMovable(False)
+        self.addToolBar(Qt.TopToolBarArea, bar)
+        for key in ("analyse", "cut", "selects", "send", "export", "preview", "report", "cancel"):
+            bar.addAction(self.actions_[key])
         bar.addSeparator()
-        settings = QAction("Settings…", self)
-        settings.triggered.connect(self.edit_settings)
-        bar.addAction(settings)
-
-    def _sources_box(self) -> QWidget:
-        box = QGroupBox("Footage and music")
-        layout = QVBoxLayout(box)
-        self.resolve_row = QWidget()
-        rr = QHBoxLayout(self.resolve_row)
-        rr.setContentsMargins(0, 0, 0, 0)
-        self.bin_combo = QComboBox()
-        self.bin_combo.setToolTip("A bin of the Resolve media pool: its clips become the footage")
-        self.bin_combo.activated.connect(self._use_bin)
-        use_selected = QPushButton("Use selected clips")
-        use_selected.setToolTip("The clips selected in Resolve's media pool")
-        use_selected.clicked.connect(self._use_selected)
-        rr.addWidget(QLabel("Bin"))
-        rr.addWidget(self.bin_combo, 1)
-        rr.addWidget(use_selected)
-        layout.addWidget(self.resolve_row)
-        self.resolve_row.setVisible(self.resolve is not None)
-        self.resolve_status = QLabel()
-        self.resolve_status.setWordWrap(True)
-        self.resolve_status.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        layout.addWidget(self.resolve_status)
-        self.files = QListWidget()
-        self.files.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.files.setToolTip("The clips to cut from")
-        layout.addWidget(self.files, 1)
-        row = QHBoxLayout()
+        for key in ("undo", "redo", "exclude", "lock", "swap", "shorter", "longer"):
+            bar.addAction(self.actions_[key])
+        bar.addSeparator()
+        bar.addAction(self.actions_["settings"])
+        self.toolbar = bar
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
         for label, slot in (("Add folder…", self._add_folder), ("Add files…", self._add_files),
-                            ("Remove", self._remove_files)):
-            b = QPushButton(label)
-            b.clicked.connect(slot)
-            row.addWidget(b)
-        layout.addLayout(row)
-        music_row = QHBoxLayout()
-        self.music = QLineEdit()
-        self.music.setPlaceholderText("the song: a file, or a clip of the media pool")
-        self.music.textChanged.connect(self._refresh_buttons)
-        pick = QPushButton("Choose…")
-        pick.clicked.connect(self._choose_music)
-        music_row.addWidget(QLabel("Music"))
-        music_row.addWidget(self.music, 1)
-        music_row.addWidget(pick)
-        layout.addLayout(music_row)
-        self.pool_music = QComboBox()
-        self.pool_music.setToolTip("An audio clip of the Resolve media pool as the music")
-        self.pool_music.activated.connect(self._use_pool_music)
-        self.pool_music.setVisible(self.resolve is not None)
-        layout.addWidget(self.pool_music)
-        return box
+                            ("Choose music…", self._choose_music)):
+            file_menu.addAction(label).triggered.connect(lambda _c=False, s=slot: s())
+        file_menu.addSeparator()
+        for key in ("export", "report", "send"):
+            file_menu.addAction(self.actions_[key])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions_["settings"])
+        file_menu.addAction("Close").triggered.connect(lambda _c=False: self.close())
+        for title, keys in (("&Cut", ("analyse", "cut", "reroll", "selects", "preview", "cancel")),
+                            ("&Edit", ("undo", "redo", None, "exclude", "lock", "swap", "shorter", "longer")),
+                            ("&View", ("play", "j", "k", "l", None, "zoom_in", "zoom_out", "fit"))):
+            menu = menus.addMenu(title)
+            for key in keys:
+                menu.addSeparator() if key is None else menu.addAction(self.actions_[key])
+        self.menus = {m.title().replace("&", ""): m for m in menus.findChildren(type(file_menu))}
+        # The playback and zoom buttons beside the rough cut's ruler.
+        for tab in self.tabs.values():
+            for key, text in (("j", "◀◀"), ("play", "▶ / ❚❚"), ("l", "▶▶")):
+                button = QToolButton()
+                button.setDefaultAction(QAction(text, button, toolTip=self.actions_[key].toolTip()))
+                button.defaultAction().triggered.connect(lambda _c=False, a=self.actions_[key]: a.trigger())
+                tab.editor.extra.addWidget(button)
 
-    def _options_box(self) -> QWidget:
-        box = QGroupBox("The cut")
-        form = QFormLayout(box)
-        self.style = QComboBox()
-        for name in sorted(self._styles):
-            self.style.addItem(name)
-            self.style.setItemData(self.style.count() - 1, self._styles[name].description, Qt.ToolTipRole)
-        self.style.setCurrentText(self.settings.default_style if self.settings.default_style in self._styles else "dynamic")
-        self.style_help = QLabel()
-        self.style_help.setWordWrap(True)
-        self.style_help.setStyleSheet("color: palette(placeholder-text);")
-        self.style.currentTextChanged.connect(self._describe_style)
-        self._describe_style(self.style.currentText())
-        self.brief = QPlainTextEdit()
-        self.brief.setPlaceholderText("What is this story about? (used by the Ollama planner)")
-        self.brief.setMaximumHeight(52)
-        self.duration = QDoubleSpinBox()
-        self.duration.setRange(0, 3600)
-        self.duration.setDecimals(1)
-        self.duration.setSuffix(" s")
-        self.duration.setSpecialValueText("the whole song")
-        seed_row = QHBoxLayout()
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 1_000_000)
-        reroll = QPushButton("Re-roll")
-        reroll.setToolTip(f"Another cut with the same story arc ({SHORTCUTS['reroll']})")
-        reroll.setShortcut(QKeySequence(SHORTCUTS["reroll"]))
-        reroll.clicked.connect(self.reroll)
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(reroll)
-        self.planner = QComboBox()
-        self.planner.addItem("Rules (deterministic)", "rules")
-        self.planner.addItem("Ollama when available", "auto")
-        self.planner.addItem("Ollama", "ollama")
-        self.markers = QCheckBox("Markers")
-        self.markers.setToolTip("Beat, downbeat and section markers on the timeline sent to Resolve")
-        self.markers.setChecked(True)
-        self.proxies = QCheckBox("Make proxies")
-        self.proxies.setToolTip("Before sending to Resolve, encode proxies of the clips the cut uses (those up to date "
-                                "are kept) with the encoder and profile from Settings. Proxies that exist are linked "
-                                "in Resolve either way.")
-        form.addRow("Style", self.style)
-        form.addRow("", self.style_help)
-        form.addRow("Brief", self.brief)
-        form.addRow("Length", self.duration)
-        form.addRow("Seed", seed_row)
-        form.addRow("Planner", self.planner)
-        checks = QHBoxLayout()
-        checks.addWidget(self.markers)
-        checks.addWidget(self.proxies)
-        form.addRow("Options", checks)
-        return box
+    def _run_action(self, label: str, slot) -> None:
+        """An action's slot; what it raises (a file it cannot write, an option it refuses)
+        reaches the editor in the banner, never as a traceback on stderr."""
+        try:
+            slot()
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the editor as a message
+            log.error("%s: %s", label.rstrip("…"), exc)
+            self.banner.show_error(label.rstrip("…"), "", str(exc) or type(exc).__name__)
+            self._refresh_buttons()
 
-    def _progress_box(self) -> QWidget:
-        box = QGroupBox("Progress")
-        layout = QVBoxLayout(box)
-        self.clip_table = QTableWidget(0, 2)
-        self.clip_table.setHorizontalHeaderLabels(["Clip", "Analysis"])
-        self.clip_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.clip_table.verticalHeader().setVisible(False)
-        self.clip_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        layout.addWidget(self.clip_table, 2)
-        self.total = QProgressBar()
-        self.total.setFormat("%p%")
-        self.stage_label = QLabel("Ready.")
-        layout.addWidget(self.stage_label)
-        layout.addWidget(self.total)
-        layout.addWidget(QLabel("Clips that cannot be used"))
-        self.bad = QListWidget()
-        self.bad.setToolTip("Each clip that was skipped, with the reason")
-        layout.addWidget(self.bad, 1)
-        return box
+    def tool_button(self, key: str) -> QToolButton:
+        """The toolbar button of action ``key`` (what an editor clicks)."""
+        return self.toolbar.widgetForAction(self.actions_[key])
 
-    # ================================================================== sources
-    def footage(self) -> list[str]:
-        return [self.files.item(i).data(Qt.UserRole) for i in range(self.files.count())]
+    # ================================================================== what is shown
+    def current_tab(self) -> CutTab:
+        return self.tabs["selects"] if self.cut_tabs.currentIndex() == 1 else self.tabs["cut"]
 
-    def set_footage(self, paths: list[str]) -> None:
-        self.files.clear()
-        for path in paths:
-            self.files.addItem(os.path.basename(path))
-            item = self.files.item(self.files.count() - 1)
-            item.setData(Qt.UserRole, os.path.abspath(path))
-            item.setToolTip(path)
+    @property
+    def result(self) -> ShownCut | None:
+        """The cut shown in the current tab, as it is exported, previewed and sent."""
+        return self.current_tab().shown()
+
+    def _on_tab_changed(self) -> None:
+        self.player.stop()
+        self._show_history()
         self._refresh_buttons()
 
-    def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Footage folder", self.settings.last_folder)
-        if folder:
-            self.settings.last_folder = folder
-            self.set_footage(self.footage() + [p for p in collect_media([folder]) if p not in self.footage()])
+    def _show_history(self) -> None:
+        tab = self.current_tab()
+        self.history_list.clear()
+        for i, version in enumerate(tab.history.versions()):
+            stamp = time.strftime("%H:%M:%S", time.localtime(version.at))
+            self.history_list.addItem(f"{stamp}  {version.label}")
+            if i == tab.history.position:
+                item = self.history_list.item(i)
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+        if tab.history.position >= 0:
+            self.history_list.setCurrentRow(tab.history.position)
 
-    def _add_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Footage", self.settings.last_folder, VIDEO_FILTER)
-        if files:
-            self.set_footage(self.footage() + [f for f in files if f not in self.footage()])
-
-    def _remove_files(self) -> None:
-        for item in self.files.selectedItems():
-            self.files.takeItem(self.files.row(item))
-        self._refresh_buttons()
-
-    def _choose_music(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Music", self.settings.last_folder, AUDIO_FILTER)
-        if path:
-            self.music.setText(path)
-
-    def _use_bin(self, index: int) -> None:
-        if self.pool is not None:
-            self.pool.use_bin(index)
-
-    def _use_selected(self) -> None:
-        if self.pool is not None:
-            self.pool.use_selected()
-
-    def _use_pool_music(self, index: int) -> None:
-        path = self.pool_music.itemData(index)
-        if path:
-            self.music.setText(path)
-
-    def _describe_style(self, name: str) -> None:
-        style = self._styles.get(name)
-        self.style_help.setText(style.description if style else "")
-
-    # ================================================================== actions
-    def _cache(self):
-        return self.work_options().cache()
-
+    # ================================================================== actions (in jobs / edit_actions)
     def work_options(self):
         """Where the panel's jobs run (:class:`~montage_ai.core.workflows.WorkOptions`)."""
         from montage_ai.core.workflows import WorkOptions
@@ -401,11 +316,188 @@ class MontagePanel(QMainWindow):
                            executor=self._executor)
 
     def options(self) -> RoughCutOptions:
+        from dataclasses import fields
+
+        extra: dict[str, Any] = {}
+        duration = self.duration.value() or None
+        part = self.song_range.part()
+        if part is not None:
+            if {"song_start", "song_end"} <= {f.name for f in fields(RoughCutOptions)}:
+                extra = {"song_start": f"{part.start_s:.3f}", "song_end": f"{part.end_s:.3f}"}
+            else:  # this engine cuts from the song's start: the part's end is the length
+                duration = duration or part.end_s
         return RoughCutOptions(
-            style=self.style.currentText(), duration_s=self.duration.value() or None, seed=self.seed.value(),
+            style=self.style.currentText(), duration_s=duration, seed=self.seed.value(),
             brief=self.brief.toPlainText().strip(), planner=self.planner.currentData(),
             ollama_host=self.settings.ollama_host or None, model=self.settings.ollama_model or None,
-            vision_model=self.settings.vision_model or None, name=None)
+            vision_model=self.settings.vision_model or None, name=None, **extra)
+
+    def _load_song(self) -> Task | None:
+        """Analyse the music (cached; the cut reuses it) and show its waveform and bars."""
+        from montage_ai.core.run.jobs import analyze_music_cached
+        from montage_ai.ui.qt.timeline_view import waveform_envelope
+
+        path = self.music.text().strip()
+        if not path or not os.path.isfile(path):
+            self.song_range.set_song(None, 0.0, ())
+            self.song_range.set_status("Choose the music: its waveform appears here.")
+            return None
+        cache = self.work_options().cache()
+        self.song_range.set_song(None, 0.0, ())
+        self.song_range.set_status("Reading the song's bars…")
+
+        def work(task: Task):
+            music = analyze_music_cached(os.path.abspath(path), cache=cache, cancel=task.is_cancelled)
+            try:
+                wave = waveform_envelope(path, 1000)
+            except Exception:  # noqa: BLE001 - a video file as music: bars without a waveform
+                wave = None
+            return music, wave
+
+        task = Task(work, "song")
+        song_range = self.song_range  # the answer may come after the window has closed
+        task.done.connect(lambda r, p=path: isValid(song_range) and self._song_loaded(p, *r))
+        task.failed.connect(lambda reason: isValid(song_range)
+                            and song_range.set_status(f"Cannot read the song: {reason}"))
+        self._song_task = task
+        task.start()
+        return task
+
+    def _song_loaded(self, path: str, music, wave) -> None:
+        if path != self.music.text().strip():
+            return  # the editor has chosen another song since
+        self.song_loaded = music
+        self.song_range.set_song(wave, music.duration_s, tuple(music.downbeat_times_s))
+
+    def _on_song_part(self, part) -> None:
+        if part is None:
+            self.stage_label.setText("The cut uses the whole song.")
+        else:
+            self.stage_label.setText(f"The cut uses the song from {part.start_s:.2f} s to {part.end_s:.2f} s "
+                                     f"({part.bars} bars).")
+
+    def analyse(self) -> Task | None:
+        return jobs.analyse(self)
+
+    def rough_cut(self, *, reroll: bool = False) -> Task | None:
+        return jobs.rough_cut(self, reroll=reroll)
+
+    def reroll(self) -> Task | None:
+        if self.busy:
+            return None
+        self.seed.setValue(self.seed.value() + 1)
+        return self.rough_cut(reroll=True) if self.tabs["cut"].cut_list is not None else None
+
+    def selects(self) -> Task | None:
+        return jobs.selects(self)
+
+    def report(self, path: str | None = None) -> Task | None:
+        return jobs.report(self, path)
+
+    def preview(self, *, play: bool = True) -> Task | None:
+        return jobs.preview(self, play=play)
+
+    def export(self, path: str | None = None, fmt: str | None = None) -> Task | None:
+        return jobs.export(self, path, fmt)
+
+    def send_to_resolve(self) -> Task | None:
+        return jobs.send_to_resolve(self)
+
+    def show_moment(self, index: int) -> Task | None:
+        return jobs.show_moment(self, index)
+
+    def undo(self) -> None:
+        edit_actions.undo(self)
+
+    def redo(self) -> None:
+        edit_actions.redo(self)
+
+    def go_to_version(self, index: int) -> None:
+        edit_actions.go_to(self, index)
+
+    def exclude_selected(self) -> None:
+        edit_actions.exclude(self)
+
+    def toggle_lock(self) -> None:
+        edit_actions.toggle_lock(self)
+
+    def swap_selected(self) -> None:
+        edit_actions.swap(self)
+
+    def trim_selected(self, beats: int) -> None:
+        edit_actions.trim(self, beats)
+
+    def save_excluded(self) -> None:
+        self.store.setValue("excluded", json.dumps(sorted(self.excluded)))
+        self.store.sync()
+
+    def cancel(self) -> None:
+        if self.busy:
+            self.task.cancel()
+            self.cancel_pressed_at = time.monotonic()
+            self.stage_label.setText("Cancelling…")
+            self.actions_["cancel"].setEnabled(False)
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, sorted(self._styles), self)
+        self.settings_dialog = dialog
+        if dialog.exec():
+            self.settings = dialog.result_settings()
+            self.settings.save(self.store)
+
+    def save_log_to(self, path: str | None = None) -> str | None:
+        if path is None:
+            base = os.path.join(self.settings.last_folder or os.path.expanduser("~"), "montage-ai log.txt")
+            path, _ = QFileDialog.getSaveFileName(self, "Save the log", base, "Text (*.txt)")
+            if not path:
+                return None
+        from montage_ai.core.base.fileio import write_atomic
+
+        # The save dialog has already asked whether to replace the file.
+        write_atomic(path, self.log_pane.toPlainText() + "\n", overwrite=True)
+        self.stage_label.setText(f"Log saved to {path}")
+        return path
+
+    # ================================================================== playback
+    def play_pause(self) -> None:
+        if self.player.speed:
+            self.player.pause()
+        else:
+            self.play_forward()
+
+    def play_forward(self) -> None:
+        """Play the cut shown (rendering its preview first when there is none)."""
+        tab = self.current_tab()
+        if tab.cut_list is None:
+            return
+        path = tab.preview.get(id(tab.cut_list))
+        if path is None or not os.path.exists(path):
+            if not self.busy:
+                self.preview(play=True)
+            return
+        if self.player.path != path:
+            self.player.load(path, tab.cut_list.rate)
+            self.player.seek(tab.view.playhead())
+        self.player.forward()
+        if not self.player.has_audio_device:
+            self.stage_label.setText("Playing (no audio output device found: the music is not heard).")
+
+    def _on_play_frame(self, frame: int) -> None:
+        view = self.current_tab().view
+        view.set_playhead(frame)
+        self.current_tab().editor.refresh_position()
+
+    def _on_playhead_dragged(self, frame: int) -> None:
+        tab = self.current_tab()
+        if self.player.path is not None and self.player.path == tab.preview.get(id(tab.cut_list)):
+            self.player.seek(frame)
+        tab.editor.refresh_position()
+
+    # ================================================================== progress
+    @property
+    def busy(self) -> bool:
+        """A task has started and its outcome is not shown yet."""
+        return self.task is not None and self.last_finished is not self.task
 
     def _start(self, task: Task, label: str) -> Task:
         self.task = task
@@ -414,295 +506,18 @@ class MontagePanel(QMainWindow):
         self.total.setValue(0)
         task.stage.connect(self._on_stage)
         task.clip.connect(self._on_clip)
-        task.failed.connect(self._on_failed)
+        task.failed.connect(lambda reason, t=task: self._on_failed(t, reason))
         task.cancelled.connect(self._on_cancelled)
         task.finished.connect(lambda t=task: self._on_finished(t))
+        task.start()
         self._refresh_buttons()
-        task.start()
         return task
-
-    def analyse(self) -> Task | None:
-        files = self.footage()
-        if not files or self.busy:
-            return None
-        self.bad.clear()
-        self.clip_table.setRowCount(len(files))
-        for row, path in enumerate(files):
-            self.clip_table.setItem(row, 0, QTableWidgetItem(os.path.basename(path)))
-            self.clip_table.setItem(row, 1, QTableWidgetItem("waiting"))
-        job = AnalysisJob(work=self.work_options())
-
-        def work(task: Task):
-            return run_analysis(files, job, clip_progress=task.report_clip, cancel=task.is_cancelled).report
-
-        task = Task(work, "analyse")
-        task.done.connect(self._analysed)
-        return self._start(task, f"Analysing {len(files)} clips…")
-
-    def _analysed(self, report) -> None:
-        self.analysed = {a.path: a for a in report.analyses}
-        for row in range(self.clip_table.rowCount()):
-            self.clip_table.item(row, 1).setText("done")
-        self._show_failures(report.failures)
-        self.stage_label.setText(f"Analysed {len(report.analyses)} clips"
-                                 + (f"; {len(report.failures)} cannot be used" if report.failures else "") + ".")
-        self.total.setValue(100)
-
-    def _show_failures(self, failures) -> None:
-        rows = {self.clip_table.item(r, 0).text(): r for r in range(self.clip_table.rowCount())}
-        for path, reason in failures:
-            name = os.path.basename(path)
-            text = reason.replace(path, name) if path in reason else f"{name}: {reason}"
-            if not any(self.bad.item(i).text() == text for i in range(self.bad.count())):
-                self.bad.addItem(text)
-                self.bad.item(self.bad.count() - 1).setToolTip(path)
-            if os.path.basename(path) in rows:
-                self.clip_table.item(rows[os.path.basename(path)], 1).setText("skipped")
-
-    def rough_cut(self) -> Task | None:
-        files, music = self.footage(), self.music.text().strip()
-        if not files or not music or self.busy:
-            if not music:
-                self.stage_label.setText("Choose the music first.")
-            return None
-        job = RoughCutJob(self.options(), self.work_options())
-
-        def work(task: Task):
-            result = run_rough_cut(files, music, job, progress=task.report_stage, cancel=task.is_cancelled)
-            thumbs = {(a.path, s.index): s.thumbnail for a in result.analyses for s in a.shots if s.thumbnail}
-            cl = result.cut_list
-            try:
-                wave = waveform_envelope(music, duration_s=float(cl.music_duration / cl.rate))
-            except Exception as exc:  # noqa: BLE001 - the waveform is decoration; a video file as music has none
-                log.info("no waveform for %s: %s", music, exc)
-                wave = None
-            return result, thumbs, wave
-
-        task = Task(work, "rough cut")
-        task.done.connect(self._cut_done)
-        return self._start(task, "Cutting…")
-
-    def _cut_done(self, payload) -> None:
-        result, thumbs, wave = payload
-        self.result = result
-        self.analysed = {a.path: a for a in result.analyses}
-        self.timeline.set_cut(result.cut_list, thumbs, wave)
-        cl = result.cut_list
-        self._show_failures(result.failures)
-        notes = "".join(f"<br>note: {n}" for n in cl.metadata.get("notes", ()))
-        self.summary.setText(
-            f"<b>{cl.name}</b>: {len(cl.cuts)} cuts, {float(cl.duration / cl.rate):.2f} s at "
-            f"{format_rate(cl.rate, ratio=True)} fps, style {result.style.name}, seed {cl.seed}, "
-            f"planner {result.plan.planner}{notes}")
-        self.stage_label.setText(f"Rough cut ready: {len(cl.cuts)} cuts.")
-        self.total.setValue(100)
-
-    def selects(self) -> Task | None:
-        """A stringout of the best moments of every clip (the poor shots left out, each with its
-        reason in the log), shown like a cut: export it or send it to Resolve."""
-        files = self.footage()
-        if not files or self.busy:
-            return None
-        from montage_ai.core.workflows import SelectsJob, SelectsOptions, run_selects
-
-        name = f"{self.pool.bin_name()} Selects" if self.pool is not None and self.pool.bin_name() else "Selects"
-        job = SelectsJob(SelectsOptions(seed=self.seed.value(), group=defaults.SELECTS_GROUP), name=name, work=self.work_options())
-
-        def work(task: Task):
-            result = run_selects(files, job, progress=task.report_stage, cancel=task.is_cancelled)
-            thumbs = {(a.path, s.index): s.thumbnail for a in result.analyses for s in a.shots if s.thumbnail}
-            return result, thumbs
-
-        task = Task(work, "selects")
-        task.done.connect(self._selects_done)
-        return self._start(task, "Choosing the selects…")
-
-    def _selects_done(self, payload) -> None:
-        result, thumbs = payload
-        cut_list = result.cut_list
-        self.result = ShownCut(cut_list, result.timeline, result.analyses)
-        self.timeline.set_cut(cut_list, thumbs, None)
-        self._show_failures(result.failures)
-        for rejection in result.selects.rejections:
-            log.info("left out: %s #%d: %s", os.path.basename(rejection.path), rejection.shot_index,
-                     rejection.reason)
-        self.summary.setText(f"<b>{cut_list.name}</b>: {len(cut_list.cuts)} pieces, "
-                             f"{float(cut_list.duration / cut_list.rate):.1f} s; {len(result.selects.rejections)} "
-                             "shots left out (the Log tab says why).")
-        self.stage_label.setText(f"Selects ready: {len(cut_list.cuts)} pieces.")
-        self.total.setValue(100)
-
-    def report(self, path: str | None = None) -> Task | None:
-        """The shot report (HTML with the thumbnails, and a CSV beside it) of the footage."""
-        files = self.footage()
-        if not files or self.busy:
-            return None
-        if path is None:
-            base = os.path.join(self.settings.last_folder or os.path.expanduser("~"), "shot report.html")
-            path, _ = QFileDialog.getSaveFileName(self, "Shot report", base, "Web page (*.html)")
-            if not path:
-                return None
-        from montage_ai.core.workflows import ReportJob, run_shot_report
-
-        # The save dialog has already asked whether to replace the page.
-        job = ReportJob(music=self.music.text().strip() or None, overwrite=True, work=self.work_options())
-
-        def work(task: Task):
-            result = run_shot_report(files, path, job, progress=task.report_stage, clip_progress=task.report_clip,
-                                     cancel=task.is_cancelled)
-            return result.html, result.csv
-
-        task = Task(work, "report")
-        task.done.connect(self._report_done)
-        return self._start(task, "Writing the shot report…")
-
-    def _report_done(self, paths) -> None:
-        html_path, csv_path = paths
-        self.last_report = str(html_path)
-        self.stage_label.setText(f"Shot report: {html_path} (and {csv_path.name})")
-        if self._open_files:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(html_path)))
-
-    def reroll(self) -> None:
-        self.seed.setValue(self.seed.value() + 1)
-        if isinstance(self.result, RoughCut):
-            self.rough_cut()
-
-    def preview(self) -> Task | None:
-        if self.result is None or self.busy:
-            return None
-        from montage_ai.core.workflows import PreviewJob, run_preview
-
-        result = self.result
-        folder = self._cache().root / "previews"  # ours: replaced on each render of the same cut
-        out = folder / f"{result.cut_list.name} seed {result.cut_list.seed}.mp4"
-        job = PreviewJob(height=540, overwrite=True)
-
-        def work(task: Task):
-            return str(run_preview(result, out, job, progress=task.report_stage, cancel=task.is_cancelled))
-
-        task = Task(work, "preview")
-        task.done.connect(self._preview_done)
-        return self._start(task, "Rendering the preview…")
-
-    def _preview_done(self, path: str) -> None:
-        self.stage_label.setText(f"Preview: {path}")
-        self.last_preview = path
-        if self._open_files:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
-
-    def export(self, path: str | None = None, fmt: str | None = None) -> Task | None:
-        """Export the cut; without ``path`` a save dialog asks for it (the filter picks the format)."""
-        if self.result is None or self.busy:
-            return None
-        if path is None:
-            base = os.path.join(self.settings.last_folder or os.path.expanduser("~"), self.result.cut_list.name)
-            path, chosen = QFileDialog.getSaveFileName(self, "Export the rough cut", base, ";;".join(EXPORT_FILTERS))
-            if not path:
-                return None
-            fmt = EXPORT_FILTERS.get(chosen)
-        from montage_ai.core.workflows import ExportJob, MontageError, run_export
-        from montage_ai.otio_adapters.export import FORMATS
-
-        if fmt is None:
-            fmt = next((f.name for f in FORMATS.values() if path.lower().endswith(f.suffix)), "otio")
-        if not path.lower().endswith(FORMATS[fmt].suffix):
-            path += FORMATS[fmt].suffix
-        timeline = self.result.timeline
-        # The save dialog has already asked the editor whether to replace an existing file.
-        job = ExportJob(formats=(fmt,), overwrite=True)
-
-        def work(task: Task):
-            written = run_export(timeline, path, job, paths={fmt: path}, cancel=task.is_cancelled)
-            if written.failures:
-                raise MontageError(str(written.failures[0]))
-            return written.written[fmt]
-
-        task = Task(work, "export")
-        task.done.connect(lambda written: self.stage_label.setText(f"Exported {written}"))
-        return self._start(task, f"Exporting {os.path.basename(path)}…")
-
-    def send_to_resolve(self) -> Task | None:
-        """Push the cut into Resolve as a new timeline with markers; the read-back is reported.
-        Without a live route, write FCP7 XML and FCPXML and show how to import them."""
-        if self.result is None or self.busy:
-            return None
-        if self.resolve is None:
-            from montage_ai.ui.qt.resolve_panel import write_file_route
-
-            folder = self.file_route_folder or self._ask_file_route_folder()
-            if not folder:
-                return None
-            task = write_file_route(self, folder)
-            task.done.connect(self._file_route_done)
-            return self._start(task, "Writing the cut for File > Import > Timeline…")
-        from montage_ai.ui.qt.resolve_panel import push
-
-        task = push(self, self.resolve)
-        task.done.connect(self._pushed)
-        return self._start(task, "Sending the cut to Resolve…")
-
-    def _ask_file_route_folder(self) -> str:
-        from PySide6.QtCore import QStandardPaths
-
-        start = self.settings.last_folder or QStandardPaths.writableLocation(QStandardPaths.MoviesLocation)
-        return QFileDialog.getExistingDirectory(self, "Where to write the timeline files for Resolve", start)
-
-    def _file_route_done(self, written) -> None:
-        self.last_file_route = written
-        self.stage_label.setText(f"Written for Resolve: {written.xml.name} and {written.fcpxml.name}")
-        self.summary.setText(self.summary.text() + "<br><b>To bring it into Resolve:</b><br>"
-                             + written.text().replace("\n", "<br>"))
-        log.info("To bring the cut into Resolve:\n%s", written.text())
-
-    def _pushed(self, report) -> None:
-        from montage_ai.ui.qt.resolve_panel import describe_push
-
-        self.last_push = report
-        text = describe_push(report)
-        self.stage_label.setText(text.splitlines()[0])
-        self.summary.setText(self.summary.text() + "<br>" + text.replace("\n", "<br>"))
-        (log.info if report.ok else log.warning)("%s", text)
-
-    def cancel(self) -> None:
-        if self.task is not None and self.task.isRunning():
-            self.task.cancel()
-            self.stage_label.setText("Cancelling…")
-
-    def show_moment(self, index: int) -> Task | None:
-        """Show the first frame the cut ``index`` uses, decoded exactly (ffmpeg, off the GUI thread)."""
-        if self.result is None:
-            return None
-        cut = self.result.cut_list.cuts[index]
-        seconds = float(cut.source_in / cut.source_rate)
-
-        def work(task: Task):
-            import subprocess
-
-            proc = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{seconds:.6f}", "-i", cut.source_path,
-                                   "-frames:v", "1", "-vf", "scale=-2:240", "-f", "image2pipe", "-c:v", "png", "-"],
-                                  capture_output=True, check=True)
-            return QImage.fromData(proc.stdout, "PNG")
-
-        task = Task(work, "moment")
-        task.done.connect(lambda image: self.viewer.setPixmap(QPixmap.fromImage(image)))
-        task.failed.connect(lambda reason: self.viewer.setText(f"Cannot show it: {reason}"))
-        self._moment = task  # kept alive; does not block the other actions
-        task.start()
-        return task
-
-    def edit_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, sorted(self._styles), self)
-        if dialog.exec():
-            self.settings = dialog.result_settings()
-            self.settings.save(self.store)
-
-    # ================================================================== progress
-    @property
-    def busy(self) -> bool:
-        return self.task is not None and self.task.isRunning()
 
     def _on_stage(self, stage: str, fraction: float) -> None:
+        from montage_ai.core.base import stages
+
+        if self.task is not None and self.task.is_cancelled():
+            return
         self.stage_label.setText(f"{stages.label(stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 
@@ -712,7 +527,8 @@ class MontagePanel(QMainWindow):
                 self.clip_table.item(row, 1).setText("done" if fraction >= 1.0 else f"{int(fraction * 100)}%")
         overall = (done + (fraction if fraction < 1.0 else 0.0)) / max(total, 1)
         self.total.setValue(int(round(100 * overall)))
-        self.stage_label.setText(f"Analysing {done} of {total} clips done… {self._remaining(overall)}")
+        if self.task is None or not self.task.is_cancelled():
+            self.stage_label.setText(f"Analysing {done} of {total} clips done… {self._remaining(overall)}")
 
     def _remaining(self, fraction: float) -> str:
         elapsed = time.monotonic() - self._started
@@ -721,9 +537,17 @@ class MontagePanel(QMainWindow):
         left = elapsed * (1 - fraction) / fraction
         return f"about {int(left // 60)} min {int(left % 60)} s left" if left >= 60 else f"about {int(left)} s left"
 
-    def _on_failed(self, reason: str) -> None:
-        self.stage_label.setText(f"Failed: {reason}")
-        log.error("%s", reason)
+    def _on_failed(self, task: Task, reason: str) -> None:
+        action = {"analyse": "Analyse", "rough cut": "Rough Cut", "selects": "Selects", "preview": "Preview",
+                  "export": "Export", "report": "Shot report", "send to Resolve": "Send to Resolve",
+                  "file route": "Send to Resolve"}.get(task.objectName(), task.objectName())
+        self.stage_label.setText(f"{action} failed (see the message above).")
+        self.banner.show_error(action, task.objectName(), reason)
+        if task.objectName() in ("rough cut", "selects"):
+            tab = self.tabs["cut" if task.objectName() == "rough cut" else "selects"]
+            if tab.cut_list is not None:
+                tab.view.set_stale(f"{action} failed at {time.strftime('%H:%M:%S')}; this is the previous cut")
+        log.error("%s failed: %s", action, reason)
 
     def _on_cancelled(self) -> None:
         self.stage_label.setText("Cancelled.")
@@ -731,26 +555,42 @@ class MontagePanel(QMainWindow):
     def _on_finished(self, task: Task) -> None:
         """After a task's result (or failure) has been shown: the buttons follow."""
         self.last_finished = task
+        self.stopped_at = time.monotonic()
         self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:
         if not hasattr(self, "actions_"):
             return
         busy = self.busy
-        has_files, has_music, has_cut = bool(self.files.count()), bool(self.music.text().strip()), self.result is not None
-        self.actions_["analyse"].setEnabled(not busy and has_files)
-        self.actions_["cut"].setEnabled(not busy and has_files and has_music)
-        self.actions_["selects"].setEnabled(not busy and has_files)
-        self.actions_["report"].setEnabled(not busy and has_files)
-        self.actions_["send"].setEnabled(not busy and has_cut)
-        self.actions_["export"].setEnabled(not busy and has_cut)
-        self.actions_["preview"].setEnabled(not busy and has_cut)
-        self.actions_["cancel"].setEnabled(busy)
+        tab = self.current_tab()
+        has_files, has_music = bool(self.files.count()), bool(self.music.text().strip())
+        has_cut = tab.cut_list is not None
+        enabled = {"analyse": has_files, "cut": has_files and has_music, "selects": has_files, "report": has_files,
+                   "reroll": has_files and has_music and self.tabs["cut"].cut_list is not None,
+                   "send": has_cut, "export": has_cut, "preview": has_cut}
+        for key in TASK_ACTIONS:
+            self.actions_[key].setEnabled(not busy and enabled[key])
+        self.reroll_button.setEnabled(self.actions_["reroll"].isEnabled())
+        editable = not busy and has_cut and tab.kind == "cut"
+        selected = editable and tab.view.selected() is not None
+        self.actions_["undo"].setEnabled(not busy and tab.history.can_undo())
+        self.actions_["redo"].setEnabled(not busy and tab.history.can_redo())
+        for key in ("exclude", "lock", "swap", "longer", "shorter"):
+            self.actions_[key].setEnabled(selected)
+        for key in ("play", "j", "k", "l"):
+            self.actions_[key].setEnabled(has_cut)
+        self.actions_["cancel"].setEnabled(busy and not self.task.is_cancelled())
+
+    def edit_failed(self, what: str, exc: EditError) -> None:
+        self.banner.show_info(f"<b>{what}:</b> {exc}")
+        self.stage_label.setText(f"{what}: {exc}")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self.busy:
-            self.task.cancel()
-            self.task.wait(10_000)
+        self.player.close()
+        for task in (self.task, getattr(self, "_song_task", None), *getattr(self, "_moments", ())):
+            if task is not None and task.isRunning():
+                task.cancel()
+                task.wait(10_000)
         logging.getLogger("montage_ai").removeHandler(self._log)
         self.settings.default_style = self.style.currentText()
         self.settings.save(self.store)
@@ -775,3 +615,4 @@ def run_panel(*, resolve: Any = None, route: Any = None) -> int:
     panel = MontagePanel(resolve=resolve, route=route)
     panel.show()
     return app.exec()
+

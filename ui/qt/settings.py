@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from montage_ai.core import defaults
+
 ENCODERS = ("auto", "nvenc", "vaapi", "qsv", "videotoolbox", "cpu")
 
 
@@ -29,9 +31,10 @@ class PanelSettings:
     encoder: str = "auto"
     proxy_profile: str = "h264-half"
     cache_dir: str = ""                #: empty: the user cache folder
-    default_style: str = "dynamic"
+    default_style: str = defaults.STYLE
     workers: int = 0                   #: 0: one per core
     last_folder: str = ""
+    export_folder: str = ""            #: where the last export went: previews are written there too
 
     @classmethod
     def load(cls, store: QSettings) -> "PanelSettings":
@@ -115,4 +118,5 @@ class SettingsDialog(QDialog):
             vision_model=self.vision.text().strip(), encoder=self.encoder.currentText(),
             proxy_profile=self.profile.currentText(),
             cache_dir=self.cache.text().strip(), default_style=self.style.currentText(),
-            workers=self.workers.value(), last_folder=self._base.last_folder)
+            workers=self.workers.value(), last_folder=self._base.last_folder,
+            export_folder=self._base.export_folder)

@@ -35,11 +35,20 @@ class Task(QThread):
     failed = Signal(str)
     cancelled = Signal()
 
+    #: Tasks whose thread runs: kept alive here, so a QThread is never destroyed while it runs
+    #: (Qt aborts the process when that happens), whoever dropped their reference.
+    _running: set["Task"] = set()
+
     def __init__(self, fn: Callable[["Task"], Any], name: str = "task") -> None:
         super().__init__()
         self._fn = fn
         self._cancel = threading.Event()
         self.setObjectName(name)
+        self.finished.connect(lambda: Task._running.discard(self))
+
+    def start(self, *args) -> None:  # noqa: D401 - QThread API, extended
+        Task._running.add(self)
+        super().start(*args)
 
     # What the library calls, from this task's thread.
     def report_stage(self, stage: str, fraction: float) -> None:
