@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml | $(PY)
 setup: system-deps $(STAMP)
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 demo: setup

@@ -36,7 +36,6 @@ from montage_ai.core.analysis.footage import analyze_footage  # noqa: E402
 from montage_ai.core.media.probe import probe  # noqa: E402
 from montage_ai.core.samples.footage import Segment, render_footage  # noqa: E402
 
-
 #: Part of the cached file names: bump when :func:`reel` changes.
 REEL_VERSION = "r2"
 

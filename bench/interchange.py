@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from fractions import Fraction  # noqa: E402
+
 from montage_ai.core.model.timeline import build_timeline  # noqa: E402
 from montage_ai.otio_adapters.export import export_path, export_timeline  # noqa: E402
 from test_interchange import NTSC24, NTSC30, NTSC60, _cut_list  # noqa: E402
-from fractions import Fraction  # noqa: E402
 
 
 def main() -> None:

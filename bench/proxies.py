@@ -27,8 +27,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from montage_ai.core.render.encoders import EncoderRegistry, get_profile, proxy_args
 from montage_ai.core.media.probe import probe
+from montage_ai.core.render.encoders import EncoderRegistry, get_profile, proxy_args
 from montage_ai.core.render.proxies import encode_proxy
 from montage_ai.core.samples.footage import Segment, render_footage
 

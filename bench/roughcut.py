@@ -21,9 +21,9 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+from montage_ai.core.cut.roughcut import RoughCutOptions, make_rough_cut
 from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.run.executor import LocalExecutor
-from montage_ai.core.cut.roughcut import RoughCutOptions, make_rough_cut
 from montage_ai.core.samples.footage import Segment, render_footage
 from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
 

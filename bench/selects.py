@@ -19,9 +19,9 @@ from pathlib import Path
 
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.analysis.footage import analyze_footage
+from montage_ai.core.cut.selects import choose_selects
 from montage_ai.core.render.report import write_report
 from montage_ai.core.samples.footage import Segment, render_footage
-from montage_ai.core.cut.selects import choose_selects
 
 SOURCES = ("testsrc2", "mandelbrot", "smptebars", "life", "cellauto", "pan", "gradients", "zoompan")
 

@@ -24,3 +24,11 @@ PREVIEW_HEIGHT = 720
 SELECTS_PER_CLIP = 3
 SELECTS_MIN_SCORE = 0.5
 SELECTS_PIECE_S = 3.0
+#: Selects: how the pieces are ordered (source order, or grouped by clip, bin or story phase).
+SELECTS_GROUP = "clip"
+#: Proxies: format (see ``montage-ai proxies --help``) and files encoded at once on this
+#: machine (each ffmpeg uses several cores; consumer GPUs allow few encoder sessions).
+PROXY_PROFILE = "h264-half"
+PROXY_WORKERS = 2
+#: What a cut is written as beside its .otio (the .otioz copies media: on request only).
+EXPORT_FORMATS = ("otio", "fcpxml", "premiere", "edl")

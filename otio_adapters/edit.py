@@ -24,6 +24,7 @@ refused with the item and the reason, never silently dropped.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import xml.etree.ElementTree as ET
@@ -34,9 +35,34 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
+from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 from montage_ai.core.model.timeline import (
-    AUDIO_TRACK, NAMESPACE, VIDEO_TRACK, file_url, frames_at, media_path, rate_from_otio, timeline_rate,
+    AUDIO_TRACK,
+    NAMESPACE,
+    VIDEO_TRACK,
+    file_url,
+    frames_at,
+    grid_length,
+    media_metadata,
+    media_path,
+    rate_from_otio,
+    timeline_rate,
 )
+
+
+def probe_quietly(path: str, video: bool) -> Any:
+    """The probe of a file a foreign timeline names, or None (absent, unreadable): what the
+    timeline did not say is then left to what it did say."""
+    from montage_ai.core.base.errors import MediaError
+    from montage_ai.core.media.probe import probe
+
+    try:
+        return probe(path, require_video=video, verify_tail=False)
+    except (MediaError, OSError, ValueError):
+        return None
+
+
+log = logging.getLogger(__name__)
 
 
 class InterchangeError(ValueError):
@@ -57,6 +83,7 @@ class Source:
     audio_channels: int = 0
     audio_rate: int = 0
     audio_streams: int = 0
+    drop_frame: bool = False    #: its timecode is drop frame (29.97/59.94 cameras)
     pixel_aspect: Fraction = Fraction(1)  #: a pixel's width over its height (SAR)
 
     @property
@@ -65,16 +92,18 @@ class Source:
 
     @property
     def url(self) -> str:
-        return file_url(self.path)
+        """The percent-encoded file URL of an absolute path; a bare name (an EDL reel with no
+        FROM FILE) stays as it is, never resolved against the current directory."""
+        return file_url(self.path) if _is_absolute(self.path) else self.path
 
     @property
     def has_audio(self) -> bool:
         return self.audio_channels > 0
 
     def metadata(self) -> dict[str, Any]:
-        return {"rate": f"{self.rate.numerator}/{self.rate.denominator}", "width": self.width, "height": self.height,
+        return {"rate": format_rate(self.rate, ratio=True), "width": self.width, "height": self.height,
                 "has_video": self.has_video, "audio_channels": self.audio_channels, "audio_rate": self.audio_rate,
-                "audio_streams": self.audio_streams}
+                "audio_streams": self.audio_streams, **({"drop_frame": True} if self.drop_frame else {})}
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,7 @@ class Event:
     source_in: int
     name: str
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    enabled: bool = True        #: False: the clip is on the track but switched off
 
     @property
     def record_frames(self) -> int:
@@ -121,6 +151,17 @@ class Edit:
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
+    def drop_frame(self) -> bool:
+        """The timeline's timecode is drop frame (``montage_ai.drop_frame``; 29.97/59.94 only)."""
+        return bool(self.metadata.get("drop_frame")) and is_drop_frame_rate(self.rate)
+
+    @property
+    def camera_audio(self) -> bool:
+        """Carry the sources' own audio, linked to their video (``montage_ai.camera_audio``);
+        off by default: the music is the sound of a rough cut."""
+        return bool(self.metadata.get("camera_audio"))
+
+    @property
     def duration(self) -> int:
         ends = [t[-1].record_out for t in self.video + self.audio if t]
         return max(ends, default=0)
@@ -135,8 +176,51 @@ class Edit:
         return list(seen.values())
 
 
+def _is_absolute(path: str) -> bool:
+    import ntpath
+    import posixpath
+
+    return posixpath.isabs(path) or ntpath.isabs(path)
+
+
+def is_drop_frame_rate(rate: Fraction) -> bool:
+    """29.97 and 59.94 (and their multiples of 30000/1001): the rates drop-frame timecode counts."""
+    return rate.denominator == 1001 and rate.numerator % 30000 == 0
+
+
+def set_timeline_options(timeline: otio.schema.Timeline, *, drop_frame: bool | None = None,
+                         camera_audio: bool | None = None) -> otio.schema.Timeline:
+    """Set the export options every writer follows, in the timeline's ``montage_ai`` metadata
+    (``None`` leaves one as it is).
+
+    ``drop_frame``: drop-frame timecode for a 29.97/59.94 timeline (``InterchangeError`` for
+    other rates); a start written as a whole hour keeps its label (01:00:00:00 becomes
+    01:00:00;00, frame 107892 at 29.97). ``camera_audio``: carry the sources' own audio,
+    linked to their video, in every format (off by default)."""
+    meta = dict(timeline.metadata.get(NAMESPACE) or {})
+    if drop_frame is not None:
+        rate = timeline_rate(timeline)
+        if drop_frame and not is_drop_frame_rate(rate):
+            raise InterchangeError(f"drop-frame timecode exists for 29.97 and 59.94 fps, not {frac_str(rate)} "
+                                   f"({float(rate):.3f})")
+        start = timeline.global_start_time
+        if start is not None and bool(meta.get("drop_frame")) != drop_frame:
+            from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
+
+            frames = frames_at(start, rate, what="global start")
+            label = frames_to_timecode(frames, rate, drop_frame=not drop_frame)
+            new_label = label[:8] + (";" if drop_frame else ":") + label[9:]
+            timeline.global_start_time = RationalTime(timecode_to_frames(new_label, rate), float(rate))
+        meta["drop_frame"] = bool(drop_frame)
+    if camera_audio is not None:
+        meta["camera_audio"] = bool(camera_audio)
+    timeline.metadata[NAMESPACE] = meta
+    return timeline
+
+
 def frac_str(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
+    """``num/den`` (:func:`~montage_ai.core.base.timebase.format_rate` with ``ratio``)."""
+    return format_rate(rate, ratio=True)
 
 
 #: Our data in a text field of a format (a marker note, a log note): ``montage_ai {json}``.
@@ -146,6 +230,36 @@ TAG = "montage_ai "
 def tagged(meta: dict) -> str:
     """``meta`` as ``montage_ai {json}``."""
     return TAG + json.dumps(meta, ensure_ascii=False, sort_keys=True)
+
+
+def describe(phase: str, reason: str) -> str:
+    """A clip's note as an editor reads it: ``"intro: best moment"``, never ``"intro: intro: ..."``."""
+    phase, reason = str(phase or ""), str(reason or "")
+    if not phase or reason.startswith(f"{phase}:"):
+        return reason
+    return f"{phase}: {reason}".strip(": ")
+
+
+def marker_text(mark: "Mark") -> str:
+    """A marker's comment as an editor reads it (our data travels elsewhere, not as JSON here)."""
+    kind = mark.metadata.get("kind")
+    if kind == "section":
+        parts = [str(mark.metadata.get("label") or mark.name), str(mark.metadata.get("phase") or "")]
+        energy = mark.metadata.get("energy")
+        parts.append(f"energy {float(energy):.2f}" if energy is not None else "")
+        return " · ".join(p for p in parts if p)
+    return {"beat": "beat", "downbeat": "downbeat (bar start)"}.get(kind, mark.name)
+
+
+def marker_key(start: int, name: str) -> str:
+    return f"{start}|{name}"
+
+
+def markers_metadata(markers: tuple["Mark", ...]) -> dict[str, dict]:
+    """Our data of every marker (colour, kind, ...) keyed by :func:`marker_key`, for the
+    timeline's own metadata field, so marker comments stay plain text."""
+    return {marker_key(m.start, m.name): {"color": m.color, **m.metadata, **({"point": True} if not m.duration else {})}
+            for m in markers}
 
 
 def json_dict(text: str | None, prefix: str = "") -> dict:
@@ -198,23 +312,40 @@ def _source_of(clip: otio.schema.Clip, rate: Fraction, width: int, height: int, 
     else:
         src_rate = rate_from_otio(clip.source_range.start_time.rate)
     available = ref.available_range
+    path = media_path(ref.target_url)
     if available is not None:
         start = frames_at(available.start_time, src_rate, what=f"{clip.name}: media start")
         duration = math.floor(Fraction(available.duration.value) * src_rate / rate_from_otio(available.duration.rate))
     else:
-        start, duration = 0, 0
+        # A foreign timeline without the media's range (otio-kit writes none): the file's own,
+        # probed, else at least as far as the clip reaches (never a zero-length asset).
+        info = probe_quietly(path, not audio)
+        start = 0
+        if info is not None and not meta:
+            meta = media_metadata(info, src_rate)
+        if info is not None and info.start_timecode and not audio:
+            try:
+                start = timecode_to_frames(info.start_timecode, src_rate)
+            except ValueError:
+                start = 0
+        reach = frames_at(clip.source_range.start_time, src_rate, what=f"{clip.name}: source in") - start + math.ceil(
+            Fraction(clip.source_range.duration.value) * src_rate / rate_from_otio(clip.source_range.duration.rate))
+        probed = (grid_length(info) if info.video is not None else math.floor(Fraction(info.duration_s) * src_rate)) \
+            if info is not None else 0
+        duration = max(probed, reach)
     return Source(
-        path=media_path(ref.target_url), rate=src_rate, start=start, duration=duration,
+        path=path, rate=src_rate, start=start, duration=duration,
         width=int(meta.get("width", 0 if audio else width)), height=int(meta.get("height", 0 if audio else height)),
         has_video=bool(meta.get("has_video", not audio)),
         audio_channels=int(meta.get("audio_channels", 2 if audio else 0)),
         audio_rate=int(meta.get("audio_rate", 48000 if audio else 0)),
         audio_streams=int(meta.get("audio_streams", 1 if audio else 0)),
+        drop_frame=bool(meta.get("drop_frame", False)),
         pixel_aspect=Fraction(str(meta.get("pixel_aspect", "1/1"))),
     )
 
 
-def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -> tuple[Event, ...]:
+def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int, lost: list[str]) -> tuple[Event, ...]:
     audio = track.kind == otio.schema.TrackKind.Audio
     events = []
     sources: dict[object, Source] = {}
@@ -234,7 +365,12 @@ def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int) -
         source = sources[key]
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
         meta = _plain(item.metadata.get(NAMESPACE) or {})
-        events.append(Event(record_in, record_out, source, source_in, item.name, meta))
+        events.append(Event(record_in, record_out, source, source_in, item.name, meta, bool(item.enabled)))
+        if item.effects:
+            lost.append(f"{where}: effects {', '.join(e.effect_name or e.name or type(e).__name__ for e in item.effects)}")
+        own = [m for m in item.markers if (m.metadata.get(NAMESPACE) or {}).get("copy_of") != "timeline"]
+        if own:
+            lost.append(f"{where}: {len(own)} clip marker(s) ({', '.join(m.name for m in own[:3])})")
     return tuple(events)
 
 
@@ -252,14 +388,22 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
                 width, height = int(rmeta["width"]), int(rmeta["height"])
                 break
         else:
-            width, height = 1920, 1080
+            first = next((c for c in timeline.find_clips() if isinstance(c.media_reference, otio.schema.ExternalReference)
+                          and c.media_reference.target_url), None)
+            info = probe_quietly(media_path(first.media_reference.target_url), True) if first is not None else None
+            if info is not None and info.video is not None:
+                width, height = info.video.display_width, info.video.display_height
+            else:
+                width, height = 1920, 1080
+                log.warning("timeline %r: no picture size in it and no media to probe: 1920x1080", timeline.name)
     video: list[tuple[Event, ...]] = []
     audio: list[tuple[Event, ...]] = []
+    lost: list[str] = []
     for track in timeline.tracks:
         if not isinstance(track, otio.schema.Track):
             raise InterchangeError(f"{type(track).__name__} {track.name!r} in the timeline's stack: only tracks can be exported")
         target = audio if track.kind == otio.schema.TrackKind.Audio else video
-        target.append(_events(track, rate, width, height))
+        target.append(_events(track, rate, width, height, lost))
     markers = []
     for marker in timeline.tracks.markers:
         what = f"marker {marker.name!r}"
@@ -267,6 +411,8 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
                             frames_at(marker.marked_range.duration, rate, what=what),
                             marker.name, marker.color, _plain(marker.metadata.get(NAMESPACE) or {})))
     start = frames_at(timeline.global_start_time, rate, what="global start") if timeline.global_start_time else 0
+    if lost:
+        log.warning("timeline %r: not carried by the interchange formats: %s", timeline.name, "; ".join(lost))
     return Edit(timeline.name, rate, start, width, height, tuple(video), tuple(audio), tuple(markers), meta)
 
 
@@ -288,6 +434,7 @@ def _clip(event: Event, rate: Fraction) -> otio.schema.Clip:
         meta.setdefault("source_in_frames", event.source_in - src.start)
         meta.setdefault("source_rate", frac_str(src.rate))
     clip.metadata[NAMESPACE] = meta
+    clip.enabled = event.enabled
     return clip
 
 
@@ -323,3 +470,66 @@ def timeline_from_edit(edit: Edit) -> otio.schema.Timeline:
             marker.metadata[NAMESPACE] = dict(mark.metadata)
         timeline.tracks.markers.append(marker)
     return timeline
+
+
+def with_camera_audio(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """For an OTIO file with ``camera_audio`` on: a copy with each V1 clip's own sound on an
+    audio track of its own (``Camera audio``, after the music), same media, same source and
+    record ranges (OTIO has no links: an NLE pairs the two by media and time). Without the
+    option the timeline itself."""
+    meta = timeline.metadata.get(NAMESPACE) or {}
+    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
+                  and t.kind == otio.schema.TrackKind.Video), None)
+    if not meta.get("camera_audio") or video is None:
+        return timeline
+    copy = timeline.deepcopy()
+    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
+    track = otio.schema.Track(name="Camera audio", kind=otio.schema.TrackKind.Audio)
+    for item in video:
+        rmeta = (getattr(getattr(item, "media_reference", None), "metadata", {}) or {}).get(NAMESPACE) or {}
+        if isinstance(item, otio.schema.Clip) and int(rmeta.get("audio_channels", 0)) > 0:
+            sound = item.deepcopy()
+            sound.markers.clear()
+            sound.metadata[NAMESPACE] = {**dict(sound.metadata.get(NAMESPACE) or {}), "role": "camera audio"}
+            track.append(sound)
+        else:
+            track.append(otio.schema.Gap(source_range=TimeRange(RationalTime(0, item.duration().rate),
+                                                                item.duration())))
+    copy.tracks.append(track)
+    return copy
+
+
+def with_clip_markers(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """A copy where every timeline marker is also on the first video track's clip that covers
+    its first frame, as a clip-local marker (in the clip's source time) clamped to that clip:
+    Resolve's OTIO importer (free 21.1, reported) keeps only those and drops a marker that
+    reaches past its clip. The timeline's own markers stay (other tools and our reader use
+    them); the copies say ``montage_ai.copy_of`` = ``"timeline"``."""
+    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
+                  and t.kind == otio.schema.TrackKind.Video), None)
+    if video is None or not timeline.tracks.markers:
+        return timeline
+    rate = timeline_rate(timeline)
+    copy = timeline.deepcopy()
+    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
+    spans, position = [], 0
+    for item in video:
+        length = frames_at(item.duration(), rate, what=f"{item.name}: duration")
+        spans.append((position, position + length, item))
+        position += length
+    for marker in copy.tracks.markers:
+        start = frames_at(marker.marked_range.start_time, rate, what=f"marker {marker.name!r}")
+        span = next(((a, b, c) for a, b, c in spans if a <= start < b and isinstance(c, otio.schema.Clip)), None)
+        if span is None:
+            continue  # over a gap or past the end: no clip to carry it
+        record_in, record_out, clip = span
+        length = min(frames_at(marker.marked_range.duration, rate, what=f"marker {marker.name!r}"),
+                     record_out - start - 1)
+        src_rate = rate_from_otio(clip.source_range.start_time.rate)
+        local = clip.source_range.start_time.value + math.floor(Fraction(start - record_in) * src_rate / rate)
+        local_marker = otio.schema.Marker(
+            name=marker.name, color=marker.color,
+            marked_range=TimeRange(RationalTime(local, float(src_rate)), RationalTime(max(length, 0), float(rate))))
+        local_marker.metadata[NAMESPACE] = {**_plain(marker.metadata.get(NAMESPACE) or {}), "copy_of": "timeline"}
+        clip.markers.append(local_marker)
+    return copy

@@ -7,10 +7,14 @@ What we write:
   (30 + ntsc for 30000/1001, 60 + ntsc for 60000/1001), the start as ``<timecode>`` (string,
   frame and ``NDF``), width and height in the video ``format``.
 - Video tracks, then audio tracks (the music; a stereo file on two linked tracks, one per
-  channel, as FCP7 lays it out), as ``clipitem``s: ``<start>/<end>`` in
-  sequence frames from the sequence's first frame, ``<in>/<out>`` in the clip's own rate
-  (its ``<rate>`` is the source's) counted from the file's first frame; the file's own
-  start timecode is in its ``<file><timecode>``, so camera files relink where they are.
+  channel, as FCP7 lays it out), as ``clipitem``s, the way Premiere writes them: the
+  clipitem's ``<rate>``, ``<duration>``, ``<start>/<end>`` and ``<in>/<out>`` all count in
+  SEQUENCE frames (Premiere and Resolve read in/out at the sequence rate, whatever the
+  file's rate); ``<in>`` is the first sequence frame that shows the cut's first source frame
+  (``ceil(source_in * sequence_rate / source_rate)``, counted from the file's first frame),
+  and Premiere's ``pproTicksIn/Out`` carry the exact source time. The ``<file>`` keeps its
+  own rate and start timecode (``<file><timecode>``), so camera files relink where they are.
+  ``for_app="resolve"`` leaves ``<file><duration>`` empty, as Resolve's importer expects.
 - Each ``<file id>`` is defined once in full (``pathurl`` ``file://localhost/`` +
   percent-encoded absolute path, rate, duration, timecode, picture size, audio channels and
   sample rate) and referenced by id afterwards.
@@ -30,19 +34,35 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
-import urllib.parse
+import logging
+import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import opentimelineio as otio
 
+from montage_ai.core.base.mediaurl import fcp7_url
 from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 from montage_ai.core.model.timeline import media_path
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    TAG,
+    Edit,
+    Event,
+    InterchangeError,
+    Mark,
+    Source,
+    describe,
+    edit_from_timeline,
+    frac_str,
+    is_drop_frame_rate,
+    json_dict,
+    marker_key,
+    marker_text,
+    markers_metadata,
+    parse_xml,
+    tagged,
     timeline_from_edit,
 )
-
 
 
 # ---------------------------------------------------------------------------- rates and paths
@@ -71,9 +91,37 @@ def pathurl(path: str) -> str:
     >>> pathurl("/media/Day 1/café #2.mov")
     'file://localhost/media/Day%201/caf%C3%A9%20%232.mov'
     """
-    from montage_ai.core.model.timeline import file_url
+    return fcp7_url(path)
 
-    return "file://localhost" + urllib.parse.urlsplit(file_url(path)).path
+
+log = logging.getLogger(__name__)
+
+#: Premiere's time unit: ticks per second (exact for every NTSC and integer rate).
+PPRO_TICKS = 254_016_000_000
+
+
+def sequence_frames(frames: int, rate: Fraction, seq_rate: Fraction) -> int:
+    """A length of ``frames`` at ``rate`` in whole frames of the sequence (rounded)."""
+    return int(math.floor(Fraction(frames) * seq_rate / rate + Fraction(1, 2)))
+
+
+def clip_in_frames(source_in: int, rate: Fraction, seq_rate: Fraction) -> int:
+    """A clipitem's ``<in>`` at the sequence rate for zero-based source frame ``source_in``: the
+    first sequence frame whose time shows that source frame (``ceil``; the NLE shows the source
+    frame at or before a time).
+
+    >>> clip_in_frames(330, Fraction(60000, 1001), Fraction(24000, 1001))
+    132
+    """
+    return int(math.ceil(Fraction(source_in) * seq_rate / rate))
+
+
+def source_frames_of(clip_in: int, ticks_in: int | None, rate: Fraction, seq_rate: Fraction) -> int:
+    """The zero-based source frame a Premiere-style clipitem starts on: from its ticks when it
+    has them (exact), else the source frame on screen at ``<in>`` sequence frames."""
+    if ticks_in is not None:
+        return int(math.floor(Fraction(ticks_in) / PPRO_TICKS * rate + Fraction(1, 1000)))
+    return int(math.floor(Fraction(clip_in) * rate / seq_rate + Fraction(1, 1000)))
 
 
 # ---------------------------------------------------------------------------- write
@@ -107,16 +155,23 @@ def _rate(parent: ET.Element, rate: Fraction) -> None:
     _sub(element, "ntsc", "TRUE" if ntsc else "FALSE")
 
 
-def _timecode(parent: ET.Element, frames: int, rate: Fraction) -> None:
+def _timecode(parent: ET.Element, frames: int, rate: Fraction, drop_frame: bool = False) -> None:
     element = _sub(parent, "timecode")
     _rate(element, rate)
-    _sub(element, "string", frames_to_timecode(frames, rate))
+    _sub(element, "string", frames_to_timecode(frames, rate, drop_frame=drop_frame))
     _sub(element, "frame", frames)
-    _sub(element, "displayformat", "NDF")
+    _sub(element, "displayformat", "DF" if drop_frame else "NDF")
+
+
+#: The applications whose FCP7 conventions we write.
+APPS = ("premiere", "resolve")
 
 
 class _Writer:
-    def __init__(self, edit: Edit) -> None:
+    def __init__(self, edit: Edit, for_app: str = "premiere") -> None:
+        if for_app not in APPS:
+            raise InterchangeError(f"FCP7 XML for {for_app!r}: choose one of {', '.join(APPS)}")
+        self.for_app = for_app
         self.edit = edit
         self.file_ids: dict[str, str] = {}
         self.clip_count = 0
@@ -130,8 +185,11 @@ class _Writer:
         _sub(element, "name", src.name)
         _sub(element, "pathurl", pathurl(src.path))
         _rate(element, src.rate)
-        _sub(element, "duration", src.duration)
-        _timecode(element, src.start, src.rate)
+        # For Resolve: present but empty, as Resolve's importer expects it (it takes the length
+        # from the media; the clipitem's <duration> carries it at the sequence rate). Premiere
+        # (and OTIO's fcp_xml reader) want the file's length in its own frames.
+        _sub(element, "duration", None if self.for_app == "resolve" else src.duration)
+        _timecode(element, src.start, src.rate, src.drop_frame and is_drop_frame_rate(src.rate))
         media = _sub(element, "media")
         if src.has_video:
             chars = _sub(_sub(media, "video"), "samplecharacteristics")
@@ -147,35 +205,43 @@ class _Writer:
             _sub(audio, "channelcount", src.audio_channels)
 
     def clipitem(self, track: ET.Element, event: Event, kind: str, *, clip_id: str | None = None,
-                 channel: int = 1, links: list[tuple[str, int, int]] = ()) -> None:
+                 channel: int = 1, links: list[tuple[str, str, int, int]] = ()) -> None:
         self.clip_count += 1
         src, rate = event.source, self.edit.rate
         item = ET.SubElement(track, "clipitem", id=clip_id or f"clipitem-{self.clip_count}")
         _sub(item, "name", event.name)
-        _sub(item, "enabled", "TRUE")
-        _sub(item, "duration", src.duration)
-        _rate(item, src.rate)
+        _sub(item, "enabled", "TRUE" if event.enabled else "FALSE")
+        # Premiere's layout: a clipitem counts in the SEQUENCE's rate (its <rate>, <duration>,
+        # <in>/<out>), whatever the file's rate; Premiere and Resolve read in/out that way. The
+        # exact source time also travels as Premiere's ticks (pproTicksIn/Out).
+        _sub(item, "duration", sequence_frames(src.duration, src.rate, rate))
+        _rate(item, rate)
         _sub(item, "start", event.record_in)
         _sub(item, "end", event.record_out)
         source_in = event.source_in - src.start
-        _sub(item, "in", source_in)
-        _sub(item, "out", source_in + round(event.source_frames(rate)))
+        clip_in = clip_in_frames(source_in, src.rate, rate)
+        _sub(item, "in", clip_in)
+        _sub(item, "out", clip_in + event.record_frames)
+        ticks_in = Fraction(source_in) / src.rate * PPRO_TICKS
+        if ticks_in.denominator == 1:
+            _sub(item, "pproTicksIn", ticks_in.numerator)
+            _sub(item, "pproTicksOut", ticks_in.numerator + Fraction(event.record_frames) / rate * PPRO_TICKS)
         self.file_element(item, src)
         if kind == "audio":
             sourcetrack = _sub(item, "sourcetrack")
             _sub(sourcetrack, "mediatype", "audio")
             _sub(sourcetrack, "trackindex", channel)
-        for link_id, track_index, clip_index in links:
+        for link_id, media_type, track_index, clip_index in links:
             link = _sub(item, "link")
             _sub(link, "linkclipref", link_id)
-            _sub(link, "mediatype", kind)
+            _sub(link, "mediatype", media_type)
             _sub(link, "trackindex", track_index)
             _sub(link, "clipindex", clip_index)
         if event.metadata:
             info = _sub(item, "logginginfo")
             reason = event.metadata.get("reason")
             if reason:
-                _sub(info, "description", f"{event.metadata.get('phase', '')}: {reason}".lstrip(": "))
+                _sub(info, "description", describe(event.metadata.get("phase", ""), reason))
             _sub(info, "lognote", tagged(event.metadata))
 
     def write(self) -> str:
@@ -185,7 +251,7 @@ class _Writer:
         _sub(seq, "name", edit.name)
         _sub(seq, "duration", edit.duration)
         _rate(seq, rate)
-        _timecode(seq, edit.start, rate)
+        _timecode(seq, edit.start, rate, edit.drop_frame)
         _sub(seq, "in", -1)
         _sub(seq, "out", -1)
         media = _sub(seq, "media")
@@ -197,10 +263,21 @@ class _Writer:
         _sub(chars, "anamorphic", "FALSE")
         _sub(chars, "pixelaspectratio", "square")
         _sub(chars, "fielddominance", "none")
-        for events in edit.video or ((),):
+        # Camera audio (on request): each V1 clip's own sound on tracks after the music, one
+        # clipitem per channel, linked with its video clipitem (Premiere's and Resolve's A/V link).
+        v1 = edit.video[0] if edit.video else ()
+        with_sound = [(j, e) for j, e in enumerate(v1, start=1) if e.source.has_audio] if edit.camera_audio else []
+        music_tracks = sum(2 if any(e.source.audio_channels >= 2 for e in events) else 1 for events in edit.audio)
+        cam_channels = 2 if any(e.source.audio_channels >= 2 for _, e in with_sound) else 1
+        cam_links: dict[int, list[tuple[str, str, int, int]]] = {}
+        for k, (j, _) in enumerate(with_sound, start=1):
+            cam_links[j] = [(f"clipitem-V1-{j}", "video", 1, j)] + [
+                (f"clipitem-CA-{k}-{c}", "audio", music_tracks + c, k) for c in range(1, cam_channels + 1)]
+        for t, events in enumerate(edit.video or ((),), start=1):
             track = _sub(video, "track")
-            for event in events:
-                self.clipitem(track, event, "video")
+            for j, event in enumerate(events, start=1):
+                ident = f"clipitem-V{t}-{j}"
+                self.clipitem(track, event, "video", clip_id=ident, links=cam_links.get(j, []) if t == 1 else [])
         audio = _sub(media, "audio")
         _sub(audio, "numOutputChannels", 2)
         audio_chars = _sub(_sub(audio, "format"), "samplecharacteristics")
@@ -219,24 +296,35 @@ class _Writer:
                 track = _sub(audio, "track")
                 for j, event in enumerate(events, start=1):
                     ids = [f"clipitem-A{t}-{j}-{c}" for c in range(1, channels + 1)]
-                    links = [(ids[c - 1], first + c - 1, j) for c in range(1, channels + 1)] if channels > 1 else []
+                    links = ([(ids[c - 1], "audio", first + c - 1, j) for c in range(1, channels + 1)]
+                             if channels > 1 else [])
                     self.clipitem(track, event, "audio", clip_id=ids[channel - 1], channel=channel, links=links)
                 _sub(track, "outputchannelindex", channel)
+        for channel in range(1, cam_channels + 1) if with_sound else ():
+            track = _sub(audio, "track")
+            for k, (j, event) in enumerate(with_sound, start=1):
+                self.clipitem(track, event, "audio", clip_id=f"clipitem-CA-{k}-{channel}", channel=channel,
+                              links=cam_links[j])
+            _sub(track, "outputchannelindex", channel)
         for mark in edit.markers:
             marker = _sub(seq, "marker")
             _sub(marker, "name", mark.name)
-            _sub(marker, "comment", tagged({"color": mark.color, **mark.metadata}))
+            _sub(marker, "comment", marker_text(mark))
             _sub(marker, "in", mark.start)
             _sub(marker, "out", mark.start + mark.duration if mark.duration else -1)
-        if edit.metadata:
-            _sub(_sub(seq, "logginginfo"), "lognote", tagged(edit.metadata))
+        timeline_meta = dict(edit.metadata)
+        if edit.markers:
+            timeline_meta["markers"] = markers_metadata(edit.markers)  # plain comments; our data here
+        if timeline_meta:
+            _sub(_sub(seq, "logginginfo"), "lognote", tagged(timeline_meta))
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_to_string(input_otio: otio.schema.Timeline) -> str:
-    """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point)."""
-    return _Writer(edit_from_timeline(input_otio)).write()
+def write_to_string(input_otio: otio.schema.Timeline, for_app: str = "premiere") -> str:
+    """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point); ``for_app="resolve"``
+    follows Resolve's importer (an empty ``<file><duration>``)."""
+    return _Writer(edit_from_timeline(input_otio), for_app).write()
 
 
 # ---------------------------------------------------------------------------- read
@@ -272,6 +360,28 @@ def _timecode_frames(element: ET.Element | None, rate: Fraction) -> int:
     return timecode_to_frames(string, _rate_in(element) or rate) if string else 0
 
 
+def _transition_cut(items: list[ET.Element], index: int, what: str) -> int:
+    """The record frame where a transition next to a clipitem (whose start or end is -1)
+    cuts: the middle of the transition."""
+    if 0 <= index < len(items) and items[index].tag == "transitionitem":
+        start, end = _int(items[index], "./start", what), _int(items[index], "./end", what)
+        return (start + end) // 2
+    raise InterchangeError(f"{what}: start or end is -1 with no transition beside it")
+
+
+def _file_duration(file_element: ET.Element, item: ET.Element, src_rate: Fraction, seq_rate: Fraction) -> int:
+    """A file's length in its own frames: its ``<duration>``, else (empty, as Resolve writes
+    it) the clipitem's, which counts in the clipitem's rate."""
+    text = _text(file_element, "./duration")
+    if text and text.isdigit():
+        return int(text)
+    clip_text = _text(item, "./duration")
+    if not (clip_text and clip_text.isdigit()):
+        return 0
+    clip_rate = _rate_in(item) or seq_rate
+    return int(math.floor(Fraction(int(clip_text)) * src_rate / clip_rate + Fraction(1, 2)))
+
+
 def read_edit(text: str) -> Edit:
     """The :class:`~.edit.Edit` of an FCP7 XML document (its first sequence)."""
     root = parse_xml(text, "xmeml")
@@ -285,7 +395,7 @@ def read_edit(text: str) -> Edit:
     definitions = {f.get("id"): f for f in root.iter("file") if len(f)}
     sources: dict[str, Source] = {}
 
-    def source(file_ref: ET.Element, kind: str) -> Source:
+    def source(file_ref: ET.Element, kind: str, item: ET.Element) -> Source:
         fid = file_ref.get("id")
         element = definitions.get(fid, file_ref)
         if fid in sources:
@@ -299,13 +409,14 @@ def read_edit(text: str) -> Edit:
         has_audio = audio is not None
         src = Source(
             path=media_path(url), rate=src_rate, start=_timecode_frames(element.find("./timecode"), src_rate),
-            duration=int(_text(element, "./duration", "0") or 0),
+            duration=_file_duration(element, item, src_rate, rate),
             width=int(_text(video, "./samplecharacteristics/width", "0")) if video is not None else 0,
             height=int(_text(video, "./samplecharacteristics/height", "0")) if video is not None else 0,
             has_video=video is not None if element.find("./media") is not None else kind == "video",
             audio_channels=int(_text(audio, "./channelcount", "2")) if has_audio else 0,
             audio_rate=int(_text(audio, "./samplecharacteristics/samplerate", "48000")) if has_audio else 0,
             audio_streams=1 if has_audio else 0,
+            drop_frame=(_text(element, "./timecode/displayformat", "NDF") or "").upper() == "DF",
         )
         sources[fid] = src
         return src
@@ -314,49 +425,71 @@ def read_edit(text: str) -> Edit:
         out = []
         for track in seq.iterfind(f"./media/{kind}/track"):
             events = []
-            for item in track:
-                if item.tag in ("enabled", "locked", "outputchannelindex"):
-                    continue
+            items = list(track)
+            for position, item in enumerate(items):
+                if item.tag not in ("clipitem", "generatoritem", "transitionitem"):
+                    continue  # the track's own settings: name, enabled, locked, outputchannelindex ...
                 if kind == "audio" and int(_text(item, "./sourcetrack/trackindex", "1") or 1) > 1:
                     continue  # a further channel of a clip already read from its first channel
-                if item.tag != "clipitem":
-                    raise InterchangeError(f"<{item.tag}> on a {kind} track: only clipitems are read")
-                what = f"clipitem {_text(item, './name', item.get('id'))!r}"
+                what = f"{item.tag} {_text(item, './name', item.get('id'))!r}"
+                if item.tag == "transitionitem":
+                    lost.append(f"{what} on a {kind} track at {_text(item, './start')}: read as a cut")
+                    continue
                 file_ref = item.find("./file")
-                if file_ref is None:
-                    raise InterchangeError(f"{what} has no <file>")
-                src = source(file_ref, kind)
+                if item.tag == "generatoritem" or file_ref is None:
+                    lost.append(f"{what} on a {kind} track ({_text(item, './start')}-{_text(item, './end')}): "
+                                "no media file, not carried (left as a gap)")
+                    continue
+                src = source(file_ref, kind, item)
                 record_in, record_out = _int(item, "./start", what), _int(item, "./end", what)
-                if record_in < 0 or record_out <= record_in:
-                    raise InterchangeError(f"{what}: start {record_in}, end {record_out} (transitions are not read)")
+                # Beside a transition Premiere writes -1: the cut is at the transition's centre.
+                if record_in < 0:
+                    record_in = _transition_cut(items, position - 1, what)
+                if record_out < 0:
+                    record_out = _transition_cut(items, position + 1, what)
+                if record_out <= record_in:
+                    raise InterchangeError(f"{what}: start {record_in}, end {record_out}")
                 clip_rate = _rate_in(item) or src.rate
-                source_in = _int(item, "./in", what)
-                if clip_rate != src.rate:
-                    exact = Fraction(source_in) * src.rate / clip_rate
-                    if exact.denominator != 1:
-                        raise InterchangeError(f"{what}: in point {source_in} at {frac_str(clip_rate)} fps is not "
-                                               f"a whole frame of its {frac_str(src.rate)} fps file")
-                    source_in = exact.numerator
+                clip_in = _int(item, "./in", what)
+                ticks = _text(item, "./pproTicksIn")
+                if clip_rate == src.rate:  # in/out in the file's own frames (FCP7, our older files)
+                    source_in = clip_in
+                elif clip_rate == rate:    # Premiere's layout: in/out at the sequence rate
+                    source_in = source_frames_of(clip_in, int(ticks) if ticks and ticks.lstrip("-").isdigit()
+                                                 else None, src.rate, rate)
+                else:
+                    raise InterchangeError(f"{what}: its rate {frac_str(clip_rate)} fps is neither its file's "
+                                           f"({frac_str(src.rate)}) nor the sequence's ({frac_str(rate)})")
                 name = _text(item, "./name", src.name) or src.name
                 meta = json_dict(_text(item, "./logginginfo/lognote"), TAG)
-                events.append(Event(record_in, record_out, src, src.start + source_in, name, meta))
+                enabled = (_text(item, "./enabled", "TRUE") or "TRUE").upper() != "FALSE"
+                events.append(Event(record_in, record_out, src, src.start + source_in, name, meta, enabled))
             out.append(tuple(sorted(events, key=lambda e: e.record_in)))
         return tuple(out)
 
+    lost: list[str] = []
+    video = tuple(t for t in tracks("video"))
+    audio_tracks = tuple(t for t in tracks("audio") if t)
+    if lost:
+        log.warning("FCP7 XML read with losses: %s", "; ".join(lost))
+    meta = json_dict(_text(seq, "./logginginfo/lognote"), TAG)
+    ours = meta.pop("markers", {}) if isinstance(meta.get("markers"), dict) else {}
     markers = []
     for marker in seq.iterfind("./marker"):
-        meta = json_dict(_text(marker, "./comment"), TAG)
-        color = meta.pop("color", otio.schema.MarkerColor.RED)
         mark_in = _int(marker, "./in", "marker")
+        name = _text(marker, "./name", "") or ""
+        # Our data: in the sequence's log note (older files: JSON in the comment).
+        mmeta = dict(ours.get(marker_key(mark_in, name)) or json_dict(_text(marker, "./comment"), TAG))
+        mmeta.pop("point", None)
+        color = mmeta.pop("color", otio.schema.MarkerColor.RED)
         mark_out = int(_text(marker, "./out", "-1") or -1)
-        markers.append(Mark(mark_in, max(mark_out - mark_in, 0) if mark_out >= 0 else 0,
-                            _text(marker, "./name", "") or "", color, meta))
+        markers.append(Mark(mark_in, max(mark_out - mark_in, 0) if mark_out >= 0 else 0, name, color, mmeta))
     width = int(_text(seq, "./media/video/format/samplecharacteristics/width", "0") or 0)
     height = int(_text(seq, "./media/video/format/samplecharacteristics/height", "0") or 0)
-    video = tuple(t for t in tracks("video"))
+    if (_text(seq, "./timecode/displayformat", "NDF") or "").upper() == "DF":
+        meta["drop_frame"] = True
     return Edit(_text(seq, "./name", "Timeline") or "Timeline", rate, start, width, height, video,
-                tuple(t for t in tracks("audio") if t), tuple(markers),
-                json_dict(_text(seq, "./logginginfo/lognote"), TAG))
+                audio_tracks, tuple(markers), meta)
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

@@ -35,7 +35,9 @@ the spine, connected asset-clips, markers) back into the timeline shape of
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
+import logging
 import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -43,14 +45,31 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from montage_ai.core.model.timeline import media_path
-
 from montage_ai.otio_adapters.edit import (
-    TAG, Edit, Event, InterchangeError, Mark, Source, edit_from_timeline, frac_str, json_dict, parse_xml, tagged,
+    TAG,
+    Edit,
+    Event,
+    InterchangeError,
+    Mark,
+    Source,
+    describe,
+    edit_from_timeline,
+    frac_str,
+    is_drop_frame_rate,
+    json_dict,
+    marker_key,
+    marker_text,
+    markers_metadata,
+    parse_xml,
     timeline_from_edit,
 )
 
+log = logging.getLogger(__name__)
 VERSIONS = ("1.9", "1.10", "1.11")
 DEFAULT_VERSION = "1.9"
+#: Versions some importers refuse (reported in public import logs: Resolve 18.5 refuses 1.11,
+#: which Final Cut accepts; Resolve's own export offers 1.3 to 1.10), said when one is asked for.
+REFUSED_BY = {"1.11": "DaVinci Resolve 18.5 (reported; Resolve's own FCPXML export stops at 1.10)"}
 CLIP_MD = "com.montage-ai.clip"
 TIMELINE_MD = "com.montage-ai.timeline"
 #: srcFrameRate values the DTD allows on conform-rate, by exact rate.
@@ -164,13 +183,17 @@ class _Writer:
             "ref": self.asset_id(src), **tag_attrs, "name": event.name,
             "start": fcpxml_time(event.source_in, src.rate), "duration": fcpxml_time(event.record_frames, rate),
         })
+        if not event.enabled:
+            element.set("enabled", "0")
         if src.has_video:
-            element.set("tcFormat", "NDF")
+            element.set("tcFormat", "DF" if src.drop_frame and is_drop_frame_rate(src.rate) else "NDF")
+            if src.has_audio and not self.edit.camera_audio:
+                element.set("srcEnable", "video")  # the camera's sound stays off: the music plays
         if not src.has_video:
             element.set("audioRole", "music" if event.metadata.get("role") == "music" else "dialogue")
         reason = event.metadata.get("reason")
         if reason:
-            ET.SubElement(element, "note").text = f"{event.metadata.get('phase', '')}: {reason}".lstrip(": ")
+            ET.SubElement(element, "note").text = describe(event.metadata.get("phase", ""), reason)
         if src.has_video and src.rate != rate and src.rate in _CONFORM_RATES:
             ET.SubElement(element, "conform-rate", scaleEnabled="0", srcFrameRate=_conform_rate_name(src.rate))
         return element
@@ -205,13 +228,12 @@ class _Writer:
                 item.anchored.append(element)
         for mark in edit.markers:
             item = _covering(items, starts, mark.start)
-            note = {"color": mark.color, **mark.metadata}
-            if mark.duration == 0:
-                note["point"] = True  # written one frame long: Final Cut needs a duration
+            # A point marker is written one frame long (Final Cut needs a duration); that, its
+            # colour and our data travel in the sequence's metadata: the note is plain text.
             item.markers.append(ET.Element("marker", {
                 "start": seconds_str(item.local + Fraction(mark.start - item.record_in) / rate, rate, item.rate),
                 "duration": fcpxml_time(max(mark.duration, 1), rate), "value": mark.name,
-                "note": tagged(note),
+                "note": marker_text(mark),
             }))
         spine = ET.Element("spine")
         for item in items:
@@ -227,10 +249,11 @@ class _Writer:
         audio_rates = [s.audio_rate for s in edit.sources if s.has_audio]
         sequence = ET.SubElement(project, "sequence", {
             "format": seq_format, "duration": fcpxml_time(edit.duration, rate), "tcStart": seconds_str(tc_start, rate),
-            "tcFormat": "NDF", "audioLayout": "stereo",
+            "tcFormat": "DF" if edit.drop_frame else "NDF", "audioLayout": "stereo",
             "audioRate": _AUDIO_HZ.get(max(audio_rates, default=48000), "48k")})
         sequence.append(spine)
-        _add_metadata(sequence, TIMELINE_MD, edit.metadata)
+        _add_metadata(sequence, TIMELINE_MD, {**edit.metadata, **({"markers": markers_metadata(edit.markers)}
+                                                                    if edit.markers else {})})
         ET.indent(root, space="  ")
         body = ET.tostring(root, encoding="unicode")
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'
@@ -279,6 +302,8 @@ def write_to_string(input_otio: otio.schema.Timeline, version: str = DEFAULT_VER
     version = str(version)
     if version not in VERSIONS:
         raise InterchangeError(f"FCPXML version {version} is not one we write; choose one of {', '.join(VERSIONS)}")
+    if version in REFUSED_BY:
+        log.warning("FCPXML %s: refused by %s; %s imports everywhere", version, REFUSED_BY[version], DEFAULT_VERSION)
     return _Writer(edit_from_timeline(input_otio), version).write()
 
 
@@ -338,11 +363,14 @@ def read_edit(text: str) -> Edit:
         return src
 
     def event(element: ET.Element, record_in: int) -> Event:
-        src = source(_attr(element, "ref"))
+        asset_id = _attr(element, "ref")
+        src = source(asset_id)
+        if element.get("tcFormat") == "DF" and not src.drop_frame:
+            src = sources[asset_id] = dataclasses.replace(src, drop_frame=True)
         duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
         source_in = _frames(parse_time(element.get("start")), src.rate, f"clip {element.get('name')!r} start")
         return Event(record_in, record_in + duration, src, source_in, element.get("name", src.name),
-                     _md(element, CLIP_MD))
+                     _md(element, CLIP_MD), element.get("enabled", "1") != "0")
 
     spine = sequence.find("./spine")
     if spine is None:
@@ -350,31 +378,70 @@ def read_edit(text: str) -> Edit:
     video: list[Event] = []
     lanes: dict[int, list[Event]] = {}
     markers: list[Mark] = []
+    lost: list[str] = []
+    timeline_meta = _md(sequence, TIMELINE_MD)
+    ours = timeline_meta.pop("markers", {}) if isinstance(timeline_meta.get("markers"), dict) else {}
+
+    def media_event(element: ET.Element, record_in: int) -> Event | None:
+        """An asset-clip, or a <clip> (Final Cut's container) by the first media inside it."""
+        if element.tag == "asset-clip" or (element.tag in ("video", "audio") and element.get("ref")):
+            return event(element, record_in)
+        inner = next((c for c in element if c.tag in ("video", "asset-clip", "audio") and c.get("ref")
+                      and not c.get("lane")), None)
+        if inner is None:
+            lost.append(f"<clip> {element.get('name', '')!r} at frame {record_in}: no media inside (left as a gap)")
+            return None
+        src = event(inner, 0).source
+        # The clip's local time at its first frame, in the inner item's time: its source time.
+        source_s = parse_time(inner.get("start")) + parse_time(element.get("start")) - parse_time(inner.get("offset"))
+        duration = _frames(parse_time(_attr(element, "duration")), rate, f"clip {element.get('name')!r} duration")
+        return Event(record_in, record_in + duration, src, _frames(source_s, src.rate, f"clip {element.get('name')!r}"),
+                     element.get("name", src.name), _md(element, CLIP_MD), element.get("enabled", "1") != "0")
+
     for element in spine:
-        if element.tag not in ("asset-clip", "gap"):
-            raise InterchangeError(f"<{element.tag}> on the spine: only asset-clip and gap are read")
-        record_in = _frames(parse_time(element.get("offset")) - tc_start, rate, f"<{element.tag}> offset")
+        tag = element.tag
+        if tag == "transition":
+            lost.append(f"transition {element.get('name', '')!r} at {element.get('offset')}: read as a cut")
+            continue
+        record_in = _frames(parse_time(element.get("offset")) - tc_start, rate, f"<{tag}> offset")
         local = parse_time(element.get("start"))
-        if element.tag == "asset-clip":
-            video.append(event(element, record_in))
+        if tag in ("asset-clip", "clip", "video"):
+            item = media_event(element, record_in)
+            if item is not None:
+                video.append(item)
+        elif tag != "gap":
+            lost.append(f"<{tag}> {element.get('name', '')!r} at frame {record_in} ({element.get('duration')}): "
+                        "not carried (left as a gap)")
         for child in element:
-            if child.tag == "asset-clip" and child.get("lane"):
+            if child.tag in ("asset-clip", "clip") and child.get("lane"):
                 child_in = record_in + _frames(parse_time(child.get("offset")) - local, rate, "connected clip offset")
-                lanes.setdefault(int(child.get("lane")), []).append(event(child, child_in))
+                item = media_event(child, child_in)
+                if item is not None:
+                    lanes.setdefault(int(child.get("lane")), []).append(item)
+            elif child.tag in ("ref-clip", "sync-clip", "mc-clip", "title", "audition") and child.get("lane"):
+                lost.append(f"connected <{child.tag}> {child.get('name', '')!r}: not carried")
+            elif child.tag == "transition":
+                lost.append(f"transition {child.get('name', '')!r}: read as a cut")
             elif child.tag == "marker":
-                meta = json_dict(child.get("note"), TAG)
-                color = meta.pop("color", None)
                 mark_in = record_in + _frames(parse_time(child.get("start")) - local, rate, "marker start")
+                meta = dict(ours.get(marker_key(mark_in, child.get("value", "")))
+                            or json_dict(child.get("note"), TAG))  # older files: JSON in the note
+                color = meta.pop("color", None)
                 duration = 0 if meta.pop("point", False) else _frames(parse_time(child.get("duration")), rate,
                                                                       "marker duration")
                 markers.append(Mark(mark_in, duration, child.get("value", ""),
                                     color or otio.schema.MarkerColor.RED, meta))
+    if lost:
+        log.warning("FCPXML read with losses: %s", "; ".join(lost))
     video_tracks = [tuple(video)] + [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes) if k > 0]
     audio_tracks = [tuple(sorted(lanes[k], key=lambda e: e.record_in)) for k in sorted(lanes, reverse=True) if k < 0]
     fmt = seq_format
     name = project.get("name") if project is not None and project.get("name") else "Timeline"
+    meta = timeline_meta
+    if sequence.get("tcFormat") == "DF":
+        meta["drop_frame"] = True
     return Edit(name, rate, start, int(fmt.get("width", 0)), int(fmt.get("height", 0)), tuple(video_tracks),
-                tuple(audio_tracks), tuple(sorted(markers, key=lambda m: m.start)), _md(sequence, TIMELINE_MD))
+                tuple(audio_tracks), tuple(sorted(markers, key=lambda m: m.start)), meta)
 
 
 def read_from_string(input_str: str) -> otio.schema.Timeline:

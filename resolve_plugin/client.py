@@ -9,7 +9,7 @@ of the scripting API (in Resolve's own Python, or next to it through ``DaVinciRe
 :class:`~montage_ai.resolve_plugin.bridge_client.BridgeClient` sends them to an in-app bridge
 started inside Resolve (Python or Lua). :mod:`.pool` and :mod:`.push` never know which.
 
-Conventions (from Resolve's API, see ``shared/reference/resolve_api.md``): frames are whole
+Conventions (from Resolve's API, see ``docs/resolve_api.md``): frames are whole
 numbers; timeline positions are absolute (``GetStartFrame()`` + offset) except marker
 frames, which are offsets from the timeline start; source frames count from the clip's first
 frame; a failed call returns ``None``/``False``/an empty list, never raises, unless the

@@ -15,7 +15,7 @@ a Resolve process runs, and what to change (Preferences > System > General > Ext
 scripting using: Local; the free edition allows no external scripting, so start Montage AI
 from Workspace > Scripts instead).
 
-Paths are those documented by Blackmagic (``shared/reference/resolve_api.md``); verified
+Paths are those documented by Blackmagic (``docs/resolve_api.md``); verified
 only against fakes here (a stand-in ``DaVinciResolveScript`` module and
 ``tests/fake_resolve.py``).
 """

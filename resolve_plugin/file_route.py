@@ -88,7 +88,7 @@ def write_file_route(timeline: Any, folder: str | os.PathLike[str], *, name: str
         xml = folder / (chosen + FORMATS["premiere"].suffix)
         fcpxml = folder / (chosen + FORMATS["fcpxml"].suffix)
         try:
-            export_timeline(named, xml, "premiere")
+            export_timeline(named, xml, "premiere", for_app="resolve")
         except OutputExistsError:
             taken.add(chosen)  # written by someone else in the meantime
             continue

@@ -3,7 +3,7 @@
 ``install()`` writes these files and remembers them in a manifest:
 
 - into the ``Utility`` folder of Resolve's Scripts folder, per user or for all users
-  (:func:`scripts_folder`; the documented folders of ``resolve_api.md``), so they show under
+  (:func:`scripts_folder`; the documented folders of ``docs/resolve_api.md``), so they show under
   Workspace > Scripts on every page:
 
   - the launcher ``Montage AI.py`` (:mod:`.launcher` with the config path filled in);

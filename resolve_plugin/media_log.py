@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from montage_ai.core.base.fileio import write_atomic
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.selects import ClipLog
 
 from .client import ResolveClient
@@ -89,7 +90,7 @@ def caption_words(caption: str, limit: int = 3) -> list[str]:
     return list(dict.fromkeys(words))[:limit]
 
 
-def clip_keywords(clip: ClipLog, captions: Mapping[tuple[str, int], str] | None = None) -> list[str]:
+def clip_keywords(clip: ClipLog, captions: Mapping[ShotKey, str] | None = None) -> list[str]:
     """Our keywords for a clip: ``montage:best`` when it has a select, the shots' own keywords
     and flags, subject words of its captions; each prefixed with :data:`KEYWORD_PREFIX`."""
     words: list[str] = []
@@ -122,7 +123,7 @@ def _ours(custom_data: str) -> bool:
 
 
 def plan_log(client: ResolveClient, tree: PoolTree, clips: Sequence[ClipLog],
-             captions: Mapping[tuple[str, int], str] | None = None) -> tuple[list[Change], list[str]]:
+             captions: Mapping[ShotKey, str] | None = None) -> tuple[list[Change], list[str]]:
     """The changes a log makes, and notes (clips not in the media pool). Reads only."""
     by_path = tree.by_path()
     changes: list[Change] = []

@@ -22,9 +22,6 @@ from .client import BinData, ClipData, ResolveClient
 from .errors import ResolveError
 from .rates import parse_resolve_rate
 
-#: Clip "Type" values that have no media file of their own.
-NO_FILE_TYPES = ("Timeline", "Compound", "Generator", "Title", "Fusion", "Multicam", "Adjustment")
-
 
 @dataclass(frozen=True)
 class PoolClip:
@@ -117,9 +114,6 @@ class PoolTree:
 
     def find_bin_by_id(self, bin_id: str) -> PoolBin | None:
         return next((b for b in self.root.walk() if b.id == bin_id), None)
-
-    def clip_by_id(self, clip_id: str) -> PoolClip | None:
-        return next((c for c in self.clips() if c.id == clip_id), None)
 
     def clips_named(self, name: str) -> list[PoolClip]:
         return [c for c in self.clips() if c.name == name or os.path.basename(c.file_path) == name]

@@ -1,6 +1,6 @@
 """Push a rough cut into Resolve as a new timeline, then read it back and compare.
 
-The route (see ``shared/reference/resolve_api.md`` and ``interchange.md``):
+The route (see ``docs/resolve_api.md`` and ``docs/interchange.md``):
 
 1. Every source of the cut list is found in the media pool by its file path; files not in
    the pool yet are imported (``ImportMedia``). A pool clip whose rate or length does not
@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.errors import Cancelled
-from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
+from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList
 
 from .client import ClipInfo, MarkerData, PlacedItem, ResolveClient
 from .errors import PushError
@@ -175,9 +175,9 @@ def _check_sources(cut_list: CutList, found: Mapping[str, PoolClip]) -> None:
     for cut in cut_list.cuts:
         clip = found[path_key(cut.source_path)]
         if clip.rate != cut.source_rate:
-            seen = f"{clip.rate.numerator}/{clip.rate.denominator}" if clip.rate else "no"
+            seen = format_rate(clip.rate, ratio=True, unknown="no")
             raise PushError(f"{clip.file_path}: Resolve reads it at {seen} fps, the cut list counts it at "
-                            f"{cut.source_rate.numerator}/{cut.source_rate.denominator} fps; set the clip's frame "
+                            f"{format_rate(cut.source_rate, ratio=True)} fps; set the clip's frame "
                             "rate in Resolve's Clip Attributes back to the file's own rate")
         need = cut.source_in + source_frames(cut, cut_list.rate)
         slack = 0 if cut.source_rate == cut_list.rate else 1  # rounding up a converted length may pass the end

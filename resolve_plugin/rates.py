@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from montage_ai.core.base.timebase import parse_rate
+from montage_ai.core.base.timebase import format_rate, parse_rate
+
 
 def _as_resolve_writes_it(rate: Fraction) -> str:
     """``"23.976"``, ``"59.94"``, ``"25"``: three decimals, trailing zeros dropped."""
@@ -75,5 +76,5 @@ def format_resolve_rate(rate: Fraction) -> str:
     try:
         return _BY_RATE[Fraction(rate)]
     except KeyError:
-        raise ValueError(f"Resolve has no timeline rate {rate.numerator}/{rate.denominator} fps; "
+        raise ValueError(f"Resolve has no timeline rate {format_rate(rate, ratio=True)} fps; "
                          f"it offers {', '.join(RESOLVE_RATES)}") from None

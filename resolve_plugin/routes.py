@@ -17,7 +17,7 @@ attempt with its cause and fix, Resolve's product name and version, and which Py
 uses for menu scripts, for ``montage-ai doctor`` and the panel (:meth:`RouteResult.lines`).
 
 Verified against fakes only (a stand-in ``DaVinciResolveScript``, the fake Resolve behind the
-bridges); the causes and fixes follow ``shared/reference/resolve_api.md``.
+bridges); the causes and fixes follow ``docs/resolve_api.md``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from .errors import ResolveError, ResolveNotConnected
 
 log = logging.getLogger(__name__)
 
-ROUTE_ORDER = ("injected", "external", "bridge", "file")
 
 #: What to do for each cause an attempt can fail with.
 FIXES = {

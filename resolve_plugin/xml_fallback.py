@@ -63,7 +63,7 @@ def import_fcp7_xml(client: ResolveClient, cut_list: CutList, timeline: Any, nam
     named.name = name
     with tempfile.TemporaryDirectory(prefix="montage-ai-resolve-") as folder:
         path = os.path.join(folder, _file_name(name))
-        export_timeline(named, path, "premiere")
+        export_timeline(named, path, "premiere", for_app="resolve")
         timeline_id = client.import_timeline_file(path, name, list(bin_ids))
     if not timeline_id:
         raise PushError(f"Resolve did not import the FCP7 XML of {name!r} (ImportTimelineFromFile returned nothing)")

@@ -24,3 +24,9 @@ def _no_real_resolve_bridge(monkeypatch, tmp_path_factory):
     the bridge file lives in a fresh temporary folder."""
     folder = tmp_path_factory.mktemp("bridge-file")
     monkeypatch.setenv("MONTAGE_AI_RESOLVE_BRIDGE_FILE", str(folder / "resolve-bridge.json"))
+
+
+@pytest.fixture(autouse=True)
+def _no_real_user_data(monkeypatch, tmp_path_factory):
+    """Tests never read or write the developer's kept beat grids (user data folder)."""
+    monkeypatch.setenv("MONTAGE_AI_DATA", str(tmp_path_factory.mktemp("user-data")))

@@ -1,6 +1,6 @@
 """An in-memory DaVinci Resolve for tests: the scripting API's object model, faithfully.
 
-Follows ``shared/reference/resolve_api.md``: the documented method names and signatures;
+Follows ``docs/resolve_api.md``: the documented method names and signatures;
 failures answered with ``None``/``False``/``[]``/``{}``, never raised; clip properties as
 the strings Resolve returns (``"FPS": "23.976"``, ``"Frames": "240"``,
 ``"Resolution": "1920x1080"``, ``"Start TC"``, ``"File Path"``, ``"Type"``); ``endFrame``
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from montage_ai.core.media.probe import probe
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
+from montage_ai.core.media.probe import probe
 
 MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
                  "Mint", "Lemon", "Sand", "Cocoa", "Cream")

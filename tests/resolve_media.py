@@ -5,10 +5,10 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.samples.footage import render_audio
 from montage_ai.core.samples.framecode import render_framecode
-from montage_ai.core.base.timebase import timecode_to_frames
 
 NTSC24 = Fraction(24000, 1001)
 

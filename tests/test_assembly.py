@@ -13,13 +13,12 @@ from fractions import Fraction
 
 import pytest
 
+from montage_ai.core.analysis.music import beat_frames
+from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.cut.assembly import FootageShortError, assemble, common_rate, slot_grid
 from montage_ai.core.model.cutlist import CutList
-from montage_ai.core.analysis.music import beat_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request, shot_id_map
 from montage_ai.core.plan.styles import available_styles, load_style
-from montage_ai.core.base.timebase import timecode_to_frames
-
 from test_planner import footage, music, varied_footage
 
 STYLES = ("dynamic", "mtv", "hitchcock", "documentary", "cinematic", "vlog")

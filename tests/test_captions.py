@@ -14,15 +14,14 @@ import cv2
 import numpy as np
 import pytest
 
-from montage_ai.core.run.cache import AnalysisCache
+from fake_ollama import FakeOllama, closed_port_host
+from montage_ai.core.cut.roughcut import RoughCutOptions, choose_planner
 from montage_ai.core.plan.captions import CAPTION_PROMPT, caption_shots
 from montage_ai.core.plan.ollama_config import OllamaSettings
 from montage_ai.core.plan.ollama_planner import OllamaPlanner, build_messages
 from montage_ai.core.plan.planner import make_request
-from montage_ai.core.cut.roughcut import RoughCutOptions, choose_planner
 from montage_ai.core.plan.styles import load_style
-
-from fake_ollama import FakeOllama, closed_port_host
+from montage_ai.core.run.cache import AnalysisCache
 from test_planner import footage, music
 
 TEXT, VISION = "llama3.2:3b", "moondream:latest"

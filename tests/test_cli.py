@@ -91,6 +91,10 @@ def test_demo_cuts_a_generated_project(tmp_path, capsys):
     clips = list(timeline.video_tracks()[0].find_clips())
     assert len(clips) > 10
     assert all((out / f"cut{suffix}").stat().st_size > 0 for suffix in (".fcpxml", ".xml", ".edl", ".otioz"))
+    # The demo's EDL (mixed rates) loads in OTIO's official CMX 3600 reader.
+    listed = otio.adapters.read_from_file(str(out / "cut.edl"), adapter_name="cmx_3600",
+                                          rate=timeline.global_start_time.rate)
+    assert len(list(listed.video_tracks()[0].find_clips())) == len(clips)
     preview = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
                               "stream=nb_read_frames", "-of", "csv=p=0", str(out / "cut_preview.mp4")],
                              capture_output=True, text=True, check=True).stdout.strip()

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from montage_ai.ui.cli import doctor as cli_doctor
-from montage_ai.ui.cli.main import main
-from montage_ai.ui.cli.doctor import Check
-
 from fake_ollama import FakeOllama, closed_port_host
+from montage_ai.ui.cli import doctor as cli_doctor
+from montage_ai.ui.cli.doctor import Check
+from montage_ai.ui.cli.main import main
 from test_cli import small_project  # noqa: F401 - module fixture: a generated three-clip project
 
 MODEL = "llama3.2:3b"

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from montage_ai.core.media.probe import probe
-from montage_ai.ui.cli.main import build_parser, executor_from_args, main
+from montage_ai.ui.cli.main import build_parser, main, work_from_args
 
 
 @pytest.fixture
@@ -51,13 +51,18 @@ def test_encoders_command_lists_what_was_proven(footage, capsys):
     assert "auto uses" in out
 
 
-def test_scheduler_and_path_map_choose_the_dask_executor(monkeypatch):
+@pytest.mark.parametrize("command", [["analyze", "x.mov"], ["cut", "--media", "x", "--music", "s.wav", "-o", "c.otio"],
+                                     ["selects", "x.mov", "-o", "s.otio"], ["report", "x.mov", "-o", "r.html"],
+                                     ["proxies", "x.mov"], ["resolve", "cut", "--music", "s.wav"],
+                                     ["resolve", "log"]])
+def test_scheduler_and_path_map_choose_the_dask_executor(monkeypatch, command):
+    """Every command that runs jobs takes --scheduler and --path-map, and they reach the executor."""
     pytest.importorskip("distributed")
     monkeypatch.delenv("MONTAGE_AI_DASK_SCHEDULER", raising=False)
-    args = build_parser().parse_args(["analyze", "x.mov", "--scheduler", "tcp://render1:8786",
-                                      "--path-map", "/Volumes/media=/mnt/media"])
-    ex = executor_from_args(args)
+    args = build_parser().parse_args(command + ["--scheduler", "tcp://render1:8786",
+                                                "--path-map", "/Volumes/media=/mnt/media"])
+    ex = work_from_args(args).make_executor()
     assert type(ex).__name__ == "DaskExecutor" and ex.scheduler == "tcp://render1:8786"
     assert ex.path_map.to_worker("/Volumes/media/a.mov") == "/mnt/media/a.mov"
-    local = executor_from_args(build_parser().parse_args(["analyze", "x.mov", "--workers", "3"]))
+    local = work_from_args(build_parser().parse_args(command + ["--workers", "3"])).make_executor()
     assert type(local).__name__ == "LocalExecutor" and local.max_workers == 3

@@ -119,3 +119,45 @@ def test_resolve_cut_without_a_bin_cuts_the_selected_clips(project, monkeypatch,
     timeline = resolve.project.timeline("Montage AI dynamic")
     files = {item.GetMediaPoolItem().GetName() for item in timeline.GetItemListInTrack("video", 1)}
     assert files == {"clip1.mp4"}
+
+
+def test_resolve_cut_runs_where_scheduler_says_and_plans_with_the_planner(project, monkeypatch, capsys, tmp_path):
+    """``--scheduler`` and ``--path-map`` reach the executor that analyses, ``--planner`` the planner."""
+    from montage_ai.core.run.executor import InlineExecutor
+    from montage_ai.core.workflows import WorkOptions
+
+    clips, song = project
+    resolve = make_resolve({"Day 1": clips, "Music": [song]}, rate="25")
+    _inject(monkeypatch, resolve)
+    used = []
+
+    def fake_make_executor(self, default_workers=None):
+        used.append((self.scheduler, self.path_map))
+        return InlineExecutor()
+
+    monkeypatch.setattr(WorkOptions, "make_executor", fake_make_executor)
+    code = main(["resolve", "cut", "--bin", "Day 1", "--music", "song.wav", "--duration", "3", "--planner", "rules",
+                 "--scheduler", "tcp://render1:8786", "--path-map", "/Volumes/media=/mnt/media",
+                 "--cache-dir", str(tmp_path / "cache")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert used == [("tcp://render1:8786", ("/Volumes/media=/mnt/media",))]
+    assert "planner rules" in out
+
+
+def test_cut_and_resolve_cut_offer_the_same_options_and_defaults():
+    from montage_ai.core import defaults
+    from montage_ai.ui.cli.main import build_parser
+
+    parser = build_parser()
+    cut = parser.parse_args(["cut", "--media", "x", "--music", "s.wav", "-o", "c.otio"])
+    rcut = parser.parse_args(["resolve", "cut", "--music", "s.wav"])
+    keys = ("style", "duration", "fps", "seed", "brief", "mode", "planner", "ollama_host", "model", "vision_model",
+            "workers", "cache_dir", "no_cache", "force", "scheduler", "path_map")
+    assert {k: getattr(cut, k) for k in keys} == {k: getattr(rcut, k) for k in keys}
+    assert (cut.style, cut.planner, cut.seed, cut.mode) == (defaults.STYLE, defaults.PLANNER, defaults.SEED,
+                                                             defaults.MODE)
+    sel = parser.parse_args(["selects", "x", "-o", "s.otio"])
+    log = parser.parse_args(["resolve", "log"])
+    assert (sel.per_clip, sel.min_score) == (log.per_clip, log.min_score) == (defaults.SELECTS_PER_CLIP,
+                                                                               defaults.SELECTS_MIN_SCORE)

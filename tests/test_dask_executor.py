@@ -14,16 +14,15 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from montage_ai.core.base.errors import Cancelled, MediaError, MontageError  # noqa: E402
+from montage_ai.core.media.decode import decode_frames  # noqa: E402
+from montage_ai.core.media.probe import probe  # noqa: E402
+from montage_ai.core.render.proxies import make_proxies  # noqa: E402
 from montage_ai.core.run import jobs  # noqa: E402
 from montage_ai.core.run.cache import AnalysisCache  # noqa: E402
 from montage_ai.core.run.dask_executor import DaskExecutor, PathMap  # noqa: E402
-from montage_ai.core.media.decode import decode_frames  # noqa: E402
-from montage_ai.core.base.errors import Cancelled, MediaError, MontageError  # noqa: E402
 from montage_ai.core.run.executor import LocalExecutor, make_executor  # noqa: E402
-from montage_ai.core.media.probe import probe  # noqa: E402
-from montage_ai.core.render.proxies import make_proxies  # noqa: E402
 from montage_ai.core.samples.framecode import read_framecode, render_framecode  # noqa: E402
-
 
 # --- path mapping (no cluster) -------------------------------------------------------
 

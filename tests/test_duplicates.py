@@ -8,9 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from montage_ai.core.analysis.duplicates import (DUPLICATE_THRESHOLD, dct_hash, find_duplicates, hamming, shot_hashes)
+from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, dct_hash, find_duplicates, hamming, shot_hashes
 from montage_ai.core.analysis.footage import analyze_footage
-
 from selects_media import render_project
 
 

@@ -8,8 +8,16 @@ from fractions import Fraction
 import pytest
 
 from montage_ai.core.render import encoders
-from montage_ai.core.render.encoders import (PROFILES, EncoderError, EncoderRegistry, get_profile, parse_encoders,
-                                      preference, proxy_args, proxy_size)
+from montage_ai.core.render.encoders import (
+    PROFILES,
+    EncoderError,
+    EncoderRegistry,
+    get_profile,
+    parse_encoders,
+    preference,
+    proxy_args,
+    proxy_size,
+)
 
 NTSC = Fraction(24000, 1001)
 

@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 import pytest
 
-from montage_ai.core.media.decode import decode_frames, packet_table
-from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
-from montage_ai.core.samples.footage import Segment, render_footage
 from montage_ai.core.analysis.shots import ShotDetector
+from montage_ai.core.base.errors import Cancelled, MediaError
+from montage_ai.core.media.decode import decode_frames, packet_table
+from montage_ai.core.samples.footage import Segment, render_footage
 
 SIZE = (256, 144)
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")

@@ -7,6 +7,7 @@ readers for the frame-exact round trip of the whole cut list.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.base.fileio import OutputExistsError
-from montage_ai.core.media.probe import AudioStream, MediaInfo, VideoStream
 from montage_ai.core.base.timebase import frames_to_timecode
+from montage_ai.core.media.probe import AudioStream, MediaInfo, VideoStream
+from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline, media_path
 from montage_ai.otio_adapters import edl, fcp7_xml, fcpxml
 from montage_ai.otio_adapters.edit import InterchangeError
@@ -272,7 +274,62 @@ def test_official_fcp_xml_reader_reads_our_mixed_rate_xmeml():
     for clip, cut in zip(timeline.video_tracks()[0].find_clips(), cut_list.cuts):
         record = clip.range_in_parent()
         assert round(record.start_time.value * float(NTSC24) / record.start_time.rate) == cut.record_in
-        assert clip.source_range.start_time.rate == pytest.approx(float(cut.source_rate))
+        # Premiere's layout: the clipitem counts at the sequence rate; its in point is the
+        # first sequence frame that shows the cut's first source frame.
+        assert clip.source_range.start_time.rate == pytest.approx(float(NTSC24))
+        assert clip.source_range.duration.to_frames() == cut.record_frames
+
+
+# Mixed-rate cases, each as Premiere writes it: (sequence rate, source rate, zero-based source in).
+MIXED_CASES = [(NTSC24, Fraction(25), 5), (NTSC24, NTSC60, 330), (NTSC24, NTSC30, 7), (Fraction(25), NTSC24, 11),
+               (NTSC30, NTSC24, 13), (Fraction(25), Fraction(50), 99), (NTSC60, Fraction(24), 17)]
+
+
+@pytest.mark.parametrize("seq_rate,src_rate,source_in", MIXED_CASES, ids=lambda v: str(v))
+def test_xmeml_clipitems_count_at_the_sequence_rate_as_premiere_writes_them(seq_rate, src_rate, source_in):
+    cut_list, probes = _cut_list(seq_rate, [("other rate.mov", src_rate)], [20], ins=[source_in])
+    text = fcp7_xml.write_to_string(build_timeline(cut_list, media=probes))
+    item = ET.fromstring(text).find(".//video/track/clipitem")
+    timebase, ntsc = fcp7_xml.timebase_of(seq_rate)
+    assert (item.findtext("rate/timebase"), item.findtext("rate/ntsc")) == (str(timebase), "TRUE" if ntsc else "FALSE")
+    clip_in, clip_out = int(item.findtext("in")), int(item.findtext("out"))
+    # The first sequence frame that shows the cut's first source frame (or a later one, when a
+    # faster source's frame falls between two sequence frames: only the ticks can say it).
+    assert clip_in == math.ceil(Fraction(source_in) * seq_rate / src_rate)
+    expressible = (Fraction(source_in) * seq_rate / src_rate).denominator == 1 or src_rate <= seq_rate
+    if expressible:
+        assert math.floor(Fraction(clip_in) * src_rate / seq_rate) == source_in
+    assert clip_out - clip_in == 20
+    # Premiere's ticks carry the exact source time; the file keeps its own rate and timecode.
+    assert Fraction(int(item.findtext("pproTicksIn")), fcp7_xml.PPRO_TICKS) == Fraction(source_in) / src_rate
+    assert item.find("file/rate/timebase").text == str(fcp7_xml.timebase_of(src_rate)[0])
+    # Our reader brings back the source frame exactly (with and without the ticks).
+    assert fcp7_xml.read_edit(text).video[0][0].source_in - fcp7_xml.read_edit(text).video[0][0].source.start == source_in
+    no_ticks = text.replace("pproTicksIn", "ignoredTicksIn")
+    assert not expressible or fcp7_xml.read_edit(no_ticks).video[0][0].source_in - fcp7_xml.read_edit(no_ticks).video[0][0].source.start \
+        == source_in
+
+
+def test_the_demos_5994_slow_motion_in_point_reads_inside_the_file():
+    """The demo's 59.94 clip at source frame 330 (5.5 s of a 7 s file) in a 23.976 sequence: at the
+    sequence rate <in> is 132 (5.5 s), not 330 (13.8 s)."""
+    cut_list, probes = _cut_list(NTSC24, [("slow 60.mov", NTSC60)], [24], ins=[330])
+    item = ET.fromstring(fcp7_xml.write_to_string(build_timeline(cut_list, media=probes))).find(".//clipitem")
+    assert int(item.findtext("in")) == 132
+
+
+def test_xmeml_for_resolve_leaves_the_file_duration_empty():
+    cut_list, probes = _mixed()
+    timeline = build_timeline(cut_list, media=probes)
+    resolve = ET.fromstring(fcp7_xml.write_to_string(timeline, for_app="resolve"))
+    files = [f for f in resolve.iter("file") if len(f)]
+    assert files and all(f.find("duration") is not None and not (f.find("duration").text or "").strip()
+                         for f in files)
+    premiere = ET.fromstring(fcp7_xml.write_to_string(timeline))
+    assert all(int(f.findtext("duration")) > 0 for f in premiere.iter("file") if len(f))
+    # Our reader takes the length from the clipitem when the file's is empty.
+    assert cut_list_from_timeline(fcp7_xml.read_from_string(fcp7_xml.write_to_string(timeline, for_app="resolve"))) \
+        == cut_list
 
 
 # ---------------------------------------------------------------------------- EDL

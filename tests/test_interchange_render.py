@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from montage_ai.core.render.preview import render_preview
 from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline
+from montage_ai.core.render.preview import render_preview
 from montage_ai.otio_adapters.export import export_path, export_timeline, read_timeline
-
 from test_preview import OUT_SIZE, TAGS, _cut_list, _decode_codes, _expected, probes, sources  # noqa: F401 - fixtures
 
 

@@ -10,15 +10,14 @@ from fractions import Fraction
 
 import pytest
 
-from montage_ai.core.cut.assembly import assemble
+from fake_ollama import FakeOllama, closed_port_host
 from montage_ai.core.base.errors import MontageError
+from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.cut.roughcut import RoughCutOptions, choose_planner
 from montage_ai.core.plan.ollama_config import OllamaSettings
 from montage_ai.core.plan.ollama_planner import OllamaPlanner, build_messages, plan_schema, shot_line, shots_needed
 from montage_ai.core.plan.planner import PHASES, RulesPlanner, chronological_key, make_request
-from montage_ai.core.cut.roughcut import RoughCutOptions, choose_planner
 from montage_ai.core.plan.styles import load_style
-
-from fake_ollama import FakeOllama, closed_port_host
 from test_assembly import STYLES, T0, assert_sound
 from test_planner import music, varied_footage
 

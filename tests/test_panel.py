@@ -16,10 +16,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QPointF, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 
-from montage_ai.core.run.executor import InlineExecutor  # noqa: E402
 from montage_ai.core.model.timeline import cut_list_from_timeline  # noqa: E402
+from montage_ai.core.run.executor import InlineExecutor  # noqa: E402
 from montage_ai.otio_adapters.export import read_timeline  # noqa: E402
 from montage_ai.ui.qt.panel import MontagePanel  # noqa: E402
 from montage_ai.ui.qt.settings import PanelSettings  # noqa: E402
@@ -198,7 +198,6 @@ def test_panel_without_resolve_writes_files_and_the_import_steps(panel, qtbot, p
 @pytest.fixture
 def resolve_panel(qtbot, tmp_path, project):
     from fake_resolve import make_resolve
-
     from montage_ai.resolve_plugin.direct import DirectClient
 
     clips, bad, song = project
@@ -269,7 +268,6 @@ def test_panel_send_without_markers_adds_none(resolve_panel, qtbot, project):
 
 def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project):
     from fake_resolve import find_clip
-
     from montage_ai.core.media.probe import probe
 
     panel, fake = resolve_panel
@@ -323,7 +321,6 @@ def test_panel_selects_in_resolve_are_named_after_the_bin(resolve_panel, qtbot, 
 
 def test_panel_shows_the_route_into_resolve(qtbot, tmp_path, project):
     from fake_resolve import make_resolve
-
     from montage_ai.resolve_plugin.routes import select_route
 
     clips, _, _ = project

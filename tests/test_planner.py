@@ -14,10 +14,21 @@ import numpy as np
 import pytest
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
-from montage_ai.core.media.probe import MediaInfo, VideoStream
 from montage_ai.core.analysis.music import MusicAnalysis, Section
-from montage_ai.core.plan.planner import (PHASES, Phase, Planner, PlanError, RulesPlanner, StoryPlan, chronological_key,
-                                     make_request, music_phases, shot_id_map, validate_plan)
+from montage_ai.core.media.probe import MediaInfo, VideoStream
+from montage_ai.core.plan.planner import (
+    PHASES,
+    Phase,
+    PlanError,
+    Planner,
+    RulesPlanner,
+    StoryPlan,
+    chronological_key,
+    make_request,
+    music_phases,
+    shot_id_map,
+    validate_plan,
+)
 from montage_ai.core.plan.styles import load_style
 
 # --------------------------------------------------------------------------- builders

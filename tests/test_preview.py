@@ -15,14 +15,14 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.base.fileio import OutputExistsError
 from montage_ai.core.media.probe import probe
+from montage_ai.core.model.cutlist import Cut, CutList
+from montage_ai.core.model.timeline import build_timeline, media_path
 from montage_ai.core.render.preview import render_preview
 from montage_ai.core.samples.footage import render_audio
 from montage_ai.core.samples.framecode import kept_indices, read_tagged_framecode, render_framecode
-from montage_ai.core.model.timeline import build_timeline, media_path
 
 NTSC24 = Fraction(24000, 1001)
 NTSC60 = Fraction(60000, 1001)
@@ -69,12 +69,15 @@ def _cut_list(p: dict[str, str]) -> CutList:
 def _expected(cut_list: CutList, tag_of: dict[str, int]) -> list[tuple[int, int]]:
     """(tag, file frame index shown) for every timeline frame, from the documented mapping."""
     out = []
-    vfr_shows = kept_indices(VFR_FRAMES, VFR_DROP)
+    # The VFR file's decoded frame i was frame kept[i] of a 25 fps grid: it is placed by time,
+    # at grid frame kept[i], and a grid frame whose frame was dropped holds the one before.
+    kept = kept_indices(VFR_FRAMES, VFR_DROP)
     for cut in cut_list.cuts:
+        tag = tag_of[cut.source_path]
+        grid_in = kept[cut.source_in] if tag == TAGS["vfr"] else cut.source_in
         for k in range(cut.record_in, cut.record_out):
-            frame = cut.source_in + math.floor((k - cut.record_in) * cut.source_rate / cut_list.rate)
-            tag = tag_of[cut.source_path]
-            out.append((tag, vfr_shows[frame] if tag == TAGS["vfr"] else frame))
+            frame = grid_in + math.floor((k - cut.record_in) * cut.source_rate / cut_list.rate)
+            out.append((tag, max(i for i in kept if i <= frame) if tag == TAGS["vfr"] else frame))
     return out
 
 

@@ -10,14 +10,13 @@ from fractions import Fraction
 
 import pytest
 
-from montage_ai.core.media.decode import decode_frames
-from montage_ai.core.render.encoders import EncoderRegistry
 from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.base.fileio import OutputExistsError, collect_media
+from montage_ai.core.media.decode import decode_frames
 from montage_ai.core.media.probe import probe
+from montage_ai.core.render.encoders import EncoderRegistry, get_profile, proxy_size
 from montage_ai.core.render.proxies import encode_proxy, make_proxies, proxy_links, proxy_path, proxy_state
 from montage_ai.core.samples.framecode import read_framecode, render_framecode
-from montage_ai.core.render.encoders import get_profile, proxy_size
 
 NTSC = Fraction(30000, 1001)
 

@@ -17,15 +17,14 @@ import numpy as np
 import pytest
 
 from montage_ai.core.analysis.duplicates import shot_hashes
-from montage_ai.core.base.fileio import OutputExistsError
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, analyze_footage
 from montage_ai.core.analysis.music import analyze_music
+from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.cut.selects import choose_selects
 from montage_ai.core.render.report import CSV_COLUMNS, report_html, shot_thumbnails, write_report
 from montage_ai.core.samples.footage import Segment, render_footage
 from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
-from montage_ai.core.cut.selects import choose_selects
 from montage_ai.ui.cli.main import main
-
 from selects_media import SIZE, render_project
 
 BROKEN = "broken.mp4: ffprobe cannot read it"

@@ -13,7 +13,11 @@ import __main__
 from fake_resolve import Behaviour, make_resolve
 from montage_ai.resolve_plugin import connect as connect_module
 from montage_ai.resolve_plugin.connect import (
-    MODULE, connect, library_architectures, python_architecture, script_locations,
+    MODULE,
+    connect,
+    library_architectures,
+    python_architecture,
+    script_locations,
 )
 from montage_ai.resolve_plugin.direct import DirectClient
 from montage_ai.resolve_plugin.errors import ResolveNotConnected

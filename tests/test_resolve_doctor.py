@@ -12,8 +12,8 @@ from bridge_harness import BridgeProcess
 from fake_ollama import closed_port_host
 from fake_resolve import make_resolve
 from montage_ai.resolve_plugin.connect import MODULE
-from montage_ai.ui.cli.main import main
 from montage_ai.ui.cli.doctor import CHECKS, check_resolve
+from montage_ai.ui.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -230,7 +230,10 @@ from bridge_harness import LUAJIT, NO_LUAJIT, BridgeProcess  # noqa: E402
 from fake_resolve import make_resolve  # noqa: E402
 from montage_ai.resolve_plugin.bridge_client import connect_bridge  # noqa: E402
 from montage_ai.resolve_plugin.install import (  # noqa: E402
-    BRIDGE_NAME, LUA_BRIDGE_NAME, LUA_LAUNCHER_NAME, SUPPORT_FOLDER,
+    BRIDGE_NAME,
+    LUA_BRIDGE_NAME,
+    LUA_LAUNCHER_NAME,
+    SUPPORT_FOLDER,
 )
 
 

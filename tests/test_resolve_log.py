@@ -4,19 +4,25 @@ overwritten, --dry-run changes nothing, unlog restores the exact previous state.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import __main__
 from fake_resolve import find_clip, make_resolve
-from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.analysis.duplicates import shot_hashes
-from montage_ai.core.run.jobs import analyze_files
 from montage_ai.core.cut.selects import SelectsOptions, choose_selects, clip_logs
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.jobs import analyze_files
 from montage_ai.resolve_plugin.direct import DirectClient
 from montage_ai.resolve_plugin.media_log import (
-    KEYWORD_PREFIX, MARKER_COLOR, REJECT_COLOR, apply_changes, caption_words, journal_path, plan_log, plan_unlog,
+    KEYWORD_PREFIX,
+    MARKER_COLOR,
+    REJECT_COLOR,
+    apply_changes,
+    caption_words,
+    journal_path,
+    plan_log,
+    plan_unlog,
 )
 from montage_ai.resolve_plugin.pool import read_pool
 from montage_ai.ui.cli.main import main

@@ -11,10 +11,10 @@ import os
 
 import pytest
 
+from bridge_harness import LUAJIT, NO_LUAJIT, OLD_PYTHON, RouteClients
 from fake_resolve import Behaviour, find_clip, make_resolve
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.resolve_plugin import xml_fallback
-from bridge_harness import LUAJIT, NO_LUAJIT, OLD_PYTHON, RouteClients
 from montage_ai.resolve_plugin.errors import PushError
 from montage_ai.resolve_plugin.push import plan_markers, push_cut_list, unique_name
 from resolve_media import make_cut_list, make_media

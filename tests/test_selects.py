@@ -8,14 +8,21 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from montage_ai.core.analysis.footage import analyze_footage
-from montage_ai.core.cut.selects import (SELECT_COLOR, SelectsError, SelectsOptions, choose_selects, clip_logs,
-                                     quality_flags, selects_cut_list, selects_timeline)
 from montage_ai.core.analysis.duplicates import shot_hashes
+from montage_ai.core.analysis.footage import analyze_footage
+from montage_ai.core.cut.selects import (
+    SELECT_COLOR,
+    SelectsError,
+    SelectsOptions,
+    choose_selects,
+    clip_logs,
+    quality_flags,
+    selects_cut_list,
+    selects_timeline,
+)
 from montage_ai.core.model.timeline import NAMESPACE, cut_list_from_timeline
 from montage_ai.otio_adapters.export import FORMATS, export_timeline, read_timeline
 from montage_ai.ui.cli.main import main
-
 from selects_media import render_project
 
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from montage_ai.core.plan.styles import PHASES, ENERGY_LEVELS, StyleError, available_styles, load_style, style_dirs
+from montage_ai.core.plan.styles import ENERGY_LEVELS, PHASES, StyleError, available_styles, load_style, style_dirs
 
 BUILTIN = {"dynamic", "mtv", "hitchcock", "documentary", "cinematic", "vlog"}
 

@@ -4,8 +4,14 @@ from fractions import Fraction
 
 import pytest
 
-from montage_ai.core.base.timebase import (frames_to_seconds, frames_to_timecode, parse_rate, quantize_times,
-                                      seconds_to_frames, timecode_to_frames)
+from montage_ai.core.base.timebase import (
+    frames_to_seconds,
+    frames_to_timecode,
+    parse_rate,
+    quantize_times,
+    seconds_to_frames,
+    timecode_to_frames,
+)
 
 NTSC24, NTSC30, NTSC60 = Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)
 

@@ -11,16 +11,22 @@ import opentimelineio as otio
 import pytest
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.media.probe import MediaInfo, VideoStream, probe
+from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.model.timeline import (
+    BEAT_COLOR,
+    DOWNBEAT_COLOR,
+    SECTION_COLOR,
+    build_timeline,
+    cut_list_from_timeline,
+    media_path,
+    write_otio,
+)
 from montage_ai.core.samples.footage import render_audio
 from montage_ai.core.samples.framecode import render_framecode
-from montage_ai.core.base.timebase import timecode_to_frames
-from montage_ai.core.model.timeline import (
-    BEAT_COLOR, DOWNBEAT_COLOR, SECTION_COLOR, build_timeline, cut_list_from_timeline, media_path, write_otio,
-)
 
 NTSC24 = Fraction(24000, 1001)
 NTSC30 = Fraction(30000, 1001)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from montage_ai.core.analysis.shots import PERSIST_FRAMES, ShotResult, coarse_distances, _CUT_H, _CUT_S
+from montage_ai.core.analysis.shots import _CUT_H, _CUT_S, PERSIST_FRAMES, ShotResult, coarse_distances
 from montage_ai.core.media.decode import Frame, PacketTable, decode_frames
 from montage_ai.core.media.probe import MediaInfo
 

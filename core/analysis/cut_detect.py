@@ -10,11 +10,22 @@ from typing import Iterable
 
 import numpy as np
 
-from montage_ai.core.analysis.shot_types import (
-    BLACK_MEAN, BLACK_P99, WHITE_MEAN, WHITE_STD, CONFIRM_SCALE, PERSIST_FRAMES, Transition, _CUT_H, _CUT_RATIO, _CUT_S,
-    _MIN_CUT_GAP, _runs)
-from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances
 from montage_ai.core.analysis.gradual import _dissolves, _fade_span, _label_fades
+from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances
+from montage_ai.core.analysis.shot_types import (
+    _CUT_H,
+    _CUT_RATIO,
+    _CUT_S,
+    _MIN_CUT_GAP,
+    BLACK_MEAN,
+    BLACK_P99,
+    CONFIRM_SCALE,
+    PERSIST_FRAMES,
+    WHITE_MEAN,
+    WHITE_STD,
+    Transition,
+    _runs,
+)
 
 log = logging.getLogger(__name__)
 

@@ -52,9 +52,10 @@ from typing import Callable, Iterator, Mapping, Sequence
 import cv2
 import numpy as np
 
-from montage_ai.core.media.decode import PacketTable, decode_frames, packet_table
-from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
+from montage_ai.core.base.errors import Cancelled, MontageError
+from montage_ai.core.base.types import ShotKey
+from montage_ai.core.media.decode import PacketTable, decode_frames, packet_table
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ DUPLICATE_THRESHOLD = 10
 _DCT_SIZE = 32
 #: Side of the block of lowest frequencies that makes the hash (8x8 = 64 bits).
 _HASH_SIDE = 8
-
-ShotKey = tuple[str, int]
-"""A shot by ``(analysis path, shot index)``."""
 
 
 def dct_hash(image: np.ndarray) -> int:

@@ -42,19 +42,25 @@ from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
-from montage_ai.core.analysis.quality import Flag
-from montage_ai.core.media.decode import analysis_size, Frame, HardwareDecodeError, PacketTable, decode_frames, packet_table
-from montage_ai.core.base.errors import AnalysisError, MediaError
-from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
-from montage_ai.core.analysis.shots import ShotResult, ShotDetector
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.analysis.shots import ShotDetector, ShotResult
+from montage_ai.core.base.errors import AnalysisError, MediaError
+from montage_ai.core.media.decode import (
+    Frame,
+    HardwareDecodeError,
+    PacketTable,
+    analysis_size,
+    decode_frames,
+    packet_table,
+)
+from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_VERSION = "4"
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
-_FEATURE_NAMES = ("motion", "shake", "sharpness", "exposure", "clipped_high", "clipped_low", "colourfulness")
 
 
 @dataclass(frozen=True)

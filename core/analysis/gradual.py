@@ -9,10 +9,17 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances, colour_distance, structure_distance
 from montage_ai.core.analysis.shot_types import (
-    FLAT_STD, Transition, _BLEND_EDGE, _BLEND_H, _BLEND_MONOTONE, _BLEND_RESIDUAL, _CUT_S, _runs)
-from montage_ai.core.analysis.shot_signatures import (
-    Signatures, _lag_distances, colour_distance, structure_distance)
+    _BLEND_EDGE,
+    _BLEND_H,
+    _BLEND_MONOTONE,
+    _BLEND_RESIDUAL,
+    _CUT_S,
+    FLAT_STD,
+    Transition,
+    _runs,
+)
 
 
 def _label_fades(transitions: list[Transition], blacks: list[tuple[int, int]]) -> list[Transition]:

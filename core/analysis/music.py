@@ -13,6 +13,12 @@ use: :func:`analyze_music` for a file (any audio or video ffmpeg decodes) and
 
 How the beats are found
 -----------------------
+By default (``tracker="auto"``): BeatNet's beat/downbeat network (model 1, weights shipped in
+``weights/``, run in numpy: :mod:`beat_activation`) on madmom-style log-filtered spectrogram
+features (:mod:`spectral_features`), decoded jointly into beats, downbeats and metre (3 or 4)
+by a bar-pointer DBN (:mod:`bar_dbn`); :mod:`beat_tracker` adds the confidence and doubts.
+When the weights cannot be loaded, the signal-processing tracker below is the fallback:
+
 1. The percussive part (HPSS; a demucs ``no_vocals`` stem first when demucs and its model
    are already installed) gives an onset envelope, normalised by its local level so that a
    quiet intro counts as much as the loud chorus.
@@ -43,9 +49,10 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
+from montage_ai.core.analysis.beat_tracker import NO_CLEAR_BEAT, BeatConfidence
 from montage_ai.core.base.errors import Cancelled, MediaError
-from montage_ai.core.media.probe import probe, require_tool
 from montage_ai.core.base.timebase import quantize_times
+from montage_ai.core.media.probe import probe, require_tool
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +74,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "1"
+MUSIC_ANALYSIS_VERSION = "2"
 
 _HOP = 512
 _N_FFT = 2048
@@ -109,7 +116,9 @@ class MusicAnalysis:
 
     ``beat_energy[i]`` is the RMS loudness of the span from beat ``i`` to the next, scaled so
     the loudest beats are 1.0. ``stem`` says which signal the beats were tracked on
-    (``"hpss"`` or ``"demucs"``).
+    (``"mix"``: the neural tracker on the full mix; ``"hpss"`` or ``"demucs"``: the
+    signal-processing fallback). ``confidence`` says how far to trust tempo, beats and
+    downbeats and names the doubts (``None`` from the fallback tracker, which has no measure).
     """
 
     path: str
@@ -122,6 +131,7 @@ class MusicAnalysis:
     beat_energy: tuple[float, ...]
     sections: tuple[Section, ...]
     stem: str = "hpss"
+    confidence: BeatConfidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +146,7 @@ class MusicAnalysis:
             "beat_energy": list(self.beat_energy),
             "sections": [s.to_dict() for s in self.sections],
             "stem": self.stem,
+            "confidence": None if self.confidence is None else self.confidence.to_dict(),
         }
 
     @classmethod
@@ -151,6 +162,7 @@ class MusicAnalysis:
             beat_energy=tuple(float(e) for e in d["beat_energy"]),
             sections=tuple(Section.from_dict(s) for s in d["sections"]),
             stem=str(d.get("stem", "hpss")),
+            confidence=BeatConfidence.from_dict(d["confidence"]) if d.get("confidence") else None,
         )
 
 
@@ -751,54 +763,60 @@ def _check(cancel: CancelFn | None, what: str) -> None:
         raise Cancelled(f"music analysis cancelled ({what})")
 
 
-def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: ProgressFn | None = None,
-                         cancel: CancelFn | None = None, use_demucs: bool | None = None,
-                         hop_length: int = _HOP) -> MusicAnalysis:
-    """Analyse a mono signal: tempo, metre, beats, downbeats, beat energy and sections.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)]
-        Mono audio.
-    sr : int
-        Its sample rate.
-    path : str
-        Recorded in the result (the file it came from, if any).
-    progress : callable(float), optional
-        Called with 0..1 at stage boundaries.
-    cancel : callable() -> bool, optional
-        Polled between stages; True raises :class:`~montage_ai.core.base.errors.Cancelled`.
-    use_demucs : bool, optional
-        ``None`` (default) uses demucs when it is installed with its model cached; ``False``
-        never does.
-
-    Returns
-    -------
-    MusicAnalysis
-
-    Examples
-    --------
-    >>> from montage_ai.core.samples.music import render_preset
-    >>> y, truth = render_preset("waltz")
-    >>> analyze_music_signal(y, 22050).meter
-    3
-    """
+def _spectra(y: np.ndarray, sr: int, hop_length: int, hpss: bool = True):
+    """Magnitude STFT, mel power, the harmonic part below ~5.5 kHz (for chroma) and RMS."""
     import librosa
 
-    def report(x: float) -> None:
-        if progress is not None:
-            progress(float(x))
+    S = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=hop_length))
+    mel_power = librosa.feature.melspectrogram(S=S ** 2, sr=sr, n_mels=96, fmax=sr / 2)
+    n_low = min(S.shape[0], int(5500.0 * _N_FFT / sr) + 1)
+    H = np.zeros_like(S)
+    H[:n_low] = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
+    rms = librosa.feature.rms(S=S, frame_length=_N_FFT, hop_length=hop_length)[0]
+    return S, mel_power, H, rms
 
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1:
-        y = y.mean(axis=0) if y.shape[0] < y.shape[-1] else y.mean(axis=1)
-    duration_s = len(y) / float(sr)
-    _check(cancel, "start")
-    report(0.0)
-    if len(y) < sr or not np.any(np.abs(y) > 1e-6):
-        log.info("%s: too short or silent for beat analysis", path or "signal")
-        return MusicAnalysis(path, duration_s, int(sr), 0.0, 4, (), (), (), (Section(0.0, duration_s, "A", 0.0),)
-                             if duration_s > 0 else (), "hpss")
+
+def _track_neural(y: np.ndarray, sr: int, path: str):
+    """The neural tracker's result, or None when its model cannot be loaded."""
+    from montage_ai.core.analysis.beat_activation import ModelUnavailable
+    from montage_ai.core.analysis.beat_tracker import track_signal
+
+    try:
+        return track_signal(y, sr)
+    except ModelUnavailable as exc:
+        log.warning("%s: %s; using the signal-processing beat tracker", path or "signal", exc)
+        return None
+
+
+def _bar_phase(tracked, numbers: np.ndarray, meter: int, chroma: np.ndarray, beats: np.ndarray,
+               n_frames: int) -> tuple[np.ndarray, BeatConfidence]:
+    """Downbeat indices: the bar phase that the network's downbeat probability, bass onsets and
+    chord changes agree on best (the DBN's own phase by default); the downbeat confidence
+    drops when that moves the DBN's downbeats."""
+    from dataclasses import replace as _replace
+
+    from montage_ai.core.analysis.beat_tracker import choose_bar_phase
+
+    ones = np.flatnonzero(numbers == 1)
+    dbn_phase = int(ones[0]) % meter if len(ones) else 0
+    conf = tracked.confidence
+    if tracked.downbeat_activation is None or len(beats) < 2 * meter:
+        return ones, conf
+    n = len(beats)
+    c_sync = _beat_sync(chroma, beats, n_frames)
+    c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
+    phase = choose_bar_phase(meter, [tracked.downbeat_activation[:n], tracked.bass_onset[:n],
+                                     _chroma_change(c_sync, width=2)], default=dbn_phase)
+    if phase != dbn_phase:
+        conf = _replace(conf, downbeats=round(conf.downbeats * 0.6, 3))
+    return np.arange(phase, n, meter), conf
+
+
+def _classic_beats(y: np.ndarray, sr: int, hop_length: int, use_demucs: bool | None,
+                   cancel: CancelFn | None, report: ProgressFn, path: str):
+    """The signal-processing tracker (the fallback): stem, beat times, beat frames, metre,
+    downbeat phase and the spectra the sections need."""
+    import librosa
 
     stem = "hpss"
     y_track = y
@@ -871,9 +889,86 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         meter, phase, _ = estimate_downbeats(feats, weights={"low": 1.0, "accent": 0.2, "chroma": 1.0})
     else:
         meter, phase = 4, 0
-    downbeats = beats[phase::meter]
     report(0.75)
+    return stem, beat_times, beats, meter, phase, S, mel_power, chroma, rms
+
+
+def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: ProgressFn | None = None,
+                         cancel: CancelFn | None = None, use_demucs: bool | None = None,
+                         hop_length: int = _HOP, tracker: str = "auto") -> MusicAnalysis:
+    """Analyse a mono signal: tempo, metre, beats, downbeats, beat energy and sections.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio.
+    sr : int
+        Its sample rate.
+    path : str
+        Recorded in the result (the file it came from, if any).
+    progress : callable(float), optional
+        Called with 0..1 at stage boundaries.
+    cancel : callable() -> bool, optional
+        Polled between stages; True raises :class:`~montage_ai.core.base.errors.Cancelled`.
+    use_demucs : bool, optional
+        ``None`` (default) uses demucs when it is installed with its model cached; ``False``
+        never does (the fallback tracker only).
+    tracker : {"auto", "classic"}
+        ``"auto"``: the neural tracker (BeatNet activations + bar-pointer DBN), falling back on
+        the signal-processing one when its weights cannot be loaded; ``"classic"``: always the
+        signal-processing tracker.
+
+    Returns
+    -------
+    MusicAnalysis
+
+    Examples
+    --------
+    >>> from montage_ai.core.samples.music import render_preset
+    >>> y, truth = render_preset("waltz")
+    >>> analyze_music_signal(y, 22050).meter
+    3
+    """
+    import librosa
+
+    def report(x: float) -> None:
+        if progress is not None:
+            progress(float(x))
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        y = y.mean(axis=0) if y.shape[0] < y.shape[-1] else y.mean(axis=1)
+    duration_s = len(y) / float(sr)
+    _check(cancel, "start")
+    report(0.0)
+    if len(y) < sr or not np.any(np.abs(y) > 1e-6):
+        log.info("%s: too short or silent for beat analysis", path or "signal")
+        return MusicAnalysis(path, duration_s, int(sr), 0.0, 4, (), (), (), (Section(0.0, duration_s, "A", 0.0),)
+                             if duration_s > 0 else (), "hpss",
+                             BeatConfidence(0.0, 0.0, 0.0, (NO_CLEAR_BEAT,), tracker="none"))
+
+    stem, confidence = "hpss", None
+    tracked = None if tracker == "classic" else _track_neural(y, sr, path)
+    _check(cancel, "beats")
+    if tracked is not None:
+        S, mel_power, H, rms = _spectra(y, sr, hop_length, hpss=False)
+        beat_times = np.asarray(tracked.beat_times_s, dtype=float)
+        beat_times = beat_times[(beat_times >= 0.0) & (beat_times < duration_s)]
+        beats = librosa.time_to_frames(beat_times, sr=sr, hop_length=hop_length)
+        numbers = tracked.beat_numbers[:len(beat_times)]
+        meter = int(tracked.meter)
+        chroma = librosa.feature.chroma_stft(S=H ** 2, sr=sr, n_fft=_N_FFT, hop_length=hop_length)
+        db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
+        stem = "mix"
+        n_frames = S.shape[1]
+        report(0.75)
+    else:
+        stem, beat_times, beats, meter, phase, S, mel_power, chroma, rms = _classic_beats(
+            y, sr, hop_length, use_demucs, cancel, report, path)
+        db_idx = np.arange(phase, len(beats), max(meter, 1))
+        n_frames = S.shape[1]
     _check(cancel, "downbeats")
+    downbeats = beats[db_idx]
 
     # Energy per beat.
     energy = beat_energy(y, librosa.frames_to_samples(beats, hop_length=hop_length))
@@ -889,7 +984,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         # Chords change within a section: compare harmony over two-bar spans.
         bars_f = scipy.ndimage.uniform_filter1d(bars_f, 2, axis=1, mode="nearest")
         starts, labels = find_sections([bars_f, bars_m, bars_e])
-        db_times = beat_times[phase::meter]
+        db_times = beat_times[db_idx]
         edges = [0.0] + [float(db_times[s]) for s in starts[1:]] + [duration_s]
         sec_list = []
         for i, lab in enumerate(labels):
@@ -911,10 +1006,11 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         tempo_bpm=tempo,
         meter=int(meter),
         beat_times_s=tuple(float(t) for t in beat_times),
-        downbeat_times_s=tuple(float(t) for t in beat_times[phase::meter]),
+        downbeat_times_s=tuple(float(t) for t in beat_times[db_idx]),
         beat_energy=tuple(float(e) for e in energy),
         sections=sections,
         stem=stem,
+        confidence=confidence,
     )
     report(1.0)
     return result

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from montage_ai.core.analysis.shot_types import FLAT_STD, STRUCTURED_STD, _HIST_BINS, _SIG_H, _SIG_W
+from montage_ai.core.analysis.shot_types import _HIST_BINS, _SIG_H, _SIG_W, FLAT_STD, STRUCTURED_STD
 
 
 @dataclass

@@ -50,12 +50,32 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from montage_ai.core.analysis.shot_types import (  # noqa: F401 (re-exported)
-    BLACK_MEAN, BLACK_P99, CONFIRM_SCALE, FLAT_STD, PERSIST_FRAMES, STRUCTURED_STD, ShotResult, ShotSegment, Transition, _CUT_H, _CUT_S, _runs)
+from montage_ai.core.analysis.cut_detect import RangeResult, black_flags, cut_scores, detect_range  # noqa: F401 (re-exported)
 from montage_ai.core.analysis.shot_signatures import (  # noqa: F401 (re-exported)
-    SignatureBuilder, Signatures, _lag_distances, chroma_histogram, coarse_distances, colour_distance, frame_signature, structure_confidence, structure_distance)
-from montage_ai.core.analysis.cut_detect import (  # noqa: F401 (re-exported)
-    RangeResult, black_flags, cut_scores, detect_range)
+    SignatureBuilder,
+    Signatures,
+    _lag_distances,
+    chroma_histogram,
+    coarse_distances,
+    colour_distance,
+    frame_signature,
+    structure_confidence,
+    structure_distance,
+)
+from montage_ai.core.analysis.shot_types import (  # noqa: F401 (re-exported)
+    _CUT_H,
+    _CUT_S,
+    BLACK_MEAN,
+    BLACK_P99,
+    CONFIRM_SCALE,
+    FLAT_STD,
+    PERSIST_FRAMES,
+    STRUCTURED_STD,
+    ShotResult,
+    ShotSegment,
+    Transition,
+    _runs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +160,6 @@ class ShotDetector:
             self._psd_cuts += [tc.frame_num for tc in
                                self._psd.post_process(FrameTimecode(self._psd_last + 1, rate))]
             self._psd = None
-
-    @property
-    def candidate_cuts(self) -> list[int]:
-        """Cuts PySceneDetect proposed so far."""
-        return list(self._psd_cuts)
 
     def detect(self, lo: int, hi: int, frame_count: int) -> RangeResult:
         """Detect within decoded frames ``[lo, hi)``."""

@@ -38,3 +38,7 @@ class Cancelled(MontageError):
 
 class ToolMissingError(MontageError):
     """A required external program (ffmpeg, ffprobe) is not installed."""
+
+
+class NoUsableFootage(MontageError):
+    """None of the footage a job was given can be used (none found, or none analysed)."""

@@ -8,6 +8,8 @@ the edges (audio analysis, presentation times from ffprobe).
 Fraction(24000, 1001)
 >>> parse_rate("23.976")
 Fraction(24000, 1001)
+>>> format_rate(Fraction(24000, 1001))
+'24000/1001'
 >>> frames_to_timecode(86400, Fraction(24))
 '01:00:00:00'
 """
@@ -58,6 +60,26 @@ def parse_rate(value: RateLike) -> Fraction:
     if rate <= 0:
         raise ValueError(f"frame rate {value!r} is not positive")
     return rate
+
+
+def format_rate(rate: Fraction | int | None, *, ratio: bool = False, unknown: str = "?") -> str:
+    """A rate as text :func:`parse_rate` reads back: ``"25"``, ``"24000/1001"``; with
+    ``ratio`` always ``num/den`` (``"25/1"``, as ffprobe, ffmpeg expressions and our JSON
+    write it); ``unknown`` for None. The one rate-to-text function of the project.
+
+    >>> format_rate(Fraction(24000, 1001)), format_rate(Fraction(25)), format_rate(None)
+    ('24000/1001', '25', '?')
+    >>> format_rate(Fraction(25), ratio=True)
+    '25/1'
+    >>> parse_rate(format_rate(Fraction(30000, 1001)))
+    Fraction(30000, 1001)
+    """
+    if rate is None:
+        return unknown
+    rate = Fraction(rate)
+    if rate.denominator == 1 and not ratio:
+        return str(rate.numerator)
+    return f"{rate.numerator}/{rate.denominator}"
 
 
 def _decimal_rate(text: str) -> Fraction:

@@ -49,14 +49,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section as CutSection
 from montage_ai.core.analysis.duplicates import Duplicate, ShotKey, find_duplicates
-from montage_ai.core.base.errors import MontageError
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList
+from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.planner import PlanError, StoryPlan, shot_id_map
 from montage_ai.core.plan.styles import Style
-from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 
 log = logging.getLogger(__name__)
 

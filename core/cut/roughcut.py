@@ -26,19 +26,24 @@ from typing import Callable, Sequence
 
 import opentimelineio as otio
 
-from montage_ai.core.cut.assembly import assemble
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.model.cutlist import CutList
+from montage_ai.core import defaults
+from montage_ai.core.analysis.beat_grid import Correction
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
-from montage_ai.core.base.errors import Cancelled, MontageError
-from montage_ai.core.run.executor import Executor, InlineExecutor, Progress
-from montage_ai.core.base.fileio import collect_media
 from montage_ai.core.analysis.footage import FootageAnalysis
-from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
 from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.base import stages
+from montage_ai.core.base.errors import Cancelled, MontageError
+from montage_ai.core.base.errors import NoUsableFootage as NoUsableFootage  # raised here, named here too
+from montage_ai.core.base.types import ShotKey
+from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.media.song import song_info
+from montage_ai.core.model.cutlist import CutList
+from montage_ai.core.model.timeline import build_timeline
 from montage_ai.core.plan.planner import Planner, PlanRequest, RulesPlanner, StoryPlan, make_request
 from montage_ai.core.plan.styles import Style, load_style
-from montage_ai.core.model.timeline import build_timeline
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
+from montage_ai.core.run.jobs import analyze_media, analyze_music_cached
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +54,22 @@ StageProgress = Callable[[str, float], None]
 class RoughCutOptions:
     """What the editor chose: style, length, rate, seed (re-roll), brief, analysis mode."""
 
-    style: str = "dynamic"
+    style: str = defaults.STYLE
     duration_s: float | None = None
-    rate: Fraction | None = None
-    seed: int = 0
+    rate: Fraction | None = defaults.RATE
+    seed: int = defaults.SEED
     brief: str = ""
-    mode: str = "auto"
+    mode: str = defaults.MODE
     name: str | None = None
-    size: tuple[int, int] | None = None
-    planner: str = "rules"
+    planner: str = defaults.PLANNER
     ollama_host: str | None = None
     model: str | None = None
     vision_model: str | None = None
+    #: Beat-grid corrections for this cut only, on top of the grid kept for the song.
+    grid_corrections: tuple[Correction, ...] = ()
 
 
-PLANNERS = ("auto", "ollama", "rules")
+PLANNERS = defaults.PLANNERS
 
 
 @dataclass
@@ -75,10 +81,6 @@ class RoughCut:
     analyses: list[FootageAnalysis]
     music: MusicAnalysis
     failures: list[tuple[str, str]] = field(default_factory=list)
-
-
-class NoUsableFootage(MontageError):
-    pass
 
 
 def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis], *,
@@ -106,7 +108,7 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
         log.info("planner auto: %s; the rules planner plans", status.error)
         return RulesPlanner()
     notes: list[str] = []
-    captions: dict[tuple[str, int], str] = {}
+    captions: dict[ShotKey, str] = {}
     vision = settings.vision_model
     if vision and status.reachable and status.has(settings.model):
         if not status.has(vision):
@@ -125,46 +127,42 @@ def choose_planner(options: RoughCutOptions, analyses: Sequence[FootageAnalysis]
 def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptions = RoughCutOptions(), *,
                    cache: AnalysisCache | None = None, executor: Executor | None = None,
                    planner: Planner | None = None, progress: StageProgress | None = None,
-                   cancel: Callable[[], bool] | None = None) -> RoughCut:
-    """Analyse ``media`` (files or folders) and the music, plan, assemble and build the timeline."""
+                   cancel: Callable[[], bool] | None = None,
+                   clip_progress: ProgressFn | None = None) -> RoughCut:
+    """Analyse ``media`` (files or folders) and the music, plan, assemble and build the timeline.
+
+    The seed, the duration and the brief are given once, in ``options``: the planner gets
+    them in its request and the assembly takes them from that request.
+    """
     cancel = cancel or (lambda: False)
     report_stage = progress or (lambda stage, fraction: None)
     style = load_style(options.style)
-    files = collect_media(list(media))
-    if not files:
-        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
-
-    def footage_progress(p: Progress) -> None:
-        report_stage("footage", min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
-
-    report = analyze_files(files, executor=executor or InlineExecutor(), mode=options.mode, cache=cache,
-                           progress=footage_progress, cancel=cancel)
-    report_stage("footage", 1.0)
-    if not report.analyses:
-        reasons = "; ".join(reason for _, reason in report.failures) or "no clip could be read"
-        raise NoUsableFootage(f"none of the {len(files)} clips can be used: {reasons}")
+    report = analyze_media(media, executor=executor or InlineExecutor(), mode=options.mode, cache=cache,
+                           progress=report_stage, clip_progress=clip_progress, cancel=cancel)
     if cancel():
         raise Cancelled("cancelled by the user")
-    music = analyze_music_cached(os.path.abspath(music_path), cache=cache,
-                                 progress=lambda f: report_stage("music", f), cancel=cancel)
-    hashes = shot_hashes(report.analyses, progress=lambda f: report_stage("duplicates", f), cancel=cancel)
+    music = analyze_music_cached(os.path.abspath(music_path), cache=cache, corrections=options.grid_corrections,
+                                 progress=lambda f: report_stage(stages.MUSIC, f), cancel=cancel)
+    hashes = shot_hashes(report.analyses, progress=lambda f: report_stage(stages.DUPLICATES, f), cancel=cancel)
     duplicates = find_duplicates(report.analyses, hashes)
-    report_stage("duplicates", 1.0)
-    report_stage("plan", 0.0)
+    report_stage(stages.DUPLICATES, 1.0)
+    report_stage(stages.PLAN, 0.0)
     request = make_request(report.analyses, music, style, seed=options.seed, duration_s=options.duration_s,
                            brief=options.brief)
     if planner is None:
         planner = choose_planner(options, report.analyses, cache=cache, request=request, cancel=cancel,
-                                 progress=lambda f: report_stage("plan", 0.9 * f))
+                                 progress=lambda f: report_stage(stages.PLAN, 0.9 * f))
     plan = planner.plan(request)
-    report_stage("plan", 1.0)
+    report_stage(stages.PLAN, 1.0)
     if cancel():
         raise Cancelled("cancelled by the user")
-    report_stage("assemble", 0.0)
-    cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=options.duration_s,
-                        seed=options.seed, size=options.size, name=options.name, brief=options.brief,
+    report_stage(stages.ASSEMBLE, 0.0)
+    cut_list = assemble(plan, report.analyses, music, style, rate=options.rate, duration_s=request.duration_s,
+                        seed=request.seed, name=options.name, brief=request.brief,
                         duplicates=duplicates)
-    report_stage("assemble", 1.0)
-    timeline = build_timeline(cut_list, media={a.path: a.media for a in report.analyses})
-    report_stage("timeline", 1.0)
+    report_stage(stages.ASSEMBLE, 1.0)
+    media = {a.path: a.media for a in report.analyses}
+    media[music.path] = song_info(music)  # a truncated song is used as far as it decodes
+    timeline = build_timeline(cut_list, media=media)
+    report_stage(stages.TIMELINE, 1.0)
     return RoughCut(cut_list, timeline, plan, style, list(report.analyses), music, list(report.failures))

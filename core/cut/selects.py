@@ -48,17 +48,21 @@ import numpy as np
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.model.cutlist import Cut, CutList, Section
-from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, ShotKey, find_duplicates, shot_hashes
-from montage_ai.core.base.errors import MontageError
-from montage_ai.core.run.executor import Executor
+from montage_ai.core import defaults
+from montage_ai.core.analysis.duplicates import DUPLICATE_THRESHOLD, Duplicate, find_duplicates, shot_hashes
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
+from montage_ai.core.base import stages
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import timecode_to_frames
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
+from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.model.timeline import NAMESPACE, build_timeline
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
-from montage_ai.core.base.timebase import timecode_to_frames
-from montage_ai.core.model.timeline import NAMESPACE, build_timeline
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import Executor, InlineExecutor, ProgressFn
+from montage_ai.core.run.jobs import analyze_media
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +112,11 @@ class SelectsOptions:
     ``seed`` breaks near-ties between windows.
     """
 
-    per_clip: int = 3
-    min_score: float = 0.5
+    per_clip: int = defaults.SELECTS_PER_CLIP
+    min_score: float = defaults.SELECTS_MIN_SCORE
     group: str = "source"
-    piece_s: float = 3.0
-    seed: int = 0
+    piece_s: float = defaults.SELECTS_PIECE_S
+    seed: int = defaults.SEED
     duplicate_threshold: int = DUPLICATE_THRESHOLD
     limits: QualityLimits = QualityLimits()
 
@@ -161,7 +165,7 @@ class Rejection:
     score: float | None
     best_frame: int
     keywords: tuple[str, ...] = ()
-    duplicate_of: tuple[str, int] | None = None
+    duplicate_of: ShotKey | None = None
 
     @property
     def reason(self) -> str:
@@ -570,43 +574,48 @@ def clip_logs(selects: Selects, analyses: Sequence[FootageAnalysis]) -> tuple[Cl
 # --------------------------------------------------------------------------- end to end
 
 
+def judge_shots(analyses: Sequence[FootageAnalysis], options: SelectsOptions = SelectsOptions(), *,
+                failures: Sequence[tuple[str, str]] = (), progress: Callable[[str, float], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> Selects:
+    """Every shot of ``analyses`` judged: keyframes hashed for near-duplicates (the
+    ``"duplicates"`` stage), then :func:`choose_selects`. What selects, the shot report and
+    logging into Resolve share."""
+    report_stage = progress or (lambda stage, fraction: None)
+    hashes = shot_hashes(analyses, progress=lambda f: report_stage(stages.DUPLICATES, f), cancel=cancel)
+    report_stage(stages.DUPLICATES, 1.0)
+    return choose_selects(analyses, options, hashes=hashes, failures=failures)
+
+
 @dataclass
 class SelectsResult:
+    """The selects, their timeline and cut list (what a preview, an export or a push takes)."""
+
     selects: Selects
     timeline: otio.schema.Timeline
     analyses: list[FootageAnalysis]
     failures: list[tuple[str, str]]
+    cut_list: CutList | None = None
 
 
 def make_selects(media: Sequence[str], options: SelectsOptions = SelectsOptions(), *, name: str = "Selects",
-                 cache: AnalysisCache | None = None, executor: Executor | None = None, progress: Callable[[str, float], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> SelectsResult:
+                 cache: AnalysisCache | None = None, executor: Executor | None = None,
+                 progress: Callable[[str, float], None] | None = None, cancel: Callable[[], bool] | None = None,
+                 clip_progress: ProgressFn | None = None) -> SelectsResult:
     """Analyse ``media`` (files or folders; cached), choose the selects and build the timeline.
 
     Progress stages: ``"footage"``, ``"duplicates"``, ``"timeline"``. A clip that cannot be
     analysed is listed in ``failures`` (and in ``Selects.failures``); the others go on.
+
+    Raises
+    ------
+    NoUsableFootage
+        No footage found, or none of it can be analysed.
     """
-    from montage_ai.core.run.executor import InlineExecutor, Progress
-    from montage_ai.core.base.fileio import collect_media
-    from montage_ai.core.run.jobs import analyze_files
-
     report_stage = progress or (lambda stage, fraction: None)
-    files = collect_media(list(media))
-    if not files:
-        raise SelectsError("no footage found in " + ", ".join(map(str, media)))
-
-    def footage_progress(p: Progress) -> None:
-        report_stage("footage", min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
-
-    report = analyze_files(files, executor=executor or InlineExecutor(), cache=cache, progress=footage_progress,
-                           cancel=cancel)
-    report_stage("footage", 1.0)
-    if not report.analyses:
-        reasons = "; ".join(reason for _, reason in report.failures) or "no clip could be read"
-        raise SelectsError(f"none of the {len(files)} clips can be used: {reasons}")
-    hashes = shot_hashes(report.analyses, progress=lambda f: report_stage("duplicates", f), cancel=cancel)
-    report_stage("duplicates", 1.0)
-    selects = choose_selects(report.analyses, options, hashes=hashes, failures=report.failures)
+    report = analyze_media(media, executor=executor or InlineExecutor(), cache=cache, progress=report_stage,
+                           clip_progress=clip_progress, cancel=cancel)
+    selects = judge_shots(report.analyses, options, failures=report.failures, progress=report_stage, cancel=cancel)
     timeline = selects_timeline(selects, report.analyses, name=name)
-    report_stage("timeline", 1.0)
-    return SelectsResult(selects, timeline, list(report.analyses), list(report.failures))
+    report_stage(stages.TIMELINE, 1.0)
+    return SelectsResult(selects, timeline, list(report.analyses), list(report.failures),
+                         selects_cut_list(selects, report.analyses, name=name))

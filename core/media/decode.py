@@ -36,6 +36,7 @@ that drift made false cuts on grainy 1080p material.)
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import re
@@ -115,6 +116,15 @@ class PacketTable:
 
     def seconds(self, index: int) -> float:
         return float(int(self.pts[index]) * self.time_base)
+
+    def grid_frames(self, rate: Fraction) -> np.ndarray:
+        """Each decoded frame's position on the nominal ``rate`` grid that NLEs place media on:
+        ``round((pts - first pts) * rate)`` (frame ``n`` of the grid is the time ``n / rate``
+        after the stream's first frame). For a constant-rate file this is ``0, 1, 2, ...``;
+        for a variable-rate file it skips where frames are missing."""
+        rel = (self.pts - self.pts[0]).astype(object) if self.pts.size else self.pts
+        scale = self.time_base * Fraction(rate)
+        return np.asarray([int(math.floor(Fraction(int(p)) * scale + Fraction(1, 2))) for p in rel], dtype=np.int64)
 
     def keyframe_at_or_before(self, index: int) -> int:
         k = int(np.searchsorted(self.keyframes, index, side="right")) - 1

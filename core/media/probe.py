@@ -21,7 +21,7 @@ from typing import Any
 import ffmpeg
 
 from montage_ai.core.base.errors import MediaError, ToolMissingError
-from montage_ai.core.base.timebase import parse_rate
+from montage_ai.core.base.timebase import format_rate, parse_rate
 
 # A file whose mean rate differs from its nominal rate by more than this is variable-rate.
 VFR_TOLERANCE = Fraction(1, 500)
@@ -134,10 +134,10 @@ class MediaInfo:
                 **{k: getattr(v, k) for k in (
                     "index", "codec", "profile", "width", "height", "frame_count", "vfr",
                     "rotation", "pix_fmt", "bit_depth", "start_time_s", "duration_s", "field_order")},
-                "sar": _frac_str(v.sar),
-                "rate": _frac_str(v.rate),
-                "avg_rate": _frac_str(v.avg_rate),
-                "time_base": _frac_str(v.time_base),
+                "sar": format_rate(v.sar, ratio=True),
+                "rate": format_rate(v.rate, ratio=True),
+                "avg_rate": format_rate(v.avg_rate, ratio=True),
+                "time_base": format_rate(v.time_base, ratio=True),
             },
             "audio": [a.__dict__.copy() for a in self.audio],
         }
@@ -157,10 +157,6 @@ class MediaInfo:
             start_timecode=d.get("start_timecode"),
             creation_time=_dt.datetime.fromisoformat(ct) if ct else None,
         )
-
-
-def _frac_str(f: Fraction) -> str:
-    return f"{f.numerator}/{f.denominator}"
 
 
 def require_tool(name: str) -> str:
@@ -357,13 +353,19 @@ def _bit_depth(s: dict) -> int:
 
 
 def _timecode(data: dict) -> str | None:
+    """The file's start timecode: the container's, else a video stream's, else a QuickTime
+    timecode track's (``tmcd``). Other data streams (Sony's ``rtmd`` real-time metadata)
+    carry timecode-looking tags that are not the picture's start: never read."""
     tags = (data.get("format") or {}).get("tags") or {}
     if tags.get("timecode"):
         return tags["timecode"]
-    for s in data.get("streams", []):
-        tc = (s.get("tags") or {}).get("timecode")
-        if tc:
-            return tc
+    streams = data.get("streams", [])
+    for wanted in ("video", "tmcd"):
+        for s in streams:
+            kind = s.get("codec_type") if wanted == "video" else s.get("codec_tag_string")
+            tc = (s.get("tags") or {}).get("timecode")
+            if tc and kind == wanted and (wanted == "video" or s.get("codec_type") == "data"):
+                return tc
     return None
 
 

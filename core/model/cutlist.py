@@ -9,8 +9,10 @@ A source whose rate differs from the timeline's plays at its own speed: a cut of
 record frames covers ``n * source_rate / rate`` source frames (not always a whole number;
 ``source_in`` always is).
 
-The cut list is the one input of :mod:`.timeline`, which turns it into an OTIO timeline
-that every exporter, the Resolve bridge and the preview renderer read.
+The cut list is the input of :mod:`.timeline`, which turns it into the OTIO timeline that
+every exporter and the preview renderer read. The Resolve push reads the cut list itself
+(:func:`montage_ai.resolve_plugin.push.push_cut_list`: one clip-info dict per cut, markers
+from its beats and sections); the timeline goes with it only for the FCP7 XML fallback.
 """
 
 from __future__ import annotations

@@ -53,8 +53,6 @@ import functools
 import logging
 import math
 import os
-import urllib.parse
-import urllib.request
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
@@ -62,11 +60,12 @@ from typing import Any, Mapping
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from montage_ai.core.model.cutlist import Cut, CutList, Section
+from montage_ai.core.base import mediaurl
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.base.fileio import write_atomic
+from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 from montage_ai.core.media.probe import MediaInfo, probe
-from montage_ai.core.base.timebase import timecode_to_frames
+from montage_ai.core.model.cutlist import Cut, CutList, Section
 
 log = logging.getLogger(__name__)
 
@@ -84,41 +83,42 @@ AUDIO_TRACK = "A1"
 def rate_from_otio(value: float) -> Fraction:
     """The exact rate a double stands for: integer, NTSC (``n/1001``) or the nearest fraction.
 
-    >>> rate_from_otio(24000 / 1001), rate_from_otio(25.0)
-    (Fraction(24000, 1001), Fraction(25, 1))
+    >>> rate_from_otio(24000 / 1001), rate_from_otio(25.0), rate_from_otio(23.976), rate_from_otio(12.5)
+    (Fraction(24000, 1001), Fraction(25, 1), Fraction(24000, 1001), Fraction(25, 2))
     """
-    for den in (1, 1001, 2, 100):
+    for den in (1, 1001):
+        candidate = Fraction(round(value * den), den)
+        if candidate > 0 and float(candidate) == value:
+            return candidate
+    # A rounded NTSC rate as other tools write it (23.976, 29.97, 59.94): the exact fraction.
+    for nominal in (24, 30, 48, 60, 120, 240):
+        if abs(value - nominal * 1000 / 1001) < 0.01:
+            return Fraction(nominal * 1000, 1001)
+    for den in (2, 100):
         candidate = Fraction(round(value * den), den)
         if candidate > 0 and float(candidate) == value:
             return candidate
     return Fraction(value).limit_denominator(1_000_000)
 
 
-def _frac_str(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
-
-
 def file_url(path: str | os.PathLike[str]) -> str:
-    """Percent-encoded ``file://`` URL of an absolute path.
+    """Percent-encoded ``file://`` URL of an absolute path (:func:`~montage_ai.core.base.mediaurl.file_url`).
 
     >>> file_url("/media/Day 1/café.mov")
     'file:///media/Day%201/caf%C3%A9.mov'
     """
-    return Path(os.path.abspath(os.fspath(path))).as_uri()
+    return mediaurl.file_url(path)
 
 
-def media_path(target_url: str) -> str:
-    """The local path a ``target_url`` names: a ``file://`` URL (percent-decoded) or a path.
+def media_path(target_url: str, *, base: str | os.PathLike[str] | None = None) -> str:
+    """The local path a ``target_url`` names, in any form a tool writes (encoded or unencoded
+    ``file://`` URL, ``file://localhost/``, plain, Windows and UNC paths:
+    :func:`~montage_ai.core.base.mediaurl.path_from_url`); ``base`` for relative ones.
 
     >>> media_path("file:///media/Day%201/caf%C3%A9.mov")
     '/media/Day 1/café.mov'
     """
-    parts = urllib.parse.urlsplit(target_url)
-    if parts.scheme == "file":
-        return urllib.request.url2pathname(parts.path)
-    if parts.scheme and len(parts.scheme) > 1:
-        raise ValueError(f"{target_url}: not a local file URL")
-    return target_url
+    return mediaurl.path_from_url(target_url, base=base)
 
 
 def frames_at(time: RationalTime, rate: Fraction, *, what: str = "time") -> int:
@@ -133,7 +133,7 @@ def frames_at(time: RationalTime, rate: Fraction, *, what: str = "time") -> int:
     exact = Fraction(value) * rate / rate_from_otio(time.rate)
     nearest = round(exact)
     if abs(exact - nearest) > Fraction(1, 10**6):
-        raise ValueError(f"{what} {time.value}@{time.rate} is not a whole frame at {_frac_str(rate)} fps")
+        raise ValueError(f"{what} {time.value}@{time.rate} is not a whole frame at {format_rate(rate, ratio=True)} fps")
     return int(nearest)
 
 
@@ -154,6 +154,31 @@ def source_in_frames(clip: otio.schema.Clip) -> int:
     available = getattr(ref, "available_range", None)
     offset = frames_at(available.start_time, rate, what=f"{clip.name}: available start") if available else 0
     return start - offset
+
+
+def source_index(clip: otio.schema.Clip) -> int:
+    """The decoded frame of the clip's source where it starts, as the cut list counts it.
+
+    For a constant-rate file that is :func:`source_in_frames`. A variable-rate file is placed
+    by time on its nominal grid: the index is our metadata when it still matches the clip's
+    grid position, else the frame an NLE shows there (from the file's timestamps), else the
+    grid position (the file cannot be read)."""
+    grid_in = source_in_frames(clip)
+    ref = clip.media_reference
+    meta = clip.metadata.get(NAMESPACE) or {}
+    if not ((getattr(ref, "metadata", {}).get(NAMESPACE) or {}).get("vfr") or "source_in_index" in meta):
+        return grid_in
+    if "source_in_index" in meta and int(meta.get("source_in_frames", -1)) == grid_in:
+        return int(meta["source_in_index"])
+    path = media_path(ref.target_url)
+    try:
+        info = probe(path)
+        grid = source_grid(info)
+    except (MediaError, OSError, ValueError) as exc:
+        log.warning("%s: variable frame rate, cannot read its timestamps (%s); counting it at its nominal rate",
+                    path, exc)
+        return grid_in
+    return index_at_grid(grid, grid_in) if grid is not None else grid_in
 
 
 def timeline_rate(timeline: otio.schema.Timeline) -> Fraction:
@@ -209,7 +234,7 @@ def build_timeline(cut_list: CutList, *, media: Mapping[str, MediaInfo] | None =
 
     timeline = otio.schema.Timeline(name=cut_list.name, global_start_time=RationalTime(cut_list.start_frames, float(rate)))
     timeline.metadata[NAMESPACE] = {
-        "rate": _frac_str(rate), "width": cut_list.width, "height": cut_list.height,
+        "rate": format_rate(rate, ratio=True), "width": cut_list.width, "height": cut_list.height,
         "style": cut_list.style, "seed": cut_list.seed, "brief": cut_list.brief,
     }
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
@@ -242,16 +267,57 @@ def media_metadata(info: MediaInfo, rate: Fraction) -> dict[str, Any]:
     declare them)."""
     audio = info.audio[0] if info.audio else None
     return {
-        "rate": _frac_str(rate),
+        "rate": format_rate(rate, ratio=True),
         "width": info.video.width if info.video else 0,
         "height": info.video.height if info.video else 0,
-        "pixel_aspect": _frac_str(info.video.sar) if info.video else "1/1",
-        "display_aspect": _frac_str(info.video.dar) if info.video else "0/1",
+        "pixel_aspect": format_rate(info.video.sar, ratio=True) if info.video else "1/1",
+        "display_aspect": format_rate(info.video.dar, ratio=True) if info.video else "0/1",
         "has_video": info.video is not None,
         "audio_channels": audio.channels if audio else 0,
         "audio_rate": audio.sample_rate if audio else 0,
         "audio_streams": len(info.audio),
+        **({"vfr": True} if info.video is not None and info.video.vfr else {}),
+        # Drop-frame camera timecode (";" before the frames) stays drop frame in every format.
+        **({"drop_frame": True} if info.start_timecode and (";" in info.start_timecode
+                                                            or info.start_timecode.count(".") == 1) else {}),
     }
+
+
+def source_grid(info: MediaInfo) -> tuple[int, ...] | None:
+    """For a variable-frame-rate file: each decoded frame's position on its nominal-rate grid
+    (:meth:`~montage_ai.core.media.decode.PacketTable.grid_frames`), where every NLE and
+    engine places it by time; ``None`` for a constant-rate file (decode index = grid frame)."""
+    if info.video is None or not info.video.vfr:
+        return None
+    return _grid(info.path, info.video.rate, info.video.duration_s, info.video.frame_count)
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(path: str, rate: Fraction, duration_s: float, frame_count: int) -> tuple[int, ...]:
+    from montage_ai.core.media.decode import packet_table  # decoding tools: only for VFR files
+
+    return tuple(int(g) for g in packet_table(path).grid_frames(rate))
+
+
+def grid_length(info: MediaInfo) -> int:
+    """The file's length in frames of its nominal rate: its frame count for a constant-rate
+    file, its duration times its nominal rate for a variable-rate one (what NLEs declare)."""
+    video = info.video
+    if video is None:
+        return 0
+    if not video.vfr:
+        return video.frame_count
+    grid = source_grid(info) or (0,)
+    by_time = math.floor(Fraction(video.duration_s).limit_denominator(10**6) * video.rate + Fraction(1, 2))
+    return max(by_time, grid[-1] + 1)
+
+
+def index_at_grid(grid: tuple[int, ...], frame: int) -> int:
+    """The decoded frame an NLE shows at nominal grid frame ``frame``: the last one placed at
+    or before it."""
+    import bisect
+
+    return max(bisect.bisect_right(grid, frame) - 1, 0)
 
 
 def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
@@ -260,28 +326,37 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     if video is None:
         raise MediaError(info.path, "has no video stream")
     if video.rate != src_rate:
-        raise MediaError(info.path, f"the cut list counts it at {_frac_str(src_rate)} fps, the file is "
-                                    f"{_frac_str(video.rate)} fps; analyse it again")
-    last_shown = cut.source_in + math.floor((cut.record_frames - 1) * src_rate / rate)
-    if cut.source_in < 0 or last_shown >= video.frame_count:
+        raise MediaError(info.path, f"the cut list counts it at {format_rate(src_rate, ratio=True)} fps, the file is "
+                                    f"{format_rate(video.rate, ratio=True)} fps; analyse it again")
+    grid = source_grid(info)
+    length = grid_length(info)
+    if cut.source_in < 0 or cut.source_in >= video.frame_count:
+        raise MediaError(info.path, f"the cut at record frame {cut.record_in} starts at source frame "
+                                    f"{cut.source_in}, the file has {video.frame_count}")
+    # A VFR source is placed by time: its decoded frame ``i`` sits at grid[i] on the nominal grid.
+    grid_in = grid[cut.source_in] if grid is not None else cut.source_in
+    last_shown = grid_in + math.floor((cut.record_frames - 1) * src_rate / rate)
+    if last_shown >= length:
         raise MediaError(info.path, f"the cut at record frame {cut.record_in} needs source frames "
-                                    f"{cut.source_in}..{last_shown}, the file has {video.frame_count}")
+                                    f"{grid_in}..{last_shown}, the file has {length}")
     tc = _start_frames(info, src_rate)
     reference = otio.schema.ExternalReference(
         target_url=file_url(info.path),
-        available_range=TimeRange(RationalTime(tc, float(src_rate)), RationalTime(video.frame_count, float(src_rate))),
+        available_range=TimeRange(RationalTime(tc, float(src_rate)), RationalTime(length, float(src_rate))),
     )
     reference.metadata[NAMESPACE] = media_metadata(info, src_rate)
     clip = otio.schema.Clip(
         name=f"{os.path.basename(info.path)} #{cut.shot_index}",
         media_reference=reference,
-        source_range=TimeRange(RationalTime(tc + cut.source_in, float(src_rate)),
+        source_range=TimeRange(RationalTime(tc + grid_in, float(src_rate)),
                                RationalTime(cut.record_frames, float(rate))),
     )
     clip.metadata[NAMESPACE] = {
         "shot": cut.shot_index, "score": float(cut.score), "phase": cut.phase, "reason": cut.reason,
-        "source_in_frames": cut.source_in, "source_rate": _frac_str(src_rate),
+        "source_in_frames": grid_in, "source_rate": format_rate(src_rate, ratio=True),
     }
+    if grid is not None:
+        clip.metadata[NAMESPACE]["source_in_index"] = cut.source_in  # the decoded frame the analysis chose
     return clip
 
 
@@ -363,7 +438,7 @@ def cut_list_from_timeline(timeline: otio.schema.Timeline) -> CutList:
         cuts.append(Cut(
             record_in=record_in, record_out=record_out,
             source_path=media_path(item.media_reference.target_url),
-            source_rate=source_rate_of(item), source_in=source_in_frames(item),
+            source_rate=source_rate_of(item), source_in=source_index(item),
             shot_index=int(cmeta.get("shot", index)), score=float(cmeta.get("score", 0.0)),
             phase=str(cmeta.get("phase", "")), reason=str(cmeta.get("reason", "")),
         ))

@@ -30,10 +30,11 @@ from typing import Callable, Collection, Sequence
 import httpx
 import ollama
 
-from montage_ai.core.run.cache import AnalysisCache, FileIdentity
-from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.analysis.footage import FootageAnalysis
+from montage_ai.core.base.errors import Cancelled
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.plan.ollama_config import OllamaSettings, clean_text, describe_error, make_client
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ CAPTION_PROMPT = ("Describe this video frame in one short sentence for a film ed
 class CaptionReport:
     """Captions by ``(path, shot index)``, and how many came from the cache or failed."""
 
-    captions: dict[tuple[str, int], str] = field(default_factory=dict)
+    captions: dict[ShotKey, str] = field(default_factory=dict)
     cached: int = 0
     computed: int = 0
     failed: int = 0
@@ -67,7 +68,7 @@ def caption_key(cache: AnalysisCache, analysis: FootageAnalysis, shot_index: int
 
 
 def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings, *,
-                  cache: AnalysisCache | None = None, only: Collection[tuple[str, int]] | None = None,
+                  cache: AnalysisCache | None = None, only: Collection[ShotKey] | None = None,
                   progress: Callable[[float], None] | None = None,
                   cancel: Callable[[], bool] | None = None, client=None) -> CaptionReport:
     """Caption the keyframe thumbnail of every usable shot with ``settings.vision_model``.

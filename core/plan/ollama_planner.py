@@ -37,9 +37,19 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.plan.ollama_config import OllamaSettings, check_ollama, clean_text, describe_error, make_client
-from montage_ai.core.plan.planner import (PHASES, Phase, Planner, PlanRequest, RulesPlanner, ShotCandidate, StoryPlan, chronological_key,
-                      validate_plan)
+from montage_ai.core.plan.planner import (
+    PHASES,
+    Phase,
+    Planner,
+    PlanRequest,
+    RulesPlanner,
+    ShotCandidate,
+    StoryPlan,
+    chronological_key,
+    validate_plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +133,7 @@ def shots_needed(request: PlanRequest, rules: StoryPlan) -> dict[str, int]:
     return {name: min(request.demand.get(name, 0), len(rules.phase(name).shot_ids)) for name in PHASES}
 
 
-def build_messages(request: PlanRequest, captions: Mapping[tuple[str, int], str] | None = None,
+def build_messages(request: PlanRequest, captions: Mapping[ShotKey, str] | None = None,
                    wanted: Mapping[str, int] | None = None) -> list[dict]:
     """The system and user messages of the planning request; ``wanted`` is the shot count to
     ask for per phase (default: the request's demand)."""
@@ -293,7 +303,7 @@ class OllamaPlanner:
     """
 
     settings: OllamaSettings = field(default_factory=OllamaSettings)
-    captions: Mapping[tuple[str, int], str] = field(default_factory=dict)
+    captions: Mapping[ShotKey, str] = field(default_factory=dict)
     check_first: bool = True
     notes: tuple[str, ...] = ()
     fallback: Planner = field(default_factory=RulesPlanner)

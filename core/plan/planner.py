@@ -29,9 +29,9 @@ from typing import Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from montage_ai.core.base.errors import MontageError
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.base.errors import MontageError
 from montage_ai.core.plan.styles import PHASES, Style
 
 log = logging.getLogger(__name__)

@@ -41,9 +41,10 @@ from typing import Callable, Sequence
 
 from filelock import FileLock
 
-from montage_ai.core.run.cache import default_cache_dir
+from montage_ai.core import defaults
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.media.probe import require_tool
+from montage_ai.core.run.cache import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _profiles() -> dict[str, ProxyProfile]:
 
 
 PROFILES: dict[str, ProxyProfile] = _profiles()
-DEFAULT_PROFILE = "h264-half"
+DEFAULT_PROFILE = defaults.PROXY_PROFILE
 
 
 def get_profile(name: str) -> ProxyProfile:

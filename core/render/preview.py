@@ -41,11 +41,20 @@ from typing import Callable
 import opentimelineio as otio
 
 from montage_ai.core.base.errors import MediaError
-from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.base.fileio import OutputExistsError, publish
+from montage_ai.core.base.timebase import format_rate
+from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.media.probe import MediaInfo, probe, require_tool
-from montage_ai.core.model.timeline import (NAMESPACE, frames_at, media_path, rate_from_otio, source_in_frames, source_rate_of,
-                       timeline_rate)
+from montage_ai.core.model.timeline import (
+    NAMESPACE,
+    frames_at,
+    grid_length,
+    media_path,
+    rate_from_otio,
+    source_in_frames,
+    source_rate_of,
+    timeline_rate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +81,6 @@ class _AudioPiece:
     path: str | None = None          # None: silence
     start_s: Fraction = Fraction(0)
     fade_out_frames: int = 0
-
-
-def _q(value: Fraction) -> str:
-    """A Fraction as an ffmpeg expression (exact ratio)."""
-    return f"{value.numerator}/{value.denominator}"
 
 
 def _sec(value: Fraction) -> str:
@@ -156,13 +160,13 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
     for i, piece in enumerate(pieces):
         label = f"v{i}"
         n = piece.record_frames
-        finish = (f"fps=fps={_q(rate)}:start_time=0:round=up,trim=end_frame={n},"
+        finish = (f"fps=fps={format_rate(rate, ratio=True)}:start_time=0:round=up,trim=end_frame={n},"
                   # Square the pixels first (a non-square source is never squeezed), then fit.
                   f"scale=trunc(iw*sar/2)*2:ih,setsar=1,"
                   f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
                   f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[{label}]")
         if piece.path is None:
-            graph.append(f"color=c=black:s={width}x{height}:r={_q(rate)},trim=end_frame={n},setsar=1,format=yuv420p[{label}]")
+            graph.append(f"color=c=black:s={width}x{height}:r={format_rate(rate, ratio=True)},trim=end_frame={n},setsar=1,format=yuv420p[{label}]")
             labels.append(label)
             continue
         info = probes.get(piece.path) or probe(piece.path)
@@ -171,13 +175,24 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
         s = piece.source_rate
         needed = math.floor((n - 1) * s / rate) + 1
         first, last = piece.source_in, piece.source_in + needed - 1
-        if first < 0 or last >= vs.frame_count:
-            raise MediaError(piece.path, f"the timeline uses frames {first}..{last}, the file has {vs.frame_count}")
+        length = grid_length(info)
+        if first < 0 or last >= length:
+            raise MediaError(piece.path, f"the timeline uses frames {first}..{last}, the file has {length}")
         if vs.rate != s:
-            log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, _q(s), _q(vs.rate))
+            log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, format_rate(s, ratio=True), format_rate(vs.rate, ratio=True))
         if vs.vfr:
+            # Placed by time, as every NLE does: grid frame g shows the last decoded frame whose
+            # timestamp rounds to g or earlier (fps=round=near holds it over missing frames).
+            # The window opens a second early so a held frame before the in point is there.
+            grid0 = Fraction(vs.start_time_s) + Fraction(first) / s
+            seek = Fraction(first) / s - 2
+            if seek > 0:
+                args += ["-ss", _sec(seek)]
             args += [*decoder, "-i", piece.path]
-            pick = f"trim=start_frame={first}:end_frame={last + 1}"
+            t0 = grid0 - 1
+            t1 = Fraction(vs.start_time_s) + (Fraction(last) + Fraction(1, 2)) / s
+            pick = (f"trim=start={_sec(max(t0, Fraction(0)))}:end={_sec(t1)},"
+                    f"fps=fps={format_rate(s, ratio=True)}:start_time={_sec(grid0)}:round=near,settb={format_rate(vs.time_base, ratio=True)}")
         else:
             seek = first - SEEK_MARGIN_FRAMES
             if seek > 0:
@@ -222,7 +237,7 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
         f.write(";\n".join(graph))
     args += ["-filter_complex_script", graph_path, "-map", "[vout]", "-map", "[aout]",
              "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-             "-r", _q(rate), "-fps_mode", "cfr",
+             "-r", format_rate(rate, ratio=True), "-fps_mode", "cfr",
              "-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
              # A movie time scale that holds both the audio samples and the frames exactly
              # (the default, 1000, rounds the edit lists, hence the durations, to 1 ms).

@@ -36,14 +36,22 @@ from typing import Callable, Iterable, Sequence
 
 import ffmpeg as ffmpeg_python
 
-from montage_ai.core.run.cache import FileIdentity
-from montage_ai.core.render.encoders import (DEFAULT_PROFILE, PROFILES, EncoderRegistry, ProxyProfile, default_registry, get_profile,
-                       proxy_args, proxy_size)
 from montage_ai.core.base.errors import Cancelled, MediaError
-from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, ProgressFn
-from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.base.fileio import OutputExistsError, publish
+from montage_ai.core.media.ffmpeg_progress import run_ffmpeg_progress
 from montage_ai.core.media.probe import MediaInfo, probe, require_tool
+from montage_ai.core.render.encoders import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    EncoderRegistry,
+    ProxyProfile,
+    default_registry,
+    get_profile,
+    proxy_args,
+    proxy_size,
+)
+from montage_ai.core.run.cache import FileIdentity
+from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, ProgressFn
 
 log = logging.getLogger(__name__)
 

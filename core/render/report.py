@@ -33,11 +33,12 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis.duplicates import keyframe_images
-from montage_ai.core.base.fileio import OutputExistsError, write_atomic
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.base.fileio import OutputExistsError, write_atomic
+from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
+from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.selects import Selects, clip_flags
-from montage_ai.core.base.timebase import frames_to_timecode, timecode_to_frames
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def thumbnail_uri(image: np.ndarray, width: int = THUMB_WIDTH) -> str:
 
 
 def shot_thumbnails(analyses: Sequence[FootageAnalysis], *, progress: Callable[[float], None] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> dict[tuple[str, int], str]:
+                    cancel: Callable[[], bool] | None = None) -> dict[ShotKey, str]:
     """Data URIs of every shot's keyframe that can be read (thumbnail file, else decoded)."""
     todo = [(a, s) for a in analyses for s in a.shots]
     return {key: thumbnail_uri(image) for key, image in keyframe_images(todo, progress=progress, cancel=cancel)}
@@ -217,7 +218,7 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnails: dict[tuple[str, int], str], *,
+def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnails: dict[ShotKey, str], *,
                 music: MusicAnalysis | None = None, title: str = "Shot report") -> str:
     """The report page (see the module docstring)."""
     e = html.escape
@@ -244,7 +245,7 @@ def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnail
         cflags = clip_flags(a)
         meta = [e(a.path)]
         if v is not None:
-            meta.append(f"{v.display_width}x{v.display_height}, {rate.numerator}/{rate.denominator} fps, "
+            meta.append(f"{v.display_width}x{v.display_height}, {format_rate(rate, ratio=True)} fps, "
                         f"{v.frame_count} frames, {a.media.duration_s:.1f} s")
         if a.media.start_timecode:
             meta.append(f"TC {e(a.media.start_timecode)}")

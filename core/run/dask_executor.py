@@ -41,8 +41,8 @@ from pathlib import PurePath
 from typing import Any, Iterable, Sequence
 
 from montage_ai.core.base.errors import Cancelled, MontageError
-from montage_ai.core.run.executor import CancelFn, JobFn, JobResult, Progress, ProgressFn, describe_error
 from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.run.executor import CancelFn, JobFn, JobResult, Progress, ProgressFn, describe_error
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from montage_ai.core.run.cache import AnalysisCache, FileIdentity
-from montage_ai.core.base.errors import MediaError
-from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, ProgressFn
+from montage_ai.core.analysis.beat_grid import Correction
 from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, analyze_footage
-from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis, analyze_music
+from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis
+from montage_ai.core.analysis.music_stream import analyze_music_bounded
+from montage_ai.core.base.errors import MediaError, NoUsableFootage
+from montage_ai.core.base.fileio import collect_media
+from montage_ai.core.run.cache import AnalysisCache, FileIdentity
+from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
+from montage_ai.core.run.grid_store import GridStore, corrected_analysis
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +96,34 @@ def analyze_footage_cached(path: str, *, mode: str = "auto", cache: AnalysisCach
 
 def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
                          progress: Callable[[float], None] | None = None,
-                         cancel: Callable[[], bool] | None = None) -> MusicAnalysis:
-    """Music analysis of one file, from the cache when the file is unchanged."""
+                         cancel: Callable[[], bool] | None = None, kept_grid: bool = True,
+                         grid_store: GridStore | None = None,
+                         corrections: Sequence[Correction] = ()) -> MusicAnalysis:
+    """Music analysis of one file, from the cache when the file is unchanged.
+
+    The analysis runs in worker processes (:func:`~montage_ai.core.analysis.music_stream.analyze_music_bounded`):
+    ``cancel()`` stops it within a tenth of a second, and a long song is streamed in chunks.
+
+    The beat grid the editor kept for the song (:mod:`~montage_ai.core.run.grid_store`,
+    ``grid_store`` or the default one; ``kept_grid=False`` for the tracked grid) and then
+    ``corrections`` (this call only) are applied to the result; the cache holds the tracked
+    analysis.
+    """
     path = os.path.abspath(path)
     if cache is None:
-        return analyze_music(path, progress=progress, cancel=cancel)
-    key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
-    if result is None:
-        result = analyze_music(path, progress=progress, cancel=cancel)
-        cache.put(key, result.to_dict())
-    elif progress:
-        progress(1.0)
-    return result
+        result = analyze_music_bounded(path, progress=progress, cancel=cancel)
+    else:
+        key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
+        if result is None:
+            result = analyze_music_bounded(path, progress=progress, cancel=cancel)
+            cache.put(key, result.to_dict())
+        elif progress:
+            progress(1.0)
+    store = (grid_store or GridStore()) if kept_grid else None
+    try:
+        return corrected_analysis(path, result, store, corrections)
+    except ValueError as exc:
+        raise MediaError(path, f"beat-grid correction: {exc}") from None
 
 
 def footage_job(path: str, progress: Callable[[float], None], cancel: Callable[[], bool], *,
@@ -159,3 +179,35 @@ def as_json(report: AnalysisReport) -> dict[str, Any]:
         "footage": [a.to_dict() for a in report.analyses],
         "failures": [{"path": p, "reason": reason} for p, reason in report.failures],
     }
+
+
+def analyze_media(media: Sequence[str], *, executor: Executor | None = None, mode: str = "auto",
+                  cache: AnalysisCache | None = None, progress: Callable[[str, float], None] | None = None,
+                  clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> AnalysisReport:
+    """The footage of ``media`` (files, and the media files in folders), analysed: what every
+    job that starts from footage does first.
+
+    Reports the ``"footage"`` stage through ``progress(stage, fraction)`` and each file
+    through ``clip_progress``. A file that cannot be analysed is in ``failures``; the others go on.
+
+    Raises
+    ------
+    NoUsableFootage
+        No footage was found, or none of it could be analysed (every reason named).
+    """
+    files = collect_media(list(media))
+    if not files:
+        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
+    report_stage = progress or (lambda stage, fraction: None)
+
+    def footage_progress(p: Progress) -> None:
+        if clip_progress is not None:
+            clip_progress(p)
+        report_stage(FOOTAGE_KIND, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
+
+    report = analyze_files(files, executor=executor, mode=mode, cache=cache, progress=footage_progress, cancel=cancel)
+    report_stage(FOOTAGE_KIND, 1.0)
+    if not report.analyses:
+        reasons = "; ".join(reason for _, reason in report.failures) or "no clip could be read"
+        raise NoUsableFootage(f"none of the {len(files)} clips can be used: {reasons}")
+    return report

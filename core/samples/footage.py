@@ -32,6 +32,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from montage_ai.core.base.errors import MediaError
+from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.media.probe import require_tool
 from montage_ai.core.samples.drawn import drawn_frames, scene_still  # noqa: F401 (scene_still re-exported)
 
@@ -209,7 +210,7 @@ def render_footage(
     try:
         cmd = [ffmpeg, "-nostdin", "-v", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}",
-               "-r", _rate_str(rate), "-i", "pipe:0"]
+               "-r", format_rate(rate, ratio=True), "-i", "pipe:0"]
         if audio:
             seconds = float(total / rate)
             cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds:.6f}",
@@ -348,10 +349,6 @@ def _truth(path: str, segments: Sequence[Segment], layout: dict, rate: Fraction,
 # Rendering
 
 
-def _rate_str(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
-
-
 def _video_codec_args(codec: str, pix_fmt: str, gop: int | None, scenecut: bool, crf: int, preset: str) -> list[str]:
     args = ["-c:v", codec, "-preset", preset, "-crf", str(crf), "-pix_fmt", pix_fmt]
     if codec == "libx264":
@@ -477,7 +474,7 @@ def _source_frames(seg: Segment, rate: Fraction, width: int, height: int) -> Ite
         return
     sw = min(width, _MAX_SOURCE_WIDTH)
     sh = max(2, int(round(height * sw / width / 2)) * 2)
-    r = _rate_str(rate)
+    r = format_rate(rate, ratio=True)
     src = seg.source
     if src in ("slate", "countdown") or (src in ("scene", "pan", "zoompan") and (src == "scene" or seg.still == "scene")):
         yield from drawn_frames(seg, rate, width, height)

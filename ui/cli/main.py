@@ -1,7 +1,24 @@
-"""The ``montage-ai`` command line: a thin layer over the library.
+"""The ``montage-ai`` command line: a thin layer over :mod:`montage_ai.core.workflows`.
 
     montage-ai probe FILE [--json]
     montage-ai analyze PATH... [--json OUT] [--mode auto|full|fast] [--music FILE]
+    montage-ai cut --media DIR|FILE... --music SONG -o CUT.otio [--style S] [--duration S] [--fps RATE]
+        [--seed N] [--brief TEXT] [--planner auto|ollama|rules] [--preview CUT.mp4] [--bundle]
+    montage-ai styles
+    montage-ai demo [--out DIR]
+    montage-ai export CUT --to FORMAT ...             (ui/cli/export.py)
+    montage-ai selects PATH... -o SELECTS.otio        (ui/cli/selects.py)
+    montage-ai report PATH... -o REPORT.html          (ui/cli/selects.py)
+    montage-ai proxies PATH... / encoders              (ui/cli/proxies.py)
+    montage-ai resolve status|list|cut|log|unlog      (ui/cli/resolve.py, ui/cli/resolve_log.py)
+    montage-ai install-resolve                        (ui/cli/resolve.py)
+    montage-ai doctor                                 (ui/cli/doctor.py)
+    montage-ai panel [--resolve]                      (ui/cli/panel.py)
+
+Every command that analyses or writes takes the same work options (``--workers``,
+``--cache-dir``, ``--no-cache``, ``--force``, ``--scheduler``, ``--path-map``), and ``cut`` and
+``resolve cut`` the same cut options (:func:`add_cut_options`), with the defaults of
+:mod:`montage_ai.core.defaults`.
 """
 
 from __future__ import annotations
@@ -15,16 +32,24 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
 
-from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core import defaults
+from montage_ai.core.base import stages
 from montage_ai.core.base.errors import Cancelled, MontageError
-from montage_ai.core.run.executor import Executor, Progress, make_executor
-from montage_ai.core.base.fileio import OutputExistsError, collect_media, write_atomic
+from montage_ai.core.base.fileio import OutputExistsError, write_atomic
+from montage_ai.core.base.timebase import format_rate
+from montage_ai.core.base.types import Failure
 from montage_ai.core.media.probe import probe
+from montage_ai.ui.cli.beats import add_grid_options
 from montage_ai.ui.cli.doctor import add_ollama_options
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not when the CLI starts
+    from montage_ai.core.run.executor import Progress
+    from montage_ai.core.workflows import RoughCutOptions, WorkOptions
 
 log = logging.getLogger("montage_ai")
 
@@ -40,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     a = sub.add_parser("analyze", help="analyse footage (shots, motion, sharpness, best moments) and music")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="footage files or folders")
+    a.add_argument("paths", nargs="*", metavar="PATH",
+                   help="footage files or folders; a song (audio file) alone is analysed as music")
     a.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for stdout)")
-    a.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
+    a.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
                    help="auto and full decode every frame (the only mode with quality flags on every frame); fast decodes "
                         "keyframes and refines cuts, for a first look at long static takes with short GOPs: on most "
                         "footage it is slower than full")
@@ -53,25 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cut", help="cut footage to music: analyse, plan the story, assemble on the beat, write the timeline")
     c.add_argument("--media", nargs="+", required=True, metavar="DIR|FILE", help="footage folders or files")
     c.add_argument("--music", required=True, metavar="SONG", help="the music track (any audio or video file)")
-    c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
-    c.add_argument("--duration", type=float, default=None, metavar="S",
-                   help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
-    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
-    c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
-    c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
+    add_cut_options(c)
     c.add_argument("-o", "--out", required=True, metavar="CUT.otio", help="the OpenTimelineIO timeline to write; the same cut is written beside it as "
                         "CUT.fcpxml (Resolve, Final Cut), CUT.xml (Premiere) and CUT.edl")
     c.add_argument("--bundle", action="store_true",
                    help="also write CUT.otioz: the timeline with copies of its media in one zip (large)")
     c.add_argument("--preview", metavar="CUT.mp4", help="also render a preview MP4 with the music")
-    c.add_argument("--preview-height", type=int, default=720, help="preview height in pixels (default 720)")
-    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
-                   help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
-    c.add_argument("--planner", choices=("auto", "ollama", "rules"), default="auto",
-                   help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
-                        "(Ollama when it answers and has the model; default)")
-    add_ollama_options(c)
+    c.add_argument("--preview-height", type=int, default=defaults.PREVIEW_HEIGHT,
+                   help=f"preview height in pixels (default {defaults.PREVIEW_HEIGHT})")
     add_work_options(c)
+    add_grid_options(c, keep=True)
     c.set_defaults(func=cmd_cut)
 
     st = sub.add_parser("styles", help="list the editing styles (built-in and your own)")
@@ -80,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate a sample project, cut it, write the timeline and a preview")
     d.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
     d.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
-    d.add_argument("--style", default="dynamic", help="editing style (default dynamic)")
-    d.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
+    d.add_argument("--style", default=defaults.STYLE, help=f"editing style (default {defaults.STYLE})")
+    d.add_argument("--seed", type=int, default=defaults.SEED, help="variation; another seed re-rolls the cut")
     d.set_defaults(func=cmd_demo)
 
     for name in COMMAND_MODULES:
@@ -93,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: calls ``subparsers.add_parser(...)`` and ``set_defaults(func=...)`` for its commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "montage_ai.ui.cli.export", "montage_ai.ui.cli.doctor", "montage_ai.ui.cli.panel", "montage_ai.ui.cli.resolve",
-    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects",
+    "montage_ai.ui.cli.proxies", "montage_ai.ui.cli.selects", "montage_ai.ui.cli.beats",
 )
 
 
@@ -126,26 +143,50 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
                              "(repeatable; default: $MONTAGE_AI_PATH_MAP, pairs separated by ';')")
 
 
-def executor_from_args(args: argparse.Namespace, workers: int | None = None) -> Executor:
-    """A Dask executor when a scheduler is named (option or environment), else the local pool."""
-    scheduler = getattr(args, "scheduler", None) or os.environ.get("MONTAGE_AI_DASK_SCHEDULER")
-    if scheduler:
-        from montage_ai.core.run.dask_executor import PathMap
+def add_cut_options(parser: argparse.ArgumentParser) -> None:
+    """The editor's choices for a rough cut: ``cut`` and ``resolve cut`` offer the same ones
+    with the same defaults (:mod:`montage_ai.core.defaults`)."""
+    parser.add_argument("--style", default=defaults.STYLE,
+                        help=f"editing style (see `montage-ai styles`; default {defaults.STYLE})")
+    parser.add_argument("--duration", type=float, default=None, metavar="S",
+                        help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
+    parser.add_argument("--fps", type=rate_arg, default=defaults.RATE, metavar="RATE",
+                        help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
+    parser.add_argument("--seed", type=int, default=defaults.SEED, help="variation; another seed re-rolls the cut")
+    parser.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
+    parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
+                        help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
+    parser.add_argument("--planner", choices=defaults.PLANNERS, default=defaults.PLANNER,
+                        help="story planner: a local LLM through Ollama, the deterministic rules, or auto "
+                             f"(Ollama when it answers and has the model; default {defaults.PLANNER})")
+    add_ollama_options(parser)
 
-        spec = getattr(args, "path_map", None)
-        return make_executor("dask", scheduler=scheduler, path_map=PathMap.parse(spec) if spec else None)
-    return make_executor("local", max_workers=workers if workers is not None else getattr(args, "workers", None))
+
+def cut_options(args: argparse.Namespace, name: str | None) -> "RoughCutOptions":
+    """The rough-cut options of :func:`add_cut_options`, named ``name``."""
+    from montage_ai.core.workflows import RoughCutOptions
+
+    return RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
+                           brief=args.brief, mode=args.mode, name=name, planner=args.planner,
+                           ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
 
 
-@contextmanager
-def closing_executor(executor: Executor) -> Iterator[Executor]:
-    """Closes a cluster client when the command is done (local executors have nothing to close)."""
-    try:
-        yield executor
-    finally:
-        close = getattr(executor, "close", None)
-        if close is not None:
-            close()
+def work_from_args(args: argparse.Namespace, *, inline: bool = False) -> "WorkOptions":
+    """Where the work runs, from :func:`add_work_options` / :func:`add_cluster_options`: a Dask
+    cluster when a scheduler is named (option or ``$MONTAGE_AI_DASK_SCHEDULER``), else this
+    machine (in this process with ``inline``)."""
+    from montage_ai.core.workflows import WorkOptions
+
+    return WorkOptions(workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
+                       path_map=tuple(getattr(args, "path_map", None) or ()),
+                       cache_dir=getattr(args, "cache_dir", None), use_cache=not getattr(args, "no_cache", False),
+                       inline=inline)
+
+
+def print_failures(failures: Sequence[Failure], prefix: str = "skipped: ") -> None:
+    """Each failure on one line of stderr."""
+    for failure in failures:
+        print(f"{prefix}{failure}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,8 +212,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     print(f"{info.path}")
     print(f"  container   {info.format_name}, {info.duration_s:.3f} s, {info.size_bytes} bytes")
     if v is not None:
-        rate = f"{v.rate.numerator}/{v.rate.denominator}" if v.rate.denominator != 1 else str(v.rate.numerator)
-        print(f"  video       {v.codec} {v.width}x{v.height} {v.pix_fmt} ({v.bit_depth}-bit), {rate} fps, "
+        print(f"  video       {v.codec} {v.width}x{v.height} {v.pix_fmt} ({v.bit_depth}-bit), {format_rate(v.rate)} fps, "
               f"{v.frame_count} frames{' (variable frame rate)' if v.vfr else ''}")
         if v.rotation:
             print(f"  rotation    {v.rotation}° clockwise for display ({v.display_width}x{v.display_height})")
@@ -231,49 +271,75 @@ class ProgressBar:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from montage_ai.core.run.jobs import analyze_files, analyze_music_cached, as_json
+    from montage_ai.core.workflows import AnalysisJob, NoUsableFootage, run_analysis
 
-    files = collect_media(args.paths)
-    if not files:
-        print("error: no footage found in " + ", ".join(args.paths), file=sys.stderr)
-        return 1
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
-    with closing_executor(executor_from_args(args)) as executor, ctrl_c_cancels() as cancel_event:
-        bar = ProgressBar(len(files), "Analysing footage")
+    paths, song = music_only(args.paths, args.music)
+    out = sys.stderr if args.json == "-" else sys.stdout  # `--json -`: JSON alone on stdout
+    job = AnalysisJob(mode=args.mode, music=song, work=work_from_args(args))
+    with ctrl_c_cancels() as cancel_event:
+        bar = None
+
+        def on_clip(p: "Progress") -> None:
+            nonlocal bar
+            if bar is None:
+                bar = ProgressBar(p.total, stages.label(stages.FOOTAGE))
+            bar(p)
+
+        music_bars = StageBars()
+
+        def on_stage(stage: str, fraction: float) -> None:
+            if stage == stages.MUSIC:  # the footage has its per-clip bar
+                music_bars(stage, fraction)
+
         try:
-            report = analyze_files(files, executor=executor, mode=args.mode, cache=cache,
-                                   progress=bar, cancel=cancel_event.is_set)
+            result = run_analysis(paths, job, progress=on_stage, clip_progress=on_clip, cancel=cancel_event.is_set)
+        except NoUsableFootage as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         finally:
-            bar.close()
-        music = None
-        if args.music:
-            music = analyze_music_cached(args.music, cache=cache, cancel=cancel_event.is_set)
+            if bar is not None:
+                bar.close()
+            music_bars.close()
 
-    for a in report.analyses:
+    for a in result.analyses:
         usable = sum(1 for s in a.shots if not s.black)
-        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}")
+        print(f"{a.path}: {len(a.shots)} shots ({usable} usable), {a.media.video.frame_count} frames, mode {a.mode}",
+              file=out)
+    music = result.music
     if music is not None:
-        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter}/4, {len(music.beat_times_s)} beats, "
-              f"{len(music.sections)} sections")
-    for path, reason in report.failures:
-        print(f"skipped: {reason}" if path in reason else f"skipped: {path}: {reason}", file=sys.stderr)
+        print(f"{music.path}: {music.tempo_bpm:.1f} bpm, {music.meter} beats to the bar, {len(music.beat_times_s)} "
+              f"beats, {len(music.sections)} sections", file=out)
+    print_failures(result.failures)
 
     if args.json:
-        doc = as_json(report)
-        if music is not None:
-            doc["music"] = music.to_dict()
-        text = json.dumps(doc, indent=2)
+        text = json.dumps(result.to_json(), indent=2)
         if args.json == "-":
             print(text)
         else:
             write_atomic(args.json, text + "\n", overwrite=args.force)
-            print(f"wrote {args.json}")
-    return 0 if report.analyses or not report.failures else 2
+            print(f"wrote {args.json}", file=out)
+    return 0 if result.analyses or music is not None or not result.failures else 2
+
+
+#: Extensions ``analyze`` takes for a song when one is given alone as a PATH.
+AUDIO_EXTENSIONS = frozenset((".wav", ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
+                              ".wma", ".alac", ".caf"))
+
+
+def music_only(paths: Sequence[str], music: str | None) -> tuple[list[str], str | None]:
+    """``analyze``'s footage paths and song: a lone audio file among the paths is the song."""
+    paths = list(paths)
+    if music is None:
+        audio = [p for p in paths if os.path.splitext(p)[1].lower() in AUDIO_EXTENSIONS and not os.path.isdir(p)]
+        if len(audio) == 1:
+            paths.remove(audio[0])
+            music = audio[0]
+    return paths, music
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from montage_ai.core.samples.demo import make_demo_media
-    from montage_ai.core.cut.roughcut import RoughCutOptions
+    from montage_ai.core.workflows import RoughCutOptions, WorkOptions
 
     out = Path(args.out)
     marker = out / ".montage-ai-demo"
@@ -287,8 +353,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo folder is ours (marked): its outputs are replaced on every run.
     code = run_cut([str(out / "footage")], media.music, out / "cut.otio",
                    RoughCutOptions(style=args.style, seed=args.seed, name="Montage AI demo"),
-                   preview=out / "cut_preview.mp4", preview_height=360, workers=args.workers,
-                   cache=AnalysisCache(out / "cache"), force=True, bundle=True)
+                   WorkOptions(workers=args.workers, cache_dir=str(out / "cache")),
+                   preview=out / "cut_preview.mp4", preview_height=360, force=True, bundle=True)
     print(f"Open {out / 'cut_preview.mp4'} to watch the cut. Import {out / 'cut.fcpxml'} (Resolve, Final Cut), "
           f"{out / 'cut.xml'} (Premiere, Resolve) or {out / 'cut.edl'}; {out / 'cut.otio'} opens in any OTIO tool.")
     return code
@@ -296,10 +362,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 class StageBars:
     """One progress bar per stage of a long job, opened when the stage starts."""
-
-    LABELS = {"footage": "Analysing footage", "music": "Analysing music", "duplicates": "Comparing shots",
-              "report": "Writing the report", "plan": "Planning the story",
-              "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview"}
 
     def __init__(self) -> None:
         from tqdm import tqdm
@@ -313,7 +375,7 @@ class StageBars:
         if bar is None:
             for other in self._bars.values():
                 other.close()
-            bar = self._bars[stage] = self._tqdm(total=100, desc=self.LABELS.get(stage, stage), file=sys.stderr,
+            bar = self._bars[stage] = self._tqdm(total=100, desc=stages.label(stage), file=sys.stderr,
                                                  bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]", dynamic_ncols=True)
         now = time.monotonic()
         if fraction < 1.0 and now - self._shown < 0.2:
@@ -333,7 +395,7 @@ def print_summary(result) -> None:
     files = {c.source_path for c in cl.cuts}
     shots = {(c.source_path, c.shot_index) for c in cl.cuts}
     available = sum(1 for a in result.analyses for s in a.shots if not s.black)
-    print(f"{cl.name}: {len(cl.cuts)} cuts, {seconds:.2f} s at {cl.rate.numerator}/{cl.rate.denominator} fps "
+    print(f"{cl.name}: {len(cl.cuts)} cuts, {seconds:.2f} s at {format_rate(cl.rate, ratio=True)} fps "
           f"({cl.duration} frames), style {result.style.name}, seed {cl.seed}")
     print(f"  shots used {len(shots)} of {available} usable, from {len(files)} of {len(result.analyses)} clips; "
           f"music {result.music.tempo_bpm:.1f} bpm, planner {result.plan.planner}")
@@ -349,63 +411,72 @@ def print_summary(result) -> None:
               + ", ".join(names[:4]) + (" …" if len(names) > 4 else ""))
     for note in cl.metadata.get("notes", ()):
         print(f"  note: {note}")
-    for path, reason in result.failures:
-        print(f"  skipped: {reason}" if path in reason else f"  skipped: {path}: {reason}", file=sys.stderr)
+    print_failures(Failure.of(stages.FOOTAGE, result.failures), "  skipped: ")
 
 
-def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path | None, preview_height: int,
-            workers: int | None, cache: AnalysisCache | None, force: bool, bundle: bool = False,
-            executor: Executor | None = None) -> int:
-    from montage_ai.core.render.preview import render_preview
-    from montage_ai.core.cut.roughcut import make_rough_cut
-    from montage_ai.otio_adapters.edit import InterchangeError
-    from montage_ai.otio_adapters.export import DEFAULT_FORMATS, export_path, export_timeline
+def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions", work: "WorkOptions", *,
+            preview: Path | None, preview_height: int, force: bool, bundle: bool = False) -> int:
+    """``cut`` and ``demo``: the rough cut, written in every format beside ``out``, and a preview."""
+    from montage_ai.core.workflows import (
+        ExportJob,
+        PreviewJob,
+        RoughCutJob,
+        check_free,
+        export_targets,
+        run_export,
+        run_preview,
+        run_rough_cut,
+    )
 
-    formats = DEFAULT_FORMATS + (("otioz",) if bundle else ())
-    exports = [export_path(out, fmt) for fmt in formats]
-    for target in exports + ([preview] if preview else []):
-        if target.exists() and not force:
-            raise OutputExistsError(target)
+    export = ExportJob(bundle=bundle, overwrite=force)
+    check_free(list(export_targets(out, export).values()) + [preview], force)  # before any work
     bars = StageBars()
-    with closing_executor(executor or make_executor("local", workers)) as executor, ctrl_c_cancels() as cancel_event:
+    with ctrl_c_cancels() as cancel_event:
         try:
-            result = make_rough_cut(media, music, options, cache=cache, executor=executor,
-                                    progress=bars, cancel=cancel_event.is_set)
-            written = []
-            for fmt, path in zip(formats, exports):
-                try:
-                    written.append(export_timeline(result.timeline, path, fmt, overwrite=force))
-                except InterchangeError as exc:  # a format that cannot carry this cut: the others still do
-                    print(f"warning: {path}: not written: {exc}", file=sys.stderr)
+            result = run_rough_cut(media, music, RoughCutJob(options, work), progress=bars, cancel=cancel_event.is_set)
+            written = run_export(result.timeline, out, export, cancel=cancel_event.is_set)
             if preview:
-                render_preview(result.timeline, preview, size=_preview_size(result, preview_height),
-                               progress=lambda f: bars("preview", f), cancel=cancel_event.is_set, overwrite=force,
-                               media={a.path: a.media for a in result.analyses})
+                run_preview(result, preview, PreviewJob(height=preview_height, overwrite=force), progress=bars,
+                            cancel=cancel_event.is_set)
         finally:
             bars.close()
+    print_failures(written.failures, "warning: ")
     print_summary(result)
-    print("wrote " + ", ".join(str(p) for p in written))
+    print("wrote " + ", ".join(str(p) for p in written.written.values()))
     if preview:
         print(f"wrote {preview}")
     return 0
 
 
-def _preview_size(result, height: int) -> tuple[int, int]:
-    cl = result.cut_list
-    width = int(round(cl.width * height / cl.height / 2)) * 2 if cl.height else int(height * 16 / 9)
-    return (width, height)
-
-
 def cmd_cut(args: argparse.Namespace) -> int:
-    from montage_ai.core.cut.roughcut import RoughCutOptions
+    corrections = tuple(args.grid_corrections)
+    if corrections and args.keep:  # kept first: this cut and every later one use them
+        from montage_ai.core.run.cache import AnalysisCache
+        from montage_ai.ui.cli.beats import keep_corrections
 
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
-                              brief=args.brief, mode=args.mode, name=Path(args.out).stem, planner=args.planner,
-                              ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
-    return run_cut(args.media, args.music, Path(args.out), options,
+        cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+        with ctrl_c_cancels() as cancel_event:
+            stored = keep_corrections(args.music, corrections, cache=cache, cancel=cancel_event.is_set)
+        print(f"{stored.path}: beat grid kept ({stored.labels()})", file=sys.stderr)
+        corrections = ()
+    _say_kept_grid(args.music)
+    options = replace(cut_options(args, Path(args.out).stem), grid_corrections=corrections)
+    return run_cut(args.media, args.music, Path(args.out), options, work_from_args(args),
                    preview=Path(args.preview) if args.preview else None, preview_height=args.preview_height,
-                   workers=args.workers, cache=None if args.no_cache else AnalysisCache(args.cache_dir),
-                   force=args.force, bundle=args.bundle, executor=executor_from_args(args))
+                   force=args.force, bundle=args.bundle)
+
+
+def _say_kept_grid(song: str) -> None:
+    """One line on stderr when the cut uses a beat grid the editor kept for the song."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    try:
+        kept = GridStore().get(song)
+    except MontageError:
+        return  # the cut names an unreadable song itself
+    if kept is not None:
+        print(f"{song}: using the beat grid you kept ({kept.labels()}; `montage-ai beats SONG --reset` undoes it)",
+              file=sys.stderr)
 
 
 def cmd_styles(args: argparse.Namespace) -> int:

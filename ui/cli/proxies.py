@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from montage_ai.core.render.encoders import (DEFAULT_PROFILE, ENCODER_KINDS, PREFERENCES, PROFILES, EncoderError,
-                                      EncoderRegistry, preference)
-from montage_ai.core.base.fileio import collect_media
-from montage_ai.core.render.proxies import make_proxies
+from montage_ai.core import defaults
+from montage_ai.core.render.encoders import (
+    ENCODER_KINDS,
+    PREFERENCES,
+    PROFILES,
+    EncoderError,
+    EncoderRegistry,
+    preference,
+)
 
-#: Proxies encoded at once on this machine: each ffmpeg uses several cores, and consumer
-#: GPUs allow only a few encoder sessions.
-DEFAULT_PROXY_WORKERS = 2
+#: Proxies encoded at once on this machine (see :data:`montage_ai.core.defaults.PROXY_WORKERS`).
+DEFAULT_PROXY_WORKERS = defaults.PROXY_WORKERS
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +28,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("proxies", help="make edit proxies (Proxy folder beside the media) that conform frame for frame")
     p.add_argument("paths", nargs="+", metavar="PATH", help="footage files or folders")
-    p.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
-                   help=f"proxy format (default {DEFAULT_PROFILE}); " + "; ".join(
+    p.add_argument("--profile", choices=sorted(PROFILES), default=defaults.PROXY_PROFILE,
+                   help=f"proxy format (default {defaults.PROXY_PROFILE}); " + "; ".join(
                        f"{n}: {p.description}" for n, p in PROFILES.items()))
     p.add_argument("--encoder", choices=PREFERENCES, default=None,
                    help="video encoder (default: $FFMPEG_HWACCEL, else auto: the first of "
@@ -43,22 +47,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_proxies(args: argparse.Namespace) -> int:
-    from montage_ai.ui.cli.main import ProgressBar, closing_executor, ctrl_c_cancels, executor_from_args
+    from montage_ai.core.workflows import NoUsableFootage, ProxiesJob, failures_of, run_proxies
+    from montage_ai.ui.cli.main import ProgressBar, ctrl_c_cancels, print_failures, work_from_args
 
-    files = collect_media(args.paths)
-    if not files:
-        print("error: no footage found in " + ", ".join(args.paths), file=sys.stderr)
-        return 1
-    preference(args.encoder)  # refuse a bad --encoder or $FFMPEG_HWACCEL before any work
-    workers = args.workers if args.workers is not None else DEFAULT_PROXY_WORKERS
-    with closing_executor(executor_from_args(args, workers=workers)) as executor, ctrl_c_cancels() as cancel_event:
-        bar = ProgressBar(len(files), "Making proxies")
+    job = ProxiesJob(profile=args.profile, encoder=args.encoder, out_dir=args.out, force=args.force,
+                     work=work_from_args(args))
+    with ctrl_c_cancels() as cancel_event:
+        bar = None
+
+        def on_clip(p) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = ProgressBar(p.total, "Making proxies")
+            bar(p)
+
         try:
-            # Without --encoder each machine that runs a job follows its own $FFMPEG_HWACCEL.
-            report = make_proxies(files, profile=args.profile, encoder=args.encoder, out_dir=args.out, force=args.force,
-                                  executor=executor, progress=bar, cancel=cancel_event.is_set)
+            report = run_proxies(args.paths, job, clip_progress=on_clip, cancel=cancel_event.is_set)
+        except NoUsableFootage as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
     for r in report.results:
         if r.skipped:
             print(f"up to date: {r.proxy}")
@@ -66,8 +76,7 @@ def cmd_proxies(args: argparse.Namespace) -> int:
             print(f"wrote {r.proxy} ({r.encoder}, {r.frame_count} frames)")
         if r.note:
             print(f"  note: {r.note}", file=sys.stderr)
-    for path, reason in report.failures:
-        print(f"skipped: {reason}" if path in reason else f"skipped: {path}: {reason}", file=sys.stderr)
+    print_failures(failures_of(report, "proxies"))
     return 0 if report.results or not report.failures else 2
 
 

@@ -20,12 +20,10 @@ import os
 import sys
 import threading
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Iterator
 
-from montage_ai.core.run.cache import AnalysisCache
 from montage_ai.core.base.errors import MontageError
-from montage_ai.ui.cli.main import rate_arg
+from montage_ai.core.base.timebase import format_rate
 
 
 @contextmanager
@@ -43,7 +41,7 @@ def _cancel_event() -> Iterator[threading.Event]:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from montage_ai.ui.cli.main import add_work_options
+    from montage_ai.ui.cli.main import add_cut_options, add_work_options
 
     r = sub.add_parser("resolve", help="DaVinci Resolve: list the media pool, cut a bin and push the timeline")
     r.add_argument("--host", default=None, help="Resolve on another machine (its Preferences: External scripting "
@@ -61,14 +59,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--bin", metavar="NAME", help="bin name or path (Master/Day 1); default: the selected clips, "
                                                   "else the current bin")
     c.add_argument("--music", required=True, metavar="CLIP_OR_FILE", help="a clip name in the media pool or an audio file")
-    c.add_argument("--style", default="dynamic", help="editing style (see `montage-ai styles`; default dynamic)")
-    c.add_argument("--duration", type=float, default=None, metavar="S", help="length in seconds (default: the song)")
-    c.add_argument("--fps", type=rate_arg, default=None, metavar="RATE", help="timeline rate, e.g. 24000/1001 (default: the footage's)")
-    c.add_argument("--seed", type=int, default=0, help="variation; another seed re-rolls the cut")
-    c.add_argument("--brief", default="", metavar="TEXT", help="what the story is about")
+    add_cut_options(c)
     c.add_argument("--name", default=None, help="timeline name (a number is added when it is taken)")
-    c.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
-                   help="analysis mode: auto = full (every frame); fast only for long static takes (see analyze)")
     c.add_argument("--proxy-dir", metavar="DIR", help="also link proxies found here by file name stem (A001.mov -> A001.*); "
                         "proxies made by `montage-ai proxies` are linked without it")
     c.add_argument("--otio", metavar="CUT.otio", help="also write the OpenTimelineIO timeline")
@@ -92,19 +84,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.set_defaults(func=cmd_install_resolve)
 
 
-def _fmt_rate(rate) -> str:
-    if rate is None:
-        return "?"
-    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
-
-
 def _route(args: argparse.Namespace):
     from montage_ai.resolve_plugin.routes import select_route
 
     return select_route(host=args.host, timeout_s=args.timeout, bridge_file=getattr(args, "bridge_file", None))
 
 
-def _live_client(args: argparse.Namespace):
+def live_client(args: argparse.Namespace):
+    """The client of a live route into Resolve (the route is printed), else a clear error."""
     result = _route(args)
     if not result.live:
         raise MontageError("no live route into DaVinci Resolve:\n  " + "\n  ".join(result.lines()))
@@ -126,11 +113,11 @@ def cmd_resolve_status(args: argparse.Namespace) -> int:
 def cmd_resolve_list(args: argparse.Namespace) -> int:
     from montage_ai.resolve_plugin.pool import read_pool, read_project
 
-    client = _live_client(args)
+    client = live_client(args)
     product, project, tree = client.product(), read_project(client), read_pool(client)
     if args.json:
         def clip_dict(c):
-            return {"id": c.id, "name": c.name, "file_path": c.file_path, "type": c.type, "rate": _fmt_rate(c.rate),
+            return {"id": c.id, "name": c.name, "file_path": c.file_path, "type": c.type, "rate": format_rate(c.rate),
                     "frames": c.frames, "width": c.width, "height": c.height, "start_tc": c.start_tc}
 
         def bin_dict(b):
@@ -138,43 +125,23 @@ def cmd_resolve_list(args: argparse.Namespace) -> int:
                     "bins": [bin_dict(s) for s in b.bins]}
 
         print(json.dumps({"product": product.name, "version": product.version, "project": project.name,
-                          "rate": _fmt_rate(project.rate), "drop_frame": project.drop_frame,
+                          "rate": format_rate(project.rate), "drop_frame": project.drop_frame,
                           "width": project.width, "height": project.height, "pool": bin_dict(tree.root),
                           "skipped": [{"name": s.name, "bin": "/".join(s.bin_path), "type": s.type, "reason": s.reason}
                                       for s in tree.skipped]}, indent=2, ensure_ascii=False))
         return 0
-    print(f"{product.name} {product.version}: project {project.name!r}, timelines at {_fmt_rate(project.rate)} fps"
+    print(f"{product.name} {product.version}: project {project.name!r}, timelines at {format_rate(project.rate)} fps"
           f"{' drop frame' if project.drop_frame else ''}, {project.width}x{project.height}")
     for b in tree.root.walk():
         depth = len(b.path) - 1
         print(f"{'  ' * depth}{b.name}/")
         for c in b.clips:
             size = f"{c.width}x{c.height}" if c.width else "audio"
-            print(f"{'  ' * (depth + 1)}{c.name}  {_fmt_rate(c.rate)} fps, {c.frames} frames, {size}, "
+            print(f"{'  ' * (depth + 1)}{c.name}  {format_rate(c.rate)} fps, {c.frames} frames, {size}, "
                   f"TC {c.start_tc or '-'}  {c.file_path}")
     for s in tree.skipped:
         print(f"skipped: {'/'.join(s.bin_path)}/{s.name}: {s.reason}", file=sys.stderr)
     return 0
-
-
-def _proxies(folder: str | None, sources: list[str]) -> dict[str, str]:
-    """Our up-to-date proxies (``montage-ai proxies``: the Proxy folder beside the media), and
-    with ``--proxy-dir`` any file there named like a source (proxies made by other tools)."""
-    from montage_ai.core.render.proxies import proxy_links
-
-    links = proxy_links(sources)
-    if not folder:
-        return links
-    if not os.path.isdir(folder):
-        raise MontageError(f"{folder}: --proxy-dir is not a folder")
-    links.update({s: p for s, p in proxy_links(sources, out_dir=folder).items() if s not in links})
-    by_stem: dict[str, str] = {}
-    for name in sorted(os.listdir(folder)):
-        by_stem.setdefault(os.path.splitext(name)[0], os.path.join(folder, name))
-    for s in sources:
-        if os.path.abspath(s) not in links and Path(s).stem in by_stem:
-            links[os.path.abspath(s)] = by_stem[Path(s).stem]
-    return links
 
 
 def _music(tree, value: str) -> str:
@@ -190,22 +157,13 @@ def _music(tree, value: str) -> str:
 
 
 def cmd_resolve_cut(args: argparse.Namespace) -> int:
-    from montage_ai.core.run.executor import make_executor
-    from montage_ai.core.cut.roughcut import make_rough_cut
-    from montage_ai.core.model.timeline import write_otio
+    from montage_ai.core.workflows import ExportJob, PushJob, check_free, run_export, run_push, run_rough_cut
     from montage_ai.resolve_plugin.pool import read_clips, read_pool
-    from montage_ai.resolve_plugin.push import push_cut_list
     from montage_ai.ui.cli.main import StageBars, print_summary
 
-    rate = args.fps
-    from montage_ai.resolve_plugin.connect import injected_resolve
-
-    # Inside Resolve (its Console) sys.executable is Resolve itself: a process pool would
-    # start or fork Resolve. Analyse in this process there.
-    inside = injected_resolve() is not None
     result = None if args.file_route else _route(args)
     if result is None or not result.live:
-        return _cut_to_files(args, rate, result)
+        return _cut_to_files(args, result)
     client = result.client
     print(f"route: {result.route}" + (f" ({result.product.name} {result.product.version})" if result.product else ""),
           file=sys.stderr)
@@ -218,21 +176,17 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
         raise MontageError(f"no video clips with files in the {source}")
     print(f"Cutting {len(footage)} clip{'' if len(footage) == 1 else 's'} from the {source} to "
           f"{os.path.basename(music)} …", file=sys.stderr)
-    options, cache = _options(args, rate)
-    if args.otio and Path(args.otio).exists() and not args.force:
-        from montage_ai.core.base.fileio import OutputExistsError
-
-        raise OutputExistsError(args.otio)
+    job = _job(args)
+    check_free([args.otio], args.force)
+    push = PushJob(name=job.cut.name, proxy_dir=args.proxy_dir)
     bars = StageBars()
     with _cancel_event() as cancel_event:
         try:
-            result = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("inline" if inside else "local", args.workers),
-                                    progress=bars, cancel=cancel_event.is_set)
+            result = run_rough_cut(footage, music, job, progress=bars, cancel=cancel_event.is_set)
             if args.otio:
-                write_otio(result.timeline, args.otio, overwrite=args.force)
-            report = push_cut_list(client, result.cut_list, timeline=result.timeline, name=options.name,
-                                   proxies=_proxies(args.proxy_dir, footage),
-                                   progress=lambda f: bars("Pushing to Resolve", f), cancel=cancel_event.is_set)
+                run_export(result.timeline, args.otio, ExportJob(formats=("otio",), overwrite=args.force),
+                           paths={"otio": args.otio})
+            report = run_push(client, result, push, progress=bars, cancel=cancel_event.is_set)
         finally:
             bars.close()
     print_summary(result)
@@ -252,13 +206,17 @@ def cmd_resolve_cut(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options(args: argparse.Namespace, rate):
-    """The rough-cut options and the analysis cache of ``resolve cut``."""
-    from montage_ai.core.cut.roughcut import RoughCutOptions
+def _job(args: argparse.Namespace):
+    """The rough-cut job of ``resolve cut``: the cut options every front end offers, and where
+    it runs. Inside Resolve (its Console) ``sys.executable`` is Resolve itself, so a process
+    pool would start or fork Resolve: the analysis runs in this process there (a
+    ``--scheduler`` still sends it to the cluster)."""
+    from montage_ai.core.workflows import RoughCutJob
+    from montage_ai.resolve_plugin.connect import injected_resolve
+    from montage_ai.ui.cli.main import cut_options, work_from_args
 
-    options = RoughCutOptions(style=args.style, duration_s=args.duration, rate=rate, seed=args.seed, brief=args.brief,
-                              mode=args.mode, name=args.name or f"Montage AI {args.style}")
-    return options, (None if args.no_cache else AnalysisCache(args.cache_dir))
+    return RoughCutJob(cut_options(args, args.name or f"Montage AI {args.style}"),
+                       work_from_args(args, inline=injected_resolve() is not None))
 
 
 def _footage_files(values: list[str]) -> list[str]:
@@ -282,10 +240,9 @@ def _footage_files(values: list[str]) -> list[str]:
     return out
 
 
-def _cut_to_files(args: argparse.Namespace, rate, result) -> int:
+def _cut_to_files(args: argparse.Namespace, result) -> int:
     """The file route: cut ``--footage`` to ``--music`` and write FCP7 XML + FCPXML."""
-    from montage_ai.core.run.executor import make_executor
-    from montage_ai.core.cut.roughcut import make_rough_cut
+    from montage_ai.core.workflows import run_rough_cut
     from montage_ai.resolve_plugin.file_route import write_file_route
     from montage_ai.ui.cli.main import StageBars, print_summary
 
@@ -302,16 +259,15 @@ def _cut_to_files(args: argparse.Namespace, rate, result) -> int:
     footage = [f for f in _footage_files(args.footage) if f != music]
     if not footage:
         raise MontageError("no video clips in --footage")
-    options, cache = _options(args, rate)
+    job = _job(args)
     bars = StageBars()
     with _cancel_event() as cancel_event:
         try:
-            cut = make_rough_cut(footage, music, options, cache=cache, executor=make_executor("local", args.workers),
-                                 progress=bars, cancel=cancel_event.is_set)
+            cut = run_rough_cut(footage, music, job, progress=bars, cancel=cancel_event.is_set)
         finally:
             bars.close()
     print_summary(cut)
-    written = write_file_route(cut.timeline, args.out_dir or os.path.dirname(footage[0]), name=options.name)
+    written = write_file_route(cut.timeline, args.out_dir or os.path.dirname(footage[0]), name=job.cut.name)
     print(f"wrote {written.xml}\nwrote {written.fcpxml}\n\nTo bring timeline {written.timeline_name!r} into "
           "DaVinci Resolve:")
     print(written.text())

@@ -2,6 +2,7 @@
 taken out of) Resolve's media pool. See :mod:`montage_ai.resolve_plugin.media_log`.
 
     montage-ai resolve log [--bin NAME] [--dry-run] [--per-clip N] [--min-score X] [--vision-model M]
+        [--ollama-host URL]
     montage-ai resolve unlog [--dry-run]
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+from montage_ai.core import defaults
 
 
 def add_log_commands(rsub: argparse._SubParsersAction) -> None:
@@ -18,10 +21,14 @@ def add_log_commands(rsub: argparse._SubParsersAction) -> None:
                                     "media pool, never over what you wrote")
     g.add_argument("--bin", metavar="NAME", help="bin name or path; default: the selected clips, else the current bin")
     g.add_argument("--dry-run", action="store_true", help="print every change it would make and change nothing")
-    g.add_argument("--per-clip", type=int, default=3, help="best moments marked per clip (default 3)")
-    g.add_argument("--min-score", type=float, default=0.5, help="lowest best-moment score marked (0..1, default 0.5)")
+    g.add_argument("--per-clip", type=int, default=defaults.SELECTS_PER_CLIP,
+                   help=f"best moments marked per clip (default {defaults.SELECTS_PER_CLIP})")
+    g.add_argument("--min-score", type=float, default=defaults.SELECTS_MIN_SCORE,
+                   help=f"lowest best-moment score marked (0..1, default {defaults.SELECTS_MIN_SCORE})")
     g.add_argument("--vision-model", default=None, metavar="MODEL",
                    help="an Ollama vision model for captions (Description) and subject keywords")
+    g.add_argument("--ollama-host", default=None, metavar="URL",
+                   help="the Ollama server for captions (default: $OLLAMA_HOST, else http://127.0.0.1:11434)")
     add_work_options(g)
     g.set_defaults(func=cmd_resolve_log)
     u = rsub.add_parser("unlog", help="remove exactly what `resolve log` added, nothing else")
@@ -31,10 +38,10 @@ def add_log_commands(rsub: argparse._SubParsersAction) -> None:
 
 
 def _journal(client, cache_dir):
-    from montage_ai.core.run.cache import AnalysisCache
+    from montage_ai.core.workflows import WorkOptions
     from montage_ai.resolve_plugin.media_log import journal_path
 
-    return journal_path(AnalysisCache(cache_dir).root, client.project().name)
+    return journal_path(WorkOptions(cache_dir=cache_dir).cache().root, client.project().name)
 
 
 def _print(changes, dry_run: bool) -> None:
@@ -43,42 +50,29 @@ def _print(changes, dry_run: bool) -> None:
 
 
 def cmd_resolve_log(args: argparse.Namespace) -> int:
-    from montage_ai.core.run.cache import AnalysisCache
-    from montage_ai.core.plan.captions import caption_shots
-    from montage_ai.core.analysis.duplicates import shot_hashes
-    from montage_ai.core.run.jobs import analyze_files
-    from montage_ai.core.plan.ollama_config import OllamaSettings
-    from montage_ai.core.cut.selects import SelectsOptions, choose_selects, clip_logs
+    from montage_ai.core.workflows import MediaLogJob, SelectsOptions, run_media_log
     from montage_ai.resolve_plugin.media_log import apply_changes, plan_log
     from montage_ai.resolve_plugin.pool import read_clips, read_pool
-    from montage_ai.ui.cli.resolve import _live_client
-    from montage_ai.ui.cli.main import ProgressBar, ctrl_c_cancels, executor_from_args
+    from montage_ai.ui.cli.main import ProgressBar, ctrl_c_cancels, print_failures, work_from_args
+    from montage_ai.ui.cli.resolve import live_client
 
-    client = _live_client(args)
+    client = live_client(args)
     tree = read_pool(client)
     clips, where = read_clips(client, tree, args.bin)
     files = [c.file_path for c in clips if c.has_video]
     if not files:
         print(f"error: no video clips in the {where}", file=sys.stderr)
         return 1
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    job = MediaLogJob(SelectsOptions(per_clip=args.per_clip, min_score=args.min_score),
+                      vision_model=args.vision_model, ollama_host=args.ollama_host, work=work_from_args(args))
     with ctrl_c_cancels() as cancel_event:
         bar = ProgressBar(len(files), f"Analysing the {where}")
         try:
-            report = analyze_files(files, executor=executor_from_args(args), cache=cache, progress=bar,
-                                   cancel=cancel_event.is_set)
+            judged = run_media_log(files, job, clip_progress=bar, cancel=cancel_event.is_set)
         finally:
             bar.close()
-        hashes = shot_hashes(report.analyses, cancel=cancel_event.is_set)
-        selects = choose_selects(report.analyses, SelectsOptions(per_clip=args.per_clip, min_score=args.min_score),
-                                 hashes=hashes, failures=report.failures)
-        captions = {}
-        if args.vision_model:
-            captions = caption_shots(report.analyses, OllamaSettings.resolve(vision_model=args.vision_model),
-                                     cache=cache, cancel=cancel_event.is_set).captions
-    changes, notes = plan_log(client, tree, clip_logs(selects, report.analyses), captions)
-    for path, reason in report.failures:
-        print(f"skipped: {reason}", file=sys.stderr)
+    changes, notes = plan_log(client, tree, judged.clips, judged.captions)
+    print_failures(judged.failures)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     _print(changes, args.dry_run)
@@ -88,7 +82,7 @@ def cmd_resolve_log(args: argparse.Namespace) -> int:
     failed = apply_changes(client, changes, journal=_journal(client, args.cache_dir))
     for text in failed:
         print(f"Resolve refused: {text}", file=sys.stderr)
-    print(f"logged {len(files) - len(report.failures)} clips of the {where}: {len(changes) - len(failed)} changes"
+    print(f"logged {len(files) - len(judged.failures)} clips of the {where}: {len(changes) - len(failed)} changes"
           + (f", {len(failed)} refused" if failed else "") + "; `montage-ai resolve unlog` takes them out.")
     return 1 if failed else 0
 
@@ -96,9 +90,9 @@ def cmd_resolve_log(args: argparse.Namespace) -> int:
 def cmd_resolve_unlog(args: argparse.Namespace) -> int:
     from montage_ai.resolve_plugin.media_log import apply_changes, plan_unlog
     from montage_ai.resolve_plugin.pool import read_pool
-    from montage_ai.ui.cli.resolve import _live_client
+    from montage_ai.ui.cli.resolve import live_client
 
-    client = _live_client(args)
+    client = live_client(args)
     journal = _journal(client, args.cache_dir)
     changes = plan_unlog(client, read_pool(client), journal=journal)
     _print(changes, args.dry_run)

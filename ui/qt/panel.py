@@ -16,18 +16,39 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-    QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QMainWindow, QPlainTextEdit, QProgressBar, QPushButton,
-    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolBar, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
 )
 
-from montage_ai.core.run.cache import AnalysisCache
-from montage_ai.core.run.executor import make_executor
+from montage_ai.core import defaults
+from montage_ai.core.base import stages
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
-from montage_ai.core.run.jobs import analyze_files
-from montage_ai.core.cut.roughcut import RoughCut, RoughCutOptions, make_rough_cut
+from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.plan.styles import available_styles
-
+from montage_ai.core.workflows import AnalysisJob, RoughCut, RoughCutJob, RoughCutOptions, run_analysis, run_rough_cut
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
 from montage_ai.ui.qt.tasks import Task
 from montage_ai.ui.qt.timeline_view import TimelineView, waveform_envelope
@@ -369,13 +390,15 @@ class MontagePanel(QMainWindow):
         self.style_help.setText(style.description if style else "")
 
     # ================================================================== actions
-    def _cache(self) -> AnalysisCache:
-        return AnalysisCache(self.settings.cache_dir or None)
+    def _cache(self):
+        return self.work_options().cache()
 
-    def _make_executor(self):
-        if self._executor is not None:
-            return self._executor
-        return make_executor("local", self.settings.workers or None)
+    def work_options(self):
+        """Where the panel's jobs run (:class:`~montage_ai.core.workflows.WorkOptions`)."""
+        from montage_ai.core.workflows import WorkOptions
+
+        return WorkOptions(workers=self.settings.workers or None, cache_dir=self.settings.cache_dir or None,
+                           executor=self._executor)
 
     def options(self) -> RoughCutOptions:
         return RoughCutOptions(
@@ -407,11 +430,10 @@ class MontagePanel(QMainWindow):
         for row, path in enumerate(files):
             self.clip_table.setItem(row, 0, QTableWidgetItem(os.path.basename(path)))
             self.clip_table.setItem(row, 1, QTableWidgetItem("waiting"))
-        cache, executor = self._cache(), self._make_executor()
+        job = AnalysisJob(work=self.work_options())
 
         def work(task: Task):
-            return analyze_files(files, executor=executor, cache=cache, progress=task.report_clip,
-                                 cancel=task.is_cancelled)
+            return run_analysis(files, job, clip_progress=task.report_clip, cancel=task.is_cancelled).report
 
         task = Task(work, "analyse")
         task.done.connect(self._analysed)
@@ -443,11 +465,10 @@ class MontagePanel(QMainWindow):
             if not music:
                 self.stage_label.setText("Choose the music first.")
             return None
-        options, cache, executor = self.options(), self._cache(), self._make_executor()
+        job = RoughCutJob(self.options(), self.work_options())
 
         def work(task: Task):
-            result = make_rough_cut(files, music, options, cache=cache, executor=executor,
-                                    progress=task.report_stage, cancel=task.is_cancelled)
+            result = run_rough_cut(files, music, job, progress=task.report_stage, cancel=task.is_cancelled)
             thumbs = {(a.path, s.index): s.thumbnail for a in result.analyses for s in a.shots if s.thumbnail}
             cl = result.cut_list
             try:
@@ -471,7 +492,7 @@ class MontagePanel(QMainWindow):
         notes = "".join(f"<br>note: {n}" for n in cl.metadata.get("notes", ()))
         self.summary.setText(
             f"<b>{cl.name}</b>: {len(cl.cuts)} cuts, {float(cl.duration / cl.rate):.2f} s at "
-            f"{cl.rate.numerator}/{cl.rate.denominator} fps, style {result.style.name}, seed {cl.seed}, "
+            f"{format_rate(cl.rate, ratio=True)} fps, style {result.style.name}, seed {cl.seed}, "
             f"planner {result.plan.planner}{notes}")
         self.stage_label.setText(f"Rough cut ready: {len(cl.cuts)} cuts.")
         self.total.setValue(100)
@@ -482,14 +503,13 @@ class MontagePanel(QMainWindow):
         files = self.footage()
         if not files or self.busy:
             return None
-        from montage_ai.core.cut.selects import SelectsOptions, make_selects
+        from montage_ai.core.workflows import SelectsJob, SelectsOptions, run_selects
 
         name = f"{self.pool.bin_name()} Selects" if self.pool is not None and self.pool.bin_name() else "Selects"
-        cache, executor, seed = self._cache(), self._make_executor(), self.seed.value()
+        job = SelectsJob(SelectsOptions(seed=self.seed.value(), group=defaults.SELECTS_GROUP), name=name, work=self.work_options())
 
         def work(task: Task):
-            result = make_selects(files, SelectsOptions(seed=seed), name=name, cache=cache, executor=executor,
-                                  progress=task.report_stage, cancel=task.is_cancelled)
+            result = run_selects(files, job, progress=task.report_stage, cancel=task.is_cancelled)
             thumbs = {(a.path, s.index): s.thumbnail for a in result.analyses for s in a.shots if s.thumbnail}
             return result, thumbs
 
@@ -498,10 +518,8 @@ class MontagePanel(QMainWindow):
         return self._start(task, "Choosing the selects…")
 
     def _selects_done(self, payload) -> None:
-        from montage_ai.core.model.timeline import cut_list_from_timeline
-
         result, thumbs = payload
-        cut_list = cut_list_from_timeline(result.timeline)
+        cut_list = result.cut_list
         self.result = ShownCut(cut_list, result.timeline, result.analyses)
         self.timeline.set_cut(cut_list, thumbs, None)
         self._show_failures(result.failures)
@@ -524,23 +542,15 @@ class MontagePanel(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Shot report", base, "Web page (*.html)")
             if not path:
                 return None
-        from montage_ai.core.analysis.duplicates import shot_hashes
-        from montage_ai.core.run.jobs import analyze_music_cached
-        from montage_ai.core.render.report import write_report
-        from montage_ai.core.cut.selects import SelectsOptions, choose_selects
+        from montage_ai.core.workflows import ReportJob, run_shot_report
 
-        cache, executor, music = self._cache(), self._make_executor(), self.music.text().strip()
+        # The save dialog has already asked whether to replace the page.
+        job = ReportJob(music=self.music.text().strip() or None, overwrite=True, work=self.work_options())
 
         def work(task: Task):
-            found = analyze_files(files, executor=executor, cache=cache, progress=task.report_clip,
-                                  cancel=task.is_cancelled)
-            song = analyze_music_cached(music, cache=cache, cancel=task.is_cancelled) if music else None
-            hashes = shot_hashes(found.analyses, progress=lambda f: task.report_stage("duplicates", f),
-                                 cancel=task.is_cancelled)
-            chosen = choose_selects(found.analyses, SelectsOptions(), hashes=hashes, failures=found.failures)
-            # The save dialog has already asked whether to replace the page.
-            return write_report(path, found.analyses, chosen, music=song, overwrite=True,
-                                progress=lambda f: task.report_stage("report", f), cancel=task.is_cancelled)
+            result = run_shot_report(files, path, job, progress=task.report_stage, clip_progress=task.report_clip,
+                                     cancel=task.is_cancelled)
+            return result.html, result.csv
 
         task = Task(work, "report")
         task.done.connect(self._report_done)
@@ -561,19 +571,15 @@ class MontagePanel(QMainWindow):
     def preview(self) -> Task | None:
         if self.result is None or self.busy:
             return None
-        from montage_ai.core.render.preview import render_preview
+        from montage_ai.core.workflows import PreviewJob, run_preview
 
         result = self.result
         folder = self._cache().root / "previews"  # ours: replaced on each render of the same cut
         out = folder / f"{result.cut_list.name} seed {result.cut_list.seed}.mp4"
-        height = 540
-        cl = result.cut_list
-        size = (int(round(cl.width * height / cl.height / 2)) * 2, height) if cl.height else (960, height)
+        job = PreviewJob(height=540, overwrite=True)
 
         def work(task: Task):
-            return render_preview(result.timeline, out, size=size, progress=lambda f: task.report_stage("preview", f),
-                                  cancel=task.is_cancelled, overwrite=True,
-                                  media={a.path: a.media for a in result.analyses})
+            return str(run_preview(result, out, job, progress=task.report_stage, cancel=task.is_cancelled))
 
         task = Task(work, "preview")
         task.done.connect(self._preview_done)
@@ -595,7 +601,8 @@ class MontagePanel(QMainWindow):
             if not path:
                 return None
             fmt = EXPORT_FILTERS.get(chosen)
-        from montage_ai.otio_adapters.export import FORMATS, export_timeline
+        from montage_ai.core.workflows import ExportJob, MontageError, run_export
+        from montage_ai.otio_adapters.export import FORMATS
 
         if fmt is None:
             fmt = next((f.name for f in FORMATS.values() if path.lower().endswith(f.suffix)), "otio")
@@ -603,7 +610,15 @@ class MontagePanel(QMainWindow):
             path += FORMATS[fmt].suffix
         timeline = self.result.timeline
         # The save dialog has already asked the editor whether to replace an existing file.
-        task = Task(lambda task: export_timeline(timeline, path, fmt, overwrite=True), "export")
+        job = ExportJob(formats=(fmt,), overwrite=True)
+
+        def work(task: Task):
+            written = run_export(timeline, path, job, paths={fmt: path}, cancel=task.is_cancelled)
+            if written.failures:
+                raise MontageError(str(written.failures[0]))
+            return written.written[fmt]
+
+        task = Task(work, "export")
         task.done.connect(lambda written: self.stage_label.setText(f"Exported {written}"))
         return self._start(task, f"Exporting {os.path.basename(path)}…")
 
@@ -688,11 +703,7 @@ class MontagePanel(QMainWindow):
         return self.task is not None and self.task.isRunning()
 
     def _on_stage(self, stage: str, fraction: float) -> None:
-        labels = {"footage": "Analysing footage", "music": "Analysing music", "plan": "Planning the story",
-                  "assemble": "Cutting on the beat", "timeline": "Building the timeline", "preview": "Rendering preview",
-                  "resolve": "Sending to Resolve", "proxies": "Making proxies",
-                  "duplicates": "Comparing shots", "report": "Writing the report"}
-        self.stage_label.setText(f"{labels.get(stage, stage)}… {self._remaining(fraction)}")
+        self.stage_label.setText(f"{stages.label(stage)}… {self._remaining(fraction)}")
         self.total.setValue(int(round(100 * fraction)))
 
     def _on_clip(self, item: str, fraction: float, done: int, total: int) -> None:

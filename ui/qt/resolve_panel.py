@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from montage_ai.resolve_plugin.pool import PoolTree, read_pool, read_selection
@@ -41,7 +40,6 @@ def write_file_route(panel: "MontagePanel", folder: str):
     """A :class:`~.tasks.Task` writing the cut as FCP7 XML and FCPXML for File > Import >
     Timeline (no live route into Resolve)."""
     from montage_ai.resolve_plugin.file_route import write_file_route as write
-
     from montage_ai.ui.qt.tasks import Task
 
     timeline = panel.result.timeline
@@ -94,34 +92,20 @@ class ResolveSources:
 
 
 def push(panel: "MontagePanel", client: Any):
-    """A :class:`~.tasks.Task` pushing the panel's cut into Resolve as a new timeline."""
-    from montage_ai.resolve_plugin.push import push_cut_list
-
+    """A :class:`~.tasks.Task` pushing the panel's cut into Resolve as a new timeline
+    (:func:`~montage_ai.core.workflows.run_push`: the missing proxies first when asked)."""
+    from montage_ai.core.workflows import ProxiesJob, PushJob, run_push
     from montage_ai.ui.qt.tasks import Task
 
-    from montage_ai.core.render.proxies import make_proxies, proxy_links
-
+    settings = panel.settings
+    job = PushJob(markers=panel.markers.isChecked(), make_proxies=panel.proxies.isChecked(),
+                  proxies=ProxiesJob(profile=settings.proxy_profile, encoder=settings.encoder or None,
+                                     work=panel.work_options()))
     result = panel.result
-    cut_list = result.cut_list
-    if not panel.markers.isChecked():
-        cut_list = replace(cut_list, beats=(), downbeats=(), sections=())
-    sources = sorted({c.source_path for c in cut_list.cuts})
-    make = panel.proxies.isChecked()
-    settings, executor = panel.settings, panel._make_executor()
 
     def work(task: Task):
-        if make:  # encode the missing ones first (up-to-date proxies are skipped)
-            task.report_stage("proxies", 0.0)
-            report = make_proxies(sources, profile=settings.proxy_profile, encoder=settings.encoder or None,
-                                  executor=executor, progress=task.report_clip, cancel=task.is_cancelled)
-            for source, reason in report.failures:
-                log.warning("no proxy for %s: %s", source, reason)
-            for made in report.results:
-                if made.note:
-                    log.info("%s", made.note)
-        # Every up-to-date proxy of ours is linked, made now or before.
-        return push_cut_list(client, cut_list, timeline=result.timeline, proxies=proxy_links(sources),
-                             progress=lambda f: task.report_stage("resolve", f), cancel=task.is_cancelled)
+        return run_push(client, result, job, progress=task.report_stage, clip_progress=task.report_clip,
+                        cancel=task.is_cancelled)
 
     return Task(work, "send to Resolve")
 

@@ -17,9 +17,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.base.timebase import frames_to_timecode
-
+from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.ui.qt.theme import BEAT_COLOR, DOWNBEAT_COLOR, SECTION_COLOR, WAVEFORM_COLOR, phase_color
 
 SECTION_H, CLIPS_H, TICKS_H, WAVE_H = 22, 64, 10, 44

@@ -1,0 +1,257 @@
+"""The neural beat tracker: BeatNet activations decoded by the bar-pointer DBN, with a
+confidence for tempo, beats and downbeats and plain words for what is in doubt.
+
+:func:`track_signal` is what :mod:`music` calls; it raises
+:class:`~montage_ai.core.analysis.beat_activation.ModelUnavailable` when the shipped weights
+cannot be read, and music analysis then falls back on its signal-processing tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from montage_ai.core.analysis.bar_dbn import BarDecoding, decode_bars
+from montage_ai.core.analysis.beat_activation import features_and_activations
+from montage_ai.core.analysis.spectral_features import FEATURE_FPS
+
+log = logging.getLogger(__name__)
+
+__all__ = ["NO_CLEAR_BEAT", "BeatConfidence", "TrackedBeats", "track_signal", "confidence_from",
+           "choose_bar_phase"]
+
+NO_CLEAR_BEAT = "no clear beat (speech/ambient/silence)"
+#: Latency of the causal network's beat peaks, measured on the generated test music (the
+#: onset of each drum hit is the truth there): beats are moved this much later.
+LATENCY_S = 0.01
+#: Below this beat confidence a track has "no clear beat".
+CLEAR_BEAT = 0.55
+
+
+@dataclass(frozen=True)
+class BeatConfidence:
+    """How far to trust the grid, each 0..1, and the doubts in words (empty when sure).
+
+    ``tempo``: the beat period is right (not half, double or a 3:2 neighbour); ``beats``: there
+    is a regular beat and the grid follows it; ``downbeats``: the metre and the bar's first
+    beat are right. ``alternatives_bpm``: the other tempo a listener might tap, if any.
+    """
+
+    tempo: float
+    beats: float
+    downbeats: float
+    doubts: tuple[str, ...] = ()
+    alternatives_bpm: tuple[float, ...] = ()
+    tracker: str = "beatnet-dbn"
+
+    @property
+    def clear_beat(self) -> bool:
+        return NO_CLEAR_BEAT not in self.doubts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tempo": self.tempo, "beats": self.beats, "downbeats": self.downbeats,
+                "doubts": list(self.doubts), "alternatives_bpm": list(self.alternatives_bpm),
+                "tracker": self.tracker}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "BeatConfidence":
+        return cls(float(d["tempo"]), float(d["beats"]), float(d["downbeats"]),
+                   tuple(str(s) for s in d.get("doubts", ())),
+                   tuple(float(x) for x in d.get("alternatives_bpm", ())), str(d.get("tracker", "")))
+
+
+@dataclass(frozen=True)
+class TrackedBeats:
+    """Beat times (s), their numbers in the bar (1 = downbeat), the metre and the confidence."""
+
+    beat_times_s: np.ndarray
+    beat_numbers: np.ndarray
+    meter: int
+    confidence: BeatConfidence
+    #: Per beat: the network's downbeat probability and the bass onset strength (spectral
+    #: flux below 150 Hz), for :func:`choose_bar_phase`.
+    downbeat_activation: np.ndarray | None = None
+    bass_onset: np.ndarray | None = None
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
+
+
+def choose_bar_phase(meter: int, features: Sequence[np.ndarray], default: int = 0) -> int:
+    """The bar phase (index of the first downbeat) whose beats have the per-beat evidence
+    highest against the other beats, each feature z-scored and weighted alike (the network's
+    downbeat probability, bass onsets, chord change)."""
+    feats = [_z(f) for f in features if len(f)]
+    if not feats or meter < 2:
+        return default
+    n = min(len(f) for f in feats)
+    if n < 2 * meter:
+        return default
+    scores = []
+    for p in range(meter):
+        mask = (np.arange(n) % meter) == p
+        scores.append(sum(float(f[:n][mask].mean() - f[:n][~mask].mean()) for f in feats))
+    return int(np.argmax(scores))
+
+
+def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
+    if not len(frames):
+        return np.zeros(0)
+    idx = np.clip(frames[:, None] + np.arange(-radius, radius + 1)[None, :], 0, len(x) - 1)
+    return x[idx].max(axis=1)
+
+
+def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
+    """1 - (mean of ``x`` over the middle half between beats) / (its peak on the beats)."""
+    off = np.array([float(np.mean(x[a + (b - a) // 4:b - (b - a) // 4 + 1]))
+                    for a, b in zip(frames[:-1], frames[1:]) if b - a >= 4])
+    on = float(np.median(_peak(x, frames)))
+    return float(np.clip(1.0 - (float(np.median(off)) if len(off) else on) / (on + 1e-9), 0.0, 1.0))
+
+
+def _beat_similarity(x: np.ndarray, frames: np.ndarray, n: int = 16) -> float:
+    """Median correlation of ``x``'s shape over each beat with the beat (or the two) after:
+    high where a pattern repeats beat by beat, low on speech and noise."""
+    segs = []
+    for a, b in zip(frames[:-1], frames[1:]):
+        seg = np.interp(np.linspace(a, b, n, endpoint=False), np.arange(len(x)), x)
+        seg = seg - seg.mean()
+        segs.append(seg / (np.linalg.norm(seg) + 1e-9))
+    if len(segs) < 3:
+        return 0.0
+    m = np.stack(segs)
+    c1 = np.sum(m[:-1] * m[1:], axis=1)
+    c2 = np.sum(m[:-2] * m[2:], axis=1)
+    return float(np.median(np.maximum(c1[:-1], c2)))
+
+
+def confidence_from(act: np.ndarray, dec: BarDecoding, fps: float, duration_s: float,
+                    flux: np.ndarray | None = None) -> BeatConfidence:
+    """Confidence of a decoding from the activations it was decoded from and the signal's
+    spectral flux (the network, a recurrent one, can run on by itself over steady noise; the
+    flux shows whether the signal has onsets on the grid at all)."""
+    frames = dec.beat_frames
+    total = act[:, 0] + act[:, 1]
+    if len(frames) < 4:
+        return BeatConfidence(0.0, 0.0, 0.0, (NO_CLEAR_BEAT,))
+    strength = _peak(total, frames)
+    span = (frames[-1] - frames[0]) / fps
+    coverage = min(1.0, span / max(duration_s - 2.0, 1.0))
+    period = float(np.median(np.diff(frames)))
+    # A beat stands out: the activation on the beats against the middle half between them
+    # (noise, a drone or speech give a network output that is as high off the grid as on it).
+    med = float(np.median(strength))
+    contrast = _on_off_contrast(total, frames)
+    if flux is not None:
+        contrast = min(contrast, float(np.clip(_on_off_contrast(flux, frames) * 2.0, 0.0, 1.0)),
+                       float(np.clip(_beat_similarity(flux, frames) * 2.0, 0.0, 1.0)))
+    # Steady: the strength does not collapse between clear beats (speech: a few hits, gaps).
+    steady = float(np.mean(strength >= 0.3))
+    beats_c = float(np.clip(med * 1.2, 0.0, 1.0) * coverage * np.clip(contrast * 1.25, 0.0, 1.0)
+                    * np.clip(steady * 1.25, 0.0, 1.0))
+    doubts: list[str] = []
+    if beats_c < CLEAR_BEAT:
+        doubts.append(NO_CLEAR_BEAT)
+    bpm = 60.0 * fps / period
+    alternatives: list[float] = []
+    # Double time: strong onsets half-way between the beats.
+    mids = ((frames[:-1] + frames[1:]) // 2).astype(int)
+    mid_ratio = float(np.median(_peak(total, mids, 1)) / (np.median(strength) + 1e-9))
+    # Half time: every other beat carries the accent.
+    even, odd = strength[0::2], strength[1::2]
+    alt = abs(float(np.mean(even)) - float(np.mean(odd))) / (float(np.mean(strength)) + 1e-9)
+    tempo_doubt = 0.0
+    if mid_ratio > 0.35 and bpm * 2 <= 240:
+        alternatives.append(round(bpm * 2, 1))
+        tempo_doubt = max(tempo_doubt, min(1.0, mid_ratio))
+    elif bpm >= 120 and (alt > 0.5 or bpm > 160):
+        alternatives.append(round(bpm / 2, 1))
+        tempo_doubt = max(tempo_doubt, 0.5 if bpm > 160 else min(1.0, alt))
+    tempo_c = float(beats_c * (1.0 - 0.6 * tempo_doubt))
+    if alternatives and beats_c >= CLEAR_BEAT:
+        lo, hi = sorted([bpm] + alternatives[:1])
+        doubts.append(f"tempo could be {lo:.0f} or {hi:.0f} bpm")
+    # Downbeats: the downbeat activation at the chosen bar starts against the other beats,
+    # and how much better the chosen metre explains the music than the others.
+    down = _peak(act[:, 1], frames)
+    is_db = dec.beat_numbers == 1
+    db_contrast = float(np.mean(down[is_db]) - np.mean(down[~is_db])) if is_db.any() and (~is_db).any() else 0.0
+    lps = sorted(dec.log_probs.values(), reverse=True)
+    margin = (lps[0] - lps[1]) / max(len(frames), 1) if len(lps) > 1 else 1.0
+    metre_c = float(np.clip(margin / 0.5, 0.0, 1.0))
+    down_c = float(np.clip(db_contrast * 2.0, 0.0, 1.0) * (0.5 + 0.5 * metre_c) * min(1.0, beats_c / CLEAR_BEAT))
+    if metre_c < 0.3 and len(lps) > 1 and beats_c >= CLEAR_BEAT:
+        others = sorted(dec.log_probs, key=lambda m: -dec.log_probs[m])[:2]
+        a, b = sorted(others)
+        doubts.append(f"metre unsure ({a}/4 or {b}/4)")
+    return BeatConfidence(round(tempo_c, 3), round(beats_c, 3), round(down_c, 3), tuple(doubts),
+                          tuple(alternatives))
+
+
+def _trim_weak_ends(act: np.ndarray, dec: BarDecoding, ratio: float = 0.5) -> BarDecoding:
+    """Drop the beats the decoder carries on into a fade or ring-out at either end (where the
+    network sees no beat at all), as long as the run of weak beats reaches the end."""
+    if len(dec.beat_frames) < 4:
+        return dec
+    strength = _peak(act[:, 0] + act[:, 1], dec.beat_frames)
+    weak = strength < ratio * float(np.median(strength))
+    lo, hi = 0, len(weak)
+    while lo < hi and weak[lo]:
+        lo += 1
+    while hi > lo and weak[hi - 1]:
+        hi -= 1
+    if lo == 0 and hi == len(weak):
+        return dec
+    return replace(dec, beat_frames=dec.beat_frames[lo:hi], beat_numbers=dec.beat_numbers[lo:hi],
+                   intervals=dec.intervals[lo:hi])
+
+
+def _drop_final_hit(dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
+    """Drop a last beat that only rings out: a final hit with no onset in the rest of the
+    signal is the end, not a beat to cut on (no span follows it)."""
+    if len(dec.beat_frames) < 4:
+        return dec
+    last = int(dec.beat_frames[-1])
+    after = flux[last + 4:]
+    if len(after) and float(after.max()) >= 0.2 * float(np.median(_peak(flux, dec.beat_frames))):
+        return dec
+    return replace(dec, beat_frames=dec.beat_frames[:-1], beat_numbers=dec.beat_numbers[:-1],
+                   intervals=dec.intervals[:-1])
+
+
+def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> TrackedBeats:
+    """Beats, downbeats, metre and confidence of a mono signal.
+
+    Raises
+    ------
+    ModelUnavailable
+        The shipped network weights cannot be read.
+    """
+    feats, act = features_and_activations(y, sr)
+    fps = FEATURE_FPS
+    dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
+    flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
+    dec = _drop_final_hit(dec, flux)
+    conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
+    times = dec.beat_frames / fps + LATENCY_S
+    log.debug("beatnet-dbn: %d beats, metre %d, confidence %s", len(times), dec.beats_per_bar, conf)
+    return TrackedBeats(times, dec.beat_numbers, int(dec.beats_per_bar), conf,
+                        _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames))
+
+
+def _bass_flux(feats: np.ndarray, fmax_hz: float = 150.0) -> np.ndarray:
+    """Positive spectral flux of the feature bands centred below ``fmax_hz``."""
+    from montage_ai.core.analysis.spectral_features import FEATURE_FRAME, FEATURE_SR, log_filterbank
+
+    n_bins = FEATURE_FRAME >> 1
+    bank = log_filterbank(n_bins, FEATURE_SR)
+    freqs = np.fft.fftfreq(n_bins * 2, 1.0 / FEATURE_SR)[:n_bins]
+    centres = (bank * freqs[:, None]).sum(axis=0) / bank.sum(axis=0)
+    n_bands = feats.shape[1] // 2
+    return feats[:, n_bands:][:, centres[:n_bands] < fmax_hz].sum(axis=1)

@@ -1,0 +1,644 @@
+"""The product's jobs, one function each: what the CLI, the panel and the Resolve launcher call.
+
+=====================  ===================  =====================================================
+function               options              does
+=====================  ===================  =====================================================
+:func:`run_analysis`   :class:`AnalysisJob` analyse footage (and a song): shots, features, beats
+:func:`run_rough_cut`  :class:`RoughCutJob` analyse, plan, cut on the beat, build the timeline
+:func:`run_selects`    :class:`SelectsJob`  the best piece(s) of every clip as a stringout
+:func:`run_shot_report` :class:`ReportJob`  the HTML shot report (and its CSV)
+:func:`run_media_log`  :class:`MediaLogJob` judge every shot for logging (Resolve writes it)
+:func:`run_proxies`    :class:`ProxiesJob`  edit proxies beside the media
+:func:`run_export`     :class:`ExportJob`   a timeline in every format (.otio, .fcpxml, .xml, .edl)
+:func:`run_preview`    :class:`PreviewJob`  a preview MP4 of a cut with its music
+:func:`run_push`       :class:`PushJob`     proxies (when asked), then the cut into Resolve
+=====================  ===================  =====================================================
+
+Every job takes its inputs, **one** options object, and the callbacks
+``progress(stage, fraction)`` (stage names in :mod:`~montage_ai.core.base.stages`) and
+``cancel()`` (polled; the job raises :class:`~montage_ai.core.base.errors.Cancelled`).
+Jobs over many files also take ``clip_progress(Progress)`` for per-file display.
+
+Where the work runs and what it reuses is :class:`WorkOptions` (workers, a Dask
+``scheduler`` and ``path_map``, the analysis cache, in-process for Resolve's console, or an
+executor the caller owns): one field, ``work``, of every job's options, so an option a front
+end accepts reaches the engine the same way in every job. Defaults come from
+:mod:`montage_ai.core.defaults`.
+
+What a job could not use is in its result's ``failures``: :class:`~montage_ai.core.base.types.Failure`
+(path, stage, reason), one line each with ``str()``.
+
+This module conducts the stages and is the one place in ``core/`` that reaches the
+interchange adapters (``run_export``) and the Resolve plugin (``run_push``); it imports them
+inside those functions, so the stages below it still import no file format and no Resolve.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+
+from montage_ai.core import defaults
+from montage_ai.core.base import stages
+from montage_ai.core.base.errors import Cancelled, MontageError, NoUsableFootage
+from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.base.types import Failure, ShotKey
+from montage_ai.core.cut.roughcut import RoughCut, RoughCutOptions
+from montage_ai.core.cut.selects import ClipLog, Selects, SelectsOptions, SelectsResult
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import Executor, Progress, ProgressFn
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AnalysisJob", "AnalysisResult", "Cancelled", "CutResult", "ExportJob", "ExportResult", "Failure",
+    "MediaLog", "MediaLogJob", "MontageError", "NoUsableFootage", "OutputExistsError", "PreviewJob",
+    "ProxiesJob", "PushJob", "ReportJob", "ReportResult", "RoughCut", "RoughCutJob", "RoughCutOptions",
+    "SelectsJob", "SelectsOptions", "SelectsResult", "WorkOptions", "export_targets", "preview_size",
+    "proxy_map", "run_analysis", "run_export", "run_media_log", "run_preview", "run_proxies", "run_push",
+    "run_rough_cut", "run_selects", "run_shot_report",
+]
+
+StageFn = Callable[[str, float], None]
+CancelFn = Callable[[], bool]
+
+
+def _stage_fn(progress: StageFn | None) -> StageFn:
+    return progress or (lambda stage, fraction: None)
+
+
+def _check(cancel: CancelFn | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("cancelled by the user")
+
+
+# --------------------------------------------------------------------------- where work runs
+
+
+@dataclass(frozen=True)
+class WorkOptions:
+    """Where a job's work runs and what it may reuse.
+
+    ``workers`` files at once on this machine (None: one per core; proxies:
+    :data:`~montage_ai.core.defaults.PROXY_WORKERS`); ``scheduler`` a Dask scheduler
+    (``tcp://host:8786``; None: ``$MONTAGE_AI_DASK_SCHEDULER``, else this machine) with
+    ``path_map`` pairs ``EDITOR=WORKER`` (empty: ``$MONTAGE_AI_PATH_MAP``); ``cache_dir`` the
+    analysis cache (None: the user cache folder) and ``use_cache`` False to analyse again;
+    ``inline`` runs everything in this process (inside Resolve, where ``sys.executable`` is
+    Resolve itself and a process pool would start it). ``executor`` is one the caller owns
+    (the panel's, a test's): used as is and not closed.
+    """
+
+    workers: int | None = None
+    scheduler: str | None = None
+    path_map: tuple[str, ...] = ()
+    cache_dir: str | None = None
+    use_cache: bool = True
+    inline: bool = False
+    executor: Executor | None = field(default=None, compare=False)
+
+    def cache(self) -> AnalysisCache | None:
+        """The analysis cache, or None with ``use_cache`` False."""
+        return AnalysisCache(self.cache_dir) if self.use_cache else None
+
+    def scheduler_address(self) -> str | None:
+        """The Dask scheduler the work goes to (the option, else the environment), or None."""
+        return self.scheduler or os.environ.get("MONTAGE_AI_DASK_SCHEDULER") or None
+
+    def make_executor(self, default_workers: int | None = None) -> Executor:
+        """A new executor as the options say (the caller closes it); see :meth:`executor_for`."""
+        from montage_ai.core.run.executor import make_executor
+
+        scheduler = self.scheduler_address()
+        if scheduler:
+            from montage_ai.core.run.dask_executor import PathMap
+
+            return make_executor("dask", scheduler=scheduler,
+                                 path_map=PathMap.parse(self.path_map) if self.path_map else None)
+        if self.inline:
+            return make_executor("inline")
+        return make_executor("local", self.workers if self.workers is not None else default_workers)
+
+    @contextmanager
+    def executor_for(self, default_workers: int | None = None) -> Iterator[Executor]:
+        """The caller's executor, or a new one closed (a cluster client) when the job ends."""
+        if self.executor is not None:
+            yield self.executor
+            return
+        executor = self.make_executor(default_workers)
+        try:
+            yield executor
+        finally:
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
+
+
+class CutResult(Protocol):
+    """What a preview, an export or a push needs of a cut: a rough cut, selects, a cut the
+    editor changed. :class:`~montage_ai.core.cut.roughcut.RoughCut` and :class:`SelectsResult` are."""
+
+    cut_list: Any
+    timeline: Any
+    analyses: Sequence[Any]
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """``montage-ai analyze``: the analysis ``mode`` and an optional song analysed too."""
+
+    mode: str = defaults.MODE
+    music: str | None = None
+    work: WorkOptions = WorkOptions()
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    analyses: tuple[Any, ...]
+    music: Any
+    failures: tuple[Failure, ...]
+    report: Any  # the engine's AnalysisReport (``as_json`` writes it)
+
+    def to_json(self) -> dict[str, Any]:
+        from montage_ai.core.run.jobs import as_json
+
+        doc = as_json(self.report)
+        if self.music is not None:
+            doc["music"] = self.music.to_dict()
+        return doc
+
+
+def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, progress: StageFn | None = None,
+                 clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> AnalysisResult:
+    """Analyse the footage of ``media`` (files or folders) and, when asked, the song.
+
+    Unlike the other jobs it does not raise when no clip can be analysed: the failures are
+    the answer. It raises :class:`NoUsableFootage` only when no footage is found at all.
+    """
+    from montage_ai.core.base.fileio import collect_media
+    from montage_ai.core.run.jobs import AnalysisReport, analyze_files, analyze_music_cached
+
+    report_stage = _stage_fn(progress)
+    files = collect_media(list(media)) if media else []
+    if not files and not options.music:
+        raise NoUsableFootage("no footage found in " + (", ".join(map(str, media)) or "no path given"))
+    cache = options.work.cache()
+
+    def on_clip(p: Progress) -> None:
+        if clip_progress is not None:
+            clip_progress(p)
+        report_stage(stages.FOOTAGE, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
+
+    report = AnalysisReport()
+    if files:  # a song may be analysed alone
+        with options.work.executor_for() as executor:
+            report = analyze_files(files, executor=executor, mode=options.mode, cache=cache, progress=on_clip,
+                                   cancel=cancel)
+    report_stage(stages.FOOTAGE, 1.0)
+    _check(cancel)
+    music = None
+    if options.music:
+        music = analyze_music_cached(options.music, cache=cache, progress=lambda f: report_stage(stages.MUSIC, f),
+                                     cancel=cancel)
+        from montage_ai.core.media.song import song_info
+
+        song_info(music)  # says so when the song is truncated, as the cut does
+    return AnalysisResult(tuple(report.analyses), music, Failure.of(stages.FOOTAGE, report.failures), report)
+
+
+# --------------------------------------------------------------------------- rough cut
+
+
+@dataclass(frozen=True)
+class RoughCutJob:
+    """A rough cut: the editor's choices (:class:`RoughCutOptions`: style, duration, rate,
+    seed, brief, mode, name, planner and Ollama models, each given once) and where it runs."""
+
+    cut: RoughCutOptions = RoughCutOptions()
+    work: WorkOptions = WorkOptions()
+
+
+def run_rough_cut(media: Sequence[str], music: str, options: RoughCutJob = RoughCutJob(), *,
+                  progress: StageFn | None = None, clip_progress: ProgressFn | None = None,
+                  cancel: CancelFn | None = None, planner: Any = None) -> RoughCut:
+    """Analyse ``media`` and ``music``, plan the story, cut on the beat and build the timeline.
+
+    ``planner`` replaces the one the options choose (tests, a planner the caller holds).
+    Stages: footage, music, duplicates, plan, assemble, timeline. Raises
+    :class:`NoUsableFootage` when no clip can be used; clips that cannot are in ``failures``.
+    """
+    from montage_ai.core.cut.roughcut import make_rough_cut
+
+    with options.work.executor_for() as executor:
+        return make_rough_cut(media, music, options.cut, cache=options.work.cache(), executor=executor,
+                              planner=planner, progress=progress, clip_progress=clip_progress, cancel=cancel)
+
+
+def failures_of(result: Any, stage: str = stages.FOOTAGE) -> tuple[Failure, ...]:
+    """The failures of a job result (its ``(path, reason)`` pairs as :class:`Failure`)."""
+    return Failure.of(stage, getattr(result, "failures", ()) or ())
+
+
+# --------------------------------------------------------------------------- selects
+
+
+@dataclass(frozen=True)
+class SelectsJob:
+    """Selects: what to choose (:class:`SelectsOptions`: per clip, lowest score, grouping,
+    piece length, seed), the timeline's ``name`` and where it runs."""
+
+    selects: SelectsOptions = SelectsOptions(group=defaults.SELECTS_GROUP)
+    name: str = "Selects"
+    work: WorkOptions = WorkOptions()
+
+
+def run_selects(media: Sequence[str], options: SelectsJob = SelectsJob(), *, progress: StageFn | None = None,
+                clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> SelectsResult:
+    """Analyse ``media``, judge every shot and lay the best pieces out as a timeline.
+
+    Stages: footage, duplicates, timeline. Raises :class:`NoUsableFootage`, or
+    :class:`~montage_ai.core.cut.selects.SelectsError` when every shot was left out.
+    """
+    from montage_ai.core.cut.selects import make_selects
+
+    with options.work.executor_for() as executor:
+        return make_selects(media, options.selects, name=options.name, cache=options.work.cache(),
+                            executor=executor, progress=progress, clip_progress=clip_progress, cancel=cancel)
+
+
+# --------------------------------------------------------------------------- shot report
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """The shot report: how shots are judged (``selects``), an optional ``music`` to chart,
+    the CSV's path (None: beside the page), ``overwrite`` an existing page, where it runs."""
+
+    selects: SelectsOptions = SelectsOptions()
+    music: str | None = None
+    csv_path: str | None = None
+    overwrite: bool = False
+    work: WorkOptions = WorkOptions()
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    html: Path
+    csv: Path
+    selects: Selects
+    analyses: tuple[Any, ...]
+    failures: tuple[Failure, ...]
+
+
+def run_shot_report(media: Sequence[str], out: str | os.PathLike[str], options: ReportJob = ReportJob(), *,
+                    progress: StageFn | None = None, clip_progress: ProgressFn | None = None,
+                    cancel: CancelFn | None = None) -> ReportResult:
+    """Analyse ``media`` (and the song), judge every shot and write the report to ``out``.
+
+    Both files are checked before any work: an existing one without ``overwrite`` raises
+    :class:`OutputExistsError`. Stages: footage, music, duplicates, report.
+    """
+    from montage_ai.core.cut.selects import judge_shots
+    from montage_ai.core.render.report import write_report
+    from montage_ai.core.run.jobs import analyze_media, analyze_music_cached
+
+    out = Path(out)
+    csv_path = Path(options.csv_path) if options.csv_path else out.with_suffix(".csv")
+    if not options.overwrite:
+        for target in (out, csv_path):
+            if target.exists():
+                raise OutputExistsError(target)
+    report_stage = _stage_fn(progress)
+    cache = options.work.cache()
+    with options.work.executor_for() as executor:
+        found = analyze_media(media, executor=executor, cache=cache, progress=report_stage,
+                              clip_progress=clip_progress, cancel=cancel)
+    _check(cancel)
+    song = None
+    if options.music:
+        song = analyze_music_cached(options.music, cache=cache, progress=lambda f: report_stage(stages.MUSIC, f),
+                                    cancel=cancel)
+    chosen = judge_shots(found.analyses, options.selects, failures=found.failures, progress=report_stage,
+                         cancel=cancel)
+    html, csv = write_report(out, found.analyses, chosen, music=song, csv_path=csv_path,
+                             overwrite=options.overwrite, progress=lambda f: report_stage(stages.REPORT, f),
+                             cancel=cancel)
+    return ReportResult(html, csv, chosen, tuple(found.analyses), Failure.of(stages.FOOTAGE, found.failures))
+
+
+# --------------------------------------------------------------------------- media log judgement
+
+
+@dataclass(frozen=True)
+class MediaLogJob:
+    """Judging clips for their log: how shots are judged (``selects``: best moments marked
+    per clip, lowest score), an Ollama ``vision_model`` for captions (None: none) at
+    ``ollama_host``, and where it runs."""
+
+    selects: SelectsOptions = SelectsOptions()
+    vision_model: str | None = None
+    ollama_host: str | None = None
+    work: WorkOptions = WorkOptions()
+
+
+@dataclass(frozen=True)
+class MediaLog:
+    """Per clip, every shot's status, reasons, score, best frame and keywords, plus captions
+    by shot: what the Resolve side (``resolve_plugin.media_log.plan_log``) writes."""
+
+    clips: tuple[ClipLog, ...]
+    captions: Mapping[ShotKey, str]
+    selects: Selects
+    analyses: tuple[Any, ...]
+    failures: tuple[Failure, ...]
+
+
+def run_media_log(files: Sequence[str], options: MediaLogJob = MediaLogJob(), *, progress: StageFn | None = None,
+                  clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> MediaLog:
+    """Analyse ``files``, judge every shot and, with a vision model, caption them.
+
+    Stages: footage, duplicates, plan (captions). Raises :class:`NoUsableFootage`.
+    """
+    from montage_ai.core.cut.selects import clip_logs, judge_shots
+    from montage_ai.core.run.jobs import analyze_media
+
+    report_stage = _stage_fn(progress)
+    cache = options.work.cache()
+    with options.work.executor_for() as executor:
+        found = analyze_media(files, executor=executor, cache=cache, progress=report_stage,
+                              clip_progress=clip_progress, cancel=cancel)
+    chosen = judge_shots(found.analyses, options.selects, failures=found.failures, progress=report_stage,
+                         cancel=cancel)
+    captions: dict[ShotKey, str] = {}
+    if options.vision_model:
+        from montage_ai.core.plan.captions import caption_shots
+        from montage_ai.core.plan.ollama_config import OllamaSettings
+
+        settings = OllamaSettings.resolve(host=options.ollama_host, vision_model=options.vision_model)
+        captions = dict(caption_shots(found.analyses, settings, cache=cache, cancel=cancel,
+                                      progress=lambda f: report_stage(stages.PLAN, f)).captions)
+    return MediaLog(clip_logs(chosen, found.analyses), captions, chosen, tuple(found.analyses),
+                    Failure.of(stages.FOOTAGE, found.failures))
+
+
+# --------------------------------------------------------------------------- proxies
+
+
+@dataclass(frozen=True)
+class ProxiesJob:
+    """Proxies: the ``profile``, the ``encoder`` (None: ``$FFMPEG_HWACCEL``, else auto), an
+    ``out_dir`` (None: a Proxy folder beside each file), ``force`` to replace files at the
+    proxies' names that Montage AI did not write, and where it runs."""
+
+    profile: str = defaults.PROXY_PROFILE
+    encoder: str | None = None
+    out_dir: str | None = None
+    force: bool = False
+    work: WorkOptions = WorkOptions()
+
+
+def run_proxies(media: Sequence[str], options: ProxiesJob = ProxiesJob(), *, progress: StageFn | None = None,
+                clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Any:
+    """Make the missing proxies of ``media`` (files or folders; up-to-date ones are skipped).
+
+    Returns the engine's :class:`~montage_ai.core.render.proxies.ProxyReport` (``results``;
+    ``failures`` as ``(path, reason)``, :func:`failures_of` gives them as :class:`Failure`).
+    A bad ``encoder`` (or ``$FFMPEG_HWACCEL``) is refused before any work.
+    """
+    from montage_ai.core.base.fileio import collect_media
+    from montage_ai.core.render.encoders import preference
+    from montage_ai.core.render.proxies import make_proxies
+
+    files = collect_media(list(media))
+    if not files:
+        raise NoUsableFootage("no footage found in " + ", ".join(map(str, media)))
+    preference(options.encoder)
+    report_stage = _stage_fn(progress)
+
+    def on_clip(p: Progress) -> None:
+        if clip_progress is not None:
+            clip_progress(p)
+        report_stage(stages.PROXIES, min(1.0, (p.done + (p.fraction if p.fraction < 1.0 else 0.0)) / max(p.total, 1)))
+
+    with options.work.executor_for(defaults.PROXY_WORKERS) as executor:
+        # Without an encoder each machine that runs a job follows its own $FFMPEG_HWACCEL.
+        report = make_proxies(files, profile=options.profile, encoder=options.encoder, out_dir=options.out_dir,
+                              force=options.force, executor=executor, progress=on_clip, cancel=cancel)
+    report_stage(stages.PROXIES, 1.0)
+    return report
+
+
+def proxy_map(sources: Sequence[str], proxy_dir: str | None = None) -> dict[str, str]:
+    """Source -> proxy to link: our up-to-date proxies (the Proxy folder beside the media),
+    and with ``proxy_dir`` any file there named like a source (``A001.mov`` -> ``A001.*``,
+    proxies made by other tools).
+
+    Raises
+    ------
+    MontageError
+        ``proxy_dir`` is not a folder.
+    """
+    from montage_ai.core.render.proxies import proxy_links
+
+    links = proxy_links(sources)
+    if not proxy_dir:
+        return links
+    if not os.path.isdir(proxy_dir):
+        raise MontageError(f"{proxy_dir}: the proxy folder is not a folder")
+    links.update({s: p for s, p in proxy_links(sources, out_dir=proxy_dir).items() if s not in links})
+    by_stem: dict[str, str] = {}
+    for name in sorted(os.listdir(proxy_dir)):
+        by_stem.setdefault(os.path.splitext(name)[0], os.path.join(proxy_dir, name))
+    for s in sources:
+        if os.path.abspath(s) not in links and Path(s).stem in by_stem:
+            links[os.path.abspath(s)] = by_stem[Path(s).stem]
+    return links
+
+
+# --------------------------------------------------------------------------- export
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """Which ``formats`` to write (names of ``otio_adapters.export.FORMATS``; default
+    :data:`~montage_ai.core.defaults.EXPORT_FORMATS`), ``bundle`` adds the .otioz with the
+    media, ``overwrite`` replaces files that exist, ``fcpxml_version`` (None: the default)."""
+
+    formats: tuple[str, ...] = defaults.EXPORT_FORMATS
+    bundle: bool = False
+    overwrite: bool = False
+    fcpxml_version: str | None = None
+    #: Drop-frame timecode (29.97/59.94 timelines) and the clips' own sound: None leaves the
+    #: timeline's own choice (off unless it says so).
+    drop_frame: bool | None = None
+    camera_audio: bool | None = None
+
+    def all_formats(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.formats + (("otioz",) if self.bundle else ())))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The files written, by format, and each format that could not carry the cut."""
+
+    written: Mapping[str, Path]
+    failures: tuple[Failure, ...]
+
+
+def export_targets(base: str | os.PathLike[str], options: ExportJob = ExportJob()) -> dict[str, Path]:
+    """The file of each format: ``base`` with the format's suffix (``cut.otio`` -> ``cut.fcpxml``)."""
+    from montage_ai.otio_adapters.export import export_path
+
+    return {fmt: export_path(base, fmt) for fmt in options.all_formats()}
+
+
+def check_free(paths: Sequence[str | os.PathLike[str] | None], overwrite: bool = False) -> None:
+    """Raise :class:`OutputExistsError` for the first path that exists (unless ``overwrite``):
+    a job checks every output before any work."""
+    if overwrite:
+        return
+    for path in paths:
+        if path is not None and Path(path).exists():
+            raise OutputExistsError(Path(path))
+
+
+def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob = ExportJob(), *,
+               paths: Mapping[str, str | os.PathLike[str]] | None = None, progress: StageFn | None = None,
+               cancel: CancelFn | None = None) -> ExportResult:
+    """Write ``timeline`` in every format of ``options``, each atomically, at
+    :func:`export_targets` of ``base`` (or ``paths[format]``).
+
+    Every target is checked first (:class:`OutputExistsError` before anything is written). A
+    format that cannot carry this cut is a failure (stage ``export``); the others are written.
+    """
+    from montage_ai.otio_adapters.edit import InterchangeError, set_timeline_options
+    from montage_ai.otio_adapters.export import export_timeline
+
+    targets = export_targets(base, options)
+    targets.update({fmt: Path(p) for fmt, p in (paths or {}).items()})
+    check_free(list(targets.values()), options.overwrite)
+    if options.drop_frame is not None or options.camera_audio is not None:
+        try:
+            set_timeline_options(timeline, drop_frame=options.drop_frame, camera_audio=options.camera_audio)
+        except (InterchangeError, ValueError) as exc:
+            raise MontageError(str(exc)) from None
+    report_stage = _stage_fn(progress)
+    written: dict[str, Path] = {}
+    failures: list[Failure] = []
+    for k, (fmt, path) in enumerate(targets.items()):
+        _check(cancel)
+        extra = {"version": options.fcpxml_version} if fmt == "fcpxml" and options.fcpxml_version else {}
+        try:
+            written[fmt] = export_timeline(timeline, path, fmt, overwrite=options.overwrite, **extra)
+        except (InterchangeError, ValueError) as exc:  # a format that cannot carry this cut: the others still do
+            failures.append(Failure(str(path), stages.EXPORT, f"not written: {exc}"))
+        report_stage(stages.EXPORT, (k + 1) / len(targets))
+    return ExportResult(written, tuple(failures))
+
+
+def read_timeline(path: str | os.PathLike[str], *, rate: Any = None) -> Any:
+    """A timeline file (.otio, .otioz, .fcpxml, .xml, .edl), read back; ``rate`` is the frame
+    rate of an EDL that does not say it.
+
+    Raises
+    ------
+    MontageError
+        The file cannot be read as its format (the message names it and why).
+    """
+    from montage_ai.otio_adapters.export import read_timeline as read
+
+    extra = {"rate": rate} if rate and str(path).lower().endswith(".edl") else {}
+    try:
+        return read(path, **extra)
+    except ValueError as exc:
+        raise MontageError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True)
+class PreviewJob:
+    """The preview's ``height`` in pixels (the width follows the cut's aspect) and whether
+    it may ``overwrite`` a file."""
+
+    height: int = defaults.PREVIEW_HEIGHT
+    overwrite: bool = False
+
+
+def preview_size(cut_list: Any, height: int) -> tuple[int, int]:
+    """An even width for ``height`` at the cut's aspect (16:9 when the cut has no size).
+
+    >>> from types import SimpleNamespace
+    >>> preview_size(SimpleNamespace(width=1920, height=1080), 720), preview_size(SimpleNamespace(width=0, height=0), 360)
+    ((1280, 720), (640, 360))
+    """
+    if cut_list.height:
+        return (int(round(cut_list.width * height / cut_list.height / 2)) * 2, height)
+    return (int(height * 16 / 9), height)
+
+
+def run_preview(cut: CutResult, out: str | os.PathLike[str], options: PreviewJob = PreviewJob(), *,
+                progress: StageFn | None = None, cancel: CancelFn | None = None) -> Path:
+    """Render ``cut`` (its timeline, with the music) to an MP4 at ``out``. Stage: preview."""
+    from montage_ai.core.render.preview import render_preview
+
+    report_stage = _stage_fn(progress)
+    check_free([out], options.overwrite)
+    written = render_preview(cut.timeline, out, size=preview_size(cut.cut_list, options.height),
+                             progress=lambda f: report_stage(stages.PREVIEW, f), cancel=cancel,
+                             overwrite=options.overwrite, media={a.path: a.media for a in cut.analyses})
+    return Path(written)
+
+
+# --------------------------------------------------------------------------- push into Resolve
+
+
+@dataclass(frozen=True)
+class PushJob:
+    """A push into Resolve: the timeline ``name`` (None: the cut's; a number is added when it
+    is taken), ``markers`` (beats, downbeats, sections), ``make_proxies`` first with
+    ``proxies`` (the profile and encoder), ``proxy_dir`` of other tools' proxies to link too,
+    and where the proxies are encoded (``proxies.work``)."""
+
+    name: str | None = None
+    markers: bool = True
+    make_proxies: bool = False
+    proxies: ProxiesJob = ProxiesJob()
+    proxy_dir: str | None = None
+
+
+def run_push(client: Any, cut: CutResult, options: PushJob = PushJob(), *, progress: StageFn | None = None,
+             clip_progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Any:
+    """Make the missing proxies (when asked), push ``cut`` into Resolve as a new timeline
+    through ``client`` (a ``resolve_plugin`` client) linking every proxy found, read it back.
+
+    Returns the :class:`~montage_ai.resolve_plugin.push.PushReport`; proxies that could not
+    be made are logged and the push goes on. Stages: proxies, resolve.
+    """
+    from montage_ai.resolve_plugin.push import push_cut_list
+
+    report_stage = _stage_fn(progress)
+    cut_list = cut.cut_list
+    if not options.markers:
+        cut_list = replace(cut_list, beats=(), downbeats=(), sections=())
+    sources = sorted({c.source_path for c in cut_list.cuts})
+    if options.make_proxies:
+        report_stage(stages.PROXIES, 0.0)
+        made = run_proxies(sources, options.proxies, progress=progress, clip_progress=clip_progress, cancel=cancel)
+        for failure in failures_of(made, stages.PROXIES):
+            log.warning("no proxy: %s", failure)
+        for result in made.results:
+            if result.note:
+                log.info("%s", result.note)
+    _check(cancel)
+    links = proxy_map(sources, options.proxy_dir)
+    return push_cut_list(client, cut_list, timeline=cut.timeline, name=options.name, proxies=links,
+                         progress=lambda f: report_stage(stages.RESOLVE, f), cancel=cancel)

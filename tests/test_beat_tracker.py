@@ -1,0 +1,142 @@
+"""The neural beat tracker: shipped weights, numpy forward pass, bar DBN, confidence.
+
+Generated signals only (seconds each); the real-music figures are in bench/beats_real.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import mir_eval
+import numpy as np
+import pytest
+
+from montage_ai.core.analysis import beat_activation
+from montage_ai.core.analysis.bar_dbn import bar_state_space, decode_bars
+from montage_ai.core.analysis.beat_tracker import NO_CLEAR_BEAT, BeatConfidence, track_signal
+from montage_ai.core.analysis.music import MusicAnalysis, analyze_music_signal
+from montage_ai.core.analysis.spectral_features import FEATURE_FPS, log_filtered_features
+from montage_ai.core.samples.music import render_preset
+
+SR = 22050
+RNG = np.random.default_rng(7)
+
+
+def _f(ref, est) -> float:
+    return mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.asarray(ref, float)),
+                                   mir_eval.beat.trim_beats(np.asarray(est, float)))
+
+
+def _pink(n: int) -> np.ndarray:
+    spec = np.fft.rfft(RNG.standard_normal(n))
+    k = np.arange(len(spec), dtype=float)
+    k[0] = 1.0
+    return np.fft.irfft(spec / np.sqrt(k), n)
+
+
+def _speech_like(n: int) -> np.ndarray:
+    """Syllables: voiced harmonic bursts of 80-300 ms at random gaps and pauses."""
+    y = np.zeros(n)
+    pos = int(0.2 * SR)
+    while pos < n - SR // 2:
+        dur = int(RNG.uniform(0.08, 0.3) * SR)
+        f0, t = RNG.uniform(100, 180), np.arange(dur) / SR
+        syl = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 12))
+        y[pos:pos + dur] += syl * np.sin(np.pi * np.arange(dur) / dur) ** 2 * RNG.uniform(0.3, 1.0)
+        pos += dur + int(RNG.exponential(0.12) * SR)
+        if RNG.random() < 0.15:
+            pos += int(RNG.uniform(0.3, 0.8) * SR)
+    return y
+
+
+def _norm(y: np.ndarray) -> np.ndarray:
+    return (0.3 * y / (np.abs(y).max() + 1e-12)).astype(np.float32)
+
+
+def test_shipped_weights_load_with_the_network_shapes():
+    w = beat_activation.load_weights()
+    assert w["conv1.weight"].shape == (2, 1, 10)
+    assert w["linear0.weight"].shape == (150, 262)
+    assert w["lstm.weight_hh_l1"].shape == (600, 150)
+    assert w["linear.weight"].shape == (3, 150)
+
+
+def test_features_have_the_networks_272_columns_at_50_fps():
+    f = log_filtered_features(np.zeros(SR * 2, dtype=np.float32))
+    assert f.shape == (100, 272) and FEATURE_FPS == 50.0
+    assert np.all(f == 0.0)
+
+
+def test_activations_peak_on_the_beats_of_generated_music():
+    y, truth = render_preset("steady_120")
+    act = beat_activation.activations_for_signal(y, SR)
+    assert act.shape[1] == 2 and np.all(act >= 0) and np.all(act.sum(axis=1) <= 1.0 + 1e-5)
+    frames = np.round(np.asarray(truth.beat_times_s) * FEATURE_FPS).astype(int)
+    frames = frames[frames < len(act) - 3]
+    on = np.array([act[f - 2:f + 3].sum(axis=1).max() for f in frames])
+    assert np.median(on) > 0.5 and np.median(act.sum(axis=1)) < 0.1
+
+
+def test_tracker_finds_beats_downbeats_and_metre_on_generated_music():
+    y, truth = render_preset("steady_120")
+    tb = track_signal(y, SR)
+    assert _f(truth.beat_times_s, tb.beat_times_s) >= 0.95
+    assert tb.meter == 4
+    assert _f(truth.downbeat_times_s, tb.beat_times_s[tb.beat_numbers == 1]) >= 0.9
+    assert tb.confidence.beats > 0.8 and tb.confidence.clear_beat
+
+
+def test_dbn_decodes_a_synthetic_activation_in_3_4():
+    fps, period = 50.0, 25                                  # 120 bpm
+    act = np.full((1000, 2), 0.01)
+    for i, f in enumerate(range(10, 1000, period)):
+        act[f, 1 if i % 3 == 0 else 0] = 0.9
+    d = decode_bars(act, fps, beats_per_bar=(3, 4))
+    assert d.beats_per_bar == 3 and d.log_probs[3] > d.log_probs[4]
+    assert np.all(np.abs(np.diff(d.beat_frames) - period) <= 1)
+    assert set(d.beat_frames[d.beat_numbers == 1] % (3 * period)) == {10}
+
+
+def test_state_space_blocks_tile_the_states():
+    ss = bar_state_space(4, 60 * 50 / 205, 60 * 50 / 55)
+    assert ss.n_states == 4 * int(ss.intervals.sum())
+    assert np.all(ss.lasts - ss.firsts + 1 == ss.intervals[None, :])
+
+
+@pytest.mark.parametrize("kind", ["tone", "pink_noise", "silence", "speech"])
+def test_no_clear_beat_on_tone_noise_silence_and_speech(kind):
+    n = 12 * SR
+    t = np.arange(n) / SR
+    y = {"tone": lambda: np.sin(2 * np.pi * 440 * t), "pink_noise": lambda: _pink(n),
+         "silence": lambda: np.zeros(n), "speech": lambda: _speech_like(n)}[kind]()
+    a = analyze_music_signal(_norm(y) if kind != "silence" else y.astype(np.float32), SR)
+    c = a.confidence
+    assert c is not None and NO_CLEAR_BEAT in c.doubts
+    assert c.beats < 0.55 and c.tempo < 0.55
+
+
+def test_clear_music_has_high_confidence_and_names_no_beat_doubt():
+    y, _ = render_preset("steady_100")
+    c = analyze_music_signal(y, SR).confidence
+    assert c.beats > 0.8 and c.tempo > 0.6 and c.downbeats > 0.6
+    assert NO_CLEAR_BEAT not in c.doubts
+
+
+def test_confidence_round_trips_through_the_analysis_json():
+    y, _ = render_preset("waltz")
+    a = analyze_music_signal(y[: SR * 12], SR)
+    d = json.loads(json.dumps(a.to_dict()))
+    assert set(d["confidence"]) >= {"tempo", "beats", "downbeats", "doubts"}
+    assert MusicAnalysis.from_dict(d) == a
+    assert BeatConfidence.from_dict(d["confidence"]) == a.confidence
+
+
+def test_missing_weights_fall_back_on_the_signal_processing_tracker(monkeypatch):
+    def broken(name: str = "") -> dict:
+        raise beat_activation.ModelUnavailable("weights missing (test)")
+
+    monkeypatch.setattr(beat_activation, "load_weights", broken)
+    y, truth = render_preset("steady_120")
+    a = analyze_music_signal(y, SR)
+    assert a.stem in ("hpss", "demucs") and a.confidence is None
+    assert _f(truth.beat_times_s, a.beat_times_s) >= 0.9
