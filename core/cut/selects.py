@@ -203,7 +203,7 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
     ['blur', 'dark']
     """
     if shot.black:
-        return [("black", "black: a black or near-black segment (slug, leader, fade)")]
+        return [("black", "black: a black, near-black or white segment (slug, leader, fade, dip)")]
     out: list[tuple[str, str]] = []
     if median_sharp and shot.sharpness is not None and shot.sharpness < limits.blur_ratio * median_sharp:
         out.append(("blur", f"blurred: sharpness {shot.sharpness:.0f} is {100 * shot.sharpness / median_sharp:.1f} % "
