@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
 __all__ = ["FEATURE_SR", "FEATURE_HOP", "FEATURE_FPS", "FEATURE_FRAME",
            "frame_signal", "log_filterbank", "log_filtered_features"]
@@ -91,7 +92,7 @@ def log_filtered_features(y: np.ndarray, sr: int = FEATURE_SR, frame_size: int =
     frames = frame_signal(y, frame_size, hop)
     window = np.hanning(frame_size).astype(np.float32)
     n_bins = frame_size >> 1
-    spec = np.abs(np.fft.rfft(frames * window, n=frame_size, axis=1)[:, :n_bins]).astype(np.float32)
+    spec = np.abs(scipy.fft.rfft(frames * window, n=frame_size, axis=1)[:, :n_bins]).astype(np.float32)
     bank = log_filterbank(n_bins, int(sr), bands_per_octave)
     logspec = np.log10(spec @ bank + 1.0).astype(np.float32)
     # Difference to the frame whose window overlaps by half (madmom's diff_ratio=0.5).
