@@ -33,7 +33,7 @@ class ModelUnavailable(RuntimeError):
 def load_weights(name: str = WEIGHTS_NAME) -> dict[str, np.ndarray]:
     """The network's parameters by torch's names (``"lstm.weight_ih_l0"`` ...), float32."""
     try:
-        ref = resources.files("montage_ai.core.analysis").joinpath("weights", name)
+        ref = resources.files("montage_ai.core.analysis").joinpath("weights").joinpath(name)
         with ref.open("rb") as fh, np.load(fh) as z:
             w = {k.replace("__", "."): np.asarray(z[k], dtype=np.float32) for k in z.files}
     except (OSError, ValueError, KeyError) as exc:
