@@ -36,6 +36,10 @@ _md.distribution = _patched_distribution
 def _trackers():
     out = {}
     try:
+        import types
+
+        # BeatNet imports pyaudio for its microphone mode only; offline mode never touches it.
+        sys.modules.setdefault("pyaudio", types.ModuleType("pyaudio"))
         from BeatNet.BeatNet import BeatNet
 
         bn = BeatNet(1, mode="offline", inference_model="DBN", plot=[], thread=False)
