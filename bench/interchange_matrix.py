@@ -231,7 +231,7 @@ def render_melt(timeline: otio.schema.Timeline, rate: Fraction, out: Path, size:
     mlt.write_text(otio.adapters.write_to_string(timeline, "mlt_xml"), encoding="utf-8")
     subprocess.run(["melt", "-quiet", str(mlt), "-consumer", f"avformat:{out}", f"frame_rate_num={rate.numerator}",
                     f"frame_rate_den={rate.denominator}", f"width={size[0]}", f"height={size[1]}", "progressive=1",
-                    "vcodec=libx264", "crf=12", "an=1"], check=True, capture_output=True, timeout=120)
+                    "vcodec=libx264", "crf=12", "an=1"], check=True, capture_output=True, timeout=600)
     return out
 
 
