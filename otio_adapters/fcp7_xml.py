@@ -34,6 +34,7 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import xml.etree.ElementTree as ET
@@ -348,10 +349,33 @@ class _Writer:
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _expressible(edit: Edit) -> Edit:
+    """``edit`` without the clips whose file rate FCP7 XML cannot state (12.5 fps, ...): each is
+    left out with a warning naming it and the reason; the rest is written. (A sequence at such a
+    rate is refused as a whole: nothing could be placed on it.)"""
+    timebase_of(edit.rate)
+    dropped: list[str] = []
+
+    def keep(events: tuple[Event, ...]) -> tuple[Event, ...]:
+        out = []
+        for event in events:
+            try:
+                timebase_of(event.source.rate)
+                out.append(event)
+            except InterchangeError as exc:
+                dropped.append(f"{event.name!r} at record frame {event.record_in} ({exc})")
+        return tuple(out)
+
+    trimmed = dataclasses.replace(edit, video=tuple(keep(t) for t in edit.video), audio=tuple(keep(t) for t in edit.audio))
+    if dropped:
+        log.warning("FCP7 XML: clips left out: %s", "; ".join(dropped))
+    return trimmed
+
+
 def write_to_string(input_otio: otio.schema.Timeline, for_app: str = "premiere") -> str:
     """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point); ``for_app="resolve"``
     follows Resolve's importer (an empty ``<file><duration>``)."""
-    return _Writer(edit_from_timeline(input_otio), for_app).write()
+    return _Writer(_expressible(edit_from_timeline(input_otio)), for_app).write()
 
 
 # ---------------------------------------------------------------------------- read
