@@ -72,3 +72,34 @@ def test_a_device_given_as_music_is_refused_in_one_line(project, tmp_path):
                    timeout=60)
     err = _no_traceback(done)
     assert done.returncode != 0 and "/dev/zero" in err and "device" in err
+
+
+@pytest.mark.parametrize("command", ["cut", "selects", "report"])
+def test_a_latin1_file_name_is_a_good_clip(project, tmp_path, command):
+    """A clip named in Latin-1 (not UTF-8: b"caf\\xe9.mp4") is analysed and cut like any other."""
+    root, footage, song = project
+    media = tmp_path / "media"
+    media.mkdir()
+    clips = sorted(footage.iterdir())
+    os.symlink(clips[0], media / clips[0].name)
+    latin1 = os.path.join(os.fsencode(media), b"caf\xe9 \x07take.mp4")
+    os.symlink(os.fsencode(clips[1]), latin1)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    out = {"cut": tmp_path / "cut.otio", "selects": tmp_path / "selects.otio", "report": tmp_path / "report.html"}
+    args = {"cut": ["cut", "--media", str(media), "--music", str(song), "--duration", "4", "--fps", "25",
+                    "--planner", "rules", "-o", str(out["cut"]), "--workers", "1"] + cache,
+            "selects": ["selects", str(media), "-o", str(out["selects"]), "--workers", "1"] + cache,
+            "report": ["report", str(media), "-o", str(out["report"]), "--workers", "1"] + cache}[command]
+    done = run_cli(*args, timeout=180)
+    err = _no_traceback(done)
+    assert done.returncode == 0, err
+    assert "skipped" not in err, err
+    assert out[command].exists()
+    if command != "report":
+        import opentimelineio as otio
+
+        from montage_ai.core.model.timeline import media_path
+
+        timeline = otio.adapters.read_from_file(str(out[command]))
+        used = {media_path(c.media_reference.target_url) for c in timeline.video_tracks()[0].find_clips()}
+        assert os.fsdecode(latin1) in used or command == "cut"
