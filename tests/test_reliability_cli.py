@@ -103,3 +103,21 @@ def test_a_latin1_file_name_is_a_good_clip(project, tmp_path, command):
         timeline = otio.adapters.read_from_file(str(out[command]))
         used = {media_path(c.media_reference.target_url) for c in timeline.video_tracks()[0].find_clips()}
         assert os.fsdecode(latin1) in used or command == "cut"
+
+
+@pytest.mark.parametrize("command", ["analyze", "selects"])
+def test_each_skipped_file_is_reported_once(project, tmp_path, command):
+    root, footage, song = project
+    media = tmp_path / "media"
+    media.mkdir()
+    for f in footage.iterdir():
+        os.symlink(f, media / f.name)
+    (media / "broken.mov").write_bytes(b"not a movie" * 100)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    args = {"analyze": ["analyze", str(media), "--workers", "1"] + cache,
+            "selects": ["selects", str(media), "-o", str(tmp_path / "selects.otio"), "--workers", "1"] + cache}
+    done = run_cli(*args[command], timeout=180)
+    err = _no_traceback(done)
+    assert done.returncode == 0, err
+    said = [line for line in err.replace("\r", "\n").splitlines() if "broken.mov" in line and "|" not in line]
+    assert len(said) == 1, err  # (the progress bar's "file" lines aside)
