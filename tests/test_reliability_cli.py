@@ -121,3 +121,35 @@ def test_each_skipped_file_is_reported_once(project, tmp_path, command):
     assert done.returncode == 0, err
     said = [line for line in err.replace("\r", "\n").splitlines() if "broken.mov" in line and "|" not in line]
     assert len(said) == 1, err  # (the progress bar's "file" lines aside)
+
+
+def _one_line_error(done: subprocess.CompletedProcess, name: str) -> None:
+    err = _no_traceback(done)
+    assert done.returncode != 0, err
+    lines = [l for l in err.replace("\r", "\n").splitlines() if l.startswith("error:")]
+    assert len(lines) == 1 and name in lines[0], err
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line(project, tmp_path):
+    """Root can write any folder, so the 'folder' is a file: nothing can be made under it."""
+    root, footage, song = project
+    blocker = tmp_path / "renders"
+    blocker.write_text("a file, not a folder")
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--workers", "1"]
+    done = run_cli("cut", "--media", str(footage), "--music", str(song), "--duration", "4", "--planner", "rules",
+                   "-o", str(blocker / "cut.otio"), *cache, timeout=180)
+    _one_line_error(done, "renders")
+    done = run_cli("analyze", str(footage), "--json", str(blocker / "a.json"), *cache, timeout=180)
+    _one_line_error(done, "renders")
+    done = run_cli("report", str(footage), "-o", str(blocker / "report.html"), *cache, timeout=180)
+    _one_line_error(done, "renders")
+
+
+def test_force_over_a_folder_named_like_an_output_is_one_line(project, tmp_path):
+    root, footage, song = project
+    (tmp_path / "cut.fcpxml").mkdir()
+    done = run_cli("cut", "--media", str(footage), "--music", str(song), "--duration", "4", "--planner", "rules",
+                   "-o", str(tmp_path / "cut.otio"), "--force", "--cache-dir", str(tmp_path / "cache"),
+                   "--workers", "1", timeout=180)
+    _one_line_error(done, "cut.fcpxml")
+    assert (tmp_path / "cut.fcpxml").is_dir()

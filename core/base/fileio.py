@@ -3,6 +3,7 @@ unless the caller says so."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -24,19 +25,26 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
     Raises :class:`OutputExistsError` when ``path`` exists and ``overwrite`` is False.
     """
     target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file: choose another output name", str(target))
     if target.exists() and not overwrite:
         raise OutputExistsError(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         publish(tmp, target, overwrite=overwrite)
+    except OutputExistsError:
+        raise
+    except OSError as exc:  # read-only or full disk: name the output, not our temporary file
+        raise type(exc)(exc.errno, f"cannot write it: {exc.strerror or exc}", str(target)) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return target
 
