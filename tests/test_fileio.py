@@ -56,3 +56,31 @@ def test_the_umask_is_read_without_changing_it(umask):
 
     umask(0o027)
     assert current_umask() == 0o027 and current_umask() == 0o027
+
+
+def test_symlinked_folders_are_searched_and_loops_or_unreadable_ones_are_said(tmp_path, caplog):
+    from montage_ai.core.base.fileio import collect_media
+
+    media = tmp_path / "media"
+    (media / "day1").mkdir(parents=True)
+    (media / "day1" / "a.mp4").write_bytes(b"x")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b.mov").write_bytes(b"x")
+    (media / "linked").symlink_to(elsewhere)
+    (media / "day1" / "loop").symlink_to(media)
+    locked = media / "locked"
+    locked.mkdir()
+    (locked / "c.mp4").write_bytes(b"x")
+    os.chmod(locked, 0)
+    skipped: list = []
+    try:
+        found = collect_media([str(media)], skipped=skipped)
+    finally:
+        os.chmod(locked, 0o755)
+    assert str(media / "day1" / "a.mp4") in found and str(media / "linked" / "b.mov") in found
+    reasons = dict(skipped)
+    assert "symbolic link loop" in reasons[str(media / "day1" / "loop")]
+    if os.geteuid() != 0:  # root reads any folder
+        assert "cannot be read" in reasons[str(locked)]
+    assert caplog.text.count("symbolic link loop") == 1

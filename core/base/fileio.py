@@ -3,10 +3,14 @@ unless the caller says so."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
 import tempfile
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class OutputExistsError(FileExistsError):
@@ -21,19 +25,26 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, overwrite: 
     Raises :class:`OutputExistsError` when ``path`` exists and ``overwrite`` is False.
     """
     target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file: choose another output name", str(target))
     if target.exists() and not overwrite:
         raise OutputExistsError(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         publish(tmp, target, overwrite=overwrite)
+    except OutputExistsError:
+        raise
+    except OSError as exc:  # read-only or full disk: name the output, not our temporary file
+        raise type(exc)(exc.errno, f"cannot write it: {exc.strerror or exc}", str(target)) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return target
 
@@ -157,18 +168,43 @@ VIDEO_EXTENSIONS = frozenset(
 SKIPPED_FOLDERS = frozenset({"Proxy"})
 
 
-def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS) -> list[str]:
+def collect_media(paths: list[str], extensions: frozenset[str] = VIDEO_EXTENSIONS,
+                  skipped: list[tuple[str, str]] | None = None) -> list[str]:
     """Files named directly, plus the media files found (recursively, sorted) in folders.
 
     Inside a folder, hidden folders and folders named ``Proxy`` (proxies, see
-    core/render/proxies.py) are not searched; a folder named directly always is."""
+    core/render/proxies.py) are not searched; a folder named directly always is. Symlinked
+    folders are followed, each real folder once; a folder that cannot be read or a link that
+    loops back is skipped and said: a warning, and ``(folder, reason)`` in ``skipped``."""
     found: list[str] = []
+    notes = skipped if skipped is not None else []
+
+    def note(folder: str, reason: str) -> None:
+        notes.append((folder, reason))
+        log.warning("%s: %s; skipped", display_name(folder), reason)
+
     for p in paths:
-        if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
-                found += [os.path.join(root, f) for f in sorted(files)
-                          if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions]
-        else:
+        if not os.path.isdir(p):
             found.append(p)
+            continue
+        seen: set[tuple[int, int]] = set()
+
+        def unreadable(exc: OSError) -> None:
+            note(exc.filename or p, f"folder cannot be read ({exc.strerror or exc})")
+
+        for root, dirs, files in os.walk(p, onerror=unreadable, followlinks=True):
+            try:
+                st = os.stat(root)
+            except OSError as exc:
+                note(root, f"folder cannot be read ({exc.strerror or exc})")
+                dirs[:] = []
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                note(root, f"a symbolic link loop (back to {display_name(os.path.realpath(root))})")
+                dirs[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+            found += [os.path.join(root, f) for f in sorted(files)
+                      if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions]
     return found

@@ -354,7 +354,8 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
                                RationalTime(cut.record_frames, float(rate))),
     )
     clip.metadata[NAMESPACE] = {
-        "shot": cut.shot_index, "score": float(cut.score), "phase": cut.phase, "reason": cut.reason,
+        "shot": cut.shot_index, "score": float(cut.score), "phase": display_name(cut.phase),
+        "reason": display_name(cut.reason),
         "source_in_frames": grid_in, "source_rate": format_rate(src_rate, ratio=True),
     }
     if grid is not None:
@@ -387,10 +388,10 @@ def _music_clip(cut_list: CutList, info: MediaInfo) -> otio.schema.Clip:
 
 def _marker(name: str, start: int, length: int, rate: Fraction, color: str, meta: dict[str, Any]) -> otio.schema.Marker:
     marker = otio.schema.Marker(
-        name=name, color=color,
+        name=display_name(name), color=color,
         marked_range=TimeRange(RationalTime(start, float(rate)), RationalTime(length, float(rate))),
     )
-    marker.metadata[NAMESPACE] = meta
+    marker.metadata[NAMESPACE] = {k: display_name(v) if isinstance(v, str) else v for k, v in meta.items()}
     return marker
 
 

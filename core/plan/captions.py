@@ -169,8 +169,11 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
             report.captions[(a.path, s.index)] = caption
             report.computed += 1
             if cache is not None and key:
-                cache.put(key, {"caption": caption, "model": model, "path": os.path.basename(a.path),
-                                "shot": s.index})
+                try:
+                    cache.put(key, {"caption": caption, "model": model, "path": os.path.basename(a.path),
+                                    "shot": s.index})
+                except OSError as exc:  # a full or read-only cache: the caption is still used
+                    log.warning("caption of %s shot %d not cached (%s)", a.path, s.index, exc.strerror or exc)
             if progress:
                 progress((k + 1) / len(todo))
     finally:

@@ -45,6 +45,25 @@ def _identity(path: str) -> FileIdentity:
         raise MediaError(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
+_WARNED: set[str] = set()
+
+
+def cache_unwritable(cache: AnalysisCache, exc: OSError) -> None:
+    """Say once per cache folder that it cannot be written (results are kept in memory)."""
+    root = str(cache.root)
+    if root not in _WARNED:
+        _WARNED.add(root)
+        log.warning("the analysis cache %s cannot be written (%s); analysing in memory, nothing is kept for the "
+                    "next run", root, exc.strerror or exc)
+
+
+def _put(cache: AnalysisCache, key: str, payload: dict) -> None:
+    try:
+        cache.put(key, payload)
+    except OSError as exc:
+        cache_unwritable(cache, exc)
+
+
 def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Callable[[dict], Any],
             **params: Any) -> tuple[str, Any | None]:
     """The cache key of a file's analysis and the cached result, or None on a miss."""
@@ -54,7 +73,7 @@ def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Ca
         return key, None
     try:
         return key, _rebase(loader(hit), path, str(cache.asset_dir(key)))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         log.warning("cached %s analysis of %s is unusable (%s); analysing again", kind, path, exc)
         return key, None
 
@@ -89,9 +108,13 @@ def analyze_footage_cached(path: str, *, mode: str = "auto", cache: AnalysisCach
     key, result = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, path, FootageAnalysis.from_dict, mode=mode)
     if result is None:
         thumbs = cache.asset_dir(key)
-        thumbs.mkdir(parents=True, exist_ok=True)
+        try:
+            thumbs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a full or read-only cache: analyse in memory, the cut goes on
+            cache_unwritable(cache, exc)
+            return analyze_footage(path, mode=mode, progress=progress, cancel=cancel)
         result = analyze_footage(path, mode=mode, thumbnail_dir=str(thumbs), progress=progress, cancel=cancel)
-        cache.put(key, result.to_dict())
+        _put(cache, key, result.to_dict())
     elif progress:
         progress(1.0)
     return result
@@ -122,7 +145,7 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
         key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
         if result is None:
             result = analyze_music_bounded(path, progress=progress, cancel=cancel)
-            cache.put(key, result.to_dict())
+            _put(cache, key, result.to_dict())
         elif progress:
             progress(1.0)
     store = (grid_store or GridStore()) if kept_grid else None

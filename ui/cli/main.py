@@ -222,6 +222,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MontageError, OutputExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the second Ctrl-C, or one outside the cancellable work
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a read-only or full disk, a folder where a file should be: one line
+        from montage_ai.core.base.fileio import display_name
+
+        name = exc.filename if exc.filename is not None else ""
+        where = f"{display_name(os.fsdecode(name))}: " if name else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
