@@ -19,7 +19,7 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.cut.grid import Slot, _frac
-from montage_ai.core.cut.windows import best_window, longest_free, motion_samples
+from montage_ai.core.cut.shot_windows import best_window, longest_free, motion_samples
 from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
@@ -108,6 +108,8 @@ class FillState:
                 n = a.media.video.frame_count if a.media.video is not None else 0
                 self.used[a.path] = np.zeros(max(a.frame_count, n, max((s.end_frame for s in a.shots), default=0)),
                                              bool)
+                for fl in getattr(a, "flags", ()):  # frames the analysis flagged (blur, corrupt...) are never used
+                    self.used[a.path][max(0, fl.first):fl.last + 1] = True
         self.order = [p.name for p in self.plan.phases]
         self.home = {i: p.name for p in self.plan.phases for i in p.shot_ids}
         self.fresh = set(self.plan.shot_ids)
