@@ -41,7 +41,7 @@ How
    rules of :mod:`.fill`); each one used is a line in ``CutList.metadata["notes"]``. Only
    footage too short for the cut raises.
 
-The parts live in :mod:`.grid` (slots), :mod:`.windows` (frames of a shot), :mod:`.fill`
+The parts live in :mod:`.grid` (slots), :mod:`.shot_windows` (frames of a shot), :mod:`.fill`
 (rules) and :mod:`.format`; this module puts them together.
 
 Cuts are on beat frames (record positions); sources keep their own frame grid.

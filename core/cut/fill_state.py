@@ -19,7 +19,7 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.cut.grid import Slot, _frac
-from montage_ai.core.cut.windows import best_window, longest_free, motion_samples
+from montage_ai.core.cut.shot_windows import best_window, longest_free, motion_samples
 from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
@@ -131,6 +131,7 @@ class FillState:
                    for a, s in (ids[i] for i in self.plan.shot_ids))
         self.tight = self.never and room < 1.25 * self.n_frames  # best fit: waste as little as possible
         self.went_back: set[int] = set()
+        self.held: set[int] = set()  # record_in of cuts that went on through the next slot
         self.samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.all_ids = list(self.plan.shot_ids)
         self.cursor = 0
@@ -290,8 +291,11 @@ class FillState:
 
     def can_hold(self, p: Pending, sid: str) -> bool:
         """The last cut shows ``sid`` and can simply go on through slot ``p`` (its next
-        frames unused, the longer shot within the style's longest)."""
+        frames unused, the longer shot within the style's longest, and it has not gone on
+        through a slot already)."""
         if not self.cuts or not self.history or self.history[-1] != sid or p.slot.start != self.cuts[-1].record_out:
+            return False
+        if self.cuts[-1].record_in in self.held:  # once: a cut lasts at most two slots, the pace holds
             return False
         c = self.cuts[-1]
         a, s = self.ids[sid]
@@ -312,6 +316,7 @@ class FillState:
         self.used[a.path][c.source_in:new_end] = True
         self.last_end[sid] = max(self.last_end.get(sid, 0), new_end)
         self.cuts[-1] = replace(c, record_out=p.slot.end)
+        self.held.add(c.record_in)
         self.relaxed["held"] += 1
 
     # ------------------------------------------------------------------ result
