@@ -114,10 +114,10 @@ def _music_notes(edit) -> list[str]:
         for event in track:
             fade = int(event.metadata.get("fade_out_frames", 0) or 0)
             start = frames_to_timecode(event.source_in - event.source.start, edit.rate)
-            out.append(f"* MUSIC NOT CARRIED: {_ascii_line(event.source.name)}"[:COMMENT_WIDTH])
-            out.append(f"* from {start} for {event.record_frames} frames"
+            out.append(f"* MUSIC NOT CARRIED: {_ascii_line(event.source.name)[:70]}")
+            out.append(f"* MUSIC FROM {start} FOR {event.record_frames} FRAMES"
                        + (f", fading out over its last {fade} frames" if fade else ""))
-            out.append("* (an EDL holds no audio fades; see the .fcpxml or .xml)")
+            out.append("* (an EDL holds no audio or fades: see the .fcpxml or .xml)")
     return out
 
 

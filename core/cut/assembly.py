@@ -208,11 +208,14 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
                 raise first from None
             shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
             try:
-                want = fit_duration(music, shorter).duration_s
+                fitted = fit_duration(music, shorter).duration_s
             except DurationError:
                 raise first from None
-            if want >= asked - 1e-6:
+            if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
+                fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
+            if fitted < floor - 1e-6 or fitted <= 0:
                 raise first from None
+            want = fitted
             log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
             continue
         if attempt:
