@@ -65,6 +65,9 @@ def x_display():
     display = f":{number.decode().strip()}"
     saved = {k: os.environ.get(k) for k in ("DISPLAY", "QT_QPA_PLATFORM")}
     os.environ["DISPLAY"], os.environ["QT_QPA_PLATFORM"] = display, "xcb"
+    from montage_ai.ui.qt.panel import use_raster_only
+
+    use_raster_only()  # as run_panel does
     yield display
     for key, value in saved.items():
         if value is None:
