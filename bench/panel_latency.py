@@ -234,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
                         stops.append(took)
                 note = f" ({early} finished before Esc)" if early else ""
                 print(f"  Esc -> {action} stopped: {_ms(stops)} over {len(stops)} runs{note}")
+            import threading
+
+            left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+            print(f"  threads still running before playback: {len(left)} {sorted(set(left))[:6]}")
             with tempfile.TemporaryDirectory() as work:
                 idle, gaps, frames = bench.playing(clips, song, args.play, Path(work))
             print(f"  event loop, idle window (baseline): {_gaps(idle)}")
