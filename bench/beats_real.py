@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="track names (file stems) to run")
     ap.add_argument("--classic", action="store_true", help="also score the signal-processing fallback (slow)")
     ap.add_argument("--candidates-python", help="a python with torch/madmom/BeatNet for the originals")
+    ap.add_argument("--candidates-cache", type=Path,
+                    help="JSON file: read the candidates' results from it if it exists, else write them there")
     args = ap.parse_args(argv)
     tracks = sorted(p for p in args.music_dir.glob("*.beats") if p.with_suffix(".flac").exists())
     if args.only:
@@ -121,8 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     y0 = load_audio(tracks[0].with_suffix(".flac"), sr=sr)        # warm-up: JIT, FFT plans
     librosa.beat.beat_track(y=y0, sr=sr)
     analyze_music_signal(y0, sr)
-    cands = _run_candidates(args.candidates_python, [t.with_suffix(".flac") for t in tracks]) \
-        if args.candidates_python else {}
+    cands: dict = {}
+    if args.candidates_cache and args.candidates_cache.exists():
+        cands = json.loads(args.candidates_cache.read_text())
+    elif args.candidates_python:
+        cands = _run_candidates(args.candidates_python, [t.with_suffix(".flac") for t in tracks])
+        if args.candidates_cache and cands:
+            args.candidates_cache.write_text(json.dumps(cands))
 
     methods = ["ours", "librosa"] + (["classic"] if args.classic else [])
     scores: dict[str, dict[str, dict[str, float]]] = {}

@@ -238,15 +238,15 @@ def main() -> None:
         pb = score_boundaries(t, psd, [])
         fr = score_frames(t, a)
         sure = [r for r in fr["ranges"] if not r[4]]
-        for key, val in (("dec", dec), ("full", full_s), ("fast", fast_s if same or True else 0), ("psd_s", psd_s)):
-            tot[key] += val
-        tot["cuts"] += b["cuts"]; tot["exact"] += b["exact"]; tot["near"] += b["near"]
-        tot["gradual"] += b["gradual"]; tot["marked"] += b["marked"]; tot["false"] += len(b["false"])
-        tot["false_traps"] += len(b["false_traps"])
-        tot["psd_exact"] += pb["exact"]; tot["psd_marked"] += pb["marked"]; tot["psd_false"] += len(pb["false"])
-        tot["bad"] += len(sure); tot["bad_hit"] += sum(1 for r in sure if r[3] >= 0.5)
-        tot["bad_all"] += len(fr["ranges"]); tot["bad_all_hit"] += sum(1 for r in fr["ranges"] if r[3] >= 0.5)
-        tot["good"] += fr["good"]; tot["false_alarm"] += fr["false_alarm"]
+        tot.update({
+            "dec": dec, "full": full_s, "fast": fast_s, "psd_s": psd_s,
+            "cuts": b["cuts"], "exact": b["exact"], "near": b["near"], "gradual": b["gradual"],
+            "marked": b["marked"], "false": len(b["false"]), "false_traps": len(b["false_traps"]),
+            "psd_exact": pb["exact"], "psd_marked": pb["marked"], "psd_false": len(pb["false"]),
+            "bad": len(sure), "bad_hit": sum(1 for r in sure if r[3] >= 0.5),
+            "bad_all": len(fr["ranges"]), "bad_all_hit": sum(1 for r in fr["ranges"] if r[3] >= 0.5),
+            "good": fr["good"], "false_alarm": fr["false_alarm"],
+        })
         tot["fast_differs"] += 0 if same else 1
         bad_txt = " ".join(f"{r[2]}{'?' if r[4] else ''}:{r[3]:.0%}" for r in fr["ranges"]) or "-"
         print(f"{t.name:20s} {b['exact']:>3d}/{b['cuts']:<3d} {b['marked']:>2d}/{b['gradual']:<2d} "

@@ -9,6 +9,7 @@ Two songs:
   joined end to end, repeated to the length (skipped when the folder is absent;
   ``MONTAGE_SHARED`` names another shared folder).
 
+``cpu s`` is the processor time of the process tree (what an idle machine's 2 cores share).
 Peak memory is the largest sum of the resident sets of the analysing process and all its
 children (workers, ffmpeg), sampled every 50 ms. Beat F-measure (mir_eval, 70 ms) against
 the truth is printed for ours and librosa's. Figures only: no pass/fail (goals: <= 60 s,
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -152,15 +154,18 @@ def f_measure(ref: np.ndarray, est: np.ndarray) -> float:
 def run_child(code: str, label: str) -> dict:
     """Run ``code`` in a fresh interpreter (it prints one JSON line last); time + peak tree RSS."""
     t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with PeakRSS(proc.pid) as mem:
         out, err = proc.communicate()
     wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child and every process it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         print(f"  {label}: failed: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}", file=sys.stderr)
-        return {"wall_s": wall, "peak_mb": mem.peak_mb, "beats": []}
+        return {"wall_s": wall, "cpu_s": cpu, "peak_mb": mem.peak_mb, "beats": []}
     doc = json.loads(out.strip().splitlines()[-1])
-    doc.update(wall_s=wall, peak_mb=mem.peak_mb)
+    doc.update(wall_s=wall, cpu_s=cpu, peak_mb=mem.peak_mb)
     return doc
 
 
@@ -192,16 +197,17 @@ def bench(name: str, path: str, truth: np.ndarray, args: argparse.Namespace) -> 
     decode_s = ffmpeg_null(path)
     ours = run_child(OURS.format(path=path, workers=args.workers), "ours")
     print(f"{name}: {ours.get('duration', 0) / 60:.1f} min, ffmpeg -f null decode {decode_s:.1f} s")
-    print(f"  {'':9s} {'wall s':>7s} {'peak MB':>8s} {'/decode':>8s} {'bpm':>6s} {'beats':>6s} {'beat F':>7s}")
+    print(f"  {'':9s} {'wall s':>7s} {'cpu s':>7s} {'peak MB':>8s} {'/decode':>8s} {'bpm':>6s} {'beats':>6s} {'beat F':>7s}")
     rows = [("ours", ours)]
     if not args.no_librosa:
         rows.append(("librosa", run_child(LIBROSA.format(path=path), "librosa")))
     for label, r in rows:
         f = f_measure(truth, r["beats"]) if len(truth) and r["beats"] else float("nan")
-        print(f"  {label:9s} {r['wall_s']:7.1f} {r['peak_mb']:8.0f} {r['wall_s'] / decode_s:8.1f} "
+        print(f"  {label:9s} {r['wall_s']:7.1f} {r['cpu_s']:7.1f} {r['peak_mb']:8.0f} {r['wall_s'] / decode_s:8.1f} "
               f"{r.get('tempo', 0):6.1f} {len(r['beats']):6d} {f:7.3f}")
     if len(rows) == 2:
-        print(f"  ours / librosa beat_track time: {rows[0][1]['wall_s'] / rows[1][1]['wall_s']:.2f}; "
+        print(f"  ours / librosa beat_track: wall {rows[0][1]['wall_s'] / rows[1][1]['wall_s']:.2f}, "
+              f"cpu {rows[0][1]['cpu_s'] / max(rows[1][1]['cpu_s'], 1e-9):.2f}; "
               f"sections {ours.get('sections')}, metre {ours.get('meter')}")
 
 
@@ -212,7 +218,8 @@ def main() -> int:
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-librosa", action="store_true")
     args = ap.parse_args()
-    print(f"cores {os.cpu_count()}, load {open('/proc/loadavg').read().split()[:3]}")
+    print(f"cores {os.cpu_count()}, load {open('/proc/loadavg').read().split()[:3]} (wall times grow with the load; "
+          "cpu s is the processor time of the whole process tree)")
     with tempfile.TemporaryDirectory(prefix="scale-music-") as tmp:
         folder = Path(tmp)
         path, truth = generated_song(folder, args.minutes)

@@ -35,6 +35,7 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
+from montage_ai.core.base.fileio import display_name
 from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 from montage_ai.core.model.timeline import (
     AUDIO_TRACK,
@@ -228,8 +229,35 @@ TAG = "montage_ai "
 
 
 def tagged(meta: dict) -> str:
-    """``meta`` as ``montage_ai {json}``."""
-    return TAG + json.dumps(meta, ensure_ascii=False, sort_keys=True)
+    """``meta`` as ``montage_ai {json}``: one line, exact, writable in XML 1.0 and UTF-8 (a
+    name or path with control characters or non-UTF-8 bytes is escaped JSON-style)."""
+    return TAG + safe_json(meta)
+
+
+def safe_json(value: Any) -> str:
+    """JSON of ``value`` on one line that any text format can carry and that reads back
+    exactly: readable non-ASCII stays, but when a string holds something XML 1.0 or UTF-8
+    cannot (a lone surrogate of a non-UTF-8 name, U+FFFE), everything is escaped."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if display_name(text) != text:
+        text = json.dumps(value, ensure_ascii=True, sort_keys=True)
+    return text
+
+
+def xml_safe_tree(root: ET.Element) -> ET.Element:
+    """Every text and attribute of ``root`` made writable in XML 1.0 (the one place the XML
+    adapters make names safe): characters XML forbids, line breaks and non-UTF-8 bytes of a
+    name become visible escapes (:func:`~montage_ai.core.base.fileio.display_name`). Paths
+    are URLs (percent-encoded), our JSON is escaped already: both pass unchanged. Call it
+    before ``ET.indent`` (whose own line breaks are layout)."""
+    for element in root.iter():
+        if element.text:
+            element.text = display_name(element.text)
+        if element.tail:
+            element.tail = display_name(element.tail)
+        for key, value in element.attrib.items():
+            element.set(key, display_name(value))
+    return root
 
 
 def describe(phase: str, reason: str) -> str:

@@ -38,6 +38,7 @@ from pathlib import PurePath
 
 import opentimelineio as otio
 
+from montage_ai.core.base.fileio import display_name
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
 from montage_ai.otio_adapters.edit import (
     Edit,
@@ -76,7 +77,9 @@ def reel_name(path: str, taken: set[str]) -> str:
 
 
 def _ascii_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One comment line, whatever ``text`` holds: no line break (a name can never start a
+    CMX event of its own), control characters and non-UTF-8 bytes visibly escaped."""
+    return " ".join(display_name(" ".join(str(text).split())).split())
 
 
 def timecode_rate_ok(rate: Fraction) -> bool:
@@ -101,6 +104,21 @@ def source_frames_at_record_rate(src: Source, source_in: int, rate: Fraction) ->
     seconds, frames = divmod(src.start, src_fps)
     start = seconds * rec_fps + math.floor(Fraction(frames) * rec_fps / src_fps)
     return start + math.ceil(Fraction(source_in - src.start) * rate / src.rate)
+
+
+def _music_notes(edit) -> list[str]:
+    """What of the music the EDL cannot carry: which part of the song plays, and its fade
+    (comment lines of at most :data:`COMMENT_WIDTH` characters)."""
+    out = []
+    for track in edit.audio:
+        for event in track:
+            fade = int(event.metadata.get("fade_out_frames", 0) or 0)
+            start = frames_to_timecode(event.source_in - event.source.start, edit.rate)
+            out.append(f"* MUSIC NOT CARRIED: {_ascii_line(event.source.name)}"[:COMMENT_WIDTH])
+            out.append(f"* from {start} for {event.record_frames} frames"
+                       + (f", fading out over its last {fade} frames" if fade else ""))
+            out.append("* (an EDL holds no audio fades; see the .fcpxml or .xml)")
+    return out
 
 
 def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = None) -> str:
@@ -128,6 +146,7 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
     notes = ["* MONTAGE AI: a CMX 3600 list carries one video track only: this EDL holds V1"
              + (f" (not {', '.join(dropped)})" if dropped else ""),
              "* the music, markers and other tracks are in the .otio, .fcpxml and .xml exports.",
+             *_music_notes(edit),
              f"* FRAME RATE: {frac_str(rate)}", f"* TIMELINE START: {tc(edit.start)}"]
     if edit.metadata:
         notes += _json_lines(TIMELINE_PREFIX, edit.metadata)
@@ -152,12 +171,14 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
         lines.append(f"{number:03d}  {reel:<8} {channel:<5} C        "
                      f"{src_tc[0]} {src_tc[1]} {tc(rec_in)} {tc(rec_in + event.record_frames)}")
         lines.append(f"* FROM CLIP NAME: {_ascii_line(src.name)}")
-        lines.append(f"* FROM FILE: {src.path}")
-        lines.append(f"* SOURCE FILE: {src.path}")
+        lines.append(f"* FROM FILE: {_ascii_line(src.path)}")  # the exact path is in our JSON line
+        lines.append(f"* SOURCE FILE: {_ascii_line(src.path)}")
         data = {"name": event.name, "source": src.metadata(), "start": src.start, "duration": src.duration,
                 "source_in": event.source_in, "metadata": event.metadata}
         if not event.enabled:
             data["enabled"] = False
+        if _ascii_line(src.path) != src.path:
+            data["path"] = src.path  # the exact path, where the comment lines show it escaped
         lines += _json_lines(COMMENT_PREFIX, data)
         if number == 1:
             # Comments before the first event trip some readers (OTIO's cmx_3600): the list's
@@ -281,7 +302,8 @@ def read_edit(text: str, rate: str | Fraction | None = None) -> Edit:
     for raw in scan["events"]:
         info = raw["comments"].get("montage", {})
         comments = raw["comments"]
-        path = comments.get("FROM FILE") or comments.get("SOURCE FILE")
+        path = (info.get("path") if isinstance(info.get("path"), str) else None) or comments.get("FROM FILE") \
+            or comments.get("SOURCE FILE")
         if not path:
             path = comments.get("FROM CLIP NAME") or comments.get("FROM CLIP") or raw["reel"]
             unnamed.append(path)

@@ -34,7 +34,7 @@ import opentimelineio as otio
 
 from montage_ai.core import defaults
 from montage_ai.core.base import mediaurl
-from montage_ai.core.base.fileio import OutputExistsError, publish, write_atomic
+from montage_ai.core.base.fileio import OutputExistsError, display_name, publish, write_atomic
 from montage_ai.otio_adapters.edit import with_camera_audio, with_clip_markers
 from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION as FCPXML_DEFAULT_VERSION
 from montage_ai.otio_adapters.fcpxml import VERSIONS as FCPXML_VERSIONS
@@ -142,7 +142,15 @@ def with_plain_paths(timeline: otio.schema.Timeline, url_form: str = "plain") ->
                 path = mediaurl.plain_path(ref.target_url)
             except ValueError:
                 continue  # another scheme (http:, s3:): left as it is
-            ref.target_url = path if url_form == "plain" else mediaurl.file_url(path)
+            plain = url_form == "plain"
+            if plain:
+                try:
+                    path.encode("utf-8")
+                except UnicodeEncodeError:  # a name that is not UTF-8 (Latin-1 bytes): only a URL can carry it
+                    log.warning("%s: the name is not UTF-8; the .otio keeps it as a percent-encoded file URL",
+                                display_name(path))
+                    plain = False
+            ref.target_url = path if plain else mediaurl.file_url(path)
     return copy
 
 

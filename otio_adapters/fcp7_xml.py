@@ -34,6 +34,7 @@ and audio tracks, sequence markers; no transitions) into the timeline shape of
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import xml.etree.ElementTree as ET
@@ -62,6 +63,7 @@ from montage_ai.otio_adapters.edit import (
     parse_xml,
     tagged,
     timeline_from_edit,
+    xml_safe_tree,
 )
 
 
@@ -167,6 +169,28 @@ def _timecode(parent: ET.Element, frames: int, rate: Fraction, drop_frame: bool 
 APPS = ("premiere", "resolve")
 
 
+def _audio_fade(item: ET.Element, out: int, fade: int) -> None:
+    """An "Audio Levels" filter whose level keyframes fade the clip out over its last
+    ``fade`` frames (``when`` in the clip's media frames, like ``in``/``out``; level 1 is
+    0 dB, 0 is silence)."""
+    effect = _sub(_sub(item, "filter"), "effect")
+    _sub(effect, "name", "Audio Levels")
+    _sub(effect, "effectid", "audiolevels")
+    _sub(effect, "effectcategory", "audiolevels")
+    _sub(effect, "effecttype", "audiolevels")
+    _sub(effect, "mediatype", "audio")
+    param = _sub(effect, "parameter")
+    _sub(param, "parameterid", "level")
+    _sub(param, "name", "Level")
+    _sub(param, "valuemin", 0)
+    _sub(param, "valuemax", "3.98109")
+    _sub(param, "value", 1)
+    for when, value in ((out - fade, 1), (out, 0)):
+        key = _sub(param, "keyframe")
+        _sub(key, "when", when)
+        _sub(key, "value", value)
+
+
 class _Writer:
     def __init__(self, edit: Edit, for_app: str = "premiere") -> None:
         if for_app not in APPS:
@@ -231,6 +255,9 @@ class _Writer:
             sourcetrack = _sub(item, "sourcetrack")
             _sub(sourcetrack, "mediatype", "audio")
             _sub(sourcetrack, "trackindex", channel)
+            fade = min(int(event.metadata.get("fade_out_frames", 0) or 0), event.record_frames)
+            if fade > 0:
+                _audio_fade(item, clip_in + event.record_frames, fade)
         for link_id, media_type, track_index, clip_index in links:
             link = _sub(item, "link")
             _sub(link, "linkclipref", link_id)
@@ -317,14 +344,38 @@ class _Writer:
             timeline_meta["markers"] = markers_metadata(edit.markers)  # plain comments; our data here
         if timeline_meta:
             _sub(_sub(seq, "logginginfo"), "lognote", tagged(timeline_meta))
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _expressible(edit: Edit) -> Edit:
+    """``edit`` without the clips whose file rate FCP7 XML cannot state (12.5 fps, ...): each is
+    left out with a warning naming it and the reason; the rest is written. (A sequence at such a
+    rate is refused as a whole: nothing could be placed on it.)"""
+    timebase_of(edit.rate)
+    dropped: list[str] = []
+
+    def keep(events: tuple[Event, ...]) -> tuple[Event, ...]:
+        out = []
+        for event in events:
+            try:
+                timebase_of(event.source.rate)
+                out.append(event)
+            except InterchangeError as exc:
+                dropped.append(f"{event.name!r} at record frame {event.record_in} ({exc})")
+        return tuple(out)
+
+    trimmed = dataclasses.replace(edit, video=tuple(keep(t) for t in edit.video), audio=tuple(keep(t) for t in edit.audio))
+    if dropped:
+        log.warning("FCP7 XML: clips left out: %s", "; ".join(dropped))
+    return trimmed
 
 
 def write_to_string(input_otio: otio.schema.Timeline, for_app: str = "premiere") -> str:
     """FCP7 XML (xmeml 4) of ``input_otio`` (OTIO adapter entry point); ``for_app="resolve"``
     follows Resolve's importer (an empty ``<file><duration>``)."""
-    return _Writer(edit_from_timeline(input_otio), for_app).write()
+    return _Writer(_expressible(edit_from_timeline(input_otio)), for_app).write()
 
 
 # ---------------------------------------------------------------------------- read

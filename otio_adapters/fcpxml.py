@@ -62,6 +62,7 @@ from montage_ai.otio_adapters.edit import (
     markers_metadata,
     parse_xml,
     timeline_from_edit,
+    xml_safe_tree,
 )
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,20 @@ def _conform_rate_name(rate: Fraction) -> str:
 
 
 # ---------------------------------------------------------------------------- write
+def _fade_out(event: Event, fade: int) -> ET.Element:
+    """``<adjust-volume>`` keyframes that fade the clip out over its last ``fade`` frames
+    (times in the clip's own time, which starts at its ``start``; audio sources count at
+    the timeline rate)."""
+    rate = event.source.rate
+    end = event.source_in + event.record_frames
+    volume = ET.Element("adjust-volume")
+    param = ET.SubElement(volume, "param", name="amount")
+    anim = ET.SubElement(param, "keyframeAnimation")
+    ET.SubElement(anim, "keyframe", time=fcpxml_time(end - fade, rate), value="0dB")
+    ET.SubElement(anim, "keyframe", time=fcpxml_time(end, rate), value="-96dB")
+    return volume
+
+
 class _Writer:
     def __init__(self, edit: Edit, version: str) -> None:
         self.edit = edit
@@ -196,6 +211,9 @@ class _Writer:
             ET.SubElement(element, "note").text = describe(event.metadata.get("phase", ""), reason)
         if src.has_video and src.rate != rate and src.rate in _CONFORM_RATES:
             ET.SubElement(element, "conform-rate", scaleEnabled="0", srcFrameRate=_conform_rate_name(src.rate))
+        fade = min(int(event.metadata.get("fade_out_frames", 0) or 0), event.record_frames)
+        if fade > 0 and not src.has_video:
+            element.append(_fade_out(event, fade))
         return element
 
     def write(self) -> str:
@@ -254,6 +272,7 @@ class _Writer:
         sequence.append(spine)
         _add_metadata(sequence, TIMELINE_MD, {**edit.metadata, **({"markers": markers_metadata(edit.markers)}
                                                                     if edit.markers else {})})
+        xml_safe_tree(root)
         ET.indent(root, space="  ")
         body = ET.tostring(root, encoding="unicode")
         return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n{body}\n'

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import select
 import socket
 import stat
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +38,7 @@ START_BRIDGE = ("in Resolve, open a project and choose Workspace > Scripts > Uti
 
 class BridgeUnavailable(ResolveError):
     """No usable bridge; ``cause`` is one of ``not-started``, ``unreadable``, ``stale``,
-    ``port-taken``, ``no-answer``, ``protocol``; ``fix`` says what to do."""
+    ``port-taken``, ``no-answer``, ``protocol``, ``busy``; ``fix`` says what to do."""
 
     def __init__(self, cause: str, reason: str, fix: str) -> None:
         self.cause, self.reason, self.fix = cause, reason, fix
@@ -80,6 +83,33 @@ class BridgeClient(OpsClient):
         except OSError:
             pass
 
+    def _closed_by_bridge(self) -> bool:
+        """Whether the bridge has closed our idle connection (its idle timeout): the socket
+        reads as at its end, or is closed on our side. Looked at before a request is sent, so
+        no request is ever sent twice."""
+        if self._sock.fileno() < 0:
+            return True
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+            if not readable:
+                return False
+            self._sock.setblocking(False)
+            try:
+                return self._sock.recv(1, socket.MSG_PEEK) == b""
+            finally:
+                self._sock.setblocking(True)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+
+    def _reconnect(self) -> None:
+        """A new connection (new hello, nonce and sequence) to the bridge of the same file."""
+        fresh = connect_bridge(self.path, timeout_s=min(self._timeout_s, 10.0))
+        self.close()
+        self._sock, self._secret, self._nonce, self._seq = fresh._sock, fresh._secret, fresh._nonce, 0
+        log.info("reconnected to the %s bridge (the bridge had closed the idle connection)", self.hello.kind)
+
     def __enter__(self) -> "BridgeClient":
         return self
 
@@ -87,8 +117,31 @@ class BridgeClient(OpsClient):
         self.close()
 
     def request(self, op: str, args: dict[str, Any], timeout_s: float | None = None) -> Any:
-        """Send one operation and return its result; :class:`ResolveError` for a refusal."""
+        """Send one operation and return its result; :class:`ResolveError` for a refusal.
+
+        The first request of a connection authenticates it; a bridge that drops it unanswered
+        (too many connections waiting to authenticate) never ran it, so it is sent again on a
+        new connection, with growing pauses, for up to 15 s, then reported as busy."""
+        give_up = time.monotonic() + 15.0
+        pause = 0.1
+        while True:
+            try:
+                return self._request_once(op, args, timeout_s)
+            except _DroppedUnanswered:
+                if time.monotonic() + pause > give_up:
+                    raise BridgeUnavailable("busy", f"the {self.hello.kind} bridge kept closing new connections "
+                                            f"before answering {op} (too many connections at once)",
+                                            "try again in a moment; if it stays busy, another program keeps "
+                                            "connecting to it: restart the bridge from Workspace > Scripts") from None
+                time.sleep(pause * random.uniform(0.5, 1.0))
+                pause = min(pause * 2, 2.0)
+                with self._lock:
+                    self._reconnect()
+
+    def _request_once(self, op: str, args: dict[str, Any], timeout_s: float | None) -> Any:
         with self._lock:
+            if self._closed_by_bridge():
+                self._reconnect()
             self._seq += 1
             seq = self._seq
             try:
@@ -98,10 +151,14 @@ class BridgeClient(OpsClient):
                 reply = wire.read_frame(self._sock, self._secret, wire.MAX_REPLY)
             except wire.WireError as exc:
                 self.close()
+                if seq == 1 and exc.code == "closed":
+                    raise _DroppedUnanswered() from None
                 raise ResolveError(f"the Montage AI bridge in Resolve did not answer {op} ({exc}); "
                                    f"is Resolve still running? {START_BRIDGE}") from None
             except OSError as exc:
                 self.close()
+                if seq == 1 and isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+                    raise _DroppedUnanswered() from None
                 raise ResolveError(f"the connection to the Montage AI bridge failed during {op}: {exc}; "
                                    f"{START_BRIDGE}") from None
         if reply.get("nonce") != self._nonce or reply.get("seq") != seq:
@@ -132,15 +189,48 @@ def _mode_problem(path: str) -> str:
     return ""
 
 
-def connect_bridge(path: str | None = None, *, timeout_s: float = 5.0) -> BridgeClient:
+def connect_bridge(path: str | None = None, *, timeout_s: float = 5.0, busy_wait_s: float = 15.0) -> BridgeClient:
     """A client for the bridge named in the bridge file at ``path`` (default:
-    :func:`~.bridge.wire.default_bridge_file`).
+    :func:`~.bridge.wire.default_bridge_file`). A bridge that answers "busy" is asked again
+    with growing pauses (0.1 s, doubling, at most 2 s) for up to ``busy_wait_s`` seconds.
 
     Raises
     ------
     BridgeUnavailable
-        With the cause and the fix.
+        With the cause and the fix (``busy`` when it stayed busy).
     """
+    give_up = time.monotonic() + busy_wait_s
+    pause = 0.1
+    while True:
+        try:
+            return _connect_once(path, timeout_s)
+        except _Busy as busy:
+            left = give_up - time.monotonic()
+            if busy.unavailable is not None and (left <= 0 or time.monotonic() > give_up - busy_wait_s + 3.0):
+                raise busy.unavailable from None  # closed before any hello for 3 s: not a busy bridge
+            if left <= 0:
+                raise BridgeUnavailable("busy", f"the {busy.kind} bridge is busy: every connection stayed in use for "
+                                        f"{busy_wait_s:g} s", "try again in a moment; if it stays busy, another "
+                                        "program keeps connecting to it: restart the bridge from Workspace > "
+                                        "Scripts") from None
+            time.sleep(min(max(pause, busy.retry_after) * random.uniform(0.5, 1.0), left))  # jitter: no herd
+            pause = min(pause * 2, 2.0)
+
+
+class _DroppedUnanswered(Exception):
+    """The bridge closed a connection before answering its first (authenticating) request."""
+
+
+class _Busy(Exception):
+    """A "busy" answer, or (``unavailable`` set) a connection closed before its hello, which a
+    bridge dropping the oldest of many new connections does too."""
+
+    def __init__(self, kind: str, retry_after: float, unavailable: BridgeUnavailable | None = None) -> None:
+        super().__init__(kind)
+        self.kind, self.retry_after, self.unavailable = kind, retry_after, unavailable
+
+
+def _connect_once(path: str | None, timeout_s: float) -> BridgeClient:
     path = path or wire.default_bridge_file()
     if not os.path.exists(path):
         raise BridgeUnavailable("not-started", f"no in-app bridge is running (no bridge file at {path})", START_BRIDGE)
@@ -177,8 +267,15 @@ def connect_bridge(path: str | None = None, *, timeout_s: float = 5.0) -> Bridge
         if exc.code == "timeout":
             raise BridgeUnavailable("no-answer", f"something on port {port} accepted the connection but said nothing "
                                     f"within {timeout_s:g} s", "if it is not our bridge: " + stale_fix) from None
-        raise BridgeUnavailable("port-taken", f"port {port} from the bridge file ({started}) is held by another "
-                                f"program, not our bridge ({exc})", stale_fix) from None
+        taken = BridgeUnavailable("port-taken", f"port {port} from the bridge file ({started}) is held by another "
+                                  f"program, not our bridge ({exc})", stale_fix)
+        if exc.code == "closed" and alive is not False:
+            raise _Busy(str(kind), 0.0, taken) from None
+        raise taken from None
+    if hello.get("code") == "busy" and hello.get("ok") is False:
+        sock.close()
+        retry = hello.get("retry_after")
+        raise _Busy(str(kind), float(retry) if isinstance(retry, (int, float)) else 0.0)
     if hello.get("bridge") != "montage-ai" or hello.get("protocol") != wire.PROTOCOL or not hello.get("nonce"):
         sock.close()
         raise BridgeUnavailable("protocol", f"the bridge on port {port} speaks protocol {hello.get('protocol')!r}, "

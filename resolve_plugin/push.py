@@ -272,11 +272,12 @@ def _place_all(client: ResolveClient, timeline_id: str, cut_list: CutList, found
     if cut_list.music_path and cut_list.music_duration > 0:
         music = found[path_key(cut_list.music_path)]
         music_rate = music.rate or rate
+        first = math.floor(Fraction(cut_list.music_start) * music_rate / rate)  # the part of the song chosen
         count = math.ceil(Fraction(cut_list.music_duration) * music_rate / rate)
         if music.frames is not None:
-            count = min(count, music.frames)
+            count = min(count, music.frames - first)
         inclusive = client.end_frame_inclusive if client.end_frame_inclusive is not None else True
-        info = _clip_info(music.id, 0, count, start, inclusive, 2)
+        info = _clip_info(music.id, first, count, start, inclusive, 2)
         if not client.append_clips(timeline_id, [info]):
             raise _RouteFailed(f"AppendToTimeline placed nothing for the music ({music.file_path}) on audio track 1",
                                timeline_id)

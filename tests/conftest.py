@@ -30,3 +30,6 @@ def _no_real_resolve_bridge(monkeypatch, tmp_path_factory):
 def _no_real_user_data(monkeypatch, tmp_path_factory):
     """Tests never read or write the developer's kept beat grids (user data folder)."""
     monkeypatch.setenv("MONTAGE_AI_DATA", str(tmp_path_factory.mktemp("user-data")))
+    """Tests never write into the developer's user data folder (platformdirs reads
+    XDG_DATA_HOME on Linux): the Resolve log journal and the like go to a fresh folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))

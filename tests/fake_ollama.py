@@ -50,6 +50,14 @@ class FakeOllama:
         self.models: dict[str, tuple[str, ...]] = dict(models if models is not None else {"llama3.2:3b": ("completion",)})
         self.reply: Reply = reply
         self.delay_s = 0.0
+        #: Seconds between single bytes of every answer (headers included) to the paths in
+        #: ``trickle_paths`` (all when empty): each read succeeds, the whole answer never comes.
+        self.trickle_s = 0.0
+        self.trickle_paths: set[str] = set()
+        #: Send the headers and half the body of every answer, then close the connection.
+        self.close_mid_answer = False
+        #: Answer every path with an HTML 404 page (something else listens on the port).
+        self.html_404 = False
         self.requests: list[tuple[str, str, Any]] = []
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -107,6 +115,22 @@ class FakeOllama:
 
             def _send(self, status: int, body: Any, content_type: str = "application/json; charset=utf-8") -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                if fake.html_404:
+                    status, content_type = 404, "text/html"
+                    data = b"<html><body><h1>404 Not Found</h1></body></html>"
+                if fake.trickle_s and (not fake.trickle_paths or self.path in fake.trickle_paths):
+                    self._trickle(status, data, content_type)
+                    return
+                if fake.close_mid_answer:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
@@ -115,6 +139,19 @@ class FakeOllama:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
+
+            def _trickle(self, status: int, data: bytes, content_type: str) -> None:
+                head = (f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\n"
+                        f"Content-Length: {len(data)}\r\n\r\n").encode()
+                self.close_connection = True
+                try:
+                    for i in range(len(head + data)):
+                        if fake._release.wait(fake.trickle_s):
+                            return
+                        self.wfile.write((head + data)[i:i + 1])
+                        self.wfile.flush()
+                except OSError:
+                    pass  # the client gave up
 
             def _body(self) -> Any:
                 n = int(self.headers.get("Content-Length") or 0)

@@ -140,3 +140,17 @@ def test_missing_weights_fall_back_on_the_signal_processing_tracker(monkeypatch)
     a = analyze_music_signal(y, SR)
     assert a.stem in ("hpss", "demucs") and a.confidence is None
     assert _f(truth.beat_times_s, a.beat_times_s) >= 0.9
+
+
+def test_features_computed_in_chunks_equal_one_pass_on_a_long_signal():
+    from montage_ai.core.analysis.spectral_features import FEATURE_FRAME, FEATURE_HOP, frame_signal
+
+    y = (0.1 * RNG.standard_normal(SR * 50)).astype(np.float32)        # 2501 frames: two chunks
+    f = log_filtered_features(y)
+    frames = frame_signal(y, FEATURE_FRAME, FEATURE_HOP)
+    spec = np.abs(np.fft.rfft(frames * np.hanning(FEATURE_FRAME), axis=1)[:, :FEATURE_FRAME >> 1])
+    from montage_ai.core.analysis.spectral_features import log_filterbank
+
+    ref = np.log10(spec @ log_filterbank(FEATURE_FRAME >> 1, SR) + 1.0)
+    assert f.shape == (len(frames), 272)
+    assert np.allclose(f[:, :136], ref, atol=1e-4)

@@ -194,3 +194,40 @@ def test_export_of_a_timeline_never_imports_librosa(project, tmp_path):
             "print('HEAVY', rc, 'librosa' in sys.modules, file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY 0 False" in done.stderr, done.stderr[-2000:]
+
+
+def test_corrections_parse_in_the_order_given():
+    from montage_ai.core.analysis.beat_grid import Correction
+    from montage_ai.ui.cli.main import build_parser
+
+    args = build_parser().parse_args(["beats", "s.wav", "--double", "--offset-ms", "-20", "--tap", "1,1.5, 2",
+                                      "--meter", "3", "--three-halves", "--two-thirds", "--shift-half", "--bpm", "84"])
+    assert args.grid_corrections == [Correction("double"), Correction("offset_ms", -20.0), Correction("tap", (1.0, 1.5, 2.0)),
+                                     Correction("meter", 3), Correction("three_halves"), Correction("two_thirds"),
+                                     Correction("shift_half"), Correction("bpm", 84.0)]
+    cut = build_parser().parse_args(["cut", "--media", "f", "--music", "s.wav", "-o", "c.otio", "--half", "--keep"])
+    assert cut.grid_corrections == [Correction("half")] and cut.keep
+    plain = build_parser().parse_args(["cut", "--media", "f", "--music", "s.wav", "-o", "c.otio"])
+    assert plain.grid_corrections == [] and not plain.keep
+
+
+def test_the_grid_shows_confidence_and_doubts_when_the_analysis_has_them():
+    from montage_ai.core.analysis.beat_grid import BeatGrid, Correction
+    from montage_ai.core.run.grid_store import StoredGrid
+    from montage_ai.ui.cli.beats import describe
+
+    class Tracked:  # what a tracker with confidence gives (its to_dict), no more
+        path, tempo_bpm, meter = "/m/song.wav", 166.0, 4
+        beat_times_s, downbeat_times_s, sections = (0.5, 0.86), (0.5,), ()
+
+        def to_dict(self):
+            return {"tempo_bpm": 166.0, "confidence": {"tempo": 0.41, "beats": 0.8, "downbeats": 0.35,
+                                                       "doubts": ["tempo could be 83 or 166 bpm"],
+                                                       "alternatives_bpm": [83.0], "tracker": "neural"}}
+
+    lines = "\n".join(describe(Tracked(), None))
+    assert "confidence  tempo 0.41, beats 0.80, downbeats 0.35, or 83.0 bpm (neural)" in lines
+    assert "doubt       tempo could be 83 or 166 bpm" in lines and "as tracked (no corrections kept)" in lines
+    kept = StoredGrid("/m/song.wav", BeatGrid((0.5,), (0.5,), 4, 2.0), (Correction("half"),), "today")
+    lines = "\n".join(describe(Tracked(), kept))
+    assert "before your corrections" in lines and "corrected by you: half" in lines

@@ -240,10 +240,16 @@ def test_xmeml_carries_both_channels_of_a_stereo_song_on_linked_tracks():
     assert len(cut_list_from_timeline(fcp7_xml.read_from_string(ET.tostring(root, encoding="unicode"))).cuts) == 1
 
 
-def test_xmeml_refuses_rates_it_cannot_express():
+def test_xmeml_refuses_rates_it_cannot_express(caplog):
     cut_list, probes = _cut_list(Fraction(25, 2), [("slow.mov", Fraction(25, 2))], [5])
     with pytest.raises(InterchangeError, match="25/2"):
         fcp7_xml.write_to_string(build_timeline(cut_list, media=probes))
+    # A 12.5 fps clip in a 25 fps sequence is left out with the reason; the rest is written.
+    cut_list, probes = _cut_list(Fraction(25), [("slow.mov", Fraction(25, 2)), ("b.mov", Fraction(25))], [5, 7, 9])
+    with caplog.at_level("WARNING"):
+        root = ET.fromstring(fcp7_xml.write_to_string(build_timeline(cut_list, media=probes)))
+    names = [i.findtext("file/name") or "" for i in root.findall(".//video/track/clipitem")]
+    assert len(names) == 1 and "slow.mov" in caplog.text and "25/2" in caplog.text
 
 
 @pytest.mark.parametrize("rate", RATES, ids=str)

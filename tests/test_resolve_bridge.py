@@ -370,3 +370,135 @@ def test_an_answer_over_the_request_limit_still_reaches_the_client(bridge, fake)
     with connect_bridge(bridge.bridge_file) as client:
         pool = client.media_pool()
     assert len(pool.bins[0].clips[1].properties["Comments"]) == 9 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------- cannot be starved
+def _good_path_cases(media, tmp_path):
+    fifo = tmp_path / "take 1.mp4"
+    os.mkfifo(fifo)
+    (tmp_path / "passwd.xml").symlink_to("/etc/passwd")
+    (tmp_path / "zero.mp4").symlink_to("/dev/zero")
+    cases = [("import_media", {"paths": ["/etc/passwd"]}), ("import_media", {"paths": ["/etc/shadow"]}),
+             ("import_media", {"paths": ["/proc/self/environ"]}),
+             ("import_media", {"paths": [str(tmp_path) + "/../../etc/passwd"]}),
+             ("import_media", {"paths": ["/dev/zero"]}), ("import_media", {"paths": [str(tmp_path / "zero.mp4")]}),
+             ("import_media", {"paths": [media["a"] + "\0.txt"]}), ("import_media", {"paths": [str(fifo)]}),
+             ("link_proxy", {"clip_id": "x", "proxy_path": str(fifo)}),
+             ("link_proxy", {"clip_id": "x", "proxy_path": media["song"]}),  # a proxy is video
+             ("import_timeline_file", {"path": str(tmp_path / "passwd.xml"), "name": "x", "bin_ids": []}),
+             ("import_timeline_file", {"path": str(fifo), "name": "x", "bin_ids": []})]
+    return cases
+
+
+def test_paths_must_be_regular_files_of_the_operations_kind(bridge, fake, media, tmp_path):
+    """The same rules on both bridges: no system files, devices, FIFOs, NUL bytes, and a
+    symlink is judged by the file it names; a FIFO never blocks the bridge."""
+    raw = Raw(bridge.bridge_file)
+    raw.sock.settimeout(5)
+    seq = 0
+    for op, args in _good_path_cases(media, tmp_path):
+        seq += 1
+        raw.send(raw.frame(op, args, seq=seq))
+        answer = raw.reply()
+        assert (answer["ok"], answer["code"]) == (False, "bad-args"), (op, args, answer)
+    assert not [c for c in fake.behaviour.calls if c[0] in ("ImportMedia", "ImportTimelineFromFile", "LinkProxyMedia")]
+    raw.send(raw.frame("import_media", {"paths": [media["a"], media["song"]]}, seq=seq + 1))
+    assert raw.reply()["ok"] is True  # real media still imports
+    assert _served(bridge)
+
+
+def test_trickling_connections_cannot_lock_a_good_client_out(bridge):
+    """40 connections that send a length prefix and then a byte now and then: a good client is
+    served every time, quickly (one deadline per first message, the oldest waiting dropped)."""
+    port = wire.read_bridge_file(bridge.bridge_file)["port"]
+    stop = threading.Event()
+    socks = []
+    for _ in range(40):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(struct.pack(">I", 200))
+        socks.append(s)
+
+    def trickle() -> None:
+        while not stop.wait(0.5):
+            for s in socks:
+                try:
+                    s.send(b"x")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        served = 0
+        for _ in range(5):
+            started = time.monotonic()
+            try:
+                served += _served(bridge) and time.monotonic() - started < 5.0
+            except ResolveError:
+                pass
+            time.sleep(0.5)
+        assert served == 5
+    finally:
+        stop.set()
+        thread.join(5)
+        for s in socks:
+            s.close()
+
+
+def test_a_busy_bridge_says_busy_and_the_client_retries(bridge):
+    held = []
+    for seq in range(wire.MAX_CLIENTS):
+        raw = Raw(bridge.bridge_file)
+        raw.send(raw.frame("product"))
+        assert raw.reply()["ok"] is True  # authenticated, holding a slot
+        held.append(raw)
+    try:
+        with pytest.raises(BridgeUnavailable) as info:
+            connect_bridge(bridge.bridge_file, timeout_s=5, busy_wait_s=0.5)
+        assert info.value.cause == "busy" and "busy" in info.value.reason
+        assert "protocol" not in str(info.value)
+        threading.Timer(1.0, lambda: [r.close() for r in held[:4]]).start()
+        with connect_bridge(bridge.bridge_file, timeout_s=5, busy_wait_s=15) as client:  # retried with backoff
+            assert client.product().name == "DaVinci Resolve Studio"
+    finally:
+        for raw in held:
+            raw.close()
+
+
+def test_fifty_honest_clients_at_once_are_all_served(bridge):
+    errors = []
+
+    def one() -> None:
+        try:
+            with connect_bridge(bridge.bridge_file, timeout_s=20) as client:
+                for _ in range(3):
+                    client.timeline_names()
+        except Exception as exc:  # noqa: BLE001 - collected below
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+
+
+def test_a_client_whose_idle_connection_the_bridge_closed_reconnects(fake, tmp_path):
+    """A long analysis between two requests (resolve cut / resolve log): the bridge closes the
+    idle connection; the next request opens a new one instead of failing."""
+    from montage_ai.resolve_plugin.bridge.montage_bridge import Bridge
+
+    server = Bridge(fake, str(tmp_path / "cfg" / "resolve-bridge.json"), idle_timeout=0.5, resolve_check_interval=60)
+    server.start()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with connect_bridge(server.bridge_file) as client:
+            assert client.timeline_names() == []
+            time.sleep(1.5)  # longer than the bridge's idle timeout
+            assert client.product().name == "DaVinci Resolve Studio"
+            assert client.timeline_names() == []
+    finally:
+        server.stop("test over")
+        thread.join(5)

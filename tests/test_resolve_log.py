@@ -146,13 +146,96 @@ def test_cli_dry_run_changes_nothing_then_log_and_unlog(media, monkeypatch, caps
     assert _state(fake) == before
     assert main(["resolve", "log", "--bin", "Day 1", "--workers", "1"] + cache) == 0
     assert _state(fake) != before
-    assert journal_path(root / "cache", "Fake project").exists()
-    assert main(["resolve", "unlog", "--dry-run"] + cache) == 0
+    assert journal_path(None, "Fake project").exists()
+    assert not (root / "cache" / "resolve-log").exists()  # the journal is the project's data, not cache
+    assert main(["resolve", "unlog", "--dry-run"]) == 0
     assert "would A.mp4: remove our marker" in capsys.readouterr().out
-    assert main(["resolve", "unlog"] + cache) == 0
+    assert main(["resolve", "unlog"]) == 0
     assert _state(fake) == before
 
 
 def test_caption_words_are_subject_words():
     assert caption_words("The view of a mountain lake with two boats") == ["mountain", "lake", "boats"]
     assert caption_words("") == []
+
+
+# --- Editor metadata is sacred: unlog takes back only what the journal says we added --------
+
+
+def _editor_keywords_fake(media):
+    paths = media[0]
+    fake = make_resolve({"Day 1": [paths["A"], paths["C"], paths["D"]]}, rate="25")
+    find_clip(fake, "A.mp4").SetMetadata("Keywords", "hero, sunset ,  day one,montage:opening")
+    find_clip(fake, "D.mp4").SetMetadata("Keywords", "montage:final-cut")
+    return fake
+
+
+def test_unlog_without_a_log_changes_nothing_of_the_editors(media, tmp_path):
+    fake = _editor_keywords_fake(media)
+    client = DirectClient(fake)
+    before = _state(fake)
+    journal = journal_path(tmp_path, "Fake project")
+    assert plan_unlog(client, read_pool(client), journal=journal) == []
+    apply_changes(client, plan_unlog(client, read_pool(client), journal=journal), journal=journal)
+    assert _state(fake) == before
+    assert find_clip(fake, "A.mp4").GetMetadata("Keywords") == "hero, sunset ,  day one,montage:opening"
+
+
+def test_log_unlog_log_unlog_keeps_every_byte_of_the_editors_keywords(media, tmp_path):
+    paths, _, logs, _ = media
+    fake = _editor_keywords_fake(media)
+    client = DirectClient(fake)
+    before = _state(fake)
+    journal = journal_path(tmp_path, "Fake project")
+    for _ in range(2):
+        assert apply_changes(client, plan_log(client, read_pool(client), logs)[0], journal=journal) == []
+        a = find_clip(fake, "A.mp4").GetMetadata("Keywords")
+        assert a.startswith("hero, sunset ,  day one,montage:opening,") and "montage:best" in a
+        # a second log adds nothing twice
+        assert [c for c in plan_log(client, read_pool(client), logs)[0] if c.kind == "keywords"] == []
+        assert apply_changes(client, plan_unlog(client, read_pool(client), journal=journal), journal=journal) == []
+        assert _state(fake) == before
+    assert plan_unlog(client, read_pool(client), journal=journal) == []
+
+
+def test_edits_between_log_and_unlog_stay_the_editors(media, tmp_path):
+    paths, _, logs, _ = media
+    fake = _editor_keywords_fake(media)
+    client = DirectClient(fake)
+    journal = journal_path(tmp_path, "Fake project")
+    apply_changes(client, plan_log(client, read_pool(client), logs)[0], journal=journal)
+    a = find_clip(fake, "A.mp4")
+    ours = a.GetMetadata("Keywords").split(",")[4:]
+    assert ours and "montage:best" in ours
+    # The editor adds a keyword after ours, and a marker with a customData that looks like ours.
+    a.SetMetadata("Keywords", a.GetMetadata("Keywords") + ", montage:closer ,extra")
+    a.AddMarker(7, "Red", "editor", "", 1, json.dumps({"montage_ai": "log", "shot": 0}))
+    apply_changes(client, plan_unlog(client, read_pool(client), journal=journal), journal=journal)
+    assert a.GetMetadata("Keywords") == "hero, sunset ,  day one,montage:opening, montage:closer ,extra"
+    assert [m["name"] for m in a.GetMarkers().values()] == ["editor"]
+
+
+def test_a_cleared_cache_does_not_orphan_what_we_logged(media, tmp_path, monkeypatch):
+    """The journal lives in the user data folder: a log, the cache folder deleted, then an
+    unlog still takes our Description, keywords and markers out."""
+    import shutil
+
+    paths, _, logs, _ = media
+    fake = _editor_keywords_fake(media)
+    client = DirectClient(fake)
+    before = _state(fake)
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_dir))
+    captions = {(paths["C"], s.shot_index): "a red kite over hills" for s in logs[1].shots}
+    apply_changes(client, plan_log(client, read_pool(client), logs, captions)[0],
+                  journal=journal_path(None, "Fake project"), project="Fake project")
+    assert find_clip(fake, "C.mp4").GetMetadata("Description") == "a red kite over hills"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    journal = journal_path(None, "Fake project")
+    assert journal.exists() and json.loads(journal.read_text())["project"] == "Fake project"
+    apply_changes(client, plan_unlog(client, read_pool(client), journal=journal), journal=journal)
+    assert _state(fake) == before
+
+
+def test_journals_of_projects_never_collide(tmp_path):
+    assert journal_path(tmp_path, "Day 1/2") != journal_path(tmp_path, "Day 1:2")

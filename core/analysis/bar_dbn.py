@@ -93,10 +93,9 @@ def _viterbi(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> t
     new = np.empty_like(delta)
     for i in range(1, n_frames):
         cand = delta[lasts_prev][:, :, None] + log_a    # (B, from, to)
-        arg = cand.argmax(axis=1)
-        bp[i] = arg
+        bp[i] = cand.argmax(axis=1)
         new[1:] = delta[:-1]
-        new[firsts] = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0, :]
+        new[firsts] = cand.max(axis=1)
         new[ss.beat_states] += d_beat[i]
         new[ss.downbeat_states] += d_down[i]
         delta, new = new, delta

@@ -33,7 +33,7 @@ class ModelUnavailable(RuntimeError):
 def load_weights(name: str = WEIGHTS_NAME) -> dict[str, np.ndarray]:
     """The network's parameters by torch's names (``"lstm.weight_ih_l0"`` ...), float32."""
     try:
-        ref = resources.files("montage_ai.core.analysis").joinpath("weights", name)
+        ref = resources.files("montage_ai.core.analysis").joinpath("weights").joinpath(name)
         with ref.open("rb") as fh, np.load(fh) as z:
             w = {k.replace("__", "."): np.asarray(z[k], dtype=np.float32) for k in z.files}
     except (OSError, ValueError, KeyError) as exc:
@@ -44,10 +44,6 @@ def load_weights(name: str = WEIGHTS_NAME) -> dict[str, np.ndarray]:
     return w
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 def _lstm_layer(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One unidirectional LSTM layer (torch's gate order i, f, g, o), zero initial state."""
     n_cells = w_hh.shape[1]
@@ -56,14 +52,12 @@ def _lstm_layer(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray
     h = np.zeros(n_cells, dtype=np.float32)
     c = np.zeros(n_cells, dtype=np.float32)
     out = np.empty((len(x), n_cells), dtype=np.float32)
+    n2, n3 = 2 * n_cells, 3 * n_cells
     for t in range(len(x)):
         g = gates_x[t] + h @ w_hh_t
-        i = _sigmoid(g[:n_cells])
-        f = _sigmoid(g[n_cells:2 * n_cells])
-        cand = np.tanh(g[2 * n_cells:3 * n_cells])
-        o = _sigmoid(g[3 * n_cells:])
-        c = f * c + i * cand
-        h = o * np.tanh(c)
+        sg = 0.5 + 0.5 * np.tanh(0.5 * g)           # sigmoid of all gates at once
+        c = sg[n_cells:n2] * c + sg[:n_cells] * np.tanh(g[n2:n3])
+        h = sg[n3:] * np.tanh(c)
         out[t] = h
     return out
 
@@ -80,8 +74,13 @@ def beatnet_activations(features: np.ndarray, weights: dict[str, np.ndarray] | N
         return np.zeros((0, 2), dtype=np.float32)
     k = w["conv1.weight"]                                   # (2, 1, 10)
     width = k.shape[2]
-    win = np.lib.stride_tricks.sliding_window_view(x, width, axis=1)   # (T, 263, 10)
-    conv = np.einsum("tpk,ck->tcp", win, k[:, 0, :]) + w["conv1.bias"][None, :, None]
+    n_out = x.shape[1] - width + 1
+    conv = np.empty((len(x), k.shape[0], n_out), dtype=np.float32)
+    for ch in range(k.shape[0]):                         # cross-correlation, as torch's Conv1d
+        acc = np.full((len(x), n_out), w["conv1.bias"][ch], dtype=np.float32)
+        for j in range(width):
+            acc += k[ch, 0, j] * x[:, j:j + n_out]
+        conv[:, ch] = acc
     conv = np.maximum(conv, 0.0)
     n_pool = conv.shape[2] // 2
     pooled = conv[:, :, :2 * n_pool].reshape(len(x), conv.shape[1], n_pool, 2).max(axis=3)

@@ -182,12 +182,16 @@ def confidence_from(act: np.ndarray, dec: BarDecoding, fps: float, duration_s: f
     down = _peak(act[:, 1], frames)
     is_db = dec.beat_numbers == 1
     db_contrast = float(np.mean(down[is_db]) - np.mean(down[~is_db])) if is_db.any() and (~is_db).any() else 0.0
-    lps = sorted(dec.log_probs.values(), reverse=True)
+    # Two-beat bars count as 4/4 (they are reported so).
+    folded = dict(dec.log_probs)
+    if 2 in folded:
+        folded[4] = max(folded.pop(2), folded.get(4, -np.inf))
+    lps = sorted(folded.values(), reverse=True)
     margin = (lps[0] - lps[1]) / max(len(frames), 1) if len(lps) > 1 else 1.0
     metre_c = float(np.clip(margin / 0.5, 0.0, 1.0))
     down_c = float(np.clip(db_contrast * 2.0, 0.0, 1.0) * (0.5 + 0.5 * metre_c) * min(1.0, beats_c / CLEAR_BEAT))
     if metre_c < 0.3 and len(lps) > 1 and beats_c >= CLEAR_BEAT:
-        others = sorted(dec.log_probs, key=lambda m: -dec.log_probs[m])[:2]
+        others = sorted(folded, key=lambda m: -folded[m])[:2]
         a, b = sorted(others)
         doubts.append(f"metre unsure ({a}/4 or {b}/4)")
     return BeatConfidence(round(tempo_c, 3), round(beats_c, 3), round(down_c, 3), tuple(doubts),
@@ -225,7 +229,7 @@ def _drop_final_hit(dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
                    intervals=dec.intervals[:-1])
 
 
-def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3, 4)) -> TrackedBeats:
+def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2, 3, 4)) -> TrackedBeats:
     """Beats, downbeats, metre and confidence of a mono signal.
 
     Raises
@@ -240,9 +244,18 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (3,
     dec = _drop_final_hit(dec, flux)
     conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S
-    log.debug("beatnet-dbn: %d beats, metre %d, confidence %s", len(times), dec.beats_per_bar, conf)
-    return TrackedBeats(times, dec.beat_numbers, int(dec.beats_per_bar), conf,
-                        _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames))
+    down, bass = _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames)
+    meter, numbers = int(dec.beats_per_bar), dec.beat_numbers
+    if meter == 2 and len(numbers):
+        # Two-beat bars (the model that lets slow songs keep their slow beat) are reported as
+        # 4/4: the bar starts on the two-beat downbeat where the evidence is strongest.
+        ones = np.flatnonzero(numbers == 1)
+        default = int(ones[0]) % 4 if len(ones) else 0
+        cands = [p for p in range(4) if p % 2 == default % 2]
+        phase = max(cands, key=lambda p: float(np.mean(_z(down)[p::4]) + np.mean(_z(bass)[p::4])))
+        meter, numbers = 4, (np.arange(len(numbers)) - phase) % 4 + 1
+    log.debug("beatnet-dbn: %d beats, metre %d, confidence %s", len(times), meter, conf)
+    return TrackedBeats(times, numbers, meter, conf, down, bass)
 
 
 def _bass_flux(feats: np.ndarray, fmax_hz: float = 150.0) -> np.ndarray:

@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 #: Songs longer than this (seconds) are streamed and analysed in chunks.
 LONG_SONG_S = 600.0
-CHUNK_S = 60.0
-OVERLAP_S = 8.0
+CHUNK_S = 40.0
+OVERLAP_S = 6.0
 SR = 22050
 HOP = 512
 #: How often the parent looks at ``cancel()`` and its children.
@@ -479,10 +479,13 @@ def _beat_energy(rms: np.ndarray, beats: np.ndarray) -> np.ndarray:
 
 
 def _bar_means(X: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Mean of the frame columns of each bar ``[bounds[i], bounds[i + 1])`` (at least one frame)."""
+    n = X.shape[1]
     out = np.zeros((X.shape[0], len(bounds) - 1))
     for i in range(len(bounds) - 1):
-        a, b = bounds[i], max(bounds[i] + 1, bounds[i + 1])
-        out[:, i] = X[:, a:b].mean(axis=1) if b <= X.shape[1] else X[:, a:].mean(axis=1) if a < X.shape[1] else 0.0
+        a = min(int(bounds[i]), n - 1)
+        b = min(max(int(bounds[i + 1]), a + 1), n)
+        out[:, i] = X[:, a:b].mean(axis=1)
     return out
 
 

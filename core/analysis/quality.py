@@ -50,7 +50,7 @@ WHIP_ANISO = 0.15
 #: Fast motion: global shift per frame at least this share of the width, or the mean
 #: absolute difference of the 64x36 frames (0..255) at least MOTION_DIFF.
 FAST_SHIFT = 0.01
-MOTION_DIFF = 9.0
+MOTION_DIFF = 6.0
 #: Frozen: consecutive 64x36 frames differing by less than this (0..255) and than a quarter
 #: of the shot's median step (a static camera on a static scene is not a freeze)...
 FROZEN_DIFF = 0.05

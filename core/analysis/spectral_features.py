@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
 __all__ = ["FEATURE_SR", "FEATURE_HOP", "FEATURE_FPS", "FEATURE_FRAME",
            "frame_signal", "log_filterbank", "log_filtered_features"]
@@ -25,13 +26,19 @@ FEATURE_FRAME = int(0.064 * FEATURE_SR)    # 1411 samples, 64 ms
 FEATURE_FPS = FEATURE_SR / FEATURE_HOP     # 50 frames per second
 
 
-def frame_signal(y: np.ndarray, frame_size: int, hop: int) -> np.ndarray:
-    """Frames of ``y`` centred on ``i * hop``, ``ceil(len(y) / hop)`` of them, zero padded."""
+def _padded(y: np.ndarray, frame_size: int, hop: int) -> tuple[np.ndarray, int]:
+    """``y`` with ``frame_size // 2`` zeros in front and enough behind for the last frame."""
     y = np.asarray(y, dtype=np.float32)
     n_frames = int(np.ceil(len(y) / float(hop)))
     left = frame_size // 2
     padded = np.zeros(left + n_frames * hop + frame_size, dtype=np.float32)
     padded[left:left + len(y)] = y
+    return padded, n_frames
+
+
+def frame_signal(y: np.ndarray, frame_size: int, hop: int) -> np.ndarray:
+    """Frames of ``y`` centred on ``i * hop``, ``ceil(len(y) / hop)`` of them, zero padded."""
+    padded, n_frames = _padded(y, frame_size, hop)
     idx = np.arange(n_frames)[:, None] * hop + np.arange(frame_size)[None, :]
     return padded[idx]
 
@@ -88,12 +95,18 @@ def log_filtered_features(y: np.ndarray, sr: int = FEATURE_SR, frame_size: int =
     -------
     np.ndarray [shape=(n_frames, 2 * n_bands)], float32
     """
-    frames = frame_signal(y, frame_size, hop)
     window = np.hanning(frame_size).astype(np.float32)
     n_bins = frame_size >> 1
-    spec = np.abs(np.fft.rfft(frames * window, n=frame_size, axis=1)[:, :n_bins]).astype(np.float32)
     bank = log_filterbank(n_bins, int(sr), bands_per_octave)
-    logspec = np.log10(spec @ bank + 1.0).astype(np.float32)
+    padded, n_frames = _padded(y, frame_size, hop)
+    logspec = np.empty((n_frames, bank.shape[1]), dtype=np.float32)
+    chunk = 2048                                       # frames at a time: bounded memory on long songs
+    offsets = np.arange(frame_size)[None, :]
+    for a in range(0, n_frames, chunk):
+        b = min(n_frames, a + chunk)
+        frames = padded[np.arange(a, b)[:, None] * hop + offsets]
+        spec = np.abs(scipy.fft.rfft(frames * window, n=frame_size, axis=1)[:, :n_bins]).astype(np.float32)
+        logspec[a:b] = np.log10(spec @ bank + 1.0)
     # Difference to the frame whose window overlaps by half (madmom's diff_ratio=0.5).
     sample = int(np.argmax(window > 0.5))
     diff_frames = max(1, int(round((frame_size / 2.0 - sample) / hop)))

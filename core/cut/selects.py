@@ -52,7 +52,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.base import stages
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.cut.windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
+from montage_ai.core.cut.select_windows import FLAGGED_MAX, best_window, clean_window, flagged_share  # noqa: F401 (re-exported)
 from montage_ai.core.plan.planner import shot_id_map, story_arc
 from montage_ai.core.plan.styles import load_style
 
@@ -203,7 +203,7 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
     ['blur', 'dark']
     """
     if shot.black:
-        return [("black", "black: a black or near-black segment (slug, leader, fade)")]
+        return [("black", "black: a black, near-black or white segment (slug, leader, fade, dip)")]
     out: list[tuple[str, str]] = []
     if median_sharp and shot.sharpness is not None and shot.sharpness < limits.blur_ratio * median_sharp:
         out.append(("blur", f"blurred: sharpness {shot.sharpness:.0f} is {100 * shot.sharpness / median_sharp:.1f} % "

@@ -17,6 +17,7 @@ from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.base import stages
+from montage_ai.core.base.fileio import display_name
 from montage_ai.core.base.timebase import timecode_to_frames
 from montage_ai.core.cut.selects import Selects, SelectsError, SelectsOptions, judge_shots
 from montage_ai.core.model.cutlist import Cut, CutList, Section
@@ -83,10 +84,11 @@ def selects_timeline(selects: Selects, analyses: Sequence[FootageAnalysis], *, n
         at = cut.record_in + min(cut.record_frames - 1,
                                  math.floor(Fraction(p.best_frame - p.source_in) * cl.rate / p.source_rate))
         marker = otio.schema.Marker(
-            name=f"select {p.score:.2f}: {os.path.basename(p.path)} #{p.shot_index}", color=SELECT_COLOR,
+            name=display_name(f"select {p.score:.2f}: {os.path.basename(p.path)} #{p.shot_index}"), color=SELECT_COLOR,
             marked_range=TimeRange(RationalTime(at, float(cl.rate)), RationalTime(0, float(cl.rate))))
-        marker.metadata[NAMESPACE] = {"kind": "select", "score": p.score, "reason": p.reason,
-                                      "best_frame": p.best_frame, "keywords": list(p.keywords), "group": p.group}
+        marker.metadata[NAMESPACE] = {"kind": "select", "score": p.score, "reason": display_name(p.reason),
+                                      "best_frame": p.best_frame, "keywords": [display_name(k) for k in p.keywords],
+                                      "group": display_name(p.group) if isinstance(p.group, str) else p.group}
         timeline.tracks.markers.append(marker)
     return timeline
 

@@ -260,7 +260,10 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
         input_kwargs["seek_timestamp"] = "1"  # -ss is a timestamp, not an offset from the start
         input_kwargs["ss"] = f"{seek_s:.6f}"
         input_kwargs["noaccurate_seek"] = None
-    stream = ffmpeg_python.input(path, **input_kwargs)["v:0"]
+    # ffmpeg-python hashes its graph as UTF-8: a name that is not UTF-8 (surrogateescape)
+    # goes through it as a placeholder and into the command line as it is.
+    token = "montage-ai-input.mp4"
+    stream = ffmpeg_python.input(token, **input_kwargs)["v:0"]
     # Scale first (cheap 'area' averaging of the full frame), then rotate the small frame.
     sw, sh = (h, w) if v.rotation in (90, 270) else (w, h)
     stream = stream.filter("scale", sw, sh, flags="area")
@@ -274,7 +277,7 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
     out_kwargs: dict = {"format": "rawvideo", "pix_fmt": "bgr24", "fps_mode": "passthrough", "an": None, "sn": None}
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
-    args = ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()
+    args = [path if a == token else a for a in ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()]
     return [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"] + args
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import ffmpeg
 
 from montage_ai.core.base.errors import MediaError, ToolMissingError
+from montage_ai.core.base.fileio import not_a_regular_file
 from montage_ai.core.base.timebase import format_rate, parse_rate
 
 # A file whose mean rate differs from its nominal rate by more than this is variable-rate.
@@ -189,10 +190,9 @@ def probe(path: str | os.PathLike[str], require_video: bool = True, verify_tail:
         Missing, empty, unreadable, truncated, or no video when one is required.
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise MediaError(path, "file does not exist")
-    if os.path.isdir(path):
-        raise MediaError(path, "is a folder, not a media file")
+    problem = not_a_regular_file(path)  # before anything opens it: a FIFO would block
+    if problem:
+        raise MediaError(path, problem)
     size = os.path.getsize(path)
     if size == 0:
         raise MediaError(path, "file is empty (0 bytes)")

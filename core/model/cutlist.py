@@ -63,7 +63,13 @@ class Section:
 
 @dataclass(frozen=True)
 class CutList:
-    """A whole rough cut: V1 cuts, the music on A1, beat/downbeat/section positions."""
+    """A whole rough cut: V1 cuts, the music on A1, beat/downbeat/section positions.
+
+    The music on A1 plays the song from its frame ``music_start`` (timeline frames into the
+    file: a part of the song chosen with ``--song-start``) for ``music_duration`` frames from
+    the timeline's first frame, fading out over its last ``music_fade_out`` frames. A rough
+    cut's A1 ends with V1 (``music_duration == duration``).
+    """
 
     rate: Fraction
     width: int
@@ -74,6 +80,7 @@ class CutList:
     music_duration: int
     start_frames: int = 0
     music_fade_out: int = 0
+    music_start: int = 0
     beats: tuple[int, ...] = ()
     downbeats: tuple[int, ...] = ()
     sections: tuple[Section, ...] = ()

@@ -24,8 +24,10 @@ What the timeline holds
   keeps every record position a whole timeline frame, and the source frames covered are
   still ``duration * source_rate / rate`` (the source plays at its own speed).
 - ``A1`` (audio): the music clip from 0, ``available_range`` from the probe (timeline rate,
-  from 0), ``source_range`` ``[0, music_duration)``; the fade-out length is in the clip's
-  metadata (``montage_ai.fade_out_frames``).
+  from 0), ``source_range`` ``[music_start, music_start + music_duration)`` (the part of the
+  song the cut uses, ending with V1); the fade-out length is in the clip's metadata
+  (``montage_ai.fade_out_frames``, which the preview renders as an ``afade`` and the FCPXML
+  and FCP7 writers as volume keyframes).
 - Markers on ``timeline.tracks`` (the stack, record frames from 0): beats
   :data:`BEAT_COLOR` (``BLUE``, zero length), downbeats :data:`DOWNBEAT_COLOR` (``RED``,
   zero length), sections :data:`SECTION_COLOR` (``GREEN``, spanning the section). Names are
@@ -62,7 +64,7 @@ from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.base import mediaurl
 from montage_ai.core.base.errors import MediaError
-from montage_ai.core.base.fileio import write_atomic
+from montage_ai.core.base.fileio import display_name, write_atomic
 from montage_ai.core.base.timebase import format_rate, timecode_to_frames
 from montage_ai.core.media.probe import MediaInfo, probe
 from montage_ai.core.model.cutlist import Cut, CutList, Section
@@ -232,7 +234,7 @@ def build_timeline(cut_list: CutList, *, media: Mapping[str, MediaInfo] | None =
         probes[path] = info
         return info
 
-    timeline = otio.schema.Timeline(name=cut_list.name, global_start_time=RationalTime(cut_list.start_frames, float(rate)))
+    timeline = otio.schema.Timeline(name=display_name(cut_list.name), global_start_time=RationalTime(cut_list.start_frames, float(rate)))
     timeline.metadata[NAMESPACE] = {
         "rate": format_rate(rate, ratio=True), "width": cut_list.width, "height": cut_list.height,
         "style": cut_list.style, "seed": cut_list.seed, "brief": cut_list.brief,
@@ -346,13 +348,14 @@ def _cut_clip(cut: Cut, info: MediaInfo, rate: Fraction) -> otio.schema.Clip:
     )
     reference.metadata[NAMESPACE] = media_metadata(info, src_rate)
     clip = otio.schema.Clip(
-        name=f"{os.path.basename(info.path)} #{cut.shot_index}",
+        name=f"{display_name(os.path.basename(info.path))} #{cut.shot_index}",
         media_reference=reference,
         source_range=TimeRange(RationalTime(tc + grid_in, float(src_rate)),
                                RationalTime(cut.record_frames, float(rate))),
     )
     clip.metadata[NAMESPACE] = {
-        "shot": cut.shot_index, "score": float(cut.score), "phase": cut.phase, "reason": cut.reason,
+        "shot": cut.shot_index, "score": float(cut.score), "phase": display_name(cut.phase),
+        "reason": display_name(cut.reason),
         "source_in_frames": grid_in, "source_rate": format_rate(src_rate, ratio=True),
     }
     if grid is not None:
@@ -364,17 +367,20 @@ def _music_clip(cut_list: CutList, info: MediaInfo) -> otio.schema.Clip:
     rate = cut_list.rate
     exact = Fraction(info.duration_s) * rate
     available = math.floor(exact)
-    if cut_list.music_duration > math.ceil(exact):
-        raise MediaError(info.path, f"the music lasts {available} frames, the cut list uses {cut_list.music_duration}")
-    available = max(available, cut_list.music_duration)
+    used = cut_list.music_start + cut_list.music_duration
+    if cut_list.music_start < 0 or used > math.ceil(exact):
+        raise MediaError(info.path, f"the music lasts {available} frames, the cut list uses frames "
+                                    f"{cut_list.music_start}..{used}")
+    available = max(available, used)
     reference = otio.schema.ExternalReference(
         target_url=file_url(info.path),
         available_range=TimeRange(RationalTime(0, float(rate)), RationalTime(available, float(rate))),
     )
     reference.metadata[NAMESPACE] = media_metadata(info, rate)
     clip = otio.schema.Clip(
-        name=os.path.basename(info.path), media_reference=reference,
-        source_range=TimeRange(RationalTime(0, float(rate)), RationalTime(cut_list.music_duration, float(rate))),
+        name=display_name(os.path.basename(info.path)), media_reference=reference,
+        source_range=TimeRange(RationalTime(cut_list.music_start, float(rate)),
+                               RationalTime(cut_list.music_duration, float(rate))),
     )
     clip.metadata[NAMESPACE] = {"role": "music", "fade_out_frames": cut_list.music_fade_out}
     return clip
@@ -382,10 +388,10 @@ def _music_clip(cut_list: CutList, info: MediaInfo) -> otio.schema.Clip:
 
 def _marker(name: str, start: int, length: int, rate: Fraction, color: str, meta: dict[str, Any]) -> otio.schema.Marker:
     marker = otio.schema.Marker(
-        name=name, color=color,
+        name=display_name(name), color=color,
         marked_range=TimeRange(RationalTime(start, float(rate)), RationalTime(length, float(rate))),
     )
-    marker.metadata[NAMESPACE] = meta
+    marker.metadata[NAMESPACE] = {k: display_name(v) if isinstance(v, str) else v for k, v in meta.items()}
     return marker
 
 
@@ -442,13 +448,16 @@ def cut_list_from_timeline(timeline: otio.schema.Timeline) -> CutList:
             shot_index=int(cmeta.get("shot", index)), score=float(cmeta.get("score", 0.0)),
             phase=str(cmeta.get("phase", "")), reason=str(cmeta.get("reason", "")),
         ))
-    music_path, music_duration, fade = "", 0, 0
+    music_path, music_duration, fade, music_start = "", 0, 0, 0
     audio = _first_track(timeline, otio.schema.TrackKind.Audio)
     music = next((c for c in audio if isinstance(c, otio.schema.Clip)), None) if audio is not None else None
     if music is not None:
         music_path = media_path(music.media_reference.target_url)
         music_duration = frames_at(music.source_range.duration, rate, what=f"{music.name}: duration")
         fade = int((music.metadata.get(NAMESPACE) or {}).get("fade_out_frames", 0))
+        avail = getattr(music.media_reference, "available_range", None)
+        music_start = frames_at(music.source_range.start_time, rate, what=f"{music.name}: start") - (
+            frames_at(avail.start_time, rate, what=f"{music.name}: available start") if avail else 0)
     beats, downbeats, sections = [], [], []
     for marker in timeline.tracks.markers:
         mmeta = marker.metadata.get(NAMESPACE) or {}
@@ -467,6 +476,7 @@ def cut_list_from_timeline(timeline: otio.schema.Timeline) -> CutList:
         rate=rate, width=int(meta.get("width", 0)), height=int(meta.get("height", 0)),
         duration=frames_at(video.duration(), rate, what="V1 duration"), cuts=tuple(cuts),
         music_path=music_path, music_duration=music_duration, start_frames=start_frames, music_fade_out=fade,
+        music_start=music_start,
         beats=tuple(sorted(beats)), downbeats=tuple(sorted(downbeats)),
         sections=tuple(sorted(sections, key=lambda s: s.start)),
         name=timeline.name, style=str(meta.get("style", "")), seed=int(meta.get("seed", 0)),

@@ -33,7 +33,15 @@ import ollama
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.base.errors import Cancelled
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.plan.ollama_config import OllamaSettings, clean_text, describe_error, make_client
+from montage_ai.core.plan.ollama_config import (
+    Deadline,
+    OllamaSettings,
+    RequestDeadline,
+    bounded_call,
+    clean_text,
+    describe_error,
+    make_client,
+)
 from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 
 log = logging.getLogger(__name__)
@@ -70,7 +78,8 @@ def caption_key(cache: AnalysisCache, analysis: FootageAnalysis, shot_index: int
 def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings, *,
                   cache: AnalysisCache | None = None, only: Collection[ShotKey] | None = None,
                   progress: Callable[[float], None] | None = None,
-                  cancel: Callable[[], bool] | None = None, client=None) -> CaptionReport:
+                  cancel: Callable[[], bool] | None = None, client=None,
+                  deadline: Deadline | None = None) -> CaptionReport:
     """Caption the keyframe thumbnail of every usable shot with ``settings.vision_model``.
 
     Parameters
@@ -86,6 +95,10 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
         ``progress(fraction)``; ``cancel()`` returning True raises :class:`Cancelled`.
     client : ollama.Client, optional
         Made from ``settings`` when not given.
+    deadline : Deadline, optional
+        The cut's Ollama budget (default: ``settings.budget_s`` from now). Each caption has one
+        deadline for its whole request (``settings.caption_timeout_s``, capped by the budget);
+        when one misses it, or the budget is spent, no more shots are asked.
 
     Returns
     -------
@@ -101,6 +114,7 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
         report.problem = "no keyframe thumbnails to caption (the analysis ran without a cache)"
         return report
     identities: dict[str, FileIdentity | None] = {}
+    deadline = deadline or Deadline(settings.budget_s)
     own = client is None
     client = client or make_client(settings.host, settings.caption_timeout_s)
     try:
@@ -133,10 +147,11 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
                 report.failed += 1
                 continue
             try:
-                response = client.chat(model=model, stream=False, options={"temperature": 0, "seed": 0},
-                                       messages=[{"role": "user", "content": CAPTION_PROMPT, "images": [image]}])
+                response = bounded_call(client, deadline.limit(settings.caption_timeout_s), client.chat, model=model,
+                                        stream=False, options={"temperature": 0, "seed": 0},
+                                        messages=[{"role": "user", "content": CAPTION_PROMPT, "images": [image]}])
                 caption = clean_text(response.message.content or "", CAPTION_MAX_CHARS)
-            except (ConnectionError, httpx.TransportError) as exc:
+            except (ConnectionError, httpx.TransportError, RequestDeadline) as exc:
                 # the server is gone (or too slow for any shot): stop asking
                 report.problem = describe_error(exc, settings.host, model)
                 report.failed += len(todo) - k
@@ -154,8 +169,11 @@ def caption_shots(analyses: Sequence[FootageAnalysis], settings: OllamaSettings,
             report.captions[(a.path, s.index)] = caption
             report.computed += 1
             if cache is not None and key:
-                cache.put(key, {"caption": caption, "model": model, "path": os.path.basename(a.path),
-                                "shot": s.index})
+                try:
+                    cache.put(key, {"caption": caption, "model": model, "path": os.path.basename(a.path),
+                                    "shot": s.index})
+                except OSError as exc:  # a full or read-only cache: the caption is still used
+                    log.warning("caption of %s shot %d not cached (%s)", a.path, s.index, exc.strerror or exc)
             if progress:
                 progress((k + 1) / len(todo))
     finally:

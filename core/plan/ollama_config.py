@@ -20,9 +20,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,71 @@ DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_CAPTION_TIMEOUT_S = 60.0
 #: Seconds the reachability check waits.
 CHECK_TIMEOUT_S = 3.0
+#: Seconds all the Ollama requests of one cut may take together (check, captions, plan).
+DEFAULT_BUDGET_S = 600.0
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_MODEL", "OllamaSettings", "OllamaStatus", "check_ollama", "make_client",
-           "model_present", "pull_command", "clean_text", "describe_error"]
+           "model_present", "pull_command", "clean_text", "describe_error", "Deadline", "RequestDeadline",
+           "bounded_call"]
+
+
+class RequestDeadline(TimeoutError):
+    """A request to Ollama did not complete whole in time (however its bytes trickled), or
+    the time budget of the cut was spent before it could start."""
+
+
+class Deadline:
+    """The time left of a total budget (seconds, monotonic clock), shared by every Ollama
+    request of one cut: :meth:`limit` gives a request's own limit capped by what is left."""
+
+    def __init__(self, total_s: float) -> None:
+        self.total_s = float(total_s)
+        self._end = time.monotonic() + self.total_s
+
+    def left(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    def limit(self, request_s: float) -> float:
+        """``request_s`` or what is left of the budget, whichever is shorter;
+        :class:`RequestDeadline` when nothing is left."""
+        left = self.left()
+        if left <= 0:
+            raise RequestDeadline(f"the Ollama time budget of {self.total_s:g} s for this cut is spent")
+        return min(float(request_s), left)
+
+
+def bounded_call(client: Any, seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with one deadline for the whole request: the client's own
+    timeouts apply to each read, so a server trickling bytes could hold a request forever.
+    The call runs on a helper thread; when ``seconds`` pass first, ``client`` is closed (its
+    sockets close, the helper's read ends) and :class:`RequestDeadline` is raised. The wait
+    is in short steps, so Ctrl-C on the calling thread stops it at once."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="ollama-request", daemon=True).start()
+    end = time.monotonic() + max(0.0, seconds)
+    try:
+        while not done.wait(min(0.2, max(0.0, end - time.monotonic()))):
+            if time.monotonic() >= end:
+                raise RequestDeadline(f"no whole answer within {seconds:g} s")
+    except BaseException:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +113,8 @@ class OllamaSettings:
     vision_model: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     caption_timeout_s: float = DEFAULT_CAPTION_TIMEOUT_S
+    #: All the requests of one cut together (see :class:`Deadline`).
+    budget_s: float = DEFAULT_BUDGET_S
 
     @classmethod
     def resolve(cls, host: str | None = None, model: str | None = None, vision_model: str | None = None,
@@ -127,13 +193,20 @@ def describe_error(exc: BaseException, host: str, model: str) -> str:
     import httpx
     import ollama
 
+    if isinstance(exc, RequestDeadline):
+        return f"Ollama at {host} did not answer in time ({exc})"
     if isinstance(exc, httpx.TimeoutException):
         return f"Ollama at {host} did not answer in time ({type(exc).__name__})"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return f"Ollama at {host} closed the connection in the middle of its answer ({clean_text(exc, 80)})"
     if isinstance(exc, ConnectionError) or isinstance(exc, httpx.TransportError):
         return f"Ollama at {host} does not answer (connection refused)"
     if isinstance(exc, ollama.ResponseError):
-        if exc.status_code == 404:
+        if exc.status_code == 404 and model:
             return f"model {model} is not in Ollama at {host} ({pull_command(model)})"
+        if exc.status_code == 404:
+            return (f"{host} answered HTTP 404 ({clean_text(exc.error, 60)}): it does not look like an Ollama "
+                    f"server; check --ollama-host / OLLAMA_HOST")
         return f"Ollama at {host} refused the request: {clean_text(exc.error, 120)} (HTTP {exc.status_code})"
     return f"Ollama at {host} gave an unusable answer: {clean_text(exc, 120)}"
 
@@ -159,7 +232,8 @@ class OllamaStatus:
         return None
 
 
-def check_ollama(settings: OllamaSettings | str, timeout_s: float = CHECK_TIMEOUT_S) -> OllamaStatus:
+def check_ollama(settings: OllamaSettings | str, timeout_s: float = CHECK_TIMEOUT_S,
+                 deadline: Deadline | None = None) -> OllamaStatus:
     """Ask the server which models it has (``GET /api/tags``); never raises.
 
     Parameters
@@ -167,12 +241,15 @@ def check_ollama(settings: OllamaSettings | str, timeout_s: float = CHECK_TIMEOU
     settings : OllamaSettings or str
         The settings, or just the host.
     timeout_s : float
-        How long to wait for the answer.
+        How long to wait for the whole answer.
+    deadline : Deadline, optional
+        The cut's Ollama budget; the check takes no longer than what is left of it.
     """
     host = settings if isinstance(settings, str) else settings.host
     try:
-        with make_client(host, timeout_s) as client:
-            answer = client.list()
+        limit = deadline.limit(timeout_s) if deadline is not None else timeout_s
+        with make_client(host, limit) as client:
+            answer = bounded_call(client, limit, client.list)
     except Exception as exc:  # any failure means "not usable"; the reason is reported
         reason = describe_error(exc, host, "")
         log.info("ollama check: %s", reason)

@@ -38,7 +38,15 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.plan.ollama_config import OllamaSettings, check_ollama, clean_text, describe_error, make_client
+from montage_ai.core.plan.ollama_config import (
+    Deadline,
+    OllamaSettings,
+    bounded_call,
+    check_ollama,
+    clean_text,
+    describe_error,
+    make_client,
+)
 from montage_ai.core.plan.planner import (
     PHASES,
     Phase,
@@ -308,11 +316,15 @@ class OllamaPlanner:
     notes: tuple[str, ...] = ()
     fallback: Planner = field(default_factory=RulesPlanner)
     name: str = "ollama"
+    #: The cut's Ollama budget (shared with the check and the captions); None: its own.
+    deadline: Deadline | None = None
 
     def plan(self, request: PlanRequest) -> StoryPlan:
         rules = self.fallback.plan(request)  # fills gaps, and is the answer when the model fails
+        if self.deadline is None:
+            self.deadline = Deadline(self.settings.budget_s)
         if self.check_first:
-            problem = check_ollama(self.settings).problem(self.settings.model)
+            problem = check_ollama(self.settings, deadline=self.deadline).problem(self.settings.model)
             if problem:
                 return self._fall_back(rules, problem)
         try:
@@ -331,10 +343,12 @@ class OllamaPlanner:
 
     def _ask(self, request: PlanRequest, wanted: Mapping[str, int]) -> str:
         s = self.settings
-        with make_client(s.host, s.timeout_s) as client:
-            response = client.chat(model=s.model, messages=build_messages(request, self.captions, wanted),
-                                   format=plan_schema(request), stream=False,
-                                   options={"temperature": 0, "seed": int(request.seed)})
+        limit = self.deadline.limit(s.timeout_s) if self.deadline is not None else s.timeout_s
+        with make_client(s.host, limit) as client:
+            response = bounded_call(client, limit, client.chat, model=s.model,
+                                    messages=build_messages(request, self.captions, wanted),
+                                    format=plan_schema(request), stream=False,
+                                    options={"temperature": 0, "seed": int(request.seed)})
         return response.message.content or ""
 
     def _fall_back(self, rules: StoryPlan, reason: str) -> StoryPlan:

@@ -28,6 +28,7 @@ File format (every key but ``description`` optional; ``extends`` starts from ano
     all_cuts_on_downbeat = false
     accelerate_build = false      # beats per cut fall steadily through the build phase
     energy_levels = [0.4, 0.7]    # beat energy below the first is "low", above the second "high"
+    repeat_window = 3             # a shot is none of the last N cuts (3: no A-B-A, A-B-C-A; 1: not twice in a row)
 
     [beats_per_cut.energy]        # [min, max] beats per cut by energy level
     low = [2, 2]
@@ -73,7 +74,7 @@ _REUSE = ("never", "shots")
 _ANY = (1, 64)
 _KEYS = {"name", "description", "extends", "min_shot_s", "max_shot_s", "order", "reuse", "fade_out_s",
          "section_cut_on_downbeat", "all_cuts_on_downbeat", "accelerate_build", "energy_levels",
-         "beats_per_cut"}
+         "beats_per_cut", "repeat_window"}
 
 
 class StyleError(MontageError):
@@ -115,7 +116,15 @@ class Style:
     fade_out_s: float = 2.0
     accelerate_build: bool = False
     energy_levels: tuple[float, float] = (0.4, 0.7)
+    repeat_window: int = 3
     source: str = ""
+    #: Set by a cut pattern (:mod:`.patterns`): beats split into this many cut points,
+    #: shots matched to the music's energy, drops detected and hit, bars of build before one.
+    subdivide: int = 1
+    match_energy: bool = False
+    drops: bool = False
+    build_bars: int = 4
+    pattern: str = ""
 
     def energy_level(self, energy: float) -> str:
         """``"low"``, ``"mid"`` or ``"high"`` for a beat energy in 0..1."""
@@ -279,7 +288,7 @@ def _as_dict(s: Style) -> dict[str, Any]:
             "order": s.order, "reuse": s.reuse, "fade_out_s": s.fade_out_s,
             "section_cut_on_downbeat": s.section_cut_on_downbeat, "all_cuts_on_downbeat": s.all_cuts_on_downbeat,
             "accelerate_build": s.accelerate_build, "energy_levels": s.energy_levels,
-            "energy": dict(s.beats_by_energy), "phase": dict(s.beats_by_phase)}
+            "repeat_window": s.repeat_window, "energy": dict(s.beats_by_energy), "phase": dict(s.beats_by_phase)}
 
 
 def _build(src: str, stem: str, raw: dict[str, Any], base: dict[str, Any]) -> Style:
@@ -318,6 +327,10 @@ def _build(src: str, stem: str, raw: dict[str, Any], base: dict[str, Any]) -> St
             or not 0 <= levels[0] <= levels[1] <= 1):
         raise StyleError(src, "energy_levels", f"must be two numbers 0 <= low <= high <= 1, not {levels!r}")
 
+    window = get("repeat_window", int, 3)
+    if window < 1:
+        raise StyleError(src, "repeat_window", f"must be a whole number of cuts, 1 or more, not {window}")
+
     bpc = raw.get("beats_per_cut", {})
     if not isinstance(bpc, dict):
         raise StyleError(src, "beats_per_cut", "must be a table with [beats_per_cut.energy] and/or .phase")
@@ -336,7 +349,7 @@ def _build(src: str, stem: str, raw: dict[str, Any], base: dict[str, Any]) -> St
         all_cuts_on_downbeat=get("all_cuts_on_downbeat", bool, False),
         order=order, reuse=reuse, fade_out_s=float(fade),
         accelerate_build=get("accelerate_build", bool, False),
-        energy_levels=(float(levels[0]), float(levels[1])), source=src,
+        energy_levels=(float(levels[0]), float(levels[1])), repeat_window=int(window), source=src,
     )
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import keyframe_images
 from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis
-from montage_ai.core.base.fileio import OutputExistsError, write_atomic
+from montage_ai.core.base.fileio import OutputExistsError, display_name, write_atomic
 from montage_ai.core.base.timebase import format_rate, frames_to_timecode, timecode_to_frames
 from montage_ai.core.base.types import ShotKey
 from montage_ai.core.cut.clip_log import clip_flags
@@ -128,8 +128,9 @@ def report_csv(rows: Sequence[ReportRow]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         d = asdict(row)
-        writer.writerow(["; ".join(d[c]) if isinstance(d[c], (tuple, list)) else ("" if d[c] is None else d[c])
-                         for c in CSV_COLUMNS])
+        cells = ["; ".join(d[c]) if isinstance(d[c], (tuple, list)) else ("" if d[c] is None else d[c])
+                 for c in CSV_COLUMNS]
+        writer.writerow([display_name(c) if isinstance(c, str) else c for c in cells])  # any file name, one line
     return buf.getvalue()
 
 
@@ -222,7 +223,9 @@ def _n(count: int, noun: str) -> str:
 def report_html(analyses: Sequence[FootageAnalysis], selects: Selects, thumbnails: dict[ShotKey, str], *,
                 music: MusicAnalysis | None = None, title: str = "Shot report") -> str:
     """The report page (see the module docstring)."""
-    e = html.escape
+    def e(text: str, quote: bool = True) -> str:  # any file name: visible escapes, then HTML's
+        return html.escape(display_name(str(text)), quote=quote)
+
     rows = report_rows(analyses, selects)
     by_shot = {(r.path, r.shot): r for r in rows if r.shot is not None}
     n_shots = sum(len(a.shots) for a in analyses)

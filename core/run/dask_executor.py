@@ -291,14 +291,14 @@ class DaskExecutor:
                 reason = f"{item}: the workers running it died (last: {exc})"
             else:
                 reason = describe_error(exc)
-            log.warning("%s", reason)
+            log.info("%s", reason)  # reported once, by the caller
             return JobResult(item, error=reason)
         status, value = fut.result()
         if status == "ok":
             return JobResult(item, value=value)
         if status == "cancelled":
             return JobResult(item, error="cancelled")
-        log.warning("%s", value)
+        log.info("%s", value)  # reported once, by the caller
         return JobResult(item, error=value)
 
     @staticmethod

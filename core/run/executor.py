@@ -107,7 +107,7 @@ class InlineExecutor:
             except Cancelled:
                 raise
             except Exception as exc:  # one bad file never stops the others
-                log.warning("%s", describe_error(exc))
+                log.info("%s", describe_error(exc))  # the result carries it; the caller reports it once
                 results.append(JobResult(item, error=describe_error(exc)))
             if progress:
                 progress(Progress(item, 1.0, done + 1, total))
@@ -178,7 +178,7 @@ class LocalExecutor:
                     except cf.process.BrokenProcessPool:
                         results[i] = JobResult(items[i], error="the worker process analysing it died")
                     except Exception as exc:
-                        log.warning("%s", describe_error(exc))
+                        log.info("%s", describe_error(exc))  # reported once, by the caller
                         results[i] = JobResult(items[i], error=describe_error(exc))
                     done += 1
                     if progress:

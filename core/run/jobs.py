@@ -20,7 +20,7 @@ from montage_ai.core.analysis.footage import ANALYSIS_VERSION, FootageAnalysis, 
 from montage_ai.core.analysis.music import MUSIC_ANALYSIS_VERSION, MusicAnalysis
 from montage_ai.core.analysis.music_stream import analyze_music_bounded
 from montage_ai.core.base.errors import MediaError, NoUsableFootage
-from montage_ai.core.base.fileio import collect_media
+from montage_ai.core.base.fileio import collect_media, not_a_regular_file
 from montage_ai.core.run.cache import AnalysisCache, FileIdentity
 from montage_ai.core.run.executor import CancelFn, Executor, InlineExecutor, JobResult, Progress, ProgressFn
 from montage_ai.core.run.grid_store import GridStore, corrected_analysis
@@ -32,6 +32,9 @@ MUSIC_KIND = "music"
 
 
 def _identity(path: str) -> FileIdentity:
+    problem = not_a_regular_file(path)
+    if problem:
+        raise MediaError(path, problem)
     try:
         return FileIdentity.of(path)
     except FileNotFoundError:
@@ -40,6 +43,25 @@ def _identity(path: str) -> FileIdentity:
         raise MediaError(path, "is a folder, not a media file") from None
     except OSError as exc:
         raise MediaError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+_WARNED: set[str] = set()
+
+
+def cache_unwritable(cache: AnalysisCache, exc: OSError) -> None:
+    """Say once per cache folder that it cannot be written (results are kept in memory)."""
+    root = str(cache.root)
+    if root not in _WARNED:
+        _WARNED.add(root)
+        log.warning("the analysis cache %s cannot be written (%s); analysing in memory, nothing is kept for the "
+                    "next run", root, exc.strerror or exc)
+
+
+def _put(cache: AnalysisCache, key: str, payload: dict) -> None:
+    try:
+        cache.put(key, payload)
+    except OSError as exc:
+        cache_unwritable(cache, exc)
 
 
 def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Callable[[dict], Any],
@@ -51,7 +73,7 @@ def _lookup(cache: AnalysisCache, kind: str, version: str, path: str, loader: Ca
         return key, None
     try:
         return key, _rebase(loader(hit), path, str(cache.asset_dir(key)))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         log.warning("cached %s analysis of %s is unusable (%s); analysing again", kind, path, exc)
         return key, None
 
@@ -86,9 +108,13 @@ def analyze_footage_cached(path: str, *, mode: str = "auto", cache: AnalysisCach
     key, result = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, path, FootageAnalysis.from_dict, mode=mode)
     if result is None:
         thumbs = cache.asset_dir(key)
-        thumbs.mkdir(parents=True, exist_ok=True)
+        try:
+            thumbs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a full or read-only cache: analyse in memory, the cut goes on
+            cache_unwritable(cache, exc)
+            return analyze_footage(path, mode=mode, progress=progress, cancel=cancel)
         result = analyze_footage(path, mode=mode, thumbnail_dir=str(thumbs), progress=progress, cancel=cancel)
-        cache.put(key, result.to_dict())
+        _put(cache, key, result.to_dict())
     elif progress:
         progress(1.0)
     return result
@@ -110,13 +136,16 @@ def analyze_music_cached(path: str, *, cache: AnalysisCache | None = None,
     analysis.
     """
     path = os.path.abspath(path)
+    problem = not_a_regular_file(path)  # a FIFO named like a song would block the decoder
+    if problem:
+        raise MediaError(path, problem)
     if cache is None:
         result = analyze_music_bounded(path, progress=progress, cancel=cancel)
     else:
         key, result = _lookup(cache, MUSIC_KIND, MUSIC_ANALYSIS_VERSION, path, MusicAnalysis.from_dict)
         if result is None:
             result = analyze_music_bounded(path, progress=progress, cancel=cancel)
-            cache.put(key, result.to_dict())
+            _put(cache, key, result.to_dict())
         elif progress:
             progress(1.0)
     store = (grid_store or GridStore()) if kept_grid else None
@@ -149,6 +178,10 @@ def analyze_files(paths: Sequence[str], *, executor: Executor | None = None, mod
     todo: list[str] = []
     found: dict[str, FootageAnalysis] = {}
     for p in (os.path.abspath(p) for p in paths):
+        problem = not_a_regular_file(p)  # a FIFO or device is named, never opened
+        if problem:
+            report.failures.append((p, str(MediaError(p, problem))))
+            continue
         if cache is not None:
             try:
                 _, hit = _lookup(cache, FOOTAGE_KIND, ANALYSIS_VERSION, p, FootageAnalysis.from_dict, mode=mode)

@@ -31,7 +31,8 @@ local BRIDGE_FILE = ""  -- written by the installer
 local ffi = require("ffi")
 local bit = require("bit")
 
-local M = {PROTOCOL = 1, MAX_MESSAGE = 16 * 1024 * 1024, IDLE_TIMEOUT = 15.0, MAX_CLIENTS = 32, KIND = "lua"}
+local M = {PROTOCOL = 1, MAX_MESSAGE = 16 * 1024 * 1024, IDLE_TIMEOUT = 15.0, MAX_CLIENTS = 32, KIND = "lua",
+           AUTH_DEADLINE = 5.0, MAX_UNAUTHENTICATED = 8, BODY_DEADLINE = 30.0}
 
 local function report(message)
   print("Montage AI bridge (Lua): " .. message)
@@ -341,8 +342,23 @@ int fchmod(int fd, int mode);
 int mkdir(const char *path, int mode);
 int clock_gettime(int clock, struct mb_timespec *ts);
 char *strerror(int errnum);
+char *realpath(const char *path, char *resolved);
+void free(void *ptr);
 ]]
 end
+-- stat(2), declared apart (its symbol differs per system); a failed binding leaves the fallback.
+local stat_fn = nil
+do
+  local arch = ffi.arch
+  local name = ffi.os == "OSX" and (arch == "x64" and "stat$INODE64" or "stat") or "stat"
+  pcall(ffi.cdef, string.format('int mb_stat(const char *path, void *buf) __asm__("%s");', name))
+  local found, fn = pcall(function() return ffi.C.mb_stat end)
+  if found then stat_fn = fn end
+end
+--- Offset and width of st_mode in struct stat, per system (Linux x64: after dev, ino, nlink;
+--- Linux arm64/generic: after dev, ino; macOS 64-bit-inode layout: after a 4-byte dev).
+local MODE_AT = ffi.os == "OSX" and {4, 2} or (ffi.arch == "x64" and {24, 4} or {16, 4})
+local S_IFMT, S_IFREG = 0xF000, 0x8000
 local C = ffi.C
 local OSX = ffi.os == "OSX"
 -- Declaring the POSIX calls is harmless on Windows; M.main refuses to run there, so the
@@ -390,7 +406,7 @@ local function listen_loopback()
   if fd < 0 then return nil, "socket: " .. errtext() end
   local addr = sockaddr_loopback(0)
   if C.bind(fd, addr, 16) ~= 0 then local e = errtext(); C.close(fd); return nil, "bind 127.0.0.1: " .. e end
-  if C.listen(fd, 16) ~= 0 then local e = errtext(); C.close(fd); return nil, "listen: " .. e end
+  if C.listen(fd, 128) ~= 0 then local e = errtext(); C.close(fd); return nil, "listen: " .. e end
   local got, len = ffi.new("uint8_t[16]"), ffi.new("mb_socklen_t[1]", 16)
   C.getsockname(fd, got, len)
   set_nonblocking(fd)
@@ -806,22 +822,47 @@ local function a_whole(v, what)
   return v
 end
 local function is_absolute(p) return p:sub(1, 1) == "/" or p:match("^%a:[\\/]") ~= nil end
+--- The file a path names, through every symlink and "..": nil when it does not exist.
+local function real_path(p)
+  local got = C.realpath(p, nil)
+  if got == nil then return nil end
+  local out = ffi.string(got)
+  C.free(got)
+  return out
+end
+--- The file type bits of ``p`` (stat, never open: a FIFO must not block us); nil if unknown.
+local function file_type(p)
+  if not stat_fn then return nil end
+  local buf = ffi.new("uint8_t[512]")
+  if stat_fn(p, buf) ~= 0 then return nil end
+  local at, width = MODE_AT[1], MODE_AT[2]
+  local mode = width == 2 and ffi.cast("uint16_t *", buf + at)[0] or ffi.cast("uint32_t *", buf + at)[0]
+  return band(tonumber(mode), S_IFMT)
+end
+local function has_suffix(p, suffixes)
+  local lower = p:lower()
+  for _, s in ipairs(suffixes) do if lower:sub(-#s) == s then return true end end
+  return false
+end
+--- An absolute path to a regular file of the kind the operation reads: no NUL byte; resolved
+--- through symlinks, the file is a regular file (stat, not opened) and both the name given
+--- and the file it resolves to end in one of ``suffixes``. The rules of ``_file`` in resolve_ops.py.
 local function a_file(v, what, suffixes)
   a_text(v, what)
+  if v:find("\0", 1, true) then fail(string.format("%s %q holds a NUL byte", what, v), "bad-args") end
   if not is_absolute(v) then fail(string.format("%s %q is not an absolute path", what, v), "bad-args") end
-  local f = io.open(v, "rb")
-  local readable = false
-  if f then
-    local r, err = f:read(0)
-    readable = r ~= nil or err == nil  -- a folder opens on Linux but reading it fails
-    f:close()
+  local real = real_path(v)
+  if not real then fail(string.format("%s %q is not an existing file", what, v), "bad-args") end
+  local kind = file_type(real)
+  if kind == nil then
+    -- No usable stat here: refuse what only devices and kernel files live under.
+    if real:match("^/dev/") or real:match("^/proc/") or real:match("^/sys/") then kind = 0 else kind = S_IFREG end
   end
-  if not readable then fail(string.format("%s %q is not an existing file", what, v), "bad-args") end
-  if suffixes then
-    local lower, ok = v:lower(), false
-    for _, s in ipairs(suffixes) do if lower:sub(-#s) == s then ok = true end end
-    if not ok then fail(string.format("%s %q is not a timeline file (%s)", what, v, table.concat(suffixes, ", ")),
-                        "bad-args") end
+  if kind ~= S_IFREG then fail(string.format("%s %q is not a regular file", what, v), "bad-args") end
+  for _, name in ipairs({v, real}) do
+    if not has_suffix(name, suffixes) then
+      fail(string.format("%s %q is not a %s (%s)", what, name, what, table.concat(suffixes, " ")), "bad-args")
+    end
   end
   return v
 end
@@ -841,6 +882,11 @@ local function a_track(v)
   return v
 end
 local TIMELINE_SUFFIXES = {".xml", ".fcpxml", ".otio", ".edl", ".aaf", ".drt", ".adl"}
+local VIDEO_SUFFIXES, MEDIA_SUFFIXES = {}, {}
+for s in ([[.mov .mp4 .m4v .mxf .mkv .avi .mts .m2ts .ts .webm .mpg .mpeg .dv .wmv .3gp .braw .r3d .crm .ari
+  .cine]]):gmatch("%S+") do VIDEO_SUFFIXES[#VIDEO_SUFFIXES + 1] = s; MEDIA_SUFFIXES[#MEDIA_SUFFIXES + 1] = s end
+for s in ([[.wav .aif .aiff .mp3 .m4a .aac .flac .ogg .opus .bwf .png .jpg .jpeg .tif .tiff .exr .dpx
+  .psd]]):gmatch("%S+") do MEDIA_SUFFIXES[#MEDIA_SUFFIXES + 1] = s end
 local function a_infos(v)
   a_list(v, "infos")
   if #v == 0 then fail("infos must be a non-empty list", "bad-args") end
@@ -871,9 +917,9 @@ local function whole_arg(name) return {name, function(v) return a_whole(v, name)
 --- The operations served (and nothing else): name -> arguments in order, each with its check.
 M.OPS = {
   product = {}, project = {}, media_pool = {}, current_bin_id = {}, selected_clip_ids = {}, timeline_names = {},
-  import_media = {{"paths", function(v) a_texts(v, "paths"); for _, p in ipairs(v) do a_file(p, "media file") end
+  import_media = {{"paths", function(v) a_texts(v, "paths"); for _, p in ipairs(v) do a_file(p, "media file", MEDIA_SUFFIXES) end
                                        return v end}},
-  link_proxy = {id_arg("clip_id"), {"proxy_path", function(v) return a_file(v, "proxy") end}},
+  link_proxy = {id_arg("clip_id"), {"proxy_path", function(v) return a_file(v, "proxy", VIDEO_SUFFIXES) end}},
   set_clip_metadata = {id_arg("clip_id"), {"metadata", a_metadata}},
   clip_metadata = {id_arg("clip_id")},
   clip_color = {id_arg("clip_id")},
@@ -976,13 +1022,25 @@ function Bridge:accept()
     local fd = C.accept(self.listener, nil, nil)
     if fd < 0 then return end
     set_nonblocking(fd)
-    local count = 0
-    for _ in pairs(self.conns) do count = count + 1 end
+    local count, waiting, oldest = 0, 0, nil
+    for _, c in pairs(self.conns) do
+      count = count + 1
+      if c.seq == 0 and not c.closing then
+        waiting = waiting + 1
+        if not oldest or c.accepted < oldest.accepted then oldest = c end
+      end
+    end
+    if oldest and (waiting >= M.MAX_UNAUTHENTICATED or count >= M.MAX_CLIENTS) then
+      self:close_conn(oldest)  -- connections that never authenticate cannot hold the bridge
+      count = count - 1
+    end
     local conn = {fd = fd, chunks = {}, have = 0, need = nil, out = "", pos = 0, seq = 0, nonce = random_hex(16),
-                  last = now()}
+                  last = now(), accepted = now()}
     self.conns[fd] = conn
     if count >= M.MAX_CLIENTS then
-      self:refuse(conn, "busy", "too many connections")
+      conn.out = self:frame(json.object({bridge = "montage-ai", protocol = M.PROTOCOL, ok = false, code = "busy",
+                                         retry_after = 0.5, error = "busy: all connections are in use; retry"}))
+      conn.closing = now() + 1.0
     else
       conn.out = self:frame(json.object({bridge = "montage-ai", protocol = M.PROTOCOL, kind = M.KIND, nonce = conn.nonce,
                                          pid = C.getpid(), product = self.product.name, version = self.product.version,
@@ -1052,7 +1110,7 @@ function Bridge:parse(conn)
                                                             M.MAX_MESSAGE))
       end
       if length < 64 then return self:refuse(conn, "auth", "message too short to be signed") end
-      conn.need = length
+      conn.need, conn.need_since = length, now()
     end
     if conn.have < 4 + conn.need then return end
     local s = table.concat(conn.chunks)
@@ -1135,6 +1193,10 @@ function Bridge:serve_forever()
           self:close_conn(conn)
         elseif not conn.closing and t - conn.last > M.IDLE_TIMEOUT then
           self:close_conn(conn)  -- a client that sends nothing
+        elseif not conn.closing and conn.seq == 0 and t - conn.accepted > M.AUTH_DEADLINE then
+          self:close_conn(conn)  -- one deadline for the whole first request, however it trickles
+        elseif not conn.closing and conn.need and t - conn.need_since > M.BODY_DEADLINE then
+          self:close_conn(conn)  -- a body that trickles
         end
       end
     end

@@ -11,8 +11,12 @@ object Resolve gives it, and serves a fixed list of operations to Montage AI ove
   and a sequence number: unsigned, wrongly signed and replayed requests are refused
   (protocol in ``wire.py``); messages over 16 MB are refused from their length prefix;
 - only the operations of ``resolve_ops.OPERATIONS`` run, with their arguments checked (file
-  paths must be existing absolute files of the kind the operation reads); no code is
+  paths must be absolute, without NUL bytes, and resolve through symlinks to a regular file
+  with an extension of the kind the operation reads: no FIFOs, devices or /etc/passwd); no code is
   evaluated;
+- it cannot be starved: a new connection has one deadline for its whole first signed request,
+  at most a few connections wait to authenticate (a new one drops the oldest), and when every
+  slot is taken the answer is a clear "busy, retry" (the client retries with backoff);
 - every Resolve call runs on this script's own thread (the API is not thread-safe); each
   connection has a thread of its own that reads, checks and answers, so a silent or slow
   client does not hold up the others;
@@ -90,8 +94,9 @@ class Bridge(object):
     """The bridge (see the module docstring). :meth:`start`, then :meth:`serve_forever` on
     the thread that may call Resolve."""
 
-    def __init__(self, resolve, bridge_file, idle_timeout=15.0, call_timeout=300.0, max_clients=32,
-                 max_message=None, watch_interval=0.25, resolve_check_interval=2.0):
+    def __init__(self, resolve, bridge_file, idle_timeout=15.0, call_timeout=300.0, max_clients=None,
+                 max_message=None, watch_interval=0.25, resolve_check_interval=2.0, auth_deadline=None,
+                 max_unauthenticated=None):
         self.resolve = resolve
         self.ops = resolve_ops.ResolveOps(resolve)
         self.bridge_file = bridge_file
@@ -101,7 +106,12 @@ class Bridge(object):
         self.max_message = max_message or wire.MAX_MESSAGE
         self.watch_interval = watch_interval
         self.resolve_check_interval = resolve_check_interval
-        self.slots = threading.BoundedSemaphore(max_clients)
+        self.slots = threading.BoundedSemaphore(max_clients or wire.MAX_CLIENTS)
+        self.auth_deadline = auth_deadline or wire.AUTH_DEADLINE
+        self.max_unauthenticated = max_unauthenticated or wire.MAX_UNAUTHENTICATED
+        self.unauthenticated = []  # connections waiting to authenticate, oldest first
+        self.dropped = set()  # of those, the ones dropped for newer ones
+        self.unauth_lock = threading.Lock()
         self.jobs = queue.Queue()
         self.stopping = threading.Event()
         self.stop_reason = ""
@@ -118,7 +128,7 @@ class Bridge(object):
         replaced = self._replace_earlier()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind((HOST, 0))
-        listener.listen(16)
+        listener.listen(128)
         listener.settimeout(self.watch_interval)
         self.listener = listener
         self.port = listener.getsockname()[1]
@@ -217,16 +227,51 @@ class Bridge(object):
                     return
                 time.sleep(0.05)
                 continue
+            accepted = time.monotonic()
+            with self.unauth_lock:
+                full = len(self.unauthenticated) >= self.max_unauthenticated
+            if full:
+                self._drop_oldest_unauthenticated()
             if not self.slots.acquire(blocking=False):
-                threading.Thread(target=self._refuse_busy, args=(conn,), daemon=True).start()
-                continue
-            threading.Thread(target=self._serve_client, args=(conn,), name="montage-bridge-client",
+                # Slots held by connections that never authenticated are freed first.
+                if not (self._drop_oldest_unauthenticated() and self.slots.acquire(timeout=1.0)):
+                    threading.Thread(target=self._refuse_busy, args=(conn,), daemon=True).start()
+                    continue
+            with self.unauth_lock:
+                self.unauthenticated.append(conn)
+            threading.Thread(target=self._serve_client, args=(conn, accepted), name="montage-bridge-client",
                              daemon=True).start()
+
+    def _drop_oldest_unauthenticated(self):
+        """Close the connection that has waited longest without authenticating; True if one was."""
+        with self.unauth_lock:
+            if not self.unauthenticated:
+                return False
+            oldest = self.unauthenticated.pop(0)
+            self.dropped.add(oldest)
+        try:
+            oldest.shutdown(socket.SHUT_RDWR)  # its thread's read ends; the thread closes it and frees the slot
+        except OSError:
+            pass
+        return True
+
+    def _authenticated(self, conn):
+        """Mark ``conn`` authenticated; False when it was dropped meanwhile (then its request
+        is not run, so a client may safely send it again on a new connection)."""
+        with self.unauth_lock:
+            if conn in self.unauthenticated:
+                self.unauthenticated.remove(conn)
+            if conn in self.dropped:
+                self.dropped.discard(conn)
+                return False
+            return True
 
     def _refuse_busy(self, conn):
         try:
             conn.settimeout(2.0)
-            conn.sendall(wire.encode(self.secret, {"ok": False, "code": "busy", "error": "too many connections"}))
+            conn.sendall(wire.encode(self.secret, {"bridge": "montage-ai", "protocol": wire.PROTOCOL, "ok": False,
+                                                   "code": "busy", "retry_after": 0.5,
+                                                   "error": "busy: all connections are in use; retry"}))
         except (OSError, wire.WireError):
             pass
         finally:
@@ -240,7 +285,8 @@ class Bridge(object):
                                               "code": "too-large", "error": "the answer is too large: %s" % exc})
         conn.sendall(frame)
 
-    def _serve_client(self, conn):
+    def _serve_client(self, conn, accepted=None):
+        deadline = (accepted or time.monotonic()) + self.auth_deadline
         try:
             conn.settimeout(self.idle_timeout)
             nonce = wire.new_secret()[:32]
@@ -251,7 +297,12 @@ class Bridge(object):
             seq = 0
             while not self.stopping.is_set():
                 try:
-                    message = wire.read_frame(conn, self.secret, self.max_message)
+                    if seq == 0:  # not authenticated yet: one deadline for the whole first request
+                        message = wire.read_frame(conn, self.secret, self.max_message, deadline=deadline)
+                    else:
+                        message = wire.read_frame(conn, self.secret, self.max_message,
+                                                  body_timeout=wire.BODY_DEADLINE)
+                        conn.settimeout(self.idle_timeout)
                 except wire.WireError as exc:
                     if exc.code not in ("closed", "timeout"):
                         self._send(conn, {"nonce": nonce, "seq": None, "ok": False, "code": exc.code,
@@ -263,6 +314,9 @@ class Bridge(object):
                                       "error": "wrong nonce or sequence number: a replayed or out-of-order request"})
                     return
                 seq += 1
+                if seq == 1 and not self._authenticated(conn):
+                    return
+                conn.settimeout(self.idle_timeout)
                 self._send(conn, self._answer(nonce, seq, message))
                 if message.get("op") == "stop":
                     self.stop("asked to stop by a client")
@@ -270,6 +324,9 @@ class Bridge(object):
         except (OSError, wire.WireError):
             return
         finally:
+            self._authenticated(conn)
+            with self.unauth_lock:
+                self.dropped.discard(conn)
             try:
                 conn.close()
             finally:

@@ -20,6 +20,7 @@ The API is not thread-safe: one :class:`ResolveOps` is used from one thread.
 
 import logging
 import os
+import stat
 
 log = logging.getLogger("montage_ai.resolve_plugin.ops")
 
@@ -28,6 +29,11 @@ PROJECT_SETTINGS = ("timelineFrameRate", "timelineResolutionWidth", "timelineRes
                     "timelinePlaybackFrameRate", "timelineDropFrameTimecode")
 #: Files ``ImportTimelineFromFile`` reads (documented formats).
 TIMELINE_FILE_SUFFIXES = (".xml", ".fcpxml", ".otio", ".edl", ".aaf", ".drt", ".adl")
+#: What ``import_media`` reads: video, audio and still files (``link_proxy``: video only).
+VIDEO_FILE_SUFFIXES = tuple(".mov .mp4 .m4v .mxf .mkv .avi .mts .m2ts .ts .webm .mpg .mpeg .dv .wmv .3gp .braw "
+                            ".r3d .crm .ari .cine".split())
+MEDIA_FILE_SUFFIXES = VIDEO_FILE_SUFFIXES + tuple(
+    ".wav .aif .aiff .mp3 .m4a .aac .flac .ogg .opus .bwf .png .jpg .jpeg .tif .tiff .exr .dpx .psd".split())
 MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
                  "Mint", "Lemon", "Sand", "Cocoa", "Cream")
 TRACK_TYPES = ("video", "audio", "subtitle")
@@ -81,14 +87,26 @@ def _whole(value, what):
     return value
 
 
-def _file(value, what, suffixes=None):
+def _file(value, what, suffixes):
+    """An absolute path to a regular file the operation reads: no NUL byte; resolved through
+    symlinks and ``..``, the file it names is a regular file (not a FIFO, device, socket or
+    folder; checked with ``stat``, never opened) and both the name given and the file it
+    resolves to end in one of ``suffixes``. The same rules as ``a_file`` in the Lua bridge."""
     path = _text(value, what)
+    if "\0" in path:
+        raise OpsError("%s %r holds a NUL byte" % (what, path), "bad-args")
     if not os.path.isabs(path):
         raise OpsError("%s %r is not an absolute path" % (what, path), "bad-args")
-    if not os.path.isfile(path):
+    real = os.path.realpath(path)
+    try:
+        mode = os.stat(real).st_mode
+    except (OSError, ValueError):
         raise OpsError("%s %r is not an existing file" % (what, path), "bad-args")
-    if suffixes and not path.lower().endswith(suffixes):
-        raise OpsError("%s %r is not a timeline file (%s)" % (what, path, ", ".join(suffixes)), "bad-args")
+    if not stat.S_ISREG(mode):
+        raise OpsError("%s %r is not a regular file" % (what, path), "bad-args")
+    for name in (path, real):
+        if not name.lower().endswith(suffixes):
+            raise OpsError("%s %r is not a %s (%s)" % (what, name, what, " ".join(suffixes)), "bad-args")
     return path
 
 
@@ -133,8 +151,9 @@ OPERATIONS = {
     "media_pool": (),
     "current_bin_id": (),
     "selected_clip_ids": (),
-    "import_media": (("paths", lambda v: [_file(p, "media file") for p in _texts(v, "paths")]),),
-    "link_proxy": (("clip_id", lambda v: _text(v, "clip_id")), ("proxy_path", lambda v: _file(v, "proxy"))),
+    "import_media": (("paths", lambda v: [_file(p, "media file", MEDIA_FILE_SUFFIXES) for p in _texts(v, "paths")]),),
+    "link_proxy": (("clip_id", lambda v: _text(v, "clip_id")),
+                   ("proxy_path", lambda v: _file(v, "proxy", VIDEO_FILE_SUFFIXES))),
     "set_clip_metadata": (("clip_id", lambda v: _text(v, "clip_id")), ("metadata", _metadata)),
     "clip_metadata": (("clip_id", lambda v: _text(v, "clip_id")),),
     "clip_color": (("clip_id", lambda v: _text(v, "clip_id")),),

@@ -22,6 +22,16 @@ nonce) and on the same one (used seq). Each answer is signed ``{"nonce", "seq", 
 "result"}`` or ``{"nonce", "seq", "ok": false, "code", "error"}``. A request that fails its
 signature, nonce or sequence, is too large or not JSON is answered with an error and the
 connection is closed.
+
+**Starvation**: a connection must send its first signed request whole within
+:data:`AUTH_DEADLINE` seconds of connecting (one deadline for the whole message, not per
+read); at most :data:`MAX_UNAUTHENTICATED` connections wait to authenticate, and a new one
+drops the oldest of them. When all :data:`MAX_CLIENTS` slots are taken the bridge answers
+``{"bridge": "montage-ai", "protocol", "ok": false, "code": "busy", "retry_after"}`` instead
+of a hello and closes; the client retries with backoff and, if still refused, says the bridge
+is busy. After authentication a request's body must arrive within :data:`BODY_DEADLINE` of
+its length prefix; an idle client is closed after the bridge's idle timeout, and our client
+reconnects when it finds its connection closed before sending.
 """
 
 import binascii
@@ -40,6 +50,14 @@ MAX_MESSAGE = 16 * 1024 * 1024
 #: The largest answer a client accepts (a large project's media pool can pass 16 MB).
 MAX_REPLY = 256 * 1024 * 1024
 MAC_HEX = 64
+#: Seconds a new connection has to deliver its first whole, signed request.
+AUTH_DEADLINE = 5.0
+#: Connections allowed to wait for authentication at once; a new one drops the oldest.
+MAX_UNAUTHENTICATED = 8
+#: Connections served at once; more are answered "busy".
+MAX_CLIENTS = 32
+#: Seconds for the body of a request once its length prefix has arrived.
+BODY_DEADLINE = 30.0
 ENV_BRIDGE_FILE = "MONTAGE_AI_RESOLVE_BRIDGE_FILE"
 BRIDGE_FILE_NAME = "resolve-bridge.json"
 
@@ -85,11 +103,18 @@ def encode(secret, message, limit=MAX_MESSAGE):
     return struct.pack(">I", len(payload)) + payload
 
 
-def recv_exact(sock, count):
-    """``count`` bytes from ``sock`` (its timeout applies to each read)."""
+def recv_exact(sock, count, deadline=None):
+    """``count`` bytes from ``sock``. Without ``deadline`` the socket's timeout applies to each
+    read; with one (a ``time.monotonic()`` value) all ``count`` bytes must arrive by then, so a
+    peer trickling one byte at a time cannot hold the reader past it."""
     chunks = []
     left = count
     while left:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WireError("the whole message did not arrive within the time limit", "timeout")
+            sock.settimeout(remaining)
         try:
             chunk = sock.recv(min(left, 1 << 20))
         except socket.timeout:
@@ -103,14 +128,21 @@ def recv_exact(sock, count):
     return b"".join(chunks)
 
 
-def read_frame(sock, secret, max_message=MAX_MESSAGE):
-    """The next frame's body as a dict, its signature checked (see the module docstring)."""
-    (length,) = struct.unpack(">I", recv_exact(sock, 4))
+def read_frame(sock, secret, max_message=MAX_MESSAGE, deadline=None, body_timeout=None):
+    """The next frame's body as a dict, its signature checked (see the module docstring).
+
+    ``deadline`` (monotonic time) bounds the whole frame, length prefix included;
+    ``body_timeout`` bounds the rest of a frame once its length prefix has arrived (the wait
+    for the prefix itself keeps the socket's timeout: an idle, authenticated client)."""
+    (length,) = struct.unpack(">I", recv_exact(sock, 4, deadline))
     if length > max_message:
         raise WireError("message of %d bytes is over the limit of %d" % (length, max_message), "too-large")
     if length < MAC_HEX:
         raise WireError("message of %d bytes is too short to be signed" % length, "auth")
-    payload = recv_exact(sock, length)
+    if body_timeout is not None:
+        end = time.monotonic() + body_timeout
+        deadline = end if deadline is None else min(deadline, end)
+    payload = recv_exact(sock, length, deadline)
     mac, body = payload[:MAC_HEX], payload[MAC_HEX:]
     if not hmac.compare_digest(mac, sign(secret, body)):
         raise WireError("wrong or missing signature", "auth")

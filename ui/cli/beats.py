@@ -135,16 +135,23 @@ def describe(music, stored) -> list[str]:
              f"  beats       {len(music.beat_times_s)}, downbeats {len(music.downbeat_times_s)}, first downbeat {first}",
              f"  sections    {len(music.sections)}: " + " ".join(s.label for s in music.sections[:24])
              + (" …" if len(music.sections) > 24 else "")]
-    for key in sorted(k for k in d if "confidence" in k):
+    doubts: list[str] = []
+    for key in sorted(k for k in d if "confidence" in k and d[k] is not None):
         value = d[key]
         if isinstance(value, dict):
-            text = ", ".join(f"{k} {v:.2f}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in value.items())
+            doubts += [str(v) for v in value.get("doubts") or () if v]
+            parts = [f"{k} {v:.2f}" for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            alts = value.get("alternatives_bpm") or ()
+            if alts:
+                parts.append("or " + " / ".join(f"{float(b):.1f}" for b in alts) + " bpm")
+            text = ", ".join(parts) + (f" ({value['tracker']})" if value.get("tracker") else "")
         else:
             text = f"{value:.2f}" if isinstance(value, (int, float)) else str(value)
-        lines.append(f"  {key.replace('_', ' '):11s} {text}")
+        note = " (as tracked, before your corrections)" if stored is not None else ""
+        lines.append(f"  {key.replace('_', ' '):11s} {text}{note}")
     for key in sorted(k for k in d if "doubt" in k):
-        values = d[key] if isinstance(d[key], (list, tuple)) else [d[key]]
-        lines += [f"  doubt       {v}" for v in values if v]
+        doubts += [str(v) for v in (d[key] if isinstance(d[key], (list, tuple)) else [d[key]]) if v]
+    lines += [f"  doubt       {v}" for v in doubts]
     if stored is not None:
         lines.append(f"  grid        corrected by you: {stored.labels()} (kept since {stored.saved}; --reset undoes)")
     else:

@@ -124,6 +124,14 @@ def rate_arg(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def size_arg(text: str) -> tuple[int, int]:
+    """``--size`` as ``(width, height)``: ``1920x1080``, both positive."""
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) <= 0 or int(h) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame size (write it as 1920x1080)")
+    return int(w), int(h)
+
+
 def add_work_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that analyses and writes files shares."""
     parser.add_argument("--workers", type=int, default=None, help="files analysed at once (default: one per core)")
@@ -149,9 +157,21 @@ def add_cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", default=defaults.STYLE,
                         help=f"editing style (see `montage-ai styles`; default {defaults.STYLE})")
     parser.add_argument("--duration", type=float, default=None, metavar="S",
-                        help="length in seconds (ends on the nearest bar, music faded); default: the whole song")
+                        help="length in seconds (ends on a phrase or bar near it, music faded, or with the song "
+                             "when that is within a bar); default: the whole song")
     parser.add_argument("--fps", type=rate_arg, default=defaults.RATE, metavar="RATE",
-                        help="timeline rate, e.g. 24000/1001 or 25 (default: most common source rate)")
+                        help="timeline rate, e.g. 24000/1001 or 25 (default: the rate of the footage with most "
+                             "screen time)")
+    parser.add_argument("--size", type=size_arg, default=None, metavar="WxH",
+                        help="timeline frame size, e.g. 1920x1080 (default: the size of the footage with most "
+                             "screen time)")
+    parser.add_argument("--pattern", default=None, metavar="NAME",
+                        help="cut pattern over the style: every_beat, double_time, every_bar, every_phrase, "
+                             "energy_map, downbeats_only, build_drop, wedding (or your own <name>.toml)")
+    parser.add_argument("--song-start", default=None, metavar="S|SECTION",
+                        help="start the music here: seconds (42.5, 1:05) or a section label (snaps to a bar)")
+    parser.add_argument("--song-end", default=None, metavar="S|SECTION",
+                        help="end the music here: seconds or a section label (its end); default the song's end")
     parser.add_argument("--seed", type=int, default=defaults.SEED, help="variation; another seed re-rolls the cut")
     parser.add_argument("--brief", default="", metavar="TEXT", help="what the story is about (used by the LLM planner)")
     parser.add_argument("--mode", choices=defaults.MODES, default=defaults.MODE,
@@ -168,7 +188,8 @@ def cut_options(args: argparse.Namespace, name: str | None) -> "RoughCutOptions"
 
     return RoughCutOptions(style=args.style, duration_s=args.duration, rate=args.fps, seed=args.seed,
                            brief=args.brief, mode=args.mode, name=name, planner=args.planner,
-                           ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model)
+                           ollama_host=args.ollama_host, model=args.model, vision_model=args.vision_model,
+                           size=args.size, pattern=args.pattern, song_start=args.song_start, song_end=args.song_end)
 
 
 def work_from_args(args: argparse.Namespace, *, inline: bool = False) -> "WorkOptions":
@@ -200,6 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (MontageError, OutputExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the second Ctrl-C, or one outside the cancellable work
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a read-only or full disk, a folder where a file should be: one line
+        from montage_ai.core.base.fileio import display_name
+
+        name = exc.filename if exc.filename is not None else ""
+        where = f"{display_name(os.fsdecode(name))}: " if name else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
 
 

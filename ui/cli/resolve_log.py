@@ -33,15 +33,15 @@ def add_log_commands(rsub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_resolve_log)
     u = rsub.add_parser("unlog", help="remove exactly what `resolve log` added, nothing else")
     u.add_argument("--dry-run", action="store_true", help="print every change it would make and change nothing")
-    u.add_argument("--cache-dir", default=None, help="where the log journal is (default: the user cache folder)")
     u.set_defaults(func=cmd_resolve_unlog)
 
 
-def _journal(client, cache_dir):
-    from montage_ai.core.workflows import WorkOptions
+def _journal(client):
+    """The project's log journal, in the user data folder (not the cache)."""
     from montage_ai.resolve_plugin.media_log import journal_path
 
-    return journal_path(WorkOptions(cache_dir=cache_dir).cache().root, client.project().name)
+    name = client.project().name
+    return journal_path(None, name), name
 
 
 def _print(changes, dry_run: bool) -> None:
@@ -79,7 +79,8 @@ def cmd_resolve_log(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"{len(changes)} changes; nothing was changed (--dry-run).")
         return 0
-    failed = apply_changes(client, changes, journal=_journal(client, args.cache_dir))
+    journal, project = _journal(client)
+    failed = apply_changes(client, changes, journal=journal, project=project)
     for text in failed:
         print(f"Resolve refused: {text}", file=sys.stderr)
     print(f"logged {len(files) - len(judged.failures)} clips of the {where}: {len(changes) - len(failed)} changes"
@@ -93,13 +94,13 @@ def cmd_resolve_unlog(args: argparse.Namespace) -> int:
     from montage_ai.ui.cli.resolve import live_client
 
     client = live_client(args)
-    journal = _journal(client, args.cache_dir)
+    journal, project = _journal(client)
     changes = plan_unlog(client, read_pool(client), journal=journal)
     _print(changes, args.dry_run)
     if args.dry_run:
         print(f"{len(changes)} changes; nothing was changed (--dry-run).")
         return 0
-    failed = apply_changes(client, changes, journal=journal)
+    failed = apply_changes(client, changes, journal=journal, project=project)
     for text in failed:
         print(f"Resolve refused: {text}", file=sys.stderr)
     print(f"removed what Montage AI had logged: {len(changes) - len(failed)} changes.")

@@ -1,0 +1,228 @@
+"""Benchmark: how well the rough cut keeps its promises, for every style and pattern.
+
+Inputs: the demo project (generated; its song's beats are known exactly) and the real clips
+of ``../shared/realworld/footage/`` cut to real songs of ``../shared/realworld/music/``
+(human beat annotations in the ``.beats`` files). Analyses are cached in
+``bench/results/cut_quality/cache`` so a second run takes a few minutes at most.
+
+For every style (and every pattern over the default style, and every pattern over every
+style with ``--all``), over ``--seeds`` seeds, it prints:
+
+- ``aba``: A-B-A alternations (cut i and i+2 from one shot, i+1 another), goal 0;
+- ``adj``: pieces of one shot on two cuts in a row, goal 0;
+- ``pace``: the mean over phases of |mean shot length / the style's target - 1| (the target
+  is the middle of the style's beats-per-cut range at the phase's energy, at least a bar
+  when it cuts only on downbeats, times the beat period, within its shortest and longest
+  shot and at most the phase's length), and the worst phase; goal within 20 %;
+- ``on beat``: the share of cuts within one frame of an annotated beat;
+- ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted).
+
+Side by side, for the same songs: the share of our tracker's beats, and of librosa's
+``beat_track`` beats, within one frame of the annotated beats (the best a cut on the
+tracked grid can do, and the library's). Figures, not pass/fail.
+
+    .venv/bin/python bench/cut_quality.py [--seeds 10] [--songs 2] [--all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
+from montage_ai.core.cut.assembly import FootageShortError, assemble
+from montage_ai.core.cut.fit import DurationError
+from montage_ai.core.plan.patterns import apply_pattern, available_patterns
+from montage_ai.core.plan.planner import RulesPlanner, make_request
+from montage_ai.core.plan.styles import available_styles
+from montage_ai.core.run.cache import AnalysisCache
+from montage_ai.core.run.executor import InlineExecutor
+from montage_ai.core.run.jobs import analyze_files, analyze_music_cached
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE / "results" / "cut_quality"
+def _shared() -> Path:
+    """``$MONTAGE_SHARED``, else the first ``shared/`` beside the repository or a folder above it."""
+    if os.environ.get("MONTAGE_SHARED"):
+        return Path(os.environ["MONTAGE_SHARED"])
+    for up in HERE.parents:
+        if (up / "shared" / "realworld").is_dir():
+            return up / "shared"
+    return HERE.parent.parent / "shared"
+
+
+SHARED = _shared()
+REAL = SHARED / "realworld"
+SONGS = ("gtzan_pop_00068", "gtzan_disco_00071", "gtzan_rock_00069", "gtzan_hiphop_00042")
+
+
+def read_beats(path: Path) -> list[float]:
+    return [float(line.split()[0]) for line in path.read_text().splitlines() if line.strip()]
+
+
+def demo_inputs(cache: AnalysisCache):
+    from montage_ai.core.samples.demo import make_demo_media
+    from montage_ai.core.samples.music import render
+
+    folder = ROOT / "demo"
+    song = folder / "music" / "demo_song.wav"
+    if not song.exists():
+        print("rendering the demo project…", file=sys.stderr)
+        make_demo_media(folder)
+    from montage_ai.core.samples.demo import DEMO_SONG
+
+    _, truth = render(DEMO_SONG)
+    footage = sorted(str(p) for p in (folder / "footage").iterdir())
+    return "demo", footage, [(str(song), list(truth.beat_times_s))]
+
+
+def real_inputs(n_songs: int):
+    if not REAL.is_dir():
+        return None
+    footage = sorted(str(p) for p in (REAL / "footage").iterdir() if p.suffix in (".mp4", ".avi"))
+    songs = []
+    for name in SONGS[:n_songs]:
+        audio = REAL / "music" / f"{name}.flac"
+        if audio.exists():
+            songs.append((str(audio), read_beats(audio.with_suffix(".beats"))))
+    return "realworld", footage, songs
+
+
+def on_beat(frames_s: list[float], truth: list[float], frame_s: float) -> float:
+    if not frames_s:
+        return float("nan")
+    t = np.asarray(truth)
+    return float(np.mean([np.min(np.abs(t - x)) <= frame_s + 1e-9 for x in frames_s]))
+
+
+def shot_keys(cl) -> list[tuple[str, int]]:
+    return [(c.source_path, c.shot_index) for c in cl.cuts]
+
+
+def repetition(cl) -> tuple[int, int]:
+    k = shot_keys(cl)
+    aba = sum(1 for i in range(len(k) - 2) if k[i] == k[i + 2] and k[i] != k[i + 1])
+    adj = sum(1 for a, b in zip(k, k[1:]) if a == b)
+    return aba, adj
+
+
+def pace(cl, style, music) -> dict[str, float]:
+    """Mean shot length over the style's target, per phase (1.0 is on target)."""
+    beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
+    beat /= max(1, style.subdivide)
+    out = {}
+    for phase in ("intro", "build", "climax", "outro"):
+        cuts = [c for c in cl.cuts if c.phase == phase]
+        if not cuts:
+            continue
+        sec = next((s for s in cl.sections if s.phase == phase), None)
+        energy = float(np.mean([s.energy for s in cl.sections if s.phase == phase])) if sec else 0.5
+        lo, hi = style.beats_for(style.energy_level(energy), phase)
+        mid = (lo + hi) / 2
+        if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
+            mid = max(mid, music.meter * max(1, style.subdivide))
+        target = min(max(mid * beat, style.min_shot_s), style.max_shot_s)
+        length = float((cuts[-1].record_out - cuts[0].record_in) / cl.rate)
+        target = min(target, length)  # a phase shorter than one take holds one shot: that is on target
+        mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
+        out[phase] = mean / target
+    return out
+
+
+def run(name, analyses, music, truth, styles, seeds, rows):
+    hashes = shot_hashes(analyses)
+    dups = find_duplicates(analyses, hashes)
+    for style in styles:
+        stats = Counter()
+        devs, worst, beats_share, times = [], [], [], []
+        for seed in range(seeds):
+            t0 = time.perf_counter()
+            try:
+                plan = RulesPlanner().plan(make_request(analyses, music, style, seed=seed))
+                cl = assemble(plan, analyses, music, style, seed=seed, duplicates=dups)
+            except (FootageShortError, DurationError):
+                stats["short"] += 1
+                continue
+            times.append(time.perf_counter() - t0)
+            if any("ends earlier" in n for n in cl.metadata["notes"]):
+                stats["shortened"] += 1
+            aba, adj = repetition(cl)
+            stats["aba"] += aba
+            stats["adj"] += adj
+            stats["cuts"] += len(cl.cuts)
+            p = pace(cl, style, music)
+            devs.append(np.mean([abs(v - 1) for v in p.values()]))
+            worst.append(max(p.items(), key=lambda kv: abs(kv[1] - 1)))
+            cut_s = [float(c.record_in / cl.rate) for c in cl.cuts[1:]]
+            beats_share.append(on_beat(cut_s, truth, float(1 / cl.rate)))
+        w = max(worst, key=lambda kv: abs(kv[1] - 1)) if worst else ("-", float("nan"))
+        rows.append((name, Path(music.path).stem, style.name, seeds, stats["cuts"], stats["aba"], stats["adj"],
+                     float(np.mean(devs)) if devs else float("nan"), f"{w[0]} {w[1]:.2f}",
+                     float(np.nanmean(beats_share)) if beats_share else float("nan"),
+                     f"{stats['short']}/{stats['shortened']}", float(np.mean(times)) if times else float("nan")))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--songs", type=int, default=2, help="real songs to cut to (default 2)")
+    ap.add_argument("--all", action="store_true", help="every pattern over every style (slow)")
+    args = ap.parse_args()
+    cache = AnalysisCache(ROOT / "cache")
+    styles = sorted(available_styles(), key=lambda s: s.name)
+    patterns = available_patterns()
+    combos = list(styles)
+    base = next(s for s in styles if s.name == "dynamic")
+    combos += [apply_pattern(s, p) for p in patterns for s in (styles if args.all else [base])]
+    inputs = [demo_inputs(cache)]
+    real = real_inputs(args.songs)
+    if real is None:
+        print(f"(no {REAL}: real-world inputs skipped)")
+    else:
+        inputs.append(real)
+    rows: list[tuple] = []
+    tracker_rows = []
+    for name, footage, songs in inputs:
+        t0 = time.perf_counter()
+        report = analyze_files(footage, executor=InlineExecutor(), cache=cache)
+        print(f"{name}: {len(report.analyses)} clips analysed in {time.perf_counter() - t0:.1f} s"
+              + (f"; skipped {len(report.failures)}" if report.failures else ""), file=sys.stderr)
+        for song, truth in songs:
+            music = analyze_music_cached(song, cache=cache)
+            import librosa
+
+            y, sr = librosa.load(song, sr=22050, mono=True)
+            _, lb = librosa.beat.beat_track(y=y, sr=sr, units="time")
+            frame = 1 / 24
+            tracker_rows.append((name, Path(song).stem, on_beat(list(music.beat_times_s), truth, frame),
+                                 on_beat(list(lb), truth, frame), len(truth)))
+            run(name, report.analyses, music, truth, combos, args.seeds, rows)
+    print(f"\n{'input':10s} {'song':22s} {'style+pattern':28s} {'cuts':>6s} {'aba':>4s} {'adj':>4s} "
+          f"{'pace dev':>8s} {'worst phase':>14s} {'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s}")
+    for r in rows:
+        print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:8.1%} {r[8]:>14s} "
+              f"{r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
+    print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
+    print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
+    for r in tracker_rows:
+        print(f"{r[0]:10s} {r[1]:22s} {r[2]:6.1%} {r[3]:8.1%} {r[4]:9d}")
+    total = Counter()
+    for r in rows:
+        total["aba"] += r[5]
+        total["adj"] += r[6]
+        total["cuts"] += r[4]
+        total["within"] += r[7] <= 0.2
+        total["rows"] += 1
+    print(f"\nall: {total['cuts']} cuts, {total['aba']} A-B-A, {total['adj']} adjacent same-shot, "
+          f"{total['within']}/{total['rows']} style rows with mean pace within 20 %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""The time grid of a rough cut: beats and downbeats as timeline frames, and the slots
+between cuts (each next cut the beat nearest the style's beats per cut).
+
+Cuts are on beat frames (record positions); sources keep their own frame grid.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from montage_ai.core.analysis.footage import FootageAnalysis
+from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import seconds_to_frames
+from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.plan.styles import Style
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid"]
+
+class AssemblyError(MontageError):
+    """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
+
+
+class FootageShortError(AssemblyError):
+    """Not enough unused footage for every slot; ``missing_s`` says how much more is needed."""
+
+    def __init__(self, message: str, missing_s: float, unfilled: int) -> None:
+        super().__init__(message)
+        self.missing_s, self.unfilled = missing_s, unfilled
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One shot's place on the timeline: ``[start, end)`` frames, its phase and energy."""
+
+    start: int
+    end: int
+    phase: str
+    energy: float
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+# --------------------------------------------------------------------------- time grid
+
+
+def _frac(x: float) -> Fraction:
+    return Fraction(str(x)) if isinstance(x, float) else Fraction(x)
+
+
+def common_rate(analyses: Sequence[FootageAnalysis]) -> Fraction:
+    """The most common video rate of the footage (the first seen on a tie).
+
+    Examples
+    --------
+    >>> common_rate([])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    AssemblyError: no footage with a video stream to take the timeline rate from
+    """
+    rates = Counter(Fraction(a.media.video.rate) for a in analyses if a.media.video is not None)
+    if not rates:
+        raise AssemblyError("no footage with a video stream to take the timeline rate from")
+    return rates.most_common(1)[0][0]
+
+
+def end_frame(music: MusicAnalysis, rate: Fraction, duration_s: float | None = None) -> tuple[int, bool]:
+    """``(frames, fades)``: the cut's length in timeline frames and whether the music must
+    fade out to end there.
+
+    The music's length (``floor(music.duration_s * rate)``), or with ``duration_s`` the end
+    :func:`~.fit.fit_duration` chooses: the song's own ending when within a bar, else a
+    phrase boundary within a bar, else the nearest downbeat (then the music fades; the
+    style gives the fade's length). Raises :class:`~.fit.DurationError` for a duration the
+    music cannot give.
+
+    Examples
+    --------
+    >>> m = MusicAnalysis("m.wav", 10.0, 22050, 120.0, 4, tuple(i / 2 for i in range(20)),
+    ...                   (0.0, 2.0, 4.0, 6.0, 8.0), (1.0,) * 20, ())
+    >>> end_frame(m, Fraction(25))
+    (250, False)
+    >>> end_frame(m, Fraction(25), 5.2)
+    (150, True)
+    """
+    music_frames = math.floor(_frac(music.duration_s) * rate)
+    fit = fit_duration(music, duration_s)
+    if fit.duration_s >= float(music.duration_s) - 1e-9:
+        return music_frames, fit.fades
+    target = _frac(fit.duration_s) * rate
+    downs = [d for d in beat_frames(music, rate, "downbeats") if 0 < d <= music_frames]
+    if not downs:
+        return max(1, min(music_frames, math.floor(target))), True
+    return min(downs, key=lambda d: (abs(d - target), d)), fit.fades
+
+
+def _nearest(x: int, grid: Sequence[int]) -> int:
+    k = bisect.bisect_left(grid, x)
+    near = [grid[i] for i in (k - 1, k) if 0 <= i < len(grid)]
+    return min(near, key=lambda g: (abs(g - x), g)) if near else x
+
+
+def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequence[tuple[str, int, int, float]],
+              section_starts: Sequence[int], n_frames: int, *, seed: int = 0,
+              longest: int | None = None, stretch: float = 1.0,
+              drops: Sequence[tuple[int, int]] = ()) -> list[Slot]:
+    """Cut the timeline ``[0, n_frames)`` into slots whose every cut is a beat frame.
+
+    Parameters
+    ----------
+    music : MusicAnalysis
+    style : Style
+    rate : Fraction
+        Timeline rate.
+    phases : sequence of (name, start, end, energy)
+        Story phases in timeline frames; their boundaries are cut points.
+    section_starts : sequence of int
+        Section changes (downbeat frames); cut points when the style asks for it.
+    n_frames : int
+        Timeline length.
+    seed : int
+        Varies beats-per-cut within the style's range.
+    longest : int, optional
+        The longest shot available, in timeline frames: slots stay within it when the
+        style's minimum allows.
+    stretch : float
+        Multiplies the beats per cut, beyond the style's range but within its longest shot
+        (fewer, longer shots when a style that never reuses a shot has too few).
+    drops : sequence of (build start, drop) frames
+        Cuts tighten steadily from the build's start to the drop (a cut point); the slot
+        at the drop has energy 1.0 so the fill gives it the most intense shot.
+
+    Returns
+    -------
+    list of Slot
+        Contiguous, from 0 to ``n_frames``.
+
+    Examples
+    --------
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> b = tuple(i / 2 for i in range(40))
+    >>> m = MusicAnalysis("m.wav", 20.0, 22050, 120.0, 4, b, b[::4], (1.0,) * 40, ())
+    >>> [s.frames for s in slot_grid(m, load_style("mtv"), Fraction(24), [("climax", 0, 96, 1.0)], [], 96)]
+    [12, 12, 12, 12, 12, 12, 12, 12]
+    """
+    g = _Grid.of(music, style, rate, phases, n_frames, seed, longest)
+    g.drops = list(drops)
+    fixed = _fixed_points(g, phases, list(section_starts) + [d for _, d in drops])
+    slots: list[Slot] = []
+    bounds = [0] + fixed + [n_frames]
+    for a, b in zip(bounds, bounds[1:]):
+        slots += _span_slots(g, a, b, stretch)
+    return slots
+
+
+@dataclass
+class _Grid:
+    """The beat grid of one cut, as :func:`slot_grid` reads it."""
+
+    style: Style
+    phases: Sequence[tuple[str, int, int, float]]
+    n_frames: int
+    beats: list[int]
+    energies: list[float]
+    downs: list[int]
+    points: set[int]
+    min_f: int
+    max_f: int
+    meter: int
+    beat_f: float
+    rng: np.random.Generator
+    drops: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
+           longest: int | None) -> "_Grid":
+        beats_e = beat_energies(music, rate, style.subdivide)
+        beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+        if not beats:
+            raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+        downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+        min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
+        max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
+        if longest is not None:
+            max_f = max(min_f, min(max_f, longest))
+        return cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
+                   set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
+                   float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
+                   np.random.default_rng(seed))
+
+    def phase_at(self, f: int) -> tuple[str, int, int, float]:
+        for ph in self.phases:
+            if ph[1] <= f < ph[2]:
+                return ph
+        return self.phases[-1] if self.phases else ("climax", 0, self.n_frames, 0.5)
+
+
+def beat_energies(music: MusicAnalysis, rate: Fraction, subdivide: int = 1) -> dict[int, float]:
+    """Beat frames (with ``subdivide`` > 1, also the frames evenly between beats) and the
+    energy of the beat each belongs to."""
+    out: dict[int, float] = {}
+    times = list(music.beat_times_s)
+    for k, t in enumerate(times):
+        e = float(music.beat_energy[k]) if k < len(music.beat_energy) else 0.5
+        out.setdefault(seconds_to_frames(_frac(t), rate), e)
+        if subdivide > 1 and k + 1 < len(times):
+            for j in range(1, subdivide):
+                out.setdefault(seconds_to_frames(_frac(t) + (_frac(times[k + 1]) - _frac(t)) * j / subdivide, rate), e)
+    return dict(sorted(out.items()))
+
+
+def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
+    """Phase changes (and section changes when the style says so) on the nearest downbeat,
+    each leaving at least the style's shortest shot on both sides."""
+    snap_grid = [d for d in g.downs if d > 0] or [f for f in g.beats if f > 0]
+
+    def fits(p: int, points: Sequence[int]) -> bool:
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=g.n_frames)
+        return p - lo >= g.min_f and hi - p >= g.min_f
+
+    wanted = [a for _, a, _, _ in phases[1:]] + (list(section_starts) if g.style.section_cut_on_downbeat else [])
+    fixed: list[int] = []
+    for a in wanted:
+        p = _nearest(a, snap_grid)
+        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed):
+            fixed = sorted(fixed + [p])
+    return fixed
+
+
+def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
+    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
+    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
+    index of the first beat at or after ``p``."""
+    style = g.style
+    name, ph_a, ph_b, _ = g.phase_at(p)
+    i0 = bisect.bisect_left(g.beats, p)
+    e = float(np.mean(g.energies[i0:i0 + g.meter])) if i0 < len(g.beats) else g.energies[-1]
+    lo, hi = style.beats_for(style.energy_level(e), name)
+    if style.accelerate_build and name == "build":
+        t = (p - ph_a) / max(1, ph_b - ph_a)
+    else:
+        level = style.energy_level(e)
+        l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
+                  "high": (style.energy_levels[1], 1.0)}[level]
+        t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
+    k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
+    if hi > lo:
+        k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
+    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it
+        if a <= p < d:
+            k, lo = max(1, int(round(k * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
+    return name, e, lo, hi, max(1, int(round(k * stretch))), i0
+
+
+def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
+    """The slots between two fixed cuts ``a`` and ``b``."""
+    cands = sorted(q for q in g.points if a < q < b) + [b]
+    downset = set(g.downs)
+    i_b = bisect.bisect_left(g.beats, b)
+    slots: list[Slot] = []
+    p, tail = a, 0
+    while p < b:
+        name, e, lo, hi, k, i0 = _beats_per_cut(g, p, stretch)
+        ok = [q for q in cands if q > p and (q == b or b - q >= g.min_f)]
+        good = [q for q in ok if g.min_f <= q - p <= g.max_f]
+
+        def miss(q: int) -> int:
+            # beats away from the target; leaving fewer beats than the range allows before
+            # the next fixed cut counts as two more (no stray one-beat shot at a phase end)
+            rest = i_b - bisect.bisect_left(g.beats, q)
+            return abs(bisect.bisect_left(g.beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
+
+        span = b - p
+        if good and (tail or span <= 3.5 * k * g.beat_f):
+            # the last few shots before a fixed cut: split what is left evenly, in the
+            # style's beat range where it can be (decided once per span)
+            if not tail:
+                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (hi * g.beat_f + 0.5)))
+                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)))
+                tail = min(max(int(round(span / (k * g.beat_f))), n_lo), n_hi)
+            q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
+            tail = max(1, tail - 1)
+        elif good:
+            q = min(good, key=lambda q: (miss(q), q not in downset, q))
+        else:
+            longer = [q for q in ok if q - p >= g.min_f]
+            q = longer[0] if longer else b
+        slots.append(Slot(p, q, name, 1.0 if any(p == d for _, d in g.drops) else round(e, 4)))
+        p = q
+    return slots
