@@ -55,7 +55,12 @@ def start_xvfb() -> tuple[subprocess.Popen | None, str]:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return None, "offscreen (Xvfb did not start)"
     os.environ["DISPLAY"], os.environ["QT_QPA_PLATFORM"] = f":{number.decode().strip()}", "xcb"
-    return proc, f"Xvfb {os.environ['DISPLAY']} (xcb)"
+    if os.environ.get("MONTAGE_BENCH_GL") != "1":  # MONTAGE_BENCH_GL=1: through OpenGL, to compare
+        from montage_ai.ui.qt.panel import use_raster_only
+
+        use_raster_only()  # as run_panel does
+    gl = "OpenGL" if os.environ.get("QT_XCB_GL_INTEGRATION") != "none" else "no OpenGL"
+    return proc, f"Xvfb {os.environ['DISPLAY']} (xcb, {gl})"
 
 
 def generated_project(root: Path) -> tuple[list[str], str]:
@@ -229,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
                         stops.append(took)
                 note = f" ({early} finished before Esc)" if early else ""
                 print(f"  Esc -> {action} stopped: {_ms(stops)} over {len(stops)} runs{note}")
+            import threading
+
+            left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+            print(f"  threads still running before playback: {len(left)} {sorted(set(left))[:6]}")
             with tempfile.TemporaryDirectory() as work:
                 idle, gaps, frames = bench.playing(clips, song, args.play, Path(work))
             print(f"  event loop, idle window (baseline): {_gaps(idle)}")

@@ -4,7 +4,7 @@ to; the part snaps to bars (:func:`~montage_ai.core.cut.song_part.snap_to_bars`)
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -84,9 +84,12 @@ class SongRange(QWidget):
         painter.setPen(QPen(DOWNBEAT_COLOR, 1))
         painter.drawLines([_vline(self.x_of(t), h) for t in self._downbeats])
         if self._part is not None:
+            text = f"{_clock(self._part.start_s)}–{_clock(self._part.end_s)} · {self._part.bars} bars"
+            box = painter.fontMetrics().boundingRect(text).adjusted(-4, -1, 4, 1)
+            box.moveTopRight(self.rect().topRight() + QPoint(-2, (h - box.height()) // 2))
+            painter.fillRect(box, QColor(20, 20, 22, 220))
             painter.setPen(QColor(240, 240, 240))
-            painter.drawText(self.rect().adjusted(4, 0, -4, 0), Qt.AlignRight | Qt.AlignVCenter,
-                             f"{_clock(self._part.start_s)}–{_clock(self._part.end_s)} · {self._part.bars} bars")
+            painter.drawText(box, Qt.AlignCenter, text)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.LeftButton and self._duration:
