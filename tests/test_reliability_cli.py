@@ -153,3 +153,27 @@ def test_force_over_a_folder_named_like_an_output_is_one_line(project, tmp_path)
                    "--workers", "1", timeout=180)
     _one_line_error(done, "cut.fcpxml")
     assert (tmp_path / "cut.fcpxml").is_dir()
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_cleanly_without_a_traceback(tmp_path, presses):
+    import signal
+    import time
+
+    clip = tmp_path / "long.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "1500",
+                    "-c:v", "libx264", "-preset", "ultrafast", str(clip)], check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "montage_ai.ui.cli.main", "analyze", str(clip), "--no-cache",
+                             "--mode", "full", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4.0)
+    for _ in range(presses):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    text = err.decode("utf-8", "replace")
+    assert "Traceback" not in text, text
+    assert proc.returncode in (1, 130), text
