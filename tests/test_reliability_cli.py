@@ -177,3 +177,28 @@ def test_ctrl_c_stops_cleanly_without_a_traceback(tmp_path, presses):
     text = err.decode("utf-8", "replace")
     assert "Traceback" not in text, text
     assert proc.returncode in (1, 130), text
+
+
+def test_a_format_that_cannot_carry_the_cut_is_said_and_the_exit_code_says_so(tmp_path):
+    """FCP7 XML has no 12.5 fps timebase: the other formats are written, the Premiere .xml is
+    named as missing, and the command does not exit 0."""
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
+
+    footage = tmp_path / "footage"
+    footage.mkdir()
+    for i in range(2):
+        render_footage(footage / f"slow{i}.mp4", [Segment("testsrc2", 40, seed=i + 1), Segment("gradients", 40, seed=2)],
+                       rate=Fraction(25, 2), size=(128, 72))
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 3, 0.5),)))
+    song = write_audio(tmp_path / "song.wav", y, truth.sample_rate)
+    out = tmp_path / "cut.otio"
+    done = run_cli("cut", "--media", str(footage), "--music", str(song), "--duration", "4", "--fps", "12.5",
+                   "--planner", "rules", "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "1",
+                   timeout=180)
+    err = _no_traceback(done)
+    if (tmp_path / "cut.xml").exists():
+        pytest.skip("this build's FCP7 writer carries 12.5 fps")
+    assert done.returncode != 0, err
+    assert "cut.xml" in err and "not written" in err
+    assert out.exists() and (tmp_path / "cut.fcpxml").exists() and (tmp_path / "cut.edl").exists()

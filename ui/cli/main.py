@@ -378,12 +378,13 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
         try:
             result = make_rough_cut(media, music, options, cache=cache, executor=executor,
                                     progress=bars, cancel=cancel_event.is_set)
-            written = []
+            written, missing = [], []
             for fmt, path in zip(formats, exports):
                 try:
                     written.append(export_timeline(result.timeline, path, fmt, overwrite=force))
                 except InterchangeError as exc:  # a format that cannot carry this cut: the others still do
-                    print(f"warning: {path}: not written: {exc}", file=sys.stderr)
+                    missing.append(path)
+                    print(f"error: {path}: not written: {exc}", file=sys.stderr)
             if preview:
                 render_preview(result.timeline, preview, size=_preview_size(result, preview_height),
                                progress=lambda f: bars("preview", f), cancel=cancel_event.is_set, overwrite=force,
@@ -394,6 +395,10 @@ def run_cut(media: list[str], music: str, out: Path, options, *, preview: Path |
     print("wrote " + ", ".join(str(p) for p in written))
     if preview:
         print(f"wrote {preview}")
+    if missing:  # the exit code says a file the editor expects is not there
+        print(f"error: {len(missing)} of {len(exports)} timeline files not written: "
+              + ", ".join(str(p) for p in missing), file=sys.stderr)
+        return 1
     return 0
 
 
