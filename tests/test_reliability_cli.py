@@ -202,3 +202,18 @@ def test_a_format_that_cannot_carry_the_cut_is_said_and_the_exit_code_says_so(tm
     assert done.returncode != 0, err
     assert "cut.xml" in err and "not written" in err
     assert out.exists() and (tmp_path / "cut.fcpxml").exists() and (tmp_path / "cut.edl").exists()
+
+
+def test_a_camera_file_without_its_index_keeps_the_demuxers_reason(tmp_path):
+    """A recording cut off before its moov atom: the reason says so, not just 'invalid data'."""
+    from montage_ai.core.base.errors import MediaError
+    from montage_ai.core.media.probe import probe
+
+    whole = tmp_path / "A001.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "100",
+                    "-c:v", "libx264", str(whole)], check=True)
+    cut_off = tmp_path / "A002.mp4"
+    cut_off.write_bytes(whole.read_bytes()[:20000])
+    with pytest.raises(MediaError) as info:
+        probe(cut_off)
+    assert "moov atom not found" in str(info.value) and str(info.value).count("\n") == 0
