@@ -153,3 +153,80 @@ def test_force_over_a_folder_named_like_an_output_is_one_line(project, tmp_path)
                    "--workers", "1", timeout=180)
     _one_line_error(done, "cut.fcpxml")
     assert (tmp_path / "cut.fcpxml").is_dir()
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_cleanly_without_a_traceback(tmp_path, presses):
+    import signal
+    import threading
+    import time
+
+    clip = tmp_path / "long.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "6000",
+                    "-c:v", "libx264", "-preset", "ultrafast", str(clip)], check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "montage_ai.ui.cli.main", "analyze", str(clip), "--no-cache",
+                             "--mode", "full", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read1(4096), b"")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while b"long.mp4" not in b"".join(chunks) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # until the analysis is under way
+    time.sleep(0.5)
+    assert proc.poll() is None, "the analysis ended before Ctrl-C could be pressed"
+    pressed = time.monotonic()
+    for _ in range(presses):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.02)  # the second press lands while the first is still stopping the work
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    reader.join(5)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "Traceback" not in text, text
+    # 130: our "Cancelled."; -SIGINT: a second press after the work had stopped (Python ends
+    # itself by the signal, silently). Never 0, never a traceback.
+    assert proc.returncode in (1, 130, -signal.SIGINT), text
+    assert time.monotonic() - pressed < 10, text
+
+
+def test_a_format_that_cannot_carry_the_cut_is_said_and_the_exit_code_says_so(tmp_path):
+    """FCP7 XML has no 12.5 fps timebase: the other formats are written, the Premiere .xml is
+    named as missing, and the command does not exit 0."""
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
+
+    footage = tmp_path / "footage"
+    footage.mkdir()
+    for i in range(2):
+        render_footage(footage / f"slow{i}.mp4", [Segment("testsrc2", 40, seed=i + 1), Segment("gradients", 40, seed=2)],
+                       rate=Fraction(25, 2), size=(128, 72))
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 3, 0.5),)))
+    song = write_audio(tmp_path / "song.wav", y, truth.sample_rate)
+    out = tmp_path / "cut.otio"
+    done = run_cli("cut", "--media", str(footage), "--music", str(song), "--duration", "4", "--fps", "12.5",
+                   "--planner", "rules", "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "1",
+                   timeout=180)
+    err = _no_traceback(done)
+    if (tmp_path / "cut.xml").exists():
+        pytest.skip("this build's FCP7 writer carries 12.5 fps")
+    assert done.returncode != 0, err
+    assert "cut.xml" in err and "not written" in err
+    assert out.exists() and (tmp_path / "cut.fcpxml").exists() and (tmp_path / "cut.edl").exists()
+
+
+def test_a_camera_file_without_its_index_keeps_the_demuxers_reason(tmp_path):
+    """A recording cut off before its moov atom: the reason says so, not just 'invalid data'."""
+    from montage_ai.core.base.errors import MediaError
+    from montage_ai.core.media.probe import probe
+
+    whole = tmp_path / "A001.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "100",
+                    "-c:v", "libx264", str(whole)], check=True)
+    cut_off = tmp_path / "A002.mp4"
+    cut_off.write_bytes(whole.read_bytes()[:20000])
+    with pytest.raises(MediaError) as info:
+        probe(cut_off)
+    assert "moov atom not found" in str(info.value) and str(info.value).count("\n") == 0

@@ -392,10 +392,18 @@ def _float(value: Any) -> float | None:
 
 
 def _stderr_reason(exc: ffmpeg.Error) -> str:
+    """ffprobe's reasons in one line: the demuxer's own words first (``moov atom not found``),
+    then the summary (``Invalid data found when processing input``), without the
+    ``[mov,mp4 @ 0x..]`` and file-name prefixes, each once."""
     text = (exc.stderr or b"").decode("utf-8", "replace").strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "ffprobe failed without a message"
-    # ffprobe prefixes its messages with the file name; keep the reason only.
-    last = lines[-1]
-    return last.split(": ", 1)[-1] if last.startswith(("/", ".")) or ": " in last else last
+    reasons: list[str] = []
+    for line in lines[-6:]:
+        line = re.sub(r"^\[[^\]]*@ *0x[0-9a-f]+\] *", "", line)
+        if line.startswith(("/", ".")) or re.match(r"^[A-Za-z]:\\", line):
+            line = line.rsplit(": ", 1)[-1]  # ffprobe prefixes its summary with the file name
+        if line and line not in reasons:
+            reasons.append(line)
+    return "; ".join(reasons[-3:])

@@ -471,11 +471,15 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
                             cancel=cancel_event.is_set)
         finally:
             bars.close()
-    print_failures(written.failures, "warning: ")
+    print_failures(written.failures, "error: ")
     print_summary(result)
     print("wrote " + ", ".join(str(p) for p in written.written.values()))
     if preview:
         print(f"wrote {preview}")
+    if written.failures:  # the exit code says a file the editor expects is not there
+        print(f"error: {len(written.failures)} of {len(written.failures) + len(written.written)} timeline files "
+              "not written: " + ", ".join(f.path for f in written.failures), file=sys.stderr)
+        return 1
     return 0
 
 
