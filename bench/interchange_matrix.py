@@ -229,9 +229,12 @@ def melt_timeline(timeline: otio.schema.Timeline, cut_list: CutList, probes: dic
 def render_melt(timeline: otio.schema.Timeline, rate: Fraction, out: Path, size: tuple[int, int]) -> Path:
     mlt = out.with_suffix(".mlt")
     mlt.write_text(otio.adapters.write_to_string(timeline, "mlt_xml"), encoding="utf-8")
+    # real_time=0: MLT renders every frame (by default its consumer may drop frames when the
+    # machine is busy); stdin closed: melt reads keys from it.
     subprocess.run(["melt", "-quiet", str(mlt), "-consumer", f"avformat:{out}", f"frame_rate_num={rate.numerator}",
                     f"frame_rate_den={rate.denominator}", f"width={size[0]}", f"height={size[1]}", "progressive=1",
-                    "vcodec=libx264", "crf=12", "an=1"], check=True, capture_output=True, timeout=600)
+                    "vcodec=libx264", "crf=12", "an=1", "real_time=0"], check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL, timeout=300)
     return out
 
 

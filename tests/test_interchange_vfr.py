@@ -114,7 +114,8 @@ def test_melt_shows_the_frames_at_their_times_in_every_format(vfr, tmp_path, fmt
     out = str(tmp_path / "melt.mp4")
     subprocess.run(["melt", "-quiet", str(mlt), "-consumer", f"avformat:{out}", "frame_rate_num=24000",
                     "frame_rate_den=1001", f"width={SIZE[0]}", f"height={SIZE[1]}", "progressive=1",
-                    "vcodec=libx264", "an=1"], check=True, capture_output=True, timeout=60)
+                    "vcodec=libx264", "an=1", "real_time=0"], check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL, timeout=120)
     got = [code[1] if code else None for code in _decode_codes(out)]
     wanted = _wanted(cut_list)
     assert len(got) == len(wanted)
