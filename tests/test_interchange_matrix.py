@@ -20,6 +20,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def _matrix():
+    if "interchange_matrix" in sys.modules:
+        return sys.modules["interchange_matrix"]
     spec = importlib.util.spec_from_file_location("interchange_matrix", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules["interchange_matrix"] = module
