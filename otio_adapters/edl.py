@@ -79,7 +79,8 @@ def reel_name(path: str, taken: set[str]) -> str:
 def _ascii_line(text: str) -> str:
     """One comment line, whatever ``text`` holds: no line break (a name can never start a
     CMX event of its own), control characters and non-UTF-8 bytes visibly escaped."""
-    return " ".join(display_name(" ".join(str(text).split())).split())
+    one_line = re.sub(r"[^\S \t]+", " ", str(text))  # line breaks (any kind) become spaces; tabs and spaces stay
+    return "\t".join(display_name(part) for part in one_line.split("\t"))
 
 
 def timecode_rate_ok(rate: Fraction) -> bool:

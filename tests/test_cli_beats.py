@@ -88,13 +88,15 @@ def test_a_kept_correction_changes_the_next_cut(project, tmp_path, capsys):
     capsys.readouterr()
     cuts2, beats2 = _cut(root, song, tmp_path / "two.otio", cache)
     assert "using the beat grid you kept (half" in capsys.readouterr().err
-    assert len(beats2) in (len(beats1) // 2, (len(beats1) + 1) // 2)
-    assert set(beats2) <= set(beats1)
+    # Every other tracked beat (the cut may end on another bar than the first, so compare spacing, not counts).
+    assert set(beats2) <= set(beats1) and len(beats2) >= 2
+    index = [beats1.index(b) for b in beats2]
+    assert all(j - i == 2 for i, j in zip(index, index[1:]))
     assert set(cuts2) <= set(beats2) and cuts2 != cuts1
     assert set(cuts1) - set(beats2)  # the first cut used beats the halved grid no longer has
     # A correction for one cut only: half then double is the tracked grid again; nothing more is kept.
     cuts3, beats3 = _cut(root, song, tmp_path / "three.otio", cache, "--double")
-    assert all(abs(a - b) <= 1 for a, b in zip(beats3, beats1)) and len(beats3) == len(beats1) - (len(beats1) % 2 == 0)
+    assert all(abs(a - b) <= 1 for a, b in zip(beats3, beats1)) and len(beats3) in (len(beats1) - 1, len(beats1))
     capsys.readouterr()
     assert _beats(song, cache) == 0 and "corrected by you: half" in capsys.readouterr().out
     # --keep keeps it; --reset goes back to the tracked grid and the first cut.

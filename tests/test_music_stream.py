@@ -74,12 +74,12 @@ def test_chunked_analysis_matches_the_whole_song(long_song):
 def test_cancel_returns_within_two_seconds(long_song, long_mode):
     path, _ = long_song
     flag = threading.Event()
-    threading.Timer(1.0, flag.set).start()
+    threading.Timer(0.2, flag.set).start()  # well before even a fast analysis of the song ends
     kwargs = dict(long_song_s=10, chunk_s=20, overlap_s=6) if long_mode else {}
     t0 = time.monotonic()
     with pytest.raises(Cancelled):
         analyze_music_bounded(path, cancel=flag.is_set, **kwargs)
-    assert time.monotonic() - t0 < 1.0 + 2.0
+    assert time.monotonic() - t0 < 0.2 + 2.0
     assert not _children_of_me()  # the workers and the decoder are gone
 
 

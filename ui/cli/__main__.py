@@ -1,3 +1,3 @@
-from montage_ai.ui.cli.main import main
+from montage_ai.ui.cli.main import run
 
-raise SystemExit(main())
+run()

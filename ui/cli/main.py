@@ -522,5 +522,17 @@ def cmd_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+def run() -> None:
+    """The console command: :func:`main`, then exit. After a cancel the process ends at once
+    (``os._exit``), without waiting for analysis threads still finishing their step inside
+    native code: their libraries may abort the interpreter's shutdown ("terminate called")."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
