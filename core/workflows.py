@@ -12,7 +12,12 @@ function               options              does
 :func:`run_export`     :class:`ExportJob`   a timeline in every format (.otio, .fcpxml, .xml, .edl)
 :func:`run_preview`    :class:`PreviewJob`  a preview MP4 of a cut with its music
 :func:`run_push`       :class:`PushJob`     proxies (when asked), then the cut into Resolve
+:func:`run_music_analysis` :class:`MusicJob` a song's beats, downbeats and sections, grid as kept
 =====================  ===================  =====================================================
+
+The beat grid the editor corrects: :func:`keep_grid_corrections`, :func:`kept_grid`,
+:func:`reset_grid`, and :func:`run_grid_export` (the music alone with its markers). An
+edited cut list becomes the timeline every export reads through :func:`cut_timeline`.
 
 Every job takes its inputs, **one** options object, and the callbacks
 ``progress(stage, fraction)`` (stage names in :mod:`~montage_ai.core.base.stages`) and
@@ -29,7 +34,7 @@ What a job could not use is in its result's ``failures``: :class:`~montage_ai.co
 (path, stage, reason), one line each with ``str()``.
 
 This module conducts the stages and is the one place in ``core/`` that reaches the
-interchange adapters (``run_export``) and the Resolve plugin (``run_push``); it imports them
+interchange adapters (``run_export``, ``run_grid_export``) and the Resolve plugin (``run_push``); it imports them
 inside those functions, so the stages below it still import no file format and no Resolve.
 """
 
@@ -153,6 +158,80 @@ def run_analysis(media: Sequence[str], options: AnalysisJob = AnalysisJob(), *, 
 
         song_info(music)  # says so when the song is truncated, as the cut does
     return AnalysisResult(tuple(report.analyses), music, Failure.of(stages.FOOTAGE, report.failures), report)
+
+
+def cut_timeline(cut_list: Any, media: Mapping[str, Any] | None = None) -> Any:
+    """The OTIO timeline of a cut list (an edited cut, the selects): what every export, the
+    preview and the push read. ``media``: the probes of its files, by path (probed when absent)."""
+    from montage_ai.core.model.timeline import build_timeline
+
+    return build_timeline(cut_list, media=dict(media) if media is not None else None)
+
+
+# --------------------------------------------------------------------------- music and its beat grid
+
+
+@dataclass(frozen=True)
+class MusicJob:
+    """``montage-ai beats``: a song's analysis with the grid the editor kept (``kept_grid``)
+    and ``corrections`` for this run on top (see :mod:`~montage_ai.core.analysis.beat_grid`)."""
+
+    kept_grid: bool = True
+    corrections: tuple[Any, ...] = ()
+    work: WorkOptions = WorkOptions()
+
+
+def run_music_analysis(song: str | os.PathLike[str], options: MusicJob = MusicJob(), *,
+                       progress: StageFn | None = None, cancel: CancelFn | None = None) -> Any:
+    """The song's MusicAnalysis (cached), its beat grid corrected as kept and asked; a
+    truncated song is said once, as the cut says it."""
+    from montage_ai.core.media.song import song_info
+    from montage_ai.core.run.jobs import analyze_music_cached
+
+    report_stage = _stage_fn(progress)
+    music = analyze_music_cached(os.fspath(song), cache=options.work.cache(), cancel=cancel,
+                                 kept_grid=options.kept_grid, corrections=tuple(options.corrections),
+                                 progress=lambda f: report_stage(stages.MUSIC, f))
+    song_info(music)
+    return music
+
+
+def keep_grid_corrections(song: str | os.PathLike[str], corrections: Sequence[Any], options: MusicJob = MusicJob(),
+                          *, progress: StageFn | None = None, cancel: CancelFn | None = None) -> Any:
+    """Apply ``corrections`` to the song's tracked grid and keep the result for every later
+    cut (the StoredGrid). Raises MediaError naming the song for a correction that cannot apply."""
+    from montage_ai.core.base.errors import MediaError
+    from montage_ai.core.run.grid_store import GridStore
+
+    tracked = run_music_analysis(song, replace(options, kept_grid=False, corrections=()), progress=progress,
+                                 cancel=cancel)
+    try:
+        return GridStore().correct(os.fspath(song), tracked, tuple(corrections))
+    except ValueError as exc:
+        raise MediaError(os.fspath(song), f"beat-grid correction: {exc}") from None
+
+
+def kept_grid(song: str | os.PathLike[str]) -> Any:
+    """The grid the editor kept for ``song`` (StoredGrid), or None."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    return GridStore().get(os.fspath(song))
+
+
+def reset_grid(song: str | os.PathLike[str]) -> bool:
+    """Forget the grid kept for ``song``; whether one was kept."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    return GridStore().reset(os.fspath(song))
+
+
+def run_grid_export(music: Any, path: str | os.PathLike[str], fmt: str, rate: Any = None, *,
+                    overwrite: bool = False) -> Path:
+    """The music alone with its beat, downbeat and section markers, written as ``fmt``."""
+    from montage_ai.core.model.grid_timeline import GRID_RATE, grid_timeline
+    from montage_ai.otio_adapters.export import export_timeline
+
+    return export_timeline(grid_timeline(music, rate or GRID_RATE), path, fmt, overwrite=overwrite)
 
 
 # --------------------------------------------------------------------------- rough cut

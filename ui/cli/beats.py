@@ -98,32 +98,29 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=cmd_beats)
 
 
-def music_with_progress(song: str, *, cache, cancel, kept_grid: bool = True, corrections=()):
+def music_with_progress(song: str, *, work, cancel, kept_grid: bool = True, corrections=()):
     """The song's analysis with a progress bar on stderr."""
-    from montage_ai.core.media.song import song_info
-    from montage_ai.core.run.jobs import analyze_music_cached
+    from montage_ai.core.workflows import MusicJob, run_music_analysis
     from montage_ai.ui.cli.main import StageBars
 
     bars = StageBars()
     try:
-        music = analyze_music_cached(song, cache=cache, cancel=cancel, kept_grid=kept_grid, corrections=corrections,
-                                     progress=lambda f: bars("music", f))
+        return run_music_analysis(song, MusicJob(kept_grid=kept_grid, corrections=tuple(corrections), work=work),
+                                  progress=bars, cancel=cancel)
     finally:
         bars.close()
-    song_info(music)  # says so when the song is truncated, as `cut` does
-    return music
 
 
-def keep_corrections(song: str, corrections, *, cache, cancel):
+def keep_corrections(song: str, corrections, *, work, cancel):
     """Apply ``corrections`` to the song's grid and keep the result; returns the StoredGrid."""
-    from montage_ai.core.base.errors import MediaError
-    from montage_ai.core.run.grid_store import GridStore
+    from montage_ai.core.workflows import MusicJob, keep_grid_corrections
+    from montage_ai.ui.cli.main import StageBars
 
-    tracked = music_with_progress(song, cache=cache, cancel=cancel, kept_grid=False)
+    bars = StageBars()
     try:
-        return GridStore().correct(song, tracked, corrections)
-    except ValueError as exc:
-        raise MediaError(song, f"beat-grid correction: {exc}") from None
+        return keep_grid_corrections(song, corrections, MusicJob(work=work), progress=bars, cancel=cancel)
+    finally:
+        bars.close()
 
 
 def describe(music, stored) -> list[str]:
@@ -167,27 +164,25 @@ def grid_json(music, stored) -> dict:
 
 def cmd_beats(args: argparse.Namespace) -> int:
     from montage_ai.core.base.fileio import write_atomic
-    from montage_ai.core.run.cache import AnalysisCache
-    from montage_ai.core.run.grid_store import GridStore
-    from montage_ai.ui.cli.main import ctrl_c_cancels
+    from montage_ai.core.workflows import kept_grid, reset_grid
+    from montage_ai.ui.cli.main import ctrl_c_cancels, work_from_args
 
     song = str(Path(args.song).absolute())
-    cache = None if args.no_cache else AnalysisCache(args.cache_dir)
+    work = work_from_args(args)
     out = sys.stderr if args.json == "-" else sys.stdout
     rate = _rate(args.fps)
     if args.export and Path(args.export).suffix.lower() not in GRID_FORMATS:
         print(f"error: {args.export}: the grid exports as {', '.join(GRID_FORMATS)}", file=sys.stderr)
         return 1
-    store = GridStore()
     with ctrl_c_cancels() as cancel_event:
         if args.reset:
-            print(f"{song}: kept corrections removed" if store.reset(song) else f"{song}: no corrections were kept",
+            print(f"{song}: kept corrections removed" if reset_grid(song) else f"{song}: no corrections were kept",
                   file=out)
         if args.grid_corrections:
-            stored = keep_corrections(song, args.grid_corrections, cache=cache, cancel=cancel_event.is_set)
+            keep_corrections(song, args.grid_corrections, work=work, cancel=cancel_event.is_set)
             print(f"{song}: kept {', '.join(c.label() for c in args.grid_corrections)}", file=out)
-        music = music_with_progress(song, cache=cache, cancel=cancel_event.is_set)
-    stored = store.get(song)
+        music = music_with_progress(song, work=work, cancel=cancel_event.is_set)
+    stored = kept_grid(song)
     print("\n".join(describe(music, stored)), file=out)
     if args.export:
         _export_grid(music, Path(args.export), rate, force=args.force, out=out)
@@ -214,10 +209,10 @@ def _rate(text: str | None) -> Fraction:
 
 
 def _export_grid(music, path: Path, rate: Fraction, *, force: bool, out) -> None:
-    from montage_ai.core.model.grid_timeline import grid_timeline
-    from montage_ai.otio_adapters.export import FORMATS, export_timeline
+    from montage_ai.core.workflows import run_grid_export
+    from montage_ai.otio_adapters.export import FORMATS
 
     fmt = GRID_FORMATS[path.suffix.lower()]
-    export_timeline(grid_timeline(music, rate), path, fmt, overwrite=force)
+    run_grid_export(music, path, fmt, rate, overwrite=force)
     print(f"wrote {path} ({FORMATS[fmt].description}): {len(music.beat_times_s)} beats, "
           f"{len(music.downbeat_times_s)} downbeats, {len(music.sections)} sections", file=out)

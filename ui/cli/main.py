@@ -486,12 +486,10 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
 def cmd_cut(args: argparse.Namespace) -> int:
     corrections = tuple(args.grid_corrections)
     if corrections and args.keep:  # kept first: this cut and every later one use them
-        from montage_ai.core.run.cache import AnalysisCache
         from montage_ai.ui.cli.beats import keep_corrections
 
-        cache = None if args.no_cache else AnalysisCache(args.cache_dir)
         with ctrl_c_cancels() as cancel_event:
-            stored = keep_corrections(args.music, corrections, cache=cache, cancel=cancel_event.is_set)
+            stored = keep_corrections(args.music, corrections, work=work_from_args(args), cancel=cancel_event.is_set)
         print(f"{stored.path}: beat grid kept ({stored.labels()})", file=sys.stderr)
         corrections = ()
     _say_kept_grid(args.music)
@@ -503,10 +501,10 @@ def cmd_cut(args: argparse.Namespace) -> int:
 
 def _say_kept_grid(song: str) -> None:
     """One line on stderr when the cut uses a beat grid the editor kept for the song."""
-    from montage_ai.core.run.grid_store import GridStore
+    from montage_ai.core.workflows import kept_grid
 
     try:
-        kept = GridStore().get(song)
+        kept = kept_grid(song)
     except MontageError:
         return  # the cut names an unreadable song itself
     if kept is not None:

@@ -56,12 +56,12 @@ class CutTab:
 
     def timeline(self) -> Any:
         """The OTIO timeline of the cut shown (built once per version)."""
-        from montage_ai.core.model.timeline import build_timeline
+        from montage_ai.core.workflows import cut_timeline
 
         cl = self.cut_list
         key = id(cl)
         if key not in self._timelines:
-            self._timelines[key] = build_timeline(cl, media=self.media())
+            self._timelines[key] = cut_timeline(cl, media=self.media())
         return self._timelines[key]
 
     def shown(self) -> ShownCut | None:

@@ -334,7 +334,7 @@ class MontagePanel(PanelLayout, QMainWindow):
 
     def _load_song(self) -> Task | None:
         """Analyse the music (cached; the cut reuses it) and show its waveform and bars."""
-        from montage_ai.core.run.jobs import analyze_music_cached
+        from montage_ai.core.workflows import MusicJob, run_music_analysis
         from montage_ai.ui.qt.timeline_view import waveform_envelope
 
         path = self.music.text().strip()
@@ -342,12 +342,12 @@ class MontagePanel(PanelLayout, QMainWindow):
             self.song_range.set_song(None, 0.0, ())
             self.song_range.set_status("Choose the music: its waveform appears here.")
             return None
-        cache = self.work_options().cache()
+        work_options = self.work_options()
         self.song_range.set_song(None, 0.0, ())
         self.song_range.set_status("Reading the song's bars…")
 
         def work(task: Task):
-            music = analyze_music_cached(os.path.abspath(path), cache=cache, cancel=task.is_cancelled)
+            music = run_music_analysis(os.path.abspath(path), MusicJob(work=work_options), cancel=task.is_cancelled)
             try:
                 wave = waveform_envelope(path, 1000)
             except Exception:  # noqa: BLE001 - a video file as music: bars without a waveform
