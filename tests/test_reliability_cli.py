@@ -232,3 +232,20 @@ def test_a_camera_file_without_its_index_keeps_the_demuxers_reason(tmp_path):
     with pytest.raises(MediaError) as info:
         probe(cut_off)
     assert "moov atom not found" in str(info.value) and str(info.value).count("\n") == 0
+
+
+def test_a_line_break_in_a_skipped_name_stays_on_its_one_line(project, tmp_path):
+    """A broken clip named with a line break is skipped on ONE line (the break shown as \\n),
+    so a crafted name cannot forge a line of the command's output."""
+    _, footage, _ = project
+    media = tmp_path / "media"
+    media.mkdir()
+    clip = sorted(footage.iterdir())[0]
+    os.symlink(clip, media / clip.name)
+    (media / "bad\nname.mp4").write_bytes(b"not a video" * 100)
+    done = run_cli("analyze", str(media), "--cache-dir", str(tmp_path / "cache"), "--workers", "1", timeout=180)
+    err = _no_traceback(done)
+    lines = err.replace("\r", "\n").splitlines()
+    skipped = [line for line in lines if line.startswith("skipped:")]
+    assert len(skipped) == 1 and "bad\\nname.mp4" in skipped[0], err
+    assert not any(line.lstrip().startswith("name.mp4") for line in lines), err  # the name never splits a line

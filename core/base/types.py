@@ -34,8 +34,17 @@ class Failure:
     reason: str
 
     def __str__(self) -> str:
-        """One line naming the file once (engine reasons often start with the path already)."""
-        return self.reason if self.path and self.path in self.reason else f"{self.path}: {self.reason}"
+        r"""One line naming the file once (engine reasons often start with the path already);
+        a line break, control character or non-UTF-8 byte in a name shows as a visible escape,
+        so a crafted name can never split or forge a line.
+
+        >>> str(Failure("/m/a\nb.mov", "footage", "/m/a\nb.mov: truncated"))
+        '/m/a\\nb.mov: truncated'
+        """
+        from montage_ai.core.base.fileio import display_name
+
+        text = self.reason if self.path and self.path in self.reason else f"{self.path}: {self.reason}"
+        return display_name(text)
 
     def short(self) -> str:
         """The same line with the file's name only (for a list where the path is a tooltip).
@@ -43,8 +52,11 @@ class Failure:
         >>> Failure("/media/B.mov", "footage", "/media/B.mov: truncated").short()
         'B.mov: truncated'
         """
+        from montage_ai.core.base.fileio import display_name
+
         name = os.path.basename(self.path)
-        return self.reason.replace(self.path, name) if self.path and self.path in self.reason else f"{name}: {self.reason}"
+        text = self.reason.replace(self.path, name) if self.path and self.path in self.reason else f"{name}: {self.reason}"
+        return display_name(text)
 
     @classmethod
     def of(cls, stage: str, pairs: Iterable[tuple[str, str]]) -> tuple["Failure", ...]:

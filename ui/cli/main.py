@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from montage_ai.core import defaults
 from montage_ai.core.base import stages
 from montage_ai.core.base.errors import Cancelled, MontageError
-from montage_ai.core.base.fileio import OutputExistsError, write_atomic
+from montage_ai.core.base.fileio import OutputExistsError, display_name, write_atomic
 from montage_ai.core.base.timebase import format_rate
 from montage_ai.core.base.types import Failure
 from montage_ai.core.media.probe import probe
@@ -293,7 +293,7 @@ class ProgressBar:
             return  # redraw at most five times a second
         self._shown = now
         self._bar.n = sum(self._fractions.values())
-        self._bar.set_postfix_str(Path(str(p.item)).name[-40:], refresh=False)
+        self._bar.set_postfix_str(display_name(Path(str(p.item)).name)[-40:], refresh=False)  # one line, any name
         self._bar.refresh()
 
     def close(self) -> None:
