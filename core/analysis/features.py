@@ -70,7 +70,7 @@ def global_shift_px(prev: np.ndarray, frame: np.ndarray) -> tuple[float, float]:
     correlation with a Hann window): the camera's movement between the two frames."""
     a = to_luma(prev).astype(np.float32)
     b = to_luma(frame).astype(np.float32)
-    window = _hann(a.shape)
+    window = hann_window(a.shape)
     (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
     return float(dx), float(dy)
 
@@ -78,7 +78,7 @@ def global_shift_px(prev: np.ndarray, frame: np.ndarray) -> tuple[float, float]:
 _HANN: dict = {}
 
 
-def _hann(shape: tuple[int, ...]) -> np.ndarray:
+def hann_window(shape: tuple[int, ...]) -> np.ndarray:
     key = tuple(shape[:2])
     if key not in _HANN:
         _HANN[key] = cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)

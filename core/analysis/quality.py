@@ -32,6 +32,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from montage_ai.core.analysis import features as F
+
 #: Reasons a range can carry.
 REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern")
 
@@ -124,21 +126,12 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     if prev_tiny is not None:
         a = prev_tiny.astype(np.float32)
         b = tiny.astype(np.float32)
-        (dx, dy), _ = cv2.phaseCorrelate(a, b, _hann(a.shape))
+        (dx, dy), _ = cv2.phaseCorrelate(a, b, F.hann_window(a.shape))
         diff = float(np.abs(b - a).mean())
     else:
         dx = dy = diff = float("nan")
     return fine, std, float(g.mean()), aniso, block, float(dx), float(dy), diff, scale
 
-
-_HANN: dict = {}
-
-
-def _hann(shape: tuple[int, ...]) -> np.ndarray:
-    key = tuple(shape[:2])
-    if key not in _HANN:
-        _HANN[key] = cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
-    return _HANN[key]
 
 
 def _blocking(g: np.ndarray, cols: bool = True, rows: bool = True) -> float:

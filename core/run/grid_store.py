@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -33,6 +32,7 @@ import platformdirs
 
 from montage_ai.core.analysis.beat_grid import BeatGrid, Correction, apply_corrections, apply_grid
 from montage_ai.core.base.errors import MediaError
+from montage_ai.core.base.fileio import write_atomic
 from montage_ai.core.run.cache import FileIdentity
 
 log = logging.getLogger(__name__)
@@ -109,23 +109,10 @@ class GridStore:
             return None
 
     def put(self, stored: StoredGrid) -> Path:
-        """Keep a grid (temporary file + rename; the last writer wins)."""
+        """Keep a grid (atomically: :func:`~montage_ai.core.base.fileio.write_atomic`; the last writer wins)."""
         file = self.file_for(stored.path)
         file.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(stored.to_dict(), indent=1).encode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{file.stem}.", suffix=".tmp", dir=file.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, file)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(file, json.dumps(stored.to_dict(), indent=1), overwrite=True)
         return file
 
     def reset(self, path: str | os.PathLike[str]) -> bool:
