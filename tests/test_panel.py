@@ -550,6 +550,16 @@ def resolve_panel(qtbot, tmp_path, project, cache_dir):
     return _make_panel(qtbot, tmp_path, cache_dir, resolve=DirectClient(fake)), fake
 
 
+def _choose(combo, index: int) -> None:
+    """Choose item ``index`` of a combo box the way an editor does from the keyboard: Home,
+    then Down until it is current (each key press is the user's choice: ``activated``)."""
+    combo.setFocus()
+    QTest.keyClick(combo, Qt.Key_Home)
+    for _ in range(index):
+        QTest.keyClick(combo, Qt.Key_Down)
+    assert combo.currentIndex() == index
+
+
 def test_panel_with_resolve_choose_bin_cut_and_send(resolve_panel, qtbot, project):
     panel, fake = resolve_panel
     clips, _, song = project
@@ -557,11 +567,10 @@ def test_panel_with_resolve_choose_bin_cut_and_send(resolve_panel, qtbot, projec
     labels = [panel.bin_combo.itemText(i) for i in range(panel.bin_combo.count())]
     assert "Master/Day 1 (3 clips)" in labels and "Master/Day 1/B cam (1 clips)" in labels, labels
     day1 = labels.index("Master/Day 1 (3 clips)")
-    panel.bin_combo.setCurrentIndex(day1)
-    panel._use_bin(day1)
+    _choose(panel.bin_combo, day1)
     assert sorted(panel.footage()) == sorted(clips)
     music_index = next(i for i in range(panel.pool_music.count()) if panel.pool_music.itemData(i) == song)
-    panel._use_pool_music(music_index)
+    _choose(panel.pool_music, music_index)
     assert panel.music.text() == song
     _wait(qtbot, _press(panel, Qt.Key_R, Qt.ControlModifier))
     _select(qtbot, panel, 0)
@@ -587,7 +596,9 @@ def test_panel_with_resolve_uses_the_selected_clips(resolve_panel, project):
     clips, _, _ = project
     chosen = find_clip(fake, os.path.basename(clips[2]))
     fake.project.pool.selected = [chosen]
-    panel._use_selected()
+    from PySide6.QtWidgets import QPushButton
+
+    QTest.mouseClick(panel.findChild(QPushButton, "use-selected"), Qt.LeftButton)
     assert panel.footage() == [clips[2]]
     assert "selection" in panel.stage_label.text()
 
@@ -615,7 +626,7 @@ def test_panel_makes_and_links_proxies_when_asked(resolve_panel, qtbot, project)
 def test_panel_selects_in_resolve_are_named_after_the_bin(resolve_panel, qtbot):
     panel, fake = resolve_panel
     labels = [panel.bin_combo.itemText(i) for i in range(panel.bin_combo.count())]
-    panel._use_bin(labels.index("Master/Day 1 (3 clips)"))
+    _choose(panel.bin_combo, labels.index("Master/Day 1 (3 clips)"))
     _wait(qtbot, _click(qtbot, panel, "selects"))
     _wait(qtbot, _click(qtbot, panel, "send"))
     assert panel.last_push.ok and panel.last_push.timeline_name == "Day 1 Selects"

@@ -57,6 +57,7 @@ class PanelLayout:
         self.bin_combo.setToolTip("A bin of the Resolve media pool: its clips become the footage")
         self.bin_combo.activated.connect(self._use_bin)
         use_selected = QPushButton("Use selected clips")
+        use_selected.setObjectName("use-selected")
         use_selected.setToolTip("The clips selected in Resolve's media pool")
         use_selected.clicked.connect(lambda _c=False: self._use_selected())
         rr.addWidget(QLabel("Bin"))
