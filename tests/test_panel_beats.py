@@ -6,6 +6,9 @@ Screenshots go to $MONTAGE_SCREENSHOTS when it is set."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,6 +21,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 import test_panel as _panel_tests  # noqa: E402 - the X server, media and window of the panel tests
 from montage_ai.core.workflows import MusicJob, kept_grid, run_music_analysis  # noqa: E402
 from montage_ai.ui.qt import grid_actions  # noqa: E402
+from montage_ai.ui.qt.beat_grid_view import DOUBT_COLOR as DOUBT  # noqa: E402
 
 # The panel tests' fixtures, shared (one X server and QApplication for the session).
 x_display, qapp_args = _panel_tests.x_display, _panel_tests.qapp_args
@@ -249,9 +253,53 @@ def test_a_correction_that_cannot_apply_says_so(qtbot, tmp_path, cache_dir):
     qtbot.waitUntil(lambda: grid_actions.song_path(window) is not None, timeout=60_000)
     if len(window.song_loaded.beat_times_s) >= 2:
         pytest.skip("the tracker finds beats in silence: nothing to refuse")
-    assert "no beat grid" in window.grid_strip.summary.text()
+    text = window.grid_strip.summary.text()
+    assert "no beat grid" in text
+    if window.song_loaded.confidence is not None:
+        assert "no clear beat" in text and DOUBT in window.grid_strip.summary.styleSheet(), text
     before = window.grid.changes
     _click(window, "grid_half")
     qtbot.waitUntil(lambda: window.grid.changes > before, timeout=30_000)
     assert window.banner.kind == "error" and "silence.wav" in window.banner.text.text()
     assert "type a tempo" in window.banner.text.text() and kept_grid(str(silence)) is None
+
+
+# ---------------------------------------------------------------------------- on a real recording
+SHARED = Path(os.environ.get("MONTAGE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+
+
+def _f_measure(found, truth, window=0.07) -> float:
+    """Beat F-measure: a found beat within ``window`` s of a true one (each used once)."""
+    left, hits = list(truth), 0
+    for t in found:
+        near = [x for x in left if abs(x - t) <= window]
+        if near:
+            left.remove(min(near, key=lambda x: abs(x - t)))
+            hits += 1
+    return 2 * hits / (len(found) + len(truth)) if found or truth else 1.0
+
+
+@pytest.mark.shared_media
+def test_a_real_song_read_at_the_wrong_octave_is_fixed_in_one_click(qtbot, tmp_path, cache_dir):
+    song = SHARED / "realworld" / "music" / "gtzan_jazz_00045.flac"
+    if not song.exists():
+        pytest.skip(f"no {song} (set MONTAGE_SHARED to the shared folder)")
+    truth = [float(line.split()[0]) for line in song.with_suffix(".beats").read_text().split("\n") if line.strip()]
+    true_bpm = 60 / float(np.median(np.diff(truth)))
+    window = _make_panel(qtbot, tmp_path, cache_dir)
+    window.music.setText(str(song))
+    qtbot.waitUntil(lambda: grid_actions.song_path(window) is not None, timeout=120_000)
+    tracked = window.song_loaded
+    ratio = tracked.tempo_bpm / true_bpm
+    if abs(ratio - 1) < 0.08:
+        pytest.skip(f"the tracker reads it right now ({tracked.tempo_bpm:.1f} bpm, truth {true_bpm:.1f})")
+    if not (abs(ratio - 2) < 0.16 or abs(ratio - 0.5) < 0.04):
+        pytest.skip(f"read at {tracked.tempo_bpm:.1f} bpm (truth {true_bpm:.1f}): not an octave error")
+    text = window.grid_strip.summary.text()
+    assert "tempo could be" in text and DOUBT in window.grid_strip.summary.styleSheet(), text
+    _screenshot(window.grid_strip, "beats-05-real-song-doubt.png")
+    before = _f_measure(tracked.beat_times_s, truth)
+    fixed = _changed(qtbot, window, lambda: _click(window, "grid_half" if ratio > 1 else "grid_double"))
+    after = _f_measure(fixed.beat_times_s, truth)
+    assert fixed.tempo_bpm == pytest.approx(true_bpm, rel=0.08) and after >= 0.8 > before, (before, after)
+    _screenshot(window.grid_strip, "beats-06-real-song-fixed.png")
