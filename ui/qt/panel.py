@@ -19,12 +19,14 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -146,7 +148,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         rows.addWidget(middle)
         rows.addWidget(self.grid_strip)
         rows.addWidget(self._cut_tabs())
-        rows.setSizes([190, 150, 120, 300])  # the timeline gets its whole height first
+        rows.setSizes([185, 120, 80, 330])  # the timeline gets its whole height first
         self._actions()
 
     def _cut_tabs(self) -> QWidget:
@@ -167,7 +169,17 @@ class MontagePanel(PanelLayout, QMainWindow):
         self.summary = QLabel("Analyse your clips, then press Rough Cut.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.tabs["cut"].editor.layout().addWidget(self.summary)
+        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        # The summary and its notes scroll in three lines' room: a long list of notes never
+        # pushes into the timeline above it.
+        notes = QScrollArea()
+        notes.setWidget(self.summary)
+        notes.setWidgetResizable(True)
+        notes.setFrameShape(QFrame.NoFrame)
+        line = self.summary.fontMetrics().lineSpacing()
+        notes.setMinimumHeight(line + 4)
+        notes.setMaximumHeight(3 * line + 6)
+        self.tabs["cut"].editor.layout().addWidget(notes)
         return self.cut_tabs
 
     def _side_tabs(self) -> QWidget:
