@@ -192,6 +192,30 @@ def test_tap_tempo_from_the_key(panel, qtbot, project):
     assert _ops(song) == ["tap"]
 
 
+def test_taps_while_the_click_track_plays_are_on_the_songs_time(panel, qtbot, project):
+    from montage_ai.ui.qt.player import HAVE_MULTIMEDIA
+
+    if not HAVE_MULTIMEDIA:
+        pytest.skip("QtMultimedia (PySide6-Addons) is not installed: nothing plays to tap along")
+    _, _, song = project
+    _key(panel, Qt.Key_K)  # Alt+K: play with clicks
+    qtbot.waitUntil(lambda: (panel.song_range.playhead() or 0) > 0.5, timeout=30_000)
+    start = panel.grid.track.start_s
+    heard: list[float] = []  # the player's position just after each tap
+
+    def taps():
+        for _ in range(4):
+            QTest.keyClick(panel, Qt.Key_T)
+            heard.append(start + panel.click_player.position_frame() / 1000.0)
+            qtbot.wait(500)
+
+    tapped = _changed(qtbot, panel, taps, timeout=15_000)
+    stored = kept_grid(song).corrections[-1]
+    assert stored.op == "tap" and panel.grid.taps_on_song and heard[-1] - heard[0] > 1.0
+    assert stored.value == pytest.approx(tuple(heard), abs=0.05)  # the song's time under the playhead
+    assert 80 < tapped.tempo_bpm < 150  # about 120 bpm, as tapped by a loaded CI machine
+
+
 def test_a_kept_correction_changes_the_next_cut_and_reset_restores_it(panel, qtbot, project):
     _, _, song = project
 

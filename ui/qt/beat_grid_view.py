@@ -90,10 +90,12 @@ class GridStrip(QWidget):
         self.meter.setToolTip("The metre: beats to the bar, counted from the first downbeat")
         for n, label in METERS.items():
             self.meter.addItem(label, n)
+        self.meter.setCurrentIndex(self.meter.findData(4))
         self.meter.activated.connect(lambda i: self.meter_chosen.emit(int(self.meter.itemData(i))))
         self.nudge = QSpinBox(suffix=" ms", minimum=1, maximum=500, value=10)
         self.nudge.setToolTip("How far Earlier / Later moves the whole grid")
         self.bpm = QDoubleSpinBox(suffix=" bpm", minimum=20.0, maximum=400.0, decimals=1, keyboardTracking=False)
+        self.bpm.setSpecialValueText("tempo")  # no song yet (the lowest tempo, 20 bpm, reads "tempo")
         self.bpm.setToolTip("Type a tempo and press Enter: a steady grid at that tempo from the first downbeat")
         self.bpm.lineEdit().returnPressed.connect(lambda: self.bpm_typed.emit(_typed(self.bpm)))
         layout.addWidget(self.bar)
@@ -146,6 +148,8 @@ class GridStrip(QWidget):
         self.summary.setStyleSheet(f"color: {DOUBT_COLOR};" if doubt else "")
 
     def clear_grid(self, text: str = "") -> None:
+        self.bpm.setValue(self.bpm.minimum())  # reads "tempo"
+        self.downbeat.setValue(1)
         self.summary.setText(text)
         self.summary.setToolTip(text)
         self.summary.setStyleSheet("")
