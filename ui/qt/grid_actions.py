@@ -302,7 +302,8 @@ def taps_done(panel: "MontagePanel") -> Task | None:
 
 # --------------------------------------------------------------------------- the click track
 def audition(panel: "MontagePanel") -> Task | None:
-    """Play the song with a click on every beat (the part chosen, or the whole song); again: stop."""
+    """Play the song with a click on every beat (the part chosen, or the whole song); again:
+    stop (or stop making it)."""
     from montage_ai.core.workflows import run_click_track
 
     grid, music = panel.grid, panel.song_loaded
@@ -310,7 +311,11 @@ def audition(panel: "MontagePanel") -> Task | None:
         panel.click_player.pause()
         panel.song_range.set_playhead(None)
         return None
-    if song_path(panel) is None or (grid.click_task is not None and grid.click_task.isRunning()):
+    if grid.click_task is not None and grid.click_task.isRunning():
+        grid.click_task.cancel()  # pressed again while it is being made: stop making it
+        panel.stage_label.setText("Click track cancelled.")
+        return None
+    if song_path(panel) is None:
         return None
     part = panel.song_range.part()
     start, end = (part.start_s, part.end_s) if part is not None else (0.0, music.duration_s)
@@ -331,6 +336,7 @@ def audition(panel: "MontagePanel") -> Task | None:
     strip = panel.grid_strip
     task.done.connect(lambda track: isValid(strip) and _track_ready(panel, key, track))
     task.failed.connect(lambda reason: isValid(strip) and panel.banner.show_error("Click track", "click track", reason))
+    task.cancelled.connect(lambda: isValid(strip) and panel.stage_label.setText("Click track cancelled."))
     grid.click_task = task
     panel.stage_label.setText("Making the click track…")
     task.start()
