@@ -278,10 +278,11 @@ def tap(panel: "MontagePanel") -> None:
         grid.taps.append(grid.clock())
     panel.tap_timer.start(TAP_PAUSE_MS)
     if len(grid.taps) >= 2:
-        from montage_ai.core.analysis.beat_grid import tap_tempo
-
-        bpm, _ = tap_tempo(grid.taps)
-        panel.stage_label.setText(f"Tap: {len(grid.taps)} taps, {bpm:.1f} bpm (stop tapping to use it)")
+        try:  # "tap (4 taps, 100.0 bpm)": the tempo the taps give so far
+            so_far = Correction("tap", tuple(grid.taps)).label().removeprefix("tap (").rstrip(")")
+        except ValueError:  # two taps at the same instant
+            so_far = f"{len(grid.taps)} taps"
+        panel.stage_label.setText(f"Tap: {so_far} (stop tapping to use it)")
     else:
         panel.stage_label.setText("Tap: keep tapping the beat (the first tap on a downbeat)…")
 
