@@ -77,3 +77,15 @@ def test_bad_song_and_cancel_are_said_plainly(tmp_path, song):
     with pytest.raises(Cancelled):
         make_click_track(song, [0.5], [0.5], tmp_path / "x.wav", duration_s=8.0, cancel=lambda: True)
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_long_song_is_clicked_ten_minutes_at_a_time_and_the_decode_has_a_deadline(tmp_path, song, monkeypatch):
+    from montage_ai.core.render import click_track
+
+    monkeypatch.setattr(click_track, "MAX_SECONDS", 2.0)  # as a 30-minute song meets the 10-minute limit
+    track = make_click_track(song, [0.5, 1.0, 1.5, 2.5, 3.5], [0.5], tmp_path / "part.wav", duration_s=8.0, start_s=1.0)
+    assert track.duration_s == 2.0 and len(sf.read(track.path)[0]) == 2 * RATE
+    assert track.click_samples == (0, RATE // 2, 3 * RATE // 2) and not any(track.accents)  # 0.5 s is before it
+    with pytest.raises(MediaError, match="took over 0 s"):
+        make_click_track(song, [0.5], [0.5], tmp_path / "late.wav", duration_s=8.0, deadline_s=0.0)
+    assert not (tmp_path / "late.wav").exists()

@@ -98,6 +98,43 @@ def test_the_grid_is_drawn_over_the_song_with_its_confidence(panel, project):
     _screenshot(panel.grid_strip, "beats-02-strip.png")
 
 
+def test_the_song_zooms_and_its_right_click_menu_holds_the_corrections(panel, qtbot):
+    from PySide6.QtCore import QPointF, QTimer
+    from PySide6.QtGui import QContextMenuEvent, QWheelEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    view, music = panel.song_range, panel.song_loaded
+    assert view.shown() == (0.0, music.duration_s)
+    at = music.downbeat_times_s[2]
+    x = view.x_of(at)
+    wheel = QWheelEvent(QPointF(x, 30), view.mapToGlobal(QPointF(x, 30)), QPoint(0, 0), QPoint(0, 360),
+                        Qt.NoButton, Qt.ControlModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(view, wheel)  # Ctrl+wheel: closer, around the mouse
+    a, b = view.shown()
+    assert b - a == pytest.approx(music.duration_s / 1.25 ** 3, rel=0.01) and view.x_of(at) == pytest.approx(x, abs=1)
+    QTest.mouseDClick(view, Qt.LeftButton, Qt.NoModifier, QPoint(10, 30))
+    assert view.shown() == (0.0, music.duration_s)
+    seen: list[list[str]] = []
+
+    def read_menu():
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            seen.append([a.text() for a in menu.actions()])
+            menu.close()
+        elif not seen:
+            QTimer.singleShot(50, read_menu)
+
+    QTimer.singleShot(50, read_menu)
+    here = QPoint(int(view.x_of(at)), 30)
+    QTest.mousePress(view, Qt.RightButton, Qt.NoModifier, here)
+    # After a right-button press the window system sends the context-menu event (QTest does not).
+    QApplication.sendEvent(view, QContextMenuEvent(QContextMenuEvent.Mouse, here, view.mapToGlobal(here)))
+    QTest.mouseRelease(view, Qt.RightButton, Qt.NoModifier, here)
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert {"Half", "Double", "Downbeat here", "Tap", "Reset grid", "▶ Clicks"} <= set(seen[0]), seen
+    assert view.cursor_beat() == music.beat_times_s.index(at)  # the beat its Downbeat here acts on
+
+
 def test_each_control_changes_the_drawn_grid_and_the_stored_correction(panel, qtbot, project):
     _, _, song = project
     tracked = panel.song_loaded
