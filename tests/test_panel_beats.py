@@ -175,11 +175,21 @@ def test_each_control_changes_the_drawn_grid_and_the_stored_correction(panel, qt
     new_bars = {spin_done.beat_times_s.index(t) % 4 for t in spin_done.downbeat_times_s}
     assert len(old_bars) == 1 and new_bars == {(old_bars.pop() + 1) % 4}  # the bar starts a beat later
 
-    # The metre box, from the keyboard: 4/4 -> 3/4 (one up).
+    # The metre box, from the keyboard: 4/4 -> 3/4 (one up); the part chosen snaps to the new bars.
+    view = panel.song_range
+    x0, x1 = int(view.x_of(spin_done.downbeat_times_s[1])), int(view.x_of(spin_done.downbeat_times_s[3]))
+    QTest.mousePress(view, Qt.LeftButton, Qt.NoModifier, QPoint(x0, 30))
+    QTest.mouseMove(view, QPoint(x1, 30))
+    QTest.mouseRelease(view, Qt.LeftButton, Qt.NoModifier, QPoint(x1, 30))
+    assert view.part() is not None and view.part().bars == 2
     combo = panel.grid_strip.meter
     combo.setFocus()
     waltz = _changed(qtbot, panel, lambda: QTest.keyClick(combo, Qt.Key_Up))
     assert waltz.meter == 3 and "3/4" in panel.grid_strip.summary.text()
+    part = view.part()
+    assert min(abs(np.asarray(waltz.downbeat_times_s) - part.start_s)) < 1e-6
+    assert min(abs(np.asarray(waltz.downbeat_times_s) - part.end_s)) < 1e-6 or part.end_s == waltz.duration_s
+    view.clear()
     bars = np.diff([waltz.beat_times_s.index(t) for t in waltz.downbeat_times_s])
     assert set(bars.tolist()) == {3}
 

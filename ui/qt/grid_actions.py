@@ -133,6 +133,9 @@ def shown(panel: "MontagePanel", music: Any, stored: Any, *, new_song: bool) -> 
                       tuple(music.beat_times_s), tuple(music.sections))
     else:
         song.set_grid(tuple(music.beat_times_s), tuple(music.downbeat_times_s), tuple(music.sections))
+        part = song.part()
+        if part is not None:  # the part chosen snaps to the new bars
+            song.choose(part.start_s, part.end_s)
     panel.grid_strip.show_grid(music, stored)
     refresh(panel)
 
