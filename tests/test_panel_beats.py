@@ -133,6 +133,9 @@ def test_the_song_zooms_and_its_right_click_menu_holds_the_corrections(panel, qt
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)
     assert {"Half", "Double", "Downbeat here", "Tap", "Reset grid", "▶ Clicks"} <= set(seen[0]), seen
     assert view.cursor_beat() == music.beat_times_s.index(at)  # the beat its Downbeat here acts on
+    assert view.describe_cursor().startswith("bar 3, beat 1 (")
+    view.set_cursor_beat(music.beat_times_s.index(at) + 1)
+    assert view.describe_cursor().startswith("bar 3, beat 2 (")
 
 
 def test_each_control_changes_the_drawn_grid_and_the_stored_correction(panel, qtbot, project):

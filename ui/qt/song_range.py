@@ -10,9 +10,9 @@ the wheel scrolls a zoomed song, a double-click shows the whole song again.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from montage_ai.core.cut.song_part import SongPart, snap_to_bars
 from montage_ai.ui.qt.theme import BEAT_COLOR, DOWNBEAT_COLOR, WAVEFORM_COLOR
@@ -240,6 +240,30 @@ class SongRange(QWidget):
             if (n - 1) % every == 0:
                 painter.drawText(QPointF(self.x_of(t) + 3, LABEL_H + 11), str(n))
 
+    def describe_cursor(self) -> str:
+        """What the tooltip says about the beat under the mouse: its bar, its number in the bar
+        and its time."""
+        if self._cursor is None or self._cursor >= len(self._beats):
+            return self.toolTip()
+        t = self._beats[self._cursor]
+        bar = self.bar_number(t)
+        downs = np.asarray(self._downbeats)
+        start = downs[bar - 1] if bar >= 1 else None
+        if start is None:
+            where = "before the first bar"
+        else:
+            number = int(np.searchsorted(np.asarray(self._beats), t + 1e-6)
+                         - np.searchsorted(np.asarray(self._beats), start - 1e-6))
+            where = f"bar {bar}, beat {number}"
+        return (f"{where} ({_clock(t)}). Downbeat here (Alt+B) makes it beat 1; right-click for the corrections; "
+                "drag to choose the part to cut to")
+
+    def event(self, event) -> bool:  # noqa: D401 - QWidget API
+        if event.type() == QEvent.ToolTip and self._cursor is not None:
+            QToolTip.showText(event.globalPos(), self.describe_cursor(), self)
+            return True
+        return super().event(event)
+
     # ------------------------------------------------------------------ the mouse
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self._duration:
@@ -294,4 +318,4 @@ class SongRange(QWidget):
 
 
 def _clock(t: float) -> str:
-    return f"{int(t // 60)}:{t % 60:04.1f}"
+    return f"{int(t // 60)}:{t % 60:05.2f}"
