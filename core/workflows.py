@@ -16,7 +16,8 @@ function               options              does
 =====================  ===================  =====================================================
 
 The beat grid the editor corrects: :func:`keep_grid_corrections`, :func:`kept_grid`,
-:func:`reset_grid`, and :func:`run_grid_export` (the music alone with its markers). An
+:func:`reset_grid`, :func:`restore_grid` (undo), :func:`run_click_track` (a click track to
+audition it), and :func:`run_grid_export` (the music alone with its markers). An
 edited cut list becomes the timeline every export reads through :func:`cut_timeline`.
 
 Every job takes its inputs, **one** options object, and the callbacks
@@ -223,6 +224,32 @@ def reset_grid(song: str | os.PathLike[str]) -> bool:
     from montage_ai.core.run.grid_store import GridStore
 
     return GridStore().reset(os.fspath(song))
+
+
+def restore_grid(song: str | os.PathLike[str], stored: Any) -> None:
+    """Put back a grid kept before (a StoredGrid from :func:`kept_grid`), or forget the kept
+    one when ``stored`` is None: the panel's undo of a correction."""
+    from montage_ai.core.run.grid_store import GridStore
+
+    if stored is None:
+        GridStore().reset(os.fspath(song))
+    else:
+        GridStore().put(stored)
+
+
+def run_click_track(music: Any, path: str | os.PathLike[str], *, start_s: float = 0.0, end_s: float | None = None,
+                    with_song: bool = True, progress: StageFn | None = None, cancel: CancelFn | None = None,
+                    deadline_s: float = 60.0, rate: int | None = None) -> Any:
+    """A click on every beat of ``music``'s grid (accented on downbeats), over the song from
+    ``start_s`` to ``end_s`` unless ``with_song`` is False, written to ``path`` as a WAV to
+    audition the grid (:class:`~montage_ai.core.render.click_track.ClickTrack`); ``rate``: its
+    sample rate (default 44.1 kHz)."""
+    from montage_ai.core.render.click_track import RATE, make_click_track
+
+    report_stage = _stage_fn(progress)
+    return make_click_track(music.path, music.beat_times_s, music.downbeat_times_s, path,
+                            duration_s=music.duration_s, start_s=start_s, end_s=end_s, with_song=with_song,
+                            rate=rate or RATE,                            progress=lambda f: report_stage(stages.MUSIC, f), cancel=cancel, deadline_s=deadline_s)
 
 
 def run_grid_export(music: Any, path: str | os.PathLike[str], fmt: str, rate: Any = None, *,

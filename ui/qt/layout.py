@@ -25,14 +25,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from montage_ai.core import defaults
 from montage_ai.core.base.fileio import VIDEO_EXTENSIONS, collect_media
-from montage_ai.ui.qt.song_range import SongRange
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".aif", ".aiff", ".flac", ".m4a", ".aac", ".ogg")
 AUDIO_FILTER = "Audio or video (*.wav *.mp3 *.aif *.aiff *.flac *.m4a *.aac *.ogg *.mov *.mp4);;All files (*)"
@@ -41,7 +39,10 @@ SHORTCUTS = {"analyse": "F5", "cut": "Ctrl+R", "selects": "Ctrl+L", "send": "Ctr
              "preview": "Ctrl+P", "report": "Ctrl+Shift+H", "cancel": "Esc", "reroll": "Ctrl+Shift+N",
              "settings": "Ctrl+,", "undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z", "exclude": "Shift+Del", "lock": "Ctrl+K",
              "swap": "S", "longer": "]", "shorter": "[", "play": "Space", "j": "J", "k": "K", "l": "L",
-             "zoom_in": "+", "zoom_out": "-", "fit": "Shift+Z"}
+             "zoom_in": "+", "zoom_out": "-", "fit": "Shift+Z",
+             "grid_half": "Alt+H", "grid_double": "Alt+D", "grid_two_thirds": "Alt+2", "grid_three_halves": "Alt+3",
+             "grid_shift": "Alt+S", "grid_downbeat": "Alt+B", "grid_earlier": "Alt+Left", "grid_later": "Alt+Right",
+             "grid_tap": "T", "grid_undo": "Alt+Z", "grid_reset": "Alt+R", "grid_clicks": "Alt+K", "grid_whole": "Alt+W"}
 
 
 class PanelLayout:
@@ -143,12 +144,7 @@ class PanelLayout:
         self.proxies.setToolTip("Before sending to Resolve, encode proxies of the clips the cut uses (those up to date "
                                 "are kept) with the encoder and profile from Settings. Proxies that exist are linked "
                                 "in Resolve either way.")
-        song_row = QHBoxLayout()
-        self.song_range = SongRange()
-        whole = QToolButton(text="Whole song", toolTip="Cut to the whole song")
-        whole.clicked.connect(lambda _c=False: self.song_range.clear())
-        song_row.addWidget(self.song_range, 1)
-        song_row.addWidget(whole)
+        # The song and its beat grid are in their own strip (beat_grid_view.GridStrip).
         self.song_range.part_changed.connect(self._on_song_part)
         self._song_timer = QTimer(self, singleShot=True, interval=400)
         self._song_timer.timeout.connect(self._load_song)
@@ -156,9 +152,11 @@ class PanelLayout:
         form.addRow("Style", self.style)
         form.addRow("", self.style_help)
         form.addRow("Brief", self.brief)
-        form.addRow("Length", self.duration)
-        form.addRow("Song part", song_row)
-        form.addRow("Seed", seed_row)
+        length_row = QHBoxLayout()  # length, seed and re-roll on one row: the song strip needs the height
+        length_row.addWidget(self.duration, 1)
+        length_row.addWidget(QLabel("Seed"))
+        length_row.addLayout(seed_row, 1)
+        form.addRow("Length", length_row)
         planner_row = QHBoxLayout()
         planner_row.addWidget(self.planner, 1)
         planner_row.addWidget(self.markers)
@@ -174,7 +172,7 @@ class PanelLayout:
         self.clip_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.clip_table.verticalHeader().setVisible(False)
         self.clip_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.clip_table.setMinimumHeight(50)
+        self.clip_table.setMinimumHeight(40)
         layout.addWidget(self.clip_table, 2)
         self.total = QProgressBar()
         self.total.setFormat("%p%")
@@ -186,7 +184,7 @@ class PanelLayout:
         layout.addWidget(QLabel("Clips that cannot be used"))
         self.bad = QListWidget()
         self.bad.setToolTip("Each clip that was skipped, with the reason")
-        self.bad.setMinimumHeight(30)
+        self.bad.setMinimumHeight(24)
         layout.addWidget(self.bad, 1)
         return box
 

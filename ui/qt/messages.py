@@ -28,6 +28,9 @@ ADVICE = {
     "report": "Choose a folder you can write to and run Shot report again.",
     "send to Resolve": "Check that Resolve is running with a project open, then press Send to Resolve again; or Export… and import the file by hand.",
     "file route": "Choose a folder you can write to and press Send to Resolve again.",
+    "beat grid": "The grid is as it was: try another correction, or Reset grid to go back to the tracked one.",
+    "click track": "Check that the song plays in a media player and that the temporary folder can be written, "
+                   "then press Clicks again.",
 }
 
 _PATH = re.compile(r"(/[^\s:;,'\"]+(?:\s[^\s:;,'\"/]+)*\.[A-Za-z0-9]{2,5})")

@@ -14,17 +14,19 @@ import os
 import time
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -37,7 +39,8 @@ from shiboken6 import isValid
 from montage_ai.core.cut.edits import EditError
 from montage_ai.core.plan.styles import available_styles
 from montage_ai.core.workflows import RoughCutOptions
-from montage_ai.ui.qt import edit_actions, jobs
+from montage_ai.ui.qt import edit_actions, grid_actions, jobs
+from montage_ai.ui.qt.beat_grid_view import GridStrip
 from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
 from montage_ai.ui.qt.layout import SHORTCUTS, PanelLayout
 from montage_ai.ui.qt.messages import Banner, LogBridge
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 #: Actions that start a task: disabled while one runs (one task at a time).
 TASK_ACTIONS = ("analyse", "cut", "reroll", "selects", "send", "export", "preview", "report")
 EDIT_ACTIONS = ("undo", "redo", "exclude", "lock", "swap", "longer", "shorter")
+GRID_MENU = ("grid_half", "grid_double", "grid_two_thirds", "grid_three_halves", "grid_shift", None, "grid_downbeat",
+             "grid_earlier", "grid_later", "grid_tap", None, "grid_undo", "grid_reset", None, "grid_clicks", "grid_whole")
 
 
 class MontagePanel(PanelLayout, QMainWindow):
@@ -77,6 +82,12 @@ class MontagePanel(PanelLayout, QMainWindow):
         self._started = 0.0
         self._styles = {s.name: s for s in available_styles(strict=False)}
         self.player = Player(self)
+        self.click_player = Player(self)  # the click track (its "frames" are milliseconds)
+        self.grid = grid_actions.GridState()
+        self.song_loaded = None
+        self.song_wave = None
+        self.tap_timer = QTimer(self, singleShot=True)
+        self.tap_timer.timeout.connect(lambda: grid_actions.taps_done(self))
         self._build()
         self.pool = None
         if resolve is not None:
@@ -118,6 +129,8 @@ class MontagePanel(PanelLayout, QMainWindow):
         outer.setContentsMargins(6, 6, 6, 6)
         self.banner = Banner()
         outer.addWidget(self.banner)
+        self.grid_strip = GridStrip()
+        self.song_range = self.grid_strip.song
         top = QSplitter(Qt.Horizontal)
         top.addWidget(self._sources_box())
         top.addWidget(self._options_box())
@@ -133,8 +146,9 @@ class MontagePanel(PanelLayout, QMainWindow):
         outer.addWidget(rows)
         rows.addWidget(top)
         rows.addWidget(middle)
+        rows.addWidget(self.grid_strip)
         rows.addWidget(self._cut_tabs())
-        rows.setSizes([200, 170, 310])  # the timeline gets its whole height first
+        rows.setSizes([185, 120, 80, 330])  # the timeline gets its whole height first
         self._actions()
 
     def _cut_tabs(self) -> QWidget:
@@ -155,13 +169,24 @@ class MontagePanel(PanelLayout, QMainWindow):
         self.summary = QLabel("Analyse your clips, then press Rough Cut.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.tabs["cut"].editor.layout().addWidget(self.summary)
+        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        # The summary and its notes scroll in three lines' room: a long list of notes never
+        # pushes into the timeline above it.
+        notes = QScrollArea()
+        notes.setWidget(self.summary)
+        notes.setWidgetResizable(True)
+        notes.setFrameShape(QFrame.NoFrame)
+        line = self.summary.fontMetrics().lineSpacing()
+        notes.setMinimumHeight(line + 4)
+        notes.setMaximumHeight(3 * line + 6)
+        self.tabs["cut"].editor.layout().addWidget(notes)
         return self.cut_tabs
 
     def _side_tabs(self) -> QWidget:
         side = QTabWidget()
         history = QWidget()
         hl = QVBoxLayout(history)
+        hl.setContentsMargins(2, 2, 2, 2)
         self.history_list = QListWidget()
         self.history_list.setMinimumHeight(40)
         self.history_list.setToolTip("Every version of the cut: double-click one to go back to it (Undo brings you back)")
@@ -170,6 +195,8 @@ class MontagePanel(PanelLayout, QMainWindow):
         side.addTab(history, "History")
         log_tab = QWidget()
         ll = QVBoxLayout(log_tab)
+        ll.setContentsMargins(2, 2, 2, 2)
+        ll.setSpacing(2)
         self.log_pane = QPlainTextEdit()
         self.log_pane.setReadOnly(True)
         self.log_pane.setMaximumBlockCount(5000)
@@ -227,6 +254,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         make("zoom_out", "Zoom out", lambda: self.current_tab().view.zoom_by(1 / 1.5))
         make("fit", "Fit the cut", lambda: self.current_tab().view.fit())
         self.actions_["zoom_in"].setShortcuts([QKeySequence("+"), QKeySequence("=")])
+        grid_actions.install(self, make)
         bar = QToolBar("Actions")
         bar.setObjectName("actions")
         bar.setMovable(False)
@@ -252,7 +280,8 @@ class MontagePanel(PanelLayout, QMainWindow):
         file_menu.addAction("Close").triggered.connect(lambda _c=False: self.close())
         for title, keys in (("&Cut", ("analyse", "cut", "reroll", "selects", "preview", "cancel")),
                             ("&Edit", ("undo", "redo", None, "exclude", "lock", "swap", "shorter", "longer")),
-                            ("&View", ("play", "j", "k", "l", None, "zoom_in", "zoom_out", "fit"))):
+                            ("&View", ("play", "j", "k", "l", None, "zoom_in", "zoom_out", "fit")),
+                            ("Beat &grid", GRID_MENU)):
             menu = menus.addMenu(title)
             for key in keys:
                 menu.addSeparator() if key is None else menu.addAction(self.actions_[key])
@@ -334,25 +363,29 @@ class MontagePanel(PanelLayout, QMainWindow):
 
     def _load_song(self) -> Task | None:
         """Analyse the music (cached; the cut reuses it) and show its waveform and bars."""
-        from montage_ai.core.workflows import MusicJob, run_music_analysis
+        from montage_ai.core.workflows import MusicJob, kept_grid, run_music_analysis
         from montage_ai.ui.qt.timeline_view import waveform_envelope
 
         path = self.music.text().strip()
+        self.song_loaded = None
+        grid_actions.stop_clicks(self)
+        self.grid_strip.clear_grid()
+        grid_actions.refresh(self)
         if not path or not os.path.isfile(path):
             self.song_range.set_song(None, 0.0, ())
             self.song_range.set_status("Choose the music: its waveform appears here.")
             return None
         work_options = self.work_options()
         self.song_range.set_song(None, 0.0, ())
-        self.song_range.set_status("Reading the song's bars…")
+        self.song_range.set_status("Reading the song's beats and bars…")
 
         def work(task: Task):
             music = run_music_analysis(os.path.abspath(path), MusicJob(work=work_options), cancel=task.is_cancelled)
             try:
-                wave = waveform_envelope(path, 1000)
+                wave = waveform_envelope(path, 4000)
             except Exception:  # noqa: BLE001 - a video file as music: bars without a waveform
                 wave = None
-            return music, wave
+            return music, wave, kept_grid(os.path.abspath(path))
 
         task = Task(work, "song")
         song_range = self.song_range  # the answer may come after the window has closed
@@ -363,11 +396,11 @@ class MontagePanel(PanelLayout, QMainWindow):
         task.start()
         return task
 
-    def _song_loaded(self, path: str, music, wave) -> None:
+    def _song_loaded(self, path: str, music, wave, stored) -> None:
         if path != self.music.text().strip():
             return  # the editor has chosen another song since
-        self.song_loaded = music
-        self.song_range.set_song(wave, music.duration_s, tuple(music.downbeat_times_s))
+        self.song_wave = wave
+        grid_actions.shown(self, music, stored, new_song=True)
 
     def _on_song_part(self, part) -> None:
         if part is None:
@@ -475,6 +508,7 @@ class MontagePanel(PanelLayout, QMainWindow):
             if not self.busy:
                 self.preview(play=True)
             return
+        grid_actions.stop_clicks(self)
         if self.player.path != path:
             self.player.load(path, tab.cut_list.rate)
             self.player.seek(tab.view.playhead())
@@ -580,6 +614,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         for key in ("play", "j", "k", "l"):
             self.actions_[key].setEnabled(has_cut)
         self.actions_["cancel"].setEnabled(busy and not self.task.is_cancelled())
+        grid_actions.refresh(self)
 
     def edit_failed(self, what: str, exc: EditError) -> None:
         self.banner.show_info(f"<b>{what}:</b> {exc}")
@@ -587,6 +622,7 @@ class MontagePanel(PanelLayout, QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.player.close()
+        grid_actions.close(self)
         for task in (self.task, getattr(self, "_song_task", None), *getattr(self, "_moments", ())):
             if task is not None and task.isRunning():
                 task.cancel()

@@ -33,7 +33,7 @@ class FrameView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(QSize(200, 100))
+        self.setMinimumSize(QSize(200, 80))
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self._image: QImage | None = None
         self._aspect: float | None = None
