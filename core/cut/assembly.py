@@ -64,6 +64,7 @@ from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
 from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
+from montage_ai.core.cut.pace import hold_s, style_target_s
 from montage_ai.core.cut.grid import (
     AssemblyError,
     FootageShortError,
@@ -77,7 +78,7 @@ from montage_ai.core.cut.grid import (
 )
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
-from montage_ai.core.plan.patterns import drop_frames
+from montage_ai.core.plan.patterns import bar_low_end, drop_frames
 from montage_ai.core.plan.planner import PlanError, StoryPlan, shot_id_map
 from montage_ai.core.plan.styles import Style
 
@@ -180,7 +181,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
-                   metadata={"planner": plan.planner,
+                   metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
 
 
@@ -284,10 +285,16 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
                   for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
     longest = _longest_shot(plan, ids, rate)
+    hold, hold_note = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+    if hold is not None:
+        longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate)))
     drops = drop_frames(music, style, rate, n_frames)
     slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, seed, longest, beats, drops)
+    grid_notes = hold_note + grid_notes
     if style.drops:
-        grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found"
+        how = "energy and low end" if bar_low_end(music) is not None else \
+            "loudness alone: this music analysis has no low end, analyse the song again"
+        grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found ({how})"
                           + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
                              ": the cut is paced by energy alone"))
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
@@ -302,8 +309,30 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         beats=tuple(beats), downbeats=tuple(downs), sections=tuple(_sections(music, rate, n_frames, phases,
                                                                              downs or beats)),
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
-                            else []) + grid_notes + notes},
+                            else []) + grid_notes + notes, "hold_s": hold},
     )
+
+
+def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
+          n_frames: int) -> tuple[float | None, list[str]]:
+    """The longest take the footage holds over every phase at the style's pace
+    (:func:`~.pace.hold_s`; None: the style's takes fit) and its note."""
+    if len(beats) < 2 or not phases:
+        return None, []
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
+               for name, a, b, energy in phases]
+    lengths = [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
+               for sid, (a, s) in ids.items()
+               if sid not in repeats and not s.black and a.media.video is not None]
+    hold = hold_s(lengths, targets, never=style.reuse == "never", floor_s=style.min_shot_s)
+    if hold is None:
+        return None, []
+    wanted = max(t for _, t in targets)
+    return hold, [f"{style.name}: the footage holds takes of at most {hold:.1f} s over this "
+                  f"{float(n_frames / rate):.1f} s cut (the style wants up to {wanted:.1f} s): every phase's "
+                  "takes are capped there, so no held phase is chopped where the long shots ran out "
+                  "(add longer footage or ask for a shorter duration for the style's full takes)"]
 
 
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,

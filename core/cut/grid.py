@@ -287,9 +287,13 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
             # the last few shots before a fixed cut: split what is left evenly, in the
             # style's beat range where it can be (decided once per span)
             if not tail:
-                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (hi * g.beat_f + 0.5)))
-                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)))
-                tail = min(max(int(round(span / (k * g.beat_f))), n_lo), n_hi)
+                # as many shots as bring the mean take nearest the target, within the style's
+                # range; a long range (4 beats or more) may run a beat over it (one 4.3 s take
+                # for a 4 s target after a lead-in, not two of 2.15 s)
+                over = hi + (1 if hi >= 4 else 0)
+                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f + 0.5)))
+                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
+                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * k * g.beat_f) - 1), n))
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
         elif good:
