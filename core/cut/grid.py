@@ -259,8 +259,11 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
                   "high": (style.energy_levels[1], 1.0)}[level]
         t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
     t = min(max(t, 0.0), 1.0)
-    if style.accelerate_build and name == "build":  # the trend matters there, not the mean
-        want = hi - t * (hi - lo)
+    if style.accelerate_build and name == "build" or style.chronological:
+        # the build's trend matters, not its mean; chronological styles keep the spread of
+        # their slots over the shots in order (a carried beat would send one back in time)
+        want = hi - t * (hi - lo) if style.accelerate_build and name == "build" else \
+            (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
         g.carry = 0.0
     else:  # the middle of the range (the style's target), a quarter of it faster when louder
         want = (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
