@@ -38,7 +38,7 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
-from montage_ai.core.plan.patterns import apply_pattern, available_patterns
+from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
 from montage_ai.core.run.cache import AnalysisCache
@@ -134,9 +134,35 @@ def pace(cl, style, music, promised: bool = False) -> dict[str, float]:
         target = min(target, length)  # a phase shorter than one take holds one shot: that is on target
         if promised and cl.metadata.get("hold_s"):
             target = min(target, float(cl.metadata["hold_s"]))
+        if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
+            target = length
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
         out[phase] = mean / target
     return out
+
+
+def drop_hits(cl, analyses, music, style, stats) -> None:
+    """Drops inside the cut, those with a cut on them, and those whose shot is among the
+    most intense quarter of the shots not shown before the drop (motion)."""
+    motion = {(a.path, s.index): float(s.motion or 0.0) for a in analyses for s in a.shots if not s.black}
+    for _, d in drop_frames(music, style, cl.rate, cl.duration):
+        stats["drops"] += 1
+        at = next((c for c in cl.cuts if c.record_in == d), None)
+        if at is None:
+            continue
+        stats["on drop"] += 1
+        before = {(c.source_path, c.shot_index) for c in cl.cuts if c.record_out <= d}
+        fresh = [v for k, v in motion.items() if k not in before] or list(motion.values())
+        stats["strongest"] += motion.get((at.source_path, at.shot_index), 0.0) >= np.percentile(fresh, 75)
+
+
+def drops_table(name: str, music) -> tuple:
+    """Drops found from energy and low end, and from loudness alone (the previous detector)."""
+    from dataclasses import replace
+
+    both = detect_drops(music)
+    loud = detect_drops(replace(music, beat_low=()))
+    return name, Path(music.path).stem, both, loud
 
 
 def run(name, analyses, music, truth, styles, seeds, rows):
@@ -160,6 +186,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             stats["aba"] += aba
             stats["adj"] += adj
             stats["cuts"] += len(cl.cuts)
+            if style.drops:
+                drop_hits(cl, analyses, music, style, stats)
             p = pace(cl, style, music)
             devs.append(np.mean([abs(v - 1) for v in p.values()]))
             worst.append(max(p.items(), key=lambda kv: abs(kv[1] - 1)))
@@ -179,7 +207,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
                      float(np.nanmean(beats_share)) if beats_share else float("nan"),
                      f"{stats['short']}/{stats['shortened']}", float(np.mean(times)) if times else float("nan"),
                      float(np.mean(pdevs)) if pdevs else float("nan"), f"{pw[0]} {pw[1]:.2f}", stats["capped"],
-                     wmean, pwmean))
+                     wmean, pwmean, dict(stats)))
 
 
 def main() -> int:
@@ -203,6 +231,7 @@ def main() -> int:
         inputs.append(real)
     rows: list[tuple] = []
     tracker_rows = []
+    drop_rows = []
     for name, footage, songs in inputs:
         t0 = time.perf_counter()
         report = analyze_files(footage, executor=InlineExecutor(), cache=cache)
@@ -215,6 +244,7 @@ def main() -> int:
             y, sr = librosa.load(song, sr=22050, mono=True)
             _, lb = librosa.beat.beat_track(y=y, sr=sr, units="time")
             frame = 1 / 24
+            drop_rows.append(drops_table(name, music))
             tracker_rows.append((name, Path(song).stem, on_beat(list(music.beat_times_s), truth, frame),
                                  on_beat(list(lb), truth, frame), len(truth)))
             run(name, report.analyses, music, truth, combos, args.seeds, rows)
@@ -227,6 +257,16 @@ def main() -> int:
     for r in rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:9.1%} {r[8]:>15s} "
               f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
+    print("\ndrops (s) found from energy and low end, and from loudness alone (the previous detector):")
+    for r in drop_rows:
+        print(f"{r[0]:10s} {r[1]:22s} energy+low end: {[round(x, 1) for x in r[2]]}  loudness alone: "
+              f"{[round(x, 1) for x in r[3]]}")
+    for r in rows:
+        st = r[-1]
+        if st.get("drops"):
+            print(f"  {r[0]} {r[1]} {r[2]}: {st['drops']} drops over the seeds, {st.get('on drop', 0)} with a cut "
+                  f"on the drop, {st.get('strongest', 0)} of them filled from the most intense quarter of the "
+                  "shots left")
     print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:

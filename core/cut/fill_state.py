@@ -207,6 +207,10 @@ class FillState:
         finally:
             self.window, self.in_order = saved
 
+    def longer_ahead(self, slot: Slot) -> bool:
+        """Whether slots a quarter longer than ``slot`` or more are still to fill (held takes)."""
+        return any(4 * q.slot.frames >= 5 * slot.frames for q in self.queue)
+
     # ------------------------------------------------------------------ operations
     def try_shot(self, sid: str, slot: Slot, after: int | None = None, early: float = 0.0) -> Pick | None:
         """The best unused window of ``sid`` for ``slot``, or None."""

@@ -30,7 +30,7 @@ from typing import Sequence
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "HOLD_STEP_S"]
+__all__ = ["style_target_s", "hold_s", "holds", "HOLD_STEP_S"]
 
 #: Resolution of :func:`hold_s`'s search, seconds.
 HOLD_STEP_S = 0.05
@@ -73,6 +73,21 @@ def _feasible(lengths: Sequence[float], takes: Sequence[tuple[float, int]], neve
     return True
 
 
+def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[float, int]]:
+    out = []
+    for length, target in phases:
+        t = min(target, cap, length)
+        if t > 0:
+            out.append((t, max(1, math.ceil(length / t - 0.05))))  # slots of at most t tile the phase
+    return out
+
+
+def holds(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, never: bool, cap: float) -> bool:
+    """Whether shots of usable ``lengths`` fill every phase of ``(length_s, target_s)`` with
+    takes of ``min(target, cap)``."""
+    return _feasible(lengths, _takes(phases, cap), never)
+
+
 def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, never: bool,
            floor_s: float = HOLD_STEP_S) -> float | None:
     """The longest take (s) at which shots of usable ``lengths`` (s) fill every phase of
@@ -80,12 +95,7 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
     the style's own targets fit (nothing to cap) or when no take length down to ``floor_s``
     fits (the footage is too short for the cut at any pace: the fill relaxes and says so)."""
     def takes(cap: float) -> list[tuple[float, int]]:
-        out = []
-        for length, target in phases:
-            t = min(target, cap, length)
-            if t > 0:
-                out.append((t, max(1, math.ceil(length / t - 0.05))))  # slots of at most t tile the phase
-        return out
+        return _takes(phases, cap)
 
     top = max((min(t, ell) for ell, t in phases), default=0.0)
     if top <= 0 or _feasible(lengths, takes(top), never):
