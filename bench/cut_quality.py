@@ -165,6 +165,31 @@ def drops_table(name: str, music) -> tuple:
     return name, Path(music.path).stem, both, loud
 
 
+def drops_all(cache: AnalysisCache) -> int:
+    """The drops of every real song and of the generated build-and-drop track, both detectors."""
+    from montage_ai.core.analysis.music import analyze_music_signal
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render
+
+    spec = MusicSpec(tempo_bpm=120, seed=21, sections=(
+        SectionSpec("intro", 4, 0.3, drums=False), SectionSpec("build", 4, 1.0, drums=False),
+        SectionSpec("drop", 8, 0.95, harmony=1), SectionSpec("break", 4, 0.3, drums=False),
+        SectionSpec("drop", 8, 0.95, harmony=1)))
+    y, truth = render(spec)
+    rows = [drops_table("generated", analyze_music_signal(y, spec.sr, path="build_drop.wav"))]
+    print(f"generated build-and-drop track: drops at {truth.section_starts_s[2]:.1f} s and "
+          f"{truth.section_starts_s[4]:.1f} s (kick and bass come in)")
+    for song in sorted((REAL / "music").glob("*.flac")) if REAL.is_dir() else []:
+        rows.append(drops_table("realworld", analyze_music_cached(str(song), cache=cache)))
+    n_both = n_loud = 0
+    for r in rows:
+        n_both += len(r[2])
+        n_loud += len(r[3])
+        print(f"{r[0]:10s} {r[1]:24s} energy+low end: {[round(x, 1) for x in r[2]]}  loudness alone: "
+              f"{[round(x, 1) for x in r[3]]}")
+    print(f"\n{len(rows)} songs: {n_both} drops from energy and low end, {n_loud} from loudness alone")
+    return 0
+
+
 def run(name, analyses, music, truth, styles, seeds, rows):
     hashes = shot_hashes(analyses)
     dups = find_duplicates(analyses, hashes)
@@ -216,7 +241,11 @@ def main() -> int:
     ap.add_argument("--songs", type=int, default=2, help="real songs to cut to (default 2)")
     ap.add_argument("--all", action="store_true", help="every pattern over every style (slow)")
     ap.add_argument("--inputs", default="demo,realworld", help="which inputs (default demo,realworld)")
+    ap.add_argument("--drops-all", action="store_true",
+                    help="only list the drops of every song in ../shared/realworld/music (both detectors)")
     args = ap.parse_args()
+    if args.drops_all:
+        return drops_all(AnalysisCache(ROOT / "cache"))
     cache = AnalysisCache(ROOT / "cache")
     styles = sorted(available_styles(), key=lambda s: s.name)
     patterns = available_patterns()

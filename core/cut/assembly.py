@@ -351,6 +351,9 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
         return None, [], _too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+    # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
     return hold, [f"{style.name}: the footage holds takes of at most {hold:.1f} s over this "
                   f"{float(n_frames / rate):.1f} s cut (the style wants up to {wanted:.1f} s): every phase's "

@@ -3,17 +3,20 @@
 A style's target for a story phase is the middle of its beats-per-cut range at the phase's
 energy, at least a bar when it cuts only on downbeats, times the beat (or the pattern's
 subdivision of it), within the style's shortest and longest shot (:func:`style_target_s`).
-Where a pattern and a style conflict, the pattern says where cuts may fall and how many beats
-a shot spans (its ``beats_per_cut``), the style's ``min_shot_s`` / ``max_shot_s`` and reuse
-policy still bound every take: ``documentary+every_beat`` cuts only on beats, every take at
-least documentary's 3 s.
+Where a pattern and a style conflict, what the editor asked for by name wins on pace: the
+pattern's beats per cut, cut points and shortest/longest take (:func:`~.patterns.apply_pattern`);
+the style keeps its order, its story phases and its reuse policy. So ``documentary+every_beat``
+cuts on every beat and never shows a shot twice: it needs a shot a beat, and when the footage
+has too few the cut ends earlier (noted) or, below half the length, the error says how much
+footage is missing. The promised target is that of the combined style.
 
 Footage can make that target impossible: a held phase of 6 s takes cut from 4 s shots. The
 assembly then asks :func:`hold_s` for the longest take length at which the usable shots can
 fill every phase (pieces of one shot when the style reuses shots, one take per shot when it
 never does), caps the grid's slots at it and says so in the notes: every phase is shortened
 evenly, the last (held) phase is not the one chopped because the long shots ran out first.
-The promised target of a phase is ``min(style target, hold)``.
+The promised target of a phase is ``min(style target, hold)``, the hold in whole beats (whole
+bars for a style that cuts only on downbeats).
 
 >>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
 False
