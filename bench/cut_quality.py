@@ -10,18 +10,27 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
 
 - ``aba``: A-B-A alternations (cut i and i+2 from one shot, i+1 another), goal 0;
 - ``adj``: pieces of one shot on two cuts in a row, goal 0;
-- ``pace``: the mean over phases of |mean shot length / the style's target - 1| (the target
-  is the middle of the style's beats-per-cut range at the phase's energy, at least a bar
-  when it cuts only on downbeats, times the beat period, within its shortest and longest
-  shot and at most the phase's length), and the worst phase; goal within 20 %;
+- ``dev style``: the mean over phases of |mean shot length / the style's target - 1| (the
+  target is the middle of the style's beats-per-cut range at the phase's energy, at least a
+  bar when it cuts only on downbeats, times the beat period, within its shortest and longest
+  shot and at most the phase's length; a phase shorter than two of its shortest takes holds
+  one), and the worst phase; goal within 20 %;
+- ``dev promise``: the same against the target the cut promises: the style's, capped at the
+  longest take the footage holds over the cut (``CutList.metadata["hold_s"]``, in the notes;
+  ``capped``: seeds where that applied). A pattern over a style: the pattern's pace, the
+  style's order and reuse (:mod:`montage_ai.core.cut.pace`);
 - ``on beat``: the share of cuts within one frame of an annotated beat;
-- ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted).
+- ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
+- drops: for each song, the drops found from energy and low end and from loudness alone, and
+  for patterns with drops, how many have a cut on them filled from the most intense quarter
+  of the shots left (``--drops-all``: the drops of every annotated song, nothing else).
 
 Side by side, for the same songs: the share of our tracker's beats, and of librosa's
 ``beat_track`` beats, within one frame of the annotated beats (the best a cut on the
 tracked grid can do, and the library's). Figures, not pass/fail.
 
-    .venv/bin/python bench/cut_quality.py [--seeds 10] [--songs 2] [--all]
+    .venv/bin/python bench/cut_quality.py [--seeds 10] [--songs 2] [--all] [--inputs demo,realworld]
+    .venv/bin/python bench/cut_quality.py --drops-all
 """
 
 from __future__ import annotations
@@ -59,7 +68,9 @@ def _shared() -> Path:
 
 SHARED = _shared()
 REAL = SHARED / "realworld"
-SONGS = ("gtzan_pop_00068", "gtzan_disco_00071", "gtzan_rock_00069", "gtzan_hiphop_00042")
+#: The real songs, in the order ``--songs N`` takes them; the country one has the only drop
+#: (energy and low end) among the annotated songs (``--drops-all``).
+SONGS = ("gtzan_pop_00068", "gtzan_disco_00071", "gtzan_rock_00069", "gtzan_hiphop_00042", "gtzan_country_00078")
 
 
 def read_beats(path: Path) -> list[float]:
@@ -278,8 +289,9 @@ def main() -> int:
                                  on_beat(list(lb), truth, frame), len(truth)))
             run(name, report.analyses, music, truth, combos, args.seeds, rows)
     print("\npace dev: mean over phases of |mean take / target - 1| (mean over seeds); worst: the phase furthest "
-          "from target over all seeds; 'style' against the style's own target, 'promise' against it capped at the "
-          "longest take the footage holds over the cut (capped: seeds where that cap applied, said in the notes)")
+          "from target over all seeds; 'style' against the style's own target at the phase's mean energy, "
+          "'promise' against it capped at the longest take the footage holds over the cut (capped: seeds where "
+          "that cap applied, said in the notes)")
     print(f"{'input':10s} {'song':22s} {'style+pattern':28s} {'cuts':>6s} {'aba':>4s} {'adj':>4s} "
           f"{'dev style':>9s} {'worst (style)':>15s} {'dev promise':>11s} {'worst (promise)':>16s} {'capped':>6s} "
           f"{'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s}")

@@ -74,6 +74,8 @@ def planned_by_phase(st: FillState, p: Pending) -> Pick | None:
         extra = max(0, len(queue) - left[n])
         spare += queue[len(queue) - extra:][::-1] if extra else []
     tiers = [[i for i in plan.phase(own).shot_ids if i in st.fresh], spare]
+    if st.style.drops and slot.energy >= 1.0:  # the drop: the most intense shot not shown yet, any phase's
+        tiers = [sorted(st.fresh, key=lambda i: (-st.intensity.get(i, 0.0), i))] + tiers
     if not st.never:
         tiers.append(sorted((i for i in plan.phase(own).shot_ids if i not in st.fresh), key=lambda i: st.uses[i]))
         tiers.append(sorted((i for n in others for i in plan.phase(n).shot_ids if i not in st.fresh),
