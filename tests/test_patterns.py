@@ -198,3 +198,14 @@ def test_build_drop_on_analysed_music_hits_the_drop_with_the_most_intense_shot(b
         assert motion[(at.source_path, at.shot_index)] >= np.percentile(fresh, 75)
         build = [c.record_frames for c in cl.cuts if drop - 4 * 50 <= c.record_in < drop]
         assert np.mean(build[len(build) // 2:]) < np.mean(build[:len(build) // 2])  # tighter into the drop
+
+
+def test_a_part_of_the_song_keeps_its_low_end_beat_for_beat(build_drop_song):
+    from montage_ai.core.cut.fit import song_excerpt
+
+    m, truth = build_drop_song
+    part = song_excerpt(m, 8.0, 50.0)  # from the build's bar on
+    first = m.beat_times_s.index(part.beat_times_s[0] + part.offset_s) if part.offset_s else 0
+    assert len(part.beat_low) == len(part.beat_times_s)
+    assert part.beat_low == m.beat_low[first:first + len(part.beat_low)]
+    assert [round(d + part.offset_s, 1) for d in detect_drops(part)] == [round(d, 1) for d in detect_drops(m)]
