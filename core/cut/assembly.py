@@ -64,7 +64,6 @@ from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
 from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
-from montage_ai.core.cut.pace import hold_s, holds, style_target_s
 from montage_ai.core.cut.grid import (
     AssemblyError,
     FootageShortError,
@@ -76,6 +75,7 @@ from montage_ai.core.cut.grid import (
     end_frame,
     slot_grid,
 )
+from montage_ai.core.cut.pace import hold_s, holds, style_target_s
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
