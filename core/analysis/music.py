@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "3"
+MUSIC_ANALYSIS_VERSION = "4"  # 4: the low end per beat (beat_low)
 
 _HOP = 512
 _N_FFT = 2048
@@ -134,7 +134,7 @@ class MusicAnalysis:
     stem: str = "hpss"
     confidence: BeatConfidence | None = None
     #: RMS below :data:`LOW_BAND_HZ` (kick and bass) from each beat to the next, max 1.0; empty
-    #: from analyses older than version 3 (drop detection then uses loudness alone).
+    #: from older analyses (drop detection then uses loudness alone, and says so).
     beat_low: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
