@@ -108,7 +108,7 @@ def test_build_drop_tightens_into_the_drop_and_hits_it_with_the_most_intense_sho
     build = [c for c in cl.cuts if 200 <= c.record_in < drop]
     half = len(build) // 2
     assert np.mean([c.record_frames for c in build[half:]]) < np.mean([c.record_frames for c in build[:half]])
-    assert any("2 drops found at 16.0 s, 40.0 s" in n for n in cl.metadata["notes"])
+    assert any("2 drops found (loudness alone" in n and "at 16.0 s, 40.0 s" in n for n in cl.metadata["notes"])
 
 
 def test_a_bad_pattern_is_named(tmp_path, monkeypatch):
@@ -123,3 +123,89 @@ def test_a_bad_pattern_is_named(tmp_path, monkeypatch):
     (mine / "triplets.toml").write_text('description = "three cuts a beat"\nbeats_per_cut = [1, 1]\nsubdivide = 3\n')
     monkeypatch.setenv("MONTAGE_AI_PATTERNS", str(mine))
     assert load_pattern("triplets").subdivide == 3
+
+
+# --------------------------------------------------------------------------- drops on analysed audio
+
+def _analysed(spec):
+    from montage_ai.core.analysis.music import analyze_music_signal
+    from montage_ai.core.samples.music import render
+
+    y, truth = render(spec)
+    return analyze_music_signal(y, spec.sr, path="generated.wav"), truth
+
+
+def _build_drop_spec():
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec
+
+    # a quiet intro, a drum-less build that swells, the drop (kick and bass come in), a break, the drop again
+    return MusicSpec(tempo_bpm=120, seed=21, sections=(
+        SectionSpec("intro", 4, 0.3, drums=False), SectionSpec("build", 4, 1.0, drums=False),
+        SectionSpec("drop", 8, 0.95, harmony=1), SectionSpec("break", 4, 0.3, drums=False),
+        SectionSpec("drop", 8, 0.95, harmony=1)))
+
+
+@pytest.fixture(scope="module")
+def build_drop_song():
+    return _analysed(_build_drop_spec())
+
+
+def test_the_analysis_carries_the_low_end_per_beat_and_keeps_it_in_json(build_drop_song):
+    from montage_ai.core.analysis.music import MusicAnalysis
+    from montage_ai.core.plan.patterns import bar_low_end
+
+    m, truth = build_drop_song
+    assert len(m.beat_low) == len(m.beat_times_s) and max(m.beat_low) == pytest.approx(1.0)
+    low = bar_low_end(m)
+    drop = truth.section_starts_s[2]
+    k = min(range(len(m.downbeat_times_s)), key=lambda i: abs(m.downbeat_times_s[i] - drop))
+    assert max(low[:k]) < 0.1 < 0.3 < min(low[k:k + 8])  # no kick or bass before the drop, both after it
+    assert MusicAnalysis.from_dict(m.to_dict()).beat_low == m.beat_low
+    old = m.to_dict()
+    del old["beat_low"]
+    assert MusicAnalysis.from_dict(old).beat_low == ()  # an older analysis reads, without a low end
+
+
+def test_drops_are_the_bars_where_energy_and_low_end_jump_after_a_build(build_drop_song):
+    from dataclasses import replace
+
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec
+
+    m, truth = build_drop_song
+    drops = detect_drops(m)
+    assert len(drops) == 2
+    for found, want in zip(drops, (truth.section_starts_s[2], truth.section_starts_s[4])):
+        assert abs(found - want) < 0.1
+    # a swell that gets loud with no kick or bass is no drop; loudness alone took it for one
+    swell, truth = _analysed(MusicSpec(tempo_bpm=120, seed=22, sections=(
+        SectionSpec("A", 6, 0.1, drums=False), SectionSpec("B", 8, 1.0, drums=False, harmony=1))))
+    assert detect_drops(swell) == []
+    assert len(detect_drops(replace(swell, beat_low=()))) == 1
+
+
+def test_build_drop_on_analysed_music_hits_the_drop_with_the_most_intense_shot(build_drop_song):
+    m, truth = build_drop_song
+    shots = varied_footage(files=8, frames=300)
+    cl, _, _ = cut("dynamic", "build_drop", m=m, shots=shots)
+    notes = [n for n in cl.metadata["notes"] if "drops found" in n]
+    assert notes and "2 drops found (energy and low end)" in notes[0]
+    motion = {(a.path, s.index): s.motion for a in shots for s in a.shots}
+    for drop_s in detect_drops(m):
+        drop = min(cl.beats, key=lambda f: abs(f / R - Fraction(drop_s)))
+        at = next(c for c in cl.cuts if c.record_in == drop)  # a cut on the drop
+        used_before = {(c.source_path, c.shot_index) for c in cl.cuts if c.record_out <= drop}
+        fresh = [v for k, v in motion.items() if k not in used_before]
+        assert motion[(at.source_path, at.shot_index)] >= np.percentile(fresh, 75)
+        build = [c.record_frames for c in cl.cuts if drop - 4 * 50 <= c.record_in < drop]
+        assert np.mean(build[len(build) // 2:]) < np.mean(build[:len(build) // 2])  # tighter into the drop
+
+
+def test_a_part_of_the_song_keeps_its_low_end_beat_for_beat(build_drop_song):
+    from montage_ai.core.cut.fit import song_excerpt
+
+    m, truth = build_drop_song
+    part = song_excerpt(m, 8.0, 50.0)  # from the build's bar on
+    first = m.beat_times_s.index(part.beat_times_s[0] + part.offset_s) if part.offset_s else 0
+    assert len(part.beat_low) == len(part.beat_times_s)
+    assert part.beat_low == m.beat_low[first:first + len(part.beat_low)]
+    assert [round(d + part.offset_s, 1) for d in detect_drops(part)] == [round(d, 1) for d in detect_drops(m)]

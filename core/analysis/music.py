@@ -69,12 +69,13 @@ __all__ = [
     "track_beats",
     "estimate_downbeats",
     "beat_energy",
+    "beat_low_energy",
     "find_sections",
     "beat_frames",
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "2"
+MUSIC_ANALYSIS_VERSION = "4"  # 4: the low end per beat (beat_low)
 
 _HOP = 512
 _N_FFT = 2048
@@ -132,6 +133,9 @@ class MusicAnalysis:
     sections: tuple[Section, ...]
     stem: str = "hpss"
     confidence: BeatConfidence | None = None
+    #: RMS below :data:`LOW_BAND_HZ` (kick and bass) from each beat to the next, max 1.0; empty
+    #: from older analyses (drop detection then uses loudness alone, and says so).
+    beat_low: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +151,7 @@ class MusicAnalysis:
             "sections": [s.to_dict() for s in self.sections],
             "stem": self.stem,
             "confidence": None if self.confidence is None else self.confidence.to_dict(),
+            "beat_low": list(self.beat_low),
         }
 
     @classmethod
@@ -163,6 +168,7 @@ class MusicAnalysis:
             sections=tuple(Section.from_dict(s) for s in d["sections"]),
             stem=str(d.get("stem", "hpss")),
             confidence=BeatConfidence.from_dict(d["confidence"]) if d.get("confidence") else None,
+            beat_low=tuple(float(e) for e in d.get("beat_low", ())),
         )
 
 
@@ -616,6 +622,24 @@ def beat_energy(y: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
     return rms / top if top > 0 else rms
 
 
+#: Upper edge of the low band :func:`beat_low_energy` measures (kick drum and bass), Hz.
+LOW_BAND_HZ = 150.0
+
+
+def beat_low_energy(S: np.ndarray, beats: np.ndarray, sr: int) -> np.ndarray:
+    """RMS of magnitude STFT ``S`` (``_N_FFT`` bins) below :data:`LOW_BAND_HZ` from each beat
+    frame to the next (the last to the end), scaled so the max is 1."""
+    if len(beats) == 0 or S.size == 0:
+        return np.zeros(0)
+    n_bins = max(2, int(LOW_BAND_HZ * _N_FFT / sr) + 1)
+    power = np.concatenate([[0.0], np.cumsum((S[1:n_bins].astype(np.float64) ** 2).sum(axis=0))])
+    a = np.clip(np.asarray(beats, dtype=int), 0, S.shape[1])
+    b = np.maximum(np.concatenate([a[1:], [S.shape[1]]]), a + 1).clip(max=S.shape[1])
+    rms = np.sqrt(np.maximum(power[b] - power[a], 0.0) / np.maximum(b - a, 1))
+    top = float(np.max(rms))
+    return rms / top if top > 0 else rms
+
+
 def find_sections(bar_features: Sequence[np.ndarray], *, min_bars: int = 2,
                   merge_cost: float = 4.0, same_label: float = 0.3) -> tuple[list[int], list[int]]:
     """Section boundaries and labels from bar-level features (Ward clustering along time).
@@ -973,8 +997,9 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     _check(cancel, "downbeats")
     downbeats = beats[db_idx]
 
-    # Energy per beat.
+    # Energy per beat, and of the low end (kick, bass) from the spectrum.
     energy = beat_energy(y, librosa.frames_to_samples(beats, hop_length=hop_length))
+    low = beat_low_energy(S, beats, sr)
 
     # Sections on bars.
     sections: tuple[Section, ...]
@@ -1014,6 +1039,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         sections=sections,
         stem=stem,
         confidence=confidence,
+        beat_low=tuple(float(e) for e in low),
     )
     report(1.0)
     return result

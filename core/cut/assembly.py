@@ -75,9 +75,10 @@ from montage_ai.core.cut.grid import (
     end_frame,
     slot_grid,
 )
+from montage_ai.core.cut.pace import hold_s, holds, style_target_s
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
-from montage_ai.core.plan.patterns import drop_frames
+from montage_ai.core.plan.patterns import bar_low_end, drop_frames
 from montage_ai.core.plan.planner import PlanError, StoryPlan, shot_id_map
 from montage_ai.core.plan.styles import Style
 
@@ -169,18 +170,18 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         duplicates = find_duplicates(analyses)
     plan, repeats, dup_notes = _drop_duplicates(plan, ids, duplicates)
     by_path = {a.path: a for a in analyses}
-    def make(d: float | None) -> tuple[CutList, list[str]]:
+    def make(d: float | None, strict: bool = True) -> tuple[CutList, list[str]]:
         if not given:
-            return _at_used_rate(plan, ids, by_path, music, style, d, seed, repeats)
+            return _at_used_rate(plan, ids, by_path, music, style, d, seed, repeats, strict)
         r, r_notes = checked_rate(rate, given=True)
-        return _assemble_at(plan, ids, music, style, r, d, seed, repeats), r_notes
+        return _assemble_at(plan, ids, music, style, r, d, seed, repeats, strict), r_notes
 
     cl, rate_notes = _shortened_if_needed(make, music, duration_s)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
-                   metadata={"planner": plan.planner,
+                   metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
 
 
@@ -190,14 +191,28 @@ SHORTEN_TRIES = 6
 SHORTEN_FLOOR = 0.5
 
 
+class _TakesShort(FootageShortError):
+    """The footage fills the cut only with takes shorter than the style's shortest shot
+    (a held phase would be chopped): shorten the cut if that keeps the style, else cut as
+    before with the relaxations noted."""
+
+
 def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
-    """``make(duration_s)``; when the footage is too short for it, the cut ends earlier (on a
-    phrase or bar :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than
-    chopping the style, with a note. Raises the last :class:`FootageShortError` when a cut
-    of :data:`SHORTEN_FLOOR` of the length asked cannot be filled either."""
+    """``make(duration_s)``; when the footage is too short for it (or holds the style's
+    takes only over a shorter cut), the cut ends earlier (on a phrase or bar
+    :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
+    style, with a note. Raises the last :class:`FootageShortError` when a cut of
+    :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
+    were short, the cut of the length asked is made with the style relaxed (noted)."""
     asked = fit_duration(music, duration_s).duration_s
     want = asked
     first: FootageShortError | None = None
+
+    def give_up():
+        if isinstance(first, _TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
+            return make(duration_s, False)
+        raise first from None
+
     for attempt in range(SHORTEN_TRIES + 1):
         try:
             cl, notes = make(duration_s if attempt == 0 else want)
@@ -205,16 +220,16 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
             first = first or exc  # the error to report is the one for the length asked
             floor = SHORTEN_FLOOR * asked
             if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
-                raise first from None
+                return give_up()
             shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
             try:
                 fitted = fit_duration(music, shorter).duration_s
             except DurationError:
-                raise first from None
+                return give_up()
             if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
                 fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
             if fitted < floor - 1e-6 or fitted <= 0:
-                raise first from None
+                return give_up()
             want = fitted
             log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
             continue
@@ -227,7 +242,7 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
-                  seed: int, repeats: set[str]) -> tuple[CutList, list[str]]:
+                  seed: int, repeats: set[str], strict: bool = True) -> tuple[CutList, list[str]]:
     """The cut at the rate of the footage it shows most: assembled at the planned shots'
     rate, and again at the used footage's when that differs."""
     try:
@@ -235,11 +250,11 @@ def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: St
     except ValueError:
         rate = common_rate(list(by_path.values()))
     rate, notes = checked_rate(rate, given=False)
-    cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats)
+    cl = _assemble_at(plan, ids, music, style, rate, duration_s, seed, repeats, strict)
     used_rate, used_notes = checked_rate(used_format(cl.cuts, by_path)[0], given=False)
     if used_rate != rate:
         log.info("the cut shows mostly %s fps footage: assembled again at that rate", used_rate)
-        return _assemble_at(plan, ids, music, style, used_rate, duration_s, seed, repeats), used_notes
+        return _assemble_at(plan, ids, music, style, used_rate, duration_s, seed, repeats, strict), used_notes
     return cl, notes
 
 
@@ -270,8 +285,10 @@ def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
 
 
 def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate: Fraction,
-                 duration_s: float | None, seed: int, repeats: set[str]) -> CutList:
-    """The cut list at ``rate`` (size, name and plan notes filled in by :func:`assemble`)."""
+                 duration_s: float | None, seed: int, repeats: set[str], strict: bool = True) -> CutList:
+    """The cut list at ``rate`` (size, name and plan notes filled in by :func:`assemble`).
+    ``strict``: raise :class:`_TakesShort` when the footage cannot hold the style's shortest
+    takes over the whole cut."""
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
@@ -284,10 +301,21 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
                   for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
     longest = _longest_shot(plan, ids, rate)
+    hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+    if strict and missing:
+        raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
+                          f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
+                          missing_s=missing, unfilled=0)
+    if hold is not None:
+        # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
+        longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
     slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, seed, longest, beats, drops)
+    grid_notes = hold_note + grid_notes
     if style.drops:
-        grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found"
+        how = "energy and low end" if bar_low_end(music) is not None else \
+            "loudness alone: this music analysis has no low end, analyse the song again"
+        grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found ({how})"
                           + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
                              ": the cut is paced by energy alone"))
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
@@ -302,8 +330,76 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         beats=tuple(beats), downbeats=tuple(downs), sections=tuple(_sections(music, rate, n_frames, phases,
                                                                              downs or beats)),
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
-                            else []) + grid_notes + notes},
+                            else []) + grid_notes + notes, "hold_s": hold},
     )
+
+
+def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
+          n_frames: int) -> tuple[float | None, list[str], float]:
+    """The longest take the footage holds over every phase at the style's pace
+    (:func:`~.pace.hold_s`; None: the style's takes fit), its note, and the seconds the cut
+    is too long for the footage to hold even the style's shortest takes (0: it holds them)."""
+    if len(beats) < 2 or not phases:
+        return None, [], 0.0
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
+               for name, a, b, energy in phases]
+    lengths = [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
+               for sid, (a, s) in ids.items()
+               if sid not in repeats and not s.black and a.media.video is not None]
+    never = style.reuse == "never"
+    hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
+    if hold is None:
+        return None, [], _too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+    # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
+    wanted = max(t for _, t in targets)
+    return hold, [f"{style.name}: the footage holds takes of at most {hold:.1f} s over this "
+                  f"{float(n_frames / rate):.1f} s cut (the style wants up to {wanted:.1f} s): every phase's "
+                  "takes are capped there, so no held phase is chopped where the long shots ran out "
+                  "(add longer footage or ask for a shorter duration for the style's full takes)"], 0.0
+
+
+def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
+    """Whether shots used once each, each take as long as the shot and the style allow (at
+    least its shortest), cover every phase of ``phases`` s (longest shots to longest phases)."""
+    pool = sorted((min(ell, longest) for ell in lengths if ell >= shortest), reverse=True)
+    merged: list[float] = []
+    for p in phases:  # a phase shorter than the shortest take gets no cut of its own (the grid's rule)
+        if merged and p < shortest:
+            merged[-1] += p
+        else:
+            merged.append(p)
+    for need in sorted(merged, reverse=True):
+        while need > shortest / 2:
+            if not pool:
+                return False
+            need -= pool.pop(0)
+    return True
+
+
+def _too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool,
+                shortest: float, longest: float) -> float:
+    """0 when the footage holds the style's takes (at least its shortest) over every phase,
+    else the seconds to take off the cut (every phase shortened alike, down to half) so it does.
+    A style that never reuses a shot may hold fewer, longer takes (up to its longest)."""
+    def ok(phases: Sequence[float]) -> bool:
+        if never:
+            return _stretch_holds(lengths, phases, shortest, longest)
+        # pieces of one shot, each at least the shortest take: any shot that long covers itself
+        return sum(ell for ell in lengths if ell >= shortest) >= sum(phases) - 1e-6
+
+    top = max((t for _, t in targets), default=shortest)
+    phases = [ell for ell, _ in targets]
+    if holds(lengths, targets, never=never, cap=top) or ok(phases):
+        return 0.0
+    total = sum(phases)
+    for k in range(1, 11):
+        f = 1 - 0.05 * k
+        if ok([ell * f for ell in phases]):
+            return total * (1 - f)
+    return total * 0.5
 
 
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,

@@ -36,14 +36,20 @@ def _first_fit(st: FillState, tier: Sequence[str], slot: Slot) -> Pick | None:
     """The first shot of ``tier`` that fits, preferring another file than the cut before
     (tight footage, never reused: the one that wastes least)."""
     fits = []
+    closest = not st.tight and not st.chrono and not st.style.match_energy and st.longer_ahead(slot)
     for sid in tier:
         got = st.try_shot(sid, slot)
         if got is not None:
             fits.append(got)
-            if got.analysis.path != st.prev_path and not st.tight:
+            if got.analysis.path != st.prev_path and not st.tight and not closest:
                 break
     if not fits:
         return None
+    if closest and len(fits) > 1:
+        # longer takes still to come (a held phase): the shot whose free frames fit this slot
+        # most closely, so the long runs stay for them; another file than the cut before first
+        fits.sort(key=lambda f: (f.analysis.path == st.prev_path, st.avail([(f.sid, None)])))
+        return fits[0]
     if st.tight:
         return min(fits, key=lambda f: (st.avail([(f.sid, None)]) - slot.frames, f.analysis.path == st.prev_path))
     return next((f for f in fits if f.analysis.path != st.prev_path), fits[0])
@@ -68,6 +74,8 @@ def planned_by_phase(st: FillState, p: Pending) -> Pick | None:
         extra = max(0, len(queue) - left[n])
         spare += queue[len(queue) - extra:][::-1] if extra else []
     tiers = [[i for i in plan.phase(own).shot_ids if i in st.fresh], spare]
+    if st.style.drops and slot.energy >= 1.0:  # the drop: the most intense shot not shown yet, any phase's
+        tiers = [sorted(st.fresh, key=lambda i: (-st.intensity.get(i, 0.0), i))] + tiers
     if not st.never:
         tiers.append(sorted((i for i in plan.phase(own).shot_ids if i not in st.fresh), key=lambda i: st.uses[i]))
         tiers.append(sorted((i for n in others for i in plan.phase(n).shot_ids if i not in st.fresh),

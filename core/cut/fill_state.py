@@ -24,7 +24,13 @@ from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["Pending", "Pick", "Resplit", "Hold", "FillState", "spread"]
+__all__ = ["Pending", "Pick", "Resplit", "Hold", "FillState", "spread", "REUSE_EARLY"]
+
+#: Styles that reuse shots: how much a window is favoured for starting early in the shot's
+#: free frames (0: the best moment wherever it is; the chronological styles use 0.5). A take
+#: from the middle of a long shot would leave two short pieces, and later pieces must come
+#: after it (source order), so the held phases at the end found only short ones.
+REUSE_EARLY = 0.05
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,10 @@ class FillState:
         finally:
             self.window, self.in_order = saved
 
+    def longer_ahead(self, slot: Slot) -> bool:
+        """Whether slots a quarter longer than ``slot`` or more are still to fill (held takes)."""
+        return any(4 * q.slot.frames >= 5 * slot.frames for q in self.queue)
+
     # ------------------------------------------------------------------ operations
     def try_shot(self, sid: str, slot: Slot, after: int | None = None, early: float = 0.0) -> Pick | None:
         """The best unused window of ``sid`` for ``slot``, or None."""
@@ -217,6 +227,8 @@ class FillState:
         if a.path not in self.samples:
             self.samples[a.path] = motion_samples(a)
         min_src = math.ceil(Fraction(self.min_rec) * sr / self.rate)
+        if not self.chrono and not self.never:  # pieces go forward in source order: start early in the
+            early = max(early, REUSE_EARLY)       # free run, so its rest stays one piece for a later long take
         got = best_window(a, s, length, used, slot.phase, self.rng, min_src=min_src, after=after, early=early,
                           samples=self.samples[a.path])
         return None if got is None else Pick(sid, a, s, sr, length, int(got[0]), got[1])

@@ -143,7 +143,8 @@ def song_excerpt(music: MusicAnalysis, start: str | float | None = None, end: st
                      for s in music.sections if s.end_s > a and s.start_s < b)
     base = {f.name: getattr(music, f.name) for f in fields(MusicAnalysis)}
     base.update(duration_s=round(b - a, 6), beat_times_s=_shift(music.beat_times_s, a, b),
-                downbeat_times_s=_shift(music.downbeat_times_s, a, b), beat_energy=energy, sections=sections)
+                downbeat_times_s=_shift(music.downbeat_times_s, a, b), beat_energy=energy, sections=sections,
+                beat_low=tuple(music.beat_low[i] for i in keep if i < len(music.beat_low)))
     return MusicExcerpt(**base, offset_s=_offset(music) + a,
                         song_duration_s=float(getattr(music, "song_duration_s", 0.0) or dur))
 

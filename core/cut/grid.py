@@ -181,6 +181,9 @@ class _Grid:
     beat_f: float
     rng: np.random.Generator
     drops: list = field(default_factory=list)
+    carry: float = 0.0  # beats the phase's cuts so far fell short of the target (or over: < 0)
+    carry_phase: str = ""
+    want: float = 0.0
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
@@ -255,12 +258,27 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
         l0, l1 = {"low": (0.0, style.energy_levels[0]), "mid": style.energy_levels,
                   "high": (style.energy_levels[1], 1.0)}[level]
         t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
-    k = int(round(hi - min(max(t, 0.0), 1.0) * (hi - lo)))
+    t = min(max(t, 0.0), 1.0)
+    if style.accelerate_build and name == "build" or style.chronological:
+        # the build's trend matters, not its mean; chronological styles keep the spread of
+        # their slots over the shots in order (a carried beat would send one back in time)
+        want = hi - t * (hi - lo) if style.accelerate_build and name == "build" else \
+            (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
+        g.carry = 0.0
+    else:  # the middle of the range (the style's target), a quarter of it faster when louder
+        want = (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
+    if g.carry_phase != name:
+        g.carry, g.carry_phase = 0.0, name
+    # the seed varies each cut by a beat; what it (and whole beats) took from the target is
+    # given back on the next cuts, so the phase's mean stays on the style's target
+    k = int(round(want + g.carry))
     if hi > lo:
         k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
+    g.want = want
     for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it
         if a <= p < d:
             k, lo = max(1, int(round(k * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
+            g.want = float(k)
     return name, e, lo, hi, max(1, int(round(k * stretch))), i0
 
 
@@ -287,9 +305,13 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
             # the last few shots before a fixed cut: split what is left evenly, in the
             # style's beat range where it can be (decided once per span)
             if not tail:
-                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (hi * g.beat_f + 0.5)))
-                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)))
-                tail = min(max(int(round(span / (k * g.beat_f))), n_lo), n_hi)
+                # as many shots as bring the mean take nearest the target, within the style's
+                # range; a long range (4 beats or more) may run a beat over it (one 4.3 s take
+                # for a 4 s target after a lead-in, not two of 2.15 s)
+                over = hi + (1 if hi >= 4 else 0)
+                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f + 0.5)))
+                n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
+                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * k * g.beat_f) - 1), n))
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
         elif good:
@@ -298,5 +320,7 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
             longer = [q for q in ok if q - p >= g.min_f]
             q = longer[0] if longer else b
         slots.append(Slot(p, q, name, 1.0 if any(p == d for _, d in g.drops) else round(e, 4)))
+        got = bisect.bisect_left(g.beats, q) - i0 if q < b or b < g.n_frames else (q - p) / g.beat_f
+        g.carry = min(2.0, max(-2.0, g.carry + g.want * stretch - got))
         p = q
     return slots

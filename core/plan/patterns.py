@@ -7,7 +7,8 @@ phases): ``apply_pattern(load_style("cinematic"), load_pattern("every_bar"))``.
 
 Unlike a grid that only counts beats, patterns look at the footage: with ``match_energy``
 the fill gives loud bars (a chorus, a drop) the most intense shots and quiet bars the
-calmest; with ``drops`` the music's drops are found (:func:`detect_drops`), cuts tighten
+calmest; with ``drops`` the music's drops are found (:func:`detect_drops`: energy and low
+end jump after a build), cuts tighten
 through the ``build_bars`` before each, and the drop itself is a cut that the most
 intense shot fills.
 
@@ -56,7 +57,7 @@ import numpy as np
 from montage_ai.core.analysis.music import MusicAnalysis
 from montage_ai.core.plan.styles import ENERGY_LEVELS, Style, StyleError, load_style  # noqa: F401 - doctest
 
-__all__ = ["Pattern", "PatternError", "load_pattern", "available_patterns", "apply_pattern", "detect_drops",
+__all__ = ["Pattern", "PatternError", "load_pattern", "available_patterns", "apply_pattern", "detect_drops", "bar_low_end",
            "BUILTIN_DIR", "ENV_VAR"]
 
 BUILTIN_DIR = Path(__file__).with_name("patterns")
@@ -187,37 +188,65 @@ def apply_pattern(style: Style, pattern: Pattern | None) -> Style:
     return replace(style, **changes)
 
 
-def _bar_energy(music: MusicAnalysis) -> tuple[list[float], list[float]]:
-    """``(bar start times, mean beat energy of each bar)``."""
+def _per_bar(music: MusicAnalysis, values: Sequence[float]) -> list[float]:
+    """Mean of per-beat ``values`` over each bar (from each downbeat to the next)."""
     downs = list(music.downbeat_times_s)
     beats = np.asarray(music.beat_times_s, float)
-    energy = np.asarray(music.beat_energy[:len(beats)], float)
+    v = np.asarray(values[:len(beats)], float)
     out = []
     for a, b in zip(downs, downs[1:] + [music.duration_s]):
-        sel = (beats >= a - 1e-6) & (beats < b - 1e-6)
-        out.append(float(energy[sel[:len(energy)]].mean()) if sel[:len(energy)].any() else 0.0)
-    return downs, out
+        sel = ((beats >= a - 1e-6) & (beats < b - 1e-6))[:len(v)]
+        out.append(float(v[sel].mean()) if sel.any() else 0.0)
+    return out
 
 
-def detect_drops(music: MusicAnalysis, *, build_bars: int = 4, jump: float = 0.25) -> list[float]:
-    """Times (s) of the drops: bars whose energy jumps by ``jump`` (0..1 scale) or more over
-    the mean of the ``build_bars`` before them, after a build that did not already peak
-    (the loudest bar of the build is below the drop). A drop is not found within
-    ``build_bars`` of the last one. Only the loudness the analysis measures (RMS per beat)
-    is used: the low end on its own is not in :class:`MusicAnalysis`.
+def _bar_energy(music: MusicAnalysis) -> tuple[list[float], list[float]]:
+    """``(bar start times, mean beat energy of each bar)``."""
+    return list(music.downbeat_times_s), _per_bar(music, music.beat_energy)
+
+
+def bar_low_end(music: MusicAnalysis) -> list[float] | None:
+    """Mean low-end energy (:attr:`~.music.MusicAnalysis.beat_low`: kick and bass) of each
+    bar, or None for an analysis that does not carry it."""
+    if len(music.beat_low) < len(music.beat_times_s) or not music.beat_low:
+        return None
+    return _per_bar(music, music.beat_low)
+
+
+def detect_drops(music: MusicAnalysis, *, build_bars: int = 4, jump: float = 0.25,
+                 low_jump: float = 0.25) -> list[float]:
+    """Times (s) of the drops: the bars where energy and low end jump after a build.
+
+    A bar is a drop when its energy (RMS per beat, 0..1) is ``jump`` or more over the mean
+    of the ``build_bars`` before it, the build did not already peak (its loudest bar is
+    below the drop's by ``jump / 2``), and its low end (energy below
+    :data:`~.music.LOW_BAND_HZ`: kick and bass come in) is ``low_jump`` or more over the
+    build's and at least 1.5 times it. A louder bar whose low end stays (strings swelling, a
+    guitar solo) is no drop. Analyses without the low end (older caches) use loudness
+    alone. A drop is not found within ``build_bars`` of the last one.
 
     >>> b = tuple(i / 2 for i in range(64))
     >>> e = tuple(0.3 if t < 16 else 0.95 for t in b)
-    >>> detect_drops(MusicAnalysis("m", 32.0, 22050, 120.0, 4, b, b[::4], e, ()))
+    >>> low = tuple(0.1 if t < 16 else 1.0 for t in b)
+    >>> detect_drops(MusicAnalysis("m", 32.0, 22050, 120.0, 4, b, b[::4], e, (), beat_low=low))
     [16.0]
+    >>> detect_drops(MusicAnalysis("m", 32.0, 22050, 120.0, 4, b, b[::4], e, (), beat_low=(0.5,) * 64))
+    []
     """
     downs, energy = _bar_energy(music)
+    low = bar_low_end(music)
     drops: list[float] = []
+    bar_s = downs[1] - downs[0] if len(downs) > 1 else 2.0
     for i in range(build_bars, len(downs)):
         before = energy[i - build_bars:i]
-        if energy[i] - float(np.mean(before)) >= jump and max(before) < energy[i] - jump / 2:
-            if not drops or downs[i] - drops[-1] > build_bars * (downs[1] - downs[0] if len(downs) > 1 else 2.0):
-                drops.append(float(downs[i]))
+        if energy[i] - float(np.mean(before)) < jump or max(before) >= energy[i] - jump / 2:
+            continue
+        if low is not None:
+            base = float(np.mean(low[i - build_bars:i]))
+            if low[i] - base < low_jump or low[i] < 1.5 * base:
+                continue
+        if not drops or downs[i] - drops[-1] > build_bars * bar_s:
+            drops.append(float(downs[i]))
     return drops
 
 

@@ -1,0 +1,111 @@
+"""The pace a style promises, and the longest takes the footage can hold at that pace.
+
+A style's target for a story phase is the middle of its beats-per-cut range at the phase's
+energy, at least a bar when it cuts only on downbeats, times the beat (or the pattern's
+subdivision of it), within the style's shortest and longest shot (:func:`style_target_s`).
+Where a pattern and a style conflict, what the editor asked for by name wins on pace: the
+pattern's beats per cut, cut points and shortest/longest take (:func:`~.patterns.apply_pattern`);
+the style keeps its order, its story phases and its reuse policy. So ``documentary+every_beat``
+cuts on every beat and never shows a shot twice: it needs a shot a beat, and when the footage
+has too few the cut ends earlier (noted) or, below half the length, the error says how much
+footage is missing. The promised target is that of the combined style.
+
+Footage can make that target impossible: a held phase of 6 s takes cut from 4 s shots. The
+assembly then asks :func:`hold_s` for the longest take length at which the usable shots can
+fill every phase (pieces of one shot when the style reuses shots, one take per shot when it
+never does), caps the grid's slots at it and says so in the notes: every phase is shortened
+evenly, the last (held) phase is not the one chopped because the long shots ran out first.
+The promised target of a phase is ``min(style target, hold)``, the hold in whole beats (whole
+bars for a style that cuts only on downbeats).
+
+>>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
+False
+>>> round(hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False), 2)
+4.0
+>>> hold_s([8.0, 8.0], [(8.0, 4.0)], never=False) is None  # the style's takes fit: no cap
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from montage_ai.core.plan.styles import Style
+
+__all__ = ["style_target_s", "hold_s", "holds", "HOLD_STEP_S"]
+
+#: Resolution of :func:`hold_s`'s search, seconds.
+HOLD_STEP_S = 0.05
+
+
+def style_target_s(style: Style, phase: str, energy: float, beat_s: float, meter: int) -> float:
+    """The mean take (s) ``style`` aims at in ``phase`` at ``energy`` with beats ``beat_s`` apart.
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> style_target_s(load_style("documentary"), "intro", 0.1, 0.5, 4)
+    7.0
+    >>> style_target_s(load_style("mtv"), "climax", 0.9, 0.5, 4)
+    0.5
+    """
+    lo, hi = style.beats_for(style.energy_level(energy), phase)
+    mid = (lo + hi) / 2
+    if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
+        mid = max(mid, max(1, meter) * max(1, style.subdivide))
+    beat = beat_s / max(1, style.subdivide)
+    return float(min(max(mid * beat, style.min_shot_s), style.max_shot_s))
+
+
+def _feasible(lengths: Sequence[float], takes: Sequence[tuple[float, int]], never: bool) -> bool:
+    """Whether shots of ``lengths`` give ``n`` takes of ``t`` s for every ``(t, n)``, longest
+    takes first, each from one shot's unused part (one take per shot when ``never``)."""
+    pool = sorted(lengths, reverse=True)
+    for t, n in sorted(takes, reverse=True):
+        rest: list[float] = []
+        for ell in pool:
+            if n <= 0 or ell < t - 1e-9:
+                rest.append(ell)
+                continue
+            k = 1 if never else min(n, int(math.floor(ell / t + 1e-9)))
+            n -= k
+            if not never and ell - k * t > 1e-9:
+                rest.append(ell - k * t)
+        if n > 0:
+            return False
+        pool = sorted(rest, reverse=True)
+    return True
+
+
+def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[float, int]]:
+    out = []
+    for length, target in phases:
+        t = min(target, cap, length)
+        if t > 0:
+            out.append((t, max(1, math.ceil(length / t - 0.05))))  # slots of at most t tile the phase
+    return out
+
+
+def holds(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, never: bool, cap: float) -> bool:
+    """Whether shots of usable ``lengths`` fill every phase of ``(length_s, target_s)`` with
+    takes of ``min(target, cap)``."""
+    return _feasible(lengths, _takes(phases, cap), never)
+
+
+def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, never: bool,
+           floor_s: float = HOLD_STEP_S) -> float | None:
+    """The longest take (s) at which shots of usable ``lengths`` (s) fill every phase of
+    ``(length_s, style target_s)``, each phase taking ``min(target, hold)`` takes; None when
+    the style's own targets fit (nothing to cap) or when no take length down to ``floor_s``
+    fits (the footage is too short for the cut at any pace: the fill relaxes and says so)."""
+    def takes(cap: float) -> list[tuple[float, int]]:
+        return _takes(phases, cap)
+
+    top = max((min(t, ell) for ell, t in phases), default=0.0)
+    if top <= 0 or _feasible(lengths, takes(top), never):
+        return None
+    cap = top - HOLD_STEP_S
+    while cap >= floor_s:
+        if _feasible(lengths, takes(cap), never):
+            return round(cap, 3)
+        cap -= HOLD_STEP_S
+    return None

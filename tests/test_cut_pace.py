@@ -1,0 +1,92 @@
+"""Styles that keep their promise: each phase's mean take on the style's target, or on the
+longest take the footage holds (said in the notes), never a held phase chopped at the end."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from montage_ai.core.cut.assembly import assemble, slot_grid
+from montage_ai.core.cut.pace import hold_s, holds, style_target_s
+from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+from montage_ai.core.plan.planner import RulesPlanner, make_request
+from montage_ai.core.plan.styles import load_style
+from test_assembly import assert_sound, short_footage
+from test_planner import music, varied_footage
+
+R = Fraction(25)
+
+
+def test_the_style_target_is_the_middle_of_its_range_within_its_shortest_and_longest_shot():
+    assert style_target_s(load_style("dynamic"), "build", 0.55, 0.5, 4) == 1.5  # mid: 2-4 beats
+    assert style_target_s(load_style("cinematic"), "intro", 0.1, 0.5, 4) == 4.0  # low: 8 beats
+    # a pattern and a style in conflict: the pattern's pace wins (the editor asked for it by
+    # name), the style keeps its reuse: documentary+every_beat promises a take a beat
+    doc_beat = apply_pattern(load_style("documentary"), load_pattern("every_beat"))
+    assert style_target_s(doc_beat, "climax", 0.9, 0.5, 4) == 0.5 and doc_beat.reuse == "never"
+    # downbeats only: a bar at least
+    assert style_target_s(apply_pattern(load_style("mtv"), load_pattern("every_bar")), "climax", 0.9, 0.5, 4) == 2.0
+
+
+def test_hold_caps_the_takes_only_when_the_footage_cannot_give_the_styles():
+    # 12 s of held phase wanting 6 s takes, from 4 s shots: the footage holds 4 s takes
+    assert hold_s([4.0] * 6, [(12.0, 6.0)], never=False) == pytest.approx(4.0)
+    assert hold_s([8.0] * 3, [(12.0, 6.0)], never=False) is None  # 6 s pieces of 8 s shots fit
+    # never reusing a shot: one take per shot, however long: shorter takes cannot help (the
+    # grid stretches to fewer, longer ones instead), so no cap
+    assert hold_s([20.0, 20.0], [(12.0, 4.0)], never=True) is None
+    assert not holds([20.0, 20.0], [(12.0, 4.0)], never=True, cap=4.0)
+    assert holds([20.0, 20.0], [(12.0, 4.0)], never=False, cap=4.0)
+    assert holds([4.0] * 6, [(12.0, 6.0)], never=False, cap=4.0)
+    assert not holds([4.0] * 2, [(12.0, 6.0)], never=False, cap=4.0)
+
+
+def test_each_phase_mean_take_stays_on_the_target_whatever_the_seed():
+    # a steady mid-energy song: dynamic's 2-4 beats, the seed varying each cut by a beat
+    m = music((("A", 0, 32, 0.65),))
+    style = load_style("dynamic")
+    target = style_target_s(style, "build", 0.65 * 0.925, 0.5, 4) * R  # frames
+    for seed in range(6):
+        slots = slot_grid(m, style, R, [("build", 0, 1600, 0.65)], [], 1600, seed=seed)
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= 0.2, (seed, mean, target)
+
+
+def _cut(style, shots, m, seed=0, duration_s=None):
+    plan = RulesPlanner().plan(make_request(shots, m, style, seed=seed, duration_s=duration_s))
+    return assemble(plan, shots, m, style, seed=seed, duration_s=duration_s)
+
+
+def test_short_footage_caps_every_phase_alike_and_says_so_instead_of_chopping_the_last():
+    # cinematic wants 4 s takes (8 beats) in the quiet intro and outro; every shot lasts 3 s
+    m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
+    shots = short_footage([75, 75, 75, 75], files=4)
+    style = load_style("cinematic")
+    cl = _cut(style, shots, m)
+    assert_sound(cl, shots, style)
+    hold = cl.metadata["hold_s"]
+    assert hold == pytest.approx(2.0, abs=0.1)  # 3 s shots, cinematic cuts on downbeats: a bar (2 s) a take
+    assert any("the footage holds takes of at most" in n for n in cl.metadata["notes"])
+    for phase in ("intro", "build", "climax", "outro"):
+        takes = [c.record_frames / 25 for c in cl.cuts if c.phase == phase]
+        assert not takes or abs(np.mean(takes) / hold - 1) <= 0.2, (phase, takes, hold)
+
+
+def test_footage_that_holds_the_style_gets_no_cap():
+    m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
+    cl = _cut(load_style("cinematic"), varied_footage(files=6, frames=300), m)
+    assert cl.metadata["hold_s"] is None
+    assert not any("the footage holds takes" in n for n in cl.metadata["notes"])
+
+
+def test_documentary_every_beat_cuts_every_beat_and_shortens_when_the_shots_run_out():
+    style = apply_pattern(load_style("documentary"), load_pattern("every_beat"))
+    shots = varied_footage(files=6, frames=300)  # 36 shots
+    cl = _cut(style, shots, music(), duration_s=24.0)  # 48 beats: more beats than shots
+    assert_sound(cl, shots, style)
+    assert all(c.record_in in set(cl.beats) for c in cl.cuts[1:])  # the pattern: a cut a beat
+    assert 12 <= np.median([c.record_frames for c in cl.cuts]) <= 13  # 12.5 frames a beat
+    assert len({(c.source_path, c.shot_index) for c in cl.cuts}) == len(cl.cuts)  # the style: never twice
+    assert cl.duration < 24 * 25 and any("the cut ends earlier" in n for n in cl.metadata["notes"])
