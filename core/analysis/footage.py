@@ -337,13 +337,15 @@ def analyze_footage(
     MediaError, AnalysisError, Cancelled
     """
     path = os.fspath(path)
-    media = media or probe(path)
-    if media.video is None:
-        raise MediaError(path, "has no video stream")
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
         mode = "full"
+    # Full mode decodes every frame and counts them, which proves the file whole: the
+    # probe's own tail check (a second ffprobe run) would only repeat it.
+    media = media or probe(path, verify_tail=mode != "full")
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
     hw = hwaccel or None
     try:
         return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
