@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
@@ -283,6 +284,26 @@ class _Collector:
                 if ok:
                     self.jpegs[i] = buf.tobytes()
         self._prev = (i, tiny)
+        self._advance()
+
+    def add_result(self, frame: Frame, r: FW.FrameResult) -> None:
+        """One frame of a full decode (consecutive, each once) with its per-frame work done
+        already (:func:`.frame_work.worked_frames`): the same as :meth:`add` stores."""
+        i = frame.index
+        self.pts[i] = frame.pts_s
+        self.detector.add(i, frame.image, r.small)
+        self.measures.add(i, r.measure)
+        if r.sample is not None:
+            self.samples[i] = r.sample
+            self.measures.patterns[i] = r.pattern
+            self.faces[i] = r.faces
+            self.subjects[i] = r.subject
+            if self.keep_thumbnails and r.jpeg is not None:
+                self.jpegs[i] = r.jpeg
+        self._prev = (i, r.tiny)
+        self._advance()
+
+    def _advance(self) -> None:
         self._done += 1
         if self._progress is not None:
             frac = min(self._done / self._planned, 0.999)
@@ -290,16 +311,7 @@ class _Collector:
                 self._last_report = frac
                 self._progress(frac)
 
-    @staticmethod
-    def _features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
-        hi, lo = F.clipped_fracs(luma)
-        if prev is not None:
-            motion = F.motion_energy_frac(prev, tiny)
-            shift = F.global_shift_px(prev, tiny)
-        else:
-            motion, shift = None, None
-        return (motion, shift, F.sharpness_laplacian_var(luma), float(luma.mean()) / 255.0, hi, lo,
-                F.colourfulness(small))
+    _features = staticmethod(FW.features)
 
 
 def analyze_footage(
@@ -368,8 +380,9 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
     if mode == "full":
-        for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):
-            collector.add(frame)
+        frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
+        for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
+            collector.add_result(frame, work)
         frame_count = len(collector.pts)
         if frame_count < expected - max(2, expected // 50):
             raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "

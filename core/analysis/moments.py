@@ -94,12 +94,21 @@ def subject_strength(tiny: np.ndarray) -> float:
     if total <= 0:
         return 0.0
     h, w = sal.shape
-    top = sal >= np.percentile(sal, 90)
+    top = sal >= _percentile(sal.ravel(), 90.0)
     share = float(sal[top].sum()) / total           # ~0.1 for spread saliency, higher when focused
     ys, xs = np.nonzero(top)
     cy, cx = float(ys.mean()) / h, float(xs.mean()) / w
     inside = 1.0 if 0.15 <= cx <= 0.85 and 0.15 <= cy <= 0.85 else 0.5
     return float(np.clip((share - 0.2) / 0.35, 0.0, 1.0) * inside)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear) by partial sorting, without its overhead."""
+    pos = q / 100.0 * (values.size - 1)
+    k = int(pos)
+    part = np.partition(values, (k, min(k + 1, values.size - 1)))
+    lo, hi = float(part[k]), float(part[min(k + 1, values.size - 1)])
+    return lo + (hi - lo) * (pos - k)
 
 
 def weigh(score: float, frame: int, usable: tuple[int, int], rate: float, faces: int,
