@@ -291,7 +291,7 @@ class _Collector:
         already (:func:`.frame_work.worked_frames`): the same as :meth:`add` stores."""
         i = frame.index
         self.pts[i] = frame.pts_s
-        self.detector.add(i, frame.image, r.small)
+        self.detector.add(i, frame.image, r.small, r.signature)
         self.measures.add(i, r.measure)
         if r.sample is not None:
             self.samples[i] = r.sample

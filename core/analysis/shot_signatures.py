@@ -150,6 +150,10 @@ class SignatureBuilder:
         if len(self._pending) >= self.BATCH:
             self._flush()
 
+    def add_signature(self, index: int, row: tuple) -> None:
+        """A frame whose :func:`frame_signature` was computed elsewhere (a worker thread)."""
+        self._rows[int(index)] = row
+
     def _flush(self) -> None:
         if not self._pending:
             return
