@@ -16,6 +16,7 @@ from montage_ai.core.analysis.shot_types import (
     _BLEND_MONOTONE,
     _BLEND_RESIDUAL,
     _CUT_S,
+    _ONE_IMAGE_RATIO,
     FLAT_STD,
     Transition,
     _runs,
@@ -136,6 +137,41 @@ def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
     return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
 
 
+def _one_image(a: np.ndarray, b: np.ndarray, span: np.ndarray, alpha: np.ndarray) -> bool:
+    """True when the span's middle frame (mix nearest one half) is one of its ends ``a``,
+    ``b`` moved and re-exposed (global shift, per-channel gain and offset) at least about
+    as well as it is their blend: a camera move with an exposure drift, not a dissolve,
+    in which the middle frame holds both pictures and neither alone explains it."""
+    k = int(np.argmin(np.abs(alpha - 0.5)))
+    mid = span[k].astype(np.float64)
+    h, w = mid.shape[:2]
+    blend = (1.0 - alpha[k]) * a.astype(np.float64) + alpha[k] * b.astype(np.float64)
+    blend_rms = float(np.sqrt(np.mean((mid - blend) ** 2)))
+    one = min(_reexposed_rms(end.astype(np.float64), mid) for end in (a, b))
+    return one < _ONE_IMAGE_RATIO * max(blend_rms, 1e-6)
+
+
+def _reexposed_rms(end: np.ndarray, target: np.ndarray) -> float:
+    """RMS error of ``target`` as ``end`` moved by their global shift (phase correlation)
+    with a least-squares gain and offset per channel, over the part both frames see."""
+    h, w = target.shape[:2]
+    weights = np.array([0.114, 0.587, 0.299])
+    (dx, dy), _ = cv2.phaseCorrelate((end @ weights).astype(np.float32), (target @ weights).astype(np.float32))
+    moved = cv2.warpAffine(end.astype(np.float32), np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+    m = min(4, 1 + int(np.ceil(max(abs(dx), abs(dy)))))
+    if 2 * m >= min(h, w):
+        return float("inf")
+    e = moved[m:h - m, m:w - m].reshape(-1, 3)
+    t = target[m:h - m, m:w - m].reshape(-1, 3)
+    err = 0.0
+    for c in range(3):
+        design = np.stack([e[:, c], np.ones(e.shape[0])], axis=1)
+        coef, *_ = np.linalg.lstsq(design, t[:, c], rcond=None)
+        err += float(np.sum((design @ coef - t[:, c]) ** 2))
+    return float(np.sqrt(err / t.size))
+
+
 def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
     """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
 
@@ -183,6 +219,8 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
     if max(dS / _CUT_S, dH / _BLEND_H) < 1.0:
         return None
     if _is_pan(sig.thumb[na], sig.thumb[nb]):
+        return None
+    if _one_image(sig.thumb[na], sig.thumb[nb], sig.thumb[na:nb + 1], alpha):
         return None
     # The change concentrates in the span: compare with the steps just outside it.
     m = max(2, (last - first + 1) // 2)
