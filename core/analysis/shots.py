@@ -28,8 +28,9 @@ How it decides (all on tiny per-frame *signatures*, see :func:`frame_signature`)
 * **Dissolve**: where frames ``K`` apart differ inside one piece, the frames in between
   must be linear blends ``(1-a)*A + a*B`` of the frames at the ends, with ``a`` rising
   monotonically; a zoom, pan or animation is not a blend and fails.
-* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (at half
-  the analysis size). A cut it proposes is a second opinion: it is accepted when the
+* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (their
+  64x36 reduction, on a thread of its own; measured: the same cuts as at half the analysis
+  size, bench/footage_real.py). A cut it proposes is a second opinion: it is accepted when the
   persistence test above passes with thresholds scaled by :data:`CONFIRM_SCALE` (two
   detectors agreeing lower the bar; a flash or a swell still returns to what it was and
   fails). Candidates it makes that fail even that are logged.
@@ -121,7 +122,8 @@ def segments_from_events(frame_count: int, cuts: Sequence[int], blacks: Sequence
 class ShotDetector:
     """Feed decoded frames (any order of consecutive ranges); ask for the boundaries.
 
-    Runs PySceneDetect's AdaptiveDetector on the same frames (half size) for a second
+    Runs PySceneDetect's AdaptiveDetector on the same frames (their 64x36 reduction when
+    the caller gives it, else half size) on a thread of its own, for a second
     opinion on cuts (see :func:`detect_range`).
     """
 
@@ -152,7 +154,8 @@ class ShotDetector:
         else:
             self.signatures.add(index, image, small)
         if self._psd_factory is not None:
-            self._psd_batch.append((index, image))
+            # Its 64x36 reduction when known (a quarter of half size's pixels, same cuts).
+            self._psd_batch.append((index, small if small is not None else image))
             if len(self._psd_batch) >= 8:
                 self._submit_psd()
 
@@ -186,8 +189,11 @@ class ShotDetector:
             if index != self._psd_last + 1 or self._psd is None:
                 self._flush_psd()
                 self._psd = self._psd_factory(min_scene_len=1)
-            small = cv2.resize(image, (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)),
-                               interpolation=cv2.INTER_AREA)
+            if image.shape[:2] == (36, 64):
+                small = image
+            else:
+                small = cv2.resize(image, (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)),
+                                   interpolation=cv2.INTER_AREA)
             self._psd_cuts += [tc.frame_num for tc in self._psd.process_frame(FrameTimecode(index, rate), small)]
             self._psd_last = index
 
