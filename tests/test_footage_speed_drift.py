@@ -166,3 +166,21 @@ def test_real_tilt_with_exposure_drift_is_one_shot():
     g0, g1, _ = truth["gradual"][0]
     assert [b for b in a.boundaries if b < g0] == []
     assert any(s.transition_out and s.transition_out[0] <= g1 and g0 <= s.transition_out[1] for s in a.shots)
+
+
+@pytest.mark.parametrize("moving", ["outgoing", "incoming"])
+def test_dissolve_with_a_pan_on_one_side_is_found_and_its_frames_unused(tmp_path, moving):
+    pan = dict(source="pan", pan_px_per_frame=6.0 if moving == "outgoing" else 8.0, still="scene")
+    if moving == "outgoing":
+        segs = [Segment(frames=60, **pan), Segment("mandelbrot", 60, dissolve_in=25)]
+    else:
+        segs = [Segment("testsrc2", 60), Segment(frames=70, dissolve_in=25, **pan)]
+    truth = render_footage(tmp_path / f"{moving}.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=25)
+    a = analyze_footage(truth.path, mode="full")
+    (t0, t1), = truth.transitions
+    spans = [s.transition_in for s in a.shots if s.transition_in]
+    assert any(s0 <= t1 and t0 <= s1 for s0, s1 in spans), spans
+    usable = [i for s in a.shots for i in range(s.usable_start_frame, s.usable_end_frame)]
+    inside = [i for i in usable if t0 + 3 <= i <= t1 - 3]  # the blended middle of the dissolve
+    assert inside == []
+    assert len(a.boundaries) == 1 and t0 <= a.boundaries[0] <= t1 + 1

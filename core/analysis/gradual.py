@@ -17,6 +17,8 @@ from montage_ai.core.analysis.shot_types import (
     _BLEND_RESIDUAL,
     _CUT_S,
     _ONE_IMAGE_RATIO,
+    _STEADY_PX,
+    _STEADY_SPREAD,
     FLAT_STD,
     Transition,
     _runs,
@@ -89,11 +91,36 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     for s, e in _runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
         span = _blend_span(sig, ra, rb, a, b)
-        if span is None:
-            continue
+        spans = [span] if span is not None else _window_spans(sig, ra, rb, a, b, K)
         need_before = s == 0 and not at_start
         need_after = e == hot.size - 1 and not at_end
-        yield span, need_before, need_after
+        for span in spans:
+            yield span, need_before, need_after
+
+
+def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> list[tuple[int, int]]:
+    """Blends inside a long run of change the run's own ends cannot explain: a dissolve
+    whose outgoing (or incoming) side pans keeps changing before (after) the blend, so the
+    run's ends are far from it and the shots have moved on. The same test on windows of
+    2K and 3K frames sliding along the run (references close to the blend, where neither
+    side has moved far); overlapping finds are one span."""
+    found: list[tuple[int, int]] = []
+    for width in (2 * K, 3 * K):
+        for j in range(ra, rb - width + 1, max(1, K // 2)):
+            span = _blend_span(sig, j, j + width, a, b)
+            # Only where one side really moves like a camera move (steadily): that is what
+            # hid the blend from the run's own ends; lights drifting in a defocused shot
+            # or a blob crossing it do not move steadily.
+            if span is not None and (_steady_move(sig, max(a, span[0] - 6), span[0] - 1) or
+                                     _steady_move(sig, span[1] + 1, min(b - 1, span[1] + 6))):
+                found.append(span)
+    merged: list[tuple[int, int]] = []
+    for f0, f1 in sorted(found):
+        if merged and f0 <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], f1))
+        else:
+            merged.append((f0, f1))
+    return merged
 
 
 def _blend_fit(sig: Signatures, ra: int, rb: int):
@@ -135,6 +162,23 @@ def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
     if pa.std() < 1e-3 or pb.std() < 1e-3:
         return False
     return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
+
+
+def _steady_move(sig: Signatures, lo: int, hi: int) -> bool:
+    """Do frames ``lo..hi`` move steadily (a pan or tilt): a global shift (phase correlation
+    of the 32x18 thumbnails' luma) of at least :data:`_STEADY_PX` per frame, each step
+    within :data:`_STEADY_SPREAD` of the mean step?"""
+    if hi - lo < 3:
+        return False
+    weights = np.array([0.114, 0.587, 0.299], np.float32)
+    y = sig.thumb[lo:hi + 1] @ weights
+    window = cv2.createHanningWindow((y.shape[2], y.shape[1]), cv2.CV_32F)
+    steps = np.array([cv2.phaseCorrelate(np.ascontiguousarray(y[j]), np.ascontiguousarray(y[j + 1]), window)[0]
+                      for j in range(y.shape[0] - 1)])
+    mean = steps.mean(axis=0)
+    speed = float(np.hypot(*mean))
+    spread = float(np.sqrt(np.mean(np.sum((steps - mean) ** 2, axis=1))))
+    return speed >= _STEADY_PX and spread <= _STEADY_SPREAD * speed
 
 
 def _one_image(a: np.ndarray, b: np.ndarray, span: np.ndarray, alpha: np.ndarray) -> bool:

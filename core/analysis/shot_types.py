@@ -44,6 +44,13 @@ _BLEND_EDGE = 0.025
 #: changing (measured on real clips: 0.60 for a tilt with exposure drift; 0.96-1.53 for
 #: real and generated dissolves, an iris and a fade).
 _ONE_IMAGE_RATIO = 0.75
+#: A side of a dissolve moves steadily (a pan, a tilt) at this many 32x18-thumbnail pixels
+#: per frame at least (1 % of the width)...
+_STEADY_PX = 0.3
+#: ...with its steps this close to their mean (RMS spread as a share of the speed, on the
+#: 32x18 thumbnails: generated pans measure 0.29-0.39, the handheld drift of lights in the
+#: real defocused night shot 0.51-0.61; a thin margin, measured on few clips).
+_STEADY_SPREAD = 0.45
 
 
 @dataclass(frozen=True)
