@@ -18,7 +18,7 @@ import pytest
 
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import quality as Q
-from montage_ai.core.analysis.footage import analyze_footage
+from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.shot_signatures import frame_signature, frame_signatures
 from montage_ai.core.analysis.shots import ShotDetector
 from montage_ai.core.media.decode import Frame, decode_frames
@@ -184,3 +184,55 @@ def test_dissolve_with_a_pan_on_one_side_is_found_and_its_frames_unused(tmp_path
     inside = [i for i in usable if t0 + 3 <= i <= t1 - 3]  # the blended middle of the dissolve
     assert inside == []
     assert len(a.boundaries) == 1 and t0 <= a.boundaries[0] <= t1 + 1
+
+
+# ---------------------------------------------------------------------------------------
+# Something over the lens
+
+
+def _with_a_finger(path: Path, covered: range, frames: int = 75) -> None:
+    """A detailed still scene, steady, and a blurred skin-coloured blob over its left edge
+    for the ``covered`` frames (a finger over the lens), encoded with ffmpeg."""
+    import subprocess
+
+    rng = np.random.default_rng(4)
+    w, h = SIZE
+    scene = cv2.GaussianBlur(rng.uniform(0, 255, (h, w, 3)).astype(np.float32), (0, 0), 1.2)
+    scene = np.clip((scene - 128) * 3 + 128, 0, 255)
+    yy, xx = np.mgrid[0:h, 0:w]
+    blob = (((xx + 10) / 60.0) ** 2 + ((yy - h / 2) / 50.0) ** 2 < 1.0).astype(np.float32)
+    blob = cv2.GaussianBlur(blob, (0, 0), 6.0)[..., None]
+    skin = np.array([70, 110, 190], np.float32)
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+                             "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", str(path)],
+                            stdin=subprocess.PIPE)
+    for k in range(frames):
+        img = scene + rng.normal(0, 2.0, scene.shape)
+        if k in covered:
+            img = img * (1 - blob) + skin * blob
+        proc.stdin.write(np.clip(img, 0, 255).astype(np.uint8).tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+
+
+def test_a_finger_over_the_lens_is_flagged_obstructed(tmp_path):
+    path = tmp_path / "finger.mp4"
+    _with_a_finger(path, range(40, 46))
+    a = analyze_footage(path, mode="full")
+    assert a.boundaries == ()
+    hit = {i for f in a.flags if f.reason == "obstructed" for i in range(f.first, f.last + 1)}
+    assert set(range(40, 46)) <= hit
+    assert not hit & set(range(0, 30)) and not hit & set(range(55, 75))
+    assert excluded_mask(a)[40:46].all()  # never in a cut
+
+
+def test_real_finger_over_the_lens_is_flagged():
+    folder = _real_footage()
+    if folder is None:
+        pytest.skip("../shared/realworld/footage is absent")
+    truth = json.loads((folder / "pool_handheld.json").read_text())
+    a = analyze_footage(folder / truth["file"], mode="full")
+    f0, f1, _ = [b for b in truth["bad"] if b[2] == "finger"][0]
+    hit = {i for f in a.flags if f.reason == "obstructed" for i in range(f.first, f.last + 1)}
+    assert len(hit & set(range(f0, f1 + 1))) >= 0.5 * (f1 - f0 + 1)
+    assert len(hit - set(range(f0 - 3, f1 + 4))) <= 0.02 * a.frame_count

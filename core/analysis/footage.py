@@ -41,6 +41,7 @@ import numpy as np
 from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
+from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
@@ -59,7 +60,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -246,6 +247,7 @@ class _Collector:
         self.measures = Q.Measures()
         self.faces: dict[int, int] = {}
         self.subjects: dict[int, float] = {}
+        self.cells: dict[int, np.ndarray] = {}  # border cells per frame (see .obstruction)
         self.native = native
         self.sample_step = sample_step
         self.keep_thumbnails = keep_thumbnails
@@ -273,6 +275,7 @@ class _Collector:
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
         if detect and i not in self.measures:
             self.measures.add(i, Q.measure(luma, tiny, prev, self.native))
+            self.cells[i] = OB.border_cells(small)
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
             self.samples[i] = self._features(luma, small, tiny, prev)
             if i not in self.measures.patterns:
@@ -293,6 +296,8 @@ class _Collector:
         self.pts[i] = frame.pts_s
         self.detector.add(i, frame.image, r.small, r.signature)
         self.measures.add(i, r.measure)
+        if r.cells is not None:
+            self.cells[i] = r.cells
         if r.sample is not None:
             self.samples[i] = r.sample
             self.measures.patterns[i] = r.pattern
@@ -397,7 +402,12 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     times = _frame_times(collector, table, frame_count, rate)
     measures = collector.measures.arrays(frame_count)
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
-    flags = tuple(Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step))
+    flags = Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step)
+    cells = np.full((frame_count, 24, 4), np.nan, np.float32)
+    for i, c in collector.cells.items():
+        if 0 <= i < frame_count:
+            cells[i] = c
+    flags = tuple(Q.merge(flags + OB.obstructed(cells, spans, float(rate))))
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))

@@ -26,6 +26,7 @@ import numpy as np
 
 from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import moments as M
+from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.shot_signatures import frame_signatures
@@ -49,6 +50,7 @@ class FrameResult:
     subject: float = 0.0
     jpeg: bytes | None = None
     signature: tuple | None = None  # the shot detector's :func:`.shot_signatures.frame_signature`
+    cells: np.ndarray | None = None   # :func:`.obstruction.border_cells`
 
 
 def features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None,
@@ -74,15 +76,16 @@ def work_on(image: np.ndarray, prev_tiny: np.ndarray | None, sample: bool, nativ
     tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     row = Q.measure(luma, tiny, prev_tiny, native)
+    cells = OB.border_cells(small)
     if not sample:
-        return FrameResult(small, tiny, row)
+        return FrameResult(small, tiny, row, cells=cells)
     buf = None
     if jpeg:
         ok, enc = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
         buf = enc.tobytes() if ok else None
     shift = (float(row[5]), float(row[6])) if prev_tiny is not None else None  # measure's dx, dy
     return FrameResult(small, tiny, row, features(luma, small, tiny, prev_tiny, shift), P.pattern_kind(image, small),
-                       M.count_faces(luma), M.subject_strength(tiny), buf)
+                       M.count_faces(luma), M.subject_strength(tiny), buf, cells=cells)
 
 
 def default_workers() -> int:

@@ -18,6 +18,7 @@ with its reason:
 * ``"shaky"``: the high-frequency part of the global motion over :data:`SHAKE_PX` of the
   frame width for a stretch.
 * ``"test pattern"``: see :mod:`.patterns` (the detail names the kind).
+* ``"obstructed"``: something over the lens at the frame's edge, see :mod:`.obstruction`.
 
 Limits were calibrated on the real clips of ``shared/realworld/footage`` (bench/footage_real.py):
 for instance the contrast-normalised detail of in-focus footage there lies between 0.004 and
@@ -36,7 +37,7 @@ import numpy as np
 from montage_ai.core.analysis import features as F
 
 #: Reasons a range can carry.
-REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern")
+REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern", "obstructed")
 
 #: Absolute defocus: fine detail energy / contrast^2 under this.
 DEFOCUS_ABS = 0.0012
