@@ -236,3 +236,14 @@ def test_real_finger_over_the_lens_is_flagged():
     hit = {i for f in a.flags if f.reason == "obstructed" for i in range(f.first, f.last + 1)}
     assert len(hit & set(range(f0, f1 + 1))) >= 0.5 * (f1 - f0 + 1)
     assert len(hit - set(range(f0 - 3, f1 + 4))) <= 0.02 * a.frame_count
+
+
+def test_cancelling_leaves_no_analysis_thread_behind(clip):
+    from montage_ai.core.base.errors import Cancelled
+
+    before = {t.ident for t in threading.enumerate()}
+    calls = []
+    with pytest.raises(Cancelled):
+        analyze_footage(clip.path, mode="full", cancel=lambda: calls.append(1) or len(calls) > 20)
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []

@@ -384,19 +384,22 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     native = (size[0] == media.video.display_width, size[1] == media.video.display_height)
     collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
-    if mode == "full":
-        frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
-        for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
-            collector.add_result(frame, work)
-        frame_count = len(collector.pts)
-        if frame_count < expected - max(2, expected // 50):
-            raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "
-                                      f"the file is damaged or truncated")
-        result = collector.detector.finish(frame_count)
-    else:
-        table = packet_table(path, media)
-        frame_count = table.frame_count
-        result = coarse_to_fine(path, media, table, collector, hw, cancel)
+    try:
+        if mode == "full":
+            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
+            for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
+                collector.add_result(frame, work)
+            frame_count = len(collector.pts)
+            if frame_count < expected - max(2, expected // 50):
+                raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "
+                                          f"the file is damaged or truncated")
+            result = collector.detector.finish(frame_count)
+        else:
+            table = packet_table(path, media)
+            frame_count = table.frame_count
+            result = coarse_to_fine(path, media, table, collector, hw, cancel)
+    finally:
+        collector.detector.close()  # PySceneDetect's thread, also when cancelled or failing
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
