@@ -21,7 +21,7 @@ from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.shot_signatures import frame_signature, frame_signatures
 from montage_ai.core.analysis.shots import ShotDetector
-from montage_ai.core.media.decode import Frame, decode_frames
+from montage_ai.core.media.decode import decode_frames
 from montage_ai.core.samples.footage import Segment, render_footage
 
 SIZE = (256, 144)

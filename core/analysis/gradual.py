@@ -188,7 +188,6 @@ def _one_image(a: np.ndarray, b: np.ndarray, span: np.ndarray, alpha: np.ndarray
     in which the middle frame holds both pictures and neither alone explains it."""
     k = int(np.argmin(np.abs(alpha - 0.5)))
     mid = span[k].astype(np.float64)
-    h, w = mid.shape[:2]
     blend = (1.0 - alpha[k]) * a.astype(np.float64) + alpha[k] * b.astype(np.float64)
     blend_rms = float(np.sqrt(np.mean((mid - blend) ** 2)))
     one = min(_reexposed_rms(end.astype(np.float64), mid) for end in (a, b))

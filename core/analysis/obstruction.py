@@ -19,6 +19,8 @@ limits on 0.2 % of the good frames (a ball rushing at a hoop camera).
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 
@@ -88,8 +90,6 @@ def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
     pad = np.concatenate([np.full((half,) + x.shape[1:], np.nan, x.dtype), x,
                           np.full((half,) + x.shape[1:], np.nan, x.dtype)])
     win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1, axis=0)[:n]
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(win, axis=-1)
