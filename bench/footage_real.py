@@ -6,6 +6,8 @@ Reads every ``NAME.json`` truth file in ``<shared>/realworld/footage/`` (README 
 in one run, on the same files:
 
 * times ``ffmpeg -v error -i X -f null -`` (the baseline: a plain decode, default threads),
+  wall clock and CPU (this process and its children: the CPU ratio is the work done, which
+  other load on the machine does not change),
   ``analyze_footage(mode="full")`` and ``mode="fast"`` (boundaries compared with full), and
   PySceneDetect's ``AdaptiveDetector`` through its own ``detect()`` (the library side by side);
 * scores boundaries as the README suggests: hard cuts exact (and within 1 frame), gradual
@@ -32,6 +34,7 @@ import json
 import logging
 import math
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -77,18 +80,26 @@ class Truth:
         return any(f == fieldname and (r is None or tuple(r) == tuple(rng)) for f, r in self.unsure)
 
 
-def ffmpeg_null_s(path: str) -> float:
-    t0 = time.perf_counter()
+def cpu_s() -> float:
+    """CPU seconds of this process and its finished children (ffmpeg, ffprobe)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def ffmpeg_null_s(path: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of a plain decode."""
+    c0, t0 = cpu_s(), time.perf_counter()
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-an", "-f", "null", "-"], check=True)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_s() - c0
 
 
 def pyscenedetect(path: str) -> tuple[list[int], float]:
     from scenedetect import AdaptiveDetector, detect
 
+    logging.getLogger("pyscenedetect").setLevel(logging.WARNING)
     t0 = time.perf_counter()
     scenes = detect(path, AdaptiveDetector())
-    return [s[0].get_frames() for s in scenes[1:]], time.perf_counter() - t0
+    return [s[0].frame_num for s in scenes[1:]], time.perf_counter() - t0
 
 
 def spans_of(a: FootageAnalysis) -> list[tuple[int, int]]:
@@ -221,10 +232,10 @@ def main() -> None:
     print(f"{'clip':20s} {'cuts':>7s} {'grad':>5s} {'false':>5s} {'psd cut':>7s} {'psd fls':>7s} "
           f"{'bad flagged':>11s} {'false alarm':>12s} {'full/dec':>8s} {'fast/full':>9s}  flags")
     for t in truths:
-        dec = ffmpeg_null_s(t.path)
-        t0 = time.perf_counter()
+        dec, dec_cpu = ffmpeg_null_s(t.path)
+        c0, t0 = cpu_s(), time.perf_counter()
         a = analyze_footage(t.path, mode="full")
-        full_s = time.perf_counter() - t0
+        full_s, full_cpu = time.perf_counter() - t0, cpu_s() - c0
         analyses.append(a)
         if args.no_fast:
             fast_s, same = float("nan"), True
@@ -239,7 +250,7 @@ def main() -> None:
         fr = score_frames(t, a)
         sure = [r for r in fr["ranges"] if not r[4]]
         tot.update({
-            "dec": dec, "full": full_s, "fast": fast_s, "psd_s": psd_s,
+            "dec": dec, "full": full_s, "fast": fast_s, "psd_s": psd_s, "dec_cpu": dec_cpu, "full_cpu": full_cpu,
             "cuts": b["cuts"], "exact": b["exact"], "near": b["near"], "gradual": b["gradual"],
             "marked": b["marked"], "false": len(b["false"]), "false_traps": len(b["false_traps"]),
             "psd_exact": pb["exact"], "psd_marked": pb["marked"], "psd_false": len(pb["false"]),
@@ -253,6 +264,8 @@ def main() -> None:
               f"{len(b['false']):>5d} {pb['exact']:>3d}/{pb['cuts']:<3d} {len(pb['false']):>7d} "
               f"{bad_txt:>11s} {fr['false_alarm']:>5d}/{fr['good']:<6d} {full_s / dec:>8.2f} "
               f"{fast_s / full_s:>8.2f}{'' if same else '!'}  {fr['reasons']}")
+        print(f"{'':20s} boundaries {list(a.boundaries)}; time: decode {dec:.2f} s, full {full_s:.2f} s "
+              f"({full_s / dec:.2f}x wall, {full_cpu / max(dec_cpu, 1e-6):.2f}x CPU)")
         if b["false"]:
             print(f"{'':20s} false boundaries at {b['false']} (in traps: {b['false_traps']})")
     print()
@@ -263,6 +276,8 @@ def main() -> None:
     print(f"bad ranges flagged (>= half their frames excluded): {tot['bad_hit']}/{tot['bad']} sure "
           f"(recall {tot['bad_hit'] / max(1, tot['bad']):.2f}), {tot['bad_all_hit']}/{tot['bad_all']} with unsure; "
           f"good frames excluded {tot['false_alarm']}/{tot['good']} ({tot['false_alarm'] / max(1, tot['good']):.1%})")
+    print(f"CPU: ffmpeg -f null {tot['dec_cpu']:.2f} s, full analysis {tot['full_cpu']:.2f} s "
+          f"({tot['full_cpu'] / max(tot['dec_cpu'], 1e-6):.2f}x decode; the work done, whatever else runs on the machine)")
     print(f"time: ffmpeg -f null {tot['dec']:.2f} s, full analysis {tot['full']:.2f} s "
           f"({tot['full'] / tot['dec']:.2f}x decode), fast {tot['fast']:.2f} s ({tot['fast'] / tot['full']:.2f}x full, "
           f"boundaries differ on {tot['fast_differs']} clips)")

@@ -42,7 +42,10 @@ def clipped_fracs(frame: np.ndarray, low: int = CLIP_LOW, high: int = CLIP_HIGH)
 
 def sharpness_laplacian_var(frame: np.ndarray) -> float:
     """Variance of the Laplacian of luma (higher is sharper; depends on frame size)."""
-    return float(cv2.Laplacian(to_luma(frame), cv2.CV_32F, ksize=3).var())
+    lap = cv2.Laplacian(to_luma(frame), cv2.CV_32F, ksize=3)
+    n = float(lap.size)
+    # E[x^2] - E[x]^2 in double (two OpenCV passes): several times faster than numpy's var.
+    return max(0.0, cv2.norm(lap, cv2.NORM_L2SQR) / n - (cv2.sumElems(lap)[0] / n) ** 2)
 
 
 def colourfulness(frame: np.ndarray) -> float:
@@ -91,8 +94,8 @@ def shake_frac(shifts_px: np.ndarray, width_px: int, smooth: int = 5) -> np.ndar
     ``shifts_px`` is an ``(N, 2)`` array of per-step ``(dx, dy)``; a steady pan is smooth
     and scores ~0, handheld jitter scores high. Returned as a fraction of the width.
 
-    >>> shake_frac(np.tile([[3.0, 0.0]], (10, 1)), 100).max()
-    0.0
+    >>> float(shake_frac(np.tile([[3.0, 0.0]], (10, 1)), 100).max()) < 1e-12
+    True
     """
     s = np.asarray(shifts_px, np.float64).reshape(-1, 2)
     if s.shape[0] == 0:

@@ -39,7 +39,9 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
+from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
@@ -58,7 +60,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -245,6 +247,7 @@ class _Collector:
         self.measures = Q.Measures()
         self.faces: dict[int, int] = {}
         self.subjects: dict[int, float] = {}
+        self.cells: dict[int, np.ndarray] = {}  # border cells per frame (see .obstruction)
         self.native = native
         self.sample_step = sample_step
         self.keep_thumbnails = keep_thumbnails
@@ -272,6 +275,7 @@ class _Collector:
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
         if detect and i not in self.measures:
             self.measures.add(i, Q.measure(luma, tiny, prev, self.native))
+            self.cells[i] = OB.border_cells(small)
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
             self.samples[i] = self._features(luma, small, tiny, prev)
             if i not in self.measures.patterns:
@@ -283,6 +287,28 @@ class _Collector:
                 if ok:
                     self.jpegs[i] = buf.tobytes()
         self._prev = (i, tiny)
+        self._advance()
+
+    def add_result(self, frame: Frame, r: FW.FrameResult) -> None:
+        """One frame of a full decode (consecutive, each once) with its per-frame work done
+        already (:func:`.frame_work.worked_frames`): the same as :meth:`add` stores."""
+        i = frame.index
+        self.pts[i] = frame.pts_s
+        self.detector.add(i, frame.image, r.small, r.signature)
+        self.measures.add(i, r.measure)
+        if r.cells is not None:
+            self.cells[i] = r.cells
+        if r.sample is not None:
+            self.samples[i] = r.sample
+            self.measures.patterns[i] = r.pattern
+            self.faces[i] = r.faces
+            self.subjects[i] = r.subject
+            if self.keep_thumbnails and r.jpeg is not None:
+                self.jpegs[i] = r.jpeg
+        self._prev = (i, r.tiny)
+        self._advance()
+
+    def _advance(self) -> None:
         self._done += 1
         if self._progress is not None:
             frac = min(self._done / self._planned, 0.999)
@@ -290,16 +316,7 @@ class _Collector:
                 self._last_report = frac
                 self._progress(frac)
 
-    @staticmethod
-    def _features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None) -> tuple:
-        hi, lo = F.clipped_fracs(luma)
-        if prev is not None:
-            motion = F.motion_energy_frac(prev, tiny)
-            shift = F.global_shift_px(prev, tiny)
-        else:
-            motion, shift = None, None
-        return (motion, shift, F.sharpness_laplacian_var(luma), float(luma.mean()) / 255.0, hi, lo,
-                F.colourfulness(small))
+    _features = staticmethod(FW.features)
 
 
 def analyze_footage(
@@ -337,13 +354,15 @@ def analyze_footage(
     MediaError, AnalysisError, Cancelled
     """
     path = os.fspath(path)
-    media = media or probe(path)
-    if media.video is None:
-        raise MediaError(path, "has no video stream")
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
         mode = "full"
+    # Full mode decodes every frame and counts them, which proves the file whole: the
+    # probe's own tail check (a second ffprobe run) would only repeat it.
+    media = media or probe(path, verify_tail=mode != "full")
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
     hw = hwaccel or None
     try:
         return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
@@ -365,24 +384,33 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     native = (size[0] == media.video.display_width, size[1] == media.video.display_height)
     collector = _Collector(rate, step, thumbnail_dir is not None, progress, expected, native)
     table: PacketTable | None = None
-    if mode == "full":
-        for frame in decode_frames(path, media=media, hwaccel=hw, cancel=cancel):
-            collector.add(frame)
-        frame_count = len(collector.pts)
-        if frame_count < expected - max(2, expected // 50):
-            raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "
-                                      f"the file is damaged or truncated")
-        result = collector.detector.finish(frame_count)
-    else:
-        table = packet_table(path, media)
-        frame_count = table.frame_count
-        result = coarse_to_fine(path, media, table, collector, hw, cancel)
+    try:
+        if mode == "full":
+            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
+            for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
+                collector.add_result(frame, work)
+            frame_count = len(collector.pts)
+            if frame_count < expected - max(2, expected // 50):
+                raise AnalysisError(path, f"only {frame_count} of {expected} frames could be decoded; "
+                                          f"the file is damaged or truncated")
+            result = collector.detector.finish(frame_count)
+        else:
+            table = packet_table(path, media)
+            frame_count = table.frame_count
+            result = coarse_to_fine(path, media, table, collector, hw, cancel)
+    finally:
+        collector.detector.close()  # PySceneDetect's thread, also when cancelled or failing
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
     measures = collector.measures.arrays(frame_count)
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
-    flags = tuple(Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step))
+    flags = Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step)
+    cells = np.full((frame_count, 24, 4), np.nan, np.float32)
+    for i, c in collector.cells.items():
+        if 0 <= i < frame_count:
+            cells[i] = c
+    flags = tuple(Q.merge(flags + OB.obstructed(cells, spans, float(rate))))
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))

@@ -16,6 +16,9 @@ from montage_ai.core.analysis.shot_types import (
     _BLEND_MONOTONE,
     _BLEND_RESIDUAL,
     _CUT_S,
+    _ONE_IMAGE_RATIO,
+    _STEADY_PX,
+    _STEADY_SPREAD,
     FLAT_STD,
     Transition,
     _runs,
@@ -88,11 +91,36 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     for s, e in _runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
         span = _blend_span(sig, ra, rb, a, b)
-        if span is None:
-            continue
+        spans = [span] if span is not None else _window_spans(sig, ra, rb, a, b, K)
         need_before = s == 0 and not at_start
         need_after = e == hot.size - 1 and not at_end
-        yield span, need_before, need_after
+        for span in spans:
+            yield span, need_before, need_after
+
+
+def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> list[tuple[int, int]]:
+    """Blends inside a long run of change the run's own ends cannot explain: a dissolve
+    whose outgoing (or incoming) side pans keeps changing before (after) the blend, so the
+    run's ends are far from it and the shots have moved on. The same test on windows of
+    2K and 3K frames sliding along the run (references close to the blend, where neither
+    side has moved far); overlapping finds are one span."""
+    found: list[tuple[int, int]] = []
+    for width in (2 * K, 3 * K):
+        for j in range(ra, rb - width + 1, max(1, K // 2)):
+            span = _blend_span(sig, j, j + width, a, b)
+            # Only where one side really moves like a camera move (steadily): that is what
+            # hid the blend from the run's own ends; lights drifting in a defocused shot
+            # or a blob crossing it do not move steadily.
+            if span is not None and (_steady_move(sig, max(a, span[0] - 6), span[0] - 1) or
+                                     _steady_move(sig, span[1] + 1, min(b - 1, span[1] + 6))):
+                found.append(span)
+    merged: list[tuple[int, int]] = []
+    for f0, f1 in sorted(found):
+        if merged and f0 <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], f1))
+        else:
+            merged.append((f0, f1))
+    return merged
 
 
 def _blend_fit(sig: Signatures, ra: int, rb: int):
@@ -134,6 +162,57 @@ def _is_pan(a: np.ndarray, b: np.ndarray) -> bool:
     if pa.std() < 1e-3 or pb.std() < 1e-3:
         return False
     return float(np.corrcoef(pa, pb)[0, 1]) > 0.9
+
+
+def _steady_move(sig: Signatures, lo: int, hi: int) -> bool:
+    """Do frames ``lo..hi`` move steadily (a pan or tilt): a global shift (phase correlation
+    of the 32x18 thumbnails' luma) of at least :data:`_STEADY_PX` per frame, each step
+    within :data:`_STEADY_SPREAD` of the mean step?"""
+    if hi - lo < 3:
+        return False
+    weights = np.array([0.114, 0.587, 0.299], np.float32)
+    y = sig.thumb[lo:hi + 1] @ weights
+    window = cv2.createHanningWindow((y.shape[2], y.shape[1]), cv2.CV_32F)
+    steps = np.array([cv2.phaseCorrelate(np.ascontiguousarray(y[j]), np.ascontiguousarray(y[j + 1]), window)[0]
+                      for j in range(y.shape[0] - 1)])
+    mean = steps.mean(axis=0)
+    speed = float(np.hypot(*mean))
+    spread = float(np.sqrt(np.mean(np.sum((steps - mean) ** 2, axis=1))))
+    return speed >= _STEADY_PX and spread <= _STEADY_SPREAD * speed
+
+
+def _one_image(a: np.ndarray, b: np.ndarray, span: np.ndarray, alpha: np.ndarray) -> bool:
+    """True when the span's middle frame (mix nearest one half) is one of its ends ``a``,
+    ``b`` moved and re-exposed (global shift, per-channel gain and offset) at least about
+    as well as it is their blend: a camera move with an exposure drift, not a dissolve,
+    in which the middle frame holds both pictures and neither alone explains it."""
+    k = int(np.argmin(np.abs(alpha - 0.5)))
+    mid = span[k].astype(np.float64)
+    blend = (1.0 - alpha[k]) * a.astype(np.float64) + alpha[k] * b.astype(np.float64)
+    blend_rms = float(np.sqrt(np.mean((mid - blend) ** 2)))
+    one = min(_reexposed_rms(end.astype(np.float64), mid) for end in (a, b))
+    return one < _ONE_IMAGE_RATIO * max(blend_rms, 1e-6)
+
+
+def _reexposed_rms(end: np.ndarray, target: np.ndarray) -> float:
+    """RMS error of ``target`` as ``end`` moved by their global shift (phase correlation)
+    with a least-squares gain and offset per channel, over the part both frames see."""
+    h, w = target.shape[:2]
+    weights = np.array([0.114, 0.587, 0.299])
+    (dx, dy), _ = cv2.phaseCorrelate((end @ weights).astype(np.float32), (target @ weights).astype(np.float32))
+    moved = cv2.warpAffine(end.astype(np.float32), np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+    m = min(4, 1 + int(np.ceil(max(abs(dx), abs(dy)))))
+    if 2 * m >= min(h, w):
+        return float("inf")
+    e = moved[m:h - m, m:w - m].reshape(-1, 3)
+    t = target[m:h - m, m:w - m].reshape(-1, 3)
+    err = 0.0
+    for c in range(3):
+        design = np.stack([e[:, c], np.ones(e.shape[0])], axis=1)
+        coef, *_ = np.linalg.lstsq(design, t[:, c], rcond=None)
+        err += float(np.sum((design @ coef - t[:, c]) ** 2))
+    return float(np.sqrt(err / t.size))
 
 
 def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
@@ -183,6 +262,8 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
     if max(dS / _CUT_S, dH / _BLEND_H) < 1.0:
         return None
     if _is_pan(sig.thumb[na], sig.thumb[nb]):
+        return None
+    if _one_image(sig.thumb[na], sig.thumb[nb], sig.thumb[na:nb + 1], alpha):
         return None
     # The change concentrates in the span: compare with the steps just outside it.
     m = max(2, (last - first + 1) // 2)

@@ -85,21 +85,40 @@ def subject_strength(tiny: np.ndarray) -> float:
     g = tiny.astype(np.float32)
     if float(g.std()) < 2.0:
         return 0.0
-    f = np.fft.fft2(g)
-    log_amp = np.log(np.abs(f) + 1e-6)
+    # Spectral residual (Hou & Zhang 2007) with OpenCV's DFT in double precision: the
+    # numpy FFT's values, several times faster on a frame this small.
+    f = cv2.dft(g.astype(np.float64), flags=cv2.DFT_COMPLEX_OUTPUT)
+    amp = cv2.magnitude(f[..., 0], f[..., 1])
+    log_amp = np.log(amp + 1e-6)
     residual = log_amp - cv2.blur(log_amp, (3, 3))
-    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(f)))) ** 2
+    # exp(residual + i * phase) = exp(residual) * f / |f| (phase 0 where |f| is 0)
+    scale = np.exp(residual) / np.where(amp > 0, amp, 1.0)
+    spec = f * scale[..., None]
+    zero = amp == 0
+    if zero.any():
+        spec[zero, 0] = np.exp(residual[zero])
+    back = cv2.idft(spec, flags=cv2.DFT_COMPLEX_OUTPUT | cv2.DFT_SCALE)
+    sal = back[..., 0] ** 2 + back[..., 1] ** 2
     sal = cv2.GaussianBlur(sal.astype(np.float32), (0, 0), 2.0)
     total = float(sal.sum())
     if total <= 0:
         return 0.0
     h, w = sal.shape
-    top = sal >= np.percentile(sal, 90)
+    top = sal >= _percentile(sal.ravel(), 90.0)
     share = float(sal[top].sum()) / total           # ~0.1 for spread saliency, higher when focused
     ys, xs = np.nonzero(top)
     cy, cx = float(ys.mean()) / h, float(xs.mean()) / w
     inside = 1.0 if 0.15 <= cx <= 0.85 and 0.15 <= cy <= 0.85 else 0.5
     return float(np.clip((share - 0.2) / 0.35, 0.0, 1.0) * inside)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear) by partial sorting, without its overhead."""
+    pos = q / 100.0 * (values.size - 1)
+    k = int(pos)
+    part = np.partition(values, (k, min(k + 1, values.size - 1)))
+    lo, hi = float(part[k]), float(part[min(k + 1, values.size - 1)])
+    return lo + (hi - lo) * (pos - k)
 
 
 def weigh(score: float, frame: int, usable: tuple[int, int], rate: float, faces: int,

@@ -18,6 +18,7 @@ with its reason:
 * ``"shaky"``: the high-frequency part of the global motion over :data:`SHAKE_PX` of the
   frame width for a stretch.
 * ``"test pattern"``: see :mod:`.patterns` (the detail names the kind).
+* ``"obstructed"``: something over the lens at the frame's edge, see :mod:`.obstruction`.
 
 Limits were calibrated on the real clips of ``shared/realworld/footage`` (bench/footage_real.py):
 for instance the contrast-normalised detail of in-focus footage there lies between 0.004 and
@@ -26,6 +27,7 @@ for instance the contrast-normalised detail of in-focus footage there lies betwe
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -35,7 +37,7 @@ import numpy as np
 from montage_ai.core.analysis import features as F
 
 #: Reasons a range can carry.
-REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern")
+REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern", "obstructed")
 
 #: Absolute defocus: fine detail energy / contrast^2 under this.
 DEFOCUS_ABS = 0.0012
@@ -110,14 +112,20 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     [0.0, 0.0, 100.0]
     """
     g = gray.astype(np.float32)
-    b1 = cv2.GaussianBlur(g, (0, 0), 1.0)
-    fine = float(np.mean((g - b1) ** 2))
-    b3 = cv2.GaussianBlur(b1, (0, 0), 2.8)
-    scale = fine / (float(np.mean((b1 - b3) ** 2)) + 1e-6)  # fine over medium detail: blur lowers it
-    std = float(g.std())
+    npx = float(g.size)
+    # Reductions in OpenCV (one C pass each, double accumulators): 3x faster than numpy here.
+    # Kernels cut at 3 sigma (OpenCV's default for float images is 4): 25 % fewer taps, the
+    # detail energies within 0.2 % of the longer kernels'.
+    b1 = cv2.GaussianBlur(g, (7, 7), 1.0)
+    fine = cv2.norm(g, b1, cv2.NORM_L2SQR) / npx
+    b3 = cv2.GaussianBlur(b1, (17, 17), 2.8)
+    scale = fine / (cv2.norm(b1, b3, cv2.NORM_L2SQR) / npx + 1e-6)  # fine over medium detail: blur lowers it
+    mu, sd = cv2.meanStdDev(gray)
+    mean, std = float(mu[0, 0]), float(sd[0, 0])
     gx = cv2.Sobel(b1, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(b1, cv2.CV_32F, 0, 1, ksize=3)
-    ex, ey, exy = float(np.mean(gx * gx)), float(np.mean(gy * gy)), float(np.mean(gx * gy))
+    ex, ey = cv2.norm(gx, cv2.NORM_L2SQR) / npx, cv2.norm(gy, cv2.NORM_L2SQR) / npx
+    exy = float(np.dot(gx.ravel(), gy.ravel())) / npx
     tr = ex + ey
     disc = float(np.sqrt(max(0.0, (ex - ey) ** 2 / 4 + exy * exy)))
     aniso = 2 * disc / tr if tr > 1e-6 else 0.0
@@ -127,10 +135,13 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
         a = prev_tiny.astype(np.float32)
         b = tiny.astype(np.float32)
         (dx, dy), _ = cv2.phaseCorrelate(a, b, F.hann_window(a.shape))
-        diff = float(np.abs(b - a).mean())
+        # phaseCorrelate leaves ``a`` and ``b`` Hann-windowed (OpenCV writes the window into
+        # its inputs): the difference is the windowed one, the centre counting most, as the
+        # limits below were calibrated.
+        diff = cv2.norm(a, b, cv2.NORM_L1) / float(b.size)
     else:
         dx = dy = diff = float("nan")
-    return fine, std, float(g.mean()), aniso, block, float(dx), float(dy), diff, scale
+    return fine, std, mean, aniso, block, float(dx), float(dy), diff, scale
 
 
 
@@ -259,19 +270,32 @@ def _flashes(mean: np.ndarray, base: int, rate: float) -> list[Flag]:
     n = mean.size
     longest = max(1, int(round(FLASH_S * rate)))
     hot = np.zeros(n, bool)
-    for j in range(1, n - 1):
-        # A flash rises over what comes before *and* after it (the darker side of each).
-        lo_b = _nanmin(mean[max(0, j - longest):j])
-        lo_a = _nanmin(mean[j + 1:j + 1 + longest])
-        if np.isnan(mean[j]) or np.isnan(lo_b) or np.isnan(lo_a):
-            continue
-        ref = max(lo_b, lo_a)
-        hot[j] = mean[j] - ref >= FLASH_RISE and mean[j] >= FLASH_RATIO * ref
+    if n >= 3:
+        # A flash rises over what comes before *and* after it (the darker side of each):
+        # the lowest of the ``longest`` frames before j and of those after it.
+        lo_b = _window_reduce(mean, longest, 0, np.nanmin)[:n]      # frames j-longest .. j-1
+        lo_a = _window_reduce(mean, 0, longest, np.nanmin)[1:n + 1]  # frames j+1 .. j+longest
+        ok = np.isfinite(mean) & np.isfinite(lo_b) & np.isfinite(lo_a)
+        ok[0] = ok[-1] = False
+        ref = np.maximum(lo_b, lo_a)
+        with np.errstate(invalid="ignore"):
+            hot = ok & (mean - ref >= FLASH_RISE) & (mean >= FLASH_RATIO * ref)
     out = []
     for a, b in _runs(hot):
         if b - a + 1 <= longest:
             out.append(Flag(base + a, base + b, "flash", f"brightness spike of {b - a + 1} frames"))
     return out
+
+
+def _window_reduce(x: np.ndarray, before: int, after: int, fn) -> np.ndarray:
+    """``fn`` (NaN-aware) over ``x[j - before : j + after]`` for ``j = 0 .. n`` (windows cut
+    at the ends; NaN where a window holds no finite value). ``n + 1`` values."""
+    n = x.size
+    pad = np.concatenate([np.full(before, np.nan), np.asarray(x, np.float64), np.full(after + 1, np.nan)])
+    win = np.lib.stride_tricks.sliding_window_view(pad, before + after)[:n + 1] if before + after else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
+        return fn(win, axis=1)
 
 
 def _nanmin(x: np.ndarray) -> float:
@@ -324,14 +348,9 @@ def _blur(det: np.ndarray, speed: np.ndarray, diff: np.ndarray, std: np.ndarray,
 
 def _local_median(x: np.ndarray, half: int) -> np.ndarray:
     """Median of the finite values of ``x`` within ``half`` frames of each (NaN-aware)."""
-    n = x.size
-    out = np.full(n, np.nan)
-    for j in range(n):
-        w = x[max(0, j - half):j + half + 1]
-        w = w[np.isfinite(w)]
-        if w.size:
-            out[j] = float(np.median(w))
-    return out
+    if not x.size:
+        return np.full(0, np.nan)
+    return _window_reduce(x, half, half + 1, np.nanmedian)[:x.size]
 
 
 def _whips(speed: np.ndarray, scale: np.ndarray, aniso: np.ndarray, base: int, rate: float) -> list[Flag]:
@@ -373,7 +392,7 @@ def _shake(dx: np.ndarray, dy: np.ndarray, base: int, rate: float, width: int) -
     trend = np.stack([np.convolve(pad[:, i], kernel, mode="valid") for i in range(2)], axis=1)
     jitter = np.hypot(*(s - trend).T) / float(width)
     w = max(3, int(round(SHAKE_S * rate)))
-    med = np.array([np.median(jitter[max(0, j - w // 2):j + w // 2 + 1]) for j in range(n)])
+    med = _window_reduce(jitter, w // 2, w // 2 + 1, np.nanmedian)[:n]
     out = []
     for a, b in _runs(med > SHAKE_PX):
         if b - a + 1 >= w:

@@ -28,8 +28,9 @@ How it decides (all on tiny per-frame *signatures*, see :func:`frame_signature`)
 * **Dissolve**: where frames ``K`` apart differ inside one piece, the frames in between
   must be linear blends ``(1-a)*A + a*B`` of the frames at the ends, with ``a`` rising
   monotonically; a zoom, pan or animation is not a blend and fails.
-* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (at half
-  the analysis size). A cut it proposes is a second opinion: it is accepted when the
+* PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (their
+  64x36 reduction, on a thread of its own; measured: the same cuts as at half the analysis
+  size, bench/footage_real.py). A cut it proposes is a second opinion: it is accepted when the
   persistence test above passes with thresholds scaled by :data:`CONFIRM_SCALE` (two
   detectors agreeing lower the bar; a flash or a swell still returns to what it was and
   fails). Candidates it makes that fail even that are logged.
@@ -44,6 +45,7 @@ short to decide and must be extended.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from typing import Sequence
 
@@ -120,7 +122,8 @@ def segments_from_events(frame_count: int, cuts: Sequence[int], blacks: Sequence
 class ShotDetector:
     """Feed decoded frames (any order of consecutive ranges); ask for the boundaries.
 
-    Runs PySceneDetect's AdaptiveDetector on the same frames (half size) for a second
+    Runs PySceneDetect's AdaptiveDetector on the same frames (their 64x36 reduction when
+    the caller gives it, else half size) on a thread of its own, for a second
     opinion on cuts (see :func:`detect_range`).
     """
 
@@ -130,6 +133,11 @@ class ShotDetector:
         self._psd = None
         self._psd_cuts: list[int] = []
         self._psd_last = -2
+        # PySceneDetect runs on its own thread (in frame order, 8 frames per job) beside
+        # the caller; every query waits for it first.
+        self._psd_pool: ThreadPoolExecutor | None = None
+        self._psd_jobs: list[Future] = []
+        self._psd_batch: list[tuple[int, np.ndarray]] = []
         if use_pyscenedetect:
             from scenedetect import AdaptiveDetector
 
@@ -137,18 +145,55 @@ class ShotDetector:
         else:
             self._psd_factory = None
 
-    def add(self, index: int, image: np.ndarray, small: np.ndarray | None = None) -> None:
-        """One decoded frame (BGR uint8, any small size); ``small``: it at 64x36, if known."""
-        self.signatures.add(index, image, small)
+    def add(self, index: int, image: np.ndarray, small: np.ndarray | None = None,
+            signature: tuple | None = None) -> None:
+        """One decoded frame (BGR uint8, any small size); ``small``: it at 64x36, if known;
+        ``signature``: its :func:`frame_signature`, if computed already."""
+        if signature is not None:
+            self.signatures.add_signature(index, signature)
+        else:
+            self.signatures.add(index, image, small)
         if self._psd_factory is not None:
-            from scenedetect import FrameTimecode
+            # Its 64x36 reduction when known (a quarter of half size's pixels, same cuts).
+            self._psd_batch.append((index, small if small is not None else image))
+            if len(self._psd_batch) >= 8:
+                self._submit_psd()
 
+    def _submit_psd(self) -> None:
+        if self._psd_batch:
+            if self._psd_pool is None:
+                self._psd_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyscenedetect")
+            self._psd_jobs.append(self._psd_pool.submit(self._run_psd, self._psd_batch))
+            self._psd_batch = []
+
+    def _sync_psd(self) -> None:
+        """Wait until PySceneDetect has seen every frame added so far."""
+        self._submit_psd()
+        jobs, self._psd_jobs = self._psd_jobs, []
+        for job in jobs:
+            job.result()
+
+    def close(self) -> None:
+        """Stop the PySceneDetect thread (after :meth:`finish`, or when giving up)."""
+        for job in self._psd_jobs:
+            job.cancel()
+        if self._psd_pool is not None:
+            self._psd_pool.shutdown(wait=True)
+            self._psd_pool = None
+
+    def _run_psd(self, batch: list[tuple[int, np.ndarray]]) -> None:
+        from scenedetect import FrameTimecode
+
+        rate = self.rate if self.rate.denominator != 1 else float(self.rate)
+        for index, image in batch:
             if index != self._psd_last + 1 or self._psd is None:
                 self._flush_psd()
                 self._psd = self._psd_factory(min_scene_len=1)
-            rate = self.rate if self.rate.denominator != 1 else float(self.rate)
-            small = cv2.resize(image, (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)),
-                               interpolation=cv2.INTER_AREA)
+            if image.shape[:2] == (36, 64):
+                small = image
+            else:
+                small = cv2.resize(image, (max(1, image.shape[1] // 2), max(1, image.shape[0] // 2)),
+                                   interpolation=cv2.INTER_AREA)
             self._psd_cuts += [tc.frame_num for tc in self._psd.process_frame(FrameTimecode(index, rate), small)]
             self._psd_last = index
 
@@ -163,14 +208,19 @@ class ShotDetector:
 
     def detect(self, lo: int, hi: int, frame_count: int) -> RangeResult:
         """Detect within decoded frames ``[lo, hi)``."""
+        self._sync_psd()
         sig = self.signatures.build(lo, hi)
         return detect_range(sig, self.rate, at_start=lo == 0, at_end=hi >= frame_count,
                             candidates=[c for c in self._psd_cuts if lo < c < hi])
 
     def finish(self, frame_count: int) -> ShotResult:
         """Boundaries over every decoded range (the whole file in full mode)."""
+        self._sync_psd()
         self._flush_psd()
-        results = [self.detect(lo, hi, frame_count) for lo, hi in self.signatures.ranges()]
+        try:
+            results = [self.detect(lo, hi, frame_count) for lo, hi in self.signatures.ranges()]
+        finally:
+            self.close()
         return combine(results, frame_count)
 
 

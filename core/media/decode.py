@@ -35,6 +35,7 @@ that drift made false cuts on grainy 1080p material.)
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -50,7 +51,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 import ffmpeg as ffmpeg_python
 import numpy as np
 
-from montage_ai.core.base.errors import AnalysisError, Cancelled, MediaError
+from montage_ai.core.base.errors import AnalysisError, Cancelled, MediaError, ToolMissingError
 from montage_ai.core.media.probe import MediaInfo, probe, require_tool
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,9 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
         stream = stream.filter("transpose", "cclock")
     elif v.rotation == 180:
         stream = stream.filter("hflip").filter("vflip")
-    stream = stream.filter("format", "bgr24").filter("showinfo")
+    stream = stream.filter("format", "bgr24")
+    # showinfo gives each frame's pts; its per-plane checksums cost more than the scaling.
+    stream = stream.filter("showinfo", checksum=0) if _showinfo_has_checksum() else stream.filter("showinfo")
     out_kwargs: dict = {"format": "rawvideo", "pix_fmt": "bgr24", "fps_mode": "passthrough", "an": None, "sn": None}
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
@@ -284,19 +287,28 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
 def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None, start_frame: int,
          end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None) -> Iterator[Frame]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    _widen_pipe(proc.stdout)
     pts_q: queue.Queue = queue.Queue()
     errors: deque[bytes] = deque(maxlen=40)  # ffmpeg's last lines besides showinfo
     tb_box: list[Fraction] = []
-    reader = threading.Thread(target=_read_stderr, args=(proc.stderr, pts_q, errors, tb_box), daemon=True)
+    # stderr is a raw pipe (bufsize=0): buffer it, or every line is read a byte at a time.
+    reader = threading.Thread(target=_read_stderr, args=(io.BufferedReader(proc.stderr, 1 << 16), pts_q, errors, tb_box),
+                              daemon=True)
     reader.start()
     size = w * h * 3
+    # Frames are read ahead on a thread (the read releases the GIL), so ffmpeg keeps decoding
+    # while the caller works on the previous frames instead of stalling on a full pipe.
+    frames_q: queue.Queue = queue.Queue(maxsize=_READ_AHEAD)
+    stop = threading.Event()
+    pump = threading.Thread(target=_read_frames, args=(proc.stdout, size, frames_q, stop), daemon=True)
+    pump.start()
     count = 0
     finished = False
     try:
         while True:
             if cancel is not None and cancel():
                 raise Cancelled(f"analysis of {path} was cancelled")
-            buf = _read_exact(proc.stdout, size)
+            buf = frames_q.get(timeout=_FRAME_TIMEOUT_S)
             if buf is None:
                 break
             pts = pts_q.get(timeout=60)
@@ -309,12 +321,15 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
                 continue
             if end_frame is not None and index >= end_frame:
                 break
-            image = np.frombuffer(buf, np.uint8).reshape(h, w, 3)
-            yield Frame(index, float(pts * tb), image)
+            yield Frame(index, float(pts * tb), buf.reshape(h, w, 3))
         finished = True
+    except queue.Empty:
+        raise AnalysisError(path, f"ffmpeg gave no frame for {_FRAME_TIMEOUT_S:.0f} s") from None
     finally:
+        stop.set()
         if proc.poll() is None:
             proc.kill()
+        pump.join(timeout=5)
         proc.stdout.close()
         proc.wait()
         reader.join(timeout=5)
@@ -326,16 +341,68 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
         raise AnalysisError(path, f"no frame could be decoded: {_reason(errors)}")
 
 
-def _read_exact(pipe, size: int) -> bytes | None:
-    chunks = []
-    got = 0
-    while got < size:
-        chunk = pipe.read(size - got)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        got += len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+#: Decoded frames read ahead of the caller (at 256x144 BGR, 110 kB each).
+_READ_AHEAD = 32
+#: The longest wait for ffmpeg's next frame.
+_FRAME_TIMEOUT_S = 120.0
+#: Pipe capacity asked for (Linux ``F_SETPIPE_SZ``; the default 64 kB holds less than a frame).
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe) -> None:
+    """Ask for a larger pipe buffer where the platform allows it (no error otherwise)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _read_frames(pipe, size: int, out: queue.Queue, stop: threading.Event) -> None:
+    """Thread: read whole frames from ``pipe`` into ``out`` (``None`` at the end)."""
+    try:
+        while not stop.is_set():
+            buf = np.empty(size, np.uint8)
+            view = memoryview(buf)
+            got = 0
+            while got < size:
+                k = pipe.readinto(view[got:])
+                if not k:
+                    return
+                got += k
+            while not stop.is_set():
+                try:
+                    out.put(buf, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+    except (OSError, ValueError):  # the pipe was closed under us (cancelled, killed)
+        return
+    finally:
+        # The end marker waits for room like a frame; once the caller has stopped reading
+        # (``stop``) nobody needs it.
+        while not stop.is_set():
+            try:
+                out.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+
+
+_CHECKSUM: list[bool] = []
+
+
+def _showinfo_has_checksum() -> bool:
+    """Does this ffmpeg's showinfo filter take ``checksum`` (ffmpeg 5.1+)? Asked once."""
+    if not _CHECKSUM:
+        try:
+            out = subprocess.run([require_tool("ffmpeg"), "-hide_banner", "-h", "filter=showinfo"],
+                                 capture_output=True, timeout=10).stdout
+            _CHECKSUM.append(b"checksum" in out)
+        except (OSError, subprocess.SubprocessError, ToolMissingError):
+            _CHECKSUM.append(False)
+    return _CHECKSUM[0]
 
 
 def _read_stderr(pipe, pts_q: queue.Queue, errors: deque, tb_box: list) -> None:

@@ -1,0 +1,153 @@
+"""The per-frame work of the footage analysis that depends on nothing but the frame (and
+the one before it), run on worker threads while the caller keeps the ordered, stateful part
+(shot detector, per-file tables).
+
+OpenCV and numpy release the GIL inside their loops, so the reductions, blurs, phase
+correlations and saliency of several frames run at the same time as the decode and as
+the caller's own work. Results come back in frame order and are the same values the
+serial path computes (:func:`work_on`, one function for both).
+
+>>> frames = [Frame(i, i / 25, np.full((36, 64, 3), 10 * i, np.uint8)) for i in range(3)]
+>>> [(f.index, w.tiny.shape) for f, w in worked_frames(iter(frames), step=2, native=False)]
+[(0, (36, 64)), (1, (36, 64)), (2, (36, 64))]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import moments as M
+from montage_ai.core.analysis import obstruction as OB
+from montage_ai.core.analysis import patterns as P
+from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.shot_signatures import frame_signatures
+from montage_ai.core.media.decode import Frame
+
+#: Frames per job handed to a worker (amortises the hand-over; small enough to keep all
+#: workers busy on short clips).
+BATCH = 8
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What one frame gives the analysis (``sample`` and after: sampled frames only)."""
+
+    small: np.ndarray           # 64x36 BGR (INTER_AREA), shared by detector and features
+    tiny: np.ndarray            # its luma
+    measure: tuple              # :func:`.quality.measure`
+    sample: tuple | None = None  # the feature sample (see ``_Collector._features``)
+    pattern: str | None = None
+    faces: int = 0
+    subject: float = 0.0
+    jpeg: bytes | None = None
+    signature: tuple | None = None  # the shot detector's :func:`.shot_signatures.frame_signature`
+    cells: np.ndarray | None = None   # :func:`.obstruction.border_cells`
+
+
+def features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None,
+             shift: tuple[float, float] | None = None) -> tuple:
+    """``(motion, shift, sharpness, exposure, clipped high, clipped low, colourfulness)``;
+    ``shift``: the global shift from ``prev``, when measured already (the same phase
+    correlation as :func:`.features.global_shift_px`)."""
+    hi, lo = F.clipped_fracs(luma)
+    if prev is not None:
+        motion = F.motion_energy_frac(prev, tiny)
+        shift = F.global_shift_px(prev, tiny) if shift is None else shift
+    else:
+        motion, shift = None, None
+    return (motion, shift, F.sharpness_laplacian_var(luma), float(luma.mean()) / 255.0, hi, lo,
+            F.colourfulness(small))
+
+
+def work_on(image: np.ndarray, prev_tiny: np.ndarray | None, sample: bool, native: bool | tuple[bool, bool],
+            jpeg: bool = False) -> FrameResult:
+    """Everything the analysis computes from one frame ``image`` (BGR uint8 at analysis
+    size) and the previous frame's ``tiny`` (None at a file's or a range's first frame)."""
+    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    row = Q.measure(luma, tiny, prev_tiny, native)
+    cells = OB.border_cells(small)
+    if not sample:
+        return FrameResult(small, tiny, row, cells=cells)
+    buf = None
+    if jpeg:
+        ok, enc = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        buf = enc.tobytes() if ok else None
+    shift = (float(row[5]), float(row[6])) if prev_tiny is not None else None  # measure's dx, dy
+    return FrameResult(small, tiny, row, features(luma, small, tiny, prev_tiny, shift), P.pattern_kind(image, small),
+                       M.count_faces(luma), M.subject_strength(tiny), buf, cells=cells)
+
+
+def default_workers() -> int:
+    """Worker threads: one per core beyond the caller's, two to four (two measured faster
+    than one on two cores: the decode and the caller wait on I/O part of the time)."""
+    return max(2, min(4, (os.cpu_count() or 2) - 1))
+
+
+def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bool, bool], jpeg: bool = False,
+                  workers: int | None = None) -> Iterator[tuple[Frame, FrameResult]]:
+    """``(frame, result)`` for every frame of ``frames`` (consecutive indices), in order;
+    frame ``i`` is a sample when ``i % step == 0``. At most ``4 * workers`` jobs are in
+    flight, so decoded frames never pile up."""
+    workers = workers or default_workers()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="frame-work")
+    jobs: deque[tuple[list[Frame], Future]] = deque()
+    last: Frame | None = None
+
+    def submit(batch: list[Frame], before: Frame | None) -> None:
+        jobs.append((batch, pool.submit(_work_batch, batch, before, step, native, jpeg)))
+
+    try:
+        batch: list[Frame] = []
+        before: Frame | None = None
+        for frame in frames:
+            if batch and frame.index != batch[-1].index + 1:
+                submit(batch, before)
+                before, batch = None, []
+            elif not batch:
+                before = last if last is not None and last.index == frame.index - 1 else None
+            batch.append(frame)
+            last = frame
+            if len(batch) >= BATCH:
+                submit(batch, before)
+                batch = []
+                while len(jobs) > 4 * workers or (jobs and jobs[0][1].done()):
+                    yield from _results(jobs.popleft())
+        if batch:
+            submit(batch, before)
+        while jobs:
+            yield from _results(jobs.popleft())
+    finally:
+        for _, job in jobs:
+            job.cancel()
+        pool.shutdown(wait=True)
+
+
+def _results(job: tuple[list[Frame], Future]) -> Iterator[tuple[Frame, FrameResult]]:
+    batch, future = job
+    yield from zip(batch, future.result())
+
+
+def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpeg: bool) -> list[FrameResult]:
+    prev = None
+    if before is not None:
+        prev = cv2.cvtColor(cv2.resize(before.image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    out = []
+    for frame in batch:
+        r = work_on(frame.image, prev, frame.index % step == 0, native, jpeg)
+        out.append(r)
+        prev = r.tiny
+    cols = frame_signatures(np.stack([r.small for r in out]))
+    return [dataclasses.replace(r, signature=(cols[0][j], cols[1][j], float(cols[2][j]), float(cols[3][j]),
+                                              float(cols[4][j]), cols[5][j]))
+            for j, r in enumerate(out)]

@@ -1,0 +1,249 @@
+"""Issue 18: the faster analysis gives the same values as the plain per-frame path, and a
+camera move with an exposure drift inside one take is not a dissolve.
+
+Generated media only, except the real tilt (../shared/realworld/footage, skipped when absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from montage_ai.core.analysis import frame_work as FW
+from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
+from montage_ai.core.analysis.shot_signatures import frame_signature, frame_signatures
+from montage_ai.core.analysis.shots import ShotDetector
+from montage_ai.core.media.decode import decode_frames
+from montage_ai.core.samples.footage import Segment, render_footage
+
+SIZE = (256, 144)
+
+
+def _real_footage() -> Path | None:
+    env = os.environ.get("MONTAGE_SHARED")
+    here = Path(__file__).resolve().parent
+    for cand in ([Path(env)] if env else []) + [here.parent.parent / "shared", here.parent.parent.parent / "shared"]:
+        if (cand / "realworld" / "footage").is_dir():
+            return cand / "realworld" / "footage"
+    return None
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("speed") / "reel.mp4"
+    segs = [Segment("testsrc2", 20), Segment("mandelbrot", 20, dissolve_in=6), Segment("pan", 25, pan_px_per_frame=8.0)]
+    return render_footage(path, segs, rate=Fraction(25), size=SIZE, gop_frames=12)
+
+
+# ---------------------------------------------------------------------------------------
+# Same values, less time
+
+
+def test_decode_reads_ahead_every_frame_and_stops_cleanly(clip):
+    frames = list(decode_frames(clip.path))
+    assert [f.index for f in frames] == list(range(clip.frame_count))
+    assert all(f.image.shape == (144, 256, 3) for f in frames)
+    before = threading.active_count()
+    part = list(decode_frames(clip.path, start_frame=0, end_frame=5))  # stops while ffmpeg still runs
+    assert [f.index for f in part] == list(range(5))
+    assert np.array_equal(part[3].image, frames[3].image)
+    assert threading.active_count() <= before  # the reader threads are gone
+
+
+def test_frame_workers_give_the_serial_values_in_order(clip):
+    frames = list(decode_frames(clip.path))
+    # A gap (as fast mode decodes ranges): the frame after it has no previous frame.
+    frames = frames[:13] + frames[20:]
+    got = list(FW.worked_frames(iter(frames), step=3, native=False, workers=3))
+    assert [f.index for f, _ in got] == [f.index for f in frames]
+    prev = None
+    for (frame, work), k in zip(got, range(len(frames))):
+        consecutive = k > 0 and frames[k - 1].index == frame.index - 1
+        want = FW.work_on(frame.image, prev if consecutive else None, frame.index % 3 == 0, False)
+        assert np.array_equal(work.measure, want.measure, equal_nan=True)
+        assert work.sample == want.sample and work.pattern == want.pattern and work.subject == want.subject
+        assert (work.sample is not None) == (frame.index % 3 == 0)
+        sig = frame_signature(frame.image)
+        for a, b in zip(work.signature, sig):
+            assert np.array_equal(np.asarray(a), np.asarray(b))
+        prev = want.tiny
+
+
+def test_signatures_in_a_batch_equal_one_at_a_time():
+    rng = np.random.default_rng(3)
+    smalls = rng.integers(0, 256, (11, 36, 64, 3), dtype=np.uint8)
+    smalls[4] = 90  # flat: zero structure
+    batch = frame_signatures(smalls)
+    for j in range(len(smalls)):
+        one = frame_signature(np.zeros((144, 256, 3), np.uint8), smalls[j])
+        for k in range(6):
+            assert np.array_equal(np.asarray(batch[k][j], np.float32), np.asarray(one[k], np.float32)), (j, k)
+    assert not batch[0][4].any()
+
+
+def _median_reference(x: np.ndarray, half: int) -> np.ndarray:
+    out = np.full(x.size, np.nan)
+    for j in range(x.size):
+        w = x[max(0, j - half):j + half + 1]
+        w = w[np.isfinite(w)]
+        if w.size:
+            out[j] = np.median(w)
+    return out
+
+
+def test_sliding_window_medians_match_the_plain_loop():
+    rng = np.random.default_rng(5)
+    for n, half in ((1, 3), (7, 2), (40, 5), (90, 12)):
+        x = rng.random(n) * 50
+        x[rng.random(n) < 0.25] = np.nan
+        assert np.array_equal(Q._local_median(x, half), _median_reference(x, half), equal_nan=True)
+    mean = np.full(60, 80.0)
+    mean[20:22] = 150.0  # a two-frame flash
+    mean[40] = np.nan
+    flags = Q._flashes(mean, 100, 25.0)
+    assert [(f.first, f.last, f.reason) for f in flags] == [(120, 121, "flash")]
+
+
+def test_full_analysis_is_the_same_with_one_worker_or_several(clip, monkeypatch):
+    a = analyze_footage(clip.path, mode="full")
+    monkeypatch.setattr(FW, "default_workers", lambda: 1)
+    b = analyze_footage(clip.path, mode="full")
+    assert a.to_dict() == b.to_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# Drift is not a dissolve
+
+
+def _tilt_with_exposure_drift(detector: ShotDetector, seed: int = 2) -> int:
+    """A slow tilt over a smooth, bright sky with a dark object in it, the exposure falling
+    by a quarter in the middle of the move (an aircraft shot like plane_fade's)."""
+    rng = np.random.default_rng(seed)
+    h, w = 72, 128
+    sky = cv2.GaussianBlur(rng.uniform(0, 255, (h * 4, w * 2)).astype(np.float32), (0, 0), 10.0)
+    sky = (sky - sky.mean()) / sky.std() * 25 + 170
+    sky[h * 2 - 10:h * 2 + 6, w - 30:w + 30] -= 90
+    n = 80
+    for k in range(n):
+        y0 = int(round(20 + 0.8 * min(k, 50)))
+        gain = 1.0 - 0.25 * np.clip((k - 30) / 15, 0, 1)
+        img = np.repeat(sky[y0:y0 + h, 20:20 + w, None], 3, axis=2) * gain + rng.normal(0, 2.0, (h, w, 1))
+        detector.add(k, np.clip(np.rint(img), 0, 255).astype(np.uint8))
+    return n
+
+
+def test_tilt_with_exposure_drift_is_not_a_dissolve():
+    detector = ShotDetector(Fraction(25), use_pyscenedetect=False)
+    n = _tilt_with_exposure_drift(detector)
+    result = detector.finish(n)
+    assert result.transitions == () and [s.start_frame for s in result.segments] == [0]
+
+
+def test_dissolves_are_still_found_beside_the_drift_test(tmp_path):
+    segs = [Segment("testsrc2", 40, grain=3.0), Segment("gradients", 50, seed=2, dissolve_in=20),
+            Segment("life", 40, seed=3, dissolve_in=12)]
+    truth = render_footage(tmp_path / "dissolves.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=25)
+    a = analyze_footage(truth.path, mode="full")
+    spans = {s.transition_in for s in a.shots if s.transition_in}
+    for t0, t1 in truth.transitions:
+        assert any(a0 <= t1 and t0 <= a1 for a0, a1 in spans), (truth.transitions, spans)
+
+
+def test_real_tilt_with_exposure_drift_is_one_shot():
+    folder = _real_footage()
+    if folder is None:
+        pytest.skip("../shared/realworld/footage is absent")
+    truth = json.loads((folder / "plane_fade.json").read_text())
+    a = analyze_footage(folder / truth["file"], mode="full")
+    g0, g1, _ = truth["gradual"][0]
+    assert [b for b in a.boundaries if b < g0] == []
+    assert any(s.transition_out and s.transition_out[0] <= g1 and g0 <= s.transition_out[1] for s in a.shots)
+
+
+@pytest.mark.parametrize("moving", ["outgoing", "incoming"])
+def test_dissolve_with_a_pan_on_one_side_is_found_and_its_frames_unused(tmp_path, moving):
+    pan = dict(source="pan", pan_px_per_frame=6.0 if moving == "outgoing" else 8.0, still="scene")
+    if moving == "outgoing":
+        segs = [Segment(frames=60, **pan), Segment("mandelbrot", 60, dissolve_in=25)]
+    else:
+        segs = [Segment("testsrc2", 60), Segment(frames=70, dissolve_in=25, **pan)]
+    truth = render_footage(tmp_path / f"{moving}.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=25)
+    a = analyze_footage(truth.path, mode="full")
+    (t0, t1), = truth.transitions
+    spans = [s.transition_in for s in a.shots if s.transition_in]
+    assert any(s0 <= t1 and t0 <= s1 for s0, s1 in spans), spans
+    usable = [i for s in a.shots for i in range(s.usable_start_frame, s.usable_end_frame)]
+    inside = [i for i in usable if t0 + 3 <= i <= t1 - 3]  # the blended middle of the dissolve
+    assert inside == []
+    assert len(a.boundaries) == 1 and t0 <= a.boundaries[0] <= t1 + 1
+
+
+# ---------------------------------------------------------------------------------------
+# Something over the lens
+
+
+def _with_a_finger(path: Path, covered: range, frames: int = 75) -> None:
+    """A detailed still scene, steady, and a blurred skin-coloured blob over its left edge
+    for the ``covered`` frames (a finger over the lens), encoded with ffmpeg."""
+    import subprocess
+
+    rng = np.random.default_rng(4)
+    w, h = SIZE
+    scene = cv2.GaussianBlur(rng.uniform(0, 255, (h, w, 3)).astype(np.float32), (0, 0), 1.2)
+    scene = np.clip((scene - 128) * 3 + 128, 0, 255)
+    yy, xx = np.mgrid[0:h, 0:w]
+    blob = (((xx + 10) / 60.0) ** 2 + ((yy - h / 2) / 50.0) ** 2 < 1.0).astype(np.float32)
+    blob = cv2.GaussianBlur(blob, (0, 0), 6.0)[..., None]
+    skin = np.array([70, 110, 190], np.float32)
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+                             "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", str(path)],
+                            stdin=subprocess.PIPE)
+    for k in range(frames):
+        img = scene + rng.normal(0, 2.0, scene.shape)
+        if k in covered:
+            img = img * (1 - blob) + skin * blob
+        proc.stdin.write(np.clip(img, 0, 255).astype(np.uint8).tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+
+
+def test_a_finger_over_the_lens_is_flagged_obstructed(tmp_path):
+    path = tmp_path / "finger.mp4"
+    _with_a_finger(path, range(40, 46))
+    a = analyze_footage(path, mode="full")
+    assert a.boundaries == ()
+    hit = {i for f in a.flags if f.reason == "obstructed" for i in range(f.first, f.last + 1)}
+    assert set(range(40, 46)) <= hit
+    assert not hit & set(range(0, 30)) and not hit & set(range(55, 75))
+    assert excluded_mask(a)[40:46].all()  # never in a cut
+
+
+def test_real_finger_over_the_lens_is_flagged():
+    folder = _real_footage()
+    if folder is None:
+        pytest.skip("../shared/realworld/footage is absent")
+    truth = json.loads((folder / "pool_handheld.json").read_text())
+    a = analyze_footage(folder / truth["file"], mode="full")
+    f0, f1, _ = [b for b in truth["bad"] if b[2] == "finger"][0]
+    hit = {i for f in a.flags if f.reason == "obstructed" for i in range(f.first, f.last + 1)}
+    assert len(hit & set(range(f0, f1 + 1))) >= 0.5 * (f1 - f0 + 1)
+    assert len(hit - set(range(f0 - 3, f1 + 4))) <= 0.02 * a.frame_count
+
+
+def test_cancelling_leaves_no_analysis_thread_behind(clip):
+    from montage_ai.core.base.errors import Cancelled
+
+    before = {t.ident for t in threading.enumerate()}
+    calls = []
+    with pytest.raises(Cancelled):
+        analyze_footage(clip.path, mode="full", cancel=lambda: calls.append(1) or len(calls) > 20)
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []
