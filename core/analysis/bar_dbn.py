@@ -21,6 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+from montage_ai.core.analysis.beat_kernels import bar_viterbi
+
 __all__ = ["BarDecoding", "BarStateSpace", "bar_state_space", "decode_bars", "track_beats_and_downbeats"]
 
 
@@ -85,20 +87,17 @@ def _viterbi(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> t
     prev_beat = np.roll(np.arange(b_count), 1)
     lasts_prev = ss.lasts[prev_beat]                    # (B, n_t): last states of the beat before
     firsts = ss.firsts
-    log_a = ss.log_transition[None, :, :]
-    bp = np.empty((n_frames, b_count, n_t), dtype=np.int16)
+    bp = np.zeros((n_frames, b_count, n_t), dtype=np.int16)
     delta = np.full(n, -np.log(n))
     delta[ss.beat_states] += d_beat[0]
     delta[ss.downbeat_states] += d_down[0]
-    new = np.empty_like(delta)
-    for i in range(1, n_frames):
-        cand = delta[lasts_prev][:, :, None] + log_a    # (B, from, to)
-        bp[i] = cand.argmax(axis=1)
-        new[1:] = delta[:-1]
-        new[firsts] = cand.max(axis=1)
-        new[ss.beat_states] += d_beat[i]
-        new[ss.downbeat_states] += d_down[i]
-        delta, new = new, delta
+    finite = np.isfinite(ss.log_transition)             # (from, to): a band around the diagonal
+    band_lo = finite.argmax(axis=0).astype(np.int64)
+    band_hi = (n_t - finite[::-1].argmax(axis=0)).astype(np.int64)
+    delta = bar_viterbi(delta, np.ascontiguousarray(lasts_prev, dtype=np.int64),
+                        np.ascontiguousarray(firsts, dtype=np.int64), ss.log_transition, band_lo, band_hi,
+                        ss.beat_states.astype(np.int64), ss.downbeat_states.astype(np.int64),
+                        np.ascontiguousarray(d_beat), np.ascontiguousarray(d_down), bp)
     path = np.empty(n_frames, dtype=np.int64)
     s = int(np.argmax(delta))
     log_p = float(delta[s])

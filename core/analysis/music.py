@@ -608,10 +608,15 @@ def beat_energy(y: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
     if len(beat_samples) == 0:
         return np.zeros(0)
     bounds = np.concatenate([np.asarray(beat_samples, dtype=int), [len(y)]])
-    sq = np.concatenate([[0.0], np.cumsum(np.asarray(y, dtype=np.float64) ** 2)])
     a, b = bounds[:-1], np.maximum(bounds[1:], bounds[:-1] + 1)
     a, b = np.clip(a, 0, len(y)), np.clip(b, 0, len(y))
-    rms = np.sqrt(np.maximum(sq[b] - sq[a], 0.0) / np.maximum(b - a, 1))
+    # Sums of squares over [a, b): one pass of reduceat (segments must start in order).
+    sq = np.zeros(len(y) + 1)
+    np.square(np.asarray(y, dtype=np.float64), out=sq[:-1])
+    starts = np.minimum(a, len(y))
+    sums = np.add.reduceat(sq, starts) if len(starts) else np.zeros(0)
+    sums = np.where(b > a, sums, 0.0)
+    rms = np.sqrt(np.maximum(sums, 0.0) / np.maximum(b - a, 1))
     top = float(np.max(rms))
     return rms / top if top > 0 else rms
 
