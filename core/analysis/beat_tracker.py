@@ -229,6 +229,52 @@ def _drop_final_hit(dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
                    intervals=dec.intervals[:-1])
 
 
+def _autocorr_near(x: np.ndarray, lag: float) -> float:
+    """The highest normalised autocorrelation of ``x`` at the integer lags within one frame of
+    ``lag``."""
+    x = np.asarray(x, dtype=float) - float(np.mean(x))
+    best = -1.0
+    for k in range(int(np.floor(lag)) - 1, int(np.ceil(lag)) + 2):
+        if 0 < k < len(x) - 8:
+            a, b = x[:-k], x[k:]
+            best = max(best, float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) + 1e-12))
+    return best
+
+
+#: The onset pattern must repeat this much better (autocorrelation) at 3/2 of the beat period
+#: than at the period itself, in the full band and in the bass, to call the beat a 3:2 misreading.
+SWING_MARGIN = 0.1
+
+
+def three_halves_evidence(period: float, signals: Sequence[np.ndarray]) -> float:
+    """How much better each onset signal repeats at ``1.5 * period`` frames than at ``period``
+    (the smallest margin over the signals).
+
+    A beat period is a period of the music's onset pattern. Swung eighths (long-short) read as
+    beats give a period of two thirds of the true beat: the pattern then alternates from one
+    "beat" to the next and repeats only every one and a half of them.
+    """
+    if period <= 0 or not signals:
+        return 0.0
+    return min(_autocorr_near(s, 1.5 * period) - _autocorr_near(s, period) for s in signals)
+
+
+def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
+                         beats_per_bar: tuple[int, ...]) -> BarDecoding:
+    """Re-decode at two thirds of the tempo when the onsets say the beat was read at 3:2."""
+    if len(dec.beat_frames) < 8:
+        return dec
+    period = float(np.median(np.diff(dec.beat_frames)))
+    if three_halves_evidence(period, signals) <= SWING_MARGIN:
+        return dec
+    bpm = 60.0 * fps / (1.5 * period)
+    alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
+    if len(alt.beat_frames) < 4:
+        return dec
+    log.debug("onset pattern repeats at 3/2 of the beat: %.1f -> %.1f bpm", 60.0 * fps / period, bpm)
+    return alt
+
+
 def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2, 3, 4)) -> TrackedBeats:
     """Beats, downbeats, metre and confidence of a mono signal.
 
@@ -239,12 +285,14 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2,
     """
     feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
-    dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
+    bass_flux = _bass_flux(feats)
+    dec = decode_bars(act, fps, beats_per_bar=beats_per_bar)
+    dec = _trim_weak_ends(act, _decode_three_halves(act, dec, fps, (flux, bass_flux), beats_per_bar))
     dec = _drop_final_hit(dec, flux)
     conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S
-    down, bass = _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames)
+    down, bass = _peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)
     meter, numbers = int(dec.beats_per_bar), dec.beat_numbers
     if meter == 2 and len(numbers):
         # Two-beat bars (the model that lets slow songs keep their slow beat) are reported as
