@@ -89,32 +89,44 @@ def bar_viterbi(delta: np.ndarray, lasts_prev: np.ndarray, firsts: np.ndarray, l
     reached from the last states of the previous beat at every tempo ``fr`` with
     ``band_lo[to] <= fr < band_hi[to]`` (the others have zero probability). ``bp[i, b, to]``
     receives the best ``fr``; the final scores are returned.
+
+    The scores live in a ring: state ``s`` at frame ``i`` is at ``(s - i) mod n``, so moving
+    every state one position on is free and only the beats' first states are written.
     """
     n_frames = bp.shape[0]
     b_count, n_t = firsts.shape
-    new = np.empty_like(delta)
+    n = delta.shape[0]
+    ring = delta.copy()
+    log_a_t = np.ascontiguousarray(log_a.T)             # (to, from)
+    vals = np.empty(n_t)
     best = np.empty((b_count, n_t))
     for i in range(1, n_frames):
+        prev = i - 1
         for b in range(b_count):
+            for fr in range(n_t):
+                vals[fr] = ring[(lasts_prev[b, fr] - prev) % n]
             for to in range(n_t):
                 m = -np.inf
                 arg = band_lo[to]
+                row = log_a_t[to]
                 for fr in range(band_lo[to], band_hi[to]):
-                    v = delta[lasts_prev[b, fr]] + log_a[fr, to]
+                    v = vals[fr] + row[fr]
                     if v > m:
                         m = v
                         arg = fr
                 best[b, to] = m
                 bp[i, b, to] = arg
-        new[1:] = delta[:-1]
         for b in range(b_count):
             for to in range(n_t):
-                new[firsts[b, to]] = best[b, to]
+                ring[(firsts[b, to] - i) % n] = best[b, to]
         db = d_beat[i]
         for s in beat_states:
-            new[s] += db
+            ring[(s - i) % n] += db
         dd = d_down[i]
         for s in downbeat_states:
-            new[s] += dd
-        delta, new = new, delta
-    return delta
+            ring[(s - i) % n] += dd
+    out = np.empty(n)
+    last = n_frames - 1
+    for s in range(n):
+        out[s] = ring[(s - last) % n]
+    return out

@@ -109,8 +109,11 @@ def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
 
 def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
     """1 - (mean of ``x`` over the middle half between beats) / (its peak on the beats)."""
-    off = np.array([float(np.mean(x[a + (b - a) // 4:b - (b - a) // 4 + 1]))
-                    for a, b in zip(frames[:-1], frames[1:]) if b - a >= 4])
+    a, b = np.asarray(frames[:-1], dtype=int), np.asarray(frames[1:], dtype=int)
+    keep = b - a >= 4
+    lo, hi = (a + (b - a) // 4)[keep], np.minimum((b - (b - a) // 4 + 1)[keep], len(x))
+    csum = np.concatenate([[0.0], np.cumsum(np.asarray(x, dtype=np.float64))])
+    off = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
     on = float(np.median(_peak(x, frames)))
     return float(np.clip(1.0 - (float(np.median(off)) if len(off) else on) / (on + 1e-9), 0.0, 1.0))
 
@@ -118,14 +121,13 @@ def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
 def _beat_similarity(x: np.ndarray, frames: np.ndarray, n: int = 16) -> float:
     """Median correlation of ``x``'s shape over each beat with the beat (or the two) after:
     high where a pattern repeats beat by beat, low on speech and noise."""
-    segs = []
-    for a, b in zip(frames[:-1], frames[1:]):
-        seg = np.interp(np.linspace(a, b, n, endpoint=False), np.arange(len(x)), x)
-        seg = seg - seg.mean()
-        segs.append(seg / (np.linalg.norm(seg) + 1e-9))
-    if len(segs) < 3:
+    if len(frames) < 4:
         return 0.0
-    m = np.stack(segs)
+    a, b = np.asarray(frames[:-1], dtype=float), np.asarray(frames[1:], dtype=float)
+    pos = a[:, None] + (b - a)[:, None] * (np.arange(n) / n)[None, :]
+    m = np.interp(pos.ravel(), np.arange(len(x)), x).reshape(pos.shape)
+    m = m - m.mean(axis=1, keepdims=True)
+    m = m / (np.linalg.norm(m, axis=1, keepdims=True) + 1e-9)
     c1 = np.sum(m[:-1] * m[1:], axis=1)
     c2 = np.sum(m[:-2] * m[2:], axis=1)
     return float(np.median(np.maximum(c1[:-1], c2)))
