@@ -43,9 +43,11 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
@@ -74,7 +76,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "2"
+MUSIC_ANALYSIS_VERSION = "3"
 
 _HOP = 512
 _N_FFT = 2048
@@ -768,13 +770,41 @@ def _check(cancel: CancelFn | None, what: str) -> None:
         raise Cancelled(f"music analysis cancelled ({what})")
 
 
+@lru_cache(maxsize=4)
+def _mel_filters(sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=_N_FFT, n_mels=96, fmax=sr / 2)
+
+
+@lru_cache(maxsize=4)
+def _chroma_filters(sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.chroma(sr=sr, n_fft=_N_FFT, tuning=0.0)
+
+
+def _stft_magnitude(y: np.ndarray, hop_length: int) -> np.ndarray:
+    """``abs(librosa.stft(y, n_fft=2048, hop_length))`` (centred frames, zero padding, periodic
+    Hann window), from a strided view of the padded signal: ``(1 + n_fft // 2, n_frames)``."""
+    y = np.asarray(y, dtype=np.float32)
+    pad = _N_FFT // 2
+    padded = np.zeros(len(y) + 2 * pad, dtype=np.float32)
+    padded[pad:pad + len(y)] = y
+    n_frames = 1 + (len(padded) - _N_FFT) // hop_length
+    frames = np.lib.stride_tricks.as_strided(padded, (n_frames, _N_FFT),
+                                             (padded.strides[0] * hop_length, padded.strides[0]), writeable=False)
+    window = scipy.signal.get_window("hann", _N_FFT, fftbins=True).astype(np.float32)
+    return np.ascontiguousarray(np.abs(scipy.fft.rfft(frames * window, axis=1)).T)
+
+
 def _spectra(y: np.ndarray, sr: int, hop_length: int, hpss: bool = True):
     """Magnitude STFT, mel power, the harmonic part below ~5.5 kHz (for chroma) and RMS."""
     import librosa
 
-    S = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=hop_length))
+    S = _stft_magnitude(y, hop_length)
     # librosa.feature.melspectrogram's result, as one matrix product (its einsum is slower here)
-    mel_power = librosa.filters.mel(sr=sr, n_fft=_N_FFT, n_mels=96, fmax=sr / 2).astype(S.dtype) @ (S ** 2)
+    mel_power = _mel_filters(int(sr)).astype(S.dtype, copy=False) @ (S ** 2)
     n_low = min(S.shape[0], int(5500.0 * _N_FFT / sr) + 1)
     H = np.zeros_like(S)
     H[:n_low] = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
@@ -965,7 +995,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         meter = int(tracked.meter)
         # librosa.feature.chroma_stft(S=H ** 2, tuning=0.0), as one matrix product
         chroma = librosa.util.normalize(
-            librosa.filters.chroma(sr=sr, n_fft=_N_FFT, tuning=0.0).astype(H.dtype) @ (H ** 2), norm=np.inf, axis=0)
+            _chroma_filters(int(sr)).astype(H.dtype, copy=False) @ (H ** 2), norm=np.inf, axis=0)
         db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
         stem = "mix"
         n_frames = S.shape[1]
