@@ -21,7 +21,7 @@ from montage_ai.core.analysis.spectral_features import FEATURE_FPS
 log = logging.getLogger(__name__)
 
 __all__ = ["NO_CLEAR_BEAT", "BeatConfidence", "TrackedBeats", "track_signal", "confidence_from",
-           "choose_bar_phase"]
+           "choose_bar_phase", "bar_phase_scores", "three_halves_evidence"]
 
 NO_CLEAR_BEAT = "no clear beat (speech/ambient/silence)"
 #: Latency of the causal network's beat peaks, measured on the generated test music (the
@@ -87,17 +87,24 @@ def choose_bar_phase(meter: int, features: Sequence[np.ndarray], default: int = 
     """The bar phase (index of the first downbeat) whose beats have the per-beat evidence
     highest against the other beats, each feature z-scored and weighted alike (the network's
     downbeat probability, bass onsets, chord change)."""
+    scores = bar_phase_scores(meter, features)
+    return int(np.argmax(scores)) if len(scores) else default
+
+
+def bar_phase_scores(meter: int, features: Sequence[np.ndarray]) -> np.ndarray:
+    """For each bar phase, the sum over the z-scored per-beat features of their mean on the
+    phase's beats minus their mean on the others (empty when there are too few beats)."""
     feats = [_z(f) for f in features if len(f)]
     if not feats or meter < 2:
-        return default
+        return np.zeros(0)
     n = min(len(f) for f in feats)
     if n < 2 * meter:
-        return default
+        return np.zeros(0)
     scores = []
     for p in range(meter):
         mask = (np.arange(n) % meter) == p
         scores.append(sum(float(f[:n][mask].mean() - f[:n][~mask].mean()) for f in feats))
-    return int(np.argmax(scores))
+    return np.asarray(scores)
 
 
 def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
@@ -277,6 +284,47 @@ def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals:
     return alt
 
 
+def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray,
+            beats_per_bar: tuple[int, ...]) -> BarDecoding:
+    dec = decode_bars(act, fps, beats_per_bar=beats_per_bar)
+    dec = _trim_weak_ends(act, _decode_three_halves(act, dec, fps, (flux, bass_flux), beats_per_bar))
+    return _drop_final_hit(dec, flux)
+
+
+#: The bar-line accents must mark one metre by this much more (in standard deviations of the
+#: per-beat evidence) than the other for them to overrule a DBN that is unsure of the metre.
+METRE_ACCENT_MARGIN = 1.0
+#: The DBN is unsure of the metre below this log-probability margin per beat (see
+#: :func:`confidence_from`: metre confidence 0.3).
+METRE_UNSURE_PER_BEAT = 0.15
+
+
+def _metre_by_accents(act: np.ndarray, dec: BarDecoding, fps: float, flux: np.ndarray,
+                      bass_flux: np.ndarray) -> BarDecoding:
+    """3/4 or 4/4 by the accents when the DBN's metres explain the music almost equally: the
+    network's downbeat probability and the bass onsets, beat by beat, repeat every bar; the
+    metre whose best bar phase stands out more wins. The DBN's log-probabilities are kept
+    (the confidence still says the metre is unsure)."""
+    folded = dict(dec.log_probs)
+    if 2 in folded:
+        folded[4] = max(folded.pop(2), folded.get(4, -np.inf))
+    if set(folded) != {3, 4} or len(dec.beat_frames) < 8:
+        return dec
+    meter = 4 if dec.beats_per_bar in (2, 4) else 3
+    other = 7 - meter
+    if (folded[meter] - folded[other]) / len(dec.beat_frames) >= METRE_UNSURE_PER_BEAT:
+        return dec
+    feats = [_peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)]
+    mine, theirs = bar_phase_scores(meter, feats), bar_phase_scores(other, feats)
+    if not len(mine) or not len(theirs) or float(theirs.max() - mine.max()) <= METRE_ACCENT_MARGIN:
+        return dec
+    alt = _decode(act, fps, flux, bass_flux, (other,) if other == 3 else (2, 4))
+    if len(alt.beat_frames) < 4:
+        return dec
+    log.debug("metre by the accents: %d/4 -> %d/4", meter, other)
+    return replace(alt, log_probs=dec.log_probs)
+
+
 def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2, 3, 4)) -> TrackedBeats:
     """Beats, downbeats, metre and confidence of a mono signal.
 
@@ -289,9 +337,8 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2,
     fps = FEATURE_FPS
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
     bass_flux = _bass_flux(feats)
-    dec = decode_bars(act, fps, beats_per_bar=beats_per_bar)
-    dec = _trim_weak_ends(act, _decode_three_halves(act, dec, fps, (flux, bass_flux), beats_per_bar))
-    dec = _drop_final_hit(dec, flux)
+    dec = _decode(act, fps, flux, bass_flux, beats_per_bar)
+    dec = _metre_by_accents(act, dec, fps, flux, bass_flux)
     conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
     times = dec.beat_frames / fps + LATENCY_S
     down, bass = _peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)
