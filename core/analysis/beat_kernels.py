@@ -3,7 +3,8 @@
 - :func:`lstm_recurrence`: an LSTM layer's recurrent update, one frame after another (the
   input projection of every frame is one matrix product done before, in numpy).
 - :func:`bar_viterbi`: the forward pass of the bar-pointer DBN's Viterbi decoding, with the
-  tempo transitions at the beat boundaries restricted to the band where they are non-zero.
+  tempo transitions at the beat boundaries restricted to the band where they are non-zero, and
+  :func:`bar_backtrack`, its path.
 
 numba is already a dependency of librosa (music analysis imports both); the kernels are cached
 on disk after their first compilation (``cache=True``). Their numpy equivalents are the
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["fast_tanh", "lstm_recurrence", "bar_viterbi"]
+__all__ = ["fast_tanh", "lstm_recurrence", "bar_viterbi", "bar_backtrack"]
 
 
 #: Beyond this |x| float32's tanh is +-1 (to the last bit).
@@ -130,3 +131,23 @@ def bar_viterbi(delta: np.ndarray, lasts_prev: np.ndarray, firsts: np.ndarray, l
     for s in range(n):
         out[s] = ring[(s - last) % n]
     return out
+
+
+@njit(cache=True, nogil=True)
+def bar_backtrack(last_state: int, bp: np.ndarray, is_first: np.ndarray, block_beat: np.ndarray,
+                  block_tempo: np.ndarray, lasts_prev: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The Viterbi path ending in ``last_state``, from the back-pointers of :func:`bar_viterbi`:
+    inside a beat the state before is ``s - 1``; at a beat's first state it is the last state of
+    the previous beat at the tempo ``bp`` recorded."""
+    n_frames = bp.shape[0]
+    path = np.empty(n_frames, dtype=np.int64)
+    s = last_state
+    for i in range(n_frames - 1, 0, -1):
+        path[i] = s
+        if is_first[s]:
+            b = block_beat[s]
+            s = lasts_prev[b, bp[i, b, block_tempo[s]]]
+        else:
+            s -= 1
+    path[0] = s
+    return path

@@ -799,16 +799,15 @@ def _stft_magnitude(y: np.ndarray, hop_length: int) -> np.ndarray:
 
 
 def _spectra(y: np.ndarray, sr: int, hop_length: int, hpss: bool = True):
-    """Magnitude STFT, mel power, the harmonic part below ~5.5 kHz (for chroma) and RMS."""
-    import librosa
-
+    """Magnitude STFT, mel power, the (harmonic) bins below ~5.5 kHz (for chroma) and RMS."""
     S = _stft_magnitude(y, hop_length)
+    power = S * S
     # librosa.feature.melspectrogram's result, as one matrix product (its einsum is slower here)
-    mel_power = _mel_filters(int(sr)).astype(S.dtype, copy=False) @ (S ** 2)
+    mel_power = _mel_filters(int(sr)).astype(S.dtype, copy=False) @ power
     n_low = min(S.shape[0], int(5500.0 * _N_FFT / sr) + 1)
-    H = np.zeros_like(S)
-    H[:n_low] = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
-    rms = librosa.feature.rms(S=S, frame_length=_N_FFT, hop_length=hop_length)[0]
+    H = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
+    # librosa.feature.rms(S=S, frame_length=n_fft): half weight on the DC and Nyquist bins
+    rms = np.sqrt(2.0 * (power.sum(axis=0) - 0.5 * power[0] - 0.5 * power[-1]) / float(_N_FFT) ** 2)
     return S, mel_power, H, rms
 
 
@@ -993,9 +992,10 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         beats = librosa.time_to_frames(beat_times, sr=sr, hop_length=hop_length)
         numbers = tracked.beat_numbers[:len(beat_times)]
         meter = int(tracked.meter)
-        # librosa.feature.chroma_stft(S=H ** 2, tuning=0.0), as one matrix product
+        # librosa.feature.chroma_stft(S=H ** 2, tuning=0.0), as one matrix product (H holds the
+        # bins below ~5.5 kHz; the others are zero)
         chroma = librosa.util.normalize(
-            _chroma_filters(int(sr)).astype(H.dtype, copy=False) @ (H ** 2), norm=np.inf, axis=0)
+            _chroma_filters(int(sr))[:, :H.shape[0]].astype(H.dtype, copy=False) @ (H ** 2), norm=np.inf, axis=0)
         db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
         stem = "mix"
         n_frames = S.shape[1]
