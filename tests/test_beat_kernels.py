@@ -91,3 +91,17 @@ def test_compiled_viterbi_gives_the_numpy_path_on_generated_music():
         path, lp = bar_dbn._viterbi(ss, act, 16.0)
         assert np.array_equal(path, ref_path)
         assert abs(lp - ref_lp) < 1e-6 * abs(ref_lp)
+
+
+def test_one_blas_thread_limits_blas_inside_nested_blocks_and_restores_it():
+    from montage_ai.core.analysis.blas_threads import _controller, one_blas_thread
+
+    ctl = _controller()
+    if ctl is None or not ctl.info():
+        return                                            # no BLAS that threadpoolctl can see
+    before = [i["num_threads"] for i in ctl.info()]
+    with one_blas_thread():
+        with one_blas_thread():
+            assert all(i["num_threads"] == 1 for i in ctl.info())
+        assert all(i["num_threads"] == 1 for i in ctl.info())
+    assert [i["num_threads"] for i in ctl.info()] == before

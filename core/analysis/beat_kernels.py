@@ -61,9 +61,14 @@ def lstm_recurrence(gates_x: np.ndarray, w_hh_t: np.ndarray) -> np.ndarray:  # p
     out = np.empty((n_frames, n), dtype=np.float32)
     half = np.float32(0.5)
     for t in range(n_frames):
-        g[:] = np.dot(h, w_hh_t)
+        # h @ W_hh.T as a loop of row updates (vectorised): a BLAS call per frame would be as
+        # fast alone but, multi-threaded, synchronises its threads 50 times a second of music.
         for j in range(4 * n):
-            g[j] += gates_x[t, j]
+            g[j] = gates_x[t, j]
+        for k in range(n):
+            hk = h[k]
+            for j in range(4 * n):
+                g[j] += hk * w_hh_t[k, j]
         for j in range(2 * n):
             g[j] *= half
         for j in range(3 * n, 4 * n):

@@ -333,7 +333,10 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2,
     ModelUnavailable
         The shipped network weights cannot be read.
     """
-    feats, act = features_and_activations(y, sr)
+    from montage_ai.core.analysis.blas_threads import one_blas_thread
+
+    with one_blas_thread():
+        feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
     bass_flux = _bass_flux(feats)

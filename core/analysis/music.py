@@ -964,6 +964,16 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     >>> analyze_music_signal(y, 22050).meter
     3
     """
+    from montage_ai.core.analysis.blas_threads import one_blas_thread
+
+    with one_blas_thread():
+        return _analyze_music_signal(y, sr, path=path, progress=progress, cancel=cancel, use_demucs=use_demucs,
+                                     hop_length=hop_length, tracker=tracker)
+
+
+def _analyze_music_signal(y: np.ndarray, sr: int, *, path: str, progress: ProgressFn | None,
+                          cancel: CancelFn | None, use_demucs: bool | None, hop_length: int,
+                          tracker: str) -> MusicAnalysis:
     import librosa
 
     def report(x: float) -> None:
