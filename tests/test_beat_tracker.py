@@ -183,3 +183,16 @@ def test_bar_phase_scores_mark_the_metre_the_accents_repeat_in():
     s3, s4 = bar_phase_scores(3, [accents]), bar_phase_scores(4, [accents])
     assert int(np.argmax(s3)) == 0 and s3.max() - s4.max() > 1.0
     assert len(bar_phase_scores(4, [accents[:6]])) == 0
+
+
+def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import _with_three_halves_doubt
+
+    frames = np.arange(10, 1400, 38)                              # 78.9 bpm at 50 fps
+    dec = BarDecoding(frames, (np.arange(len(frames)) % 4) + 1, 4, {3: 0.0, 4: 1.0}, np.full(len(frames), 38.0))
+    conf = BeatConfidence(1.0, 1.0, 1.0)
+    out = _with_three_halves_doubt(conf, dec, 50.0, 120.0)
+    assert "tempo could be 79 or 120 bpm" in out.doubts and out.tempo < conf.tempo
+    assert out.alternatives_bpm == (120.0,)
+    assert _with_three_halves_doubt(conf, dec, 50.0, 79.0) == conf   # not re-read: unchanged

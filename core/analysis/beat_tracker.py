@@ -285,10 +285,28 @@ def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals:
 
 
 def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray,
-            beats_per_bar: tuple[int, ...]) -> BarDecoding:
-    dec = decode_bars(act, fps, beats_per_bar=beats_per_bar)
-    dec = _trim_weak_ends(act, _decode_three_halves(act, dec, fps, (flux, bass_flux), beats_per_bar))
-    return _drop_final_hit(dec, flux)
+            beats_per_bar: tuple[int, ...]) -> tuple[BarDecoding, float]:
+    """The decoding, and the DBN's first tempo (bpm; 0 if too few beats) before any 3:2 re-reading."""
+    first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
+    first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
+    dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
+    return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
+
+
+def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
+                             first_bpm: float) -> BeatConfidence:
+    """The beat was re-read at two thirds of the DBN's first tempo: that tempo stays the
+    alternative, and the tempo confidence drops (the swing evidence can be wrong)."""
+    if len(dec.beat_frames) < 2 or first_bpm <= 0:
+        return conf
+    bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
+    if abs(first_bpm / bpm - 1.5) > 0.2:
+        return conf
+    lo, hi = sorted([bpm, first_bpm])
+    doubt = f"tempo could be {lo:.0f} or {hi:.0f} bpm"
+    doubts = conf.doubts if doubt in conf.doubts or not conf.clear_beat else conf.doubts + (doubt,)
+    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts,
+                   alternatives_bpm=conf.alternatives_bpm + (round(first_bpm, 1),))
 
 
 #: The bar-line accents must mark one metre by this much more (in standard deviations of the
@@ -318,7 +336,7 @@ def _metre_by_accents(act: np.ndarray, dec: BarDecoding, fps: float, flux: np.nd
     mine, theirs = bar_phase_scores(meter, feats), bar_phase_scores(other, feats)
     if not len(mine) or not len(theirs) or float(theirs.max() - mine.max()) <= METRE_ACCENT_MARGIN:
         return dec
-    alt = _decode(act, fps, flux, bass_flux, (other,) if other == 3 else (2, 4))
+    alt = _decode(act, fps, flux, bass_flux, (other,) if other == 3 else (2, 4))[0]
     if len(alt.beat_frames) < 4:
         return dec
     log.debug("metre by the accents: %d/4 -> %d/4", meter, other)
@@ -340,9 +358,9 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2,
     fps = FEATURE_FPS
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
     bass_flux = _bass_flux(feats)
-    dec = _decode(act, fps, flux, bass_flux, beats_per_bar)
+    dec, first_bpm = _decode(act, fps, flux, bass_flux, beats_per_bar)
     dec = _metre_by_accents(act, dec, fps, flux, bass_flux)
-    conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
+    conf = _with_three_halves_doubt(confidence_from(act, dec, fps, len(y) / float(sr), flux), dec, fps, first_bpm)
     times = dec.beat_frames / fps + LATENCY_S
     down, bass = _peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)
     meter, numbers = int(dec.beats_per_bar), dec.beat_numbers
