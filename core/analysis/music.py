@@ -1043,6 +1043,7 @@ def _analyze_music_signal(y: np.ndarray, sr: int, *, path: str, progress: Progre
         sections = tuple(sec_list)
     else:
         sections = (Section(0.0, duration_s, "A", float(np.mean(energy)) if len(energy) else 0.0),)
+    _check(cancel, "sections")          # a cancel during the last stage still cancels
     report(0.95)
 
     ibi = np.diff(beat_times)
