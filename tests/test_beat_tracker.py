@@ -154,3 +154,45 @@ def test_features_computed_in_chunks_equal_one_pass_on_a_long_signal():
     ref = np.log10(spec @ log_filterbank(FEATURE_FRAME >> 1, SR) + 1.0)
     assert f.shape == (len(frames), 272)
     assert np.allclose(f[:, :136], ref, atol=1e-4)
+
+
+def _pulses(n: int, times: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    x = np.zeros(n)
+    x[np.clip(np.round(times).astype(int), 0, n - 1)] += heights
+    return np.convolve(x, [0.25, 1.0, 0.25], mode="same")
+
+
+def test_three_halves_evidence_fires_on_swing_read_at_3_2_and_not_on_straight_beats():
+    from montage_ai.core.analysis.beat_tracker import SWING_MARGIN, three_halves_evidence
+
+    n, beat = 1500, 36.0                                  # true beat: 36 frames (83 bpm)
+    t = np.arange(0, n, beat)
+    # Swing: the beat, then a lighter swung eighth two thirds of the way to the next beat.
+    swing = _pulses(n, np.r_[t, t + 2 * beat / 3], np.r_[np.ones(len(t)), 0.6 * np.ones(len(t))])
+    bass = _pulses(n, t, np.ones(len(t)))
+    assert three_halves_evidence(2 * beat / 3, [swing, bass]) > SWING_MARGIN   # read at 3:2
+    assert three_halves_evidence(beat, [swing, bass]) < 0                      # read right
+    straight = _pulses(n, np.r_[t, t + beat / 2], np.r_[np.ones(len(t)), 0.5 * np.ones(len(t))])
+    assert three_halves_evidence(beat, [straight, bass]) < 0
+
+
+def test_bar_phase_scores_mark_the_metre_the_accents_repeat_in():
+    from montage_ai.core.analysis.beat_tracker import bar_phase_scores
+
+    accents = np.tile([1.0, 0.2, 0.3], 20) + RNG.normal(0, 0.05, 60)   # 3/4, downbeat first
+    s3, s4 = bar_phase_scores(3, [accents]), bar_phase_scores(4, [accents])
+    assert int(np.argmax(s3)) == 0 and s3.max() - s4.max() > 1.0
+    assert len(bar_phase_scores(4, [accents[:6]])) == 0
+
+
+def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import _with_three_halves_doubt
+
+    frames = np.arange(10, 1400, 38)                              # 78.9 bpm at 50 fps
+    dec = BarDecoding(frames, (np.arange(len(frames)) % 4) + 1, 4, {3: 0.0, 4: 1.0}, np.full(len(frames), 38.0))
+    conf = BeatConfidence(1.0, 1.0, 1.0)
+    out = _with_three_halves_doubt(conf, dec, 50.0, 120.0)
+    assert "tempo could be 79 or 120 bpm" in out.doubts and out.tempo < conf.tempo
+    assert out.alternatives_bpm == (120.0,)
+    assert _with_three_halves_doubt(conf, dec, 50.0, 79.0) == conf   # not re-read: unchanged

@@ -115,9 +115,8 @@ def test_downbeats_on_the_bar_line_in_4_4():
     assert _hits(a.downbeat_times_s, truth.downbeat_times_s) >= 0.9
 
 
-@pytest.mark.xfail(reason="on this 12 s cut of the waltz the neural tracker prefers 4/4 (and says "
-                          "'metre unsure'); the full waltz is read as 3/4", strict=False)
 def test_waltz_is_read_as_3_4_with_the_right_downbeats():
+    # On this 12 s cut the DBN's 3/4 and 4/4 are almost equally likely; the accents decide.
     _, truth, a = _case("waltz")
     assert a.meter == 3
     assert _hits(truth.downbeat_times_s[1:], a.downbeat_times_s) >= 0.9

@@ -21,6 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+from montage_ai.core.analysis.beat_kernels import bar_backtrack, bar_viterbi
+
 __all__ = ["BarDecoding", "BarStateSpace", "bar_state_space", "decode_bars", "track_beats_and_downbeats"]
 
 
@@ -73,8 +75,9 @@ def bar_state_space(beats_per_bar: int, min_interval: float, max_interval: float
                          log_a)
 
 
-def _viterbi(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> tuple[np.ndarray, float]:
-    """Most probable state path and its log-probability (the constant no-beat term left out)."""
+def _forward(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Viterbi forward pass: final scores (the constant no-beat term left out) and the
+    back-pointers of the beats' first states."""
     eps = 1e-12
     beat = np.log(np.maximum(act[:, 0], eps))
     down = np.log(np.maximum(act[:, 1], eps))
@@ -82,35 +85,35 @@ def _viterbi(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> t
     d_beat, d_down = beat - none, down - none          # relative to "no beat", the common term
     n, n_frames = ss.n_states, len(act)
     b_count, n_t = ss.firsts.shape
-    prev_beat = np.roll(np.arange(b_count), 1)
-    lasts_prev = ss.lasts[prev_beat]                    # (B, n_t): last states of the beat before
-    firsts = ss.firsts
-    log_a = ss.log_transition[None, :, :]
-    bp = np.empty((n_frames, b_count, n_t), dtype=np.int16)
+    bp = np.zeros((n_frames, b_count, n_t), dtype=np.int16)
     delta = np.full(n, -np.log(n))
     delta[ss.beat_states] += d_beat[0]
     delta[ss.downbeat_states] += d_down[0]
-    new = np.empty_like(delta)
-    for i in range(1, n_frames):
-        cand = delta[lasts_prev][:, :, None] + log_a    # (B, from, to)
-        bp[i] = cand.argmax(axis=1)
-        new[1:] = delta[:-1]
-        new[firsts] = cand.max(axis=1)
-        new[ss.beat_states] += d_beat[i]
-        new[ss.downbeat_states] += d_down[i]
-        delta, new = new, delta
-    path = np.empty(n_frames, dtype=np.int64)
-    s = int(np.argmax(delta))
-    log_p = float(delta[s])
-    for i in range(n_frames - 1, 0, -1):
-        path[i] = s
-        if ss.is_first[s]:
-            b, t = int(ss.block_beat[s]), int(ss.block_tempo[s])
-            s = int(lasts_prev[b, bp[i, b, t]])
-        else:
-            s -= 1
-    path[0] = s
-    return path, log_p
+    finite = np.isfinite(ss.log_transition)             # (from, to): a band around the diagonal
+    band_lo = finite.argmax(axis=0).astype(np.int64)
+    band_hi = (n_t - finite[::-1].argmax(axis=0)).astype(np.int64)
+    delta = bar_viterbi(delta, _lasts_prev(ss), np.ascontiguousarray(ss.firsts, dtype=np.int64),
+                        ss.log_transition, band_lo, band_hi,
+                        ss.beat_states.astype(np.int64), ss.downbeat_states.astype(np.int64),
+                        np.ascontiguousarray(d_beat), np.ascontiguousarray(d_down), bp)
+    return delta, bp
+
+
+def _lasts_prev(ss: BarStateSpace) -> np.ndarray:
+    """``(B, n_t)``: the last states of the beat before each beat, at each tempo."""
+    b_count = ss.firsts.shape[0]
+    return np.ascontiguousarray(ss.lasts[np.roll(np.arange(b_count), 1)], dtype=np.int64)
+
+
+def _backtrack(ss: BarStateSpace, delta: np.ndarray, bp: np.ndarray) -> np.ndarray:
+    return bar_backtrack(int(np.argmax(delta)), bp, ss.is_first, ss.block_beat.astype(np.int64),
+                         ss.block_tempo.astype(np.int64), _lasts_prev(ss))
+
+
+def _viterbi(ss: BarStateSpace, act: np.ndarray, observation_lambda: float) -> tuple[np.ndarray, float]:
+    """Most probable state path and its log-probability (the constant no-beat term left out)."""
+    delta, bp = _forward(ss, act, observation_lambda)
+    return _backtrack(ss, delta, bp), float(np.max(delta))
 
 
 @dataclass(frozen=True)
@@ -146,11 +149,13 @@ def decode_bars(act: np.ndarray, fps: float, *, beats_per_bar: Sequence[int] = (
     for bpb in beats_per_bar:
         ss = bar_state_space(int(bpb), 60.0 * fps / max_bpm, 60.0 * fps / min_bpm, n_tempi,
                              transition_lambda, observation_lambda)
-        path, lp = _viterbi(ss, act, observation_lambda)
+        delta, bp = _forward(ss, act, observation_lambda)
+        lp = float(np.max(delta))
         log_probs[int(bpb)] = lp
         if best is None or lp > best[2]:
-            best = (ss, path, lp)
-    ss, path, _ = best
+            best = (ss, (delta, bp), lp)
+    ss, (delta, bp), _ = best
+    path = _backtrack(ss, delta, bp)                    # only the winning metre's path
     # Each run of "beat expected" states is one beat; place it on the activation's peak there.
     in_beat = np.zeros(ss.n_states, dtype=bool)
     in_beat[ss.beat_states] = True

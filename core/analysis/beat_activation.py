@@ -45,21 +45,12 @@ def load_weights(name: str = WEIGHTS_NAME) -> dict[str, np.ndarray]:
 
 
 def _lstm_layer(x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One unidirectional LSTM layer (torch's gate order i, f, g, o), zero initial state."""
-    n_cells = w_hh.shape[1]
-    gates_x = x @ w_ih.T + b
-    w_hh_t = np.ascontiguousarray(w_hh.T)
-    h = np.zeros(n_cells, dtype=np.float32)
-    c = np.zeros(n_cells, dtype=np.float32)
-    out = np.empty((len(x), n_cells), dtype=np.float32)
-    n2, n3 = 2 * n_cells, 3 * n_cells
-    for t in range(len(x)):
-        g = gates_x[t] + h @ w_hh_t
-        sg = 0.5 + 0.5 * np.tanh(0.5 * g)           # sigmoid of all gates at once
-        c = sg[n_cells:n2] * c + sg[:n_cells] * np.tanh(g[n2:n3])
-        h = sg[n3:] * np.tanh(c)
-        out[t] = h
-    return out
+    """One unidirectional LSTM layer (torch's gate order i, f, g, o), zero initial state: the
+    input projection of all frames as one matrix product, the recurrence compiled."""
+    from montage_ai.core.analysis.beat_kernels import lstm_recurrence
+
+    gates_x = np.ascontiguousarray(x @ w_ih.T + b, dtype=np.float32)
+    return lstm_recurrence(gates_x, np.ascontiguousarray(w_hh.T, dtype=np.float32))
 
 
 def beatnet_activations(features: np.ndarray, weights: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -81,9 +72,10 @@ def beatnet_activations(features: np.ndarray, weights: dict[str, np.ndarray] | N
         for j in range(width):
             acc += k[ch, 0, j] * x[:, j:j + n_out]
         conv[:, ch] = acc
-    conv = np.maximum(conv, 0.0)
     n_pool = conv.shape[2] // 2
-    pooled = conv[:, :, :2 * n_pool].reshape(len(x), conv.shape[1], n_pool, 2).max(axis=3)
+    # ReLU then max-pooling by 2 = max-pooling then ReLU (both monotone); pairwise maxima,
+    # as numpy's reduction over an axis of two is slow.
+    pooled = np.maximum(np.maximum(conv[:, :, 0:2 * n_pool:2], conv[:, :, 1:2 * n_pool:2]), 0.0)
     h = pooled.reshape(len(x), -1) @ w["linear0.weight"].T + w["linear0.bias"]
     layer = 0
     while f"lstm.weight_ih_l{layer}" in w:

@@ -21,7 +21,7 @@ from montage_ai.core.analysis.spectral_features import FEATURE_FPS
 log = logging.getLogger(__name__)
 
 __all__ = ["NO_CLEAR_BEAT", "BeatConfidence", "TrackedBeats", "track_signal", "confidence_from",
-           "choose_bar_phase"]
+           "choose_bar_phase", "bar_phase_scores", "three_halves_evidence"]
 
 NO_CLEAR_BEAT = "no clear beat (speech/ambient/silence)"
 #: Latency of the causal network's beat peaks, measured on the generated test music (the
@@ -87,17 +87,24 @@ def choose_bar_phase(meter: int, features: Sequence[np.ndarray], default: int = 
     """The bar phase (index of the first downbeat) whose beats have the per-beat evidence
     highest against the other beats, each feature z-scored and weighted alike (the network's
     downbeat probability, bass onsets, chord change)."""
+    scores = bar_phase_scores(meter, features)
+    return int(np.argmax(scores)) if len(scores) else default
+
+
+def bar_phase_scores(meter: int, features: Sequence[np.ndarray]) -> np.ndarray:
+    """For each bar phase, the sum over the z-scored per-beat features of their mean on the
+    phase's beats minus their mean on the others (empty when there are too few beats)."""
     feats = [_z(f) for f in features if len(f)]
     if not feats or meter < 2:
-        return default
+        return np.zeros(0)
     n = min(len(f) for f in feats)
     if n < 2 * meter:
-        return default
+        return np.zeros(0)
     scores = []
     for p in range(meter):
         mask = (np.arange(n) % meter) == p
         scores.append(sum(float(f[:n][mask].mean() - f[:n][~mask].mean()) for f in feats))
-    return int(np.argmax(scores))
+    return np.asarray(scores)
 
 
 def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
@@ -109,8 +116,11 @@ def _peak(x: np.ndarray, frames: np.ndarray, radius: int = 2) -> np.ndarray:
 
 def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
     """1 - (mean of ``x`` over the middle half between beats) / (its peak on the beats)."""
-    off = np.array([float(np.mean(x[a + (b - a) // 4:b - (b - a) // 4 + 1]))
-                    for a, b in zip(frames[:-1], frames[1:]) if b - a >= 4])
+    a, b = np.asarray(frames[:-1], dtype=int), np.asarray(frames[1:], dtype=int)
+    keep = b - a >= 4
+    lo, hi = (a + (b - a) // 4)[keep], np.minimum((b - (b - a) // 4 + 1)[keep], len(x))
+    csum = np.concatenate([[0.0], np.cumsum(np.asarray(x, dtype=np.float64))])
+    off = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
     on = float(np.median(_peak(x, frames)))
     return float(np.clip(1.0 - (float(np.median(off)) if len(off) else on) / (on + 1e-9), 0.0, 1.0))
 
@@ -118,14 +128,13 @@ def _on_off_contrast(x: np.ndarray, frames: np.ndarray) -> float:
 def _beat_similarity(x: np.ndarray, frames: np.ndarray, n: int = 16) -> float:
     """Median correlation of ``x``'s shape over each beat with the beat (or the two) after:
     high where a pattern repeats beat by beat, low on speech and noise."""
-    segs = []
-    for a, b in zip(frames[:-1], frames[1:]):
-        seg = np.interp(np.linspace(a, b, n, endpoint=False), np.arange(len(x)), x)
-        seg = seg - seg.mean()
-        segs.append(seg / (np.linalg.norm(seg) + 1e-9))
-    if len(segs) < 3:
+    if len(frames) < 4:
         return 0.0
-    m = np.stack(segs)
+    a, b = np.asarray(frames[:-1], dtype=float), np.asarray(frames[1:], dtype=float)
+    pos = a[:, None] + (b - a)[:, None] * (np.arange(n) / n)[None, :]
+    m = np.interp(pos.ravel(), np.arange(len(x)), x).reshape(pos.shape)
+    m = m - m.mean(axis=1, keepdims=True)
+    m = m / (np.linalg.norm(m, axis=1, keepdims=True) + 1e-9)
     c1 = np.sum(m[:-1] * m[1:], axis=1)
     c2 = np.sum(m[:-2] * m[2:], axis=1)
     return float(np.median(np.maximum(c1[:-1], c2)))
@@ -229,6 +238,111 @@ def _drop_final_hit(dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
                    intervals=dec.intervals[:-1])
 
 
+def _autocorr_near(x: np.ndarray, lag: float) -> float:
+    """The highest normalised autocorrelation of ``x`` at the integer lags within one frame of
+    ``lag``."""
+    x = np.asarray(x, dtype=float) - float(np.mean(x))
+    best = -1.0
+    for k in range(int(np.floor(lag)) - 1, int(np.ceil(lag)) + 2):
+        if 0 < k < len(x) - 8:
+            a, b = x[:-k], x[k:]
+            best = max(best, float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) + 1e-12))
+    return best
+
+
+#: The onset pattern must repeat this much better (autocorrelation) at 3/2 of the beat period
+#: than at the period itself, in the full band and in the bass, to call the beat a 3:2 misreading.
+SWING_MARGIN = 0.1
+
+
+def three_halves_evidence(period: float, signals: Sequence[np.ndarray]) -> float:
+    """How much better each onset signal repeats at ``1.5 * period`` frames than at ``period``
+    (the smallest margin over the signals).
+
+    A beat period is a period of the music's onset pattern. Swung eighths (long-short) read as
+    beats give a period of two thirds of the true beat: the pattern then alternates from one
+    "beat" to the next and repeats only every one and a half of them.
+    """
+    if period <= 0 or not signals:
+        return 0.0
+    return min(_autocorr_near(s, 1.5 * period) - _autocorr_near(s, period) for s in signals)
+
+
+def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
+                         beats_per_bar: tuple[int, ...]) -> BarDecoding:
+    """Re-decode at two thirds of the tempo when the onsets say the beat was read at 3:2."""
+    if len(dec.beat_frames) < 8:
+        return dec
+    period = float(np.median(np.diff(dec.beat_frames)))
+    if three_halves_evidence(period, signals) <= SWING_MARGIN:
+        return dec
+    bpm = 60.0 * fps / (1.5 * period)
+    alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
+    if len(alt.beat_frames) < 4:
+        return dec
+    log.debug("onset pattern repeats at 3/2 of the beat: %.1f -> %.1f bpm", 60.0 * fps / period, bpm)
+    return alt
+
+
+def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray,
+            beats_per_bar: tuple[int, ...]) -> tuple[BarDecoding, float]:
+    """The decoding, and the DBN's first tempo (bpm; 0 if too few beats) before any 3:2 re-reading."""
+    first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
+    first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
+    dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
+    return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
+
+
+def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
+                             first_bpm: float) -> BeatConfidence:
+    """The beat was re-read at two thirds of the DBN's first tempo: that tempo stays the
+    alternative, and the tempo confidence drops (the swing evidence can be wrong)."""
+    if len(dec.beat_frames) < 2 or first_bpm <= 0:
+        return conf
+    bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
+    if abs(first_bpm / bpm - 1.5) > 0.2:
+        return conf
+    lo, hi = sorted([bpm, first_bpm])
+    doubt = f"tempo could be {lo:.0f} or {hi:.0f} bpm"
+    doubts = conf.doubts if doubt in conf.doubts or not conf.clear_beat else conf.doubts + (doubt,)
+    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts,
+                   alternatives_bpm=conf.alternatives_bpm + (round(first_bpm, 1),))
+
+
+#: The bar-line accents must mark one metre by this much more (in standard deviations of the
+#: per-beat evidence) than the other for them to overrule a DBN that is unsure of the metre.
+METRE_ACCENT_MARGIN = 1.0
+#: The DBN is unsure of the metre below this log-probability margin per beat (see
+#: :func:`confidence_from`: metre confidence 0.3).
+METRE_UNSURE_PER_BEAT = 0.15
+
+
+def _metre_by_accents(act: np.ndarray, dec: BarDecoding, fps: float, flux: np.ndarray,
+                      bass_flux: np.ndarray) -> BarDecoding:
+    """3/4 or 4/4 by the accents when the DBN's metres explain the music almost equally: the
+    network's downbeat probability and the bass onsets, beat by beat, repeat every bar; the
+    metre whose best bar phase stands out more wins. The DBN's log-probabilities are kept
+    (the confidence still says the metre is unsure)."""
+    folded = dict(dec.log_probs)
+    if 2 in folded:
+        folded[4] = max(folded.pop(2), folded.get(4, -np.inf))
+    if set(folded) != {3, 4} or len(dec.beat_frames) < 8:
+        return dec
+    meter = 4 if dec.beats_per_bar in (2, 4) else 3
+    other = 7 - meter
+    if (folded[meter] - folded[other]) / len(dec.beat_frames) >= METRE_UNSURE_PER_BEAT:
+        return dec
+    feats = [_peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)]
+    mine, theirs = bar_phase_scores(meter, feats), bar_phase_scores(other, feats)
+    if not len(mine) or not len(theirs) or float(theirs.max() - mine.max()) <= METRE_ACCENT_MARGIN:
+        return dec
+    alt = _decode(act, fps, flux, bass_flux, (other,) if other == 3 else (2, 4))[0]
+    if len(alt.beat_frames) < 4:
+        return dec
+    log.debug("metre by the accents: %d/4 -> %d/4", meter, other)
+    return replace(alt, log_probs=dec.log_probs)
+
+
 def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2, 3, 4)) -> TrackedBeats:
     """Beats, downbeats, metre and confidence of a mono signal.
 
@@ -237,14 +351,18 @@ def track_signal(y: np.ndarray, sr: int, *, beats_per_bar: tuple[int, ...] = (2,
     ModelUnavailable
         The shipped network weights cannot be read.
     """
-    feats, act = features_and_activations(y, sr)
+    from montage_ai.core.analysis.blas_threads import one_blas_thread
+
+    with one_blas_thread():
+        feats, act = features_and_activations(y, sr)
     fps = FEATURE_FPS
-    dec = _trim_weak_ends(act, decode_bars(act, fps, beats_per_bar=beats_per_bar))
     flux = feats[:, feats.shape[1] // 2:].sum(axis=1)
-    dec = _drop_final_hit(dec, flux)
-    conf = confidence_from(act, dec, fps, len(y) / float(sr), flux)
+    bass_flux = _bass_flux(feats)
+    dec, first_bpm = _decode(act, fps, flux, bass_flux, beats_per_bar)
+    dec = _metre_by_accents(act, dec, fps, flux, bass_flux)
+    conf = _with_three_halves_doubt(confidence_from(act, dec, fps, len(y) / float(sr), flux), dec, fps, first_bpm)
     times = dec.beat_frames / fps + LATENCY_S
-    down, bass = _peak(act[:, 1], dec.beat_frames), _peak(_bass_flux(feats), dec.beat_frames)
+    down, bass = _peak(act[:, 1], dec.beat_frames), _peak(bass_flux, dec.beat_frames)
     meter, numbers = int(dec.beats_per_bar), dec.beat_numbers
     if meter == 2 and len(numbers):
         # Two-beat bars (the model that lets slow songs keep their slow beat) are reported as

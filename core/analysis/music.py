@@ -43,9 +43,11 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
@@ -75,7 +77,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "4"  # 4: the low end per beat (beat_low)
+MUSIC_ANALYSIS_VERSION = "5"  # 4: the low end per beat (beat_low); 5: the compiled tracker, swing and metre checks
 
 _HOP = 512
 _N_FFT = 2048
@@ -614,10 +616,15 @@ def beat_energy(y: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
     if len(beat_samples) == 0:
         return np.zeros(0)
     bounds = np.concatenate([np.asarray(beat_samples, dtype=int), [len(y)]])
-    sq = np.concatenate([[0.0], np.cumsum(np.asarray(y, dtype=np.float64) ** 2)])
     a, b = bounds[:-1], np.maximum(bounds[1:], bounds[:-1] + 1)
     a, b = np.clip(a, 0, len(y)), np.clip(b, 0, len(y))
-    rms = np.sqrt(np.maximum(sq[b] - sq[a], 0.0) / np.maximum(b - a, 1))
+    # Sums of squares over [a, b): one pass of reduceat (segments must start in order).
+    sq = np.zeros(len(y) + 1)
+    np.square(np.asarray(y, dtype=np.float64), out=sq[:-1])
+    starts = np.minimum(a, len(y))
+    sums = np.add.reduceat(sq, starts) if len(starts) else np.zeros(0)
+    sums = np.where(b > a, sums, 0.0)
+    rms = np.sqrt(np.maximum(sums, 0.0) / np.maximum(b - a, 1))
     top = float(np.max(rms))
     return rms / top if top > 0 else rms
 
@@ -787,17 +794,44 @@ def _check(cancel: CancelFn | None, what: str) -> None:
         raise Cancelled(f"music analysis cancelled ({what})")
 
 
-def _spectra(y: np.ndarray, sr: int, hop_length: int, hpss: bool = True):
-    """Magnitude STFT, mel power, the harmonic part below ~5.5 kHz (for chroma) and RMS."""
+@lru_cache(maxsize=4)
+def _mel_filters(sr: int) -> np.ndarray:
     import librosa
 
-    S = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=hop_length))
+    return librosa.filters.mel(sr=sr, n_fft=_N_FFT, n_mels=96, fmax=sr / 2)
+
+
+@lru_cache(maxsize=4)
+def _chroma_filters(sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.chroma(sr=sr, n_fft=_N_FFT, tuning=0.0)
+
+
+def _stft_magnitude(y: np.ndarray, hop_length: int) -> np.ndarray:
+    """``abs(librosa.stft(y, n_fft=2048, hop_length))`` (centred frames, zero padding, periodic
+    Hann window), from a strided view of the padded signal: ``(1 + n_fft // 2, n_frames)``."""
+    y = np.asarray(y, dtype=np.float32)
+    pad = _N_FFT // 2
+    padded = np.zeros(len(y) + 2 * pad, dtype=np.float32)
+    padded[pad:pad + len(y)] = y
+    n_frames = 1 + (len(padded) - _N_FFT) // hop_length
+    frames = np.lib.stride_tricks.as_strided(padded, (n_frames, _N_FFT),
+                                             (padded.strides[0] * hop_length, padded.strides[0]), writeable=False)
+    window = scipy.signal.get_window("hann", _N_FFT, fftbins=True).astype(np.float32)
+    return np.ascontiguousarray(np.abs(scipy.fft.rfft(frames * window, axis=1)).T)
+
+
+def _spectra(y: np.ndarray, sr: int, hop_length: int, hpss: bool = True):
+    """Magnitude STFT, mel power, the (harmonic) bins below ~5.5 kHz (for chroma) and RMS."""
+    S = _stft_magnitude(y, hop_length)
+    power = S * S
     # librosa.feature.melspectrogram's result, as one matrix product (its einsum is slower here)
-    mel_power = librosa.filters.mel(sr=sr, n_fft=_N_FFT, n_mels=96, fmax=sr / 2).astype(S.dtype) @ (S ** 2)
+    mel_power = _mel_filters(int(sr)).astype(S.dtype, copy=False) @ power
     n_low = min(S.shape[0], int(5500.0 * _N_FFT / sr) + 1)
-    H = np.zeros_like(S)
-    H[:n_low] = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
-    rms = librosa.feature.rms(S=S, frame_length=_N_FFT, hop_length=hop_length)[0]
+    H = percussive_component(S[:n_low], kernel_size=17)[0] if hpss else S[:n_low]
+    # librosa.feature.rms(S=S, frame_length=n_fft): half weight on the DC and Nyquist bins
+    rms = np.sqrt(2.0 * (power.sum(axis=0) - 0.5 * power[0] - 0.5 * power[-1]) / float(_N_FFT) ** 2)
     return S, mel_power, H, rms
 
 
@@ -954,6 +988,16 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
     >>> analyze_music_signal(y, 22050).meter
     3
     """
+    from montage_ai.core.analysis.blas_threads import one_blas_thread
+
+    with one_blas_thread():
+        return _analyze_music_signal(y, sr, path=path, progress=progress, cancel=cancel, use_demucs=use_demucs,
+                                     hop_length=hop_length, tracker=tracker)
+
+
+def _analyze_music_signal(y: np.ndarray, sr: int, *, path: str, progress: ProgressFn | None,
+                          cancel: CancelFn | None, use_demucs: bool | None, hop_length: int,
+                          tracker: str) -> MusicAnalysis:
     import librosa
 
     def report(x: float) -> None:
@@ -982,9 +1026,10 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         beats = librosa.time_to_frames(beat_times, sr=sr, hop_length=hop_length)
         numbers = tracked.beat_numbers[:len(beat_times)]
         meter = int(tracked.meter)
-        # librosa.feature.chroma_stft(S=H ** 2, tuning=0.0), as one matrix product
+        # librosa.feature.chroma_stft(S=H ** 2, tuning=0.0), as one matrix product (H holds the
+        # bins below ~5.5 kHz; the others are zero)
         chroma = librosa.util.normalize(
-            librosa.filters.chroma(sr=sr, n_fft=_N_FFT, tuning=0.0).astype(H.dtype) @ (H ** 2), norm=np.inf, axis=0)
+            _chroma_filters(int(sr))[:, :H.shape[0]].astype(H.dtype, copy=False) @ (H ** 2), norm=np.inf, axis=0)
         db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
         stem = "mix"
         n_frames = S.shape[1]
@@ -1023,6 +1068,7 @@ def analyze_music_signal(y: np.ndarray, sr: int, *, path: str = "", progress: Pr
         sections = tuple(sec_list)
     else:
         sections = (Section(0.0, duration_s, "A", float(np.mean(energy)) if len(energy) else 0.0),)
+    _check(cancel, "sections")          # a cancel during the last stage still cancels
     report(0.95)
 
     ibi = np.diff(beat_times)

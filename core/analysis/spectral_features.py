@@ -101,10 +101,12 @@ def log_filtered_features(y: np.ndarray, sr: int = FEATURE_SR, frame_size: int =
     padded, n_frames = _padded(y, frame_size, hop)
     logspec = np.empty((n_frames, bank.shape[1]), dtype=np.float32)
     chunk = 2048                                       # frames at a time: bounded memory on long songs
-    offsets = np.arange(frame_size)[None, :]
+    # Overlapping frames as a strided view of the padded signal (no copy until the window).
+    all_frames = np.lib.stride_tricks.as_strided(padded, (n_frames, frame_size),
+                                                 (padded.strides[0] * hop, padded.strides[0]), writeable=False)
     for a in range(0, n_frames, chunk):
         b = min(n_frames, a + chunk)
-        frames = padded[np.arange(a, b)[:, None] * hop + offsets]
+        frames = all_frames[a:b]
         spec = np.abs(scipy.fft.rfft(frames * window, n=frame_size, axis=1)[:, :n_bins]).astype(np.float32)
         logspec[a:b] = np.log10(spec @ bank + 1.0)
     # Difference to the frame whose window overlaps by half (madmom's diff_ratio=0.5).
