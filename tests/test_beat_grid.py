@@ -169,6 +169,19 @@ def test_apply_grid_keeps_other_fields_and_moves_sections_to_downbeats():
     assert h.tempo_bpm == pytest.approx(60) and len(h.beat_energy) == 20
 
 
+def test_apply_grid_carries_the_low_end_per_beat_for_the_drop_detector():
+    import dataclasses
+    g = _grid(n=40)
+    low = tuple(float(i % 8 == 7) * 0.9 + 0.1 for i in range(len(g.beat_times_s)))
+    a = dataclasses.replace(_analysis(g), beat_low=low)
+    d = apply_grid(a, apply_correction(g, Correction("double")))
+    assert len(d.beat_low) == len(d.beat_times_s) == 2 * len(low) - 1
+    # each new beat takes the low end of the tracked beat span it falls in
+    assert d.beat_low[14] == pytest.approx(1.0) and d.beat_low[15] == pytest.approx(1.0)
+    assert d.beat_low[13] == pytest.approx(0.1 / 1.0)
+    assert apply_grid(_analysis(g), apply_correction(g, Correction("half"))).beat_low == ()
+
+
 def test_corrections_round_trip_as_json():
     for c in (Correction("half"), Correction("downbeat", 3), Correction("offset_ms", -12.5), Correction("tap", (1.0, 1.5, 2.0))):
         assert Correction.from_dict(json.loads(json.dumps(c.to_dict()))) == c

@@ -295,9 +295,12 @@ def _snap_sections(sections: Sequence[Any], downbeats: Sequence[float], duration
 def apply_grid(analysis: Any, grid: BeatGrid) -> Any:
     """``analysis`` (a MusicAnalysis) with the beats, downbeats, metre and tempo of ``grid``;
     beat energy follows the new beats and section boundaries move onto its downbeats. Every
-    other field (confidence and whatever the tracker adds) is kept as it is."""
+    other field (confidence and whatever the tracker adds) is kept as it is. The low end per
+    beat (``beat_low``, which the drop detector reads) follows the new beats like the energy."""
     energy = _energy_for(analysis.beat_times_s, analysis.beat_energy, grid.beat_times_s)
+    old_low = tuple(getattr(analysis, "beat_low", ()))
+    low = _energy_for(analysis.beat_times_s, old_low, grid.beat_times_s) if old_low else ()
     return dataclasses.replace(
         analysis, beat_times_s=tuple(grid.beat_times_s), downbeat_times_s=tuple(grid.downbeat_times_s),
-        meter=int(grid.meter), tempo_bpm=grid.tempo_bpm, beat_energy=energy,
+        meter=int(grid.meter), tempo_bpm=grid.tempo_bpm, beat_energy=energy, beat_low=low,
         sections=_snap_sections(analysis.sections, grid.downbeat_times_s, float(analysis.duration_s)))
