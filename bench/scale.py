@@ -9,7 +9,8 @@
    null -`` decode of the same clips. The goal: peak memory does not grow with the clip count.
 2. **Long preview.** A cut list of M cuts over the clips (a 200-cut, ~1-minute timeline),
    rendered by :func:`~montage_ai.core.render.preview.render_preview` at 640x360 in a fresh
-   process; prints wall time and peak RSS of our process and of ffmpeg (children), beside a
+   process, chunked (the default) and in one pass; prints wall time and peak RSS of our
+   process and of the largest ffmpeg child, beside a
    plain ``ffmpeg -f concat`` of the same pieces (the library way to join many files).
 3. **Real media.** The same analysis over the clips in ../shared/realworld/footage (or
    $MONTAGE_SHARED/realworld/footage) when present: time and peak RSS per clip count.
@@ -77,7 +78,7 @@ from fractions import Fraction
 from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.model.timeline import build_timeline
 from montage_ai.core.render.preview import render_preview
-paths, n, out = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+paths, n, out, chunk = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 cuts, pos = [], 0
 for i in range(n):
     length = 6 + (i % 5) * 2
@@ -86,7 +87,7 @@ for i in range(n):
 cl = CutList(rate=Fraction(25), width=640, height=360, duration=pos, cuts=tuple(cuts), music_path="",
              music_duration=0)
 t0 = time.perf_counter()
-render_preview(build_timeline(cl), out, size=(640, 360), overwrite=True)
+render_preview(build_timeline(cl), out, size=(640, 360), overwrite=True, chunk=chunk)
 dt = time.perf_counter() - t0
 print(json.dumps({"seconds": dt, "frames": pos, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
@@ -160,13 +161,16 @@ def bench_preview(paths: list[str], cuts: int) -> None:
     out = os.path.join(RESULTS, f"preview-{cuts}.mp4")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(paths, f)
-    got = _child(_PREVIEW, f.name, str(cuts), out)
+    from montage_ai.core.render.preview import CHUNK_PIECES
+
+    for label, chunk in ((f"chunked ({CHUNK_PIECES} cuts a chunk)", CHUNK_PIECES), ("one pass", 10**9)):
+        got = _child(_PREVIEW, f.name, str(cuts), out, str(chunk))
+        if "error" in got:
+            print(f"render_preview {label}: error: {got['error']}")
+            continue
+        print(f"render_preview {label}: {got['seconds']:.1f} s for {got['frames']} frames; peak RSS ours "
+              f"{got['peak_kb'] / 1024:.1f} MB, largest ffmpeg child {got['children_kb'] / 1024:.1f} MB")
     os.unlink(f.name)
-    if "error" in got:
-        print(f"render_preview: error: {got['error']}")
-    else:
-        print(f"render_preview: {got['seconds']:.1f} s for {got['frames']} frames; peak RSS ours "
-              f"{got['peak_kb'] / 1024:.1f} MB, ffmpeg {got['children_kb'] / 1024:.1f} MB")
     seconds, peak = _ffmpeg_concat(paths, cuts, os.path.join(RESULTS, f"concat-{cuts}.mp4"))
     print(f"ffmpeg concat demuxer (baseline, whole clips): {seconds:.1f} s; ffmpeg peak RSS {peak / 1024:.1f} MB")
 
@@ -177,12 +181,16 @@ def main() -> None:
     ap.add_argument("--steps", default="50,100,250,500")
     ap.add_argument("--preview-cuts", type=int, default=200)
     ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--only-preview", action="store_true", help="measure the long preview alone")
     args = ap.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     steps = [int(s) for s in args.steps.split(",") if int(s) <= args.clips]
     paths = make_clips(args.clips)
     print(f"{len(paths)} generated clips (1 s, 128x72, 25 fps) in {os.path.dirname(paths[0])}; "
           f"{os.cpu_count()} CPUs")
+    if args.only_preview:
+        bench_preview(paths, args.preview_cuts)
+        return
     bench_clips("generated", paths, steps)
     bench_preview(paths, args.preview_cuts)
     real = os.path.join(_shared(), "realworld", "footage")
