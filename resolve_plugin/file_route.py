@@ -23,9 +23,52 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from montage_ai.core.base.errors import MontageError
 from montage_ai.core.base.fileio import OutputExistsError
 
 from .push import unique_name
+
+
+@dataclass(frozen=True)
+class FootageListing:
+    """The video files the file route cuts, and each file or folder passed over with its reason
+    (``folders``: unreadable folders and symbolic-link loops, as ``cut`` lists them;
+    ``files``: media files that cannot be read or hold no video). Files that are not media by
+    their extension (notes, ``.DS_Store``, sidecars) are neither: they are not footage."""
+
+    clips: tuple[str, ...]
+    folders: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
+
+
+def footage_files(values: Iterable[str]) -> FootageListing:
+    """The footage of ``--footage``: files named directly, and the media files found in
+    folders and all their sub-folders (:func:`~montage_ai.core.base.fileio.collect_media`:
+    by extension, hidden and ``Proxy`` folders passed over, symbolic links followed once),
+    each probed for a video stream.
+
+    Raises
+    ------
+    MontageError
+        A value that is neither a file nor a folder.
+    """
+    from montage_ai.core.base.fileio import collect_media
+    from montage_ai.core.media.probe import probe
+
+    values = list(values)
+    for value in values:
+        if not os.path.isdir(value) and not os.path.isfile(value):
+            raise MontageError(f"--footage {value}: neither a file nor a folder")
+    folders: list[tuple[str, str]] = []
+    clips: list[str] = []
+    passed: list[tuple[str, str]] = []
+    for path in collect_media(values, skipped=folders):
+        try:
+            if probe(path, require_video=True).video is not None:
+                clips.append(os.path.abspath(path))
+        except MontageError as exc:
+            passed.append((path, str(exc)))
+    return FootageListing(tuple(clips), tuple(folders), tuple(passed))
 
 
 @dataclass(frozen=True)

@@ -220,24 +220,16 @@ def _job(args: argparse.Namespace):
 
 
 def _footage_files(values: list[str]) -> list[str]:
-    from montage_ai.core.media.probe import probe
+    """The file route's clips; each media file passed over is said once (folders passed over
+    are said by the walk's own warning, as in ``cut``)."""
+    from montage_ai.core.base import stages
+    from montage_ai.core.base.types import Failure
+    from montage_ai.resolve_plugin.file_route import footage_files
+    from montage_ai.ui.cli.main import print_failures
 
-    files: list[str] = []
-    for value in values:
-        if os.path.isdir(value):
-            files += [os.path.join(value, n) for n in sorted(os.listdir(value)) if not n.startswith(".")]
-        elif os.path.isfile(value):
-            files.append(value)
-        else:
-            raise MontageError(f"--footage {value}: neither a file nor a folder")
-    out = []
-    for path in files:
-        try:
-            if probe(path, require_video=True).video is not None:
-                out.append(os.path.abspath(path))
-        except MontageError as exc:
-            print(f"skipped {path}: {exc}", file=sys.stderr)
-    return out
+    listing = footage_files(values)
+    print_failures([Failure(path, stages.FOOTAGE, reason) for path, reason in listing.files], "skipped: ")
+    return list(listing.clips)
 
 
 def _cut_to_files(args: argparse.Namespace, result) -> int:
