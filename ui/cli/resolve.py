@@ -81,6 +81,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--python", default=None, help="the interpreter of Montage AI's environment (default: this one)")
     i.add_argument("--mode", choices=("auto", "process"), default="auto",
                    help="process: always open the panel as a separate process (default: inside Resolve when possible)")
+    i.add_argument("--bridge-folder", action="append", default=[], metavar="FOLDER",
+                   help="the bridges take only files in this folder (through symlinks); repeat for each of the "
+                        "project's folders (default: any folder; $MONTAGE_AI_BRIDGE_FOLDERS overrides it)")
     i.set_defaults(func=cmd_install_resolve)
 
 
@@ -276,8 +279,10 @@ def cmd_install_resolve(args: argparse.Namespace) -> int:
         for line in result.kept:
             print(f"kept {line}")
         return 0
-    result = install(args.python, all_users=args.all_users, mode=args.mode)
+    result = install(args.python, all_users=args.all_users, mode=args.mode, bridge_folders=args.bridge_folder)
     print(f"installed {result.launcher}")
+    if args.bridge_folder:
+        print("bridge paths restricted to: " + ", ".join(args.bridge_folder))
     for path in result.scripts:
         print(f"installed {path}")
     print(f"config    {result.config}")
