@@ -1,6 +1,7 @@
 """Scale: time and peak memory as a project grows (figures, not pass/fail).
 
     .venv/bin/python bench/scale.py [--clips 500] [--preview-cuts 200] [--steps 50,100,250,500]
+        [--song-minutes 30] [--skip-real] [--only-preview]
 
 1. **Many clips.** Generates N distinct one-second clips (one ffmpeg run cut into segments,
    128x72 H.264, cached in bench/results/scale/), then for each step of the clip count analyses
@@ -15,8 +16,11 @@
 3. **Real media.** The same analysis over the clips in ../shared/realworld/footage (or
    $MONTAGE_SHARED/realworld/footage) when present: time and peak RSS per clip count.
 
-The 30-minute song (music analysis streaming) is issue-17-grid's bench (bench/beats_real.py
-there); this script does not measure it.
+4. **A 30-minute song.** Streamed music analysis (bench/scale_music.py: a generated song and
+   the real annotated recordings joined end to end): wall and CPU time of the process tree,
+   peak RSS of the whole tree (workers and ffmpeg included) and beat F-measure, beside
+   librosa's ``beat_track`` on the same file and a plain ffmpeg decode. ``--song-minutes 0``
+   skips it.
 """
 
 from __future__ import annotations
@@ -175,6 +179,26 @@ def bench_preview(paths: list[str], cuts: int) -> None:
     print(f"ffmpeg concat demuxer (baseline, whole clips): {seconds:.1f} s; ffmpeg peak RSS {peak / 1024:.1f} MB")
 
 
+def bench_song(minutes: float, real: bool) -> None:
+    from pathlib import Path
+
+    sys.path.insert(0, HERE)
+    import scale_music
+
+    print(f"\n== a {minutes:g}-minute song: streamed music analysis (goal <= 60 s, <= 1 GB on 2 cores) ==")
+    print(f"load {open('/proc/loadavg').read().split()[:3]}")
+    args = argparse.Namespace(workers="1", no_librosa=False)
+    with tempfile.TemporaryDirectory(prefix="scale-song-") as tmp:
+        path, truth = scale_music.generated_song(Path(tmp), minutes)
+        scale_music.bench("generated", path, truth, args)
+        if real:
+            found = scale_music.real_song(Path(tmp), minutes)
+            if found is None:
+                print("real: skipped (no ../shared/realworld/music)")
+            else:
+                scale_music.bench("real (realworld/music joined)", found[0], found[1], args)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=500)
@@ -182,6 +206,7 @@ def main() -> None:
     ap.add_argument("--preview-cuts", type=int, default=200)
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--only-preview", action="store_true", help="measure the long preview alone")
+    ap.add_argument("--song-minutes", type=float, default=30.0, help="length of the long song (0: skip it)")
     args = ap.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     steps = [int(s) for s in args.steps.split(",") if int(s) <= args.clips]
@@ -193,6 +218,8 @@ def main() -> None:
         return
     bench_clips("generated", paths, steps)
     bench_preview(paths, args.preview_cuts)
+    if args.song_minutes > 0:
+        bench_song(args.song_minutes, not args.skip_real)
     real = os.path.join(_shared(), "realworld", "footage")
     if not args.skip_real and os.path.isdir(real):
         from montage_ai.core.base.fileio import collect_media
