@@ -249,9 +249,12 @@ def _pcm(path: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def chunked(sources, probes, rendered, tmp_path_factory):
-    """The same timeline in chunks of 2 pieces (3 chunks, joins between every kind of source)."""
+    """The same timeline in chunks of 2 pieces (3 chunks, joins between every kind of source),
+    into a folder whose name holds a quote and a line break (the concat list must not care)."""
     cut_list, timeline, _, _ = rendered
-    out = str(tmp_path_factory.mktemp("chunked out") / "long cut.mp4")
+    folder = tmp_path_factory.mktemp("chunked out") / "editor's\nday 1"
+    folder.mkdir()
+    out = str(folder / "long cut.mp4")
     reports: list[float] = []
     render_preview(timeline, out, size=OUT_SIZE, progress=reports.append, media=probes, chunk=2)
     return cut_list, out, reports

@@ -35,9 +35,10 @@ _AUDIO_SHARE = 0.03
 _JOIN_SHARE = 0.03
 
 
-def _concat_line(path: str) -> str:
-    """A concat-demuxer ``file`` line: single quotes escaped the way its parser reads them."""
-    return "file '" + path.replace("'", "'\\''") + "'\n"
+def _concat_line(name: str) -> str:
+    """A concat-demuxer ``file`` line for a file beside the list (a bare name: the output
+    folder's own name, whatever characters it holds, never enters the list)."""
+    return "file '" + name.replace("'", "'\\''") + "'\n"
 
 
 def chunked(pieces: list, chunk: int) -> list[list]:
@@ -62,7 +63,7 @@ def render_chunked(timeline: otio.schema.Timeline, tmp_out: str, *, size: tuple[
     try:
         listing = os.path.join(folder, "chunks.txt")
         done = 0
-        with open(listing, "w", encoding="utf-8", errors="surrogateescape") as lst:
+        with open(listing, "w", encoding="utf-8") as lst:
             for k, run in enumerate(chunked(pieces, chunk)):
                 frames = sum(p.record_frames for p in run)
                 path = os.path.join(folder, f"chunk{k:05d}.mp4")
@@ -79,7 +80,7 @@ def render_chunked(timeline: otio.schema.Timeline, tmp_out: str, *, size: tuple[
                          cancel)
                 os.unlink(graph_path)
                 done += frames
-                lst.write(_concat_line(path))
+                lst.write(_concat_line(os.path.basename(path)))
         audio = os.path.join(folder, "audio.wav")
         aargs, agraph = one._audio_graph(timeline, rate, total, 0)
         graph_path = os.path.join(folder, "audio.filtergraph")
