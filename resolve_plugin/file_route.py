@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from montage_ai.core.base.errors import MontageError
-from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.base.fileio import OutputExistsError, display_name
 
 from .push import unique_name
 
@@ -79,6 +79,8 @@ class FileRouteResult:
     xml: Path
     fcpxml: Path
     steps: tuple[str, ...]
+    #: One line per clip a file is without (its format cannot carry it), naming the file.
+    left_out: tuple[str, ...] = ()
 
     def text(self) -> str:
         return "\n".join(f"{i}. {step}" for i, step in enumerate(self.steps, start=1))
@@ -130,16 +132,20 @@ def write_file_route(timeline: Any, folder: str | os.PathLike[str], *, name: str
         named.name = chosen
         xml = folder / (chosen + FORMATS["premiere"].suffix)
         fcpxml = folder / (chosen + FORMATS["fcpxml"].suffix)
+        xml_left: list = []
+        fcpxml_left: list = []
         try:
-            export_timeline(named, xml, "premiere", for_app="resolve")
+            export_timeline(named, xml, "premiere", for_app="resolve", left_out=xml_left)
         except OutputExistsError:
             taken.add(chosen)  # written by someone else in the meantime
             continue
         try:
-            export_timeline(named, fcpxml, "fcpxml")
+            export_timeline(named, fcpxml, "fcpxml", left_out=fcpxml_left)
         except OutputExistsError:
             xml.unlink()  # ours, just written
             taken.add(chosen)
             continue
-        return FileRouteResult(chosen, xml, fcpxml, import_steps(xml, fcpxml, chosen))
+        left = tuple(f"{display_name(str(path))}: {item}" for path, items in ((xml, xml_left), (fcpxml, fcpxml_left))
+                     for item in items)
+        return FileRouteResult(chosen, xml, fcpxml, import_steps(xml, fcpxml, chosen), left)
     raise OutputExistsError(str(folder / base))

@@ -158,3 +158,23 @@ def test_resolve_cut_file_route_cuts_the_clips_of_sub_folders_and_says_nothing_o
     # The cut used clips from the sub-folders.
     xml = (out_dir / "Card cut.xml").read_text(encoding="utf-8")
     assert "B002.mp4" in xml or "C003.mp4" in xml
+
+
+def test_a_clip_the_xml_cannot_carry_is_named_and_the_rest_written(media, tmp_path):
+    from fractions import Fraction
+
+    from montage_ai.core.media.probe import probe
+    from montage_ai.core.model.cutlist import Cut, CutList
+    from montage_ai.core.samples.framecode import render_framecode
+
+    slow = str(tmp_path / "slow 12.5.mp4")
+    render_framecode(slow, 30, rate=Fraction(25, 2), size=(64, 36))
+    cuts = (Cut(0, 10, media["c"], Fraction(25), 2, 0, 0.5, "intro", ""),
+            Cut(10, 20, slow, Fraction(25, 2), 3, 1, 0.5, "build", ""))
+    cut_list = CutList(rate=Fraction(25), width=64, height=36, duration=20, cuts=cuts, music_path="",
+                       music_duration=0, name="Slow cut")
+    probes = {p: probe(p) for p in (media["c"], slow)}
+    result = write_file_route(build_timeline(cut_list, media=probes), tmp_path / "out")
+    assert result.xml.is_file() and result.fcpxml.is_file()
+    assert len(result.left_out) == 1 and "Slow cut.xml" in result.left_out[0] and "slow 12.5.mp4" in result.left_out[0]
+    assert "FCP7 XML" in result.left_out[0]

@@ -266,7 +266,9 @@ def _cut_to_files(args: argparse.Namespace, result) -> int:
     print(f"wrote {written.xml}\nwrote {written.fcpxml}\n\nTo bring timeline {written.timeline_name!r} into "
           "DaVinci Resolve:")
     print(written.text())
-    return 0
+    for line in written.left_out:
+        print(f"error: {line}", file=sys.stderr)
+    return 3 if written.left_out else 0  # 3: a file is without a clip (as `cut` and `export`)
 
 
 def cmd_install_resolve(args: argparse.Namespace) -> int:
