@@ -1,4 +1,6 @@
-"""Preview render: an OTIO timeline -> an H.264/AAC MP4, frame-exact, in one ffmpeg process.
+"""Preview render: an OTIO timeline -> an H.264/AAC MP4, frame-exact, in one ffmpeg process
+(a cut of more than :data:`CHUNK_PIECES` pieces: in chunks of that many, joined without a
+gap or a repeated frame, :mod:`.preview_chunks`).
 
 The renderer reads the timeline (not the cut list): the first video track, the first audio
 track and the timeline's rate (:func:`~.timeline.timeline_rate`). Output frame ``k`` of a
