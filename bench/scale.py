@@ -1,6 +1,7 @@
 """Scale: time and peak memory as a project grows (figures, not pass/fail).
 
     .venv/bin/python bench/scale.py [--clips 500] [--preview-cuts 200] [--steps 50,100,250,500]
+        [--song-minutes 30] [--skip-real] [--only-preview]
 
 1. **Many clips.** Generates N distinct one-second clips (one ffmpeg run cut into segments,
    128x72 H.264, cached in bench/results/scale/), then for each step of the clip count analyses
@@ -9,13 +10,17 @@
    null -`` decode of the same clips. The goal: peak memory does not grow with the clip count.
 2. **Long preview.** A cut list of M cuts over the clips (a 200-cut, ~1-minute timeline),
    rendered by :func:`~montage_ai.core.render.preview.render_preview` at 640x360 in a fresh
-   process; prints wall time and peak RSS of our process and of ffmpeg (children), beside a
+   process, chunked (the default) and in one pass; prints wall time and peak RSS of our
+   process and of the largest ffmpeg child, beside a
    plain ``ffmpeg -f concat`` of the same pieces (the library way to join many files).
 3. **Real media.** The same analysis over the clips in ../shared/realworld/footage (or
    $MONTAGE_SHARED/realworld/footage) when present: time and peak RSS per clip count.
 
-The 30-minute song (music analysis streaming) is issue-17-grid's bench (bench/beats_real.py
-there); this script does not measure it.
+4. **A 30-minute song.** Streamed music analysis (bench/scale_music.py: a generated song and
+   the real annotated recordings joined end to end): wall and CPU time of the process tree,
+   peak RSS of the whole tree (workers and ffmpeg included) and beat F-measure, beside
+   librosa's ``beat_track`` on the same file and a plain ffmpeg decode. ``--song-minutes 0``
+   skips it.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ from fractions import Fraction
 from montage_ai.core.model.cutlist import Cut, CutList
 from montage_ai.core.model.timeline import build_timeline
 from montage_ai.core.render.preview import render_preview
-paths, n, out = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+paths, n, out, chunk = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 cuts, pos = [], 0
 for i in range(n):
     length = 6 + (i % 5) * 2
@@ -86,7 +91,7 @@ for i in range(n):
 cl = CutList(rate=Fraction(25), width=640, height=360, duration=pos, cuts=tuple(cuts), music_path="",
              music_duration=0)
 t0 = time.perf_counter()
-render_preview(build_timeline(cl), out, size=(640, 360), overwrite=True)
+render_preview(build_timeline(cl), out, size=(640, 360), overwrite=True, chunk=chunk)
 dt = time.perf_counter() - t0
 print(json.dumps({"seconds": dt, "frames": pos, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
@@ -160,15 +165,38 @@ def bench_preview(paths: list[str], cuts: int) -> None:
     out = os.path.join(RESULTS, f"preview-{cuts}.mp4")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(paths, f)
-    got = _child(_PREVIEW, f.name, str(cuts), out)
+    from montage_ai.core.render.preview import CHUNK_PIECES
+
+    for label, chunk in ((f"chunked ({CHUNK_PIECES} cuts a chunk)", CHUNK_PIECES), ("one pass", 10**9)):
+        got = _child(_PREVIEW, f.name, str(cuts), out, str(chunk))
+        if "error" in got:
+            print(f"render_preview {label}: error: {got['error']}")
+            continue
+        print(f"render_preview {label}: {got['seconds']:.1f} s for {got['frames']} frames; peak RSS ours "
+              f"{got['peak_kb'] / 1024:.1f} MB, largest ffmpeg child {got['children_kb'] / 1024:.1f} MB")
     os.unlink(f.name)
-    if "error" in got:
-        print(f"render_preview: error: {got['error']}")
-    else:
-        print(f"render_preview: {got['seconds']:.1f} s for {got['frames']} frames; peak RSS ours "
-              f"{got['peak_kb'] / 1024:.1f} MB, ffmpeg {got['children_kb'] / 1024:.1f} MB")
     seconds, peak = _ffmpeg_concat(paths, cuts, os.path.join(RESULTS, f"concat-{cuts}.mp4"))
     print(f"ffmpeg concat demuxer (baseline, whole clips): {seconds:.1f} s; ffmpeg peak RSS {peak / 1024:.1f} MB")
+
+
+def bench_song(minutes: float, real: bool) -> None:
+    from pathlib import Path
+
+    sys.path.insert(0, HERE)
+    import scale_music
+
+    print(f"\n== a {minutes:g}-minute song: streamed music analysis (goal <= 60 s, <= 1 GB on 2 cores) ==")
+    print(f"load {open('/proc/loadavg').read().split()[:3]}")
+    args = argparse.Namespace(workers="1", no_librosa=False)
+    with tempfile.TemporaryDirectory(prefix="scale-song-") as tmp:
+        path, truth = scale_music.generated_song(Path(tmp), minutes)
+        scale_music.bench("generated", path, truth, args)
+        if real:
+            found = scale_music.real_song(Path(tmp), minutes)
+            if found is None:
+                print("real: skipped (no ../shared/realworld/music)")
+            else:
+                scale_music.bench("real (realworld/music joined)", found[0], found[1], args)
 
 
 def main() -> None:
@@ -177,14 +205,21 @@ def main() -> None:
     ap.add_argument("--steps", default="50,100,250,500")
     ap.add_argument("--preview-cuts", type=int, default=200)
     ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--only-preview", action="store_true", help="measure the long preview alone")
+    ap.add_argument("--song-minutes", type=float, default=30.0, help="length of the long song (0: skip it)")
     args = ap.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     steps = [int(s) for s in args.steps.split(",") if int(s) <= args.clips]
     paths = make_clips(args.clips)
     print(f"{len(paths)} generated clips (1 s, 128x72, 25 fps) in {os.path.dirname(paths[0])}; "
           f"{os.cpu_count()} CPUs")
+    if args.only_preview:
+        bench_preview(paths, args.preview_cuts)
+        return
     bench_clips("generated", paths, steps)
     bench_preview(paths, args.preview_cuts)
+    if args.song_minutes > 0:
+        bench_song(args.song_minutes, not args.skip_real)
     real = os.path.join(_shared(), "realworld", "footage")
     if not args.skip_real and os.path.isdir(real):
         from montage_ai.core.base.fileio import collect_media

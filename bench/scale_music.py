@@ -1,7 +1,7 @@
 """Long songs: time and peak memory of our music analysis on a 30-minute song, beside the
 plain ffmpeg decode and librosa's ``beat_track`` on the same file, measured in one run.
 
-    .venv/bin/python bench/scale_music.py [--minutes 30] [--workers 2] [--no-real] [--no-librosa]
+    .venv/bin/python bench/scale_music.py [--minutes 30] [--workers 1,2] [--no-real] [--no-librosa]
 
 Two songs:
 - generated: a 120 bpm 4/4 piece in sections (core/samples/music), as FLAC;
@@ -195,26 +195,30 @@ def ffmpeg_null(path: str) -> float:
 
 def bench(name: str, path: str, truth: np.ndarray, args: argparse.Namespace) -> None:
     decode_s = ffmpeg_null(path)
-    ours = run_child(OURS.format(path=path, workers=args.workers), "ours")
+    counts = [int(w) for w in str(args.workers).split(",") if w.strip()]
+    runs = [(f"ours w={w}", run_child(OURS.format(path=path, workers=w), f"ours, {w} workers")) for w in counts]
+    ours = runs[0][1]
     print(f"{name}: {ours.get('duration', 0) / 60:.1f} min, ffmpeg -f null decode {decode_s:.1f} s")
     print(f"  {'':9s} {'wall s':>7s} {'cpu s':>7s} {'peak MB':>8s} {'/decode':>8s} {'bpm':>6s} {'beats':>6s} {'beat F':>7s}")
-    rows = [("ours", ours)]
+    rows = list(runs)
     if not args.no_librosa:
         rows.append(("librosa", run_child(LIBROSA.format(path=path), "librosa")))
     for label, r in rows:
         f = f_measure(truth, r["beats"]) if len(truth) and r["beats"] else float("nan")
         print(f"  {label:9s} {r['wall_s']:7.1f} {r['cpu_s']:7.1f} {r['peak_mb']:8.0f} {r['wall_s'] / decode_s:8.1f} "
               f"{r.get('tempo', 0):6.1f} {len(r['beats']):6d} {f:7.3f}")
-    if len(rows) == 2:
-        print(f"  ours / librosa beat_track: wall {rows[0][1]['wall_s'] / rows[1][1]['wall_s']:.2f}, "
-              f"cpu {rows[0][1]['cpu_s'] / max(rows[1][1]['cpu_s'], 1e-9):.2f}; "
+    if len(rows) > len(runs):
+        lib = rows[-1][1]
+        print(f"  ours (w={counts[0]}) / librosa beat_track: wall {ours['wall_s'] / lib['wall_s']:.2f}, "
+              f"cpu {ours['cpu_s'] / max(lib['cpu_s'], 1e-9):.2f}; "
               f"sections {ours.get('sections')}, metre {ours.get('meter')}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated (the first is "
+                    "compared with librosa)")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-librosa", action="store_true")
     args = ap.parse_args()

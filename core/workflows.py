@@ -535,10 +535,13 @@ class ExportJob:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """The files written, by format, and each format that could not carry the cut."""
+    """The files written, by format, each format that could not carry the cut, and each
+    clip a written file is without (``incomplete``: one per clip, naming the file, the
+    format and why)."""
 
     written: Mapping[str, Path]
     failures: tuple[Failure, ...]
+    incomplete: tuple[Failure, ...] = ()
 
 
 def export_targets(base: str | os.PathLike[str], options: ExportJob = ExportJob()) -> dict[str, Path]:
@@ -581,15 +584,19 @@ def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob =
     report_stage = _stage_fn(progress)
     written: dict[str, Path] = {}
     failures: list[Failure] = []
+    incomplete: list[Failure] = []
     for k, (fmt, path) in enumerate(targets.items()):
         _check(cancel)
         extra = {"version": options.fcpxml_version} if fmt == "fcpxml" and options.fcpxml_version else {}
+        left_out: list = []
         try:
-            written[fmt] = export_timeline(timeline, path, fmt, overwrite=options.overwrite, **extra)
+            written[fmt] = export_timeline(timeline, path, fmt, overwrite=options.overwrite, left_out=left_out, **extra)
         except (InterchangeError, ValueError) as exc:  # a format that cannot carry this cut: the others still do
             failures.append(Failure(str(path), stages.EXPORT, f"not written: {exc}"))
+        else:
+            incomplete += [Failure(str(path), stages.EXPORT, f"written without a clip: {item}") for item in left_out]
         report_stage(stages.EXPORT, (k + 1) / len(targets))
-    return ExportResult(written, tuple(failures))
+    return ExportResult(written, tuple(failures), tuple(incomplete))
 
 
 def read_timeline(path: str | os.PathLike[str], *, rate: Any = None) -> Any:

@@ -28,9 +28,11 @@ import logging
 import math
 import os
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterator
 
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
@@ -68,6 +70,46 @@ log = logging.getLogger(__name__)
 
 class InterchangeError(ValueError):
     """A timeline a format cannot carry, or a file that is not what we can read."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A clip a format cannot carry, left out of the file it is written in (the rest in place:
+    a gap where it was)."""
+
+    format: str          #: the format's name, e.g. "FCP7 XML"
+    path: str            #: the clip's media file
+    record: str          #: where it was on the timeline (record timecode)
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"{self.format} cannot carry clip {display_name(os.path.basename(self.path))} at {self.record}: "
+                f"{self.reason}; it is left out (a gap in its place)")
+
+
+_LEFT_OUT: ContextVar[list[LeftOut] | None] = ContextVar("montage_ai_left_out", default=None)
+
+
+def note_left_out(item: LeftOut) -> None:
+    """A writer left ``item`` out: given to the caller collecting (:func:`collecting_left_out`),
+    else logged as a warning (an OTIO tool calling the adapter has only the log)."""
+    found = _LEFT_OUT.get()
+    if found is None:
+        log.warning("%s", item)
+    else:
+        log.debug("%s", item)
+        found.append(item)
+
+
+@contextmanager
+def collecting_left_out() -> Iterator[list[LeftOut]]:
+    """Within the block, every clip a writer leaves out is added to the list yielded."""
+    found: list[LeftOut] = []
+    token = _LEFT_OUT.set(found)
+    try:
+        yield found
+    finally:
+        _LEFT_OUT.reset(token)
 
 
 @dataclass(frozen=True)

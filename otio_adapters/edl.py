@@ -44,9 +44,11 @@ from montage_ai.otio_adapters.edit import (
     Edit,
     Event,
     InterchangeError,
+    LeftOut,
     Source,
     edit_from_timeline,
     frac_str,
+    note_left_out,
     timeline_from_edit,
 )
 
@@ -163,7 +165,7 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
                 raise ValueError("its source timecode is negative")
             src_tc = (tc(src_in), tc(src_in + event.record_frames))
         except ValueError as exc:
-            log.warning("EDL: clip %r at record frame %d left out: %s", event.name, event.record_in, exc)
+            note_left_out(LeftOut("CMX 3600 EDL", src.path, tc(edit.start + event.record_in), str(exc)))
             continue
         number += 1
         reel = reels.get(src.path) or reels.setdefault(src.path, reel_name(src.path, taken))

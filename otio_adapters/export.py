@@ -35,7 +35,7 @@ import opentimelineio as otio
 from montage_ai.core import defaults
 from montage_ai.core.base import mediaurl
 from montage_ai.core.base.fileio import OutputExistsError, display_name, publish, write_atomic
-from montage_ai.otio_adapters.edit import with_camera_audio, with_clip_markers
+from montage_ai.otio_adapters.edit import LeftOut, collecting_left_out, with_camera_audio, with_clip_markers
 from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION as FCPXML_DEFAULT_VERSION
 from montage_ai.otio_adapters.fcpxml import VERSIONS as FCPXML_VERSIONS
 
@@ -93,8 +93,11 @@ def export_path(base: str | os.PathLike[str], fmt: str) -> Path:
 
 
 def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str], fmt: str, *,
-                    overwrite: bool = False, **adapter_args) -> Path:
+                    overwrite: bool = False, left_out: list[LeftOut] | None = None, **adapter_args) -> Path:
     """Write ``timeline`` as ``fmt`` to ``path`` (temporary file + rename).
+
+    A clip the format cannot carry (a 12.5 fps clip in FCP7 XML) is left out of the file, the
+    rest in place; it is added to ``left_out`` when given, else logged as a warning.
 
     Raises
     ------
@@ -124,8 +127,15 @@ def export_timeline(timeline: otio.schema.Timeline, path: str | os.PathLike[str]
         return target
     if fmt == "otio":
         timeline = with_plain_paths(with_clip_markers(with_camera_audio(timeline)), adapter_args.pop("url_form", "plain"))
-    text = otio.adapters.write_to_string(timeline, adapter_name=spec.adapter, **adapter_args)
-    return write_atomic(target, text, overwrite=overwrite)
+    with collecting_left_out() as dropped:
+        text = otio.adapters.write_to_string(timeline, adapter_name=spec.adapter, **adapter_args)
+    written = write_atomic(target, text, overwrite=overwrite)
+    if left_out is None:
+        for item in dropped:
+            log.warning("%s: %s", display_name(os.fspath(written)), item)
+    else:
+        left_out.extend(dropped)
+    return written
 
 
 def with_plain_paths(timeline: otio.schema.Timeline, url_form: str = "plain") -> otio.schema.Timeline:

@@ -50,6 +50,7 @@ from montage_ai.otio_adapters.edit import (
     Edit,
     Event,
     InterchangeError,
+    LeftOut,
     Mark,
     Source,
     describe,
@@ -60,6 +61,7 @@ from montage_ai.otio_adapters.edit import (
     marker_key,
     marker_text,
     markers_metadata,
+    note_left_out,
     parse_xml,
     tagged,
     timeline_from_edit,
@@ -354,7 +356,6 @@ def _expressible(edit: Edit) -> Edit:
     left out with a warning naming it and the reason; the rest is written. (A sequence at such a
     rate is refused as a whole: nothing could be placed on it.)"""
     timebase_of(edit.rate)
-    dropped: list[str] = []
 
     def keep(events: tuple[Event, ...]) -> tuple[Event, ...]:
         out = []
@@ -363,13 +364,11 @@ def _expressible(edit: Edit) -> Edit:
                 timebase_of(event.source.rate)
                 out.append(event)
             except InterchangeError as exc:
-                dropped.append(f"{event.name!r} at record frame {event.record_in} ({exc})")
+                record = frames_to_timecode(edit.start + event.record_in, edit.rate, drop_frame=edit.drop_frame)
+                note_left_out(LeftOut("FCP7 XML", event.source.path, record, str(exc)))
         return tuple(out)
 
-    trimmed = dataclasses.replace(edit, video=tuple(keep(t) for t in edit.video), audio=tuple(keep(t) for t in edit.audio))
-    if dropped:
-        log.warning("FCP7 XML: clips left out: %s", "; ".join(dropped))
-    return trimmed
+    return dataclasses.replace(edit, video=tuple(keep(t) for t in edit.video), audio=tuple(keep(t) for t in edit.audio))
 
 
 def write_to_string(input_otio: otio.schema.Timeline, for_app: str = "premiere") -> str:

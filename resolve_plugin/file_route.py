@@ -23,9 +23,52 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from montage_ai.core.base.fileio import OutputExistsError
+from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.fileio import OutputExistsError, display_name
 
 from .push import unique_name
+
+
+@dataclass(frozen=True)
+class FootageListing:
+    """The video files the file route cuts, and each file or folder passed over with its reason
+    (``folders``: unreadable folders and symbolic-link loops, as ``cut`` lists them;
+    ``files``: media files that cannot be read or hold no video). Files that are not media by
+    their extension (notes, ``.DS_Store``, sidecars) are neither: they are not footage."""
+
+    clips: tuple[str, ...]
+    folders: tuple[tuple[str, str], ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
+
+
+def footage_files(values: Iterable[str]) -> FootageListing:
+    """The footage of ``--footage``: files named directly, and the media files found in
+    folders and all their sub-folders (:func:`~montage_ai.core.base.fileio.collect_media`:
+    by extension, hidden and ``Proxy`` folders passed over, symbolic links followed once),
+    each probed for a video stream.
+
+    Raises
+    ------
+    MontageError
+        A value that is neither a file nor a folder.
+    """
+    from montage_ai.core.base.fileio import collect_media
+    from montage_ai.core.media.probe import probe
+
+    values = list(values)
+    for value in values:
+        if not os.path.isdir(value) and not os.path.isfile(value):
+            raise MontageError(f"--footage {value}: neither a file nor a folder")
+    folders: list[tuple[str, str]] = []
+    clips: list[str] = []
+    passed: list[tuple[str, str]] = []
+    for path in collect_media(values, skipped=folders):
+        try:
+            if probe(path, require_video=True).video is not None:
+                clips.append(os.path.abspath(path))
+        except MontageError as exc:
+            passed.append((path, str(exc)))
+    return FootageListing(tuple(clips), tuple(folders), tuple(passed))
 
 
 @dataclass(frozen=True)
@@ -36,6 +79,8 @@ class FileRouteResult:
     xml: Path
     fcpxml: Path
     steps: tuple[str, ...]
+    #: One line per clip a file is without (its format cannot carry it), naming the file.
+    left_out: tuple[str, ...] = ()
 
     def text(self) -> str:
         return "\n".join(f"{i}. {step}" for i, step in enumerate(self.steps, start=1))
@@ -87,16 +132,20 @@ def write_file_route(timeline: Any, folder: str | os.PathLike[str], *, name: str
         named.name = chosen
         xml = folder / (chosen + FORMATS["premiere"].suffix)
         fcpxml = folder / (chosen + FORMATS["fcpxml"].suffix)
+        xml_left: list = []
+        fcpxml_left: list = []
         try:
-            export_timeline(named, xml, "premiere", for_app="resolve")
+            export_timeline(named, xml, "premiere", for_app="resolve", left_out=xml_left)
         except OutputExistsError:
             taken.add(chosen)  # written by someone else in the meantime
             continue
         try:
-            export_timeline(named, fcpxml, "fcpxml")
+            export_timeline(named, fcpxml, "fcpxml", left_out=fcpxml_left)
         except OutputExistsError:
             xml.unlink()  # ours, just written
             taken.add(chosen)
             continue
-        return FileRouteResult(chosen, xml, fcpxml, import_steps(xml, fcpxml, chosen))
+        left = tuple(f"{display_name(str(path))}: {item}" for path, items in ((xml, xml_left), (fcpxml, fcpxml_left))
+                     for item in items)
+        return FileRouteResult(chosen, xml, fcpxml, import_steps(xml, fcpxml, chosen), left)
     raise OutputExistsError(str(folder / base))

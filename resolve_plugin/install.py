@@ -37,7 +37,7 @@ import sysconfig
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from montage_ai.core.base.fileio import write_atomic
 
@@ -181,11 +181,13 @@ def _make_dirs(folder: Path) -> list[Path]:
 
 def install(python: str | None = None, *, all_users: bool = False, system: str | None = None,
             home: Path | None = None, env: Mapping[str, str] | None = None, config_dir: Path | None = None,
-            mode: str = "auto") -> InstallResult:
+            mode: str = "auto", bridge_folders: Sequence[str] = ()) -> InstallResult:
     """Install the launcher for ``python``'s environment (default: this one).
 
     ``mode`` ``"process"`` always starts the panel as a separate process; ``"auto"`` opens
-    it inside Resolve's Python when that works.
+    it inside Resolve's Python when that works. ``bridge_folders`` (opt-in, one user):
+    both bridges then take only paths whose real file lies in these folders (written to
+    ``bridge-folders.json`` beside the bridge file; ``$MONTAGE_AI_BRIDGE_FOLDERS`` overrides it).
 
     Raises
     ------
@@ -194,6 +196,7 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     """
     python = os.path.abspath(python or sys.executable)
     config_dir = Path(config_dir) if config_dir else default_config_dir(all_users)
+    folders = _bridge_folders(bridge_folders, all_users)
     folder = scripts_folder(system, all_users=all_users, home=home, env=env) / "Utility"
     launcher = folder / LAUNCHER_NAME
     scripts = [launcher] + [folder / n for n in (BRIDGE_NAME, LUA_BRIDGE_NAME, LUA_LAUNCHER_NAME)]
@@ -229,6 +232,13 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     write_atomic(folder / LUA_LAUNCHER_NAME, _fill("montage_launcher.lua", {
         "CONFIG_PATH": str(config_path), "BRIDGE_SCRIPT": str(folder / LUA_BRIDGE_NAME)}, "--"), overwrite=True)
     written = [launcher, config_path] + scripts[1:] + [support / n for n in SUPPORT_MODULES]
+    if folders:
+        from .bridge.resolve_ops import FOLDERS_FILE
+
+        setting = Path(bridge_file).parent / FOLDERS_FILE
+        created += [str(p) for p in _make_dirs(setting.parent) if str(p) not in created]
+        write_atomic(setting, json.dumps({"folders": folders}, indent=2) + "\n", overwrite=True)
+        written.append(setting)
     files = [{"path": str(p), "sha256": _sha256(p)} for p in written]
     files.append({"path": str(config_dir / LOG_NAME), "sha256": None})  # written by the launcher later
     dirs = list(dict.fromkeys(created + [d for d in previous.get("dirs", []) if d not in created]))
@@ -237,6 +247,21 @@ def install(python: str | None = None, *, all_users: bool = False, system: str |
     write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n", overwrite=True)
     return InstallResult(launcher, config_path, manifest_path, created_dirs=tuple(Path(d) for d in created),
                          scripts=tuple(scripts[1:]))
+
+
+def _bridge_folders(folders: Sequence[str], all_users: bool) -> list[str]:
+    """The bridge folders to write: absolute, existing, each once (InstallError otherwise)."""
+    if not folders:
+        return []
+    if all_users:
+        raise InstallError("--bridge-folder is a setting of one user's bridges: install without --all-users, or set "
+                           "MONTAGE_AI_BRIDGE_FOLDERS for the users")
+    out = []
+    for folder in folders:
+        if not os.path.isabs(folder) or not os.path.isdir(folder):
+            raise InstallError(f"--bridge-folder {folder}: not an existing absolute folder")
+        out.append(os.path.realpath(folder))
+    return list(dict.fromkeys(out))
 
 
 def _read_manifest(path: Path) -> dict:

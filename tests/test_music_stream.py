@@ -149,3 +149,44 @@ def test_a_truncated_mp3_is_accepted_the_same_by_analyze_and_cut(truncated, tmp_
     assert a1.media_reference.available_range.duration.to_seconds() <= music["duration_s"] + 0.05
     # The grid export takes it the same way.
     assert main(["beats", str(truncated), "--export", str(tmp_path / "g.xml"), "--cache-dir", str(cache)]) == 0
+
+
+def _children_rss_mb() -> float:
+    """Resident memory of this process's music workers and decoders together."""
+    me, total = str(os.getpid()), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+            if ppid != me:
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+def test_a_long_song_streams_through_one_worker_in_bounded_memory(long_song):
+    """Each worker holds its own librosa/numba/LLVM (~330 MB); the default is one, so the
+    children of a streamed song (worker + decoder) stay under 500 MB (two workers: about 620 MB), and they are gone after."""
+    path, _ = long_song
+    peak, seen_workers, stop = [0.0], set(), threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _children_rss_mb())
+            seen_workers.update(c for c in _children_of_me() if "--worker" in c)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = analyze_music_bounded(path, long_song_s=10, chunk_s=20, overlap_s=6)
+    finally:
+        stop.set()
+        sampler.join()
+    assert abs(result.tempo_bpm - 120) < 1
+    assert len(seen_workers) == 1, seen_workers
+    assert 0 < peak[0] < 500, f"workers and decoder peaked at {peak[0]:.0f} MB"
+    assert not _children_of_me()

@@ -236,3 +236,76 @@ def test_melt_renders_the_same_timeline_identically(sources, tmp_path):
     expected = _expected(cut_list, {p["plain24"]: TAGS["plain24"]})
     assert _decode_codes(theirs) == expected
     assert _decode_codes(ours) == expected
+
+
+# --------------------------------------------------------------------------- chunked render
+
+
+def _pcm(path: str) -> np.ndarray:
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(pcm, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def chunked(sources, probes, rendered, tmp_path_factory):
+    """The same timeline in chunks of 2 pieces (3 chunks, joins between every kind of source),
+    into a folder whose name holds a quote and a line break (the concat list must not care)."""
+    cut_list, timeline, _, _ = rendered
+    folder = tmp_path_factory.mktemp("chunked out") / "editor's\nday 1"
+    folder.mkdir()
+    out = str(folder / "long cut.mp4")
+    reports: list[float] = []
+    render_preview(timeline, out, size=OUT_SIZE, progress=reports.append, media=probes, chunk=2)
+    return cut_list, out, reports
+
+
+def test_a_chunked_render_shows_every_frame_once_across_the_joins(sources, chunked):
+    cut_list, out, _ = chunked
+    got = _decode_codes(out)
+    expected = _expected(cut_list, {sources[k]: TAGS[k] for k in TAGS})
+    assert len(got) == cut_list.duration
+    joins = [cut_list.cuts[2].record_in, cut_list.cuts[4].record_in]
+    around = [(k, expected[k], got[k]) for j in joins for k in (j - 1, j)]
+    assert all(e == g for _, e, g in around), f"frames at the joins (frame, expected, got): {around}"
+    wrong = [(k, e, g) for k, (e, g) in enumerate(zip(expected, got)) if e != g]
+    assert not wrong, f"frames that differ (frame, expected, got): {wrong[:10]}"
+
+
+def test_a_chunked_render_is_one_h264_aac_file_with_the_audio_of_the_one_pass_render(rendered, chunked):
+    cut_list, out, reports = chunked
+    streams = _ffprobe(out)
+    video, audio = streams["video"], streams["audio"]
+    assert (video["codec_name"], audio["codec_name"]) == ("h264", "aac")
+    assert Fraction(video["r_frame_rate"]) == NTSC24
+    assert int(video["nb_frames"]) == cut_list.duration
+    assert Fraction(int(audio["duration_ts"])) * Fraction(audio["time_base"]) == Fraction(cut_list.duration) / cut_list.rate
+    ours, one_pass = _pcm(out), _pcm(rendered[2])
+    assert abs(len(ours) - len(one_pass)) <= 1024                       # one AAC frame at most
+    n = min(len(ours), len(one_pass))
+    assert float(np.max(np.abs(ours[:n] - one_pass[:n]))) < 0.02        # the same music, trimmed and faded alike
+    assert reports and reports[-1] == 1.0 and all(a <= b for a, b in zip(reports, reports[1:]))
+
+
+def test_a_gap_in_its_own_chunk_renders_black_for_exactly_its_length(sources, probes, tmp_path):
+    cut_list = _cut_list(sources)
+    timeline = build_timeline(cut_list, media=probes)
+    timeline.tracks[0].insert(1, otio.schema.Gap(duration=otio.opentime.RationalTime(5, float(NTSC24))))
+    out = str(tmp_path / "gap chunks.mp4")
+    render_preview(timeline, out, size=SIZE, media=probes, chunk=1)
+    expected = _expected(cut_list, {sources[k]: TAGS[k] for k in TAGS})
+    first = cut_list.cuts[0].record_frames
+    assert _decode_codes(out) == expected[:first] + [None] * 5 + expected[first:]
+
+
+def test_cancel_between_chunks_stops_and_leaves_nothing(sources, probes, tmp_path):
+    timeline = build_timeline(_cut_list(sources), media=probes)
+    reports: list[float] = []
+
+    def cancel() -> bool:  # once the first chunk is done
+        return bool(reports) and reports[-1] > 0.2
+
+    with pytest.raises(Cancelled):
+        render_preview(timeline, tmp_path / "cancelled.mp4", size=SIZE, cancel=cancel, media=probes, chunk=1,
+                       progress=reports.append)
+    assert list(tmp_path.iterdir()) == []

@@ -502,3 +502,109 @@ def test_a_client_whose_idle_connection_the_bridge_closed_reconnects(fake, tmp_p
     finally:
         server.stop("test over")
         thread.join(5)
+
+
+# ---------------------------------------------------------------------------- restricted to the project's folders
+@pytest.fixture
+def project_folders(media, tmp_path):
+    """A project folder with a clip, a song and a timeline file; a folder outside it with a
+    clip; links each way; a sibling folder whose name starts like the project's."""
+    import shutil
+
+    project, outside, sibling = tmp_path / "Job 42", tmp_path / "elsewhere", tmp_path / "Job 42 old"
+    for folder in (project, outside, sibling):
+        folder.mkdir()
+    shutil.copy(media["a"], project / "A001.mp4")
+    shutil.copy(media["song"], project / "song.wav")
+    (project / "cut.xml").write_text("<xmeml version='4'/>", encoding="utf-8")
+    shutil.copy(media["b"], outside / "B002.mp4")
+    shutil.copy(media["b"], sibling / "B002.mp4")
+    (outside / "cut.xml").write_text("<xmeml version='4'/>", encoding="utf-8")
+    (project / "leak.mp4").symlink_to(outside / "B002.mp4")          # inside by name, outside in fact
+    (outside / "shortcut.mp4").symlink_to(project / "A001.mp4")      # outside by name, inside in fact
+    return project, outside, sibling
+
+
+@pytest.mark.parametrize("setting", ["env", "file"])
+def test_paths_can_be_restricted_to_the_projects_folders(kind, fake, project_folders, tmp_path, setting):
+    """Opt-in, the same on both bridges: with the project's folder set, a path is taken only
+    when the file it resolves to (through every symlink and "..") lies in that folder."""
+    project, outside, sibling = project_folders
+    bridge_file = tmp_path / "cfg" / "resolve-bridge.json"
+    env = {}
+    if setting == "env":
+        env["MONTAGE_AI_BRIDGE_FOLDERS"] = os.pathsep.join([str(project), str(tmp_path / "no such folder")])
+    else:
+        bridge_file.parent.mkdir(parents=True)
+        (bridge_file.parent / "bridge-folders.json").write_text(json.dumps({"folders": [str(project)]}), encoding="utf-8")
+    process = _start(fake, kind, bridge_file, env=env).wait_ready()
+    try:
+        raw = Raw(bridge_file)
+        refused = [("import_media", {"paths": [str(outside / "B002.mp4")]}),
+                   ("import_media", {"paths": [str(project / "leak.mp4")]}),
+                   ("import_media", {"paths": [str(project) + "/../elsewhere/B002.mp4"]}),
+                   ("import_media", {"paths": [str(sibling / "B002.mp4")]}),
+                   ("import_media", {"paths": [str(project / "A001.mp4"), str(outside / "B002.mp4")]}),
+                   ("link_proxy", {"clip_id": "x", "proxy_path": str(outside / "B002.mp4")}),
+                   ("import_timeline_file", {"path": str(outside / "cut.xml"), "name": "x", "bin_ids": []})]
+        seq = 0
+        for op, args in refused:
+            seq += 1
+            raw.send(raw.frame(op, args, seq=seq))
+            answer = raw.reply()
+            assert (answer["ok"], answer["code"]) == (False, "bad-args"), (op, args, answer)
+            assert "outside the folders this bridge may read" in answer["error"], answer
+        assert not [c for c in fake.behaviour.calls if c[0] in ("ImportMedia", "ImportTimelineFromFile", "LinkProxyMedia")]
+        for paths in ([str(project / "A001.mp4"), str(project / "song.wav")], [str(outside / "shortcut.mp4")]):
+            seq += 1
+            raw.send(raw.frame("import_media", {"paths": paths}, seq=seq))
+            answer = raw.reply()
+            assert answer["ok"] is True, answer
+        assert "paths restricted to" in process.output()
+        assert _served(process)
+    finally:
+        process.close()
+
+
+def test_an_unreadable_folder_setting_refuses_every_path(kind, fake, media, tmp_path):
+    bridge_file = tmp_path / "cfg" / "resolve-bridge.json"
+    bridge_file.parent.mkdir(parents=True)
+    (bridge_file.parent / "bridge-folders.json").write_text("{not json", encoding="utf-8")
+    process = _start(fake, kind, bridge_file).wait_ready()
+    try:
+        raw = Raw(bridge_file)
+        raw.send(raw.frame("import_media", {"paths": [media["a"]]}))
+        answer = raw.reply()
+        assert (answer["ok"], answer["code"]) == (False, "bad-args"), answer
+        assert "outside the folders" in answer["error"]
+    finally:
+        process.close()
+
+
+def test_the_install_option_restricts_both_bridges_and_uninstall_removes_it(kind, fake, project_folders, tmp_path,
+                                                                            monkeypatch):
+    from montage_ai.resolve_plugin.install import install, uninstall
+    from montage_ai.ui.cli.main import main
+
+    project, outside, _ = project_folders
+    bridge_file = tmp_path / "user cfg" / "resolve-bridge.json"
+    monkeypatch.setenv("MONTAGE_AI_RESOLVE_BRIDGE_FILE", str(bridge_file))
+    monkeypatch.delenv("MONTAGE_AI_BRIDGE_FOLDERS", raising=False)
+    home, config = tmp_path / "home", tmp_path / "home" / ".config" / "montage-ai"
+    home.mkdir()
+    install(sys.executable, system="Linux", home=home, config_dir=config, bridge_folders=[str(project)])
+    setting = bridge_file.parent / "bridge-folders.json"
+    assert json.loads(setting.read_text(encoding="utf-8")) == {"folders": [os.path.realpath(project)]}
+    process = _start(fake, kind, bridge_file).wait_ready()
+    try:
+        raw = Raw(bridge_file)
+        raw.send(raw.frame("import_media", {"paths": [str(outside / "B002.mp4")]}))
+        assert raw.reply()["code"] == "bad-args"
+        raw.send(raw.frame("import_media", {"paths": [str(project / "A001.mp4")]}, seq=2))
+        assert raw.reply()["ok"] is True
+    finally:
+        process.close()
+    uninstall(system="Linux", home=home, config_dir=config)
+    assert not setting.exists()
+    # Through the CLI: a folder that does not exist is refused in one line.
+    assert main(["install-resolve", "--bridge-folder", str(tmp_path / "nowhere")]) == 1

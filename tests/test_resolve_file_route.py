@@ -93,3 +93,88 @@ def test_resolve_cut_file_route_needs_the_footage(outside_resolve, media, capsys
 
     assert main(["resolve", "cut", "--file-route", "--music", media["song"]]) == 1
     assert "the file route needs the clips: give --footage" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- which files the route cuts
+
+
+@pytest.fixture
+def footage_folder(media, tmp_path):
+    """A card: clips in sub-folders, notes and sidecars beside them, a broken clip, a symlink
+    loop and an unreadable folder."""
+    import os
+    import shutil
+
+    root = tmp_path / "card"
+    (root / "DCIM" / "day 1").mkdir(parents=True)
+    (root / "DCIM" / "day 2").mkdir()
+    shutil.copy(media["a"], root / "A001.mp4")
+    shutil.copy(media["b"], root / "DCIM" / "day 1" / "B002.mp4")
+    shutil.copy(media["c"], root / "DCIM" / "day 2" / "C003.mp4")
+    for junk in ("notes.txt", ".DS_Store", "A001.XML", "A001.THM", "DCIM/day 1/B002.srt", "DCIM/day 1/._B002.mp4"):
+        (root / junk).write_bytes(b"not footage")
+    (root / "DCIM" / "broken.mov").write_bytes(b"\x00" * 500)
+    os.symlink(root / "DCIM", root / "DCIM" / "day 2" / "loop")
+    locked = root / "locked"
+    locked.mkdir()
+    (locked / "D004.mp4").write_bytes(b"")
+    locked.chmod(0)
+    yield root
+    locked.chmod(0o755)
+
+
+def test_the_route_walks_sub_folders_and_takes_only_media(footage_folder):
+    import os
+
+    from montage_ai.resolve_plugin.file_route import footage_files
+
+    listing = footage_files([str(footage_folder)])
+    assert sorted(os.path.basename(p) for p in listing.clips) == ["A001.mp4", "B002.mp4", "C003.mp4"]
+    # Only media files are passed over with a reason: never the notes, sidecars or .DS_Store.
+    # (root reads the locked folder too, and finds its empty clip.)
+    empty_locked = ["D004.mp4"] if os.geteuid() == 0 else []
+    assert sorted(os.path.basename(p) for p, _ in listing.files) == sorted(["broken.mov"] + empty_locked)
+    reasons = dict(listing.folders)
+    assert any("loop" in r for r in reasons.values()), reasons
+    if os.geteuid() != 0:  # root reads any folder
+        assert any(p.endswith("locked") and "cannot be read" in r for p, r in reasons.items()), reasons
+
+
+def test_resolve_cut_file_route_cuts_the_clips_of_sub_folders_and_says_nothing_of_other_files(
+        outside_resolve, footage_folder, media, tmp_path, capsys):
+    from montage_ai.ui.cli.main import main
+
+    out_dir = tmp_path / "for resolve"
+    code = main(["resolve", "cut", "--file-route", "--footage", str(footage_folder), "--music", media["song"],
+                 "--duration", "3", "--name", "Card cut", "--out-dir", str(out_dir),
+                 "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (out_dir / "Card cut.xml").is_file()
+    for name in ("notes.txt", ".DS_Store", "A001.XML", "A001.THM", "B002.srt", "._B002.mp4"):
+        assert name not in captured.err
+    skipped = [line for line in captured.err.splitlines() if "broken.mov" in line]
+    assert len(skipped) == 1 and skipped[0].startswith("skipped: "), captured.err
+    # The cut used clips from the sub-folders.
+    xml = (out_dir / "Card cut.xml").read_text(encoding="utf-8")
+    assert "B002.mp4" in xml or "C003.mp4" in xml
+
+
+def test_a_clip_the_xml_cannot_carry_is_named_and_the_rest_written(media, tmp_path):
+    from fractions import Fraction
+
+    from montage_ai.core.media.probe import probe
+    from montage_ai.core.model.cutlist import Cut, CutList
+    from montage_ai.core.samples.framecode import render_framecode
+
+    slow = str(tmp_path / "slow 12.5.mp4")
+    render_framecode(slow, 30, rate=Fraction(25, 2), size=(64, 36))
+    cuts = (Cut(0, 10, media["c"], Fraction(25), 2, 0, 0.5, "intro", ""),
+            Cut(10, 20, slow, Fraction(25, 2), 3, 1, 0.5, "build", ""))
+    cut_list = CutList(rate=Fraction(25), width=64, height=36, duration=20, cuts=cuts, music_path="",
+                       music_duration=0, name="Slow cut")
+    probes = {p: probe(p) for p in (media["c"], slow)}
+    result = write_file_route(build_timeline(cut_list, media=probes), tmp_path / "out")
+    assert result.xml.is_file() and result.fcpxml.is_file()
+    assert len(result.left_out) == 1 and "Slow cut.xml" in result.left_out[0] and "slow 12.5.mp4" in result.left_out[0]
+    assert "FCP7 XML" in result.left_out[0]

@@ -1,4 +1,6 @@
-"""Preview render: an OTIO timeline -> an H.264/AAC MP4, frame-exact, in one ffmpeg process.
+"""Preview render: an OTIO timeline -> an H.264/AAC MP4, frame-exact, in one ffmpeg process
+(a cut of more than :data:`CHUNK_PIECES` pieces: in chunks of that many, joined without a
+gap or a repeated frame, :mod:`.preview_chunks`).
 
 The renderer reads the timeline (not the cut list): the first video track, the first audio
 track and the timeline's rate (:func:`~.timeline.timeline_rate`). Output frame ``k`` of a
@@ -64,6 +66,9 @@ SEEK_MARGIN_FRAMES = 4
 #: input (and decodes its first frame) up front, and frame-threaded decoders multiply that
 #: memory by the core count (200 clips: 1.2 GB -> 0.5 GB at 320x180).
 MANY_INPUTS = 16
+#: A video track with more pieces (clips and gaps) than this renders in chunks of this many
+#: (:mod:`.preview_chunks`): memory bounded by the chunk, not by the cut's length.
+CHUNK_PIECES = 16
 AUDIO_RATE = 48000
 
 
@@ -128,30 +133,35 @@ def _first(timeline: otio.schema.Timeline, kind: str) -> otio.schema.Track | Non
     return next((t for t in timeline.tracks if isinstance(t, otio.schema.Track) and t.kind == kind), None)
 
 
-def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple[int, int] | None = (1280, 720),
-                  media: dict[str, MediaInfo] | None = None, graph_path: str) -> tuple[list[str], int]:
-    """The ffmpeg command that renders ``timeline`` to ``out_path`` and its frame count.
-
-    The filter graph is written to ``graph_path`` (``-filter_complex_script``).
-    """
-    rate = timeline_rate(timeline)
-    video = _first(timeline, otio.schema.TrackKind.Video)
-    if video is None:
-        raise ValueError(f"timeline {timeline.name!r} has no video track")
+def _output_size(timeline: otio.schema.Timeline, size: tuple[int, int] | None) -> tuple[int, int]:
+    """The even ``(width, height)`` of the output (see :func:`render_preview`'s ``size``)."""
     meta = timeline.metadata.get(NAMESPACE) or {}
     own = (int(meta.get("width") or 1280), int(meta.get("height") or 720))
     if size is None:
         size = own
     elif size[0] <= 0:  # height-based: the timeline's aspect ratio
         size = (round(size[1] * own[0] / own[1]), size[1])
-    width, height = (max(2, int(size[0]) // 2 * 2), max(2, int(size[1]) // 2 * 2))
+    return max(2, int(size[0]) // 2 * 2), max(2, int(size[1]) // 2 * 2)
+
+
+def _timeline_pieces(timeline: otio.schema.Timeline) -> tuple[Fraction, list[_VideoPiece], int]:
+    """The timeline's rate, its video pieces and their frame count (ValueError when empty)."""
+    rate = timeline_rate(timeline)
+    video = _first(timeline, otio.schema.TrackKind.Video)
+    if video is None:
+        raise ValueError(f"timeline {timeline.name!r} has no video track")
     pieces = _video_pieces(video, rate)
     total = sum(p.record_frames for p in pieces)
     if total <= 0:
         raise ValueError(f"timeline {timeline.name!r} is empty")
-    probes = dict(media or {})
-    ffmpeg = require_tool("ffmpeg")
-    args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-copyts"]
+    return rate, pieces, total
+
+
+def _video_graph(pieces: list[_VideoPiece], rate: Fraction, width: int, height: int,
+                 probes: dict[str, MediaInfo]) -> tuple[list[str], list[str]]:
+    """Input arguments and filter-graph lines that render ``pieces`` one after the other to
+    ``[vout]``; inputs are numbered from 0 in the order of the arguments."""
+    args: list[str] = []
     graph: list[str] = []
     labels: list[str] = []
     inputs = 0
@@ -165,50 +175,67 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
                   f"scale=trunc(iw*sar/2)*2:ih,setsar=1,"
                   f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
                   f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[{label}]")
+        labels.append(label)
         if piece.path is None:
             graph.append(f"color=c=black:s={width}x{height}:r={format_rate(rate, ratio=True)},trim=end_frame={n},setsar=1,format=yuv420p[{label}]")
-            labels.append(label)
             continue
         info = probes.get(piece.path) or probe(piece.path)
         probes[piece.path] = info
-        vs = info.video
-        s = piece.source_rate
-        needed = math.floor((n - 1) * s / rate) + 1
-        first, last = piece.source_in, piece.source_in + needed - 1
-        length = grid_length(info)
-        if first < 0 or last >= length:
-            raise MediaError(piece.path, f"the timeline uses frames {first}..{last}, the file has {length}")
-        if vs.rate != s:
-            log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, format_rate(s, ratio=True), format_rate(vs.rate, ratio=True))
-        if vs.vfr:
-            # Placed by time, as every NLE does: grid frame g shows the last decoded frame whose
-            # timestamp rounds to g or earlier (fps=round=near holds it over missing frames).
-            # The window opens a second early so a held frame before the in point is there.
-            grid0 = Fraction(vs.start_time_s) + Fraction(first) / s
-            seek = Fraction(first) / s - 2
-            if seek > 0:
-                args += ["-ss", _sec(seek)]
-            args += [*decoder, "-i", piece.path]
-            t0 = grid0 - 1
-            t1 = Fraction(vs.start_time_s) + (Fraction(last) + Fraction(1, 2)) / s
-            pick = (f"trim=start={_sec(max(t0, Fraction(0)))}:end={_sec(t1)},"
-                    f"fps=fps={format_rate(s, ratio=True)}:start_time={_sec(grid0)}:round=near,settb={format_rate(vs.time_base, ratio=True)}")
-        else:
-            seek = first - SEEK_MARGIN_FRAMES
-            if seek > 0:
-                args += ["-noaccurate_seek", "-ss", _sec(Fraction(seek) / vs.rate)]
-            args += [*decoder, "-i", piece.path]
-            t0 = Fraction(vs.start_time_s) + (Fraction(first) - Fraction(1, 2)) / vs.rate
-            t1 = Fraction(vs.start_time_s) + (Fraction(last) + Fraction(1, 2)) / vs.rate
-            pick = f"trim=start={_sec(t0)}:end={_sec(t1)}"
+        input_args, pick = _pick_frames(piece, n, rate, info)
+        args += input_args[:-2] + decoder + input_args[-2:]
         # Clone the last frame once so fps always has a frame after the last slot.
+        s = piece.source_rate
         graph.append(f"[{inputs}:v:0]{pick},tpad=stop_mode=clone:stop=1,"
                      f"setpts=N*{s.denominator}/{s.numerator}/TB,{finish}")
         inputs += 1
-        labels.append(label)
     graph.append("".join(f"[{lab}]" for lab in labels)
                  + f"concat=n={len(labels)}:v=1:a=0,setpts=N*{rate.denominator}/{rate.numerator}/TB[vout]")
+    return args, graph
 
+
+def _pick_frames(piece: _VideoPiece, n: int, rate: Fraction, info: MediaInfo) -> tuple[list[str], str]:
+    """The input arguments (ending ``-i path``) and the filters that pick the source frames
+    a piece of ``n`` record frames shows, at the source's own rate."""
+    assert piece.path is not None
+    vs = info.video
+    s = piece.source_rate
+    needed = math.floor((n - 1) * s / rate) + 1
+    first, last = piece.source_in, piece.source_in + needed - 1
+    length = grid_length(info)
+    if first < 0 or last >= length:
+        raise MediaError(piece.path, f"the timeline uses frames {first}..{last}, the file has {length}")
+    if vs.rate != s:
+        log.warning("%s: timeline says %s fps, the file is %s fps", piece.path, format_rate(s, ratio=True), format_rate(vs.rate, ratio=True))
+    args: list[str] = []
+    if vs.vfr:
+        # Placed by time, as every NLE does: grid frame g shows the last decoded frame whose
+        # timestamp rounds to g or earlier (fps=round=near holds it over missing frames).
+        # The window opens a second early so a held frame before the in point is there.
+        grid0 = Fraction(vs.start_time_s) + Fraction(first) / s
+        seek = Fraction(first) / s - 2
+        if seek > 0:
+            args += ["-ss", _sec(seek)]
+        t0 = grid0 - 1
+        t1 = Fraction(vs.start_time_s) + (Fraction(last) + Fraction(1, 2)) / s
+        pick = (f"trim=start={_sec(max(t0, Fraction(0)))}:end={_sec(t1)},"
+                f"fps=fps={format_rate(s, ratio=True)}:start_time={_sec(grid0)}:round=near,settb={format_rate(vs.time_base, ratio=True)}")
+    else:
+        seek = first - SEEK_MARGIN_FRAMES
+        if seek > 0:
+            args += ["-noaccurate_seek", "-ss", _sec(Fraction(seek) / vs.rate)]
+        t0 = Fraction(vs.start_time_s) + (Fraction(first) - Fraction(1, 2)) / vs.rate
+        t1 = Fraction(vs.start_time_s) + (Fraction(last) + Fraction(1, 2)) / vs.rate
+        pick = f"trim=start={_sec(t0)}:end={_sec(t1)}"
+    return args + ["-i", piece.path], pick
+
+
+def _audio_graph(timeline: otio.schema.Timeline, rate: Fraction, total: int,
+                 first_input: int) -> tuple[list[str], list[str]]:
+    """Input arguments and filter-graph lines for the first audio track to ``[aout]``, exactly
+    ``total`` frames long; its inputs are numbered from ``first_input``."""
+    args: list[str] = []
+    graph: list[str] = []
+    inputs = first_input
     total_s = Fraction(total) / rate
     alabels = []
     for i, piece in enumerate(_audio_pieces(_first(timeline, otio.schema.TrackKind.Audio), rate)):
@@ -232,18 +259,48 @@ def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple
                      + f"concat=n={len(alabels)}:v=0:a=1,apad,atrim=duration={_sec(total_s)}[aout]")
     else:
         graph.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={_sec(total_s)}[aout]")
+    return args, graph
 
+
+def _ffmpeg_head() -> list[str]:
+    return [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-v", "error"]
+
+
+def _video_codec(rate: Fraction) -> list[str]:
+    return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-r", format_rate(rate, ratio=True), "-fps_mode", "cfr"]
+
+
+def _audio_codec_and_mp4(rate: Fraction) -> list[str]:
+    return ["-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
+            # A movie time scale that holds both the audio samples and the frames exactly
+            # (the default, 1000, rounds the edit lists, hence the durations, to 1 ms).
+            "-movie_timescale", str(math.lcm(AUDIO_RATE, rate.numerator)),
+            "-movflags", "+faststart", "-f", "mp4"]
+
+
+def _write_graph(graph: list[str], graph_path: str) -> None:
     with open(graph_path, "w", encoding="utf-8") as f:
         f.write(";\n".join(graph))
-    args += ["-filter_complex_script", graph_path, "-map", "[vout]", "-map", "[aout]",
-             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-             "-r", format_rate(rate, ratio=True), "-fps_mode", "cfr",
-             "-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
-             # A movie time scale that holds both the audio samples and the frames exactly
-             # (the default, 1000, rounds the edit lists, hence the durations, to 1 ms).
-             "-movie_timescale", str(math.lcm(AUDIO_RATE, rate.numerator)),
-             "-movflags", "+faststart", "-f", "mp4",
-             "-progress", "pipe:1", "-nostats", "-y", out_path]
+
+
+def _build_command(timeline: otio.schema.Timeline, out_path: str, *, size: tuple[int, int] | None = (1280, 720),
+                  media: dict[str, MediaInfo] | None = None, graph_path: str) -> tuple[list[str], int]:
+    """The one ffmpeg command that renders ``timeline`` to ``out_path`` and its frame count.
+
+    The filter graph is written to ``graph_path`` (``-filter_complex_script``).
+    """
+    rate, pieces, total = _timeline_pieces(timeline)
+    width, height = _output_size(timeline, size)
+    probes = dict(media or {})
+    vargs, vgraph = _video_graph(pieces, rate, width, height, probes)
+    inputs = sum(1 for a in vargs if a == "-i")
+    aargs, agraph = _audio_graph(timeline, rate, total, inputs)
+    _write_graph(vgraph + agraph, graph_path)
+    args = [*_ffmpeg_head(), "-copyts", *vargs, *aargs,
+            "-filter_complex_script", graph_path, "-map", "[vout]", "-map", "[aout]",
+            *_video_codec(rate), *_audio_codec_and_mp4(rate),
+            "-progress", "pipe:1", "-nostats", "-y", out_path]
     return args, total
 
 
@@ -256,6 +313,7 @@ def render_preview(
     cancel: Callable[[], bool] | None = None,
     overwrite: bool = False,
     media: dict[str, MediaInfo] | None = None,
+    chunk: int = CHUNK_PIECES,
 ) -> str:
     """Render ``timeline`` to an H.264/AAC MP4 at the timeline's rate, frame-exact.
 
@@ -279,6 +337,10 @@ def render_preview(
         Replace ``out_path`` if it exists (else :class:`OutputExistsError`).
     media:
         Probes by path, to skip probing again.
+    chunk:
+        A video track of more pieces than this is rendered in chunks of this many and
+        joined without a gap or a repeated frame (:mod:`.preview_chunks`), so memory does
+        not grow with the cut's length.
 
     Returns
     -------
@@ -306,9 +368,15 @@ def render_preview(
     fd, graph_path = tempfile.mkstemp(prefix=f".{stem}.", suffix=".filtergraph", dir=folder)
     os.close(fd)
     try:
-        cmd, total = _build_command(timeline, tmp, size=size, media=media, graph_path=graph_path)
-        log.debug("preview %s: %d frames, %s", out_path, total, " ".join(cmd))
-        _run(cmd, total, out_path, progress, cancel)
+        from montage_ai.core.render import preview_chunks
+
+        if preview_chunks.needs_chunks(timeline, chunk):
+            preview_chunks.render_chunked(timeline, tmp, size=size, chunk=chunk, media=media, progress=progress,
+                                          cancel=cancel, label=out_path)
+        else:
+            cmd, total = _build_command(timeline, tmp, size=size, media=media, graph_path=graph_path)
+            log.debug("preview %s: %d frames, %s", out_path, total, " ".join(cmd))
+            _run(cmd, total, out_path, progress, cancel)
         publish(tmp, out_path, overwrite=overwrite)
     finally:
         for p in (tmp, graph_path):

@@ -358,7 +358,7 @@ end
 --- Offset and width of st_mode in struct stat, per system (Linux x64: after dev, ino, nlink;
 --- Linux arm64/generic: after dev, ino; macOS 64-bit-inode layout: after a 4-byte dev).
 local MODE_AT = ffi.os == "OSX" and {4, 2} or (ffi.arch == "x64" and {24, 4} or {16, 4})
-local S_IFMT, S_IFREG = 0xF000, 0x8000
+local S_IFMT, S_IFREG, S_IFDIR = 0xF000, 0x8000, 0x4000
 local C = ffi.C
 local OSX = ffi.os == "OSX"
 -- Declaring the POSIX calls is harmless on Windows; M.main refuses to run there, so the
@@ -844,9 +844,71 @@ local function has_suffix(p, suffixes)
   for _, s in ipairs(suffixes) do if lower:sub(-#s) == s then return true end end
   return false
 end
+
+------------------------------------------------------------------------------ folders paths may lie in
+--- Opt-in: path arguments must lie in these folders. ``$MONTAGE_AI_BRIDGE_FOLDERS`` (":" between
+--- folders, ";" on Windows) or ``bridge-folders.json`` beside the bridge file
+--- (``{"folders": [...]}``), as ``folder_setting`` in resolve_ops.py.
+M.FOLDERS_ENV = "MONTAGE_AI_BRIDGE_FOLDERS"
+M.FOLDERS_FILE = "bridge-folders.json"
+local PATHSEP = package.config:sub(1, 1) == "\\" and ";" or ":"
+--- nil: any folder; else the real paths of the folders allowed.
+M.allowed_folders = nil
+
+--- The folders the setting names; nil when nothing says (any folder), {} when the file is unreadable.
+function M.folder_setting(bridge_file)
+  local env = os.getenv(M.FOLDERS_ENV)
+  if env and env:match("%S") then
+    local out = {}
+    for f in (env .. PATHSEP):gmatch("(.-)" .. PATHSEP) do if f:match("%S") then out[#out + 1] = f end end
+    return out
+  end
+  local dir = bridge_file:match("^(.*)[/\\][^/\\]*$") or "."
+  local path = dir .. "/" .. M.FOLDERS_FILE
+  local text = read_file(path)
+  if not text then return nil end
+  local ok, data = pcall(json.decode, text)
+  if not ok or type(data) ~= "table" or is_array(data) or type(data.folders) ~= "table" then
+    report(path .. " has no list of folders: the bridge reads no file at all")
+    return {}
+  end
+  local out = {}
+  for _, f in ipairs(data.folders) do
+    if type(f) ~= "string" then report(path .. " has no list of folders: the bridge reads no file at all"); return {} end
+    out[#out + 1] = f
+  end
+  return out
+end
+
+--- Restrict path arguments to ``folders`` (through symlinks); nil lifts it. The real folders.
+function M.restrict_to_folders(folders)
+  if folders == nil then M.allowed_folders = nil; return nil end
+  local real = {}
+  for _, f in ipairs(folders) do
+    local r = is_absolute(f) and real_path(f) or nil
+    local kind = r and file_type(r)
+    if r and (kind == nil or kind == S_IFDIR) then
+      real[#real + 1] = r
+    else
+      report(string.format("bridge folder %q is not an existing absolute folder: left out", f))
+    end
+  end
+  M.allowed_folders = real
+  return real
+end
+
+local function inside(real, folders)
+  for _, f in ipairs(folders) do
+    local base = f:gsub("/+$", "")
+    if real == f or real:sub(1, #base + 1) == base .. "/" then return true end
+  end
+  return false
+end
+
 --- An absolute path to a regular file of the kind the operation reads: no NUL byte; resolved
---- through symlinks, the file is a regular file (stat, not opened) and both the name given
---- and the file it resolves to end in one of ``suffixes``. The rules of ``_file`` in resolve_ops.py.
+--- through symlinks, the file is a regular file (stat, not opened), both the name given
+--- and the file it resolves to end in one of ``suffixes`` and, when the bridge is restricted
+--- to folders, the file it resolves to lies in one of them. The rules of ``_file`` in resolve_ops.py.
 local function a_file(v, what, suffixes)
   a_text(v, what)
   if v:find("\0", 1, true) then fail(string.format("%s %q holds a NUL byte", what, v), "bad-args") end
@@ -863,6 +925,11 @@ local function a_file(v, what, suffixes)
     if not has_suffix(name, suffixes) then
       fail(string.format("%s %q is not a %s (%s)", what, name, what, table.concat(suffixes, " ")), "bad-args")
     end
+  end
+  if M.allowed_folders and not inside(real, M.allowed_folders) then
+    local list = table.concat(M.allowed_folders, PATHSEP)
+    fail(string.format("%s %q is outside the folders this bridge may read (%s)", what, v, list ~= "" and list or "none"),
+         "bad-args")
   end
   return v
 end
@@ -999,6 +1066,10 @@ end
 function Bridge:start()
   local ok, product = pcall(function() return self.ops:product() end)
   self.product = ok and product or json.object({name = "", version = ""})
+  local folders = M.restrict_to_folders(M.folder_setting(self.bridge_file))
+  if folders then
+    report("paths restricted to: " .. (#folders > 0 and table.concat(folders, ", ") or "no folder (every path is refused)"))
+  end
   local old = M.read_bridge_file(self.bridge_file)
   if old and old.kind == "python" and M.process_alive(old.pid) and old.pid ~= C.getpid() then
     return false, string.format("the Python bridge (process %d) is running; it is preferred, so this Lua bridge "

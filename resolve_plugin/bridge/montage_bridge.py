@@ -12,8 +12,9 @@ object Resolve gives it, and serves a fixed list of operations to Montage AI ove
   (protocol in ``wire.py``); messages over 16 MB are refused from their length prefix;
 - only the operations of ``resolve_ops.OPERATIONS`` run, with their arguments checked (file
   paths must be absolute, without NUL bytes, and resolve through symlinks to a regular file
-  with an extension of the kind the operation reads: no FIFOs, devices or /etc/passwd); no code is
-  evaluated;
+  with an extension of the kind the operation reads: no FIFOs, devices or /etc/passwd), and,
+  opt-in, lie in the folders of ``$MONTAGE_AI_BRIDGE_FOLDERS`` or ``bridge-folders.json`` beside
+  the bridge file (``resolve_ops.folder_setting``); no code is evaluated;
 - it cannot be starved: a new connection has one deadline for its whole first signed request,
   at most a few connections wait to authenticate (a new one drops the oldest), and when every
   slot is taken the answer is a clear "busy, retry" (the client retries with backoff);
@@ -125,6 +126,9 @@ class Bridge(object):
             self.product = self.ops.product()
         except Exception as exc:  # noqa: BLE001 - reported in the hello, not fatal
             log.warning("cannot read Resolve's product name: %s", exc)
+        folders = resolve_ops.restrict_to_folders(resolve_ops.folder_setting(self.bridge_file))
+        if folders is not None:
+            report("paths restricted to: %s" % (", ".join(folders) or "no folder (every path is refused)"))
         replaced = self._replace_earlier()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind((HOST, 0))

@@ -18,6 +18,7 @@ through the bridge subprocesses); nothing here has been run against a real Resol
 The API is not thread-safe: one :class:`ResolveOps` is used from one thread.
 """
 
+import json
 import logging
 import os
 import stat
@@ -87,11 +88,69 @@ def _whole(value, what):
     return value
 
 
+#: The environment variable that restricts bridge paths to folders (``os.pathsep`` between them).
+FOLDERS_ENV = "MONTAGE_AI_BRIDGE_FOLDERS"
+#: The file beside the bridge file that does the same: ``{"folders": ["/Volumes/Job 42", ...]}``.
+FOLDERS_FILE = "bridge-folders.json"
+#: None: any folder; else the real paths of the folders path arguments must lie in.
+_allowed_folders = None
+
+
+def folder_setting(bridge_file):
+    """The folders a bridge may read files in (opt-in): ``$MONTAGE_AI_BRIDGE_FOLDERS`` when
+    set, else the ``folders`` of :data:`FOLDERS_FILE` beside ``bridge_file`` (written by
+    ``montage-ai install-resolve --bridge-folder``); None when neither says (any folder)."""
+    env = os.environ.get(FOLDERS_ENV, "")
+    if env.strip():
+        return [f for f in env.split(os.pathsep) if f.strip()]
+    path = os.path.join(os.path.dirname(os.path.abspath(bridge_file)), FOLDERS_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s cannot be read (%s): the bridge reads no file at all", path, exc)
+        return []
+    folders = data.get("folders") if isinstance(data, dict) else None
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        log.warning("%s has no list of folders: the bridge reads no file at all", path)
+        return []
+    return folders
+
+
+def restrict_to_folders(folders):
+    """Path arguments must lie in ``folders`` (their real paths, through every symlink) from
+    now on; ``None`` lifts the restriction. A folder that does not exist is left out (logged);
+    an empty list refuses every path. The real folders are returned."""
+    global _allowed_folders
+    if folders is None:
+        _allowed_folders = None
+        return None
+    real = []
+    for folder in folders:
+        if not os.path.isabs(folder) or not os.path.isdir(folder):
+            log.warning("bridge folder %r is not an existing absolute folder: left out", folder)
+            continue
+        real.append(os.path.realpath(folder))
+    _allowed_folders = real
+    return list(real)
+
+
+def _inside(real, folders):
+    for folder in folders:
+        if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
 def _file(value, what, suffixes):
     """An absolute path to a regular file the operation reads: no NUL byte; resolved through
     symlinks and ``..``, the file it names is a regular file (not a FIFO, device, socket or
-    folder; checked with ``stat``, never opened) and both the name given and the file it
-    resolves to end in one of ``suffixes``. The same rules as ``a_file`` in the Lua bridge."""
+    folder; checked with ``stat``, never opened), both the name given and the file it
+    resolves to end in one of ``suffixes``, and, when the bridge is restricted to folders
+    (:func:`restrict_to_folders`), the file it resolves to lies in one of them. The same
+    rules as ``a_file`` in the Lua bridge."""
     path = _text(value, what)
     if "\0" in path:
         raise OpsError("%s %r holds a NUL byte" % (what, path), "bad-args")
@@ -107,6 +166,9 @@ def _file(value, what, suffixes):
     for name in (path, real):
         if not name.lower().endswith(suffixes):
             raise OpsError("%s %r is not a %s (%s)" % (what, name, what, " ".join(suffixes)), "bad-args")
+    if _allowed_folders is not None and not _inside(real, _allowed_folders):
+        raise OpsError("%s %r is outside the folders this bridge may read (%s)"
+                       % (what, path, os.pathsep.join(_allowed_folders) or "none"), "bad-args")
     return path
 
 

@@ -49,6 +49,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out and len(formats) == 1:
         targets = {formats[0]: args.out}
     failed = 0
+    incomplete: list = []
     for fmt, path in targets.items():
         if str(path) == str(args.timeline):
             print(f"error: {path} is the timeline being read; choose another -o", file=sys.stderr)
@@ -60,9 +61,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        for failure in result.failures:
+        for failure in result.failures + result.incomplete:
             print(f"error: {failure}", file=sys.stderr)
-            failed += 1
+        failed += len(result.failures)
+        incomplete += result.incomplete
         if fmt in result.written:
             described = FORMATS[fmt].description
             if fmt == "fcpxml":
@@ -72,4 +74,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                     print(f"warning: {path}: FCPXML {args.fcpxml_version} is refused by {refused}; "
                           f"FCPXML {FCPXML_DEFAULT_VERSION} imports everywhere", file=sys.stderr)
             print(f"wrote {path} ({described})")
-    return 1 if failed else 0
+    from montage_ai.ui.cli.main import EXIT_MISSING, incomplete_exit
+
+    return EXIT_MISSING if failed else incomplete_exit(incomplete)

@@ -472,6 +472,7 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
         finally:
             bars.close()
     print_failures(written.failures, "error: ")
+    print_failures(written.incomplete, "error: ")
     print_summary(result)
     print("wrote " + ", ".join(str(p) for p in written.written.values()))
     if preview:
@@ -479,8 +480,25 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
     if written.failures:  # the exit code says a file the editor expects is not there
         print(f"error: {len(written.failures)} of {len(written.failures) + len(written.written)} timeline files "
               "not written: " + ", ".join(f.path for f in written.failures), file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_MISSING
+    return incomplete_exit(written.incomplete)
+
+
+#: Exit codes of ``cut``, ``demo`` and ``export`` beyond 0 (all written) and 130 (cancelled):
+#: 1, a timeline file the editor expects is not written (or another error); 3, every file is
+#: written but one is without a clip its format cannot carry (each named on stderr).
+EXIT_MISSING = 1
+EXIT_INCOMPLETE = 3
+
+
+def incomplete_exit(incomplete: Sequence[Failure]) -> int:
+    """0, or :data:`EXIT_INCOMPLETE` after one summary line naming the incomplete files."""
+    if not incomplete:
+        return 0
+    files = list(dict.fromkeys(f.path for f in incomplete))
+    print(f"error: {len(files)} timeline file{'s' if len(files) > 1 else ''} written without "
+          f"{len(incomplete)} clip{'s' if len(incomplete) > 1 else ''}: " + ", ".join(files), file=sys.stderr)
+    return EXIT_INCOMPLETE
 
 
 def cmd_cut(args: argparse.Namespace) -> int:

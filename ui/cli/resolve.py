@@ -81,6 +81,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--python", default=None, help="the interpreter of Montage AI's environment (default: this one)")
     i.add_argument("--mode", choices=("auto", "process"), default="auto",
                    help="process: always open the panel as a separate process (default: inside Resolve when possible)")
+    i.add_argument("--bridge-folder", action="append", default=[], metavar="FOLDER",
+                   help="the bridges take only files in this folder (through symlinks); repeat for each of the "
+                        "project's folders (default: any folder; $MONTAGE_AI_BRIDGE_FOLDERS overrides it)")
     i.set_defaults(func=cmd_install_resolve)
 
 
@@ -220,24 +223,16 @@ def _job(args: argparse.Namespace):
 
 
 def _footage_files(values: list[str]) -> list[str]:
-    from montage_ai.core.media.probe import probe
+    """The file route's clips; each media file passed over is said once (folders passed over
+    are said by the walk's own warning, as in ``cut``)."""
+    from montage_ai.core.base import stages
+    from montage_ai.core.base.types import Failure
+    from montage_ai.resolve_plugin.file_route import footage_files
+    from montage_ai.ui.cli.main import print_failures
 
-    files: list[str] = []
-    for value in values:
-        if os.path.isdir(value):
-            files += [os.path.join(value, n) for n in sorted(os.listdir(value)) if not n.startswith(".")]
-        elif os.path.isfile(value):
-            files.append(value)
-        else:
-            raise MontageError(f"--footage {value}: neither a file nor a folder")
-    out = []
-    for path in files:
-        try:
-            if probe(path, require_video=True).video is not None:
-                out.append(os.path.abspath(path))
-        except MontageError as exc:
-            print(f"skipped {path}: {exc}", file=sys.stderr)
-    return out
+    listing = footage_files(values)
+    print_failures([Failure(path, stages.FOOTAGE, reason) for path, reason in listing.files], "skipped: ")
+    return list(listing.clips)
 
 
 def _cut_to_files(args: argparse.Namespace, result) -> int:
@@ -271,7 +266,9 @@ def _cut_to_files(args: argparse.Namespace, result) -> int:
     print(f"wrote {written.xml}\nwrote {written.fcpxml}\n\nTo bring timeline {written.timeline_name!r} into "
           "DaVinci Resolve:")
     print(written.text())
-    return 0
+    for line in written.left_out:
+        print(f"error: {line}", file=sys.stderr)
+    return 3 if written.left_out else 0  # 3: a file is without a clip (as `cut` and `export`)
 
 
 def cmd_install_resolve(args: argparse.Namespace) -> int:
@@ -284,8 +281,10 @@ def cmd_install_resolve(args: argparse.Namespace) -> int:
         for line in result.kept:
             print(f"kept {line}")
         return 0
-    result = install(args.python, all_users=args.all_users, mode=args.mode)
+    result = install(args.python, all_users=args.all_users, mode=args.mode, bridge_folders=args.bridge_folder)
     print(f"installed {result.launcher}")
+    if args.bridge_folder:
+        print("bridge paths restricted to: " + ", ".join(args.bridge_folder))
     for path in result.scripts:
         print(f"installed {path}")
     print(f"config    {result.config}")

@@ -82,7 +82,7 @@ def cmd_selects(args: argparse.Namespace) -> int:
         finally:
             bars.close()
     written = run_export(result.timeline, out, export)
-    print_failures(written.failures, "warning: ")
+    print_failures(written.failures + written.incomplete, "warning: ")
     print_selects(result.selects)
     print("wrote " + ", ".join(f"{p} ({FORMATS[f].name})" for f, p in written.written.items()))
     return 0
