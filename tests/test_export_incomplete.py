@@ -123,3 +123,21 @@ def test_cut_writes_every_format_names_each_clip_left_out_and_exits_3(clips, tmp
     xml = _official_fcp7(out.with_suffix(".xml"))
     assert _video_clips(xml) == []                   # written, readable, without the clips it cannot carry
     assert "timeline file" in err.splitlines()[-1] and "cut.xml" in err.splitlines()[-1]
+
+
+def test_selects_writes_the_xml_without_the_clips_it_cannot_carry_and_exits_3(clips, tmp_path):
+    folder = tmp_path / "footage"
+    folder.mkdir()
+    for name, seed in (("a.mp4", 1), ("b.mp4", 3)):  # the selects timeline takes the 25 fps of most clips
+        render_footage(folder / name, [Segment("mandelbrot", 50, seed=seed), Segment("life", 50, seed=seed + 4)],
+                       rate=Fraction(25), size=(128, 72))
+    render_footage(folder / "slow.mp4", [Segment("mandelbrot", 40, seed=2), Segment("life", 40, seed=6)],
+                   rate=Fraction(25, 2), size=(128, 72))
+    out = tmp_path / "selects.otio"
+    done = run_cli("selects", str(folder), "-o", str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "1")
+    err = _stderr(done)
+    assert done.returncode == INCOMPLETE, err
+    assert any("selects.xml" in line and "slow.mp4" in line and "left out" in line for line in err.splitlines()), err
+    assert out.exists() and out.with_suffix(".xml").exists()
+    names = {name for name, _, _ in _video_clips(_official_fcp7(out.with_suffix(".xml")))}
+    assert "slow.mp4" not in names and names & {"a.mp4", "b.mp4"}

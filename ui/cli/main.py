@@ -484,7 +484,7 @@ def run_cut(media: list[str], music: str, out: Path, options: "RoughCutOptions",
     return incomplete_exit(written.incomplete)
 
 
-#: Exit codes of ``cut``, ``demo`` and ``export`` beyond 0 (all written) and 130 (cancelled):
+#: Exit codes of ``cut``, ``demo``, ``selects`` and ``export`` beyond 0 (all written) and 130 (cancelled):
 #: 1, a timeline file the editor expects is not written (or another error); 3, every file is
 #: written but one is without a clip its format cannot carry (each named on stderr).
 EXIT_MISSING = 1

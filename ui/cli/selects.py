@@ -82,10 +82,16 @@ def cmd_selects(args: argparse.Namespace) -> int:
         finally:
             bars.close()
     written = run_export(result.timeline, out, export)
-    print_failures(written.failures + written.incomplete, "warning: ")
+    print_failures(written.failures + written.incomplete, "error: ")
     print_selects(result.selects)
     print("wrote " + ", ".join(f"{p} ({FORMATS[f].name})" for f, p in written.written.items()))
-    return 0
+    from montage_ai.ui.cli.main import EXIT_MISSING, incomplete_exit
+
+    if written.failures:  # as cut and export: the exit code says a file the editor expects is missing
+        print(f"error: {len(written.failures)} timeline files not written: "
+              + ", ".join(f.path for f in written.failures), file=sys.stderr)
+        return EXIT_MISSING
+    return incomplete_exit(written.incomplete)
 
 
 def print_selects(selects: "Selects") -> None:
