@@ -288,6 +288,35 @@ def test_export_button_and_ctrl_e_write_what_is_shown(panel, qtbot, project, tmp
     assert len(asked) == 2 and out.exists()
 
 
+def test_export_of_a_clip_the_format_cannot_carry_says_so_in_the_banner(panel, qtbot, tmp_path, monkeypatch):
+    """A 12.5 fps clip in a 25 fps cut: the Premiere .xml is written without it (a gap in its
+    place) and the editor is told which clip is missing, not just "Exported"."""
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from montage_ai.core.samples.music import MusicSpec, SectionSpec, render, write_audio
+
+    clips = []
+    for i, rate in enumerate([Fraction(25), Fraction(25), Fraction(25, 2)]):
+        path = tmp_path / f"cam {i}.mp4"
+        kinds = (("mandelbrot", "life"), ("gradients", "pan"), ("life", "gradients"))[i]
+        render_footage(path, [Segment(k, int(rate * 3), seed=i + 1) for k in kinds], rate=rate, size=(160, 90))
+        clips.append(str(path))
+    y, truth = render(MusicSpec(tempo_bpm=120, sections=(SectionSpec("A", 4, 0.5), SectionSpec("B", 4, 0.9))))
+    panel.set_footage(clips)
+    panel.music.setText(str(write_audio(tmp_path / "song.wav", y, truth.sample_rate)))
+    _wait(qtbot, _press(panel, Qt.Key_R, Qt.ControlModifier))
+    cl = panel.tabs["cut"].cut_list
+    assert cl is not None and cl.rate == 25, panel.banner.text.text()
+    assert any(c.source_path == clips[2] for c in cl.cuts), "the 12.5 fps clip is not in this cut"
+    out = tmp_path / "exports" / "for premiere.xml"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(out), "Premiere / FCP7 XML (*.xml)")))
+    _wait(qtbot, _click(qtbot, panel, "export"))
+    assert out.exists()
+    assert "without" in panel.stage_label.text() and "cannot carry" in panel.stage_label.text()
+    assert panel.banner.isVisible() and "cam 2.mp4" in panel.banner.text.text()
+    assert "cam 2.mp4" not in out.read_text()
+
+
 def test_shot_report_button(panel, qtbot, project, tmp_path, monkeypatch):
     _ready(panel, project)
     page = tmp_path / "report.html"

@@ -5,6 +5,7 @@ task starts, so the work never touches a widget."""
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import time
@@ -304,16 +305,25 @@ def export(panel: "MontagePanel", path: str | None, fmt: str | None) -> Task | N
         written = run_export(timeline, path, job, paths={fmt: path}, cancel=task.is_cancelled)
         if written.failures:
             raise MontageError(str(written.failures[0]))
-        return written.written[fmt]
+        return written.written[fmt], written.incomplete
 
     task = Task(work, "export")
-    task.done.connect(lambda written: _exported(panel, written))
+    task.done.connect(lambda done: _exported(panel, *done))
     return panel._start(task, f"Exporting {os.path.basename(path)}…")
 
 
-def _exported(panel: "MontagePanel", written) -> None:
+def _exported(panel: "MontagePanel", written, incomplete=()) -> None:
+    """The file written; a clip its format cannot carry (left out, a gap in its place) is said
+    in the banner, one line per clip, and in the status line."""
     panel.last_export = str(written)
-    panel.stage_label.setText(f"Exported {written}")
+    if not incomplete:
+        panel.stage_label.setText(f"Exported {written}")
+        return
+    n = len(incomplete)
+    panel.stage_label.setText(f"Exported {written} without {n} clip{'s' if n > 1 else ''} its format cannot carry")
+    lines = "<br>".join(html.escape(f.short()) for f in incomplete)
+    panel.banner.show_info(f"<b>{html.escape(os.path.basename(str(written)))} is missing {n} "
+                           f"clip{'s' if n > 1 else ''}:</b><br>{lines}")
 
 
 def send_to_resolve(panel: "MontagePanel") -> Task | None:
