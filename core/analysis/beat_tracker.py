@@ -86,7 +86,7 @@ def _z(x: np.ndarray) -> np.ndarray:
 def choose_bar_phase(meter: int, features: Sequence[np.ndarray], default: int = 0) -> int:
     """The bar phase (index of the first downbeat) whose beats have the per-beat evidence
     highest against the other beats, each feature z-scored and weighted alike (the network's
-    downbeat probability, bass onsets, chord change)."""
+    downbeat probability, bass onsets, chord change, bass-note change)."""
     scores = bar_phase_scores(meter, features)
     return int(np.argmax(scores)) if len(scores) else default
 

@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the results of :func:`analyze_music` change (a cache key for callers).
-MUSIC_ANALYSIS_VERSION = "5"  # 4: the low end per beat (beat_low); 5: the compiled tracker, swing and metre checks
+MUSIC_ANALYSIS_VERSION = "6"  # 4: beat_low; 5: the compiled tracker, swing and metre checks; 6: bass notes in the bar phase
 
 _HOP = 512
 _N_FFT = 2048
@@ -847,11 +847,24 @@ def _track_neural(y: np.ndarray, sr: int, path: str):
         return None
 
 
+#: Top of the bass register for the bass-note chroma (Hz): bass-guitar and left-hand notes.
+BASS_CHROMA_HZ = 250.0
+
+
+def _bass_chroma(S: np.ndarray, sr: int) -> np.ndarray:
+    """Chroma of the STFT bins below :data:`BASS_CHROMA_HZ`: which bass note sounds."""
+    n = min(S.shape[0], int(BASS_CHROMA_HZ * _N_FFT / sr) + 1)
+    return _chroma_filters(int(sr))[:, :n].astype(S.dtype, copy=False) @ (S[:n] ** 2)
+
+
 def _bar_phase(tracked, numbers: np.ndarray, meter: int, chroma: np.ndarray, beats: np.ndarray,
-               n_frames: int) -> tuple[np.ndarray, BeatConfidence]:
-    """Downbeat indices: the bar phase that the network's downbeat probability, bass onsets and
-    chord changes agree on best (the DBN's own phase by default); the downbeat confidence
-    drops when that moves the DBN's downbeats."""
+               n_frames: int, bass_chroma: np.ndarray | None = None) -> tuple[np.ndarray, BeatConfidence]:
+    """Downbeat indices: the bar phase that the network's downbeat probability, bass onsets,
+    chord changes and bass-note changes agree on best (the DBN's own phase by default); the
+    downbeat confidence drops when that moves the DBN's downbeats.
+
+    The network's downbeat output and the kick tell beats 1 and 3 from 2 and 4, but often not
+    1 from 3; the harmony, and the bass note above all, changes at the bar line."""
     from dataclasses import replace as _replace
 
     from montage_ai.core.analysis.beat_tracker import choose_bar_phase
@@ -862,10 +875,13 @@ def _bar_phase(tracked, numbers: np.ndarray, meter: int, chroma: np.ndarray, bea
     if tracked.downbeat_activation is None or len(beats) < 2 * meter:
         return ones, conf
     n = len(beats)
-    c_sync = _beat_sync(chroma, beats, n_frames)
-    c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
-    phase = choose_bar_phase(meter, [tracked.downbeat_activation[:n], tracked.bass_onset[:n],
-                                     _chroma_change(c_sync, width=2)], default=dbn_phase)
+    feats = [tracked.downbeat_activation[:n], tracked.bass_onset[:n]]
+    for c in (chroma, bass_chroma):
+        if c is not None:
+            c_sync = _beat_sync(c, beats, n_frames)
+            c_sync = c_sync / (np.linalg.norm(c_sync, axis=0, keepdims=True) + 1e-9)
+            feats.append(_chroma_change(c_sync, width=2))
+    phase = choose_bar_phase(meter, feats, default=dbn_phase)
     if phase != dbn_phase:
         conf = _replace(conf, downbeats=round(conf.downbeats * 0.6, 3))
     return np.arange(phase, n, meter), conf
@@ -1030,7 +1046,7 @@ def _analyze_music_signal(y: np.ndarray, sr: int, *, path: str, progress: Progre
         # bins below ~5.5 kHz; the others are zero)
         chroma = librosa.util.normalize(
             _chroma_filters(int(sr))[:, :H.shape[0]].astype(H.dtype, copy=False) @ (H ** 2), norm=np.inf, axis=0)
-        db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1])
+        db_idx, confidence = _bar_phase(tracked, numbers, meter, chroma, beats, S.shape[1], _bass_chroma(S, sr))
         stem = "mix"
         n_frames = S.shape[1]
         report(0.75)
