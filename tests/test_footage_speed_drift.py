@@ -247,3 +247,25 @@ def test_cancelling_leaves_no_analysis_thread_behind(clip):
         analyze_footage(clip.path, mode="full", cancel=lambda: calls.append(1) or len(calls) > 20)
     left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == []
+
+
+def test_a_border_cell_flickering_frame_to_frame_is_not_something_over_the_lens():
+    """A generated pattern that flips a border cell on and off every other frame (Game of
+    Life, a frame-coded clip) is picture; a cell covered over neighbouring frames is a finger,
+    flagged a little beyond the frames found (its partly covered coming and going)."""
+    from montage_ai.core.analysis import obstruction as OB
+
+    rate, n = 25.0, 100
+    cells = np.zeros((n, 24, 4), np.float32)
+    cells[..., :3] = 100.0
+    cells[..., 3] = 10.0                                   # some detail everywhere, as usual
+    flicker = cells.copy()
+    flicker[20:60:2, 3, :3] = 250.0                        # every other frame: another colour...
+    flicker[20:60:2, 3, 3] = 1.0                           # ...and smooth
+    assert OB.obstructed(flicker, [(0, n)], rate) == []
+    finger = cells.copy()
+    finger[50:56, 0, :3] = 230.0
+    finger[50:56, 0, 3] = 1.0
+    flags = OB.obstructed(finger, [(0, n)], rate)
+    pad = max(1, int(round(OB.EDGE_S * rate)))
+    assert [(f.first, f.last, f.reason) for f in flags] == [(50 - pad, 55 + pad, "obstructed")]

@@ -4,6 +4,7 @@ overwriting, and the exact steps to import them; and ``resolve cut`` using it.""
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 
 import pytest
 
@@ -18,6 +19,25 @@ from resolve_media import make_cut_list, make_media
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     return make_media(tmp_path_factory.mktemp("resolve file route"))
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory):
+    """Clips a rough cut can use whole (the frame-coded clips of ``media`` are barcodes whose
+    flickering blocks the footage judgement rightly refuses as picture): A at 23.976 with a
+    start timecode's rate, B at 23.976, C at 25."""
+    from montage_ai.core.samples.footage import Segment, render_footage
+    from resolve_media import NTSC24
+
+    folder = tmp_path_factory.mktemp("camera")
+    out = {}
+    for key, name, rate, kinds in (("a", "A001 café.mp4", NTSC24, ("mandelbrot", "pan")),
+                                   ("b", "B002.mp4", NTSC24, ("gradients", "mandelbrot")),
+                                   ("c", "C003 pal.mp4", Fraction(25), ("pan", "gradients"))):
+        out[key] = str(folder / name)
+        render_footage(out[key], [Segment(k, int(rate * 2), seed=i + 3) for i, k in enumerate(kinds)], rate=rate,
+                       size=(128, 72))
+    return out
 
 
 @pytest.fixture
@@ -74,11 +94,12 @@ def outside_resolve(monkeypatch, tmp_path):
     monkeypatch.setenv("RESOLVE_SCRIPT_API", str(tmp_path / "no-resolve"))
 
 
-def test_resolve_cut_without_a_live_route_writes_the_files_and_prints_the_steps(outside_resolve, media, tmp_path, capsys):
+def test_resolve_cut_without_a_live_route_writes_the_files_and_prints_the_steps(outside_resolve, media, camera,
+                                                                              tmp_path, capsys):
     from montage_ai.ui.cli.main import main
 
     out_dir = tmp_path / "for resolve"
-    code = main(["resolve", "cut", "--footage", media["a"], media["b"], "--music", media["song"], "--duration", "3",
+    code = main(["resolve", "cut", "--footage", camera["a"], camera["b"], "--music", media["song"], "--duration", "3",
                  "--name", "Friday cut", "--out-dir", str(out_dir), "--cache-dir", str(tmp_path / "cache"),
                  "--workers", "1"])
     captured = capsys.readouterr()
@@ -99,7 +120,7 @@ def test_resolve_cut_file_route_needs_the_footage(outside_resolve, media, capsys
 
 
 @pytest.fixture
-def footage_folder(media, tmp_path):
+def footage_folder(camera, tmp_path):
     """A card: clips in sub-folders, notes and sidecars beside them, a broken clip, a symlink
     loop and an unreadable folder."""
     import os
@@ -108,9 +129,9 @@ def footage_folder(media, tmp_path):
     root = tmp_path / "card"
     (root / "DCIM" / "day 1").mkdir(parents=True)
     (root / "DCIM" / "day 2").mkdir()
-    shutil.copy(media["a"], root / "A001.mp4")
-    shutil.copy(media["b"], root / "DCIM" / "day 1" / "B002.mp4")
-    shutil.copy(media["c"], root / "DCIM" / "day 2" / "C003.mp4")
+    shutil.copy(camera["a"], root / "A001.mp4")
+    shutil.copy(camera["b"], root / "DCIM" / "day 1" / "B002.mp4")
+    shutil.copy(camera["c"], root / "DCIM" / "day 2" / "C003.mp4")
     for junk in ("notes.txt", ".DS_Store", "A001.XML", "A001.THM", "DCIM/day 1/B002.srt", "DCIM/day 1/._B002.mp4"):
         (root / junk).write_bytes(b"not footage")
     (root / "DCIM" / "broken.mov").write_bytes(b"\x00" * 500)

@@ -60,7 +60,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "5"
+ANALYSIS_VERSION = "6"  # 6: an obstruction must hold a cell over neighbouring frames
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 

@@ -10,7 +10,10 @@ the second around it.
 Calibrated on the real clips of ``shared/realworld/footage`` (bench/footage_real.py): the
 finger over the lens of the handheld pool clip changes a border cell by 80-128 code values
 with 0.2-0.45 of its usual detail; elsewhere on the nine clips a border cell passes both
-limits on 0.2 % of the good frames (a ball rushing at a hoop camera).
+limits on 0.2 % of the good frames (a ball rushing at a hoop camera). A cell counts only when
+it stays covered on two neighbouring frames: cells that flip on and off from frame to frame
+(a flickering generated pattern) are picture content; the flagged range reaches EDGE_S
+beyond the frames found, for the finger's partly covered coming and going.
 
 >>> small = np.full((36, 64, 3), 120, np.uint8)
 >>> border_cells(small).shape
@@ -38,6 +41,9 @@ MIN_DETAIL = 2.0
 REF_S = 0.5
 #: An obstruction lasts at most this long (longer, it is what the shot shows).
 MAX_S = 2.0
+#: Flagged this long before and after the frames found: a finger comes in and goes out
+#: over a few frames that are only partly covered (below the limits above).
+EDGE_S = 0.15
 
 _BORDER = np.zeros(GRID, bool)
 _BORDER[0] = _BORDER[-1] = True
@@ -62,12 +68,13 @@ def obstructed(cells: np.ndarray, shots: list[tuple[int, int]], rate: float, chu
     every non-black shot (the reference never crosses a boundary)."""
     half = max(2, int(round(REF_S * rate)))
     longest = max(1, int(round(MAX_S * rate)))
+    pad = max(1, int(round(EDGE_S * rate)))
     out: list[Flag] = []
     for s0, s1 in shots:
         s1 = min(s1, cells.shape[0])
         if s1 - s0 < 2 * half:
             continue
-        hot = np.zeros(s1 - s0, bool)
+        covered_all = np.zeros((s1 - s0, cells.shape[1]), bool)
         for c0 in range(s0, s1, chunk):
             c1 = min(s1, c0 + chunk)
             lo, hi = max(s0, c0 - half), min(s1, c1 + half)
@@ -76,12 +83,26 @@ def obstructed(cells: np.ndarray, shots: list[tuple[int, int]], rate: float, chu
             diff = np.abs(cur[..., :3] - ref[..., :3]).max(axis=-1)
             with np.errstate(invalid="ignore"):
                 covered = (diff > COVER_DIFF) & (cur[..., 3] < COVER_DETAIL * ref[..., 3]) & (ref[..., 3] > MIN_DETAIL)
-            hot[c0 - s0:c1 - s0] = covered.any(axis=1)
+            covered_all[c0 - s0:c1 - s0] = covered
+        hot = _persistent(covered_all).any(axis=1)
         for a, b in _runs(hot):
             if b - a + 1 <= longest:
-                first, last = max(s0, s0 + a - 1), min(s1 - 1, s0 + b + 1)  # onset and release
+                first, last = max(s0, s0 + a - pad), min(s1 - 1, s0 + b + pad)  # onset and release
                 out.append(Flag(first, last, "obstructed", "something over the lens at the frame's edge"))
     return out
+
+
+def _persistent(covered: np.ndarray) -> np.ndarray:
+    """``covered`` (frames x cells) where the same cell is covered on a neighbouring frame too.
+
+    Something over the lens stays for more than one frame (it moves slowly next to a frame's
+    duration); a cell that flips on and off from frame to frame is picture content (a
+    flickering graphic, a frame-coded test clip), not an obstruction."""
+    before = np.zeros_like(covered)
+    before[1:] = covered[:-1]
+    after = np.zeros_like(covered)
+    after[:-1] = covered[1:]
+    return covered & (before | after)
 
 
 def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
