@@ -184,6 +184,7 @@ class _Grid:
     carry: float = 0.0  # beats the phase's cuts so far fell short of the target (or over: < 0)
     carry_phase: str = ""
     want: float = 0.0
+    first_real: int = 0  # index of the first tracked beat (those before: the lead-in carried back)
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
@@ -192,6 +193,8 @@ class _Grid:
         beats = sorted(f for f in beats_e if 0 <= f < n_frames)
         if not beats:
             raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+        first = beats[0]
+        beats_e, beats = _lead_in(beats_e, beats)
         downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
         min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
         max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
@@ -200,13 +203,35 @@ class _Grid:
         return cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
                    set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
                    float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
-                   np.random.default_rng(seed))
+                   np.random.default_rng(seed), first_real=beats.index(first))
 
     def phase_at(self, f: int) -> tuple[str, int, int, float]:
         for ph in self.phases:
             if ph[1] <= f < ph[2]:
                 return ph
         return self.phases[-1] if self.phases else ("climax", 0, self.n_frames, 0.5)
+
+
+def _lead_in(beats_e: dict[int, float], beats: list[int]) -> tuple[dict[int, float], list[int]]:
+    """The beat grid carried back before the first tracked beat at the median beat period
+    (a song whose tracked beats start late: its lead-in is cut at the song's tempo, not held
+    as one long first shot); these beats take the first beat's energy.
+
+    >>> _lead_in({30: 0.5, 40: 0.5, 50: 0.5}, [30, 40, 50])[1]
+    [0, 10, 20, 30, 40, 50]
+    """
+    if len(beats) < 2:
+        return beats_e, beats
+    period = int(round(float(np.median(np.diff(beats)))))
+    if period <= 0:
+        return beats_e, beats
+    early = list(range(beats[0] - period, period // 2, -period))[::-1]
+    if beats[0] >= period // 2:  # a lead-in of half a beat or more counts as a beat: a first shot of k beats ends on the k-th
+        early = [0] + early
+    if not early:
+        return beats_e, beats
+    e0 = beats_e[beats[0]]
+    return {**{f: e0 for f in early}, **beats_e}, early + beats
 
 
 def beat_energies(music: MusicAnalysis, rate: Fraction, subdivide: int = 1) -> dict[int, float]:
@@ -249,7 +274,8 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     style = g.style
     name, ph_a, ph_b, _ = g.phase_at(p)
     i0 = bisect.bisect_left(g.beats, p)
-    e = float(np.mean(g.energies[i0:i0 + g.meter])) if i0 < len(g.beats) else g.energies[-1]
+    j = max(i0, g.first_real)  # the energy of the tracked beats, not of the lead-in's
+    e = float(np.mean(g.energies[j:j + g.meter])) if j < len(g.beats) else g.energies[-1]
     lo, hi = style.beats_for(style.energy_level(e), name)
     if style.accelerate_build and name == "build":
         t = (p - ph_a) / max(1, ph_b - ph_a)
@@ -275,9 +301,9 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     if hi > lo:
         k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
     g.want = want
-    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it
+    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it (no seed jitter: the trend matters)
         if a <= p < d:
-            k, lo = max(1, int(round(k * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
+            k, lo = max(1, int(round(want * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
             g.want = float(k)
     return name, e, lo, hi, max(1, int(round(k * stretch))), i0
 
@@ -301,7 +327,8 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
             return abs(bisect.bisect_left(g.beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
 
         span = b - p
-        if good and (tail or span <= 3.5 * k * g.beat_f):
+        into_drop = any(x <= p < d for x, d in g.drops)  # tightening into a drop: no even split
+        if good and not into_drop and (tail or span <= 3.5 * k * g.beat_f):
             # the last few shots before a fixed cut: split what is left evenly, in the
             # style's beat range where it can be (decided once per span)
             if not tail:

@@ -33,7 +33,11 @@ from typing import Sequence
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "HOLD_STEP_S"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "HOLD_STEP_S", "PACE_TOLERANCE"]
+
+#: How far a phase's mean take may be from its target (a share) before the assembly tries
+#: again (a shorter cut, else a lower cap on every phase's takes).
+PACE_TOLERANCE = 0.2
 
 #: Resolution of :func:`hold_s`'s search, seconds.
 HOLD_STEP_S = 0.05
@@ -109,3 +113,38 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
             return round(cap, 3)
         cap -= HOLD_STEP_S
     return None
+
+
+def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                 hold: float | None = None) -> dict[str, float]:
+    """Each story phase's mean take over its target (1.0: on target), measured on the cut.
+
+    ``cuts`` have ``phase``, ``record_in``, ``record_out`` and ``record_frames``; ``sections``
+    have ``phase`` and ``energy`` (the cut list's). The target is :func:`style_target_s` at
+    the phase's mean section energy, capped at ``hold`` when given and at the phase's length
+    (a phase shorter than one take holds one shot); a phase too short to split into two of
+    the style's shortest takes holds one whatever its length.
+
+    >>> from types import SimpleNamespace as C
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> cuts = [C(phase="climax", record_in=i * 12, record_out=i * 12 + 12, record_frames=12) for i in range(8)]
+    >>> phase_ratios(cuts, [C(phase="climax", energy=0.9)], load_style("mtv"), 0.5, 4, 24)
+    {'climax': 1.0}
+    """
+    out: dict[str, float] = {}
+    for phase in ("intro", "build", "climax", "outro"):
+        mine = [c for c in cuts if c.phase == phase]
+        if not mine:
+            continue
+        energies = [float(s.energy) for s in sections if s.phase == phase]
+        energy = sum(energies) / len(energies) if energies else 0.5
+        target = style_target_s(style, phase, energy, beat_s, meter)
+        length = float((mine[-1].record_out - mine[0].record_in) / rate)
+        target = min(target, length)
+        if hold:
+            target = min(target, float(hold))
+        if length < 2 * style.min_shot_s:
+            target = length
+        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
+        out[phase] = mean / target if target > 0 else 1.0
+    return out
