@@ -134,15 +134,30 @@ CHRONO_LOOKAHEAD = 3
 def _fits_ahead(st: FillState, slot: Slot, k: int) -> Pick | None:
     """A shot among the next :data:`CHRONO_LOOKAHEAD` in time after the ``k``-th that fills
     all of ``slot`` (the cursor moves to it), else None."""
+    left = st.n_frames - slot.start
     for j in range(k + 1, min(len(st.all_ids), k + 1 + CHRONO_LOOKAHEAD)):
         sid = st.all_ids[j]
         if st.history and sid == st.history[-1]:
             continue
+        if _ahead_frames(st, j) < 1.5 * left:  # skipping would leave too little in order for the rest
+            return None
         pick = st.try_shot(sid, slot, after=st.last_end.get(sid), early=0.5 if st.target_counts[j] > 1 else 0.0)
         if pick:
             st.cursor = j
             return pick
     return None
+
+
+def _ahead_frames(st: FillState, j: int) -> float:
+    """Timeline frames the planned shots from the ``j``-th on in time still hold (each
+    within the style's longest take)."""
+    total = 0.0
+    for sid in st.all_ids[j:]:
+        a, s = st.ids[sid]
+        sr = Fraction(a.media.video.rate)
+        start = max(s.usable_start_frame, st.last_end.get(sid, s.usable_start_frame))
+        total += min(st.max_rec, float(Fraction(max(0, s.usable_end_frame - start)) * st.rate / sr))
+    return total
 
 
 def split_for_planned(st: FillState, p: Pending) -> Resplit | None:

@@ -338,7 +338,10 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                 over = hi + (1 if hi >= 4 else 0)
                 n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f + 0.5)))
                 n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
-                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * k * g.beat_f) - 1), n))
+                # the style's target there (not the seed's varied one: its error would stay
+                # for the whole span)
+                aim = max(1.0, g.want * stretch) if g.want > 0 and not g.style.chronological else k
+                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * aim * g.beat_f) - 1), n))
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
         elif good:
