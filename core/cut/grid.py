@@ -267,10 +267,10 @@ def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
     return fixed
 
 
-def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
-    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
-    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
-    index of the first beat at or after ``p``."""
+def _want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
+    """``(phase, energy, lo, hi, want, i0)`` at frame ``p``: the style's beat range there,
+    the beats per cut it aims at (energy or the build's progress; not varied) and the index
+    of the first beat at or after ``p``."""
     style = g.style
     name, ph_a, ph_b, _ = g.phase_at(p)
     i0 = bisect.bisect_left(g.beats, p)
@@ -285,14 +285,32 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
                   "high": (style.energy_levels[1], 1.0)}[level]
         t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
     t = min(max(t, 0.0), 1.0)
+    if style.accelerate_build and name == "build":  # the build's trend matters, not its mean
+        want = hi - t * (hi - lo)
+    else:  # the middle of the range (the style's target), a quarter of it faster when louder
+        want = (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
+    return name, e, lo, hi, want, i0
+
+
+def _shots_at_pace(g: _Grid, p: int, b: int) -> int:
+    """How many shots fill ``[p, b)`` at the style's pace where each starts (its energy)."""
+    n, x = 0, p
+    while x < b - 0.5 * g.beat_f:
+        x += max(1.0, _want(g, x)[4]) * g.beat_f
+        n += 1
+    return max(1, n)
+
+
+def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
+    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
+    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
+    index of the first beat at or after ``p``."""
+    style = g.style
+    name, e, lo, hi, want, i0 = _want(g, p)
     if style.accelerate_build and name == "build" or style.chronological:
         # the build's trend matters, not its mean; chronological styles keep the spread of
         # their slots over the shots in order (a carried beat would send one back in time)
-        want = hi - t * (hi - lo) if style.accelerate_build and name == "build" else \
-            (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
         g.carry = 0.0
-    else:  # the middle of the range (the style's target), a quarter of it faster when louder
-        want = (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
     if g.carry_phase != name:
         g.carry, g.carry_phase = 0.0, name
     # the seed varies each cut by a beat; what it (and whole beats) took from the target is
@@ -340,7 +358,10 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                 n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
                 # the style's target there (not the seed's varied one: its error would stay
                 # for the whole span)
-                aim = max(1.0, g.want * stretch) if g.want > 0 and not g.style.chronological else k
+                if g.style.chronological or into_drop:
+                    aim = float(k)
+                else:  # at the pace where each shot starts (a quiet bar, then a loud one)
+                    aim = max(1.0, span / g.beat_f / _shots_at_pace(g, p, b)) * stretch
                 tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * aim * g.beat_f) - 1), n))
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
