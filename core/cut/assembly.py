@@ -381,14 +381,15 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
     ratios = once.ratios(cl, hold)
     best, best_score = cl, score(ratios)
     cap = hold if hold is not None else max(t for _, t in once.targets)
+    floor = max(once.style.min_shot_s, once.on_unit(cap / 2))
     for _ in range(PACK_TRIES):
         short = once.footage_short(cl, ratios)
         if not short:
             break
         achieved = min(once.mean_take(cl, ph) for ph in short)
-        # below the style's shortest take only when the footage gives no longer pieces: every
-        # phase then shows takes that short, rather than the held one alone (the note says so)
-        lower = once.on_unit(min(cap * 0.9, achieved * 1.05))
+        # never below the style's shortest take, nor below half the cap the footage estimate
+        # gave: past that, every phase would be chopped to hold one phase's pace
+        lower = max(once.on_unit(min(cap * 0.9, achieved * 1.05)), floor)
         if lower >= cap - 1e-6:
             break
         cap = lower
@@ -465,11 +466,7 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
         longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
-    # a cap below the style's shortest take (the footage has no longer pieces): the grid's
-    # shortest slot comes down with it
-    grid_style = replace(style, min_shot_s=float(hold)) if hold is not None and hold < style.min_shot_s else style
-    slots, grid_notes = _slots(plan, music, grid_style, rate, phases, sec_starts, n_frames, o.seed, longest, beats,
-                               drops)
+    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops)
     o.last_slots = slots
     grid_notes = hold_note + grid_notes
     if style.drops:
@@ -497,8 +494,6 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
 def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False) -> str:
     why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
            "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
-    if hold < style.min_shot_s - 1e-6:
-        why += f", below the style's shortest take ({style.min_shot_s:g} s): the footage has no longer pieces"
     return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
             f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why} (add longer footage "
             "or ask for a shorter duration for the style's full takes)")
