@@ -18,6 +18,12 @@ evenly, the last (held) phase is not the one chopped because the long shots ran 
 The promised target of a phase is ``min(style target, hold)``, the hold in whole beats (whole
 bars for a style that cuts only on downbeats).
 
+That estimate assumes perfect packing; the fill's pieces do not pack perfectly. So after the
+fill the assembly measures each phase's mean take against its target (:func:`phase_ratios`):
+a phase more than :data:`PACE_TOLERANCE` short because the fill split the grid's slots makes
+it try a shorter cut first (kept only when every phase keeps the style's own pace), else
+lower the cap on every phase to what the fill's pieces held (bounded; noted).
+
 >>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
 False
 >>> round(hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False), 2)
