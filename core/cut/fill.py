@@ -102,7 +102,7 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
     for k in range(first, len(st.all_ids)):
         sid = st.all_ids[k]
         if st.can_hold(p, sid):
-            if p.target is not None and p.target < k < len(st.all_ids) - 1:
+            if p.target is not None and (p.target < k or st.target_counts[k] <= 1) and k < len(st.all_ids) - 1:
                 continue  # the cursor ran ahead of the plan (a short shot skipped): the next shot, not a held take
             return Hold()
         repeated = st.target_counts[k] > 1
