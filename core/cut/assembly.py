@@ -581,12 +581,15 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
                              "so takes are shorter")
                 break
     n_shots = len(plan.shot_ids)
-    if style.reuse == "never" and n_shots and len(slots) > n_shots:
+    # a style that never reuses a shot, or keeps the footage in order (a shot in two slots in
+    # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
+    if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
         stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
                               stretch=len(slots) / n_shots, drops=drops)
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
-            notes.append(f"{style.name} never reuses a shot: {n_shots} shots for {len(slots)} slots, "
+            why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
+            notes.append(f"{style.name} {why}: {n_shots} shots for {len(slots)} slots, "
                          f"so {len(stretched)} longer ones")
             slots = stretched
     return slots, notes

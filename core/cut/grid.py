@@ -307,7 +307,7 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     index of the first beat at or after ``p``."""
     style = g.style
     name, e, lo, hi, want, i0 = _want(g, p)
-    if style.accelerate_build and name == "build" or style.chronological:
+    if style.accelerate_build and name == "build":
         # the build's trend matters, not its mean; chronological styles keep the spread of
         # their slots over the shots in order (a carried beat would send one back in time)
         g.carry = 0.0
