@@ -308,8 +308,8 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     style = g.style
     name, e, lo, hi, want, i0 = _want(g, p)
     if style.accelerate_build and name == "build":
-        # the build's trend matters, not its mean; chronological styles keep the spread of
-        # their slots over the shots in order (a carried beat would send one back in time)
+        # the build's trend matters, not its mean (chronological styles carry too: with fewer
+        # shots than slots the assembly stretches the slots, so the order holds)
         g.carry = 0.0
     if g.carry_phase != name:
         g.carry, g.carry_phase = 0.0, name
