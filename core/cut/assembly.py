@@ -75,7 +75,7 @@ from montage_ai.core.cut.grid import (
     end_frame,
     slot_grid,
 )
-from montage_ai.core.cut.pace import PACE_TOLERANCE, hold_s, holds, phase_ratios, style_target_s
+from montage_ai.core.cut.pace import PACE_TOLERANCE, hold_s, phase_ratios, style_target_s, too_long_s
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -515,53 +515,12 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     never = style.reuse == "never"
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
-        return None, [], _too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
     return hold, [_cap_note(style, hold, float(n_frames / rate), wanted)], 0.0
-
-
-def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
-    """Whether shots used once each, each take as long as the shot and the style allow (at
-    least its shortest), cover every phase of ``phases`` s (longest shots to longest phases)."""
-    pool = sorted((min(ell, longest) for ell in lengths if ell >= shortest), reverse=True)
-    merged: list[float] = []
-    for p in phases:  # a phase shorter than the shortest take gets no cut of its own (the grid's rule)
-        if merged and p < shortest:
-            merged[-1] += p
-        else:
-            merged.append(p)
-    for need in sorted(merged, reverse=True):
-        while need > shortest / 2:
-            if not pool:
-                return False
-            need -= pool.pop(0)
-    return True
-
-
-def _too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool,
-                shortest: float, longest: float) -> float:
-    """0 when the footage holds the style's takes (at least its shortest) over every phase,
-    else the seconds to take off the cut (every phase shortened alike, down to half) so it does.
-    A style that never reuses a shot may hold fewer, longer takes (up to its longest)."""
-    def ok(phases: Sequence[float]) -> bool:
-        if never:
-            return _stretch_holds(lengths, phases, shortest, longest)
-        # pieces of one shot, each at least the shortest take: any shot that long covers itself
-        return sum(ell for ell in lengths if ell >= shortest) >= sum(phases) - 1e-6
-
-    top = max((t for _, t in targets), default=shortest)
-    phases = [ell for ell, _ in targets]
-    if holds(lengths, targets, never=never, cap=top) or ok(phases):
-        return 0.0
-    total = sum(phases)
-    for k in range(1, 11):
-        f = 1 - 0.05 * k
-        if ok([ell * f for ell in phases]):
-            return total * (1 - f)
-    return total * 0.5
 
 
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,

@@ -39,7 +39,7 @@ from typing import Sequence
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "HOLD_STEP_S", "PACE_TOLERANCE"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -154,3 +154,44 @@ def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float
         mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
         out[phase] = mean / target if target > 0 else 1.0
     return out
+
+
+def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
+    """Whether shots used once each, each take as long as the shot and the style allow (at
+    least its shortest), cover every phase of ``phases`` s (longest shots to longest phases)."""
+    pool = sorted((min(ell, longest) for ell in lengths if ell >= shortest), reverse=True)
+    merged: list[float] = []
+    for p in phases:  # a phase shorter than the shortest take gets no cut of its own (the grid's rule)
+        if merged and p < shortest:
+            merged[-1] += p
+        else:
+            merged.append(p)
+    for need in sorted(merged, reverse=True):
+        while need > shortest / 2:
+            if not pool:
+                return False
+            need -= pool.pop(0)
+    return True
+
+
+def too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool,
+                shortest: float, longest: float) -> float:
+    """0 when the footage holds the style's takes (at least its shortest) over every phase,
+    else the seconds to take off the cut (every phase shortened alike, down to half) so it does.
+    A style that never reuses a shot may hold fewer, longer takes (up to its longest)."""
+    def ok(phases: Sequence[float]) -> bool:
+        if never:
+            return _stretch_holds(lengths, phases, shortest, longest)
+        # pieces of one shot, each at least the shortest take: any shot that long covers itself
+        return sum(ell for ell in lengths if ell >= shortest) >= sum(phases) - 1e-6
+
+    top = max((t for _, t in targets), default=shortest)
+    phases = [ell for ell, _ in targets]
+    if holds(lengths, targets, never=never, cap=top) or ok(phases):
+        return 0.0
+    total = sum(phases)
+    for k in range(1, 11):
+        f = 1 - 0.05 * k
+        if ok([ell * f for ell in phases]):
+            return total * (1 - f)
+    return total * 0.5
