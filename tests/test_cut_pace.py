@@ -133,3 +133,20 @@ def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name
     assert all(v >= 0.8 for v in ratios.values()), (ratios, hold, notes)
     if hold is not None:
         assert any("the footage holds takes of at most" in n for n in notes)
+
+
+def test_a_phase_change_moves_a_bar_so_a_held_phase_holds_whole_takes():
+    from montage_ai.core.cut.pace import paced_phases
+
+    style = load_style("hitchcock")  # a quiet outro: 8-16 beats, 6 s takes at 0.5 s beats
+    rate = Fraction(24)
+    beats = list(range(0, 696, 12))
+    downs = [b for b in beats if b % 48 == 0 and b > 0]
+    # a 9 s outro: one take 50 % over the target or two 25 % under; a bar earlier it holds two
+    # 5.5 s takes (8 % under), a bar later one 7 s take (17 % over): the nearer fit wins
+    phases = [("climax", 0, 480, 0.9), ("outro", 480, 696, 0.1)]
+    moved = paced_phases(phases, downs, style, rate, beats, 4)
+    assert moved == [("climax", 0, 432, 0.9), ("outro", 432, 696, 0.1)]
+    # a phase that already holds whole takes stays where the plan put it
+    fine = [("climax", 0, 552, 0.9), ("outro", 552, 696, 0.1)]
+    assert paced_phases(fine, downs, style, rate, beats, 4) == fine

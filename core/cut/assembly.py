@@ -49,7 +49,6 @@ Cuts are on beat frames (record positions); sources keep their own frame grid.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 from dataclasses import replace
@@ -76,7 +75,14 @@ from montage_ai.core.cut.grid import (
     end_frame,
     slot_grid,
 )
-from montage_ai.core.cut.pace import PACE_TOLERANCE, hold_s, phase_ratios, style_target_s, too_long_s
+from montage_ai.core.cut.pace import (
+    PACE_TOLERANCE,
+    hold_s,
+    paced_phases,
+    phase_ratios,
+    style_target_s,
+    too_long_s,
+)
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -113,48 +119,6 @@ def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence
         if b > a:
             out.append((p.name, a, b, p.energy))
     return out
-
-
-def _misfit(length_s: float, target_s: float, shortest: float) -> float:
-    """How far the nearest whole number of takes of ``target_s`` is from filling
-    ``length_s`` (0: on target; a phase shorter than one take holds one, on target)."""
-    if target_s <= 0 or length_s <= target_s or length_s < 2 * shortest:
-        return 0.0
-    n_max = max(1, int(length_s / max(shortest, 1e-6)))
-    return min(abs(length_s / (n * target_s) - 1) for n in range(1, min(n_max, int(length_s / target_s) + 2) + 1))
-
-
-def _paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beats: Sequence[int],
-                  meter: int) -> list[tuple[str, int, int, float]]:
-    """Phase changes moved by one grid point (a bar) where that lets both phases next to it
-    hold a whole number of the style's takes within :data:`~.pace.PACE_TOLERANCE` and the
-    nearest point does not (a 5.6 s held outro of 4.3 s takes: one take 30 % over or two
-    35 % under; a bar earlier it holds one, on target)."""
-    if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
-        return list(phases)
-    beat_s = float(np.median(np.diff(beats))) / float(rate)
-    out = [list(p) for p in phases]
-
-    def cost(k: int, a: int, b: int) -> float:
-        name, _, _, energy = out[k]
-        return _misfit(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter),
-                       style.min_shot_s)
-
-    for k in range(1, len(out)):
-        at = out[k][1]
-        i = bisect.bisect_left(grid, at)
-        here = cost(k - 1, out[k - 1][1], at) + cost(k, at, out[k][2])
-        if here <= PACE_TOLERANCE:
-            continue
-        best, best_cost = at, here
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(grid) and out[k - 1][1] < grid[j] < out[k][2]:
-                q = grid[j]
-                c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
-                if max(c0, c1) <= PACE_TOLERANCE and c0 + c1 < best_cost:
-                    best, best_cost = q, c0 + c1
-        out[k - 1][2], out[k][1] = best, best
-    return [tuple(p) for p in out if p[2] > p[1]]
 
 
 def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *,
@@ -387,7 +351,7 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
     phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
-    phases = _paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
+    phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if strict and missing:
         raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "

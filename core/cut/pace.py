@@ -34,12 +34,16 @@ True
 
 from __future__ import annotations
 
+import bisect
 import math
+from fractions import Fraction
 from typing import Sequence
+
+import numpy as np
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "HOLD_STEP_S", "PACE_TOLERANCE"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -195,3 +199,45 @@ def too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]],
         if ok([ell * f for ell in phases]):
             return total * (1 - f)
     return total * 0.5
+
+
+def _misfit(length_s: float, target_s: float, shortest: float) -> float:
+    """How far the nearest whole number of takes of ``target_s`` is from filling
+    ``length_s`` (0: on target; a phase shorter than one take holds one, on target)."""
+    if target_s <= 0 or length_s <= target_s or length_s < 2 * shortest:
+        return 0.0
+    n_max = max(1, int(length_s / max(shortest, 1e-6)))
+    return min(abs(length_s / (n * target_s) - 1) for n in range(1, min(n_max, int(length_s / target_s) + 2) + 1))
+
+
+def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beats: Sequence[int],
+                  meter: int) -> list[tuple[str, int, int, float]]:
+    """Phase changes moved by one grid point (a bar) where that lets both phases next to it
+    hold a whole number of the style's takes within :data:`PACE_TOLERANCE` and the
+    nearest point does not (a 5.6 s held outro of 4.3 s takes: one take 30 % over or two
+    35 % under; a bar earlier it holds one, on target)."""
+    if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
+        return list(phases)
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    out = [list(p) for p in phases]
+
+    def cost(k: int, a: int, b: int) -> float:
+        name, _, _, energy = out[k]
+        return _misfit(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter),
+                       style.min_shot_s)
+
+    for k in range(1, len(out)):
+        at = out[k][1]
+        i = bisect.bisect_left(grid, at)
+        here = cost(k - 1, out[k - 1][1], at) + cost(k, at, out[k][2])
+        if here <= PACE_TOLERANCE:
+            continue
+        best, best_cost = at, here
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(grid) and out[k - 1][1] < grid[j] < out[k][2]:
+                q = grid[j]
+                c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
+                if max(c0, c1) <= PACE_TOLERANCE and c0 + c1 < best_cost:
+                    best, best_cost = q, c0 + c1
+        out[k - 1][2], out[k][1] = best, best
+    return [tuple(p) for p in out if p[2] > p[1]]
