@@ -258,11 +258,20 @@ def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
         hi = min([q for q in points if q > p], default=g.n_frames)
         return p - lo >= g.min_f and hi - p >= g.min_f
 
+    def holds(p: int, points: Sequence[int]) -> bool:
+        # a section change inside a phase leaves no piece shorter than the phase's shortest
+        # take there (hitchcock's held outro is not split by the song's last section)
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=g.n_frames)
+        need = min(_want(g, lo)[2], _want(g, p)[2]) * g.beat_f - 0.5
+        return p - lo >= need and hi - p >= need
+
+    n_phase = len(phases) - 1
     wanted = [a for _, a, _, _ in phases[1:]] + (list(section_starts) if g.style.section_cut_on_downbeat else [])
     fixed: list[int] = []
-    for a in wanted:
+    for i, a in enumerate(wanted):
         p = _nearest(a, snap_grid)
-        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed):
+        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed) and (i < n_phase or holds(p, fixed)):
             fixed = sorted(fixed + [p])
     return fixed
 
@@ -292,13 +301,15 @@ def _want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
     return name, e, lo, hi, want, i0
 
 
-def _shots_at_pace(g: _Grid, p: int, b: int) -> int:
-    """How many shots fill ``[p, b)`` at the style's pace where each starts (its energy)."""
-    n, x = 0, p
+def _shots_at_pace(g: _Grid, p: int, b: int) -> float:
+    """How many shots (a fraction for the last) fill ``[p, b)`` at the style's pace where
+    each starts (its energy)."""
+    n, x = 0.0, float(p)
     while x < b - 0.5 * g.beat_f:
-        x += max(1.0, _want(g, x)[4]) * g.beat_f
-        n += 1
-    return max(1, n)
+        step = max(1.0, _want(g, int(x))[4]) * g.beat_f
+        n += min(1.0, (b - x) / step)
+        x += step
+    return max(1.0, n)
 
 
 def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
