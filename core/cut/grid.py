@@ -318,9 +318,10 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     index of the first beat at or after ``p``."""
     style = g.style
     name, e, lo, hi, want, i0 = _want(g, p)
-    if style.accelerate_build and name == "build":
-        # the build's trend matters, not its mean (chronological styles carry too: with fewer
-        # shots than slots the assembly stretches the slots, so the order holds)
+    if style.accelerate_build and name == "build" or style.chronological:
+        # the build's trend matters, not its mean; chronological styles keep the spread of
+        # their slots over the shots in order (a carried beat sends one back in time: a plan
+        # not in time order, tests/test_ollama_planner.py)
         g.carry = 0.0
     if g.carry_phase != name:
         g.carry, g.carry_phase = 0.0, name
