@@ -19,6 +19,11 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
   longest take the footage holds over the cut (``CutList.metadata["hold_s"]``, in the notes;
   ``capped``: seeds where that applied). A pattern over a style: the pattern's pace, the
   style's order and reuse (:mod:`montage_ai.core.cut.pace`);
+- ``dev local``: the promise again, each cut's target taken at the energy where it starts
+  (the mean over the bar of beats from its first frame) and the phase's target the mean of
+  its cuts' targets. A style that promises "faster when louder" (dynamic, energy_map) keeps
+  that promise cut by cut: a quiet bar inside a loud build is promised a longer take, which
+  the phase's mean energy would not say; both columns are printed;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
 - drops: for each song, the drops found from energy and low end and from loudness alone, and
@@ -123,10 +128,30 @@ def repetition(cl) -> tuple[int, int]:
     return aba, adj
 
 
-def pace(cl, style, music, promised: bool = False) -> dict[str, float]:
+def _target_s(style, music, phase: str, energy: float, beat: float) -> float:
+    lo, hi = style.beats_for(style.energy_level(energy), phase)
+    mid = (lo + hi) / 2
+    if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
+        mid = max(mid, music.meter * max(1, style.subdivide))
+    return min(max(mid * beat, style.min_shot_s), style.max_shot_s)
+
+
+def _energy_at(music, t: float) -> float:
+    """The music's energy where a cut starts: the mean over the bar of beats from ``t`` on."""
+    times, e = np.asarray(music.beat_times_s), np.asarray(music.beat_energy, dtype=float)
+    if not len(e):
+        return 0.5
+    i = min(int(np.searchsorted(times, t - 1e-6)), len(e) - 1)
+    return float(np.mean(e[i:i + max(1, music.meter)]))
+
+
+def pace(cl, style, music, promised: bool = False, local: bool = False) -> dict[str, float]:
     """Mean shot length over the style's target, per phase (1.0 is on target); with
     ``promised``, over the target the cut promises: the style's, capped at the longest take
-    the footage holds over the cut (``metadata["hold_s"]``, said in the notes)."""
+    the footage holds over the cut (``metadata["hold_s"]``, said in the notes). With
+    ``local``, the target is the mean over the phase's cuts of the style's target at the
+    energy where each cut starts (a style whose pace follows the energy promises that, not a
+    pace set by the phase's mean energy: a quiet bar in a loud build gets a longer take)."""
     beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
     beat /= max(1, style.subdivide)
     out = {}
@@ -136,11 +161,12 @@ def pace(cl, style, music, promised: bool = False) -> dict[str, float]:
             continue
         sec = next((s for s in cl.sections if s.phase == phase), None)
         energy = float(np.mean([s.energy for s in cl.sections if s.phase == phase])) if sec else 0.5
-        lo, hi = style.beats_for(style.energy_level(energy), phase)
-        mid = (lo + hi) / 2
-        if style.all_cuts_on_downbeat:  # a cut on every downbeat at most: a bar is the shortest shot promised
-            mid = max(mid, music.meter * max(1, style.subdivide))
-        target = min(max(mid * beat, style.min_shot_s), style.max_shot_s)
+        if local:
+            # the music's times are the cut's (an excerpt's start is its 0)
+            target = float(np.mean([_target_s(style, music, phase, _energy_at(music, float(c.record_in / cl.rate)),
+                                              beat) for c in cuts]))
+        else:
+            target = _target_s(style, music, phase, energy, beat)
         length = float((cuts[-1].record_out - cuts[0].record_in) / cl.rate)
         target = min(target, length)  # a phase shorter than one take holds one shot: that is on target
         if promised and cl.metadata.get("hold_s"):
@@ -206,7 +232,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
     dups = find_duplicates(analyses, hashes)
     for style in styles:
         stats = Counter()
-        devs, worst, beats_share, times, pdevs, pworst = [], [], [], [], [], []
+        devs, worst, beats_share, times, pdevs, pworst, ldevs = [], [], [], [], [], [], []
         for seed in range(seeds):
             t0 = time.perf_counter()
             try:
@@ -231,6 +257,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             pdevs.append(np.mean([abs(v - 1) for v in q.values()]))
             pworst.append(max(q.items(), key=lambda kv: abs(kv[1] - 1)))
             stats["capped"] += bool(cl.metadata.get("hold_s"))
+            ldevs.append(np.mean([abs(v - 1) for v in pace(cl, style, music, promised=True, local=True).values()]))
             cut_s = [float(c.record_in / cl.rate) for c in cl.cuts[1:]]
             beats_share.append(on_beat(cut_s, truth, float(1 / cl.rate)))
         w = max(worst, key=lambda kv: abs(kv[1] - 1)) if worst else ("-", float("nan"))
@@ -243,7 +270,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
                      float(np.nanmean(beats_share)) if beats_share else float("nan"),
                      f"{stats['short']}/{stats['shortened']}", float(np.mean(times)) if times else float("nan"),
                      float(np.mean(pdevs)) if pdevs else float("nan"), f"{pw[0]} {pw[1]:.2f}", stats["capped"],
-                     wmean, pwmean, dict(stats)))
+                     wmean, pwmean, float(np.mean(ldevs)) if ldevs else float("nan"), dict(stats)))
 
 
 def main() -> int:
@@ -291,13 +318,14 @@ def main() -> int:
     print("\npace dev: mean over phases of |mean take / target - 1| (mean over seeds); worst: the phase furthest "
           "from target over all seeds; 'style' against the style's own target at the phase's mean energy, "
           "'promise' against it capped at the longest take the footage holds over the cut (capped: seeds where "
-          "that cap applied, said in the notes)")
+          "that cap applied, said in the notes); 'local': the promise with each cut's target at the energy where "
+          "it starts (the bar of beats from its first frame), the phase's target their mean")
     print(f"{'input':10s} {'song':22s} {'style+pattern':28s} {'cuts':>6s} {'aba':>4s} {'adj':>4s} "
           f"{'dev style':>9s} {'worst (style)':>15s} {'dev promise':>11s} {'worst (promise)':>16s} {'capped':>6s} "
-          f"{'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s}")
+          f"{'dev local':>9s} {'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s}")
     for r in rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:9.1%} {r[8]:>15s} "
-              f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
+              f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[17]:9.1%} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
     print("\ndrops (s) found from energy and low end, and from loudness alone (the previous detector):")
     for r in drop_rows:
         print(f"{r[0]:10s} {r[1]:22s} energy+low end: {[round(x, 1) for x in r[2]]}  loudness alone: "
@@ -321,10 +349,12 @@ def main() -> int:
         total["within promise"] += r[12] <= 0.2
         total["worst within"] += r[15] <= 0.2
         total["worst within promise"] += r[16] <= 0.2
+        total["within local"] += r[17] <= 0.2
         total["rows"] += 1
     print(f"\nall: {total['cuts']} cuts, {total['aba']} A-B-A, {total['adj']} adjacent same-shot; rows with the "
           f"mean over phases within 20 %: {total['within']}/{total['rows']} of the style's target, "
-          f"{total['within promise']}/{total['rows']} of the promise; rows whose worst phase (per seed, averaged) "
+          f"{total['within promise']}/{total['rows']} of the promise, {total['within local']}/{total['rows']} of the "
+          f"promise at the energy where each cut starts; rows whose worst phase (per seed, averaged) "
           f"is within 20 %: {total['worst within']}/{total['rows']} style, "
           f"{total['worst within promise']}/{total['rows']} promise")
     return 0

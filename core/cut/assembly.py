@@ -75,7 +75,14 @@ from montage_ai.core.cut.grid import (
     end_frame,
     slot_grid,
 )
-from montage_ai.core.cut.pace import hold_s, holds, style_target_s
+from montage_ai.core.cut.pace import (
+    PACE_TOLERANCE,
+    hold_s,
+    paced_phases,
+    phase_ratios,
+    style_target_s,
+    too_long_s,
+)
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -90,11 +97,21 @@ _TIMELINE_START = "01:00:00:00"
 
 
 def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int]) -> list[tuple[str, int, int, float]]:
+    """The plan's phases in timeline frames, on the grid. A cut that ends earlier than the
+    plan by at most a quarter (:data:`PACE_SHORTEN_FLOOR`: the footage holds the style's
+    takes only over a shorter cut) keeps every phase, each shortened alike, so the held
+    outro is not the part left out; a much shorter cut (the footage cannot fill the length)
+    ends the story where the footage runs out."""
     out = []
     starts = []
+    plan_end = max((p.end_s for p in plan.phases), default=0.0)
+    scale = min(Fraction(1), Fraction(n_frames) / rate / _frac(plan_end)) if plan_end > 0 else Fraction(1)
+    if scale < Fraction(PACE_SHORTEN_FLOOR) - Fraction(1, 100):
+        scale = Fraction(1)
     for p in plan.phases:
-        f = 0 if p.start_s <= 0 else _nearest(seconds_to_frames(_frac(p.start_s), rate), grid) if grid else \
-            seconds_to_frames(_frac(p.start_s), rate)
+        at = _frac(p.start_s) * scale
+        f = 0 if p.start_s <= 0 else _nearest(seconds_to_frames(at, rate), grid) if grid else \
+            seconds_to_frames(at, rate)
         starts.append(min(max(f, 0), n_frames))
     for k, p in enumerate(plan.phases):
         a = starts[k]
@@ -170,7 +187,7 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         duplicates = find_duplicates(analyses)
     plan, repeats, dup_notes = _drop_duplicates(plan, ids, duplicates)
     by_path = {a.path: a for a in analyses}
-    def make(d: float | None, strict: bool = True) -> tuple[CutList, list[str]]:
+    def make(d: float | None, strict: bool | str = True) -> tuple[CutList, list[str]]:
         if not given:
             return _at_used_rate(plan, ids, by_path, music, style, d, seed, repeats, strict)
         r, r_notes = checked_rate(rate, given=True)
@@ -189,6 +206,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
 SHORTEN_TRIES = 6
 #: ... but never to less than this share of the length asked (then the error says what is missing).
 SHORTEN_FLOOR = 0.5
+#: A cut the footage fills, but not at the style's pace, ends earlier by at most this share of
+#: the length asked; beyond, its takes are capped alike over every phase instead.
+PACE_SHORTEN_FLOOR = 0.75
 
 
 class _TakesShort(FootageShortError):
@@ -197,28 +217,52 @@ class _TakesShort(FootageShortError):
     before with the relaxations noted."""
 
 
+#: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
+_SHORTER = "shorter"
+
+
+class _PaceShort(_TakesShort):
+    """The fill came out with a phase's mean take short of the style's own target (the
+    footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
+
+
 def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
     """``make(duration_s)``; when the footage is too short for it (or holds the style's
     takes only over a shorter cut), the cut ends earlier (on a phrase or bar
     :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
     style, with a note. Raises the last :class:`FootageShortError` when a cut of
     :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
-    were short, the cut of the length asked is made with the style relaxed (noted)."""
+    were short, the cut of the length asked (else the longest the footage fills) is made
+    with its takes capped alike over every phase and the style relaxed (noted)."""
     asked = fit_duration(music, duration_s).duration_s
     want = asked
     first: FootageShortError | None = None
+    fillable: float | None = None  # the longest length tried that the footage fills, at a shorter pace
+
+    def fillable_only(err) -> bool:  # the length asked cannot be filled at all: shorten as far as need be
+        return not isinstance(err, _TakesShort)
 
     def give_up():
         if isinstance(first, _TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
-            return make(duration_s, False)
+            try:
+                return make(duration_s, False)
+            except FootageShortError:
+                if fillable is None:
+                    raise
+        if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
+            cl, notes = make(fillable, False)
+            return cl, notes + [_shorter_note(cl, asked)]
         raise first from None
 
     for attempt in range(SHORTEN_TRIES + 1):
         try:
-            cl, notes = make(duration_s if attempt == 0 else want)
+            cl, notes = make(duration_s, True) if attempt == 0 else make(want, _SHORTER)
         except FootageShortError as exc:
             first = first or exc  # the error to report is the one for the length asked
-            floor = SHORTEN_FLOOR * asked
+            if isinstance(exc, _PaceShort) and fillable is None and attempt:
+                fillable = want
+            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, _PaceShort) and not fillable_only(first) else
+                     SHORTEN_FLOOR) * asked
             if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
                 return give_up()
             shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
@@ -234,15 +278,18 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
             log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
             continue
         if attempt:
-            notes = notes + [f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not "
-                             f"{asked:.1f} s: the cut ends earlier, on a bar, instead of chopping the style's "
-                             "shots (add footage for the full length)"]
+            notes = notes + [_shorter_note(cl, asked)]
         return cl, notes
     raise AssertionError("unreachable")
 
 
+def _shorter_note(cl: CutList, asked: float) -> str:
+    return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
+            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
+
+
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
-                  seed: int, repeats: set[str], strict: bool = True) -> tuple[CutList, list[str]]:
+                  seed: int, repeats: set[str], strict: bool | str = True) -> tuple[CutList, list[str]]:
     """The cut at the rate of the footage it shows most: assembled at the planned shots'
     rate, and again at the used footage's when that differs."""
     try:
@@ -285,32 +332,150 @@ def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
 
 
 def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate: Fraction,
-                 duration_s: float | None, seed: int, repeats: set[str], strict: bool = True) -> CutList:
+                 duration_s: float | None, seed: int, repeats: set[str], strict: bool | str = True) -> CutList:
     """The cut list at ``rate`` (size, name and plan notes filled in by :func:`assemble`).
+
     ``strict``: raise :class:`_TakesShort` when the footage cannot hold the style's shortest
-    takes over the whole cut."""
+    takes over the whole cut, and :class:`_PaceShort` when, after the fill, a phase's mean
+    take misses the style's own target by more than :data:`~.pace.PACE_TOLERANCE` because
+    the footage ran out (or the footage cap applied): the caller tries a shorter cut first;
+    :data:`_SHORTER` (a cut already shorter than asked): also when any phase misses the
+    style's target by more than the tolerance, whatever the cause.
+    Not strict: the cut at this length, its takes capped alike over every phase where the
+    footage cannot hold the style's, the cap lowered (at most :data:`PACK_TRIES` times) while
+    a phase still misses the capped target: the cap estimate assumes perfect packing, the
+    fill's pieces do not pack perfectly."""
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
-    fit_note = fit_duration(music, duration_s).note
-    fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if fades else 0
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
-    grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
     phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
-    sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
-                  for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
-    longest = _longest_shot(plan, ids, rate)
+    phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if strict and missing:
         raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
                           missing_s=missing, unfilled=0)
+    once = _Once(plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs, phases)
+    cl = once.cut(hold, hold_note)
+    if len(beats) < 2:
+        return cl
+    if strict:
+        own = once.ratios(cl, None)
+        short = once.footage_short(cl, own)
+        low = min((own[ph] for ph in short), default=min(own.values(), default=1.0))
+        # a cut already shortened is kept only when every phase then keeps the style's pace
+        off = strict == _SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
+        if short or off or hold is not None and low < 1 - PACE_TOLERANCE / 2:
+            length = float(n_frames / rate)
+            raise _PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
+                             missing_s=length * min(0.25, max(0.05, (1 - low) / 2)), unfilled=0)
+        return cl
+    return _packed(once, cl, hold)
+
+
+#: How many times the cap on every phase's takes is lowered when the fill still comes out short.
+PACK_TRIES = 4
+
+
+def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
+    """``cl``, or a cut with every phase's takes capped lower when a phase's mean take is
+    more than :data:`~.pace.PACE_TOLERANCE` short of its (capped) target: the cap becomes
+    that phase's achieved mean take (in whole beats, or bars), and the closest cut is kept."""
+    def score(r: Mapping[str, float]) -> float:
+        return max((abs(v - 1) for v in r.values()), default=0.0)
+
+    ratios = once.ratios(cl, hold)
+    best, best_score = cl, score(ratios)
+    cap = hold if hold is not None else max(t for _, t in once.targets)
+    floor = max(once.style.min_shot_s, once.on_unit(cap / 2))
+    for _ in range(PACK_TRIES):
+        short = once.footage_short(cl, ratios)
+        if not short:
+            break
+        achieved = min(once.mean_take(cl, ph) for ph in short)
+        # never below the style's shortest take, nor below half the cap the footage estimate
+        # gave: past that, every phase would be chopped to hold one phase's pace
+        lower = max(once.on_unit(min(cap * 0.9, achieved * 1.05)), floor)
+        if lower >= cap - 1e-6:
+            break
+        cap = lower
+        try:
+            cl = once.cut(cap, once.cap_note(cap, packed=True))
+        except FootageShortError:  # more, shorter takes than the footage has shots for (never reused)
+            break
+        ratios = once.ratios(cl, cap)
+        if score(ratios) < best_score - 1e-9:
+            best, best_score = cl, score(ratios)
+    return best
+
+
+class _Once:
+    """One assembly at a given length and rate, the cap on every phase's takes varying."""
+
+    def __init__(self, plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs,
+                 phases) -> None:
+        self.plan, self.ids, self.music, self.style, self.rate = plan, ids, music, style, rate
+        self.duration_s, self.seed, self.repeats, self.n_frames = duration_s, seed, repeats, n_frames
+        self.fades, self.beats, self.downs, self.phases = fades, beats, downs, phases
+        self.beat_s = float(np.median(np.diff(beats))) / float(rate) if len(beats) > 1 else 0.5
+        self.targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, self.beat_s, music.meter))
+                        for name, a, b, energy in phases] or [(0.0, style.min_shot_s)]
+
+    def on_unit(self, s: float) -> float:
+        """``s`` down to whole bars (a style that cuts only on downbeats) or beats."""
+        style = self.style
+        unit = self.beat_s * max(1, self.music.meter) if style.all_cuts_on_downbeat else \
+            self.beat_s / max(1, style.subdivide)
+        return round(max(unit, math.floor(s / unit + 1e-6) * unit), 3)
+
+    def cap_note(self, hold: float, packed: bool = False) -> list[str]:
+        return [_cap_note(self.style, hold, float(self.n_frames / self.rate), max(t for _, t in self.targets),
+                          packed)]
+
+    def ratios(self, cl: CutList, hold: float | None) -> dict[str, float]:
+        return phase_ratios(cl.cuts, cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
+
+    def footage_short(self, cl: CutList, ratios: Mapping[str, float]) -> list[str]:
+        """The phases whose mean take is more than the tolerance short of its target because
+        the fill had to split the grid's slots (the footage ran out), not because of the grid."""
+        slots = self.last_slots
+        out = []
+        for ph, v in ratios.items():
+            planned = [s.frames for s in slots if s.phase == ph]
+            if v < 1 - PACE_TOLERANCE and planned and \
+                    self.mean_take(cl, ph) * float(cl.rate) < 0.9 * float(np.mean(planned)):
+                out.append(ph)
+        return out
+
+    @staticmethod
+    def mean_take(cl: CutList, phase: str) -> float:
+        takes = [c.record_frames for c in cl.cuts if c.phase == phase]
+        return float(np.mean(takes)) / float(cl.rate) if takes else 0.0
+
+    def cut(self, hold: float | None, hold_note: list[str]) -> CutList:
+        return _assemble_once(self, hold, hold_note)
+
+    last_slots: Sequence[Slot] = ()
+
+
+def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutList:
+    """The cut list of ``o`` with every phase's takes capped at ``hold`` (None: no cap)."""
+    plan, ids, music, style, rate, n_frames = o.plan, o.ids, o.music, o.style, o.rate, o.n_frames
+    beats, downs, phases, duration_s = o.beats, o.downs, o.phases, o.duration_s
+    fit_note = fit_duration(music, duration_s).note
+    fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if o.fades else 0
+    grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
+    sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
+                  for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
+    longest = _longest_shot(plan, ids, rate)
     if hold is not None:
         # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
         longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
-    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, seed, longest, beats, drops)
+    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops)
+    o.last_slots = slots
     grid_notes = hold_note + grid_notes
     if style.drops:
         how = "energy and low end" if bar_low_end(music) is not None else \
@@ -320,8 +485,8 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
                              ": the cut is paced by energy alone"))
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
-    cuts, notes = fill(slots, plan, ids, style, rate, seed, n_frames, points, [b for b in grid if b > 0], keep,
-                       exclude=repeats)
+    cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, [b for b in grid if b > 0], keep,
+                       exclude=o.repeats)
     music_start = round(_frac(getattr(music, "offset_s", 0.0)) * rate)
     return CutList(
         rate=rate, width=0, height=0, duration=n_frames, cuts=tuple(cuts),
@@ -332,6 +497,14 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
                             else []) + grid_notes + notes, "hold_s": hold},
     )
+
+
+def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False) -> str:
+    why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
+           "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
+    return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
+            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why} (add longer footage "
+            "or ask for a shorter duration for the style's full takes)")
 
 
 def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
@@ -350,56 +523,12 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     never = style.reuse == "never"
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
-        return None, [], _too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
-    return hold, [f"{style.name}: the footage holds takes of at most {hold:.1f} s over this "
-                  f"{float(n_frames / rate):.1f} s cut (the style wants up to {wanted:.1f} s): every phase's "
-                  "takes are capped there, so no held phase is chopped where the long shots ran out "
-                  "(add longer footage or ask for a shorter duration for the style's full takes)"], 0.0
-
-
-def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
-    """Whether shots used once each, each take as long as the shot and the style allow (at
-    least its shortest), cover every phase of ``phases`` s (longest shots to longest phases)."""
-    pool = sorted((min(ell, longest) for ell in lengths if ell >= shortest), reverse=True)
-    merged: list[float] = []
-    for p in phases:  # a phase shorter than the shortest take gets no cut of its own (the grid's rule)
-        if merged and p < shortest:
-            merged[-1] += p
-        else:
-            merged.append(p)
-    for need in sorted(merged, reverse=True):
-        while need > shortest / 2:
-            if not pool:
-                return False
-            need -= pool.pop(0)
-    return True
-
-
-def _too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool,
-                shortest: float, longest: float) -> float:
-    """0 when the footage holds the style's takes (at least its shortest) over every phase,
-    else the seconds to take off the cut (every phase shortened alike, down to half) so it does.
-    A style that never reuses a shot may hold fewer, longer takes (up to its longest)."""
-    def ok(phases: Sequence[float]) -> bool:
-        if never:
-            return _stretch_holds(lengths, phases, shortest, longest)
-        # pieces of one shot, each at least the shortest take: any shot that long covers itself
-        return sum(ell for ell in lengths if ell >= shortest) >= sum(phases) - 1e-6
-
-    top = max((t for _, t in targets), default=shortest)
-    phases = [ell for ell, _ in targets]
-    if holds(lengths, targets, never=never, cap=top) or ok(phases):
-        return 0.0
-    total = sum(phases)
-    for k in range(1, 11):
-        f = 1 - 0.05 * k
-        if ok([ell * f for ell in phases]):
-            return total * (1 - f)
-    return total * 0.5
+    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted)], 0.0
 
 
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
@@ -419,12 +548,15 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
                              "so takes are shorter")
                 break
     n_shots = len(plan.shot_ids)
-    if style.reuse == "never" and n_shots and len(slots) > n_shots:
+    # a style that never reuses a shot, or keeps the footage in order (a shot in two slots in
+    # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
+    if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
         stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
                               stretch=len(slots) / n_shots, drops=drops)
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
-            notes.append(f"{style.name} never reuses a shot: {n_shots} shots for {len(slots)} slots, "
+            why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
+            notes.append(f"{style.name} {why}: {n_shots} shots for {len(slots)} slots, "
                          f"so {len(stretched)} longer ones")
             slots = stretched
     return slots, notes

@@ -102,6 +102,8 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
     for k in range(first, len(st.all_ids)):
         sid = st.all_ids[k]
         if st.can_hold(p, sid):
+            if p.target is not None and (p.target < k or st.target_counts[k] <= 1) and k < len(st.all_ids) - 1:
+                continue  # the cursor ran ahead of the plan (a short shot skipped): the next shot, not a held take
             return Hold()
         repeated = st.target_counts[k] > 1
         pick = st.try_shot(sid, slot, after=st.last_end.get(sid), early=0.5 if repeated else 0.0)
@@ -109,6 +111,10 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
             st.cursor = k
             return pick
         if here is not None and sid == here[0]:
+            # footage with little to spare: no shot skipped (the order would run out and go back)
+            ahead = None if st.room < 1.5 * st.n_frames else _fits_ahead(st, slot, k)
+            if ahead is not None:
+                return ahead
             fit = st.avail([here])
             q = st.split_point(slot, st.points, fit, short=False)
             if q is not None:
@@ -117,6 +123,41 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
             if q is not None:
                 return Resplit(st.shift(p, q).slots, takes_next=True)
     return None
+
+
+#: Chronological styles: how many shots further on in time the fill looks for one that holds
+#: the whole slot before it splits the slot for the shot in order (a held take is the style's
+#: pace; a shot skipped goes by in time, never back).
+CHRONO_LOOKAHEAD = 3
+
+
+def _fits_ahead(st: FillState, slot: Slot, k: int) -> Pick | None:
+    """A shot among the next :data:`CHRONO_LOOKAHEAD` in time after the ``k``-th that fills
+    all of ``slot`` (the cursor moves to it), else None."""
+    left = st.n_frames - slot.start
+    for j in range(k + 1, min(len(st.all_ids), k + 1 + CHRONO_LOOKAHEAD)):
+        sid = st.all_ids[j]
+        if st.history and sid == st.history[-1]:
+            continue
+        if _ahead_frames(st, j) < 1.5 * left:  # skipping would leave too little in order for the rest
+            return None
+        pick = st.try_shot(sid, slot, after=st.last_end.get(sid), early=0.5 if st.target_counts[j] > 1 else 0.0)
+        if pick:
+            st.cursor = j
+            return pick
+    return None
+
+
+def _ahead_frames(st: FillState, j: int) -> float:
+    """Timeline frames the planned shots from the ``j``-th on in time still hold (each
+    within the style's longest take)."""
+    total = 0.0
+    for sid in st.all_ids[j:]:
+        a, s = st.ids[sid]
+        sr = Fraction(a.media.video.rate)
+        start = max(s.usable_start_frame, st.last_end.get(sid, s.usable_start_frame))
+        total += min(st.max_rec, float(Fraction(max(0, s.usable_end_frame - start)) * st.rate / sr))
+    return total
 
 
 def split_for_planned(st: FillState, p: Pending) -> Resplit | None:

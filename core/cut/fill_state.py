@@ -136,6 +136,7 @@ class FillState:
                                                 / Fraction(a.media.video.rate)))
                    for a, s in (ids[i] for i in self.plan.shot_ids))
         self.tight = self.never and room < 1.25 * self.n_frames  # best fit: waste as little as possible
+        self.room = room  # the planned shots' frames (each within the longest take), timeline frames
         self.went_back: set[int] = set()
         self.held: set[int] = set()  # record_in of cuts that went on through the next slot
         self.samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -184,6 +184,7 @@ class _Grid:
     carry: float = 0.0  # beats the phase's cuts so far fell short of the target (or over: < 0)
     carry_phase: str = ""
     want: float = 0.0
+    first_real: int = 0  # index of the first tracked beat (those before: the lead-in carried back)
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
@@ -192,6 +193,8 @@ class _Grid:
         beats = sorted(f for f in beats_e if 0 <= f < n_frames)
         if not beats:
             raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
+        first = beats[0]
+        beats_e, beats = _lead_in(beats_e, beats)
         downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
         min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
         max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
@@ -200,13 +203,35 @@ class _Grid:
         return cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
                    set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
                    float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
-                   np.random.default_rng(seed))
+                   np.random.default_rng(seed), first_real=beats.index(first))
 
     def phase_at(self, f: int) -> tuple[str, int, int, float]:
         for ph in self.phases:
             if ph[1] <= f < ph[2]:
                 return ph
         return self.phases[-1] if self.phases else ("climax", 0, self.n_frames, 0.5)
+
+
+def _lead_in(beats_e: dict[int, float], beats: list[int]) -> tuple[dict[int, float], list[int]]:
+    """The beat grid carried back before the first tracked beat at the median beat period
+    (a song whose tracked beats start late: its lead-in is cut at the song's tempo, not held
+    as one long first shot); these beats take the first beat's energy.
+
+    >>> _lead_in({30: 0.5, 40: 0.5, 50: 0.5}, [30, 40, 50])[1]
+    [0, 10, 20, 30, 40, 50]
+    """
+    if len(beats) < 2:
+        return beats_e, beats
+    period = int(round(float(np.median(np.diff(beats)))))
+    if period <= 0:
+        return beats_e, beats
+    early = list(range(beats[0] - period, period // 2, -period))[::-1]
+    if beats[0] >= period // 2:  # a lead-in of half a beat or more counts as a beat: a first shot of k beats ends on the k-th
+        early = [0] + early
+    if not early:
+        return beats_e, beats
+    e0 = beats_e[beats[0]]
+    return {**{f: e0 for f in early}, **beats_e}, early + beats
 
 
 def beat_energies(music: MusicAnalysis, rate: Fraction, subdivide: int = 1) -> dict[int, float]:
@@ -233,23 +258,33 @@ def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
         hi = min([q for q in points if q > p], default=g.n_frames)
         return p - lo >= g.min_f and hi - p >= g.min_f
 
+    def holds(p: int, points: Sequence[int]) -> bool:
+        # a section change inside a phase leaves no piece shorter than the phase's shortest
+        # take there (hitchcock's held outro is not split by the song's last section)
+        lo = max([q for q in points if q <= p], default=0)
+        hi = min([q for q in points if q > p], default=g.n_frames)
+        need = min(_want(g, lo)[2], _want(g, p)[2]) * g.beat_f - 0.5
+        return p - lo >= need and hi - p >= need
+
+    n_phase = len(phases) - 1
     wanted = [a for _, a, _, _ in phases[1:]] + (list(section_starts) if g.style.section_cut_on_downbeat else [])
     fixed: list[int] = []
-    for a in wanted:
+    for i, a in enumerate(wanted):
         p = _nearest(a, snap_grid)
-        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed):
+        if 0 < p < g.n_frames and p not in fixed and fits(p, fixed) and (i < n_phase or holds(p, fixed)):
             fixed = sorted(fixed + [p])
     return fixed
 
 
-def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
-    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
-    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
-    index of the first beat at or after ``p``."""
+def _want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
+    """``(phase, energy, lo, hi, want, i0)`` at frame ``p``: the style's beat range there,
+    the beats per cut it aims at (energy or the build's progress; not varied) and the index
+    of the first beat at or after ``p``."""
     style = g.style
     name, ph_a, ph_b, _ = g.phase_at(p)
     i0 = bisect.bisect_left(g.beats, p)
-    e = float(np.mean(g.energies[i0:i0 + g.meter])) if i0 < len(g.beats) else g.energies[-1]
+    j = max(i0, g.first_real)  # the energy of the tracked beats, not of the lead-in's
+    e = float(np.mean(g.energies[j:j + g.meter])) if j < len(g.beats) else g.energies[-1]
     lo, hi = style.beats_for(style.energy_level(e), name)
     if style.accelerate_build and name == "build":
         t = (p - ph_a) / max(1, ph_b - ph_a)
@@ -259,14 +294,35 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
                   "high": (style.energy_levels[1], 1.0)}[level]
         t = (e - l0) / (l1 - l0) if l1 > l0 else 0.5
     t = min(max(t, 0.0), 1.0)
-    if style.accelerate_build and name == "build" or style.chronological:
-        # the build's trend matters, not its mean; chronological styles keep the spread of
-        # their slots over the shots in order (a carried beat would send one back in time)
-        want = hi - t * (hi - lo) if style.accelerate_build and name == "build" else \
-            (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
-        g.carry = 0.0
+    if style.accelerate_build and name == "build":  # the build's trend matters, not its mean
+        want = hi - t * (hi - lo)
     else:  # the middle of the range (the style's target), a quarter of it faster when louder
         want = (lo + hi) / 2 + (0.5 - t) * (hi - lo) / 2
+    return name, e, lo, hi, want, i0
+
+
+def _shots_at_pace(g: _Grid, p: int, b: int) -> float:
+    """How many shots (a fraction for the last) fill ``[p, b)`` at the style's pace where
+    each starts (its energy)."""
+    n, x = 0.0, float(p)
+    while x < b - 0.5 * g.beat_f:
+        step = max(1.0, _want(g, int(x))[4]) * g.beat_f
+        n += min(1.0, (b - x) / step)
+        x += step
+    return max(1.0, n)
+
+
+def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
+    """``(phase, energy, lo, hi, k, i0)`` at frame ``p``: the style's beat range there, the
+    target ``k`` beats per cut (energy or the build's progress, varied by the seed) and the
+    index of the first beat at or after ``p``."""
+    style = g.style
+    name, e, lo, hi, want, i0 = _want(g, p)
+    if style.accelerate_build and name == "build" or style.chronological:
+        # the build's trend matters, not its mean; chronological styles keep the spread of
+        # their slots over the shots in order (a carried beat sends one back in time: a plan
+        # not in time order, tests/test_ollama_planner.py)
+        g.carry = 0.0
     if g.carry_phase != name:
         g.carry, g.carry_phase = 0.0, name
     # the seed varies each cut by a beat; what it (and whole beats) took from the target is
@@ -275,9 +331,9 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     if hi > lo:
         k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
     g.want = want
-    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it
+    for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it (no seed jitter: the trend matters)
         if a <= p < d:
-            k, lo = max(1, int(round(k * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
+            k, lo = max(1, int(round(want * (1 - 0.75 * (p - a) / max(1, d - a))))), 1
             g.want = float(k)
     return name, e, lo, hi, max(1, int(round(k * stretch))), i0
 
@@ -301,7 +357,8 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
             return abs(bisect.bisect_left(g.beats, q) - i0 - k) + (2 if 0 < rest < lo else 0)
 
         span = b - p
-        if good and (tail or span <= 3.5 * k * g.beat_f):
+        into_drop = any(x <= p < d for x, d in g.drops)  # tightening into a drop: no even split
+        if good and not into_drop and (tail or span <= 3.5 * k * g.beat_f):
             # the last few shots before a fixed cut: split what is left evenly, in the
             # style's beat range where it can be (decided once per span)
             if not tail:
@@ -311,7 +368,13 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                 over = hi + (1 if hi >= 4 else 0)
                 n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f + 0.5)))
                 n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
-                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * k * g.beat_f) - 1), n))
+                # the style's target there (not the seed's varied one: its error would stay
+                # for the whole span)
+                if g.style.chronological or into_drop:
+                    aim = float(k)
+                else:  # at the pace where each shot starts (a quiet bar, then a loud one)
+                    aim = max(1.0, span / g.beat_f / _shots_at_pace(g, p, b)) * stretch
+                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * aim * g.beat_f) - 1), n))
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
         elif good:

@@ -18,6 +18,12 @@ evenly, the last (held) phase is not the one chopped because the long shots ran 
 The promised target of a phase is ``min(style target, hold)``, the hold in whole beats (whole
 bars for a style that cuts only on downbeats).
 
+That estimate assumes perfect packing; the fill's pieces do not pack perfectly. So after the
+fill the assembly measures each phase's mean take against its target (:func:`phase_ratios`):
+a phase more than :data:`PACE_TOLERANCE` short because the fill split the grid's slots makes
+it try a shorter cut first (kept only when every phase keeps the style's own pace), else
+lower the cap on every phase to what the fill's pieces held (bounded; noted).
+
 >>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
 False
 >>> round(hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False), 2)
@@ -28,12 +34,20 @@ True
 
 from __future__ import annotations
 
+import bisect
 import math
+from fractions import Fraction
 from typing import Sequence
+
+import numpy as np
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "HOLD_STEP_S"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "HOLD_STEP_S", "PACE_TOLERANCE"]
+
+#: How far a phase's mean take may be from its target (a share) before the assembly tries
+#: again (a shorter cut, else a lower cap on every phase's takes).
+PACE_TOLERANCE = 0.2
 
 #: Resolution of :func:`hold_s`'s search, seconds.
 HOLD_STEP_S = 0.05
@@ -109,3 +123,121 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
             return round(cap, 3)
         cap -= HOLD_STEP_S
     return None
+
+
+def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                 hold: float | None = None) -> dict[str, float]:
+    """Each story phase's mean take over its target (1.0: on target), measured on the cut.
+
+    ``cuts`` have ``phase``, ``record_in``, ``record_out`` and ``record_frames``; ``sections``
+    have ``phase`` and ``energy`` (the cut list's). The target is :func:`style_target_s` at
+    the phase's mean section energy, capped at ``hold`` when given and at the phase's length
+    (a phase shorter than one take holds one shot); a phase too short to split into two of
+    the style's shortest takes holds one whatever its length.
+
+    >>> from types import SimpleNamespace as C
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> cuts = [C(phase="climax", record_in=i * 12, record_out=i * 12 + 12, record_frames=12) for i in range(8)]
+    >>> phase_ratios(cuts, [C(phase="climax", energy=0.9)], load_style("mtv"), 0.5, 4, 24)
+    {'climax': 1.0}
+    """
+    out: dict[str, float] = {}
+    for phase in ("intro", "build", "climax", "outro"):
+        mine = [c for c in cuts if c.phase == phase]
+        if not mine:
+            continue
+        energies = [float(s.energy) for s in sections if s.phase == phase]
+        energy = sum(energies) / len(energies) if energies else 0.5
+        target = style_target_s(style, phase, energy, beat_s, meter)
+        length = float((mine[-1].record_out - mine[0].record_in) / rate)
+        target = min(target, length)
+        if hold:
+            target = min(target, float(hold))
+        if length < 2 * style.min_shot_s:
+            target = length
+        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
+        out[phase] = mean / target if target > 0 else 1.0
+    return out
+
+
+def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
+    """Whether shots used once each, each take as long as the shot and the style allow (at
+    least its shortest), cover every phase of ``phases`` s (longest shots to longest phases)."""
+    pool = sorted((min(ell, longest) for ell in lengths if ell >= shortest), reverse=True)
+    merged: list[float] = []
+    for p in phases:  # a phase shorter than the shortest take gets no cut of its own (the grid's rule)
+        if merged and p < shortest:
+            merged[-1] += p
+        else:
+            merged.append(p)
+    for need in sorted(merged, reverse=True):
+        while need > shortest / 2:
+            if not pool:
+                return False
+            need -= pool.pop(0)
+    return True
+
+
+def too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool,
+                shortest: float, longest: float) -> float:
+    """0 when the footage holds the style's takes (at least its shortest) over every phase,
+    else the seconds to take off the cut (every phase shortened alike, down to half) so it does.
+    A style that never reuses a shot may hold fewer, longer takes (up to its longest)."""
+    def ok(phases: Sequence[float]) -> bool:
+        if never:
+            return _stretch_holds(lengths, phases, shortest, longest)
+        # pieces of one shot, each at least the shortest take: any shot that long covers itself
+        return sum(ell for ell in lengths if ell >= shortest) >= sum(phases) - 1e-6
+
+    top = max((t for _, t in targets), default=shortest)
+    phases = [ell for ell, _ in targets]
+    if holds(lengths, targets, never=never, cap=top) or ok(phases):
+        return 0.0
+    total = sum(phases)
+    for k in range(1, 11):
+        f = 1 - 0.05 * k
+        if ok([ell * f for ell in phases]):
+            return total * (1 - f)
+    return total * 0.5
+
+
+def _misfit(length_s: float, target_s: float, shortest: float) -> float:
+    """How far the nearest whole number of takes of ``target_s`` is from filling
+    ``length_s`` (0: on target; a phase shorter than one take holds one, on target)."""
+    if target_s <= 0 or length_s <= target_s or length_s < 2 * shortest:
+        return 0.0
+    n_max = max(1, int(length_s / max(shortest, 1e-6)))
+    return min(abs(length_s / (n * target_s) - 1) for n in range(1, min(n_max, int(length_s / target_s) + 2) + 1))
+
+
+def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beats: Sequence[int],
+                  meter: int) -> list[tuple[str, int, int, float]]:
+    """Phase changes moved by one grid point (a bar) where that lets both phases next to it
+    hold a whole number of the style's takes within :data:`PACE_TOLERANCE` and the
+    nearest point does not (a 5.6 s held outro of 4.3 s takes: one take 30 % over or two
+    35 % under; a bar earlier it holds one, on target)."""
+    if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
+        return list(phases)
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    out = [list(p) for p in phases]
+
+    def cost(k: int, a: int, b: int) -> float:
+        name, _, _, energy = out[k]
+        return _misfit(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter),
+                       style.min_shot_s)
+
+    for k in range(1, len(out)):
+        at = out[k][1]
+        i = bisect.bisect_left(grid, at)
+        here = cost(k - 1, out[k - 1][1], at) + cost(k, at, out[k][2])
+        if here <= PACE_TOLERANCE:
+            continue
+        best, best_cost = at, here
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(grid) and out[k - 1][1] < grid[j] < out[k][2]:
+                q = grid[j]
+                c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
+                if max(c0, c1) <= PACE_TOLERANCE and c0 + c1 < best_cost:
+                    best, best_cost = q, c0 + c1
+        out[k - 1][2], out[k][1] = best, best
+    return [tuple(p) for p in out if p[2] > p[1]]
