@@ -96,17 +96,19 @@ __all__ = ["assemble", "AssemblyError", "FootageShortError", "Slot", "common_rat
 _TIMELINE_START = "01:00:00:00"
 
 
-def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int]) -> list[tuple[str, int, int, float]]:
+def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int],
+                 scale_all: bool = False) -> list[tuple[str, int, int, float]]:
     """The plan's phases in timeline frames, on the grid. A cut that ends earlier than the
     plan by at most a quarter (:data:`PACE_SHORTEN_FLOOR`: the footage holds the style's
     takes only over a shorter cut) keeps every phase, each shortened alike, so the held
     outro is not the part left out; a much shorter cut (the footage cannot fill the length)
-    ends the story where the footage runs out."""
+    ends the story where the footage runs out, unless ``scale_all`` (a cut shortened so the
+    footage holds the style's takes: every phase shortened alike, however much)."""
     out = []
     starts = []
     plan_end = max((p.end_s for p in plan.phases), default=0.0)
     scale = min(Fraction(1), Fraction(n_frames) / rate / _frac(plan_end)) if plan_end > 0 else Fraction(1)
-    if scale < Fraction(PACE_SHORTEN_FLOOR) - Fraction(1, 100):
+    if scale < Fraction(PACE_SHORTEN_FLOOR) - Fraction(1, 100) and not scale_all:
         scale = Fraction(1)
     for p in plan.phases:
         at = _frac(p.start_s) * scale
@@ -193,7 +195,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         r, r_notes = checked_rate(rate, given=True)
         return _assemble_at(plan, ids, music, style, r, d, seed, repeats, strict), r_notes
 
-    cl, rate_notes = _shortened_if_needed(make, music, duration_s)
+    # a length the editor asked for ends at most a quarter earlier for the style's pace; the
+    # whole song (no length asked) as far as the footage needs, down to half
+    cl, rate_notes = _shortened_if_needed(make, music, duration_s, deep=duration_s is None)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
@@ -219,6 +223,9 @@ class _TakesShort(FootageShortError):
 
 #: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
 _SHORTER = "shorter"
+#: ``strict`` for a cut made shorter than asked so that the footage holds its (capped) takes:
+#: relaxed like ``False``, but every phase shortened alike however short the cut.
+_HELD = "held"
 
 
 class _PaceShort(_TakesShort):
@@ -226,14 +233,15 @@ class _PaceShort(_TakesShort):
     footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
 
 
-def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
+def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, deep: bool = False):
     """``make(duration_s)``; when the footage is too short for it (or holds the style's
     takes only over a shorter cut), the cut ends earlier (on a phrase or bar
     :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
     style, with a note. Raises the last :class:`FootageShortError` when a cut of
     :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
     were short, the cut of the length asked (else the longest the footage fills) is made
-    with its takes capped alike over every phase and the style relaxed (noted)."""
+    with its takes capped alike over every phase and the style relaxed (noted); with ``deep``,
+    when that relaxed cut still chops a phase, a shorter one that does not (:func:`_held_shorter`)."""
     asked = fit_duration(music, duration_s).duration_s
     want = asked
     first: FootageShortError | None = None
@@ -245,10 +253,12 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
     def give_up():
         if isinstance(first, _TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
             try:
-                return make(duration_s, False)
+                full = make(duration_s, False)
             except FootageShortError:
                 if fillable is None:
                     raise
+            else:
+                return (_held_shorter(make, music, asked, full) if deep else None) or full
         if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
             cl, notes = make(fillable, False)
             return cl, notes + [_shorter_note(cl, asked)]
@@ -281,6 +291,50 @@ def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
             notes = notes + [_shorter_note(cl, asked)]
         return cl, notes
     raise AssertionError("unreachable")
+
+
+#: A cut whose takes the footage holds only capped and still chopped ends earlier in steps of
+#: this share of the length asked (down to :data:`SHORTEN_FLOOR`).
+HELD_STEP = 0.1
+
+
+def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]]):
+    """``full``: the cut of the length asked and its notes, relaxed (every phase's takes
+    capped at what the footage holds). When a phase still misses that promise by more
+    than :data:`~.pace.PACE_TOLERANCE` (the fill chopped a held phase where the long pieces
+    ran out), the longest shorter cut, every phase shortened alike, in steps of
+    :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
+    its promise; None when the full cut keeps it or no shorter one does."""
+    cl = full[0]
+    if cl.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE:
+        return None
+    lo = SHORTEN_FLOOR * asked
+    seen: set[float] = set()
+    for k in range(1, int(round((1 - SHORTEN_FLOOR) / HELD_STEP)) + 1):
+        try:
+            length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
+        except DurationError:
+            break
+        if length < lo - 1e-6 or length >= asked - 1e-6 or round(length, 3) in seen:
+            continue
+        seen.add(round(length, 3))
+        try:
+            short, short_notes = make(length, _HELD)
+        except FootageShortError:
+            continue
+        # every story phase of the full cut is still there (none too short to hold a take)
+        if short.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE and \
+                {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
+            return short, short_notes + [_held_note(short, asked)]
+    return None
+
+
+def _held_note(cl: CutList, asked: float) -> str:
+    mean = float(sum(c.record_frames for c in cl.cuts) / max(1, len(cl.cuts)) / cl.rate)
+    takes = f"{len(cl.cuts)} takes of {mean:.1f} s on average at the pace it promises"
+    return (f"the footage holds {takes}: the cut ends earlier, {float(cl.duration / cl.rate):.1f} s instead of {asked:.1f} s, "
+            "every phase shortened alike, so no "
+            "held phase is chopped where the long shots ran out (add footage for the full length)")
 
 
 def _shorter_note(cl: CutList, asked: float) -> str:
@@ -345,15 +399,16 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     footage cannot hold the style's, the cap lowered (at most :data:`PACK_TRIES` times) while
     a phase still misses the capped target: the cap estimate assumes perfect packing, the
     fill's pieces do not pack perfectly."""
+    relaxed = strict is False or strict == _HELD
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
-    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == _HELD)
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
-    if strict and missing:
+    if not relaxed and missing:
         raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
                           missing_s=missing, unfilled=0)
@@ -361,7 +416,7 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     cl = once.cut(hold, hold_note)
     if len(beats) < 2:
         return cl
-    if strict:
+    if not relaxed:
         own = once.ratios(cl, None)
         short = once.footage_short(cl, own)
         low = min((own[ph] for ph in short), default=min(own.values(), default=1.0))
@@ -408,7 +463,8 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
         ratios = once.ratios(cl, cap)
         if score(ratios) < best_score - 1e-9:
             best, best_score = cl, score(ratios)
-    return best
+    # how far the furthest phase is from its (capped) target: the caller may try a shorter cut
+    return replace(best, metadata={**best.metadata, "pace_off": best_score})
 
 
 class _Once:
