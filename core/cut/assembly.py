@@ -62,7 +62,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
-from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
+from montage_ai.core.cut.fit import fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
     AssemblyError,
@@ -82,6 +82,14 @@ from montage_ai.core.cut.pace import (
     phase_ratios,
     style_target_s,
     too_long_s,
+)
+from montage_ai.core.cut.shorten import (
+    HELD,
+    PACE_SHORTEN_FLOOR,
+    SHORTER,
+    PaceShort,
+    TakesShort,
+    shortened_if_needed,
 )
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
@@ -197,149 +205,13 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
 
     # a length the editor asked for ends at most a quarter earlier for the style's pace; the
     # whole song (no length asked) as far as the footage needs, down to half
-    cl, rate_notes = _shortened_if_needed(make, music, duration_s, deep=duration_s is None)
+    cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
-
-
-#: How many times a cut the footage cannot fill is tried again shorter.
-SHORTEN_TRIES = 6
-#: ... but never to less than this share of the length asked (then the error says what is missing).
-SHORTEN_FLOOR = 0.5
-#: A cut the footage fills, but not at the style's pace, ends earlier by at most this share of
-#: the length asked; beyond, its takes are capped alike over every phase instead.
-PACE_SHORTEN_FLOOR = 0.75
-
-
-class _TakesShort(FootageShortError):
-    """The footage fills the cut only with takes shorter than the style's shortest shot
-    (a held phase would be chopped): shorten the cut if that keeps the style, else cut as
-    before with the relaxations noted."""
-
-
-#: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
-_SHORTER = "shorter"
-#: ``strict`` for a cut made shorter than asked so that the footage holds its (capped) takes:
-#: relaxed like ``False``, but every phase shortened alike however short the cut.
-_HELD = "held"
-
-
-class _PaceShort(_TakesShort):
-    """The fill came out with a phase's mean take short of the style's own target (the
-    footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
-
-
-def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, deep: bool = False):
-    """``make(duration_s)``; when the footage is too short for it (or holds the style's
-    takes only over a shorter cut), the cut ends earlier (on a phrase or bar
-    :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
-    style, with a note. Raises the last :class:`FootageShortError` when a cut of
-    :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
-    were short, the cut of the length asked (else the longest the footage fills) is made
-    with its takes capped alike over every phase and the style relaxed (noted); with ``deep``,
-    when that relaxed cut still chops a phase, a shorter one that does not (:func:`_held_shorter`)."""
-    asked = fit_duration(music, duration_s).duration_s
-    want = asked
-    first: FootageShortError | None = None
-    fillable: float | None = None  # the longest length tried that the footage fills, at a shorter pace
-
-    def fillable_only(err) -> bool:  # the length asked cannot be filled at all: shorten as far as need be
-        return not isinstance(err, _TakesShort)
-
-    def give_up():
-        if isinstance(first, _TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
-            try:
-                full = make(duration_s, False)
-            except FootageShortError:
-                if fillable is None:
-                    raise
-            else:
-                return (_held_shorter(make, music, asked, full) if deep else None) or full
-        if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
-            cl, notes = make(fillable, False)
-            return cl, notes + [_shorter_note(cl, asked)]
-        raise first from None
-
-    for attempt in range(SHORTEN_TRIES + 1):
-        try:
-            cl, notes = make(duration_s, True) if attempt == 0 else make(want, _SHORTER)
-        except FootageShortError as exc:
-            first = first or exc  # the error to report is the one for the length asked
-            if isinstance(exc, _PaceShort) and fillable is None and attempt:
-                fillable = want
-            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, _PaceShort) and not fillable_only(first) else
-                     SHORTEN_FLOOR) * asked
-            if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
-                return give_up()
-            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
-            try:
-                fitted = fit_duration(music, shorter).duration_s
-            except DurationError:
-                return give_up()
-            if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
-                fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
-            if fitted < floor - 1e-6 or fitted <= 0:
-                return give_up()
-            want = fitted
-            log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
-            continue
-        if attempt:
-            notes = notes + [_shorter_note(cl, asked)]
-        return cl, notes
-    raise AssertionError("unreachable")
-
-
-#: A cut whose takes the footage holds only capped and still chopped ends earlier in steps of
-#: this share of the length asked (down to :data:`SHORTEN_FLOOR`).
-HELD_STEP = 0.1
-
-
-def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]]):
-    """``full``: the cut of the length asked and its notes, relaxed (every phase's takes
-    capped at what the footage holds). When a phase still misses that promise by more
-    than :data:`~.pace.PACE_TOLERANCE` (the fill chopped a held phase where the long pieces
-    ran out), the longest shorter cut, every phase shortened alike, in steps of
-    :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
-    its promise; None when the full cut keeps it or no shorter one does."""
-    cl = full[0]
-    if cl.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE:
-        return None
-    lo = SHORTEN_FLOOR * asked
-    seen: set[float] = set()
-    for k in range(1, int(round((1 - SHORTEN_FLOOR) / HELD_STEP)) + 1):
-        try:
-            length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
-        except DurationError:
-            break
-        if length < lo - 1e-6 or length >= asked - 1e-6 or round(length, 3) in seen:
-            continue
-        seen.add(round(length, 3))
-        try:
-            short, short_notes = make(length, _HELD)
-        except FootageShortError:
-            continue
-        # every story phase of the full cut is still there (none too short to hold a take)
-        if short.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE and \
-                {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
-            return short, short_notes + [_held_note(short, asked)]
-    return None
-
-
-def _held_note(cl: CutList, asked: float) -> str:
-    mean = float(sum(c.record_frames for c in cl.cuts) / max(1, len(cl.cuts)) / cl.rate)
-    takes = f"{len(cl.cuts)} takes of {mean:.1f} s on average at the pace it promises"
-    return (f"the footage holds {takes}: the cut ends earlier, {float(cl.duration / cl.rate):.1f} s instead of {asked:.1f} s, "
-            "every phase shortened alike, so no "
-            "held phase is chopped where the long shots ran out (add footage for the full length)")
-
-
-def _shorter_note(cl: CutList, asked: float) -> str:
-    return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
-            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
@@ -389,27 +261,27 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
                  duration_s: float | None, seed: int, repeats: set[str], strict: bool | str = True) -> CutList:
     """The cut list at ``rate`` (size, name and plan notes filled in by :func:`assemble`).
 
-    ``strict``: raise :class:`_TakesShort` when the footage cannot hold the style's shortest
-    takes over the whole cut, and :class:`_PaceShort` when, after the fill, a phase's mean
+    ``strict``: raise :class:`TakesShort` when the footage cannot hold the style's shortest
+    takes over the whole cut, and :class:`PaceShort` when, after the fill, a phase's mean
     take misses the style's own target by more than :data:`~.pace.PACE_TOLERANCE` because
     the footage ran out (or the footage cap applied): the caller tries a shorter cut first;
-    :data:`_SHORTER` (a cut already shorter than asked): also when any phase misses the
+    :data:`SHORTER` (a cut already shorter than asked): also when any phase misses the
     style's target by more than the tolerance, whatever the cause.
     Not strict: the cut at this length, its takes capped alike over every phase where the
     footage cannot hold the style's, the cap lowered (at most :data:`PACK_TRIES` times) while
     a phase still misses the capped target: the cap estimate assumes perfect packing, the
     fill's pieces do not pack perfectly."""
-    relaxed = strict is False or strict == _HELD
+    relaxed = strict is False or strict == HELD
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
-    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == _HELD)
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == HELD)
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if not relaxed and missing:
-        raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
+        raise TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
                           missing_s=missing, unfilled=0)
     once = _Once(plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs, phases)
@@ -421,10 +293,10 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         short = once.footage_short(cl, own)
         low = min((own[ph] for ph in short), default=min(own.values(), default=1.0))
         # a cut already shortened is kept only when every phase then keeps the style's pace
-        off = strict == _SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
+        off = strict == SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
         if short or off or hold is not None and low < 1 - PACE_TOLERANCE / 2:
             length = float(n_frames / rate)
-            raise _PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
+            raise PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
                              missing_s=length * min(0.25, max(0.05, (1 - low) / 2)), unfilled=0)
         return cl
     return _packed(once, cl, hold)
