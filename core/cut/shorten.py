@@ -80,7 +80,8 @@ def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, de
                 return (_held_shorter(make, music, asked, full) if deep else None) or full
         if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
             cl, notes = make(fillable, False)
-            return cl, notes + [_shorter_note(cl, asked)]
+            return (_held_shorter(make, music, asked, (cl, notes)) if deep else None) or \
+                (cl, notes + [_shorter_note(cl, asked)])
         raise first from None
 
     for attempt in range(SHORTEN_TRIES + 1):
@@ -118,8 +119,8 @@ HELD_STEP = 0.1
 
 
 def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]]):
-    """``full``: the cut of the length asked and its notes, relaxed (every phase's takes
-    capped at what the footage holds). When a phase still misses that promise by more
+    """``full``: the cut of the length asked (or the longest the footage fills) and its
+    notes, relaxed (every phase's takes capped at what the footage holds). When a phase still misses that promise by more
     than :data:`~.pace.PACE_TOLERANCE` (the fill chopped a held phase where the long pieces
     ran out), the longest shorter cut, every phase shortened alike, in steps of
     :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
@@ -134,7 +135,7 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
             length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
         except DurationError:
             break
-        if length < lo - 1e-6 or length >= asked - 1e-6 or round(length, 3) in seen:
+        if length < lo - 1e-6 or length >= float(cl.duration / cl.rate) - 1e-6 or round(length, 3) in seen:
             continue
         seen.add(round(length, 3))
         try:
