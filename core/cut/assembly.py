@@ -280,6 +280,11 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == HELD)
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+    if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
+        moved = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter, cap=hold)
+        if moved != phases:
+            phases = moved
+            hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if not relaxed and missing:
         raise TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
