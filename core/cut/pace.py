@@ -221,7 +221,10 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
     if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
         return list(phases)
     beat_s = float(np.median(np.diff(beats))) / float(rate)
-    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else 0.0
+    # with the takes capped (the footage's few long shots), whole bars for a style that cuts
+    # only on downbeats, and neither phase left too short for a take of its own
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat and cap else 0.0
+    least = max(style.min_shot_s, unit) * float(rate) if cap else 1
     out = [list(p) for p in phases]
 
     def cost(k: int, a: int, b: int) -> float:
@@ -237,7 +240,6 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
             continue
         best, best_cost = at, here
         for j in (i - 1, i + 1):
-            least = max(style.min_shot_s, unit) * float(rate)  # neither phase left too short for a take of its own
             if 0 <= j < len(grid) and out[k - 1][1] + least <= grid[j] <= out[k][2] - least:
                 q = grid[j]
                 c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
