@@ -152,3 +152,27 @@ def test_a_phase_change_moves_a_bar_so_a_held_phase_holds_whole_takes():
     # a phase that already holds whole takes stays where the plan put it
     fine = [("climax", 0, 552, 0.9), ("outro", 552, 696, 0.1)]
     assert paced_phases(fine, downs, style, rate, beats, 4) == fine
+
+
+def test_the_whole_song_ends_earlier_rather_than_chop_a_held_phase_when_the_long_shots_run_out():
+    # the demo's shape: two 8 s shots and 4 s and 3 s ones under a 32 s song whose quiet intro
+    # and outro want 6-7 s takes, for documentary (never a shot twice). Relaxed at the length
+    # the footage fills, the outro came out at half its promise; the whole song, asked for no
+    # length, ends earlier, every phase kept and shortened alike, each within 20 % of its promise
+    from montage_ai.core.cut.pace import phase_ratios
+
+    style = load_style("documentary")
+    m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
+    shots = short_footage([200, 100, 75, 100], files=2)
+    cl = _cut(style, shots, m)
+    assert_sound(cl, shots, style)
+    notes = cl.metadata["notes"]
+    ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+    assert set(ratios) == {"intro", "build", "climax", "outro"}, notes
+    assert all(abs(v - 1) <= 0.2 for v in ratios.values()), (ratios, notes)
+    assert 16 * 25 <= cl.duration < 28 * 25  # never below half the song
+    assert any("the cut ends earlier" in n and "instead of 32." in n for n in notes), notes
+    assert len({(c.source_path, c.shot_index) for c in cl.cuts}) == len(cl.cuts)
+    # a length the editor asked for ends at most a quarter earlier (relaxed beyond, noted)
+    asked = _cut(style, shots, m, duration_s=32.0)
+    assert asked.duration >= 0.75 * 32 * 25 - 25

@@ -62,7 +62,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
-from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
+from montage_ai.core.cut.fit import fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
     AssemblyError,
@@ -83,6 +83,14 @@ from montage_ai.core.cut.pace import (
     style_target_s,
     too_long_s,
 )
+from montage_ai.core.cut.shorten import (
+    HELD,
+    PACE_SHORTEN_FLOOR,
+    SHORTER,
+    PaceShort,
+    TakesShort,
+    shortened_if_needed,
+)
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -96,17 +104,19 @@ __all__ = ["assemble", "AssemblyError", "FootageShortError", "Slot", "common_rat
 _TIMELINE_START = "01:00:00:00"
 
 
-def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int]) -> list[tuple[str, int, int, float]]:
+def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int],
+                 scale_all: bool = False) -> list[tuple[str, int, int, float]]:
     """The plan's phases in timeline frames, on the grid. A cut that ends earlier than the
     plan by at most a quarter (:data:`PACE_SHORTEN_FLOOR`: the footage holds the style's
     takes only over a shorter cut) keeps every phase, each shortened alike, so the held
     outro is not the part left out; a much shorter cut (the footage cannot fill the length)
-    ends the story where the footage runs out."""
+    ends the story where the footage runs out, unless ``scale_all`` (a cut shortened so the
+    footage holds the style's takes: every phase shortened alike, however much)."""
     out = []
     starts = []
     plan_end = max((p.end_s for p in plan.phases), default=0.0)
     scale = min(Fraction(1), Fraction(n_frames) / rate / _frac(plan_end)) if plan_end > 0 else Fraction(1)
-    if scale < Fraction(PACE_SHORTEN_FLOOR) - Fraction(1, 100):
+    if scale < Fraction(PACE_SHORTEN_FLOOR) - Fraction(1, 100) and not scale_all:
         scale = Fraction(1)
     for p in plan.phases:
         at = _frac(p.start_s) * scale
@@ -193,99 +203,15 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         r, r_notes = checked_rate(rate, given=True)
         return _assemble_at(plan, ids, music, style, r, d, seed, repeats, strict), r_notes
 
-    cl, rate_notes = _shortened_if_needed(make, music, duration_s)
+    # a length the editor asked for ends at most a quarter earlier for the style's pace; the
+    # whole song (no length asked) as far as the footage needs, down to half
+    cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None)
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
-
-
-#: How many times a cut the footage cannot fill is tried again shorter.
-SHORTEN_TRIES = 6
-#: ... but never to less than this share of the length asked (then the error says what is missing).
-SHORTEN_FLOOR = 0.5
-#: A cut the footage fills, but not at the style's pace, ends earlier by at most this share of
-#: the length asked; beyond, its takes are capped alike over every phase instead.
-PACE_SHORTEN_FLOOR = 0.75
-
-
-class _TakesShort(FootageShortError):
-    """The footage fills the cut only with takes shorter than the style's shortest shot
-    (a held phase would be chopped): shorten the cut if that keeps the style, else cut as
-    before with the relaxations noted."""
-
-
-#: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
-_SHORTER = "shorter"
-
-
-class _PaceShort(_TakesShort):
-    """The fill came out with a phase's mean take short of the style's own target (the
-    footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
-
-
-def _shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None):
-    """``make(duration_s)``; when the footage is too short for it (or holds the style's
-    takes only over a shorter cut), the cut ends earlier (on a phrase or bar
-    :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
-    style, with a note. Raises the last :class:`FootageShortError` when a cut of
-    :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
-    were short, the cut of the length asked (else the longest the footage fills) is made
-    with its takes capped alike over every phase and the style relaxed (noted)."""
-    asked = fit_duration(music, duration_s).duration_s
-    want = asked
-    first: FootageShortError | None = None
-    fillable: float | None = None  # the longest length tried that the footage fills, at a shorter pace
-
-    def fillable_only(err) -> bool:  # the length asked cannot be filled at all: shorten as far as need be
-        return not isinstance(err, _TakesShort)
-
-    def give_up():
-        if isinstance(first, _TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
-            try:
-                return make(duration_s, False)
-            except FootageShortError:
-                if fillable is None:
-                    raise
-        if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
-            cl, notes = make(fillable, False)
-            return cl, notes + [_shorter_note(cl, asked)]
-        raise first from None
-
-    for attempt in range(SHORTEN_TRIES + 1):
-        try:
-            cl, notes = make(duration_s, True) if attempt == 0 else make(want, _SHORTER)
-        except FootageShortError as exc:
-            first = first or exc  # the error to report is the one for the length asked
-            if isinstance(exc, _PaceShort) and fillable is None and attempt:
-                fillable = want
-            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, _PaceShort) and not fillable_only(first) else
-                     SHORTEN_FLOOR) * asked
-            if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
-                return give_up()
-            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
-            try:
-                fitted = fit_duration(music, shorter).duration_s
-            except DurationError:
-                return give_up()
-            if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
-                fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
-            if fitted < floor - 1e-6 or fitted <= 0:
-                return give_up()
-            want = fitted
-            log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
-            continue
-        if attempt:
-            notes = notes + [_shorter_note(cl, asked)]
-        return cl, notes
-    raise AssertionError("unreachable")
-
-
-def _shorter_note(cl: CutList, asked: float) -> str:
-    return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
-            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
@@ -335,41 +261,47 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
                  duration_s: float | None, seed: int, repeats: set[str], strict: bool | str = True) -> CutList:
     """The cut list at ``rate`` (size, name and plan notes filled in by :func:`assemble`).
 
-    ``strict``: raise :class:`_TakesShort` when the footage cannot hold the style's shortest
-    takes over the whole cut, and :class:`_PaceShort` when, after the fill, a phase's mean
+    ``strict``: raise :class:`TakesShort` when the footage cannot hold the style's shortest
+    takes over the whole cut, and :class:`PaceShort` when, after the fill, a phase's mean
     take misses the style's own target by more than :data:`~.pace.PACE_TOLERANCE` because
     the footage ran out (or the footage cap applied): the caller tries a shorter cut first;
-    :data:`_SHORTER` (a cut already shorter than asked): also when any phase misses the
+    :data:`SHORTER` (a cut already shorter than asked): also when any phase misses the
     style's target by more than the tolerance, whatever the cause.
     Not strict: the cut at this length, its takes capped alike over every phase where the
     footage cannot hold the style's, the cap lowered (at most :data:`PACK_TRIES` times) while
     a phase still misses the capped target: the cap estimate assumes perfect packing, the
     fill's pieces do not pack perfectly."""
+    relaxed = strict is False or strict == HELD
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
-    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats)
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == HELD)
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
-    if strict and missing:
-        raise _TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
+    if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
+        moved = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter, cap=hold)
+        if moved != phases:
+            phases = moved
+            hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+    if not relaxed and missing:
+        raise TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
                           missing_s=missing, unfilled=0)
     once = _Once(plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs, phases)
     cl = once.cut(hold, hold_note)
     if len(beats) < 2:
         return cl
-    if strict:
+    if not relaxed:
         own = once.ratios(cl, None)
         short = once.footage_short(cl, own)
         low = min((own[ph] for ph in short), default=min(own.values(), default=1.0))
         # a cut already shortened is kept only when every phase then keeps the style's pace
-        off = strict == _SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
+        off = strict == SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
         if short or off or hold is not None and low < 1 - PACE_TOLERANCE / 2:
             length = float(n_frames / rate)
-            raise _PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
+            raise PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
                              missing_s=length * min(0.25, max(0.05, (1 - low) / 2)), unfilled=0)
         return cl
     return _packed(once, cl, hold)
@@ -408,7 +340,8 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
         ratios = once.ratios(cl, cap)
         if score(ratios) < best_score - 1e-9:
             best, best_score = cl, score(ratios)
-    return best
+    # how far the furthest phase is from its (capped) target: the caller may try a shorter cut
+    return replace(best, metadata={**best.metadata, "pace_off": best_score})
 
 
 class _Once:

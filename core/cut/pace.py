@@ -201,30 +201,36 @@ def too_long_s(lengths: Sequence[float], targets: Sequence[tuple[float, float]],
     return total * 0.5
 
 
-def _misfit(length_s: float, target_s: float, shortest: float) -> float:
+def _misfit(length_s: float, target_s: float, shortest: float, unit: float = 0.0) -> float:
     """How far the nearest whole number of takes of ``target_s`` is from filling
-    ``length_s`` (0: on target; a phase shorter than one take holds one, on target)."""
+    ``length_s`` (0: on target; a phase shorter than one take holds one, on target); no take
+    shorter than ``shortest`` nor than ``unit`` (a bar, for a style that cuts only on downbeats)."""
     if target_s <= 0 or length_s <= target_s or length_s < 2 * shortest:
         return 0.0
-    n_max = max(1, int(length_s / max(shortest, 1e-6)))
+    n_max = max(1, int(length_s / max(shortest, unit, 1e-6) + 1e-6))
     return min(abs(length_s / (n * target_s) - 1) for n in range(1, min(n_max, int(length_s / target_s) + 2) + 1))
 
 
 def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beats: Sequence[int],
-                  meter: int) -> list[tuple[str, int, int, float]]:
+                  meter: int, cap: float | None = None) -> list[tuple[str, int, int, float]]:
     """Phase changes moved by one grid point (a bar) where that lets both phases next to it
     hold a whole number of the style's takes within :data:`PACE_TOLERANCE` and the
     nearest point does not (a 5.6 s held outro of 4.3 s takes: one take 30 % over or two
-    35 % under; a bar earlier it holds one, on target)."""
+    35 % under; a bar earlier it holds one, on target). ``cap``: the takes the footage holds
+    (:func:`hold_s`), the most any phase's take is promised."""
     if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
         return list(phases)
     beat_s = float(np.median(np.diff(beats))) / float(rate)
+    # with the takes capped (the footage's few long shots), whole bars for a style that cuts
+    # only on downbeats, and neither phase left too short for a take of its own
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat and cap else 0.0
+    least = max(style.min_shot_s, unit) * float(rate) if cap else 1
     out = [list(p) for p in phases]
 
     def cost(k: int, a: int, b: int) -> float:
         name, _, _, energy = out[k]
-        return _misfit(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter),
-                       style.min_shot_s)
+        target = style_target_s(style, name, energy, beat_s, meter)
+        return _misfit(float(Fraction(b - a) / rate), min(target, cap) if cap else target, style.min_shot_s, unit)
 
     for k in range(1, len(out)):
         at = out[k][1]
@@ -234,7 +240,7 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
             continue
         best, best_cost = at, here
         for j in (i - 1, i + 1):
-            if 0 <= j < len(grid) and out[k - 1][1] < grid[j] < out[k][2]:
+            if 0 <= j < len(grid) and out[k - 1][1] + least <= grid[j] <= out[k][2] - least:
                 q = grid[j]
                 c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
                 if max(c0, c1) <= PACE_TOLERANCE and c0 + c1 < best_cost:

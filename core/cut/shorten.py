@@ -1,0 +1,162 @@
+"""A cut the footage cannot hold at the style's pace ends earlier rather than chopping the style.
+
+:func:`shortened_if_needed` makes the cut of the length asked; when the footage cannot fill
+it (or holds the style's takes only over a shorter cut) it tries shorter cuts, each ending
+on a phrase or bar :func:`~.fit.fit_duration` picks, and says so in the notes. When no
+shorter cut keeps the style, the cut of the length asked is made relaxed (its takes capped
+alike over every phase); for the whole song (no length asked) a relaxed cut that still chops
+a held phase gives way to the longest shorter one, down to half, that keeps every phase and
+its promise (:func:`_held_shorter`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from montage_ai.core.analysis.music import MusicAnalysis
+from montage_ai.core.cut.fit import DurationError, duration_range, fit_duration
+from montage_ai.core.cut.grid import FootageShortError
+from montage_ai.core.cut.pace import PACE_TOLERANCE
+from montage_ai.core.model.cutlist import CutList
+
+log = logging.getLogger(__name__)
+
+__all__ = ["shortened_if_needed", "TakesShort", "PaceShort", "SHORTER", "HELD", "SHORTEN_TRIES", "SHORTEN_FLOOR",
+           "PACE_SHORTEN_FLOOR", "HELD_STEP"]
+
+
+#: How many times a cut the footage cannot fill is tried again shorter.
+SHORTEN_TRIES = 6
+#: ... but never to less than this share of the length asked (then the error says what is missing).
+SHORTEN_FLOOR = 0.5
+#: A cut the footage fills, but not at the style's pace, ends earlier by at most this share of
+#: the length asked; beyond, its takes are capped alike over every phase instead.
+PACE_SHORTEN_FLOOR = 0.75
+
+
+class TakesShort(FootageShortError):
+    """The footage fills the cut only with takes shorter than the style's shortest shot
+    (a held phase would be chopped): shorten the cut if that keeps the style, else cut as
+    before with the relaxations noted."""
+
+
+#: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
+SHORTER = "shorter"
+#: ``strict`` for a cut made shorter than asked so that the footage holds its (capped) takes:
+#: relaxed like ``False``, but every phase shortened alike however short the cut.
+HELD = "held"
+
+
+class PaceShort(TakesShort):
+    """The fill came out with a phase's mean take short of the style's own target (the
+    footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
+
+
+def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, deep: bool = False):
+    """``make(duration_s)``; when the footage is too short for it (or holds the style's
+    takes only over a shorter cut), the cut ends earlier (on a phrase or bar
+    :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
+    style, with a note. Raises the last :class:`FootageShortError` when a cut of
+    :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
+    were short, the cut of the length asked (else the longest the footage fills) is made
+    with its takes capped alike over every phase and the style relaxed (noted); with ``deep``,
+    when that relaxed cut still chops a phase, a shorter one that does not (:func:`_held_shorter`)."""
+    asked = fit_duration(music, duration_s).duration_s
+    want = asked
+    first: FootageShortError | None = None
+    fillable: float | None = None  # the longest length tried that the footage fills, at a shorter pace
+
+    def fillable_only(err) -> bool:  # the length asked cannot be filled at all: shorten as far as need be
+        return not isinstance(err, TakesShort)
+
+    def give_up():
+        if isinstance(first, TakesShort):  # no shorter cut keeps the takes: the full cut, relaxed
+            try:
+                full = make(duration_s, False)
+            except FootageShortError:
+                if fillable is None:
+                    raise
+            else:
+                return (_held_shorter(make, music, asked, full) if deep else None) or full
+        if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
+            cl, notes = make(fillable, False)
+            return (_held_shorter(make, music, asked, (cl, notes)) if deep else None) or \
+                (cl, notes + [_shorter_note(cl, asked)])
+        raise first from None
+
+    for attempt in range(SHORTEN_TRIES + 1):
+        try:
+            cl, notes = make(duration_s, True) if attempt == 0 else make(want, SHORTER)
+        except FootageShortError as exc:
+            first = first or exc  # the error to report is the one for the length asked
+            if isinstance(exc, PaceShort) and fillable is None and attempt:
+                fillable = want
+            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, PaceShort) and not fillable_only(first) else
+                     SHORTEN_FLOOR) * asked
+            if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
+                return give_up()
+            shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
+            try:
+                fitted = fit_duration(music, shorter).duration_s
+            except DurationError:
+                return give_up()
+            if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
+                fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
+            if fitted < floor - 1e-6 or fitted <= 0:
+                return give_up()
+            want = fitted
+            log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
+            continue
+        if attempt:
+            notes = notes + [_shorter_note(cl, asked)]
+        return cl, notes
+    raise AssertionError("unreachable")
+
+
+#: A cut whose takes the footage holds only capped and still chopped ends earlier in steps of
+#: this share of the length asked (down to :data:`SHORTEN_FLOOR`).
+HELD_STEP = 0.1
+
+
+def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]]):
+    """``full``: the cut of the length asked (or the longest the footage fills) and its
+    notes, relaxed (every phase's takes capped at what the footage holds). When a phase still misses that promise by more
+    than :data:`~.pace.PACE_TOLERANCE` (the fill chopped a held phase where the long pieces
+    ran out), the longest shorter cut, every phase shortened alike, in steps of
+    :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
+    its promise; None when the full cut keeps it or no shorter one does."""
+    cl = full[0]
+    if cl.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE:
+        return None
+    lo = SHORTEN_FLOOR * asked
+    seen: set[float] = set()
+    for k in range(1, int(round((1 - SHORTEN_FLOOR) / HELD_STEP)) + 1):
+        try:
+            length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
+        except DurationError:
+            break
+        if length < lo - 1e-6 or length >= float(cl.duration / cl.rate) - 1e-6 or round(length, 3) in seen:
+            continue
+        seen.add(round(length, 3))
+        try:
+            short, short_notes = make(length, HELD)
+        except FootageShortError:
+            continue
+        # every story phase of the full cut is still there (none too short to hold a take)
+        if short.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE and \
+                {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
+            return short, short_notes + [_held_note(short, asked)]
+    return None
+
+
+def _held_note(cl: CutList, asked: float) -> str:
+    mean = float(sum(c.record_frames for c in cl.cuts) / max(1, len(cl.cuts)) / cl.rate)
+    takes = f"{len(cl.cuts)} takes of {mean:.1f} s on average at the pace it promises"
+    return (f"the footage holds {takes}: the cut ends earlier, {float(cl.duration / cl.rate):.1f} s instead of {asked:.1f} s, "
+            "every phase shortened alike, so no "
+            "held phase is chopped where the long shots ran out (add footage for the full length)")
+
+
+def _shorter_note(cl: CutList, asked: float) -> str:
+    return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
+            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
