@@ -695,8 +695,8 @@ def test_settings_persist(qtbot, tmp_path):
 def test_the_event_loop_keeps_turning_during_analysis(panel, qtbot, project, tmp_path):
     from montage_ai.core.samples.footage import Segment, render_footage
 
-    fresh = tmp_path / "fresh.mp4"
-    render_footage(fresh, [Segment("mandelbrot", 150, seed=4)], rate=Fraction(25), size=(320, 180))
+    fresh = tmp_path / "fresh.mp4"  # 20 s: long enough that analysis takes clearly over 0.3 s (it got faster)
+    render_footage(fresh, [Segment("mandelbrot", 500, seed=4)], rate=Fraction(25), size=(320, 180))
     panel.set_footage([str(fresh)])
     ticks: list[float] = []
     timer = QTimer()
