@@ -27,6 +27,7 @@ import logging
 import os
 import tempfile
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,23 @@ def with_plain_paths(timeline: otio.schema.Timeline, url_form: str = "plain") ->
     writes) or percent-encoded ``file://`` URLs (``"url"``)."""
     if url_form not in ("plain", "url"):
         raise ValueError(f"url_form must be 'plain' or 'url', not {url_form!r}")
+
+    def url(path: str) -> str:
+        if url_form == "plain":
+            try:
+                path.encode("utf-8")
+                return path
+            except UnicodeEncodeError:  # a name that is not UTF-8 (Latin-1 bytes): only a URL can carry it
+                log.warning("%s: the name is not UTF-8; the .otio keeps it as a percent-encoded file URL",
+                            display_name(path))
+        return mediaurl.file_url(path)
+
+    return _with_media_urls(timeline, url)
+
+
+def _with_media_urls(timeline: otio.schema.Timeline, url: Callable[[str], str]) -> otio.schema.Timeline:
+    """A copy of ``timeline`` whose file media references point at ``url(path)``; other
+    schemes (http:, s3:) are left as they are."""
     copy = timeline.deepcopy()
     for clip in copy.find_clips():
         ref = clip.media_reference
@@ -151,16 +169,8 @@ def with_plain_paths(timeline: otio.schema.Timeline, url_form: str = "plain") ->
             try:
                 path = mediaurl.plain_path(ref.target_url)
             except ValueError:
-                continue  # another scheme (http:, s3:): left as it is
-            plain = url_form == "plain"
-            if plain:
-                try:
-                    path.encode("utf-8")
-                except UnicodeEncodeError:  # a name that is not UTF-8 (Latin-1 bytes): only a URL can carry it
-                    log.warning("%s: the name is not UTF-8; the .otio keeps it as a percent-encoded file URL",
-                                display_name(path))
-                    plain = False
-            ref.target_url = path if plain else mediaurl.file_url(path)
+                continue
+            ref.target_url = url(path)
     return copy
 
 
@@ -171,17 +181,8 @@ def _for_otio_bundler(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     real path back (POSIX; elsewhere the URL is left as it is)."""
     if os.name != "posix":
         return timeline
-    copy = timeline.deepcopy()
-    for clip in copy.find_clips():
-        ref = clip.media_reference
-        if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
-            try:
-                path = mediaurl.plain_path(ref.target_url)
-            except ValueError:
-                continue
-            once = mediaurl.file_url(path)[len("file://"):]
-            ref.target_url = "file://" + urllib.parse.quote(once, safe="/")
-    return copy
+    return _with_media_urls(
+        timeline, lambda path: "file://" + urllib.parse.quote(mediaurl.file_url(path)[len("file://"):], safe="/"))
 
 
 def _read_bundle(path: Path, **adapter_args) -> otio.schema.Timeline:
