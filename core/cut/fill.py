@@ -193,11 +193,12 @@ def off_downbeat(st: FillState, p: Pending) -> Resplit | None:
 
 def unplanned_shots(st: FillState, p: Pending) -> Pick | None:
     """Usable shots the plan left out (not black), in order of time."""
-    for sid in st.unplanned:
-        pick = st.try_shot(sid, p.slot)
-        if pick:
-            return pick
-    return None
+    return _first_shot(st, st.unplanned, p.slot)
+
+
+def _first_shot(st: FillState, sids: Sequence[str], slot: Slot) -> Pick | None:
+    """The first of ``sids`` whose free frames fill ``slot``."""
+    return next((pick for pick in (st.try_shot(sid, slot) for sid in sids) if pick), None)
 
 
 def _any_shot(st: FillState, p: Pending, *, duplicates: bool = False) -> Pick | Resplit | None:
@@ -236,11 +237,7 @@ def shorter_than_style(st: FillState, p: Pending) -> Resplit | None:
 
 def near_duplicates(st: FillState, p: Pending) -> Pick | None:
     """Near-duplicates of shots used elsewhere, best first: nothing else is left."""
-    for sid in st.dup_pool:
-        pick = st.try_shot(sid, p.slot)
-        if pick:
-            return pick
-    return None
+    return _first_shot(st, st.dup_pool, p.slot)
 
 
 def shorter_for_duplicates(st: FillState, p: Pending) -> Resplit | None:
