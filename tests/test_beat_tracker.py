@@ -196,3 +196,25 @@ def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
     assert "tempo could be 79 or 120 bpm" in out.doubts and out.tempo < conf.tempo
     assert out.alternatives_bpm == (120.0,)
     assert _with_three_halves_doubt(conf, dec, 50.0, 79.0) == conf   # not re-read: unchanged
+
+
+def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_stays():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import _swing_phase
+
+    n, beat = 1500, 36.0                                  # true beat: 36 frames (83 bpm)
+    t = np.arange(30, n - 40, beat)
+    # A shuffle: the beat, and the swung eighth two thirds of the way to the next one, as loud.
+    onsets = _pulses(n, np.r_[t, t + 2 * beat / 3], np.ones(2 * len(t)))
+    act = np.stack([0.5 * onsets, np.zeros(n)], axis=1)
+    wrong = np.round(t[:-1] + 2 * beat / 3).astype(int)   # a grid on the swung eighths
+    dec = BarDecoding(wrong, (np.arange(len(wrong)) % 4) + 1, 4, {4: 0.0}, np.full(len(wrong), beat))
+    moved = _swing_phase(act, dec, onsets)
+    truth = np.round(t[1:]).astype(int)
+    assert len(moved.beat_frames) >= len(wrong) - 1
+    assert np.all(np.abs(moved.beat_frames - truth[:len(moved.beat_frames)]) <= 1)
+    right = BarDecoding(np.round(t).astype(int), (np.arange(len(t)) % 4) + 1, 4, {4: 0.0}, np.full(len(t), beat))
+    assert _swing_phase(act, right, onsets) is right      # on the beat already: unchanged
+    straight = _pulses(n, np.r_[t, t + beat / 2], np.ones(2 * len(t)))
+    act_s = np.stack([0.5 * straight, np.zeros(n)], axis=1)
+    assert _swing_phase(act_s, right, straight) is right  # straight eighths: unchanged

@@ -289,8 +289,51 @@ def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray
     """The decoding, and the DBN's first tempo (bpm; 0 if too few beats) before any 3:2 re-reading."""
     first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
     first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
-    dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
+    dec = _swing_phase(act, _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar), flux)
     return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
+
+
+#: Swing read from the wrong end: the onsets a third of a beat after each beat must be at
+#: least this strong against the beats' own (in the network's output and the full-band flux)...
+SWING_PHASE_LEVEL = 0.8
+#: ... and stronger by this much than those two thirds after, for the beat to move there.
+SWING_PHASE_MARGIN = 0.25
+
+
+def _level_at(x: np.ndarray, frames: np.ndarray, frac: float) -> float:
+    """Mean peak of ``x`` at ``frac`` of the way from each beat to the next, against its mean
+    peak on the beats."""
+    a = np.asarray(frames, dtype=float)
+    pos = np.round(a[:-1] + frac * np.diff(a)).astype(int)
+    return float(np.mean(_peak(x, pos, 1))) / (float(np.mean(_peak(x, frames, 1))) + 1e-9)
+
+
+def _swing_phase(act: np.ndarray, dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
+    """Move the beats a third of a beat later when they sit on the swung eighth.
+
+    In swing (shuffle) each beat is the long part of a long-short pair: onsets on the beat
+    and two thirds of the way to the next. A grid on the swung eighth sees the pattern from
+    the other end, short-long: onsets a third of a beat after each of its beats as strong as
+    on them, and little at two thirds. The beats then move to the onset a third later."""
+    frames = dec.beat_frames
+    if len(frames) < 8:
+        return dec
+    total = act[:, 0] + act[:, 1]
+    third = [_level_at(x, frames, 1.0 / 3.0) for x in (total, flux)]
+    two_thirds = [_level_at(x, frames, 2.0 / 3.0) for x in (total, flux)]
+    if min(third) < SWING_PHASE_LEVEL or min(a - b for a, b in zip(third, two_thirds)) < SWING_PHASE_MARGIN:
+        return dec
+    gaps = np.diff(frames).astype(float)
+    step = np.r_[gaps, np.median(gaps[-4:])] / 3.0
+    moved = np.round(frames + step).astype(int)
+    keep = moved < len(total)
+    moved = moved[keep]
+    # Each moved beat on the onset (the flux peak) within two frames: the network's beat
+    # peaks sit on the grid it chose, not on the beat it missed.
+    idx = np.clip(moved[:, None] + np.arange(-2, 3)[None, :], 0, len(flux) - 1)
+    moved = idx[np.arange(len(moved)), np.argmax(flux[idx], axis=1)]
+    log.debug("beats on the swung eighth: moved a third of a beat later")
+    return replace(dec, beat_frames=moved, beat_numbers=dec.beat_numbers[keep], intervals=dec.intervals[keep])
 
 
 def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
