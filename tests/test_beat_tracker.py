@@ -218,3 +218,30 @@ def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_s
     straight = _pulses(n, np.r_[t, t + beat / 2], np.ones(2 * len(t)))
     act_s = np.stack([0.5 * straight, np.zeros(n)], axis=1)
     assert _swing_phase(act_s, right, straight) is right  # straight eighths: unchanged
+
+
+def test_a_slower_beat_the_dbn_explains_nearly_as_well_is_taken_unless_the_onsets_object():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import THREE_HALVES_LP_RATIO, _decode_three_halves
+
+    n, beat = 1500, 36.0                                  # the true beat: 36 frames (83 bpm)
+    t = np.arange(20, n - 20, beat)
+    down = (np.arange(len(t)) % 4) == 0                  # 4/4, the network's downbeats on 1
+    act = np.stack([np.clip(_pulses(n, t[~down], np.full((~down).sum(), 0.7)), 0, 0.7),
+                    np.clip(_pulses(n, t[down], np.full(down.sum(), 0.7)), 0, 0.7)], axis=1)
+    slow_bpm = 60.0 * 50.0 / beat
+    lp_slow = max(decode_bars(act, 50.0, beats_per_bar=(2, 3, 4), min_bpm=slow_bpm / 1.15,
+                              max_bpm=slow_bpm * 1.15).log_probs.values())
+    grid = np.arange(20, n - 20, 24)                      # a first reading at 3:2 (125 bpm)
+
+    def first(lp: float) -> BarDecoding:
+        return BarDecoding(grid, (np.arange(len(grid)) % 4) + 1, 4, {4: lp}, np.full(len(grid), 24.0))
+
+    neutral = _pulses(n, np.arange(0, n, 12.0), np.ones(len(np.arange(0, n, 12.0))))  # repeats at 24 and 36 alike
+    near = _decode_three_halves(act, first(lp_slow / (THREE_HALVES_LP_RATIO + 0.1)), 50.0, (neutral,), (2, 3, 4))
+    assert float(np.median(np.diff(near.beat_frames))) == pytest.approx(beat, abs=1.5)
+    far = first(lp_slow / (THREE_HALVES_LP_RATIO - 0.2))
+    assert _decode_three_halves(act, far, 50.0, (neutral,), (2, 3, 4)) is far
+    straight = _pulses(n, grid.astype(float), np.ones(len(grid)))   # onsets repeat at the first beat only
+    vetoed = first(lp_slow / (THREE_HALVES_LP_RATIO + 0.1))
+    assert _decode_three_halves(act, vetoed, 50.0, (straight,), (2, 3, 4)) is vetoed

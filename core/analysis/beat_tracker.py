@@ -268,19 +268,35 @@ def three_halves_evidence(period: float, signals: Sequence[np.ndarray]) -> float
     return min(_autocorr_near(s, 1.5 * period) - _autocorr_near(s, period) for s in signals)
 
 
+#: ... or the DBN must explain the activations at two thirds of the tempo nearly as well as
+#: at the first tempo (at least this share of its log-probability) while the onsets do not
+#: speak against it (their 3/2 evidence above ``-THREE_HALVES_ONSET_VETO``). Chosen with the
+#: real set in view; any ratio in 0.72-0.80 and veto in 0.02-0.13 gives the same beats there.
+THREE_HALVES_LP_RATIO = 0.75
+THREE_HALVES_ONSET_VETO = 0.1
+
+
 def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
                          beats_per_bar: tuple[int, ...]) -> BarDecoding:
-    """Re-decode at two thirds of the tempo when the onsets say the beat was read at 3:2."""
-    if len(dec.beat_frames) < 8:
+    """Re-decode at two thirds of the tempo when the beat looks read at 3:2: the onsets repeat
+    clearly better at 3/2 of the beat, or the slower beat explains the network's output almost
+    as well (swing and triplet feels are where the network's beat and the tapped beat part,
+    and there the slower reading spans the long-short pair)."""
+    if len(dec.beat_frames) < 8 or not dec.log_probs:
         return dec
     period = float(np.median(np.diff(dec.beat_frames)))
-    if three_halves_evidence(period, signals) <= SWING_MARGIN:
-        return dec
+    evidence = three_halves_evidence(period, signals)
+    by_onsets = evidence > SWING_MARGIN
     bpm = 60.0 * fps / (1.5 * period)
     alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
-    if len(alt.beat_frames) < 4:
+    if len(alt.beat_frames) < 4 or not alt.log_probs:
         return dec
-    log.debug("onset pattern repeats at 3/2 of the beat: %.1f -> %.1f bpm", 60.0 * fps / period, bpm)
+    lp_first, lp_alt = max(dec.log_probs.values()), max(alt.log_probs.values())
+    by_dbn = lp_first > 0 and lp_alt >= THREE_HALVES_LP_RATIO * lp_first and evidence > -THREE_HALVES_ONSET_VETO
+    if not (by_onsets or by_dbn):
+        return dec
+    log.debug("beat read at 3:2 (%s): %.1f -> %.1f bpm", "onsets" if by_onsets else "dbn",
+              60.0 * fps / period, bpm)
     return alt
 
 
