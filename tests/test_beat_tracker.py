@@ -245,3 +245,18 @@ def test_a_slower_beat_the_dbn_explains_nearly_as_well_is_taken_unless_the_onset
     straight = _pulses(n, grid.astype(float), np.ones(len(grid)))   # onsets repeat at the first beat only
     vetoed = first(lp_slow / (THREE_HALVES_LP_RATIO + 0.1))
     assert _decode_three_halves(act, vetoed, 50.0, (straight,), (2, 3, 4)) is vetoed
+
+
+def test_half_time_evidence_fires_on_a_grid_of_eighths_and_not_on_beats():
+    from montage_ai.core.analysis.beat_tracker import HALF_MARGIN, HALF_REPEAT, half_time_evidence
+
+    n, beat = 1500, 40.0                                  # the true beat: 40 frames (75 bpm)
+    t = np.arange(0, n, beat)
+    # Swung ride (beat + the eighth two thirds on), and a bass that walks with accents varying
+    # beat to beat (no repetition at the grid of straight eighths, 20 frames).
+    ride = _pulses(n, np.r_[t, t + 2 * beat / 3], np.r_[np.ones(len(t)), 0.7 * np.ones(len(t))])
+    bass = _pulses(n, t, 0.5 + 0.5 * (np.arange(len(t)) % 2))
+    repeat, gain = half_time_evidence(beat / 2, [ride, bass])       # a grid on the eighths
+    assert repeat < HALF_REPEAT and gain > HALF_MARGIN
+    repeat, gain = half_time_evidence(beat, [ride, bass])           # the beat itself
+    assert repeat >= HALF_REPEAT

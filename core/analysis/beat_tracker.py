@@ -300,12 +300,48 @@ def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals:
     return alt
 
 
+#: A beat whose period the onsets (full band and bass) repeat at less than this
+#: (autocorrelation) ...
+HALF_REPEAT = 0.12
+#: ... while they repeat this much better at twice the period is read at double time.
+HALF_MARGIN = 0.05
+
+
+def half_time_evidence(period: float, signals: Sequence[np.ndarray]) -> tuple[float, float]:
+    """How well the onset signals repeat at ``period`` (the best of them) and how much better
+    they all repeat at twice it (the smallest gain)."""
+    if period <= 0 or not signals:
+        return 1.0, 0.0
+    at_p = [_autocorr_near(s, period) for s in signals]
+    return max(at_p), min(_autocorr_near(s, 2.0 * period) - a for s, a in zip(signals, at_p))
+
+
+def _decode_half(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
+                 beats_per_bar: tuple[int, ...]) -> BarDecoding:
+    """Re-decode at half the tempo when the grid counts eighths: a beat is a period of the
+    music's onsets, and here neither the full band nor the bass repeats at the grid's period
+    while both do at twice it (the network hears a ride's or a shaker's eighths as beats)."""
+    if len(dec.beat_frames) < 8:
+        return dec
+    period = float(np.median(np.diff(dec.beat_frames)))
+    repeat, gain = half_time_evidence(period, signals)
+    bpm = 60.0 * fps / (2.0 * period)
+    if repeat >= HALF_REPEAT or gain <= HALF_MARGIN or bpm < 40.0:
+        return dec
+    alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
+    if len(alt.beat_frames) < 4:
+        return dec
+    log.debug("onsets repeat at twice the beat, not at it: %.1f -> %.1f bpm", 2.0 * bpm, bpm)
+    return alt
+
+
 def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray,
             beats_per_bar: tuple[int, ...]) -> tuple[BarDecoding, float]:
     """The decoding, and the DBN's first tempo (bpm; 0 if too few beats) before any 3:2 re-reading."""
     first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
     first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
-    dec = _swing_phase(act, _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar), flux)
+    dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
+    dec = _swing_phase(act, _decode_half(act, dec, fps, (flux, bass_flux), beats_per_bar), flux)
     return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
 
 
