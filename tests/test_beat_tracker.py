@@ -196,6 +196,11 @@ def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
     assert "tempo could be 79 or 120 bpm" in out.doubts and out.tempo < conf.tempo
     assert out.alternatives_bpm == (120.0,)
     assert _with_three_halves_doubt(conf, dec, 50.0, 79.0) == conf   # not re-read: unchanged
+    halved = _with_three_halves_doubt(conf, dec, 50.0, 157.9)       # re-read at half tempo
+    assert "tempo could be 79 or 158 bpm" in halved.doubts and halved.alternatives_bpm == (157.9,)
+    named = BeatConfidence(1.0, 1.0, 1.0, ("tempo could be 79 or 158 bpm",), (157.8,))
+    again = _with_three_halves_doubt(named, dec, 50.0, 157.9)       # already named: not twice
+    assert again.doubts == named.doubts and again.alternatives_bpm == (157.8,)
 
 
 def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_stays():

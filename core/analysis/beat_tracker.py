@@ -390,18 +390,20 @@ def _swing_phase(act: np.ndarray, dec: BarDecoding, flux: np.ndarray) -> BarDeco
 
 def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
                              first_bpm: float) -> BeatConfidence:
-    """The beat was re-read at two thirds of the DBN's first tempo: that tempo stays the
-    alternative, and the tempo confidence drops (the swing evidence can be wrong)."""
+    """The beat was re-read at two thirds or half of the DBN's first tempo: that tempo stays
+    the alternative, and the tempo confidence drops (the onset evidence can be wrong)."""
     if len(dec.beat_frames) < 2 or first_bpm <= 0:
         return conf
     bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
-    if abs(first_bpm / bpm - 1.5) > 0.2:
+    if abs(first_bpm / bpm - 1.5) > 0.2 and abs(first_bpm / bpm - 2.0) > 0.2:
         return conf
     lo, hi = sorted([bpm, first_bpm])
     doubt = f"tempo could be {lo:.0f} or {hi:.0f} bpm"
     doubts = conf.doubts if doubt in conf.doubts or not conf.clear_beat else conf.doubts + (doubt,)
-    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts,
-                   alternatives_bpm=conf.alternatives_bpm + (round(first_bpm, 1),))
+    alts = conf.alternatives_bpm
+    if all(abs(a - first_bpm) > 1.0 for a in alts):
+        alts = alts + (round(first_bpm, 1),)
+    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts, alternatives_bpm=alts)
 
 
 #: The bar-line accents must mark one metre by this much more (in standard deviations of the
