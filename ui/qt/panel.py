@@ -82,7 +82,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         self._started = 0.0
         self._styles = {s.name: s for s in available_styles(strict=False)}
         self.player = Player(self)
-        self.click_player = Player(self)  # the click track (its "frames" are milliseconds)
+        self.click_player = Player(self, video=False)  # the click track (its "frames" are milliseconds)
         self.grid = grid_actions.GridState()
         self.song_loaded = None
         self.song_wave = None

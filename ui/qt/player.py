@@ -10,8 +10,6 @@ with a caption (clip name, source timecode, score).
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from fractions import Fraction
 
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, QUrl, Signal
@@ -78,50 +76,41 @@ class FrameView(QWidget):
         painter.drawText(QRectF(self.rect()).adjusted(6, 0, -6, -3), Qt.AlignBottom | Qt.AlignHCenter, self._caption)
 
 
-class _Converter(QObject):
-    """Turns the newest video frame into a QImage on its own thread; older ones are dropped."""
+class _NewestFrame(QObject):
+    """Turns the newest played frame into a QImage on the window's own thread, once per turn
+    of the event loop: frames that arrive while one waits replace it (the older is dropped).
+
+    Without OpenGL (:func:`~.panel.use_raster_only`) a 540p frame converts in ~0.3 ms, so
+    the window keeps turning. No thread of ours touches a frame that QtMultimedia's own
+    threads made: a Python thread converting one (holding the interpreter) while the player
+    was torn down is a deadlock waiting to happen."""
 
     image = Signal(QImage)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._latest = None
-        self._wake = threading.Condition()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="frame converter", daemon=True)
-        self._thread.start()
+        self._due = QTimer(self)
+        self._due.setSingleShot(True)
+        self._due.setInterval(0)
+        self._due.timeout.connect(self._convert)
 
     def offer(self, frame) -> None:
-        with self._wake:
-            self._latest = QVideoFrame(frame)
-            self._wake.notify()
+        self._latest = QVideoFrame(frame)
+        if not self._due.isActive():
+            self._due.start()
 
     def close(self) -> None:
-        with self._wake:
-            self._stop = True
-            self._wake.notify()
-        self._thread.join(2)
+        self._due.stop()
+        self._latest = None
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._latest is None and not self._stop:
-                    self._wake.wait()
-                if self._stop:
-                    return
-                frame, self._latest = self._latest, None
-            started = time.monotonic()
-            image = frame.toImage()
-            cost = time.monotonic() - started
-            if not image.isNull():
-                try:
-                    self.image.emit(image)
-                except RuntimeError:  # the player is gone
-                    return
-            if cost > 0.008:
-                # A slow conversion (software OpenGL, as under Xvfb: ~20 ms a 540p frame) holds
-                # the interpreter: leave the window three times as long before the next one.
-                time.sleep(min(3 * cost, 0.25))
+    def _convert(self) -> None:
+        frame, self._latest = self._latest, None
+        if frame is None or not frame.isValid():
+            return
+        image = frame.toImage()
+        if not image.isNull():
+            self.image.emit(image)
 
 
 class Player(QObject):
@@ -133,7 +122,8 @@ class Player(QObject):
     state = Signal(str)
     error = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, video: bool = True) -> None:
+        """``video=False``: sound only (the click track), no picture is decoded or shown."""
         super().__init__(parent)
         self.rate = Fraction(25)
         self.path: str | None = None
@@ -149,11 +139,13 @@ class Player(QObject):
             self._player = QMediaPlayer(self)
             self._audio = QAudioOutput(self)
             self._player.setAudioOutput(self._audio)
-            self._sink = QVideoSink(self)
-            self._player.setVideoSink(self._sink)
-            self._converter = _Converter()
-            self._converter.image.connect(self.picture.emit)
-            self._sink.videoFrameChanged.connect(self._on_video_frame)
+            self._converter = None
+            if video:
+                self._sink = QVideoSink(self)
+                self._player.setVideoSink(self._sink)
+                self._converter = _NewestFrame(self)
+                self._converter.image.connect(self.picture.emit)
+                self._sink.videoFrameChanged.connect(self._converter.offer)
             self._player.errorOccurred.connect(lambda _e, message: self.error.emit(message))
             self._player.playbackStateChanged.connect(self._on_state)
             self.has_audio_device = bool(QMediaDevices.audioOutputs())
@@ -204,9 +196,9 @@ class Player(QObject):
         self.state.emit("paused")
 
     def close(self) -> None:
-        """Stop and end the converter's thread (the window is closing)."""
+        """Stop, and drop the frame waiting to be shown (the window is closing)."""
         self.stop()
-        if self._player is not None:
+        if self._player is not None and self._converter is not None:
             self._converter.close()
 
     def stop(self) -> None:
@@ -237,11 +229,6 @@ class Player(QObject):
 
     def _report(self) -> None:
         self.frame.emit(self.position_frame())
-
-    def _on_video_frame(self, video_frame) -> None:
-        # The colour conversion takes ~20 ms a 540p frame: on the converter's thread, the
-        # newest frame only, so the window keeps turning.
-        self._converter.offer(video_frame)
 
     def _on_state(self, state) -> None:
         if state == QMediaPlayer.StoppedState and self.speed > 0:
