@@ -32,7 +32,9 @@ def long_song(tmp_path_factory):
     return write_audio(tmp_path_factory.mktemp("long") / "long song.wav", y, truth.sample_rate), truth
 
 
-def _children_of_me() -> list[str]:
+def _streaming_children() -> list[tuple[str, str]]:
+    """(pid, command line) of this process's music workers and decoders: not the other
+    children an earlier test of the same run may have left (a pool, a cluster)."""
     me, found = str(os.getpid()), []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -43,8 +45,12 @@ def _children_of_me() -> list[str]:
         except OSError:
             continue
         if ppid == me and ("music_stream" in cmd or "ffmpeg" in cmd):
-            found.append(cmd)
+            found.append((pid, cmd))
     return found
+
+
+def _children_of_me() -> list[str]:
+    return [cmd for _, cmd in _streaming_children()]
 
 
 @pytest.mark.slow
@@ -153,13 +159,9 @@ def test_a_truncated_mp3_is_accepted_the_same_by_analyze_and_cut(truncated, tmp_
 
 def _children_rss_mb() -> float:
     """Resident memory of this process's music workers and decoders together."""
-    me, total = str(os.getpid()), 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    total = 0
+    for pid, _ in _streaming_children():
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                ppid = f.read().rsplit(")", 1)[1].split()[1]
-            if ppid != me:
-                continue
             with open(f"/proc/{pid}/status") as f:
                 total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         except (OSError, ValueError):
