@@ -114,9 +114,10 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
     assert phase_ratios(cuts, secs, style, 0.5, 4, 25, hold=2.0) == {"intro": pytest.approx(1.0)}
 
 
-# not met here: vlog and dynamic, whose 2.2 s outro under a 1.56 s cap comes out as two takes
-# (0.72 of the cap): the cap's whole takes, not the footage, which this check does not excuse
-@pytest.mark.parametrize("name", ["cinematic", "hitchcock"])
+# vlog and dynamic end earlier here (30 s), every phase within 20 %. Not met: mtv (outro 0.75),
+# wedding (outro 0.5 of a 2.5 s cap) and documentary, whose footage holds its 3 s takes over
+# 16 s only (half the song: not shortened further; chopped and said in the notes)
+@pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic"])
 def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name):
     # 3 files of one 8 s shot and four of 1.6-2.4 s: 49 s for a 32 s cut whose quiet intro and
     # outro want 3-4 s takes; the fill's pieces run short before the outro. The cut either ends
