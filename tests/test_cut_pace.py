@@ -114,9 +114,10 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
     assert phase_ratios(cuts, secs, style, 0.5, 4, 25, hold=2.0) == {"intro": pytest.approx(1.0)}
 
 
-# not met here: vlog and dynamic, whose 2.2 s outro under a 1.56 s cap comes out as two takes
-# (0.72 of the cap): the cap's whole takes, not the footage, which this check does not excuse
-@pytest.mark.parametrize("name", ["cinematic", "hitchcock"])
+# vlog and dynamic end earlier here (30 s), every phase within 20 %. Not met: mtv (outro 0.75),
+# wedding (outro 0.5 of a 2.5 s cap) and documentary, whose footage holds its 3 s takes over
+# 16 s only (half the song: not shortened further; chopped and said in the notes)
+@pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic"])
 def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name):
     # 3 files of one 8 s shot and four of 1.6-2.4 s: 49 s for a 32 s cut whose quiet intro and
     # outro want 3-4 s takes; the fill's pieces run short before the outro. The cut either ends
@@ -176,3 +177,59 @@ def test_the_whole_song_ends_earlier_rather_than_chop_a_held_phase_when_the_long
     # a length the editor asked for ends at most a quarter earlier (relaxed beyond, noted)
     asked = _cut(style, shots, m, duration_s=32.0)
     assert asked.duration >= 0.75 * 32 * 25 - 25
+
+
+@pytest.mark.parametrize("name", ["dynamic", "mtv", "dynamic+energy_map"])
+def test_each_phase_takes_its_mean_at_the_energy_its_pace_is_promised_at(name):
+    # one section at 0.74 ("high"), whose beats average 0.68 ("mid": the off-beats are
+    # quieter): the pace is promised (and measured) at the section's energy, the grid walked
+    # each bar's; every phase came out 30-100 % over its target (a real hip-hop song's intro:
+    # 1.32, its build 1.60). The grid now sets each phase's mean at the promised energy
+    from montage_ai.core.cut.pace import phase_ratios
+
+    parts = name.split("+")
+    style = load_style(parts[0]) if len(parts) == 1 else apply_pattern(load_style(parts[0]), load_pattern(parts[1]))
+    m = music((("A", 0, 16, 0.74),))
+    shots = varied_footage(files=6)
+    for seed in (0, 1):
+        cl = _cut(style, shots, m, seed=seed)
+        assert_sound(cl, shots, style)
+        ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+        assert len(ratios) == 4 and all(abs(v - 1) <= 0.2 for v in ratios.values()), (seed, ratios)
+
+
+def _alternating(loud: float, quiet: float, bars: int = 8, bpm: float = 120.0):
+    m = music(tuple(("AB"[i % 2], i, i + 1, loud if i % 2 == 0 else quiet) for i in range(bars)), bpm=bpm)
+    return m, float(np.mean(m.beat_energy)), int(m.duration_s * 24) - 1
+
+
+def test_a_loud_phase_whose_quieter_bars_fall_a_level_lower_keeps_its_mean_and_cuts_faster_when_louder():
+    # loud bars ("high": 1-2 beats) between quieter ones a level lower ("mid": 2-4 beats); the
+    # phase's mean is "high", its target 1.5 beats. Walked bar by bar, the mean was 1.3 times
+    # the target and the louder bars' takes no shorter than the quieter ones'
+    style = load_style("dynamic")
+    m, energy, n = _alternating(0.9, 0.68)
+    target = style_target_s(style, "climax", energy, 0.5, 4) * 24
+    for seed in range(4):
+        slots = slot_grid(m, style, Fraction(24), [("climax", 0, n, energy)], [], n, seed=seed)
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= 0.2, (seed, mean, target)
+        loud = [s.frames for s in slots if (s.start // 48) % 2 == 0]
+        quiet = [s.frames for s in slots if (s.start // 48) % 2 == 1]
+        assert np.mean(loud) < np.mean(quiet), (seed, [s.frames for s in slots])
+    # energy_map's "a cut a beat when loud": a loud phase is promised a take a beat
+    em = apply_pattern(style, load_pattern("energy_map"))
+    slots = slot_grid(m, em, Fraction(24), [("climax", 0, n, energy)], [], n)
+    assert abs(np.mean([s.frames for s in slots]) / 12 - 1) <= 0.2, [s.frames for s in slots]
+
+
+def test_the_seeds_beat_either_way_does_not_lengthen_takes_when_a_beat_shorter_is_below_the_shortest_shot():
+    # vlog (2-4 beats, 0.8 s at least) at 166 bpm: 2 beats (0.72 s) is too short, so the
+    # seed's beat either way went only one way, up: every other seed 20 % over the target
+    style = load_style("vlog")
+    m, energy, n = _alternating(0.55, 0.55, bpm=166.0)
+    target = style_target_s(style, "build", energy, 60 / 166.0, 4) * 24
+    for seed in range(6):
+        slots = slot_grid(m, style, Fraction(24), [("build", 0, n, energy)], [], n, seed=seed)
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= 0.1, (seed, mean, target)

@@ -407,7 +407,9 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
         longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
-    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops)
+    sections = _sections(music, rate, n_frames, phases, downs or beats)
+    slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops,
+                               _phase_energy(sections))
     o.last_slots = slots
     grid_notes = hold_note + grid_notes
     if style.drops:
@@ -425,8 +427,7 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         rate=rate, width=0, height=0, duration=n_frames, cuts=tuple(cuts),
         music_path=music.path, music_duration=n_frames, music_start=music_start,
         start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
-        beats=tuple(beats), downbeats=tuple(downs), sections=tuple(_sections(music, rate, n_frames, phases,
-                                                                             downs or beats)),
+        beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
                             else []) + grid_notes + notes, "hold_s": hold},
     )
@@ -464,12 +465,23 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     return hold, [_cap_note(style, hold, float(n_frames / rate), wanted)], 0.0
 
 
+def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
+    """Each story phase's energy as its pace is promised and measured
+    (:func:`~.pace.phase_ratios`): the mean energy of the song's sections it falls in."""
+    by: dict[str, list[float]] = {}
+    for s in sections:
+        by.setdefault(s.phase, []).append(float(s.energy))
+    return {ph: sum(v) / len(v) for ph, v in by.items() if v}
+
+
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
            seed: int, longest: int | None, beats: Sequence[int],
-           drops: Sequence[tuple[int, int]] = ()) -> tuple[list[Slot], list[str]]:
+           drops: Sequence[tuple[int, int]] = (),
+           phase_energy: Mapping[str, float] | None = None) -> tuple[list[Slot], list[str]]:
     """The grid's slots and its notes (takes shorter than the style wants; a style that
     never reuses a shot with too few shots: fewer, longer slots)."""
-    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops)
+    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops,
+                      phase_energy=phase_energy)
     notes = []
     if longest is not None and len(beats) > 1:
         beat_f = float(np.median(np.diff(beats)))
@@ -485,7 +497,7 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
     # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
     if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
         stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
-                              stretch=len(slots) / n_shots, drops=drops)
+                              stretch=len(slots) / n_shots, drops=drops, phase_energy=phase_energy)
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
             why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.errors import MontageError
 from montage_ai.core.base.timebase import seconds_to_frames
 from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.cut.pace import style_target_s
 from montage_ai.core.plan.styles import Style
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def _nearest(x: int, grid: Sequence[int]) -> int:
 def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequence[tuple[str, int, int, float]],
               section_starts: Sequence[int], n_frames: int, *, seed: int = 0,
               longest: int | None = None, stretch: float = 1.0,
-              drops: Sequence[tuple[int, int]] = ()) -> list[Slot]:
+              drops: Sequence[tuple[int, int]] = (),
+              phase_energy: Mapping[str, float] | None = None) -> list[Slot]:
     """Cut the timeline ``[0, n_frames)`` into slots whose every cut is a beat frame.
 
     Parameters
@@ -140,6 +142,11 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     drops : sequence of (build start, drop) frames
         Cuts tighten steadily from the build's start to the drop (a cut point); the slot
         at the drop has energy 1.0 so the fill gives it the most intense shot.
+    phase_energy : mapping of phase name to energy, optional
+        The energy each phase's mean take is paced at (the style's target there): the mean
+        energy of the song's sections it falls in, as the cut's pace is measured
+        (:func:`~.pace.phase_ratios`); default the phases' own. Each bar's energy then sets
+        the pace relative to the others (:func:`_phase_pace`).
 
     Returns
     -------
@@ -154,7 +161,7 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     >>> [s.frames for s in slot_grid(m, load_style("mtv"), Fraction(24), [("climax", 0, 96, 1.0)], [], 96)]
     [12, 12, 12, 12, 12, 12, 12, 12]
     """
-    g = _Grid.of(music, style, rate, phases, n_frames, seed, longest)
+    g = _Grid.of(music, style, rate, phases, n_frames, seed, longest, phase_energy)
     g.drops = list(drops)
     fixed = _fixed_points(g, phases, list(section_starts) + [d for _, d in drops])
     slots: list[Slot] = []
@@ -185,10 +192,12 @@ class _Grid:
     carry_phase: str = ""
     want: float = 0.0
     first_real: int = 0  # index of the first tracked beat (those before: the lead-in carried back)
+    #: per phase start: (scale of the beats per cut, the phase's own beat range); see :func:`_phase_pace`
+    pace: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
-           longest: int | None) -> "_Grid":
+           longest: int | None, phase_energy: Mapping[str, float] | None = None) -> "_Grid":
         beats_e = beat_energies(music, rate, style.subdivide)
         beats = sorted(f for f in beats_e if 0 <= f < n_frames)
         if not beats:
@@ -200,10 +209,13 @@ class _Grid:
         max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))
         if longest is not None:
             max_f = max(min_f, min(max_f, longest))
-        return cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
-                   set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
-                   float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
-                   np.random.default_rng(seed), first_real=beats.index(first))
+        g = cls(style, phases, n_frames, beats, [beats_e[f] for f in beats], downs,
+                set(downs if style.all_cuts_on_downbeat else beats), min_f, max_f, max(1, music.meter),
+                float(np.median(np.diff(beats))) if len(beats) > 1 else float(rate) / 2,
+                np.random.default_rng(seed), first_real=beats.index(first))
+        energy = phase_energy or {}
+        g.pace = {ph[1]: _phase_pace(g, (*ph[:3], energy.get(ph[0], ph[3])), rate) for ph in phases}
+        return g
 
     def phase_at(self, f: int) -> tuple[str, int, int, float]:
         for ph in self.phases:
@@ -263,7 +275,7 @@ def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
         # take there (hitchcock's held outro is not split by the song's last section)
         lo = max([q for q in points if q <= p], default=0)
         hi = min([q for q in points if q > p], default=g.n_frames)
-        need = min(_want(g, lo)[2], _want(g, p)[2]) * g.beat_f - 0.5
+        need = min(_want(g, lo, raw=True)[2], _want(g, p, raw=True)[2]) * g.beat_f - 0.5
         return p - lo >= need and hi - p >= need
 
     n_phase = len(phases) - 1
@@ -276,10 +288,72 @@ def _fixed_points(g: _Grid, phases, section_starts: Sequence[int]) -> list[int]:
     return fixed
 
 
-def _want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
+def _want(g: _Grid, p: int, raw: bool = False) -> tuple[str, float, int, int, float, int]:
     """``(phase, energy, lo, hi, want, i0)`` at frame ``p``: the style's beat range there,
     the beats per cut it aims at (energy or the build's progress; not varied) and the index
-    of the first beat at or after ``p``."""
+    of the first beat at or after ``p``.
+
+    Unless ``raw``, ``want`` is scaled so the phase's mean take is the style's target at the
+    phase's energy (:func:`_phase_pace`: louder bars still cut faster than quieter ones) and
+    the range is that of the bar and the phase together."""
+    name, e, lo, hi, want, i0 = _bar_want(g, p)
+    if raw:
+        return name, e, lo, hi, want, i0
+    ph = g.phase_at(p)
+    scale, (p_lo, p_hi) = g.pace.get(ph[1], (1.0, (lo, hi)))
+    return name, e, min(lo, p_lo), max(hi, p_hi), want * scale, i0
+
+
+#: How far (a share) a phase's mean take, walked at its bars' own pace, may be from the
+#: style's target before :func:`_phase_pace` scales the pace (half the pace tolerance: the
+#: fill's pieces and whole beats take some of the rest).
+PHASE_SLACK = 0.1
+
+
+def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) -> tuple[float, tuple[int, int]]:
+    """How much the bar-by-bar beats per cut of ``phase`` are scaled so its mean take is
+    the style's target at the phase's energy, and the phase's own beat range.
+
+    The grid follows each bar's energy; the style promises each phase's mean take at the
+    phase's energy. A step in the style's ranges between the two (a loud climax whose
+    quieter bars fall a level lower: two beats a cut where the phase promises one) left the
+    phase's mean 30-60 % over its target. The scale keeps the bars' relative pace (louder:
+    faster) and puts the phase's mean on the target: a walk over the phase, each take as
+    many beats as the bar where it starts asks (scaled, within the style's shortest and
+    longest shot), gives the mean take. Within :data:`PHASE_SLACK` of the target the bars'
+    own pace is kept (scale 1); beyond, the scale brings the mean back to that edge.""" 
+    name, a, b, energy = phase
+    style = g.style
+    p_range = style.beats_for(style.energy_level(energy), name)
+    if b - a < 2 * g.beat_f or g.beat_f <= 0 or len(g.beats) < 2 or style.chronological:
+        # chronological: the slots keep their spread over the shots in order (as the carry
+        # does, :func:`_beats_per_cut`); longer takes there run the order out and go back in time
+        return 1.0, p_range
+    beat_s = g.beat_f * max(1, style.subdivide) / float(rate)
+    target = style_target_s(style, name, energy, beat_s, g.meter) * float(rate) / g.beat_f  # in grid beats
+    lo_b, hi_b = max(1.0, g.min_f / g.beat_f), max(1.0, g.min_f / g.beat_f, g.max_f / g.beat_f)
+
+    def walk(scale: float) -> float:  # the mean take (grid beats) of a walk at the bars' pace, scaled
+        n, x = 0.0, float(a)
+        while x < b - 0.5 * g.beat_f:
+            step = min(max(_bar_want(g, int(x))[4] * scale, lo_b), hi_b) * g.beat_f
+            n += min(1.0, (b - x) / step)
+            x += step
+        return (b - a) / g.beat_f / max(n, 1e-9)
+
+    mean = walk(1.0)
+    if target <= 0 or abs(mean / target - 1) <= PHASE_SLACK:  # the bars' own pace keeps the phase near its target
+        return 1.0, p_range
+    aim = target * (1 + PHASE_SLACK if mean > target else 1 - PHASE_SLACK)
+    # the walk jumps with the scale (its steps land on other bars): the scale, of a few
+    # dozen from a third to three times, whose walk comes nearest the aim (nearest 1 on a tie)
+    scales = [float(x) for x in np.geomspace(1 / 3, 3.0, 45)]
+    scale = min(scales, key=lambda sc: (round(abs(walk(sc) / aim - 1), 3), abs(math.log(sc))))
+    return float(scale), p_range
+
+
+def _bar_want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
+    """:func:`_want` at the bar's own energy, unscaled."""
     style = g.style
     name, ph_a, ph_b, _ = g.phase_at(p)
     i0 = bisect.bisect_left(g.beats, p)
@@ -328,8 +402,19 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     # the seed varies each cut by a beat; what it (and whole beats) took from the target is
     # given back on the next cuts, so the phase's mean stays on the style's target
     k = int(round(want + g.carry))
-    if hi > lo:
-        k = min(hi, max(lo, k + int(g.rng.integers(-1, 2))))
+    # the takes the shortest and longest shot allow, in beats: the seed's beat either way only
+    # where both ways are allowed (a beat longer where a beat shorter cannot be taken would
+    # put the phase's mean over its target)
+    lo_f = max(lo, math.ceil((g.min_f - 0.5) / g.beat_f))
+    hi_f = max(lo_f, min(hi, math.floor((g.max_f + 0.5) / g.beat_f)))
+    b_lo, b_hi = _bar_want(g, p)[2:4]
+    if b_hi > b_lo:  # the bar's own range varies (the seed's draw as before)
+        j = int(g.rng.integers(-1, 2))
+        k = min(hi_f, max(lo_f, k))
+        if lo_f <= k - 1 and k + 1 <= hi_f:
+            k += j
+    elif hi > lo:
+        k = min(hi_f, max(lo_f, k))
     g.want = want
     for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it (no seed jitter: the trend matters)
         if a <= p < d:
