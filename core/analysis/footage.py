@@ -53,6 +53,7 @@ from montage_ai.core.media.decode import (
     HardwareDecodeError,
     PacketTable,
     analysis_size,
+    analysis_threads,
     decode_frames,
     packet_table,
 )
@@ -386,7 +387,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     table: PacketTable | None = None
     try:
         if mode == "full":
-            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
+            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media))
             for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
                 collector.add_result(frame, work)
             frame_count = len(collector.pts)
