@@ -26,7 +26,7 @@ setup: system-deps $(STAMP)
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q < /dev/null
 
 demo: setup
 	$(VENV)/bin/montage-ai demo --out $(DEMO_OUT)

@@ -1,7 +1,7 @@
 """Beat, downbeat and tempo benchmark on real recordings with human annotations.
 
 Run:  .venv/bin/python bench/beats_real.py [--music-dir DIR] [--only NAME ...] [--classic]
-                                           [--candidates-python OTHER_VENV/bin/python]
+                                           [--candidates-python OTHER_VENV/bin/python] [--sweep]
 
 Default folder: ``../shared/realworld/music`` beside the repository (or
 ``$MONTAGE_SHARED/realworld/music``): one ``NAME.flac`` + ``NAME.beats`` per track, a beat per
@@ -20,6 +20,9 @@ interval within 4 % of the annotation's) and Acc2 (also at 1/3, 1/2, 2, 3 times)
 Times are wall-clock seconds per track (decoding excluded, the same signal for all); the
 ratio is ours / librosa summed over the tracks, in wall time and in CPU time (all threads; the
 steadier figure when other work shares the machine). Figures, not pass/fail.
+``--sweep`` also runs the tracker alone with each of its tuned thresholds moved to neighbouring
+values (one at a time), printing mean beat F and the count at or above librosa for each: the
+thresholds were chosen with this set in view, and the sweep shows how wide each plateau is.
 """
 
 from __future__ import annotations
@@ -96,6 +99,40 @@ def _run_candidates(python: str, files: list[Path]) -> dict:
     return json.loads(p.stdout)
 
 
+#: The tracker's thresholds chosen with the real set in view, and the neighbouring values the
+#: sweep tries (one at a time; a huge value switches the check off).
+SWEEP = {
+    "SWING_PHASE_LEVEL": (0.6, 0.7, 0.9, 9.0),
+    "SWING_PHASE_MARGIN": (0.05, 0.15, 0.35, 9.0),
+    "THREE_HALVES_LP_RATIO": (0.7, 0.72, 0.8, 0.85, 9.0),
+    "THREE_HALVES_ONSET_VETO": (0.0, 0.02, 0.13, 0.2, 0.3),
+    "HALF_REPEAT": (0.0, 0.08, 0.15, 0.2),
+    "HALF_MARGIN": (0.0, 0.02, 0.08, 0.1, 9.0),
+}
+
+
+def sweep(signals: dict[str, tuple[np.ndarray, np.ndarray]], sr: int, librosa_f: dict[str, float]) -> None:
+    """Mean beat F of the tracker alone, and its count at or above librosa, with each tuned
+    threshold of :mod:`beat_tracker` moved to its neighbours (the others as shipped)."""
+    from montage_ai.core.analysis import beat_tracker as bt
+
+    def run(label: str) -> None:
+        fs = {n: score(ref, None, bt.track_signal(y, sr).beat_times_s, None)["F"] for n, (y, ref) in signals.items()}
+        ge = sum(fs[n] >= librosa_f[n] for n in fs)
+        print(f"  {label:36s} beat F {np.mean(list(fs.values())):.3f}  >= librosa on {ge} of {len(fs)}")
+
+    print(f"\nsweep over {len(signals)} tracks (the tracker alone):")
+    run("as shipped")
+    for name, values in SWEEP.items():
+        shipped = getattr(bt, name)
+        try:
+            for v in values:
+                setattr(bt, name, v)
+                run(f"{name} = {v} (shipped {shipped})")
+        finally:
+            setattr(bt, name, shipped)
+
+
 def _fmt(v: float) -> str:
     return "  -  " if v != v else f"{v:5.3f}"
 
@@ -113,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates-python", help="a python with torch/madmom/BeatNet for the originals")
     ap.add_argument("--candidates-cache", type=Path,
                     help="JSON file: read the candidates' results from it if it exists, else write them there")
+    ap.add_argument("--sweep", action="store_true", help="also move each tuned threshold to its neighbours")
     args = ap.parse_args(argv)
     tracks = sorted(p for p in args.music_dir.glob("*.beats") if p.with_suffix(".flac").exists())
     if args.only:
@@ -136,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, dict[str, dict[str, float]]] = {}
     times: dict[str, dict[str, float]] = {}
     doubts: dict[str, str] = {}
+    signals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     cpu = {"ours": 0.0, "librosa": 0.0}      # CPU seconds (all threads): steadier than wall time on a busy machine
     for t in tracks:
         ref, ref_nums = read_beats(t)
@@ -145,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         _, lb = librosa.beat.beat_track(y=y, sr=sr, units="time")
         trow["librosa"], cpu["librosa"] = time.perf_counter() - t0, cpu["librosa"] + time.process_time() - c0
         row["librosa"] = score(ref, ref_nums, lb, None)
+        if args.sweep:
+            signals[t.stem] = (y, ref)
         t0, c0 = time.perf_counter(), time.process_time()
         a = analyze_music_signal(y, sr)
         trow["ours"], cpu["ours"] = time.perf_counter() - t0, cpu["ours"] + time.process_time() - c0
@@ -201,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
           f" (tracker alone {tot['tracker'] / max(tot['librosa'], 1e-9):.2f}x)")
     print(f"CPU time over {len(scores)} tracks: ours {cpu['ours']:.2f} s, librosa beat_track {cpu['librosa']:.2f} s; "
           f"ratio ours/librosa {cpu['ours'] / max(cpu['librosa'], 1e-9):.2f}x")
+    if args.sweep and signals:
+        gtzan = {n: v for n, v in signals.items() if n.startswith("gtzan_")}   # the goals' set, when present
+        sweep(gtzan or signals, sr, {n: scores[n]["librosa"]["F"] for n in signals})
     return 0
 
 

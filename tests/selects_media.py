@@ -38,7 +38,7 @@ def render_shaky(path: Path, frames: int = 50, amplitude: int = 10, seed: int = 
     cv2.circle(base, (120, 50), 18, (200, 60, 60), -1)
     cv2.putText(base, "AB", (40, 60), cv2.FONT_HERSHEY_SIMPLEX, 1, (255, 255, 255), 2)
     base = base + (np.indices(base.shape[:2]).sum(0) % 40 * 3).astype(np.uint8)[..., None]
-    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+    proc = subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
                              "-r", "25", "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
                             stdin=subprocess.PIPE)
     o = amplitude + 2

@@ -196,3 +196,72 @@ def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
     assert "tempo could be 79 or 120 bpm" in out.doubts and out.tempo < conf.tempo
     assert out.alternatives_bpm == (120.0,)
     assert _with_three_halves_doubt(conf, dec, 50.0, 79.0) == conf   # not re-read: unchanged
+    halved = _with_three_halves_doubt(conf, dec, 50.0, 157.9)       # re-read at half tempo
+    assert "tempo could be 79 or 158 bpm" in halved.doubts and halved.alternatives_bpm == (157.9,)
+    named = BeatConfidence(1.0, 1.0, 1.0, ("tempo could be 79 or 158 bpm",), (157.8,))
+    again = _with_three_halves_doubt(named, dec, 50.0, 157.9)       # already named: not twice
+    assert again.doubts == named.doubts and again.alternatives_bpm == (157.8,)
+
+
+def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_stays():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import _swing_phase
+
+    n, beat = 1500, 36.0                                  # true beat: 36 frames (83 bpm)
+    t = np.arange(30, n - 40, beat)
+    # A shuffle: the beat, and the swung eighth two thirds of the way to the next one, as loud.
+    onsets = _pulses(n, np.r_[t, t + 2 * beat / 3], np.ones(2 * len(t)))
+    act = np.stack([0.5 * onsets, np.zeros(n)], axis=1)
+    wrong = np.round(t[:-1] + 2 * beat / 3).astype(int)   # a grid on the swung eighths
+    dec = BarDecoding(wrong, (np.arange(len(wrong)) % 4) + 1, 4, {4: 0.0}, np.full(len(wrong), beat))
+    moved = _swing_phase(act, dec, onsets)
+    truth = np.round(t[1:]).astype(int)
+    assert len(moved.beat_frames) >= len(wrong) - 1
+    assert np.all(np.abs(moved.beat_frames - truth[:len(moved.beat_frames)]) <= 1)
+    right = BarDecoding(np.round(t).astype(int), (np.arange(len(t)) % 4) + 1, 4, {4: 0.0}, np.full(len(t), beat))
+    assert _swing_phase(act, right, onsets) is right      # on the beat already: unchanged
+    straight = _pulses(n, np.r_[t, t + beat / 2], np.ones(2 * len(t)))
+    act_s = np.stack([0.5 * straight, np.zeros(n)], axis=1)
+    assert _swing_phase(act_s, right, straight) is right  # straight eighths: unchanged
+
+
+def test_a_slower_beat_the_dbn_explains_nearly_as_well_is_taken_unless_the_onsets_object():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import THREE_HALVES_LP_RATIO, _decode_three_halves
+
+    n, beat = 1500, 36.0                                  # the true beat: 36 frames (83 bpm)
+    t = np.arange(20, n - 20, beat)
+    down = (np.arange(len(t)) % 4) == 0                  # 4/4, the network's downbeats on 1
+    act = np.stack([np.clip(_pulses(n, t[~down], np.full((~down).sum(), 0.7)), 0, 0.7),
+                    np.clip(_pulses(n, t[down], np.full(down.sum(), 0.7)), 0, 0.7)], axis=1)
+    slow_bpm = 60.0 * 50.0 / beat
+    lp_slow = max(decode_bars(act, 50.0, beats_per_bar=(2, 3, 4), min_bpm=slow_bpm / 1.15,
+                              max_bpm=slow_bpm * 1.15).log_probs.values())
+    grid = np.arange(20, n - 20, 24)                      # a first reading at 3:2 (125 bpm)
+
+    def first(lp: float) -> BarDecoding:
+        return BarDecoding(grid, (np.arange(len(grid)) % 4) + 1, 4, {4: lp}, np.full(len(grid), 24.0))
+
+    neutral = _pulses(n, np.arange(0, n, 12.0), np.ones(len(np.arange(0, n, 12.0))))  # repeats at 24 and 36 alike
+    near = _decode_three_halves(act, first(lp_slow / (THREE_HALVES_LP_RATIO + 0.1)), 50.0, (neutral,), (2, 3, 4))
+    assert float(np.median(np.diff(near.beat_frames))) == pytest.approx(beat, abs=1.5)
+    far = first(lp_slow / (THREE_HALVES_LP_RATIO - 0.2))
+    assert _decode_three_halves(act, far, 50.0, (neutral,), (2, 3, 4)) is far
+    straight = _pulses(n, grid.astype(float), np.ones(len(grid)))   # onsets repeat at the first beat only
+    vetoed = first(lp_slow / (THREE_HALVES_LP_RATIO + 0.1))
+    assert _decode_three_halves(act, vetoed, 50.0, (straight,), (2, 3, 4)) is vetoed
+
+
+def test_half_time_evidence_fires_on_a_grid_of_eighths_and_not_on_beats():
+    from montage_ai.core.analysis.beat_tracker import HALF_MARGIN, HALF_REPEAT, half_time_evidence
+
+    n, beat = 1500, 40.0                                  # the true beat: 40 frames (75 bpm)
+    t = np.arange(0, n, beat)
+    # Swung ride (beat + the eighth two thirds on), and a bass that walks with accents varying
+    # beat to beat (no repetition at the grid of straight eighths, 20 frames).
+    ride = _pulses(n, np.r_[t, t + 2 * beat / 3], np.r_[np.ones(len(t)), 0.7 * np.ones(len(t))])
+    bass = _pulses(n, t, 0.5 + 0.5 * (np.arange(len(t)) % 2))
+    repeat, gain = half_time_evidence(beat / 2, [ride, bass])       # a grid on the eighths
+    assert repeat < HALF_REPEAT and gain > HALF_MARGIN
+    repeat, gain = half_time_evidence(beat, [ride, bass])           # the beat itself
+    assert repeat >= HALF_REPEAT

@@ -29,9 +29,11 @@ def test_bench_scores_generated_music_in_the_real_sets_format(tmp_path, capsys):
         (tmp_path / f"gen_{name}.beats").write_text(
             "".join(f"{t:.3f}\t{1 if round(t, 6) in downs else 2}\n" for t in beats))
     bench = _bench()
-    assert bench.main(["--music-dir", str(tmp_path)]) == 0
+    bench.SWEEP = {"HALF_REPEAT": (0.08,)}               # one neighbour: the sweep's path, kept short
+    assert bench.main(["--music-dir", str(tmp_path), "--sweep"]) == 0
     out = capsys.readouterr().out
     assert "gen_steady_120" in out and "librosa" in out and "ratio ours/librosa" in out
+    assert "sweep over 2 tracks" in out and "HALF_REPEAT = 0.08 (shipped 0.12)" in out
     ref, nums = bench.read_beats(tmp_path / "gen_steady_120.beats")
     s = bench.score(ref, nums, ref + 0.01, nums)
     assert s["F"] == 1.0 and s["dF"] == 1.0 and s["Acc1"] == 1.0

@@ -19,7 +19,7 @@ from montage_ai.core.run.jobs import FOOTAGE_KIND, analyze_files
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("degrade") / "shot.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "25",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "25",
                     "-c:v", "libx264", str(path)], check=True)
     return str(path)
 

@@ -14,7 +14,7 @@ from montage_ai.ui.cli.main import main
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "shot one.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30000/1001",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30000/1001",
                     "-frames:v", "30", "-c:v", "libx264", str(path)], check=True)
     return path
 

@@ -17,7 +17,7 @@ def footage(tmp_path, monkeypatch):
     monkeypatch.delenv("MONTAGE_AI_DASK_SCHEDULER", raising=False)
     d = tmp_path / "day1"
     d.mkdir()
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-frames:v", "20",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-frames:v", "20",
                     "-c:v", "libx264", "-timecode", "01:00:00:00", str(d / "A001.mov")], check=True)
     return d
 

@@ -203,7 +203,7 @@ def _with_a_finger(path: Path, covered: range, frames: int = 75) -> None:
     blob = (((xx + 10) / 60.0) ** 2 + ((yy - h / 2) / 50.0) ** 2 < 1.0).astype(np.float32)
     blob = cv2.GaussianBlur(blob, (0, 0), 6.0)[..., None]
     skin = np.array([70, 110, 190], np.float32)
-    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+    proc = subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
                              "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", str(path)],
                             stdin=subprocess.PIPE)
     for k in range(frames):

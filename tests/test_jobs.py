@@ -14,7 +14,7 @@ from montage_ai.core.run.executor import LocalExecutor
 
 def make_clip(path, frames=48, rate="24"):
     # Two shots with a hard cut at frame 24.
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=192x108:rate={rate}",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=192x108:rate={rate}",
                     "-f", "lavfi", "-i", f"mandelbrot=size=192x108:rate={rate}",
                     "-filter_complex", f"[0:v]trim=end_frame=24[a];[1:v]trim=end_frame={frames - 24},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
                     "-map", "[v]", "-c:v", "libx264", "-g", "12", str(path)], check=True)

@@ -119,7 +119,7 @@ def truncated(tmp_path_factory, long_song):
     path, _ = long_song
     root = tmp_path_factory.mktemp("trunc")
     full = root / "full.mp3"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-c:a", "libmp3lame", "-b:a", "128k", str(full)], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-c:a", "libmp3lame", "-b:a", "128k", str(full)], check=True)
     cut = root / "cut short.mp3"
     data = full.read_bytes()
     cut.write_bytes(data[: len(data) // 2])

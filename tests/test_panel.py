@@ -439,7 +439,7 @@ def test_click_a_block_shows_the_whole_frame_with_name_timecode_and_score(panel,
     squeezed = tmp_path / "anamorphic.mp4"
     render_footage(tmp_path / "square.mp4", [Segment(kind, 100, seed=3) for kind in ("testsrc2", "mandelbrot", "life")],
                    rate=Fraction(25), size=(80, 90))
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "square.mp4"), "-c:v", "libx264", "-vf", "setsar=2/1",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(tmp_path / "square.mp4"), "-c:v", "libx264", "-vf", "setsar=2/1",
                     str(squeezed)], check=True)
     panel.set_footage([str(squeezed)])
     panel.music.setText(song)

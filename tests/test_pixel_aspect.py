@@ -26,7 +26,7 @@ def anamorphic(tmp_path_factory):
     shown = np.full((180, 320, 3), 90, np.uint8)
     cv2.circle(shown, (160, 90), 60, (250, 250, 250), -1)
     stored = cv2.resize(shown, (160, 180), interpolation=cv2.INTER_AREA)
-    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", "160x180",
+    proc = subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", "160x180",
                              "-r", "25", "-i", "-", "-vf", "setsar=2/1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
                              str(path)], stdin=subprocess.PIPE)
     for _ in range(25):

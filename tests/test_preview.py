@@ -138,7 +138,7 @@ def test_audio_lasts_exactly_as_long_as_the_timeline(rendered):
 
 def test_music_is_trimmed_and_faded_out(rendered):
     cut_list, _, out, _ = rendered
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", out, "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", out, "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
                          check=True, capture_output=True).stdout
     y = np.frombuffer(pcm, dtype=np.float32)
 
@@ -242,7 +242,7 @@ def test_melt_renders_the_same_timeline_identically(sources, tmp_path):
 
 
 def _pcm(path: str) -> np.ndarray:
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
                          check=True, capture_output=True).stdout
     return np.frombuffer(pcm, dtype=np.float32)
 

@@ -17,7 +17,7 @@ RATES = [Fraction(24), Fraction(25), Fraction(24000, 1001), Fraction(30000, 1001
 
 
 def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
 def clip(path: Path, rate: Fraction = Fraction(25), frames: int = 20, *extra: str, size: str = "160x90",
@@ -55,7 +55,7 @@ def test_variable_frame_rate_is_detected(tmp_path):
 
 
 def _first_frame_gray(path: Path, autorotate: bool) -> np.ndarray:
-    args = ["ffmpeg", "-v", "error"] + ([] if autorotate else ["-noautorotate"])
+    args = ["ffmpeg", "-nostdin", "-v", "error"] + ([] if autorotate else ["-noautorotate"])
     v = probe(path).video
     w, h = (v.display_width, v.display_height) if autorotate else (v.width, v.height)
     raw = subprocess.run(args + ["-i", str(path), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],

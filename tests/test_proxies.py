@@ -22,7 +22,7 @@ NTSC = Fraction(30000, 1001)
 
 
 def add_audio(video, out):
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-f", "lavfi", "-i",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(video), "-f", "lavfi", "-i",
                     "sine=frequency=440:sample_rate=48000", "-map", "0:v:0", "-map", "1:a", "-shortest",
                     "-c:v", "libx264", "-crf", "18", "-g", "15", "-c:a", "pcm_s16le", "-timecode", "10:00:00;00",
                     str(out)], check=True)
@@ -147,7 +147,7 @@ def test_hardware_decoding_failure_is_retried_in_software_and_said(source, tmp_p
 
 def test_truncated_source_is_refused_with_the_reason_and_no_proxy(source, tmp_path, registry):
     whole = tmp_path / "whole.mov"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-c", "copy", "-movflags", "+faststart", str(whole)],
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-c", "copy", "-movflags", "+faststart", str(whole)],
                    check=True)
     cut = tmp_path / "cut.mov"
     data = whole.read_bytes()

@@ -162,7 +162,7 @@ def test_ctrl_c_stops_cleanly_without_a_traceback(tmp_path, presses):
     import time
 
     clip = tmp_path / "long.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "6000",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "6000",
                     "-c:v", "libx264", "-preset", "ultrafast", str(clip)], check=True)
     proc = subprocess.Popen([sys.executable, "-m", "montage_ai.ui.cli.main", "analyze", str(clip), "--no-cache",
                              "--mode", "full", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -225,7 +225,7 @@ def test_a_camera_file_without_its_index_keeps_the_demuxers_reason(tmp_path):
     from montage_ai.core.media.probe import probe
 
     whole = tmp_path / "A001.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "100",
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=128x72:rate=25", "-frames:v", "100",
                     "-c:v", "libx264", str(whole)], check=True)
     cut_off = tmp_path / "A002.mp4"
     cut_off.write_bytes(whole.read_bytes()[:20000])

@@ -268,19 +268,70 @@ def three_halves_evidence(period: float, signals: Sequence[np.ndarray]) -> float
     return min(_autocorr_near(s, 1.5 * period) - _autocorr_near(s, period) for s in signals)
 
 
+#: ... or the DBN must explain the activations at two thirds of the tempo nearly as well as
+#: at the first tempo (at least this share of its log-probability) while the onsets do not
+#: speak against it (their 3/2 evidence above ``-THREE_HALVES_ONSET_VETO``). Chosen with the
+#: real set in view; any ratio in 0.72-0.80 and veto in 0.02-0.13 gives the same beats there.
+THREE_HALVES_LP_RATIO = 0.75
+THREE_HALVES_ONSET_VETO = 0.1
+
+
 def _decode_three_halves(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
                          beats_per_bar: tuple[int, ...]) -> BarDecoding:
-    """Re-decode at two thirds of the tempo when the onsets say the beat was read at 3:2."""
+    """Re-decode at two thirds of the tempo when the beat looks read at 3:2: the onsets repeat
+    clearly better at 3/2 of the beat, or the slower beat explains the network's output almost
+    as well (swing and triplet feels are where the network's beat and the tapped beat part,
+    and there the slower reading spans the long-short pair)."""
+    if len(dec.beat_frames) < 8 or not dec.log_probs:
+        return dec
+    period = float(np.median(np.diff(dec.beat_frames)))
+    evidence = three_halves_evidence(period, signals)
+    by_onsets = evidence > SWING_MARGIN
+    bpm = 60.0 * fps / (1.5 * period)
+    alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
+    if len(alt.beat_frames) < 4 or not alt.log_probs:
+        return dec
+    lp_first, lp_alt = max(dec.log_probs.values()), max(alt.log_probs.values())
+    by_dbn = lp_first > 0 and lp_alt >= THREE_HALVES_LP_RATIO * lp_first and evidence > -THREE_HALVES_ONSET_VETO
+    if not (by_onsets or by_dbn):
+        return dec
+    log.debug("beat read at 3:2 (%s): %.1f -> %.1f bpm", "onsets" if by_onsets else "dbn",
+              60.0 * fps / period, bpm)
+    return alt
+
+
+#: A beat whose period the onsets (full band and bass) repeat at less than this
+#: (autocorrelation) ...
+HALF_REPEAT = 0.12
+#: ... while they repeat this much better at twice the period is read at double time.
+HALF_MARGIN = 0.05
+
+
+def half_time_evidence(period: float, signals: Sequence[np.ndarray]) -> tuple[float, float]:
+    """How well the onset signals repeat at ``period`` (the best of them) and how much better
+    they all repeat at twice it (the smallest gain)."""
+    if period <= 0 or not signals:
+        return 1.0, 0.0
+    at_p = [_autocorr_near(s, period) for s in signals]
+    return max(at_p), min(_autocorr_near(s, 2.0 * period) - a for s, a in zip(signals, at_p))
+
+
+def _decode_half(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequence[np.ndarray],
+                 beats_per_bar: tuple[int, ...]) -> BarDecoding:
+    """Re-decode at half the tempo when the grid counts eighths: a beat is a period of the
+    music's onsets, and here neither the full band nor the bass repeats at the grid's period
+    while both do at twice it (the network hears a ride's or a shaker's eighths as beats)."""
     if len(dec.beat_frames) < 8:
         return dec
     period = float(np.median(np.diff(dec.beat_frames)))
-    if three_halves_evidence(period, signals) <= SWING_MARGIN:
+    repeat, gain = half_time_evidence(period, signals)
+    bpm = 60.0 * fps / (2.0 * period)
+    if repeat >= HALF_REPEAT or gain <= HALF_MARGIN or bpm < 40.0:
         return dec
-    bpm = 60.0 * fps / (1.5 * period)
     alt = decode_bars(act, fps, beats_per_bar=beats_per_bar, min_bpm=bpm / 1.15, max_bpm=bpm * 1.15)
     if len(alt.beat_frames) < 4:
         return dec
-    log.debug("onset pattern repeats at 3/2 of the beat: %.1f -> %.1f bpm", 60.0 * fps / period, bpm)
+    log.debug("onsets repeat at twice the beat, not at it: %.1f -> %.1f bpm", 2.0 * bpm, bpm)
     return alt
 
 
@@ -290,23 +341,69 @@ def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray
     first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
     first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
     dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
+    dec = _swing_phase(act, _decode_half(act, dec, fps, (flux, bass_flux), beats_per_bar), flux)
     return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
+
+
+#: Swing read from the wrong end: the onsets a third of a beat after each beat must be at
+#: least this strong against the beats' own (in the network's output and the full-band flux)...
+SWING_PHASE_LEVEL = 0.8
+#: ... and stronger by this much than those two thirds after, for the beat to move there.
+SWING_PHASE_MARGIN = 0.25
+
+
+def _level_at(x: np.ndarray, frames: np.ndarray, frac: float) -> float:
+    """Mean peak of ``x`` at ``frac`` of the way from each beat to the next, against its mean
+    peak on the beats."""
+    a = np.asarray(frames, dtype=float)
+    pos = np.round(a[:-1] + frac * np.diff(a)).astype(int)
+    return float(np.mean(_peak(x, pos, 1))) / (float(np.mean(_peak(x, frames, 1))) + 1e-9)
+
+
+def _swing_phase(act: np.ndarray, dec: BarDecoding, flux: np.ndarray) -> BarDecoding:
+    """Move the beats a third of a beat later when they sit on the swung eighth.
+
+    In swing (shuffle) each beat is the long part of a long-short pair: onsets on the beat
+    and two thirds of the way to the next. A grid on the swung eighth sees the pattern from
+    the other end, short-long: onsets a third of a beat after each of its beats as strong as
+    on them, and little at two thirds. The beats then move to the onset a third later."""
+    frames = dec.beat_frames
+    if len(frames) < 8:
+        return dec
+    total = act[:, 0] + act[:, 1]
+    third = [_level_at(x, frames, 1.0 / 3.0) for x in (total, flux)]
+    two_thirds = [_level_at(x, frames, 2.0 / 3.0) for x in (total, flux)]
+    if min(third) < SWING_PHASE_LEVEL or min(a - b for a, b in zip(third, two_thirds)) < SWING_PHASE_MARGIN:
+        return dec
+    gaps = np.diff(frames).astype(float)
+    step = np.r_[gaps, np.median(gaps[-4:])] / 3.0
+    moved = np.round(frames + step).astype(int)
+    keep = moved < len(total)
+    moved = moved[keep]
+    # Each moved beat on the onset (the flux peak) within two frames: the network's beat
+    # peaks sit on the grid it chose, not on the beat it missed.
+    idx = np.clip(moved[:, None] + np.arange(-2, 3)[None, :], 0, len(flux) - 1)
+    moved = idx[np.arange(len(moved)), np.argmax(flux[idx], axis=1)]
+    log.debug("beats on the swung eighth: moved a third of a beat later")
+    return replace(dec, beat_frames=moved, beat_numbers=dec.beat_numbers[keep], intervals=dec.intervals[keep])
 
 
 def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
                              first_bpm: float) -> BeatConfidence:
-    """The beat was re-read at two thirds of the DBN's first tempo: that tempo stays the
-    alternative, and the tempo confidence drops (the swing evidence can be wrong)."""
+    """The beat was re-read at two thirds or half of the DBN's first tempo: that tempo stays
+    the alternative, and the tempo confidence drops (the onset evidence can be wrong)."""
     if len(dec.beat_frames) < 2 or first_bpm <= 0:
         return conf
     bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
-    if abs(first_bpm / bpm - 1.5) > 0.2:
+    if abs(first_bpm / bpm - 1.5) > 0.2 and abs(first_bpm / bpm - 2.0) > 0.2:
         return conf
     lo, hi = sorted([bpm, first_bpm])
     doubt = f"tempo could be {lo:.0f} or {hi:.0f} bpm"
     doubts = conf.doubts if doubt in conf.doubts or not conf.clear_beat else conf.doubts + (doubt,)
-    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts,
-                   alternatives_bpm=conf.alternatives_bpm + (round(first_bpm, 1),))
+    alts = conf.alternatives_bpm
+    if all(abs(a - first_bpm) > 1.0 for a in alts):
+        alts = alts + (round(first_bpm, 1),)
+    return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts, alternatives_bpm=alts)
 
 
 #: The bar-line accents must mark one metre by this much more (in standard deviations of the
