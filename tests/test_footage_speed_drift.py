@@ -302,7 +302,7 @@ def test_dissolve_from_a_sharp_shot_into_a_defocused_one_is_still_found(tmp_path
 
 
 def test_a_dissolve_is_dropped_only_when_every_frame_of_it_is_defocused():
-    from montage_ai.core.analysis.shots import ShotSegment, ShotResult, Transition, without_defocused_dissolves
+    from montage_ai.core.analysis.shots import ShotResult, ShotSegment, Transition, without_defocused_dissolves
 
     segs = (ShotSegment(0, 30, False, None, (10, 20)), ShotSegment(30, 60, False, (10, 20), None))
     r = ShotResult((), (Transition("dissolve", 10, 20),), (), segs)
