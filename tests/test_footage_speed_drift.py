@@ -6,6 +6,7 @@ Generated media only, except the real tilt (../shared/realworld/footage, skipped
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -56,6 +57,20 @@ def test_decode_reads_ahead_every_frame_and_stops_cleanly(clip):
     assert [f.index for f in part] == list(range(5))
     assert np.array_equal(part[3].image, frames[3].image)
     assert threading.active_count() <= before  # the reader threads are gone
+
+
+def test_small_sources_decode_on_one_thread_to_the_same_frames(clip):
+    from montage_ai.core.media.decode import analysis_threads
+    from montage_ai.core.media.probe import probe
+
+    media = probe(clip.path)
+    assert analysis_threads(media) == 1  # 256x144
+    big = dataclasses.replace(media, video=dataclasses.replace(media.video, width=1920, height=1080))
+    assert analysis_threads(big) == 0
+    one = list(decode_frames(clip.path, threads=1))
+    auto = list(decode_frames(clip.path, threads=0))
+    assert [f.index for f in one] == [f.index for f in auto]
+    assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, auto))
 
 
 def test_frame_workers_give_the_serial_values_in_order(clip):
