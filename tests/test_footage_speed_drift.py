@@ -6,6 +6,7 @@ Generated media only, except the real tilt (../shared/realworld/footage, skipped
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -56,6 +57,20 @@ def test_decode_reads_ahead_every_frame_and_stops_cleanly(clip):
     assert [f.index for f in part] == list(range(5))
     assert np.array_equal(part[3].image, frames[3].image)
     assert threading.active_count() <= before  # the reader threads are gone
+
+
+def test_small_sources_decode_on_one_thread_to_the_same_frames(clip):
+    from montage_ai.core.media.decode import analysis_threads
+    from montage_ai.core.media.probe import probe
+
+    media = probe(clip.path)
+    assert analysis_threads(media) == 1  # 256x144
+    big = dataclasses.replace(media, video=dataclasses.replace(media.video, width=1920, height=1080))
+    assert analysis_threads(big) == 0
+    one = list(decode_frames(clip.path, threads=1))
+    auto = list(decode_frames(clip.path, threads=0))
+    assert [f.index for f in one] == [f.index for f in auto]
+    assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, auto))
 
 
 def test_frame_workers_give_the_serial_values_in_order(clip):
@@ -269,3 +284,51 @@ def test_a_border_cell_flickering_frame_to_frame_is_not_something_over_the_lens(
     flags = OB.obstructed(finger, [(0, n)], rate)
     pad = max(1, int(round(OB.EDGE_S * rate)))
     assert [(f.first, f.last, f.reason) for f in flags] == [(50 - pad, 55 + pad, "obstructed")]
+
+
+# ---------------------------------------------------------------------------------------
+# Defocused light drifting is not a dissolve
+
+
+def test_real_defocused_night_lights_drifting_are_one_shot():
+    """bokeh_night: defocused lights drift and brighten (light adds, so the frames are blends
+    of their neighbours); no boundary but the black tail, every frame before it out of focus."""
+    folder = _real_footage()
+    if folder is None:
+        pytest.skip("../shared/realworld/footage is absent")
+    truth = json.loads((folder / "bokeh_night.json").read_text())
+    a = analyze_footage(folder / truth["file"], mode="full")
+    (b0, _), = truth["black"]
+    assert [b for b in a.boundaries if b < b0 - 2] == []
+    assert all(s.transition_in is None or s.transition_in[0] >= b0 - 6 for s in a.shots)
+    excluded = excluded_mask(a)
+    assert excluded[:b0].all()
+
+
+def test_dissolve_from_a_sharp_shot_into_a_defocused_one_is_still_found(tmp_path):
+    segs = [Segment("testsrc2", 40), Segment("mandelbrot", 50, blur_sigma=6.0, dissolve_in=12)]
+    truth = render_footage(tmp_path / "soft.mp4", segs, rate=Fraction(25), size=SIZE, gop_frames=25)
+    a = analyze_footage(truth.path, mode="full")
+    (t0, t1), = truth.transitions
+    soft = [f for f in a.flags if f.reason == "out of focus"]
+    assert soft and soft[-1].last >= truth.frame_count - 5  # the incoming side is defocused
+    spans = [s.transition_in for s in a.shots if s.transition_in]
+    assert any(s0 <= t1 and t0 <= s1 for s0, s1 in spans), spans
+
+
+def test_a_dissolve_is_dropped_only_when_every_frame_of_it_is_defocused():
+    from montage_ai.core.analysis.shots import ShotResult, ShotSegment, Transition, without_defocused_dissolves
+
+    segs = (ShotSegment(0, 30, False, None, (10, 20)), ShotSegment(30, 60, False, (10, 20), None))
+    r = ShotResult((), (Transition("dissolve", 10, 20),), (), segs)
+    soft = np.full(60, 2e-4)
+    dropped = without_defocused_dissolves(r, soft, Q.DEFOCUS_ABS)
+    assert dropped.boundaries == () and dropped.transitions == ()
+    one_sharp_end = soft.copy()
+    one_sharp_end[21] = 5e-3  # the frame after the span (the incoming shot) is in focus
+    assert without_defocused_dissolves(r, one_sharp_end, Q.DEFOCUS_ABS) is r
+    unmeasured = soft.copy()
+    unmeasured[15] = np.nan
+    assert without_defocused_dissolves(r, unmeasured, Q.DEFOCUS_ABS) is r
+    fade = ShotResult((), (Transition("fade_out", 10, 20),), ((21, 29),), segs)
+    assert without_defocused_dissolves(fade, soft, Q.DEFOCUS_ABS) is fade

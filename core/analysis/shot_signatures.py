@@ -105,27 +105,37 @@ def chroma_histogram(small: np.ndarray) -> np.ndarray:
 def chroma_histograms(smalls: np.ndarray) -> np.ndarray:
     """:func:`chroma_histogram` of ``N`` float BGR frames ``(N, H, W, 3)``: ``(N, bins^2)``."""
     n = smalls.shape[0]
+    b, g, r = (np.ascontiguousarray(smalls[..., k]).reshape(n, -1) for k in range(3))
     # (B + G) + R, as a sum over the last axis adds them, without numpy's slow short-axis reduction.
-    total = ((smalls[..., 0] + smalls[..., 1] + smalls[..., 2]) + 1e-3).reshape(n, -1)
+    total = b + g
+    total += r
+    total += 1e-3
     weight = total + 24.0  # dark pixels count, but less: their chromaticity is noise
     B = _HIST_BINS
     coords = []
-    for ch in (smalls[..., 2], smalls[..., 1]):
-        x = np.clip(ch.reshape(n, -1) / total * B - 0.5, 0.0, B - 1.0)
-        lo = np.minimum(x.astype(np.int32), B - 2)
+    for ch in (r, g):
+        x = ch / total
+        x *= B
+        x -= 0.5
+        np.clip(x, 0.0, B - 1.0, out=x)
+        lo = x.astype(np.int32)
+        np.minimum(lo, B - 2, out=lo)
         coords.append((lo, x - lo))
     (ri, rf), (gi, gf) = coords
-    # Each frame's bins are offset by its own block, so one bincount fills all of them
-    # (and adds every bin's weights in the same order as frame by frame).
-    cell = ri * B + gi + (np.arange(n, dtype=np.int32) * (B * B))[:, None]
+    # Each frame's bins are offset by its own block, so one bincount per corner fills all of
+    # them; the four corners' sums are added in float64 before the float32 result.
+    cell = ri * B
+    cell += gi
+    cell += (np.arange(n, dtype=np.int32) * (B * B))[:, None]
+    cell = cell.ravel()
     wr0, wr1 = weight * (1.0 - rf), weight * rf
-    parts = np.empty((n, 4, cell.shape[1]), np.int32)
-    weights = np.empty((n, 4, cell.shape[1]), np.float64)
-    for j, (dc, wa, wb) in enumerate(((0, wr0, 1.0 - gf), (1, wr0, gf), (B, wr1, 1.0 - gf), (B + 1, wr1, gf))):
-        np.add(cell, dc, out=parts[:, j])
-        np.multiply(wa, wb, out=weights[:, j])
-    hist = np.bincount(parts.ravel(), weights=weights.ravel(), minlength=n * B * B)
-    hist = hist.astype(np.float32).reshape(n, B * B)
+    g0 = 1.0 - gf
+    size = n * B * B + B + 2
+    hist = np.bincount(cell, (wr0 * g0).ravel(), size)
+    hist += np.bincount(cell + 1, (wr0 * gf).ravel(), size)
+    hist += np.bincount(cell + B, (wr1 * g0).ravel(), size)
+    hist += np.bincount(cell + (B + 1), (wr1 * gf).ravel(), size)
+    hist = hist[:n * B * B].astype(np.float32).reshape(n, B * B)
     hist /= hist.sum(axis=1, keepdims=True)
     return hist
 

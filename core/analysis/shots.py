@@ -232,3 +232,44 @@ def combine(results: Sequence[RangeResult], frame_count: int) -> ShotResult:
     segments = segments_from_events(frame_count, cuts, blacks, transitions)
     return ShotResult(cuts=tuple(cuts), transitions=tuple(transitions), blacks=tuple(blacks),
                       segments=segments)
+
+
+def without_defocused_dissolves(result: ShotResult, detail: np.ndarray, limit: float) -> ShotResult:
+    """``result`` without the dissolves whose every frame, with the frame either side of
+    the span, lacks fine detail on the absolute scale (``detail`` per frame, contrast
+    normalised, see :func:`.quality.detail`, under ``limit``; NaN where not measured keeps
+    the dissolve).
+
+    Light from out-of-focus sources adds: drifting bokeh discs that brighten while others
+    dim *are* linear blends of the frames around them, monotone and with the change
+    concentrated, so no pixel test on the frames tells them from a dissolve between two
+    defocused shots (measured on the real night clip, frames 100-112: a mean blend
+    residual of 0.26 against the limit's 0.35, the mix rising 0 to 1 over 11 frames, the
+    middle frame 1.5x farther from either end moved and re-exposed than from the blend,
+    and farther still from either end warped by dense optical flow). Such a span holds
+    nothing an editor would cut to (every frame is flagged out of focus), and a split
+    costs the shot, so it stays one shot.
+
+    >>> seg = (ShotSegment(0, 10, False, None, (4, 6)), ShotSegment(10, 20, False, (4, 6), None))
+    >>> r = ShotResult((), (Transition("dissolve", 4, 6),), (), seg)
+    >>> without_defocused_dissolves(r, np.full(20, 1e-4), 1e-3).boundaries
+    ()
+    >>> without_defocused_dissolves(r, np.full(20, 1e-2), 1e-3).boundaries == r.boundaries
+    True
+    """
+    n = int(detail.size)
+    keep = []
+    for t in result.transitions:
+        lo, hi = max(0, t.first - 1), min(n, t.last + 2)
+        d = detail[lo:hi]
+        soft = t.kind == "dissolve" and hi > lo and bool(np.all(np.isfinite(d))) and float(d.max()) < limit
+        if soft:
+            log.info("dissolve %d-%d dropped: every frame out of focus (detail <= %.5f)", t.first, t.last,
+                     float(d.max()))
+        else:
+            keep.append(t)
+    if len(keep) == len(result.transitions):
+        return result
+    frame_count = result.segments[-1].end_frame if result.segments else n
+    segments = segments_from_events(frame_count, result.cuts, result.blacks, keep)
+    return ShotResult(cuts=result.cuts, transitions=tuple(keep), blacks=result.blacks, segments=segments)

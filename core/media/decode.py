@@ -165,6 +165,20 @@ def packet_table(path: str | os.PathLike[str], media: MediaInfo | None = None) -
     return PacketTable(pts=pts_arr, keyframes=key_arr, time_base=media.video.time_base)
 
 
+#: Sources of at most this many pixels a frame are decoded on one thread when analysed:
+#: ffmpeg decodes such a frame (up to 640x480) in 0.3-0.5 ms on one core, less than the
+#: analysis works on it, so frame threading only adds its hand-over (measured 5-15 % more
+#: ffmpeg CPU for the same frames, bench/footage_real.py's small real clips).
+SINGLE_THREAD_PIXELS = 640 * 480
+
+
+def analysis_threads(media: MediaInfo) -> int:
+    """Decoder threads for an analysis decode of ``media``: 1 for small sources (see
+    :data:`SINGLE_THREAD_PIXELS`), else 0 (ffmpeg's own choice). The frames are the same."""
+    v = media.video
+    return 1 if v is not None and 0 < v.width * v.height <= SINGLE_THREAD_PIXELS else 0
+
+
 def analysis_size(media: MediaInfo, width: int = ANALYSIS_WIDTH) -> tuple[int, int]:
     """``(width, height)`` of analysis frames: ``width`` wide in display orientation, even."""
     v = media.video
