@@ -341,7 +341,9 @@ def _decode_half(act: np.ndarray, dec: BarDecoding, fps: float, signals: Sequenc
 
 #: The network's activation half-way between the beats must reach this share of its level on
 #: the beats for the grid to be read at double time. Chosen with the real set in view: any
-#: value in 0.72-0.86 gives the same beats there (one track, metal_00051 at 0.86, re-read).
+#: value in 0.5-0.86 gives the same beat F there. One track is re-read (metal_00051, at 0.86);
+#: below 0.72 pop_00068 (0.71, wrong either way) is re-read too, and at 0.4 five songs whose
+#: eighths are busy (0.44-0.49) are doubled wrongly.
 DOUBLE_MID_LEVEL = 0.8
 #: No double-time re-read above this tempo (bpm): the confidence's double-time limit too.
 DOUBLE_MAX_BPM = 240.0
