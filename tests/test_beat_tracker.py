@@ -201,6 +201,8 @@ def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
     named = BeatConfidence(1.0, 1.0, 1.0, ("tempo could be 79 or 158 bpm",), (157.8,))
     again = _with_three_halves_doubt(named, dec, 50.0, 157.9)       # already named: not twice
     assert again.doubts == named.doubts and again.alternatives_bpm == (157.8,)
+    doubled = _with_three_halves_doubt(conf, dec, 50.0, 39.5)        # re-read at double time
+    assert "tempo could be 40 or 79 bpm" in doubled.doubts and doubled.alternatives_bpm == (39.5,)
 
 
 def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_stays():

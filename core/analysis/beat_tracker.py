@@ -369,13 +369,16 @@ def _decode_double(act: np.ndarray, dec: BarDecoding, fps: float, beats_per_bar:
 
 def _decode(act: np.ndarray, fps: float, flux: np.ndarray, bass_flux: np.ndarray,
             beats_per_bar: tuple[int, ...]) -> tuple[BarDecoding, float]:
-    """The decoding, and the DBN's first tempo (bpm; 0 if too few beats) before any 3:2 re-reading."""
+    """The decoding, and the tempo it was re-read from (bpm; 0 if too few beats): the DBN's
+    first tempo before any 3:2 or half-time re-reading, or the tempo a double-time re-read doubled."""
     first = decode_bars(act, fps, beats_per_bar=beats_per_bar)
     first_bpm = 60.0 * fps / float(np.median(np.diff(first.beat_frames))) if len(first.beat_frames) >= 2 else 0.0
     dec = _decode_three_halves(act, first, fps, (flux, bass_flux), beats_per_bar)
     halved = _decode_half(act, dec, fps, (flux, bass_flux), beats_per_bar)
     if halved is dec:       # never undo a half-time re-read
         halved = _decode_double(act, dec, fps, beats_per_bar)
+        if halved is not dec:
+            first_bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
     dec = _swing_phase(act, halved, flux)
     return _drop_final_hit(_trim_weak_ends(act, dec), flux), first_bpm
 
@@ -425,18 +428,20 @@ def _swing_phase(act: np.ndarray, dec: BarDecoding, flux: np.ndarray) -> BarDeco
 
 def _with_three_halves_doubt(conf: BeatConfidence, dec: BarDecoding, fps: float,
                              first_bpm: float) -> BeatConfidence:
-    """The beat was re-read at two thirds or half of the DBN's first tempo: that tempo stays
-    the alternative, and the tempo confidence drops (the onset evidence can be wrong)."""
+    """The beat was re-read at two thirds, half or twice the tempo it was first read at: that
+    tempo stays the alternative (named once), and the tempo confidence drops (the evidence for
+    the re-reading can be wrong)."""
     if len(dec.beat_frames) < 2 or first_bpm <= 0:
         return conf
     bpm = 60.0 * fps / float(np.median(np.diff(dec.beat_frames)))
-    if abs(first_bpm / bpm - 1.5) > 0.2 and abs(first_bpm / bpm - 2.0) > 0.2:
+    if all(abs(first_bpm / bpm - r) > tol for r, tol in ((1.5, 0.2), (2.0, 0.2), (0.5, 0.05))):
         return conf
     lo, hi = sorted([bpm, first_bpm])
     doubt = f"tempo could be {lo:.0f} or {hi:.0f} bpm"
-    doubts = conf.doubts if doubt in conf.doubts or not conf.clear_beat else conf.doubts + (doubt,)
     alts = conf.alternatives_bpm
-    if all(abs(a - first_bpm) > 1.0 for a in alts):
+    named = any(abs(a / first_bpm - 1.0) < 0.05 for a in alts)     # the same tempo, already a doubt
+    doubts = conf.doubts if doubt in conf.doubts or named or not conf.clear_beat else conf.doubts + (doubt,)
+    if not named:
         alts = alts + (round(first_bpm, 1),)
     return replace(conf, tempo=round(conf.tempo * 0.7, 3), doubts=doubts, alternatives_bpm=alts)
 
