@@ -108,6 +108,8 @@ SWEEP = {
     "THREE_HALVES_ONSET_VETO": (0.0, 0.02, 0.13, 0.2, 0.3),
     "HALF_REPEAT": (0.0, 0.08, 0.15, 0.2),
     "HALF_MARGIN": (0.0, 0.02, 0.08, 0.1, 9.0),
+    "DOUBLE_MID_LEVEL": (0.4, 0.5, 0.6, 0.7, 0.86, 0.9, 9.0),
+    "DOUBLE_MAX_BPM": (200.0, 220.0, 260.0),
 }
 
 

@@ -201,6 +201,8 @@ def test_a_beat_re_read_at_two_thirds_keeps_the_first_tempo_as_the_doubt():
     named = BeatConfidence(1.0, 1.0, 1.0, ("tempo could be 79 or 158 bpm",), (157.8,))
     again = _with_three_halves_doubt(named, dec, 50.0, 157.9)       # already named: not twice
     assert again.doubts == named.doubts and again.alternatives_bpm == (157.8,)
+    doubled = _with_three_halves_doubt(conf, dec, 50.0, 39.5)        # re-read at double time
+    assert "tempo could be 40 or 79 bpm" in doubled.doubts and doubled.alternatives_bpm == (39.5,)
 
 
 def test_beats_on_the_swung_eighth_move_a_third_of_a_beat_later_and_true_swing_stays():
@@ -265,3 +267,27 @@ def test_half_time_evidence_fires_on_a_grid_of_eighths_and_not_on_beats():
     assert repeat < HALF_REPEAT and gain > HALF_MARGIN
     repeat, gain = half_time_evidence(beat, [ride, bass])           # the beat itself
     assert repeat >= HALF_REPEAT
+
+
+def test_a_grid_whose_off_beats_the_network_fires_on_as_strongly_is_re_read_at_double_time():
+    from montage_ai.core.analysis.bar_dbn import BarDecoding
+    from montage_ai.core.analysis.beat_tracker import DOUBLE_MID_LEVEL, _decode_double
+
+    n, beat = 1500, 3000.0 / 220.0                        # the true beat: 220 bpm, above the DBN's first range
+    t = np.arange(20, n - 20, beat)
+    down = (np.arange(len(t)) % 4) == 0
+    act = np.stack([_pulses(n, t[~down], np.full((~down).sum(), 0.6)),
+                    _pulses(n, t[down], np.full(down.sum(), 0.6))], axis=1)
+    first = decode_bars(act, 50.0, beats_per_bar=(2, 3, 4))     # 55-205 bpm: it can only take every other beat
+    assert 60.0 * 50.0 / float(np.median(np.diff(first.beat_frames))) == pytest.approx(110.0, rel=0.05)
+    fast = _decode_double(act, first, 50.0, (2, 3, 4))
+    assert 60.0 * 50.0 / float(np.median(np.diff(fast.beat_frames))) == pytest.approx(220.0, rel=0.03)
+    assert _f(t / 50.0, fast.beat_frames / 50.0) > 0.95
+    # Real off-beats (weaker eighths between the beats) leave the grid alone.
+    slow = np.arange(20, n - 20, 2 * beat)
+    weak = np.stack([_pulses(n, np.r_[slow, slow + beat], np.r_[np.full(len(slow), 0.6),
+                                                                np.full(len(slow), 0.6 * DOUBLE_MID_LEVEL * 0.5)]),
+                     np.zeros(n)], axis=1)
+    grid = BarDecoding(np.round(slow).astype(int), (np.arange(len(slow)) % 4) + 1, 4, {4: 1.0},
+                       np.full(len(slow), 2 * beat))
+    assert _decode_double(weak, grid, 50.0, (2, 3, 4)) is grid
