@@ -389,7 +389,7 @@ class _Once:
 
     def cap_note(self, hold: float, packed: bool = False) -> list[str]:
         return [_cap_note(self.style, hold, float(self.n_frames / self.rate), max(t for _, t in self.targets),
-                          packed)]
+                          packed, longest_s=_longest_usable_s(self.ids, self.repeats))]
 
     def ratios(self, cl: CutList, hold: float | None) -> dict[str, float]:
         return phase_ratios(cl.cuts, cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
@@ -426,14 +426,14 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
                   for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
-    longest = _longest_shot(plan, ids, rate)
+    longest = shot_max = _longest_shot(plan, ids, rate)
     if hold is not None:
         # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
         longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
     sections = _sections(music, rate, n_frames, phases, downs or beats)
     slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops,
-                               _phase_energy(sections))
+                               _phase_energy(sections), shot_max=shot_max)
     o.last_slots = slots
     grid_notes = hold_note + grid_notes
     if style.drops:
@@ -457,12 +457,17 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     )
 
 
-def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False) -> str:
+def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False,
+              longest_s: float | None = None) -> str:
     why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
            "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
+    if longest_s is not None and longest_s < wanted - 1e-6:  # no shorter cut would hold them either
+        fix = (f"; no usable shot is as long as the style's {wanted:.1f} s takes (the longest is {longest_s:.1f} s), "
+               "so a shorter cut would not hold them either: add longer footage for the style's full takes")
+    else:
+        fix = " (add longer footage or ask for a shorter duration for the style's full takes)"
     return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
-            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why} (add longer footage "
-            "or ask for a shorter duration for the style's full takes)")
+            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why}{fix}")
 
 
 def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
@@ -484,7 +489,7 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
-    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted)], 0.0
+    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
 
 
 def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
@@ -499,19 +504,23 @@ def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
            seed: int, longest: int | None, beats: Sequence[int],
            drops: Sequence[tuple[int, int]] = (),
-           phase_energy: Mapping[str, float] | None = None) -> tuple[list[Slot], list[str]]:
+           phase_energy: Mapping[str, float] | None = None,
+           shot_max: int | None = None) -> tuple[list[Slot], list[str]]:
     """The grid's slots and its notes (takes shorter than the style wants; a style that
-    never reuses a shot with too few shots: fewer, longer slots)."""
+    never reuses a shot with too few shots: fewer, longer slots). ``longest``: the longest
+    slot (the takes' cap, where the footage holds no longer ones); ``shot_max``: the longest
+    usable shot, which the note quotes (default ``longest``)."""
+    shot_max = longest if shot_max is None else shot_max
     slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops,
                       phase_energy=phase_energy)
     notes = []
-    if longest is not None and len(beats) > 1:
+    if shot_max is not None and len(beats) > 1:
         beat_f = float(np.median(np.diff(beats)))
         for ph_name, _, _, energy in phases:
             lo, hi = style.beats_for(style.energy_level(energy), ph_name)
-            if longest < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
+            if shot_max < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
                 notes.append(f"{style.name} wants takes of {lo}-{hi} beats ({lo * beat_f / float(rate):.1f} s or "
-                             f"more) in the {ph_name}; the longest usable shot is {float(longest / rate):.1f} s, "
+                             f"more) in the {ph_name}; the longest usable shot is {float(shot_max / rate):.1f} s, "
                              "so takes are shorter")
                 break
     n_shots = len(plan.shot_ids)
