@@ -234,18 +234,26 @@ def usable_lengths(analyses, dups) -> list[float]:
                    if not s.black and (a.path, s.index) not in dups), reverse=True)
 
 
-def limit_evidence(cl, style, music, lengths: list[float]) -> tuple[str, float, float]:
-    """The phase with the longest style target in ``cl``, that target take (s) and the
-    longest usable shot (s): a target take longer than every shot is a footage limit."""
+def limit_evidence(cl, style, music, lengths: list[float]) -> tuple[str, float, float, bool]:
+    """The phase with the longest style target in ``cl``, that target take (s), the longest
+    usable shot (s) (a target take longer than every shot is a footage limit), and whether
+    the usable shots could give every phase the style's own takes over a cut of half the song,
+    its phases shortened alike (:func:`~montage_ai.core.cut.pace.holds`, perfect packing)."""
+    from montage_ai.core.cut.pace import holds
+
     beat = float(np.median(np.diff(music.beat_times_s))) / max(1, style.subdivide) \
         if len(music.beat_times_s) > 1 else 0.5
-    best = ("-", 0.0)
+    best, phases = ("-", 0.0), []
+    scale = music.duration_s / 2 / max(1e-6, float(cl.duration / cl.rate))
     for phase in ("intro", "build", "climax", "outro"):
         secs = [s for s in cl.sections if s.phase == phase]
-        if secs and any(c.phase == phase for c in cl.cuts):
+        cuts = [c for c in cl.cuts if c.phase == phase]
+        if secs and cuts:
             t = _target_s(style, music, phase, float(np.mean([s.energy for s in secs])), beat)
             best = max(best, (phase, t), key=lambda kv: kv[1])
-    return best[0], best[1], lengths[0] if lengths else 0.0
+            phases.append((float((cuts[-1].record_out - cuts[0].record_in) / cl.rate) * scale, t))
+    half = holds(lengths, phases, never=style.reuse == "never", cap=float("inf"))
+    return best[0], best[1], lengths[0] if lengths else 0.0, half
 
 
 def run(name, analyses, music, truth, styles, seeds, rows):
@@ -377,9 +385,13 @@ def main() -> int:
         ev = r[-2]
         if r[7] <= 0.2 or not ev["target"]:
             continue
-        phase, t, longest = ev["target"]
+        phase, t, longest, half = ev["target"]
         why = ("footage limit: no usable shot is as long as the target take" if longest < t - 1e-6 else
                f"{ev['n_long']} usable shot{'s' if ev['n_long'] != 1 else ''} as long as the target take")
+        if longest >= t - 1e-6:  # long enough shots: are there enough of them for half the song?
+            why += ("; even half the song at the style's takes is more than the shots hold (footage limit)"
+                    if not half else "; the shots could hold the style's takes over half the song (not a "
+                    "footage-length limit: the fill or the order is)")
         caps = f"capped at {np.mean(ev['holds']):.1f} s in {len(ev['holds'])} seeds" if ev["holds"] else "not capped"
         print(f"  {r[0]} {r[1]} {r[2]}: worst {ev['w'][0]} {ev['w'][1]:.2f}; target take {t:.1f} s ({phase}), "
               f"longest usable shot {longest:.1f} s: {why}; {caps}; cut {np.mean(ev['len']):.1f} s of "
