@@ -6,7 +6,11 @@ on a phrase or bar :func:`~.fit.fit_duration` picks, and says so in the notes. W
 shorter cut keeps the style, the cut of the length asked is made relaxed (its takes capped
 alike over every phase); for the whole song (no length asked) a relaxed cut that still chops
 a held phase gives way to the longest shorter one, down to half, that keeps every phase and
-its promise (:func:`_held_shorter`).
+its promise (:func:`_held_shorter`). Before that, for the whole song, a cut down to half
+(the first bar at or after it tried last), every phase shortened alike (:data:`KEPT`), that
+holds the style's own takes is preferred to one whose takes are capped and miss them
+(:func:`_kept_or_capped`); never where a phase wants takes longer than any usable shot (no
+shorter cut holds those: the cap stays, and its note says so).
 """
 
 from __future__ import annotations
