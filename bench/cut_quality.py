@@ -227,12 +227,43 @@ def drops_all(cache: AnalysisCache) -> int:
     return 0
 
 
+def usable_lengths(analyses, dups) -> list[float]:
+    """Usable length (s) of every shot the cut may use: not black, not a near-duplicate."""
+    return sorted((float((s.usable_end_frame - s.usable_start_frame) / a.media.video.rate)
+                   for a in analyses if a.media.video is not None for s in a.shots
+                   if not s.black and (a.path, s.index) not in dups), reverse=True)
+
+
+def limit_evidence(cl, style, music, lengths: list[float]) -> tuple[str, float, float, bool]:
+    """The phase with the longest style target in ``cl``, that target take (s), the longest
+    usable shot (s) (a target take longer than every shot is a footage limit), and whether
+    the usable shots could give every phase the style's own takes over a cut of half the song,
+    its phases shortened alike (:func:`~montage_ai.core.cut.pace.holds`, perfect packing)."""
+    from montage_ai.core.cut.pace import holds
+
+    beat = float(np.median(np.diff(music.beat_times_s))) / max(1, style.subdivide) \
+        if len(music.beat_times_s) > 1 else 0.5
+    best, phases = ("-", 0.0), []
+    scale = music.duration_s / 2 / max(1e-6, float(cl.duration / cl.rate))
+    for phase in ("intro", "build", "climax", "outro"):
+        secs = [s for s in cl.sections if s.phase == phase]
+        cuts = [c for c in cl.cuts if c.phase == phase]
+        if secs and cuts:
+            t = _target_s(style, music, phase, float(np.mean([s.energy for s in secs])), beat)
+            best = max(best, (phase, t), key=lambda kv: kv[1])
+            phases.append((float((cuts[-1].record_out - cuts[0].record_in) / cl.rate) * scale, t))
+    half = holds(lengths, phases, never=style.reuse == "never", cap=float("inf"))
+    return best[0], best[1], lengths[0] if lengths else 0.0, half
+
+
 def run(name, analyses, music, truth, styles, seeds, rows):
     hashes = shot_hashes(analyses)
     dups = find_duplicates(analyses, hashes)
+    lengths = usable_lengths(analyses, dups)
     for style in styles:
         stats = Counter()
         devs, worst, beats_share, times, pdevs, pworst, ldevs = [], [], [], [], [], [], []
+        limits, cut_len = [], []
         for seed in range(seeds):
             t0 = time.perf_counter()
             try:
@@ -257,6 +288,10 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             pdevs.append(np.mean([abs(v - 1) for v in q.values()]))
             pworst.append(max(q.items(), key=lambda kv: abs(kv[1] - 1)))
             stats["capped"] += bool(cl.metadata.get("hold_s"))
+            if cl.metadata.get("hold_s"):
+                limits.append(float(cl.metadata["hold_s"]))
+            cut_len.append(float(cl.duration / cl.rate))
+            ev = limit_evidence(cl, style, music, lengths)
             ldevs.append(np.mean([abs(v - 1) for v in pace(cl, style, music, promised=True, local=True).values()]))
             cut_s = [float(c.record_in / cl.rate) for c in cl.cuts[1:]]
             beats_share.append(on_beat(cut_s, truth, float(1 / cl.rate)))
@@ -270,7 +305,10 @@ def run(name, analyses, music, truth, styles, seeds, rows):
                      float(np.nanmean(beats_share)) if beats_share else float("nan"),
                      f"{stats['short']}/{stats['shortened']}", float(np.mean(times)) if times else float("nan"),
                      float(np.mean(pdevs)) if pdevs else float("nan"), f"{pw[0]} {pw[1]:.2f}", stats["capped"],
-                     wmean, pwmean, float(np.mean(ldevs)) if ldevs else float("nan"), dict(stats)))
+                     wmean, pwmean, float(np.mean(ldevs)) if ldevs else float("nan"),
+                     {"target": ev if worst else None, "holds": limits, "len": cut_len, "song_s": music.duration_s,
+                      "n_long": sum(x >= ev[1] - 1e-6 for x in lengths) if worst else 0, "w": w},
+                     dict(stats)))
 
 
 def main() -> int:
@@ -279,6 +317,8 @@ def main() -> int:
     ap.add_argument("--songs", type=int, default=2, help="real songs to cut to (default 2)")
     ap.add_argument("--all", action="store_true", help="every pattern over every style (slow)")
     ap.add_argument("--inputs", default="demo,realworld", help="which inputs (default demo,realworld)")
+    ap.add_argument("--styles", default="",
+                    help="only these style(+pattern) names, comma-separated (default: all)")
     ap.add_argument("--drops-all", action="store_true",
                     help="only list the drops of every song in ../shared/realworld/music (both detectors)")
     args = ap.parse_args()
@@ -290,6 +330,8 @@ def main() -> int:
     combos = list(styles)
     base = next(s for s in styles if s.name == "dynamic")
     combos += [apply_pattern(s, p) for p in patterns for s in (styles if args.all else [base])]
+    if args.styles:
+        combos = [c for c in combos if c.name in args.styles.split(",")]
     inputs = [demo_inputs(cache)] if "demo" in args.inputs else []
     real = real_inputs(args.songs) if "realworld" in args.inputs else None
     if real is None and "realworld" in args.inputs:
@@ -336,6 +378,24 @@ def main() -> int:
             print(f"  {r[0]} {r[1]} {r[2]}: {st['drops']} drops over the seeds, {st.get('on drop', 0)} with a cut "
                   f"on the drop, {st.get('strongest', 0)} of them filled from the most intense quarter of the "
                   "shots left")
+    print("\nrows off the style's own target (> 20 %): the style's longest target take against the footage "
+          "(a target take longer than the longest usable shot is a footage limit; the cap and the cut's length "
+          "are what the cut did instead)")
+    for r in rows:
+        ev = r[-2]
+        if r[7] <= 0.2 or not ev["target"]:
+            continue
+        phase, t, longest, half = ev["target"]
+        why = ("footage limit: no usable shot is as long as the target take" if longest < t - 1e-6 else
+               f"{ev['n_long']} usable shot{'s' if ev['n_long'] != 1 else ''} as long as the target take")
+        if longest >= t - 1e-6:  # long enough shots: are there enough of them for half the song?
+            why += ("; even half the song at the style's takes is more than the shots hold (footage limit)"
+                    if not half else "; the shots could hold the style's takes over half the song (not a "
+                    "footage-length limit: the fill or the order is)")
+        caps = f"capped at {np.mean(ev['holds']):.1f} s in {len(ev['holds'])} seeds" if ev["holds"] else "not capped"
+        print(f"  {r[0]} {r[1]} {r[2]}: worst {ev['w'][0]} {ev['w'][1]:.2f}; target take {t:.1f} s ({phase}), "
+              f"longest usable shot {longest:.1f} s: {why}; {caps}; cut {np.mean(ev['len']):.1f} s of "
+              f"{ev['song_s']:.1f} s")
     print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:

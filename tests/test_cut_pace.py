@@ -114,9 +114,11 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
     assert phase_ratios(cuts, secs, style, 0.5, 4, 25, hold=2.0) == {"intro": pytest.approx(1.0)}
 
 
-# vlog and dynamic end earlier here (30 s), every phase within 20 %. Not met: mtv (outro 0.75),
-# wedding (outro 0.5 of a 2.5 s cap) and documentary, whose footage holds its 3 s takes over
-# 16 s only (half the song: not shortened further; chopped and said in the notes)
+# vlog and dynamic end earlier here (30 s), cinematic (18 s) and hitchcock (20 s) earlier still,
+# at their own takes rather than capped; every phase within 20 %. Not met: mtv (outro 0.75,
+# not capped: the fill splits a slot), wedding (outro 0.5 of a 2.5 s cap: its 4.2-6.2 s takes
+# from three 8 s shots) and documentary (never reuses: three shots of 3 s or more for four
+# phases, even over half the song; chopped and said in the notes)
 @pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic"])
 def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name):
     # 3 files of one 8 s shot and four of 1.6-2.4 s: 49 s for a 32 s cut whose quiet intro and
@@ -233,3 +235,64 @@ def test_the_seeds_beat_either_way_does_not_lengthen_takes_when_a_beat_shorter_i
         slots = slot_grid(m, style, Fraction(24), [("build", 0, n, energy)], [], n, seed=seed)
         mean = np.mean([s.frames for s in slots])
         assert abs(mean / target - 1) <= 0.1, (seed, mean, target)
+
+
+TIGHT = ((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)), [200, 60, 60, 50, 40])
+
+
+@pytest.mark.parametrize("name", ["cinematic", "hitchcock"])
+def test_the_whole_song_ends_earlier_rather_than_cap_every_take_when_that_holds_the_styles_own_takes(name):
+    # 3 files of one 8 s shot and four of 1.6-2.4 s under a 32 s song: over the whole song the
+    # takes would be capped at 2.1 s (every phase about half the style's own target). A cut of
+    # half the song or more, every phase kept and shortened alike, holds the style's own takes:
+    # that is preferred to the cap, and the notes say so
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music(TIGHT[0])
+    shots = short_footage(TIGHT[1], files=3)
+    style = load_style(name)
+    cl = _cut(style, shots, m)
+    assert_sound(cl, shots, style)
+    notes = cl.metadata["notes"]
+    assert cl.metadata["hold_s"] is None, notes
+    own = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, None)
+    assert set(own) == {"intro", "build", "climax", "outro"}, notes
+    assert np.mean([abs(v - 1) for v in own.values()]) <= 0.2, (own, notes)
+    assert 16 * 25 <= cl.duration < 32 * 25  # never below half the song
+    assert any("the cut ends earlier" in n and "rather than capping every take" in n for n in notes), notes
+    # a length the editor asked for ends at most a quarter earlier (its takes capped beyond, noted)
+    asked = _cut(style, shots, m, duration_s=32.0)
+    assert asked.duration >= 0.75 * 32 * 25 - 25
+
+
+def test_a_style_whose_takes_no_shot_is_long_enough_for_keeps_the_cap_over_the_whole_song_and_says_so():
+    # cinematic wants 4 s takes in the quiet intro and outro; every shot lasts 3 s: no shorter
+    # cut would hold those takes, so the whole song is cut, every take capped, and the notes
+    # say plainly that the footage has no shot that long (quoting the shot, not the cap)
+    import re
+
+    m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
+    shots = short_footage([75, 75, 75, 75], files=4)
+    cl = _cut(load_style("cinematic"), shots, m)
+    notes = cl.metadata["notes"]
+    assert cl.duration == round(m.duration_s * 25) and cl.metadata["hold_s"] is not None, notes
+    assert not any("ends earlier" in n for n in notes), notes
+    wanted = [float(x) for n in notes for x in re.findall(r"no usable shot is as long as the style's ([\d.]+) s "
+                                                           r"takes \(the longest is 3\.0 s\)", n)]
+    assert len(wanted) == 1 and wanted[0] > 3.0, notes
+    quoted = [float(x) for n in notes for x in re.findall(r"the longest usable shot is ([\d.]+) s", n)]
+    assert quoted == [3.0], notes
+
+
+def test_the_takes_note_quotes_the_longest_usable_shot_not_the_cap():
+    # wedding on the tight footage: its takes are capped near 2.5 s, but three shots last 8 s;
+    # no note may call the cap the longest usable shot
+    import re
+
+    m = music(TIGHT[0])
+    style = apply_pattern(load_style("dynamic"), load_pattern("wedding"))
+    cl = _cut(style, short_footage(TIGHT[1], files=3), m)
+    notes = cl.metadata["notes"]
+    assert cl.metadata["hold_s"] is not None, notes
+    quoted = [float(x) for n in notes for x in re.findall(r"the longest usable shot is ([\d.]+) s", n)]
+    assert all(q >= 7.9 for q in quoted), notes

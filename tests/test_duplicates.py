@@ -107,9 +107,15 @@ def test_without_the_check_the_same_footage_shows_a_moment_twice(clips, song):
 
 
 def test_near_duplicates_fill_only_what_nothing_else_can_with_a_note(clips, song):
-    # the whole song (8.8 s) needs more than the 9.6 s of distinct footage can give in whole
-    # slots: the assembly takes a near-duplicate rather than fail, and says so
-    cl = _cut(clips, song, duration_s=None)
+    # the whole song's length (8.8 s), asked for, needs more than the 9.6 s of distinct footage
+    # can give in whole slots: the assembly takes a near-duplicate rather than fail, and says so
+    cl = _cut(clips, song, duration_s=song.duration_s)
     assert cl.duration > 0
     assert any("repeat" in n and "near-duplicate" in n for n in cl.metadata["notes"])
     assert any("near-duplicate of a better shot" in c.reason for c in cl.cuts)
+    # asked for no length, the song ends earlier where that holds the style's own takes
+    # (rather than capping them), and then needs no near-duplicate
+    whole = _cut(clips, song, duration_s=None)
+    assert any("rather than capping every take" in n for n in whole.metadata["notes"]), whole.metadata["notes"]
+    assert cl.duration / 2 <= whole.duration < cl.duration
+    assert not any("near-duplicate of a better shot" in c.reason for c in whole.cuts)

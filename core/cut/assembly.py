@@ -85,6 +85,7 @@ from montage_ai.core.cut.pace import (
 )
 from montage_ai.core.cut.shorten import (
     HELD,
+    KEPT,
     PACE_SHORTEN_FLOOR,
     SHORTER,
     PaceShort,
@@ -252,6 +253,16 @@ def _drop_duplicates(plan: StoryPlan, ids, duplicates) -> tuple[StoryPlan, set[s
                            f"({len(dropped)} of them planned): each repeats a better shot"]
 
 
+def _usable_lengths(ids, repeats: set[str]) -> list[float]:
+    """Usable length (s) of every shot a cut may show: not black, not a near-duplicate."""
+    return [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
+            for sid, (a, s) in ids.items() if sid not in repeats and not s.black and a.media.video is not None]
+
+
+def _longest_usable_s(ids, repeats: set[str]) -> float:
+    return max(_usable_lengths(ids, repeats), default=0.0)
+
+
 def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
     return max((math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate / Fraction(a.media.video.rate))
                 for a, s in (ids[i] for i in plan.shot_ids)), default=None)
@@ -266,18 +277,20 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     take misses the style's own target by more than :data:`~.pace.PACE_TOLERANCE` because
     the footage ran out (or the footage cap applied): the caller tries a shorter cut first;
     :data:`SHORTER` (a cut already shorter than asked): also when any phase misses the
-    style's target by more than the tolerance, whatever the cause.
+    style's target by more than the tolerance, whatever the cause; :data:`KEPT`: the same,
+    with every phase shortened alike however short the cut, and when a phase has no take of its own.
     Not strict: the cut at this length, its takes capped alike over every phase where the
     footage cannot hold the style's, the cap lowered (at most :data:`PACK_TRIES` times) while
     a phase still misses the capped target: the cap estimate assumes perfect packing, the
     fill's pieces do not pack perfectly."""
     relaxed = strict is False or strict == HELD
+    shorter = strict in (SHORTER, KEPT)
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
-    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict == HELD)
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict in (HELD, KEPT))
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
@@ -299,6 +312,14 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         low = min((own[ph] for ph in short), default=min(own.values(), default=1.0))
         # a cut already shortened is kept only when every phase then keeps the style's pace
         off = strict == SHORTER and max((abs(v - 1) for v in own.values()), default=0.0) > PACE_TOLERANCE
+        if strict == KEPT:  # instead of capping: no phase split short for want of footage, each with a
+            # take of its own, the phases' mean take on the style's target on average (the grid's own
+            # spread, a section change inside a take, is no footage shortfall)
+            # nor when a phase wants takes longer than any usable shot: no shorter cut gives those
+            off = bool(short) or {c.phase for c in cl.cuts} < {p[0] for p in phases} or \
+                float(np.mean([abs(v - 1) for v in own.values()] or [0.0])) > PACE_TOLERANCE or \
+                max(t for _, t in once.targets) > _longest_usable_s(ids, repeats) + 1e-6
+            short = []
         if short or off or hold is not None and low < 1 - PACE_TOLERANCE / 2:
             length = float(n_frames / rate)
             raise PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
@@ -340,8 +361,11 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
         ratios = once.ratios(cl, cap)
         if score(ratios) < best_score - 1e-9:
             best, best_score = cl, score(ratios)
-    # how far the furthest phase is from its (capped) target: the caller may try a shorter cut
-    return replace(best, metadata={**best.metadata, "pace_off": best_score})
+    # how far the furthest phase is from its (capped) target: the caller may try a shorter cut;
+    # and the phases' mean distance from the style's own target (uncapped)
+    own = once.ratios(best, None)
+    style_off = float(np.mean([abs(v - 1) for v in own.values()])) if own else 0.0
+    return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off})
 
 
 class _Once:
@@ -365,7 +389,7 @@ class _Once:
 
     def cap_note(self, hold: float, packed: bool = False) -> list[str]:
         return [_cap_note(self.style, hold, float(self.n_frames / self.rate), max(t for _, t in self.targets),
-                          packed)]
+                          packed, longest_s=_longest_usable_s(self.ids, self.repeats))]
 
     def ratios(self, cl: CutList, hold: float | None) -> dict[str, float]:
         return phase_ratios(cl.cuts, cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
@@ -402,14 +426,14 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
                   for s in music.sections if 0 < s.start_s and seconds_to_frames(_frac(s.start_s), rate) < n_frames]
-    longest = _longest_shot(plan, ids, rate)
+    longest = shot_max = _longest_shot(plan, ids, rate)
     if hold is not None:
         # the cap is the footage's typical take, not a hard limit: a slot a tenth over it still fits
         longest = max(1, min(longest if longest is not None else n_frames, math.floor(_frac(hold) * rate * 11 / 10)))
     drops = drop_frames(music, style, rate, n_frames)
     sections = _sections(music, rate, n_frames, phases, downs or beats)
     slots, grid_notes = _slots(plan, music, style, rate, phases, sec_starts, n_frames, o.seed, longest, beats, drops,
-                               _phase_energy(sections))
+                               _phase_energy(sections), shot_max=shot_max)
     o.last_slots = slots
     grid_notes = hold_note + grid_notes
     if style.drops:
@@ -433,12 +457,17 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     )
 
 
-def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False) -> str:
+def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False,
+              longest_s: float | None = None) -> str:
     why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
            "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
+    if longest_s is not None and longest_s < wanted - 1e-6:  # no shorter cut would hold them either
+        fix = (f"; no usable shot is as long as the style's {wanted:.1f} s takes (the longest is {longest_s:.1f} s), "
+               "so a shorter cut would not hold them either: add longer footage for the style's full takes")
+    else:
+        fix = " (add longer footage or ask for a shorter duration for the style's full takes)"
     return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
-            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why} (add longer footage "
-            "or ask for a shorter duration for the style's full takes)")
+            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why}{fix}")
 
 
 def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
@@ -451,9 +480,7 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     beat_s = float(np.median(np.diff(beats))) / float(rate)
     targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
                for name, a, b, energy in phases]
-    lengths = [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
-               for sid, (a, s) in ids.items()
-               if sid not in repeats and not s.black and a.media.video is not None]
+    lengths = _usable_lengths(ids, repeats)
     never = style.reuse == "never"
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
@@ -462,7 +489,7 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
-    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted)], 0.0
+    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
 
 
 def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
@@ -477,19 +504,23 @@ def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
 def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
            seed: int, longest: int | None, beats: Sequence[int],
            drops: Sequence[tuple[int, int]] = (),
-           phase_energy: Mapping[str, float] | None = None) -> tuple[list[Slot], list[str]]:
+           phase_energy: Mapping[str, float] | None = None,
+           shot_max: int | None = None) -> tuple[list[Slot], list[str]]:
     """The grid's slots and its notes (takes shorter than the style wants; a style that
-    never reuses a shot with too few shots: fewer, longer slots)."""
+    never reuses a shot with too few shots: fewer, longer slots). ``longest``: the longest
+    slot (the takes' cap, where the footage holds no longer ones); ``shot_max``: the longest
+    usable shot, which the note quotes (default ``longest``)."""
+    shot_max = longest if shot_max is None else shot_max
     slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops,
                       phase_energy=phase_energy)
     notes = []
-    if longest is not None and len(beats) > 1:
+    if shot_max is not None and len(beats) > 1:
         beat_f = float(np.median(np.diff(beats)))
         for ph_name, _, _, energy in phases:
             lo, hi = style.beats_for(style.energy_level(energy), ph_name)
-            if longest < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
+            if shot_max < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
                 notes.append(f"{style.name} wants takes of {lo}-{hi} beats ({lo * beat_f / float(rate):.1f} s or "
-                             f"more) in the {ph_name}; the longest usable shot is {float(longest / rate):.1f} s, "
+                             f"more) in the {ph_name}; the longest usable shot is {float(shot_max / rate):.1f} s, "
                              "so takes are shorter")
                 break
     n_shots = len(plan.shot_ids)

@@ -6,7 +6,11 @@ on a phrase or bar :func:`~.fit.fit_duration` picks, and says so in the notes. W
 shorter cut keeps the style, the cut of the length asked is made relaxed (its takes capped
 alike over every phase); for the whole song (no length asked) a relaxed cut that still chops
 a held phase gives way to the longest shorter one, down to half, that keeps every phase and
-its promise (:func:`_held_shorter`).
+its promise (:func:`_held_shorter`). Before that, for the whole song, a cut down to half
+(the first bar at or after it tried last), every phase shortened alike (:data:`KEPT`), that
+holds the style's own takes is preferred to one whose takes are capped and miss them
+(:func:`_kept_or_capped`); never where a phase wants takes longer than any usable shot (no
+shorter cut holds those: the cap stays, and its note says so).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from montage_ai.core.model.cutlist import CutList
 
 log = logging.getLogger(__name__)
 
-__all__ = ["shortened_if_needed", "TakesShort", "PaceShort", "SHORTER", "HELD", "SHORTEN_TRIES", "SHORTEN_FLOOR",
+__all__ = ["shortened_if_needed", "TakesShort", "PaceShort", "SHORTER", "KEPT", "HELD", "SHORTEN_TRIES", "SHORTEN_FLOOR",
            "PACE_SHORTEN_FLOOR", "HELD_STEP"]
 
 
@@ -42,6 +46,10 @@ class TakesShort(FootageShortError):
 
 #: ``strict`` for a cut tried shorter than asked: kept only when every phase keeps the style's pace.
 SHORTER = "shorter"
+#: ``strict`` for the whole song tried shorter than the ending a quarter earlier allows: kept
+#: only when every phase, each shortened alike, keeps the style's own pace (:data:`SHORTER`)
+#: with a take of its own; preferred to capping every take at what the footage holds.
+KEPT = "kept"
 #: ``strict`` for a cut made shorter than asked so that the footage holds its (capped) takes:
 #: relaxed like ``False``, but every phase shortened alike however short the cut.
 HELD = "held"
@@ -84,16 +92,26 @@ def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, de
                 (cl, notes + [_shorter_note(cl, asked)])
         raise first from None
 
+    def mode(length: float) -> str:  # the whole song shortened past a quarter for the style's pace keeps every phase
+        if deep and isinstance(first, PaceShort) and length < PACE_SHORTEN_FLOOR * asked - 1e-6:
+            return KEPT
+        return SHORTER
+
     for attempt in range(SHORTEN_TRIES + 1):
         try:
-            cl, notes = make(duration_s, True) if attempt == 0 else make(want, SHORTER)
+            cl, notes = make(duration_s, True) if attempt == 0 else make(want, mode(want))
         except FootageShortError as exc:
+            log.debug("attempt %d at %.1f s (%s): %s", attempt, want, mode(want) if attempt else "strict", exc)
             first = first or exc  # the error to report is the one for the length asked
             if isinstance(exc, PaceShort) and fillable is None and attempt:
                 fillable = want
-            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, PaceShort) and not fillable_only(first) else
-                     SHORTEN_FLOOR) * asked
-            if attempt == SHORTEN_TRIES or want <= floor + duration_range(music)[0] / 2:
+            # a length the editor asked for ends at most a quarter earlier for the style's pace; the
+            # whole song (``deep``) down to half, before its takes are capped
+            floor = (PACE_SHORTEN_FLOOR if isinstance(exc, PaceShort) and not fillable_only(first) and not deep
+                     else SHORTEN_FLOOR) * asked
+            # the first bar at or after the floor: the shortest cut allowed
+            last = min((d for d in music.downbeat_times_s if floor - 1e-6 <= d < want - 1e-6), default=None)
+            if attempt == SHORTEN_TRIES or last is None:
                 return give_up()
             shorter = max(want - max(exc.missing_s, duration_range(music)[0]), floor, duration_range(music)[0])
             try:
@@ -102,15 +120,40 @@ def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, de
                 return give_up()
             if fitted >= want - 1e-6:  # the fit snapped back: the bar before instead
                 fitted = max((d for d in music.downbeat_times_s if 0 < d < want - 1e-6), default=0.0)
-            if fitted < floor - 1e-6 or fitted <= 0:
-                return give_up()
+            if fitted < floor - 1e-6 or fitted <= 0 or attempt == SHORTEN_TRIES - 1:
+                fitted = last  # below the floor (or the last try): the shortest cut allowed
             want = fitted
             log.info("footage short by %.1f s: trying a %.1f s cut", exc.missing_s, want)
             continue
+        if attempt and mode(want) == KEPT:
+            return _kept_or_capped(cl, notes, give_up, asked)
         if attempt:
             notes = notes + [_shorter_note(cl, asked)]
         return cl, notes
     raise AssertionError("unreachable")
+
+
+def _kept_or_capped(cl: CutList, notes: list[str], capped, asked: float) -> tuple[CutList, list[str]]:
+    """``cl``, the whole song ended earlier (:data:`KEPT`: every phase at the style's own pace),
+    unless ``capped()`` (the longer cut, relaxed) is not capped at all, or is but still keeps
+    the style's own target within :data:`~.pace.PACE_TOLERANCE` on average over its phases:
+    a shorter cut is preferred only over a cap that loses the style."""
+    try:
+        full = capped()
+    except FootageShortError:
+        full = None
+    if full is not None and (not full[0].metadata.get("hold_s") or
+                             full[0].metadata.get("style_off", 0.0) <= PACE_TOLERANCE):
+        return full  # not capped (the fill's spread, not the footage's length), or capped and still on target
+    why = ""
+    if full is not None and full[0].metadata.get("hold_s"):
+        why = (f", rather than capping every take at {float(full[0].metadata['hold_s']):.1f} s over "
+               f"{float(full[0].duration / full[0].rate):.1f} s")
+    mean = float(sum(c.record_frames for c in cl.cuts) / max(1, len(cl.cuts)) / cl.rate)
+    return cl, notes + [
+        f"the footage holds the style's own takes ({len(cl.cuts)} of {mean:.1f} s on average) over "
+        f"{float(cl.duration / cl.rate):.1f} s, not {asked:.1f} s: the cut ends earlier, every phase shortened "
+        f"alike{why} (add footage for the full length)"]
 
 
 #: A cut whose takes the footage holds only capped and still chopped ends earlier in steps of
