@@ -145,6 +145,9 @@ def test_signatures_in_a_batch_equal_one_at_a_time():
         one = frame_signature(np.zeros((144, 256, 3), np.uint8), smalls[j])
         for k in range(6):
             assert np.array_equal(np.asarray(batch[k][j], np.float32), np.asarray(one[k], np.float32)), (j, k)
+        # The thumbnails of a block (one tall reduction) are each frame's own.
+        want = cv2.resize(smalls[j].astype(np.float32), (32, 18), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(batch[5][j], want)
     assert not batch[0][4].any()
 
 
