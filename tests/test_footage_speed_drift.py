@@ -23,6 +23,7 @@ from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.shot_signatures import frame_signature, frame_signatures
 from montage_ai.core.analysis.shots import ShotDetector
 from montage_ai.core.media.decode import decode_frames
+from montage_ai.core.media.probe import probe
 from montage_ai.core.samples.footage import Segment, render_footage
 
 SIZE = (256, 144)
@@ -71,6 +72,23 @@ def test_small_sources_decode_on_one_thread_to_the_same_frames(clip):
     auto = list(decode_frames(clip.path, threads=0))
     assert [f.index for f in one] == [f.index for f in auto]
     assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, auto))
+
+
+def test_one_filter_thread_gives_the_same_frames(clip, monkeypatch):
+    """The filter graph on one thread (small sources) decodes the very same frames as
+    ffmpeg's default filter threads."""
+    from montage_ai.core.media import decode as D
+
+    media = probe(clip.path)
+    assert "-filter_complex_threads" in D._command(clip.path, media, 256, 144, keyframes_only=False, seek_s=None,
+                                                   frames=None, hwaccel=None, fast=True, threads=0)
+    one = list(decode_frames(clip.path))
+    monkeypatch.setattr(D, "ONE_FILTER_THREAD_PIXELS", 0)
+    assert "-filter_complex_threads" not in D._command(clip.path, media, 256, 144, keyframes_only=False, seek_s=None,
+                                                       frames=None, hwaccel=None, fast=True, threads=0)
+    default = list(decode_frames(clip.path))
+    assert [f.index for f in one] == [f.index for f in default] == list(range(clip.frame_count))
+    assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, default))
 
 
 def test_frame_workers_give_the_serial_values_in_order(clip):

@@ -172,6 +172,13 @@ def packet_table(path: str | os.PathLike[str], media: MediaInfo | None = None) -
 SINGLE_THREAD_PIXELS = 640 * 480
 
 
+#: Sources of at most this many pixels a frame run the filter graph (one area scale to the
+#: analysis size, the pixel format, showinfo) on one thread: the same bytes for 3-6 % less
+#: ffmpeg CPU than its default of a thread per core (bench/footage_real.py's real clips, 176x144
+#: to 1920x1080, on 2 cores); larger sources keep ffmpeg's default.
+ONE_FILTER_THREAD_PIXELS = 1920 * 1080
+
+
 def analysis_threads(media: MediaInfo) -> int:
     """Decoder threads for an analysis decode of ``media``: 1 for small sources (see
     :data:`SINGLE_THREAD_PIXELS`), else 0 (ffmpeg's own choice). The frames are the same."""
@@ -295,6 +302,8 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
     args = [path if a == token else a for a in ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()]
+    if 0 < v.width * v.height <= ONE_FILTER_THREAD_PIXELS:
+        args = ["-filter_complex_threads", "1"] + args
     return [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"] + args
 
 
