@@ -23,6 +23,7 @@ from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.shot_signatures import frame_signature, frame_signatures
 from montage_ai.core.analysis.shots import ShotDetector
 from montage_ai.core.media.decode import decode_frames
+from montage_ai.core.media.probe import probe
 from montage_ai.core.samples.footage import Segment, render_footage
 
 SIZE = (256, 144)
@@ -73,6 +74,23 @@ def test_small_sources_decode_on_one_thread_to_the_same_frames(clip):
     assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, auto))
 
 
+def test_one_filter_thread_gives_the_same_frames(clip, monkeypatch):
+    """The filter graph on one thread (small sources) decodes the very same frames as
+    ffmpeg's default filter threads."""
+    from montage_ai.core.media import decode as D
+
+    media = probe(clip.path)
+    assert "-filter_complex_threads" in D._command(clip.path, media, 256, 144, keyframes_only=False, seek_s=None,
+                                                   frames=None, hwaccel=None, fast=True, threads=0)
+    one = list(decode_frames(clip.path))
+    monkeypatch.setattr(D, "ONE_FILTER_THREAD_PIXELS", 0)
+    assert "-filter_complex_threads" not in D._command(clip.path, media, 256, 144, keyframes_only=False, seek_s=None,
+                                                       frames=None, hwaccel=None, fast=True, threads=0)
+    default = list(decode_frames(clip.path))
+    assert [f.index for f in one] == [f.index for f in default] == list(range(clip.frame_count))
+    assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, default))
+
+
 def test_frame_workers_give_the_serial_values_in_order(clip):
     frames = list(decode_frames(clip.path))
     # A gap (as fast mode decodes ranges): the frame after it has no previous frame.
@@ -86,10 +104,54 @@ def test_frame_workers_give_the_serial_values_in_order(clip):
         assert np.array_equal(work.measure, want.measure, equal_nan=True)
         assert work.sample == want.sample and work.pattern == want.pattern and work.subject == want.subject
         assert (work.sample is not None) == (frame.index % 3 == 0)
+        assert np.array_equal(work.small, want.small) and np.array_equal(work.tiny, want.tiny)
+        assert np.array_equal(work.cells, want.cells)
         sig = frame_signature(frame.image)
         for a, b in zip(work.signature, sig):
             assert np.array_equal(np.asarray(a), np.asarray(b))
         prev = want.tiny
+
+
+@pytest.mark.parametrize("shape", [(144, 256), (192, 256), (144, 192), (144, 176), (36, 64), (100, 256)])
+def test_block_reductions_equal_frame_by_frame(shape):
+    """The block-wise reductions (one tall image per block) are the per-frame ones exactly,
+    for whole and fractional reduction factors."""
+    from montage_ai.core.analysis import obstruction as OB
+
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (9,) + shape + (3,), dtype=np.uint8)
+    images[2] = 0  # flat
+    smalls, tinys, lumas = FW.reduce_block(images)
+    cells = OB.border_cells_block(smalls, tinys)
+    for j, image in enumerate(images):
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(smalls[j], small)
+        assert np.array_equal(tinys[j], cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+        assert np.array_equal(lumas[j], cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+        assert np.array_equal(cells[j], OB.border_cells(small))
+
+
+def test_frames_read_in_blocks_are_every_frame_once_in_order(clip):
+    """The decoder reads the pipe a block of frames at a time: a clip whose length is no
+    multiple of the block still gives every frame, each its own picture; a block of them
+    is worked on without a copy, and a stop inside a block ends the decode."""
+    from montage_ai.core.base.errors import Cancelled
+    from montage_ai.core.media import decode as D
+
+    frames = list(decode_frames(clip.path))
+    assert clip.frame_count % D._BLOCK_FRAMES != 0
+    assert [f.index for f in frames] == list(range(clip.frame_count))
+    assert len({f.image.tobytes() for f in frames}) > clip.frame_count // 2
+    block = FW._as_block([f.image for f in frames[:D._BLOCK_FRAMES]])
+    assert np.shares_memory(block, frames[0].image)
+    assert np.array_equal(block, np.stack([f.image for f in frames[:D._BLOCK_FRAMES]]))
+    straddling = FW._as_block([f.image for f in frames[D._BLOCK_FRAMES - 2:D._BLOCK_FRAMES + 2]])
+    assert np.array_equal(straddling, np.stack([f.image for f in frames[D._BLOCK_FRAMES - 2:D._BLOCK_FRAMES + 2]]))
+    seen = []
+    with pytest.raises(Cancelled):
+        for f in decode_frames(clip.path, cancel=lambda: len(seen) >= 5):
+            seen.append(f.index)
+    assert seen == [0, 1, 2, 3, 4]
 
 
 def test_signatures_in_a_batch_equal_one_at_a_time():
@@ -101,6 +163,9 @@ def test_signatures_in_a_batch_equal_one_at_a_time():
         one = frame_signature(np.zeros((144, 256, 3), np.uint8), smalls[j])
         for k in range(6):
             assert np.array_equal(np.asarray(batch[k][j], np.float32), np.asarray(one[k], np.float32)), (j, k)
+        # The thumbnails of a block (one tall reduction) are each frame's own.
+        want = cv2.resize(smalls[j].astype(np.float32), (32, 18), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(batch[5][j], want)
     assert not batch[0][4].any()
 
 

@@ -32,9 +32,10 @@ from montage_ai.core.analysis import quality as Q
 from montage_ai.core.analysis.shot_signatures import frame_signatures
 from montage_ai.core.media.decode import Frame
 
-#: Frames per job handed to a worker (amortises the hand-over; small enough to keep all
-#: workers busy on short clips).
-BATCH = 8
+#: Frames per job handed to a worker, worked on as one block (amortises the hand-over and
+#: the per-call cost of the block-wise reductions; small enough to keep all workers busy on
+#: short clips).
+BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,40 @@ def work_on(image: np.ndarray, prev_tiny: np.ndarray | None, sample: bool, nativ
     small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
     tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return _work_reduced(image, small, tiny, luma, prev_tiny, sample, native, jpeg, OB.border_cells(small))
+
+
+def _work_reduced(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, luma: np.ndarray,
+                  prev_tiny: np.ndarray | None, sample: bool, native: bool | tuple[bool, bool], jpeg: bool,
+                  cells: np.ndarray, signature: tuple | None = None) -> FrameResult:
+    """:func:`work_on` from the frame's reductions, made already (one frame or a block)."""
     row = Q.measure(luma, tiny, prev_tiny, native)
-    cells = OB.border_cells(small)
     if not sample:
-        return FrameResult(small, tiny, row, cells=cells)
+        return FrameResult(small, tiny, row, signature=signature, cells=cells)
     buf = None
     if jpeg:
         ok, enc = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
         buf = enc.tobytes() if ok else None
     shift = (float(row[5]), float(row[6])) if prev_tiny is not None else None  # measure's dx, dy
     return FrameResult(small, tiny, row, features(luma, small, tiny, prev_tiny, shift), P.pattern_kind(image, small),
-                       M.count_faces(luma), M.subject_strength(tiny), buf, cells=cells)
+                       M.count_faces(luma), M.subject_strength(tiny), buf, signature, cells)
+
+
+def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(smalls, tinys, lumas)`` of a block of frames ``(N, h, w, 3)`` BGR uint8 (C-contiguous):
+    each frame's 64x36 ``INTER_AREA`` reduction, its luma, and the full frame's luma: the
+    same values as frame by frame (:func:`work_on`), one OpenCV call each where the frames
+    can be one tall image (a colour conversion works pixel by pixel; an area reduction by
+    whole factors averages whole blocks, none across two frames)."""
+    n, h, w = images.shape[:3]
+    tall = images.reshape(n * h, w, 3)
+    lumas = cv2.cvtColor(tall, cv2.COLOR_BGR2GRAY).reshape(n, h, w)
+    if h % 36 == 0 and w % 64 == 0:
+        smalls = cv2.resize(tall, (64, 36 * n), interpolation=cv2.INTER_AREA).reshape(n, 36, 64, 3)
+    else:  # a fractional reduction: frame by frame, as its weights are laid out per frame
+        smalls = np.stack([cv2.resize(im, (64, 36), interpolation=cv2.INTER_AREA) for im in images])
+    tinys = cv2.cvtColor(smalls.reshape(n * 36, 64, 3), cv2.COLOR_BGR2GRAY).reshape(n, 36, 64)
+    return smalls, tinys, lumas
 
 
 def default_workers() -> int:
@@ -139,15 +163,34 @@ def _results(job: tuple[list[Frame], Future]) -> Iterator[tuple[Frame, FrameResu
 
 
 def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpeg: bool) -> list[FrameResult]:
+    """The per-frame work of consecutive frames, block-wise: the reductions, the border cells
+    and the shot detector's signatures over the whole block, the rest frame by frame."""
+    images = _as_block([f.image for f in batch])
+    smalls, tinys, lumas = reduce_block(images)
+    cells = OB.border_cells_block(smalls, tinys)
+    sig = frame_signatures(smalls)
     prev = None
     if before is not None:
         prev = cv2.cvtColor(cv2.resize(before.image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
     out = []
-    for frame in batch:
-        r = work_on(frame.image, prev, frame.index % step == 0, native, jpeg)
-        out.append(r)
-        prev = r.tiny
-    cols = frame_signatures(np.stack([r.small for r in out]))
-    return [dataclasses.replace(r, signature=(cols[0][j], cols[1][j], float(cols[2][j]), float(cols[3][j]),
-                                              float(cols[4][j]), cols[5][j]))
-            for j, r in enumerate(out)]
+    for j, frame in enumerate(batch):
+        signature = (sig[0][j], sig[1][j], float(sig[2][j]), float(sig[3][j]), float(sig[4][j]), sig[5][j])
+        out.append(_work_reduced(frame.image, smalls[j], tinys[j], lumas[j], prev, frame.index % step == 0,
+                                 native, jpeg, cells[j], signature))
+        prev = tinys[j]
+    return out
+
+
+def _as_block(images: list[np.ndarray]) -> np.ndarray:
+    """The frames as one ``(N, h, w, 3)`` array: a view when they lie one after the other in
+    one buffer (the decoder reads them in blocks), else a copy."""
+    first = images[0]
+    base = first.base
+    n, size = len(images), first.nbytes
+    if base is not None and all(im.base is base and im.flags.c_contiguous for im in images):
+        start = first.__array_interface__["data"][0]
+        if all(im.__array_interface__["data"][0] == start + k * size for k, im in enumerate(images)):
+            offset = start - base.__array_interface__["data"][0]
+            if isinstance(base, np.ndarray) and base.flags.c_contiguous and 0 <= offset <= base.nbytes - n * size:
+                return np.ndarray((n,) + first.shape, first.dtype, buffer=base, offset=offset)
+    return np.stack(images)

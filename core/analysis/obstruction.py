@@ -64,6 +64,22 @@ def border_cells(small: np.ndarray) -> np.ndarray:
     return np.concatenate([colour[_BORDER], detail[_BORDER][:, None]], axis=1).astype(np.float32)
 
 
+def border_cells_block(smalls: np.ndarray, tinys: np.ndarray) -> np.ndarray:
+    """:func:`border_cells` of ``N`` frames at once: ``(N, 24, 4)`` from their 64x36 BGR
+    reductions ``(N, 36, 64, 3)`` and lumas ``(N, 36, 64)``, the same values (the cell means
+    are one area reduction of the frames as one tall image, whole cells of whole frames)."""
+    rows, cols = GRID
+    n, h, w = smalls.shape[:3]
+    ch, cw = h // rows, w // cols
+    if h != ch * rows or w != cw * cols:
+        return np.stack([border_cells(s) for s in smalls])
+    f = smalls.astype(np.float32).reshape(n * h, w, 3)
+    lap = np.concatenate([np.abs(cv2.Laplacian(t, cv2.CV_32F, ksize=3)) for t in tinys])
+    colour = cv2.resize(f, (cols, rows * n), interpolation=cv2.INTER_AREA).reshape(n, rows, cols, 3)
+    detail = cv2.resize(lap, (cols, rows * n), interpolation=cv2.INTER_AREA).reshape(n, rows, cols)
+    return np.concatenate([colour[:, _BORDER], detail[:, _BORDER][..., None]], axis=2).astype(np.float32)
+
+
 def obstructed(cells: np.ndarray, shots: list[tuple[int, int]], rate: float, chunk: int = 2048) -> list[Flag]:
     """Flagged ranges (reason ``"obstructed"``) from per-frame :func:`border_cells`
     ``(N, 24, 4)`` (NaN rows for frames not measured); ``shots``: ``(first, end)`` of

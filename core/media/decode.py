@@ -172,6 +172,13 @@ def packet_table(path: str | os.PathLike[str], media: MediaInfo | None = None) -
 SINGLE_THREAD_PIXELS = 640 * 480
 
 
+#: Sources of at most this many pixels a frame run the filter graph (one area scale to the
+#: analysis size, the pixel format, showinfo) on one thread: the same bytes for 3-6 % less
+#: ffmpeg CPU than its default of a thread per core (bench/footage_real.py's real clips, 176x144
+#: to 1920x1080, on 2 cores); larger sources keep ffmpeg's default.
+ONE_FILTER_THREAD_PIXELS = 1920 * 1080
+
+
 def analysis_threads(media: MediaInfo) -> int:
     """Decoder threads for an analysis decode of ``media``: 1 for small sources (see
     :data:`SINGLE_THREAD_PIXELS`), else 0 (ffmpeg's own choice). The frames are the same."""
@@ -295,6 +302,8 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
     args = [path if a == token else a for a in ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()]
+    if 0 < v.width * v.height <= ONE_FILTER_THREAD_PIXELS:
+        args = ["-filter_complex_threads", "1"] + args
     return [require_tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"] + args
 
 
@@ -310,32 +319,38 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
                               daemon=True)
     reader.start()
     size = w * h * 3
-    # Frames are read ahead on a thread (the read releases the GIL), so ffmpeg keeps decoding
-    # while the caller works on the previous frames instead of stalling on a full pipe.
-    frames_q: queue.Queue = queue.Queue(maxsize=_READ_AHEAD)
+    # Frames are read ahead on a thread, a block of frames per read (the read releases the
+    # GIL), so ffmpeg keeps decoding while the caller works on the previous frames instead of
+    # stalling on a full pipe, and the hand-over costs one queue item per block.
+    frames_q: queue.Queue = queue.Queue(maxsize=max(2, _READ_AHEAD // _BLOCK_FRAMES))
     stop = threading.Event()
     pump = threading.Thread(target=_read_frames, args=(proc.stdout, size, frames_q, stop), daemon=True)
     pump.start()
     count = 0
     finished = False
     try:
-        while True:
+        done = False
+        while not done:
             if cancel is not None and cancel():
                 raise Cancelled(f"analysis of {path} was cancelled")
-            buf = frames_q.get(timeout=_FRAME_TIMEOUT_S)
-            if buf is None:
+            block = frames_q.get(timeout=_FRAME_TIMEOUT_S)
+            if block is None:
                 break
-            pts = pts_q.get(timeout=60)
-            if pts is None:  # stderr closed before a frame's info: should not happen
-                raise AnalysisError(path, "ffmpeg gave a frame without a timestamp")
-            tb = tb_box[0] if tb_box else Fraction(1)
-            index = count if table is None else table.index_of_pts(pts)
-            count += 1
-            if index < start_frame:
-                continue
-            if end_frame is not None and index >= end_frame:
-                break
-            yield Frame(index, float(pts * tb), buf.reshape(h, w, 3))
+            for image in block.reshape(-1, h, w, 3):
+                if cancel is not None and cancel():
+                    raise Cancelled(f"analysis of {path} was cancelled")
+                pts = pts_q.get(timeout=60)
+                if pts is None:  # stderr closed before a frame's info: should not happen
+                    raise AnalysisError(path, "ffmpeg gave a frame without a timestamp")
+                tb = tb_box[0] if tb_box else Fraction(1)
+                index = count if table is None else table.index_of_pts(pts)
+                count += 1
+                if index < start_frame:
+                    continue
+                if end_frame is not None and index >= end_frame:
+                    done = True
+                    break
+                yield Frame(index, float(pts * tb), image)
         finished = True
     except queue.Empty:
         raise AnalysisError(path, f"ffmpeg gave no frame for {_FRAME_TIMEOUT_S:.0f} s") from None
@@ -355,8 +370,11 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
         raise AnalysisError(path, f"no frame could be decoded: {_reason(errors)}")
 
 
-#: Decoded frames read ahead of the caller (at 256x144 BGR, 110 kB each).
+#: Decoded frames read ahead of the caller (at 256x144 BGR, 110 kB each)...
 _READ_AHEAD = 32
+#: ...in blocks of this many frames (one pipe read and one queue item each; ffmpeg writes a
+#: block's frames as fast as it decodes them, the caller gets them at once).
+_BLOCK_FRAMES = 16
 #: The longest wait for ffmpeg's next frame.
 _FRAME_TIMEOUT_S = 120.0
 #: Pipe capacity asked for (Linux ``F_SETPIPE_SZ``; the default 64 kB holds less than a frame).
@@ -374,34 +392,38 @@ def _widen_pipe(pipe) -> None:
 
 
 def _read_frames(pipe, size: int, out: queue.Queue, stop: threading.Event) -> None:
-    """Thread: read whole frames from ``pipe`` into ``out`` (``None`` at the end)."""
+    """Thread: read blocks of whole frames from ``pipe`` into ``out`` (each a ``(k, size)``
+    uint8 array, ``k <= _BLOCK_FRAMES``; ``None`` at the end)."""
     try:
         while not stop.is_set():
-            buf = np.empty(size, np.uint8)
-            view = memoryview(buf)
+            buf = np.empty((_BLOCK_FRAMES, size), np.uint8)
+            view = memoryview(buf.reshape(-1))
             got = 0
-            while got < size:
+            while got < buf.size:
                 k = pipe.readinto(view[got:])
                 if not k:
-                    return
-                got += k
-            while not stop.is_set():
-                try:
-                    out.put(buf, timeout=0.2)
                     break
-                except queue.Full:
-                    continue
+                got += k
+            whole = got // size
+            if whole:
+                _put(out, buf[:whole], stop)
+            if got < buf.size:
+                return
     except (OSError, ValueError):  # the pipe was closed under us (cancelled, killed)
         return
     finally:
-        # The end marker waits for room like a frame; once the caller has stopped reading
+        # The end marker waits for room like a block; once the caller has stopped reading
         # (``stop``) nobody needs it.
-        while not stop.is_set():
-            try:
-                out.put(None, timeout=0.2)
-                break
-            except queue.Full:
-                continue
+        _put(out, None, stop)
+
+
+def _put(out: queue.Queue, item, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
 
 
 _CHECKSUM: list[bool] = []
