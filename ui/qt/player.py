@@ -137,8 +137,7 @@ class Player(QObject):
         self._player = None
         if HAVE_MULTIMEDIA:
             self._player = QMediaPlayer(self)
-            self._audio = QAudioOutput(self)
-            self._player.setAudioOutput(self._audio)
+            self._audio = None  # made when there is a device to play to (_attach_audio)
             self._converter = None
             if video:
                 self._sink = QVideoSink(self)
@@ -148,7 +147,23 @@ class Player(QObject):
                 self._sink.videoFrameChanged.connect(self._converter.offer)
             self._player.errorOccurred.connect(lambda _e, message: self.error.emit(message))
             self._player.playbackStateChanged.connect(self._on_state)
-            self.has_audio_device = bool(QMediaDevices.audioOutputs())
+            self._attach_audio()
+
+    def _attach_audio(self) -> None:
+        """Play the sound to the default output, once the machine has one.
+
+        With no output device there is no QAudioOutput at all: the player then keeps time on
+        its own clock. A QAudioOutput made here is a Python object, and QtMultimedia's audio
+        thread, tearing down its sink, calls into it while holding one of Qt's connection
+        locks; the window's thread, holding the interpreter, can be waiting for that same
+        lock (seen: a test run that hung in the click track's playback, gdb's stacks in
+        docs/qt_playback.md). Without a device nothing is heard anyway."""
+        if self._audio is not None or not QMediaDevices.audioOutputs():
+            self.has_audio_device = self._audio is not None
+            return
+        self._audio = QAudioOutput(self)
+        self._player.setAudioOutput(self._audio)
+        self.has_audio_device = True
 
     @property
     def available(self) -> bool:
@@ -176,6 +191,7 @@ class Player(QObject):
         if self._player is None or self.path is None:
             return
         self._reverse.stop()
+        self._attach_audio()
         self.speed = speed
         if speed > 0:
             self._player.setPlaybackRate(speed)
