@@ -14,7 +14,6 @@ serial path computes (:func:`work_on`, one function for both).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
