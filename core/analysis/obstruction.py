@@ -22,12 +22,10 @@ beyond the frames found, for the finger's partly covered coming and going.
 
 from __future__ import annotations
 
-import warnings
-
 import cv2
 import numpy as np
 
-from montage_ai.core.analysis.quality import Flag, _runs
+from montage_ai.core.analysis.quality import Flag, _runs, windows_reduced
 
 #: The grid on the 64x36 reduction: rows x columns of 6x8 pixel cells.
 GRID = (6, 8)
@@ -129,15 +127,7 @@ def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
     pad = np.concatenate([np.full((half,) + x.shape[1:], np.nan, x.dtype), x,
                           np.full((half,) + x.shape[1:], np.nan, x.dtype)])
     win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1, axis=0)[:n]
-    # Windows without a NaN (all but the ends, in full mode) take the plain median: the same
-    # values, without nanmedian's masked-array path.
+    # Windows without a NaN: all but the ends, in full mode.
     whole = np.lib.stride_tricks.sliding_window_view(np.isfinite(pad).all(axis=tuple(range(1, pad.ndim))),
                                                      2 * half + 1)[:n].all(axis=1)
-    out = np.empty(win.shape[:-1], np.float64 if x.dtype == np.float64 else x.dtype)
-    if whole.any():
-        out[whole] = np.median(win[whole], axis=-1)
-    if not whole.all():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[~whole] = np.nanmedian(win[~whole], axis=-1)
-    return out
+    return windows_reduced(win, whole, np.nanmedian, x.dtype)

@@ -81,22 +81,17 @@ def _steps(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dx, dy
 
 
-def _flat_share(small: np.ndarray) -> float:
-    """Share of pixels whose right and lower neighbours have the same colour (+-3)."""
+def _flat_and_step_shares(small: np.ndarray) -> tuple[float, float]:
+    """Share of pixels whose right and lower neighbours have the same colour (+-3), and
+    share with a hard step (> 40 in a channel) to the right or below: the patches' edges
+    (a smooth gradient has none)."""
     dx, dy = _steps(small)
-    return float(np.mean((dx <= 3) & (dy <= 3)))
-
-
-def _step_share(small: np.ndarray) -> float:
-    """Share of pixels with a hard step (> 40 in a channel) to the right or below: the
-    patches' edges (a smooth gradient has none)."""
-    dx, dy = _steps(small)
-    return float(np.mean((dx > 40) | (dy > 40)))
+    return float(np.mean((dx <= 3) & (dy <= 3))), float(np.mean((dx > 40) | (dy > 40)))
 
 
 def _is_bars(small: np.ndarray) -> bool:
-    dx, dy = _steps(small)
-    if np.mean((dx <= 3) & (dy <= 3)) < FLAT_SHARE or np.mean((dx > 40) | (dy > 40)) < STEP_SHARE:
+    flat, step = _flat_and_step_shares(small)
+    if flat < FLAT_SHARE or step < STEP_SHARE:
         return False
     colours, counts = _palette(small)
     share = np.cumsum(counts) / counts.sum()

@@ -293,25 +293,30 @@ def _window_reduce(x: np.ndarray, before: int, after: int, fn) -> np.ndarray:
     n = x.size
     pad = np.concatenate([np.full(before, np.nan), np.asarray(x, np.float64), np.full(after + 1, np.nan)])
     win = np.lib.stride_tricks.sliding_window_view(pad, before + after)[:n + 1] if before + after else None
-    plain = _PLAIN.get(fn)
-    if plain is not None and win is not None:
-        # Windows without a NaN take the plain reduction (the same values, a fraction of the
-        # NaN-aware path's time); only the others go through ``fn``.
+    if fn in _PLAIN and win is not None:
         whole = np.lib.stride_tricks.sliding_window_view(np.isfinite(pad), before + after)[:n + 1].all(axis=1)
-        out = np.empty(win.shape[0])
-        if whole.any():
-            out[whole] = plain(win[whole], axis=1)
-        if not whole.all():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                out[~whole] = fn(win[~whole], axis=1)
-        return out
+        return windows_reduced(win, whole, fn, np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
         return fn(win, axis=1)
 
 
 _PLAIN = {np.nanmedian: np.median, np.nanmin: np.min, np.nanmax: np.max}
+
+
+def windows_reduced(win: np.ndarray, whole: np.ndarray, fn, dtype) -> np.ndarray:
+    """``fn`` (``np.nanmedian``, ``np.nanmin`` or ``np.nanmax``) over the last axis of the
+    windows ``win``: those without a NaN (``whole``, over the first axis) take the plain
+    reduction, the same values at a fraction of the NaN-aware path's time; only the others
+    go through ``fn`` (all-NaN windows give NaN)."""
+    out = np.empty(win.shape[:-1], dtype)
+    if whole.any():
+        out[whole] = _PLAIN[fn](win[whole], axis=-1)
+    if not whole.all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[~whole] = fn(win[~whole], axis=-1)
+    return out
 
 
 def _nanmin(x: np.ndarray) -> float:
