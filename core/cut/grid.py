@@ -321,7 +321,7 @@ def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) ->
     faster) and puts the phase's mean on the target: a walk over the phase, each take as
     many beats as the bar where it starts asks (scaled, within the style's shortest and
     longest shot), gives the mean take. Within :data:`PHASE_SLACK` of the target the bars'
-    own pace is kept (scale 1); beyond, the scale brings the mean back to that edge.""" 
+    own pace is kept (scale 1); beyond, the scale brings the mean back to that edge."""
     name, a, b, energy = phase
     style = g.style
     p_range = style.beats_for(style.energy_level(energy), name)
@@ -408,13 +408,12 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     lo_f = max(lo, math.ceil((g.min_f - 0.5) / g.beat_f))
     hi_f = max(lo_f, min(hi, math.floor((g.max_f + 0.5) / g.beat_f)))
     b_lo, b_hi = _bar_want(g, p)[2:4]
+    if b_hi > b_lo or hi > lo:
+        k = min(hi_f, max(lo_f, k))
     if b_hi > b_lo:  # the bar's own range varies (the seed's draw as before)
         j = int(g.rng.integers(-1, 2))
-        k = min(hi_f, max(lo_f, k))
         if lo_f <= k - 1 and k + 1 <= hi_f:
             k += j
-    elif hi > lo:
-        k = min(hi_f, max(lo_f, k))
     g.want = want
     for a, d in g.drops:  # the build before a drop: cuts tighten steadily into it (no seed jitter: the trend matters)
         if a <= p < d:
