@@ -12,9 +12,9 @@ from bisect import bisect_left, bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
+from montage_ai.core.analysis.frame_work import reduce_frame
 from montage_ai.core.analysis.shots import _CUT_H, _CUT_S, PERSIST_FRAMES, ShotResult, coarse_distances
 from montage_ai.core.media.decode import Frame, PacketTable, decode_frames
 from montage_ai.core.media.probe import MediaInfo
@@ -66,9 +66,9 @@ def coarse_to_fine(path: str, media: MediaInfo, table: PacketTable, collector: A
         prev: tuple[int, np.ndarray] | None = None
         run_lo: int | None = None
         for frame in decode_frames(path, media=media, keyframes_only=True, table=table, hwaccel=hwaccel,
-                                   cancel=cancel):
+                                   cancel=cancel, pix_fmt="yuv420p"):
             collector.add(frame, force_sample=True, detect=False)
-            small = cv2.resize(frame.image, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+            small = reduce_frame(frame.image)[0].astype(np.float32)
             if prev is not None:
                 if _keyframes_differ(prev[1], small):
                     run_lo = prev[0] if run_lo is None else run_lo
@@ -107,7 +107,7 @@ def _decode_list(path: str, media: MediaInfo, table: PacketTable, lo: int, hi: i
                  cancel: Callable[[], bool] | None) -> list[Frame]:
     """Frames ``[lo, hi)`` (run on a worker thread; one ffmpeg thread, two workers)."""
     return list(decode_frames(path, media=media, start_frame=lo, end_frame=hi, table=table,
-                              hwaccel=hwaccel, threads=1, cancel=cancel))
+                              hwaccel=hwaccel, threads=1, cancel=cancel, pix_fmt="yuv420p"))
 
 
 def _drain(jobs: list[Future], collector: Any, wait: bool = True) -> None:

@@ -35,7 +35,6 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
@@ -61,7 +60,9 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "7"  # 7: no dissolve between frames that are all out of focus
+ANALYSIS_VERSION = "8"  # 8: measures from the decoder's Y plane (I420 decode); 7: no dissolve between defocused frames
+#: What the decoder delivers for the analysis: planar 4:2:0 (see :mod:`.frame_work`).
+PIX_FMT = "yuv420p"
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -268,11 +269,9 @@ class _Collector:
         self.pts[i] = frame.pts_s
         if detect and i in self.detector.signatures:
             return
-        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)  # shared by detector and features
+        small, tiny, luma = FW.reduce_frame(image)  # shared by detector and features
         if detect:
             self.detector.add(i, image, small)
-        tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         prev = self._prev[1] if self._prev is not None and self._prev[0] == i - 1 else None
         if detect and i not in self.measures:
             self.measures.add(i, Q.measure(luma, tiny, prev, self.native))
@@ -280,13 +279,13 @@ class _Collector:
         if force_sample or i % self.sample_step == 0 or (i in self.samples and prev is not None):
             self.samples[i] = self._features(luma, small, tiny, prev)
             if i not in self.measures.patterns:
-                self.measures.patterns[i] = P.pattern_kind(image, small)
+                self.measures.patterns[i] = P.pattern_kind(None, small, gray=luma)
                 self.faces[i] = M.count_faces(luma)
                 self.subjects[i] = M.subject_strength(tiny)
             if self.keep_thumbnails:
-                ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                if ok:
-                    self.jpegs[i] = buf.tobytes()
+                buf = FW.jpeg_of(image)
+                if buf is not None:
+                    self.jpegs[i] = buf
         self._prev = (i, tiny)
         self._advance()
 
@@ -387,7 +386,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     table: PacketTable | None = None
     try:
         if mode == "full":
-            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media))
+            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media),
+                                   pix_fmt=PIX_FMT)
             for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
                 collector.add_result(frame, work)
             frame_count = len(collector.pts)

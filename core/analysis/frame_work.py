@@ -7,6 +7,12 @@ correlations and saliency of several frames run at the same time as the decode a
 the caller's own work. Results come back in frame order and are the same values the
 serial path computes (:func:`work_on`, one function for both).
 
+Frames come from the decoder as planar 4:2:0 (I420, ``decode_frames(pix_fmt="yuv420p")``):
+the Y plane is the luma the measures need (expanded from limited to full range by a table,
+:data:`Y_FULL`), so the full-size frame is never converted to colour; only its 64x36
+reduction is (:func:`reduce_block_i420`). Packed BGR frames (tests, other callers) take the
+same path through :func:`reduce_block`.
+
 >>> frames = [Frame(i, i / 25, np.full((36, 64, 3), 10 * i, np.uint8)) for i in range(3)]
 >>> [(f.index, w.tiny.shape) for f, w in worked_frames(iter(frames), step=2, native=False)]
 [(0, (36, 64)), (1, (36, 64)), (2, (36, 64))]
@@ -71,11 +77,77 @@ def features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.nda
 def work_on(image: np.ndarray, prev_tiny: np.ndarray | None, sample: bool, native: bool | tuple[bool, bool],
             jpeg: bool = False) -> FrameResult:
     """Everything the analysis computes from one frame ``image`` (BGR uint8 at analysis
-    size) and the previous frame's ``tiny`` (None at a file's or a range's first frame)."""
-    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
-    tiny = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    luma = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    size, or I420: see :func:`is_i420`) and the previous frame's ``tiny`` (None at a file's
+    or a range's first frame)."""
+    small, tiny, luma = reduce_frame(image)
     return _work_reduced(image, small, tiny, luma, prev_tiny, sample, native, jpeg, OB.border_cells(small))
+
+
+def is_i420(image: np.ndarray) -> bool:
+    """Is ``image`` an I420 frame ``(h * 3 // 2, w)`` (2-D) rather than packed BGR ``(h, w, 3)``?"""
+    return image.ndim == 2
+
+
+def reduce_frame(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(small, tiny, luma)`` of one frame (BGR or I420), as :func:`reduce_block` /
+    :func:`reduce_block_i420` make them for a block."""
+    smalls, tinys, lumas = reduce_block_i420(image[None]) if is_i420(image) else reduce_block(image[None])
+    return smalls[0], tinys[0], lumas[0]
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """The frame as packed BGR (an I420 frame converted, BT.601 limited range)."""
+    return cv2.cvtColor(image, cv2.COLOR_YUV2BGR_I420) if is_i420(image) else image
+
+
+#: Limited-range luma code values (16..235) to full range (0..255), BT.601: the luma of the
+#: BGR frame a player shows (what ``cvtColor(BGR2GRAY)`` of ffmpeg's RGB conversion gave,
+#: within a code value or two), so every absolute limit keeps its meaning.
+Y_FULL = np.clip(np.round((np.arange(256) - 16) * (255.0 / 219.0)), 0, 255).astype(np.uint8)
+
+
+def _yuv_to_bgr_matrix() -> np.ndarray:
+    """3x4 affine map from (full-range luma, Cb, Cr) to (B, G, R), BT.601 limited-range chroma."""
+    k = 255.0 / 224.0
+    rows = [(1.0, 1.772 * k, 0.0), (1.0, -0.344136 * k, -0.714136 * k), (1.0, 0.0, 1.402 * k)]
+    m = np.zeros((3, 4), np.float32)
+    for r, (a, b, c) in enumerate(rows):
+        m[r, :3] = (a, b, c)
+        m[r, 3] = -128.0 * (b + c)
+    return m
+
+
+_YCC_TO_BGR = _yuv_to_bgr_matrix()
+
+
+def reduce_block_i420(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(smalls, tinys, lumas)`` of a block of I420 frames ``(N, h * 3 // 2, w)`` uint8:
+    ``lumas`` the full-size luma (the Y plane through :data:`Y_FULL`), ``tinys`` its 64x36
+    ``INTER_AREA`` reduction, ``smalls`` the 64x36 BGR frame made from ``tinys`` and the
+    chroma planes reduced to 64x36 the same way (BT.601). Only 64x36 pixels a frame are
+    converted to colour; the reductions run over the block as one tall image where the
+    factors are whole (as :func:`reduce_block`)."""
+    n, rows, w = planes.shape
+    h = rows * 2 // 3
+    flat = planes.reshape(n, -1)
+    y = np.ascontiguousarray(flat[:, :h * w]).reshape(n * h, w)
+    lumas = cv2.LUT(y, Y_FULL).reshape(n, h, w)
+    tinys = _reduce_tall(lumas, 64, 36)
+    q = (h // 2) * (w // 2)
+    chroma = [_reduce_tall(np.ascontiguousarray(flat[:, h * w + k * q:h * w + (k + 1) * q]).reshape(n, h // 2, w // 2),
+                           64, 36) for k in (0, 1)]
+    ycc = np.stack([tinys, chroma[0], chroma[1]], axis=-1).reshape(n * 36, 64, 3)
+    smalls = cv2.transform(ycc, _YCC_TO_BGR).reshape(n, 36, 64, 3)
+    return smalls, tinys, lumas
+
+
+def _reduce_tall(frames: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Each of ``frames`` ``(N, fh, fw)`` (C-contiguous) reduced to ``(h, w)`` by ``INTER_AREA``:
+    one call over the frames as one tall image when the factors are whole, else frame by frame."""
+    n, fh, fw = frames.shape
+    if fh % h == 0 and fw % w == 0:
+        return cv2.resize(frames.reshape(n * fh, fw), (w, h * n), interpolation=cv2.INTER_AREA).reshape(n, h, w)
+    return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames])
 
 
 def _work_reduced(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, luma: np.ndarray,
@@ -85,13 +157,17 @@ def _work_reduced(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, luma: 
     row = Q.measure(luma, tiny, prev_tiny, native)
     if not sample:
         return FrameResult(small, tiny, row, signature=signature, cells=cells)
-    buf = None
-    if jpeg:
-        ok, enc = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        buf = enc.tobytes() if ok else None
+    buf = jpeg_of(image) if jpeg else None
     shift = (float(row[5]), float(row[6])) if prev_tiny is not None else None  # measure's dx, dy
-    return FrameResult(small, tiny, row, features(luma, small, tiny, prev_tiny, shift), P.pattern_kind(image, small),
-                       M.count_faces(luma), M.subject_strength(tiny), buf, signature, cells)
+    return FrameResult(small, tiny, row, features(luma, small, tiny, prev_tiny, shift),
+                       P.pattern_kind(None, small, gray=luma), M.count_faces(luma), M.subject_strength(tiny), buf,
+                       signature, cells)
+
+
+def jpeg_of(image: np.ndarray) -> bytes | None:
+    """The frame (BGR or I420) as a JPEG thumbnail (quality 85), or None if it cannot be encoded."""
+    ok, enc = cv2.imencode(".jpg", to_bgr(image), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return enc.tobytes() if ok else None
 
 
 def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,12 +241,12 @@ def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpe
     """The per-frame work of consecutive frames, block-wise: the reductions, the border cells
     and the shot detector's signatures over the whole block, the rest frame by frame."""
     images = _as_block([f.image for f in batch])
-    smalls, tinys, lumas = reduce_block(images)
+    smalls, tinys, lumas = reduce_block_i420(images) if is_i420(images[0]) else reduce_block(images)
     cells = OB.border_cells_block(smalls, tinys)
     sig = frame_signatures(smalls)
     prev = None
     if before is not None:
-        prev = cv2.cvtColor(cv2.resize(before.image, (64, 36), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        prev = reduce_frame(before.image)[1]
     out = []
     for j, frame in enumerate(batch):
         signature = (sig[0][j], sig[1][j], float(sig[2][j]), float(sig[3][j]), float(sig[4][j]), sig[5][j])
@@ -181,7 +257,7 @@ def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpe
 
 
 def _as_block(images: list[np.ndarray]) -> np.ndarray:
-    """The frames as one ``(N, h, w, 3)`` array: a view when they lie one after the other in
+    """The frames as one ``(N, h, w, 3)`` (or ``(N, rows, w)``) array: a view when they lie one after the other in
     one buffer (the decoder reads them in blocks), else a copy."""
     first = images[0]
     base = first.base

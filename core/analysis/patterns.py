@@ -134,10 +134,13 @@ def _has_centred_ring(gray: np.ndarray) -> bool:
     return False
 
 
-def pattern_kind(image: np.ndarray, small: np.ndarray | None = None) -> str | None:
+def pattern_kind(image: np.ndarray | None, small: np.ndarray | None = None,
+                 gray: np.ndarray | None = None) -> str | None:
     """The kind of test pattern ``image`` (BGR uint8) shows (one of :data:`KINDS`), or None.
 
-    ``small``: the frame at 64x36 (``INTER_AREA``) when the caller has it.
+    ``small``: the frame at 64x36 (``INTER_AREA``) when the caller has it; ``gray``: the
+    frame's luma at full size, when the caller has it (``image`` may then be None, given
+    ``small``).
     """
     small = _small(image) if small is None else small
     y = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -148,7 +151,7 @@ def pattern_kind(image: np.ndarray, small: np.ndarray | None = None) -> str | No
     if _is_bars(small):
         return "colour bars"
     if _grey_graphic(small):
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if gray is None else gray
         if _long_rules(gray) >= 2:
             return "slate"
         if _has_centred_ring(gray):

@@ -85,7 +85,12 @@ class Frame(NamedTuple):
 
     index: int
     pts_s: float
-    image: np.ndarray  # (height, width, 3) uint8 BGR
+    image: np.ndarray  # (height, width, 3) uint8 BGR, or (height * 3 // 2, width) uint8 I420 (``pix_fmt="yuv420p"``)
+
+
+#: Pixel formats :func:`decode_frames` can deliver: packed BGR, or planar 4:2:0 Y'CbCr in limited
+#: range (the Y plane, then Cb, then Cr, each plane's rows one after another: OpenCV's I420).
+PIX_FMTS = ("bgr24", "yuv420p")
 
 
 @dataclass(frozen=True)
@@ -210,8 +215,9 @@ def decode_frames(
     fast: bool = True,
     threads: int = 0,
     cancel: Callable[[], bool] | None = None,
+    pix_fmt: str = "bgr24",
 ) -> Iterator[Frame]:
-    """Decode ``path`` to small BGR frames.
+    """Decode ``path`` to small BGR (or I420) frames.
 
     Parameters
     ----------
@@ -230,6 +236,10 @@ def decode_frames(
     cancel:
         Called between frames; when it returns true ffmpeg is killed and
         :class:`~montage_ai.core.base.errors.Cancelled` raised.
+    pix_fmt:
+        ``"bgr24"`` (default) or ``"yuv420p"``: the scaled frame as planar 4:2:0 in limited
+        range (``scale``'s ``out_range=tv``, also from full-range sources), half the bytes and
+        no RGB conversion in ffmpeg; the Y plane is the frame's luma.
 
     Raises
     ------
@@ -239,6 +249,8 @@ def decode_frames(
         ``cancel()`` returned true.
     """
     path = os.fspath(path)
+    if pix_fmt not in PIX_FMTS:
+        raise ValueError(f"pix_fmt must be one of {PIX_FMTS}, not {pix_fmt!r}")
     media = media or probe(path)
     if media.video is None:
         raise MediaError(path, "has no video stream")
@@ -257,14 +269,16 @@ def decode_frames(
             seek_s = (table.seconds(key) + nxt) / 2.0
     cmd = _command(path, media, w, h, keyframes_only=keyframes_only, seek_s=seek_s,
                    frames=(end_frame - first_index) if (end_frame is not None and not keyframes_only) else None,
-                   hwaccel=hwaccel, fast=fast, threads=threads)
+                   hwaccel=hwaccel, fast=fast, threads=threads, pix_fmt=pix_fmt)
     log.debug("decode: %s", " ".join(cmd))
     yield from _run(cmd, path, w, h, table=table if (keyframes_only or seeking) else None,
-                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel, hwaccel=hwaccel)
+                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel, hwaccel=hwaccel,
+                    planar=pix_fmt == "yuv420p")
 
 
 def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: bool, seek_s: float | None,
-             frames: int | None, hwaccel: str | None, fast: bool, threads: int) -> list[str]:
+             frames: int | None, hwaccel: str | None, fast: bool, threads: int,
+             pix_fmt: str = "bgr24") -> list[str]:
     v = media.video
     input_kwargs: dict = {"copyts": None, "noautorotate": None}
     if hwaccel:
@@ -288,17 +302,20 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
     stream = ffmpeg_python.input(token, **input_kwargs)["v:0"]
     # Scale first (cheap 'area' averaging of the full frame), then rotate the small frame.
     sw, sh = (h, w) if v.rotation in (90, 270) else (w, h)
-    stream = stream.filter("scale", sw, sh, flags="area")
+    if pix_fmt == "yuv420p":  # limited range whatever the source's, as the RGB conversion assumes
+        stream = stream.filter("scale", sw, sh, flags="area", out_range="tv")
+    else:
+        stream = stream.filter("scale", sw, sh, flags="area")
     if v.rotation == 90:
         stream = stream.filter("transpose", "clock")
     elif v.rotation == 270:
         stream = stream.filter("transpose", "cclock")
     elif v.rotation == 180:
         stream = stream.filter("hflip").filter("vflip")
-    stream = stream.filter("format", "bgr24")
+    stream = stream.filter("format", pix_fmt)
     # showinfo gives each frame's pts; its per-plane checksums cost more than the scaling.
     stream = stream.filter("showinfo", checksum=0) if _showinfo_has_checksum() else stream.filter("showinfo")
-    out_kwargs: dict = {"format": "rawvideo", "pix_fmt": "bgr24", "fps_mode": "passthrough", "an": None, "sn": None}
+    out_kwargs: dict = {"format": "rawvideo", "pix_fmt": pix_fmt, "fps_mode": "passthrough", "an": None, "sn": None}
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
     args = [path if a == token else a for a in ffmpeg_python.output(stream, "pipe:1", **out_kwargs).get_args()]
@@ -308,7 +325,8 @@ def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: boo
 
 
 def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None, start_frame: int,
-         end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None) -> Iterator[Frame]:
+         end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None,
+         planar: bool = False) -> Iterator[Frame]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     _widen_pipe(proc.stdout)
     pts_q: queue.Queue = queue.Queue()
@@ -318,7 +336,8 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
     reader = threading.Thread(target=_read_stderr, args=(io.BufferedReader(proc.stderr, 1 << 16), pts_q, errors, tb_box),
                               daemon=True)
     reader.start()
-    size = w * h * 3
+    size = w * h * 3 // 2 if planar else w * h * 3
+    shape = (h * 3 // 2, w) if planar else (h, w, 3)
     # Frames are read ahead on a thread, a block of frames per read (the read releases the
     # GIL), so ffmpeg keeps decoding while the caller works on the previous frames instead of
     # stalling on a full pipe, and the hand-over costs one queue item per block.
@@ -336,7 +355,7 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
             block = frames_q.get(timeout=_FRAME_TIMEOUT_S)
             if block is None:
                 break
-            for image in block.reshape(-1, h, w, 3):
+            for image in block.reshape((-1,) + shape):
                 if cancel is not None and cancel():
                     raise Cancelled(f"analysis of {path} was cancelled")
                 pts = pts_q.get(timeout=60)
