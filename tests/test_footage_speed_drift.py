@@ -100,7 +100,9 @@ def test_frame_workers_give_the_serial_values_in_order(clip):
     prev = None
     for (frame, work), k in zip(got, range(len(frames))):
         consecutive = k > 0 and frames[k - 1].index == frame.index - 1
-        want = FW.work_on(frame.image, prev if consecutive else None, frame.index % 3 == 0, False)
+        sample = frame.index % 3 == 0
+        want = FW.work_on(frame.image, prev if consecutive else None, sample, False,
+                          detail=FW.measures_detail(frame.index, sample))
         assert np.array_equal(work.measure, want.measure, equal_nan=True)
         assert work.sample == want.sample and work.pattern == want.pattern and work.subject == want.subject
         assert (work.sample is not None) == (frame.index % 3 == 0)
@@ -397,3 +399,69 @@ def test_a_dissolve_is_dropped_only_when_every_frame_of_it_is_defocused():
     assert without_defocused_dissolves(r, unmeasured, Q.DEFOCUS_ABS) is r
     fade = ShotResult((), (Transition("fade_out", 10, 20),), ((21, 29),), segs)
     assert without_defocused_dissolves(fade, soft, Q.DEFOCUS_ABS) is fade
+
+
+# ---------------------------------------------------------------------------------------
+# The third pass: the decoder's Y plane, detail measured on every other frame
+
+
+@pytest.mark.parametrize("shape", [(144, 256), (192, 256), (144, 176), (36, 64)])
+def test_i420_block_reductions_equal_frame_by_frame_and_the_bgr_path(shape):
+    """The I420 reductions of a block are those of each frame alone, and the colours and
+    luma they give are the BGR path's within rounding (BT.601 limited range)."""
+    rng = np.random.default_rng(7)
+    h, w = shape
+    images = cv2.GaussianBlur(rng.integers(0, 256, (5 * h, w, 3), dtype=np.uint8), (0, 0), 2.0).reshape(5, h, w, 3)
+    images[1] = 0
+    planes = np.stack([cv2.cvtColor(im, cv2.COLOR_BGR2YUV_I420) for im in images])  # limited range, BT.601
+    smalls, tinys, lumas = FW.reduce_block_i420(planes)
+    ref_smalls, ref_tinys, ref_lumas = FW.reduce_block(np.stack([cv2.cvtColor(p, cv2.COLOR_YUV2BGR_I420)
+                                                                 for p in planes]))
+    for j, p in enumerate(planes):
+        small, tiny, luma = FW.reduce_frame(p)
+        assert np.array_equal(smalls[j], small) and np.array_equal(tinys[j], tiny) and np.array_equal(lumas[j], luma)
+    assert np.abs(lumas.astype(int) - ref_lumas).max() <= 2
+    assert np.abs(tinys.astype(int) - ref_tinys).mean() < 1.0
+    assert np.abs(smalls.astype(int) - ref_smalls).mean() < 2.0
+
+
+def test_decoder_gives_the_same_frames_as_planes(clip):
+    """``pix_fmt="yuv420p"``: the same frames and times, half the bytes; the Y plane is the
+    luma of the BGR decode within a few code values."""
+    bgr = list(decode_frames(clip.path))
+    yuv = list(decode_frames(clip.path, pix_fmt="yuv420p"))
+    assert [(f.index, f.pts_s) for f in yuv] == [(f.index, f.pts_s) for f in bgr]
+    h, w = bgr[0].image.shape[:2]
+    assert yuv[0].image.shape == (h * 3 // 2, w) and FW.is_i420(yuv[0].image)
+    for a, b in zip(bgr, yuv):
+        luma = cv2.LUT(b.image[:h], FW.Y_FULL)
+        assert np.abs(luma.astype(int) - cv2.cvtColor(a.image, cv2.COLOR_BGR2GRAY)).mean() < 3.0
+        assert np.abs(FW.to_bgr(b.image).astype(int) - a.image).mean() < 4.0
+    with pytest.raises(ValueError):
+        next(decode_frames(clip.path, pix_fmt="rgb48"))
+
+
+def test_detail_on_every_other_frame_gives_the_same_judgement(clip, monkeypatch):
+    """Detail measured on every second frame (and every sample), filled within the shot,
+    gives the boundaries and flagged reasons of measuring every frame, and the filled values
+    follow the measured ones."""
+    from montage_ai.core.analysis import quality as Q
+    from montage_ai.core.analysis.footage import analyze_footage
+
+    every = analyze_footage(clip.path, mode="full")
+    monkeypatch.setattr(Q, "DETAIL_STEP", 1)
+    ref = analyze_footage(clip.path, mode="full")
+    assert every.boundaries == ref.boundaries
+    assert {f.reason for f in every.flags} == {f.reason for f in ref.flags}
+    assert [s.best_frame for s in every.shots] == [s.best_frame for s in ref.shots]
+
+
+def test_filled_detail_never_crosses_a_boundary_or_a_gap():
+    from montage_ai.core.analysis import quality as Q
+
+    nan = np.nan
+    m = {f: np.array([1.0, nan, 5.0, nan, nan, 7.0, nan, 9.0]) for f in Q.DETAIL_FIELDS}
+    m["mean"] = np.array([1, 1, 1, 1, nan, 1, 1, 1.0])  # frame 4 was not decoded
+    Q.fill_detail(m, [2])
+    assert m["fine"][:4].tolist() == [1.0, 1.0, 5.0, 5.0]   # 1 from its own piece, 3 never from after the gap
+    assert np.isnan(m["fine"][4]) and m["fine"][5:].tolist() == [7.0, 8.0, 9.0]

@@ -404,7 +404,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
-    measures = collector.measures.arrays(frame_count)
+    measures = Q.fill_detail(collector.measures.arrays(frame_count), [seg.start_frame for seg in result.segments])
     result = without_defocused_dissolves(result, Q.detail(measures), Q.DEFOCUS_ABS)
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
     flags = Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step)

@@ -75,12 +75,19 @@ def features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.nda
 
 
 def work_on(image: np.ndarray, prev_tiny: np.ndarray | None, sample: bool, native: bool | tuple[bool, bool],
-            jpeg: bool = False) -> FrameResult:
+            jpeg: bool = False, detail: bool = True) -> FrameResult:
     """Everything the analysis computes from one frame ``image`` (BGR uint8 at analysis
     size, or I420: see :func:`is_i420`) and the previous frame's ``tiny`` (None at a file's
-    or a range's first frame)."""
+    or a range's first frame); ``detail``: measure the picture's detail too (always on a
+    sample; see :data:`.quality.DETAIL_STEP`)."""
     small, tiny, luma = reduce_frame(image)
-    return _work_reduced(image, small, tiny, luma, prev_tiny, sample, native, jpeg, OB.border_cells(small))
+    return _work_reduced(image, small, tiny, luma, prev_tiny, sample, native, jpeg, OB.border_cells(small),
+                         detail=detail)
+
+
+def measures_detail(index: int, sample: bool) -> bool:
+    """Does frame ``index`` of a full decode get the detail measures (see :data:`.quality.DETAIL_STEP`)?"""
+    return sample or index % Q.DETAIL_STEP == 0
 
 
 def is_i420(image: np.ndarray) -> bool:
@@ -152,9 +159,9 @@ def _reduce_tall(frames: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def _work_reduced(image: np.ndarray, small: np.ndarray, tiny: np.ndarray, luma: np.ndarray,
                   prev_tiny: np.ndarray | None, sample: bool, native: bool | tuple[bool, bool], jpeg: bool,
-                  cells: np.ndarray, signature: tuple | None = None) -> FrameResult:
+                  cells: np.ndarray, signature: tuple | None = None, detail: bool = True) -> FrameResult:
     """:func:`work_on` from the frame's reductions, made already (one frame or a block)."""
-    row = Q.measure(luma, tiny, prev_tiny, native)
+    row = Q.measure(luma, tiny, prev_tiny, native, detail or sample)
     if not sample:
         return FrameResult(small, tiny, row, signature=signature, cells=cells)
     buf = jpeg_of(image) if jpeg else None
@@ -250,8 +257,9 @@ def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpe
     out = []
     for j, frame in enumerate(batch):
         signature = (sig[0][j], sig[1][j], float(sig[2][j]), float(sig[3][j]), float(sig[4][j]), sig[5][j])
-        out.append(_work_reduced(frame.image, smalls[j], tinys[j], lumas[j], prev, frame.index % step == 0,
-                                 native, jpeg, cells[j], signature))
+        sample = frame.index % step == 0
+        out.append(_work_reduced(frame.image, smalls[j], tinys[j], lumas[j], prev, sample,
+                                 native, jpeg, cells[j], signature, measures_detail(frame.index, sample)))
         prev = tinys[j]
     return out
 

@@ -98,19 +98,38 @@ class Flag:
 _FIELDS = ("fine", "std", "mean", "aniso", "block", "dx", "dy", "diff", "scale")
 
 
+#: The measures of the picture's detail (two blurs, two gradients, the coding grid): the
+#: analysis takes them on every :data:`DETAIL_STEP`-th frame (and every feature sample) and
+#: fills the frames between from their neighbours in the shot (:func:`fill_detail`). A blur,
+#: a defocus, a whip or blocking lasts frames, and the flags are medians over windows; the
+#: single-frame tests (corrupt, flash, frozen) read the difference and the mean, measured on
+#: every frame.
+DETAIL_FIELDS = ("fine", "aniso", "block", "scale")
+DETAIL_STEP = 2
+
+
 def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
-            native: bool | tuple[bool, bool]) -> tuple:
+            native: bool | tuple[bool, bool], detail: bool = True) -> tuple:
     """Per-frame measures of the analysis frame ``gray`` (uint8) and its 64x36 ``tiny``
     (uint8), ``prev_tiny`` the previous frame's; ``native``: ``gray`` is at source size
     (or ``(columns, rows)``: its columns / rows are the source's, so that direction of the
-    coding grid survives).
+    coding grid survives); ``detail=False`` leaves the :data:`DETAIL_FIELDS` NaN (not
+    measured on this frame).
 
     Returns values in the order of ``_FIELDS`` (NaN where not measurable).
 
     >>> g = np.full((36, 64), 100, np.uint8)
     >>> [round(float(x), 3) for x in measure(g, g, g, True)[:3]]
     [0.0, 0.0, 100.0]
+    >>> [round(float(x), 3) for x in measure(g, g, g, True, detail=False)[:3]]
+    [nan, 0.0, 100.0]
     """
+    mu, sd = cv2.meanStdDev(gray)
+    mean, std = float(mu[0, 0]), float(sd[0, 0])
+    dx, dy, diff = _motion(tiny, prev_tiny)
+    if not detail:
+        nan = float("nan")
+        return nan, std, mean, nan, nan, dx, dy, diff, nan
     g = gray.astype(np.float32)
     npx = float(g.size)
     # Reductions in OpenCV (one C pass each, double accumulators): 3x faster than numpy here.
@@ -120,8 +139,6 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     fine = cv2.norm(g, b1, cv2.NORM_L2SQR) / npx
     b3 = cv2.GaussianBlur(b1, (17, 17), 2.8)
     scale = fine / (cv2.norm(b1, b3, cv2.NORM_L2SQR) / npx + 1e-6)  # fine over medium detail: blur lowers it
-    mu, sd = cv2.meanStdDev(gray)
-    mean, std = float(mu[0, 0]), float(sd[0, 0])
     gx = cv2.Sobel(b1, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(b1, cv2.CV_32F, 0, 1, ksize=3)
     ex, ey = cv2.norm(gx, cv2.NORM_L2SQR) / npx, cv2.norm(gy, cv2.NORM_L2SQR) / npx
@@ -131,17 +148,55 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     aniso = 2 * disc / tr if tr > 1e-6 else 0.0
     cols, rows = native if isinstance(native, tuple) else (native, native)
     block = _blocking(g, cols, rows) if (cols or rows) else float("nan")
-    if prev_tiny is not None:
-        a = prev_tiny.astype(np.float32)
-        b = tiny.astype(np.float32)
-        (dx, dy), _ = cv2.phaseCorrelate(a, b, F.hann_window(a.shape))
-        # phaseCorrelate leaves ``a`` and ``b`` Hann-windowed (OpenCV writes the window into
-        # its inputs): the difference is the windowed one, the centre counting most, as the
-        # limits below were calibrated.
-        diff = cv2.norm(a, b, cv2.NORM_L1) / float(b.size)
-    else:
-        dx = dy = diff = float("nan")
-    return fine, std, mean, aniso, block, float(dx), float(dy), diff, scale
+    return fine, std, mean, aniso, block, dx, dy, diff, scale
+
+
+def _motion(tiny: np.ndarray, prev_tiny: np.ndarray | None) -> tuple[float, float, float]:
+    """``(dx, dy, diff)`` from the previous 64x36 frame (NaN at a range's first frame)."""
+    if prev_tiny is None:
+        return float("nan"), float("nan"), float("nan")
+    a = prev_tiny.astype(np.float32)
+    b = tiny.astype(np.float32)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, F.hann_window(a.shape))
+    # phaseCorrelate leaves ``a`` and ``b`` Hann-windowed (OpenCV writes the window into
+    # its inputs): the difference is the windowed one, the centre counting most, as the
+    # limits below were calibrated.
+    return float(dx), float(dy), cv2.norm(a, b, cv2.NORM_L1) / float(b.size)
+
+
+def fill_detail(m: dict[str, np.ndarray], starts: Sequence[int]) -> dict[str, np.ndarray]:
+    """The :data:`DETAIL_FIELDS` of decoded frames (finite ``mean``) that were not measured,
+    filled in place by linear interpolation between the measured frames of the same piece
+    (pieces begin at ``starts`` and at every undecoded frame: nothing is carried across a
+    boundary or a gap; a piece's ends take its nearest measured value). Returns ``m``.
+
+    >>> m = {f: np.array([1.0, np.nan, 3.0, np.nan, 10.0, np.nan]) for f in DETAIL_FIELDS}
+    >>> m["mean"] = np.zeros(6)
+    >>> fill_detail(m, [4])["fine"].tolist()
+    [1.0, 2.0, 3.0, 3.0, 10.0, 10.0]
+    """
+    decoded = np.isfinite(m["mean"])
+    n = decoded.size
+    cut = np.zeros(n + 1, bool)
+    cut[[s for s in starts if 0 < s < n]] = True
+    cut[0] = cut[n] = True
+    cut[:n] |= ~decoded
+    cut[1:n] |= ~decoded[:-1]
+    edges = np.flatnonzero(cut).tolist()
+    for f in DETAIL_FIELDS:
+        x = m[f]
+        missing = decoded & ~np.isfinite(x)
+        if not missing.any() or not np.isfinite(x).any():
+            continue
+        for a, b in zip(edges[:-1], edges[1:]):
+            seg = x[a:b]
+            gaps = missing[a:b]
+            if not gaps.any():
+                continue
+            known = np.flatnonzero(np.isfinite(seg))
+            if known.size:
+                seg[gaps] = np.interp(np.flatnonzero(gaps), known, seg[known])
+    return m
 
 
 
