@@ -1,10 +1,12 @@
 """Frame quality as the eye judges it: which frames of a shot an editor would never use.
 
-Every decoded frame gets a few cheap measures (on the ~256 px analysis frame and its 64x36
-reduction, both made anyway): contrast-normalised fine detail, directional gradient energy,
-block-edge energy on the coding grid (only when the analysis frame is at the source's own
-size: a rescaled frame has no grid left), the global shift from the previous frame (phase
-correlation) and the difference to it. :func:`judge` turns them into flagged ranges, each
+Every decoded frame gets a few cheap measures (on the ~256 px analysis frame's luma and its
+64x36 reduction, both made anyway): the luma's mean and spread, the global shift from the
+previous frame (phase correlation) and the difference to it; every second frame and every
+feature sample also gets the detail measures (:data:`DETAIL_FIELDS`: contrast-normalised
+fine detail, directional gradient energy, block-edge energy on the coding grid, the latter
+only when the analysis frame is at the source's own size: a rescaled frame has no grid
+left), filled in between within the shot (:func:`fill_detail`). :func:`judge` turns them into flagged ranges, each
 with its reason:
 
 * ``"frozen"``: a run of identical frames (a hold, a stalled encoder).

@@ -1,4 +1,6 @@
-"""Decode footage once, small: ffmpeg scales each frame down and pipes BGR frames to numpy.
+"""Decode footage once, small: ffmpeg scales each frame down and pipes BGR (or planar
+4:2:0, ``pix_fmt="yuv420p"``: half the bytes, no RGB conversion; what the footage analysis
+reads) frames to numpy.
 
 Three ways to read a file, all yielding :class:`Frame` ``(index, pts_s, image)`` with
 ``index`` counted in the source's own frame grid from 0 (``-fps_mode passthrough``: no
