@@ -94,7 +94,7 @@ def obstructed(cells: np.ndarray, shots: list[tuple[int, int]], rate: float, chu
         for c0 in range(s0, s1, chunk):
             c1 = min(s1, c0 + chunk)
             lo, hi = max(s0, c0 - half), min(s1, c1 + half)
-            ref = _sliding_median(cells[lo:hi], half)[c0 - lo:c1 - lo]
+            ref = _sliding_median(cells[lo:hi], half, REF_EVERY)[c0 - lo:c1 - lo]
             cur = cells[c0:c1]
             diff = np.abs(cur[..., :3] - ref[..., :3]).max(axis=-1)
             with np.errstate(invalid="ignore"):
@@ -121,8 +121,15 @@ def _persistent(covered: np.ndarray) -> np.ndarray:
     return covered & (before | after)
 
 
-def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
-    """Median over ``[t - half, t + half]`` (cut at the ends, NaN-aware) along axis 0."""
+#: The reference (a median over two seconds) is taken every this many frames and held for
+#: the frames around it: it moves slowly, and an obstruction is compared with it cell by cell.
+REF_EVERY = 4
+
+
+def _sliding_median(x: np.ndarray, half: int, every: int = 1) -> np.ndarray:
+    """Median over ``[t - half, t + half]`` (cut at the ends, NaN-aware) along axis 0;
+    ``every > 1``: taken at the middle frame of each run of ``every`` frames and held over
+    the run (a window at most ``every // 2`` frames off)."""
     n = x.shape[0]
     pad = np.concatenate([np.full((half,) + x.shape[1:], np.nan, x.dtype), x,
                           np.full((half,) + x.shape[1:], np.nan, x.dtype)])
@@ -130,4 +137,8 @@ def _sliding_median(x: np.ndarray, half: int) -> np.ndarray:
     # Windows without a NaN: all but the ends, in full mode.
     whole = np.lib.stride_tricks.sliding_window_view(np.isfinite(pad).all(axis=tuple(range(1, pad.ndim))),
                                                      2 * half + 1)[:n].all(axis=1)
+    if every > 1 and n > every:
+        centres = np.minimum(np.arange(0, n, every) + every // 2, n - 1)
+        held = windows_reduced(win[centres], whole[centres], np.nanmedian, x.dtype)
+        return np.repeat(held, every, axis=0)[:n]
     return windows_reduced(win, whole, np.nanmedian, x.dtype)
