@@ -38,6 +38,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from montage_ai.core.analysis import exposure as EX
 from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
@@ -61,7 +62,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "7"  # 7: no dissolve between frames that are all out of focus
+ANALYSIS_VERSION = "8"  # 8: blown-out and crushed ranges flagged (.exposure)
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -412,7 +413,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     for i, c in collector.cells.items():
         if 0 <= i < frame_count:
             cells[i] = c
-    flags = tuple(Q.merge(flags + OB.obstructed(cells, spans, float(rate))))
+    flags = flags + OB.obstructed(cells, spans, float(rate))
+    flags = tuple(Q.merge(flags + EX.exposure_flags(measures["mean"], collector.samples, result.segments, flags)))
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))
