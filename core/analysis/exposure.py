@@ -16,7 +16,7 @@ A sample is flagged on two scales:
 
 * absolute: the share is at least :data:`BLOWN_ABS` / :data:`CRUSHED_ABS` of the frame,
   or at least :data:`GONE_SHARE` with the rest of the picture within :data:`ROOM_ABS` of the
-  clip point, whatever the shot (almost nothing is left to see; this also holds where the
+  clip point, or the whole frame's mean within :data:`MEAN_ABS` of it, whatever the shot (almost nothing is left to see; this also holds where the
   boundary detector made the blown stretch a shot of its own);
 * against the shot's key: the share is at least :data:`REL_MIN` of the frame, at least
   :data:`KEY_JUMP` above the shot's key (the share its well-exposed frames have, the
@@ -64,6 +64,12 @@ CRUSHED_ABS = 0.97
 #: (the low-key real clips keep the rest of theirs 34 or more above black).
 GONE_SHARE = 0.5
 ROOM_ABS = 24.0
+#: ...or the whole frame's mean luma within MEAN_ABS of the clip point (8-bit) with at least
+#: NEAR_SHARE of it there: black but for a few lights, white but for a few shadows (a crush
+#: of real clips measures 5-13, with compression noise keeping much of it just above the
+#: clip point; the defocused night shot's lights in the dark 19 and up).
+MEAN_ABS = 16.0
+NEAR_SHARE = 0.25
 #: Against the key: at least this share of the frame at the clip point...
 REL_MIN = 0.4
 #: ...this much more of the frame than the shot's key...
@@ -71,8 +77,8 @@ KEY_JUMP = 0.3
 #: ...(the key: this percentile of the share over the shot's samples)...
 KEY_PERCENTILE = 25.0
 #: ...while the rest of the picture went the same way: its mean distance from the clip point
-#: (the mean luma of the pixels not at black, or its distance under white) at most this share
-#: of the shot's median one. The exposure moved (an iris, auto-exposure), not the framing: a
+#: (the mean luma of the pixels at neither clip point over black, or its distance under white)
+#: at most this share of the shot's well-exposed one (its 100 - KEY_PERCENTILE th percentile). The exposure moved (an iris, auto-exposure), not the framing: a
 #: low-key shot panning onto its dark side keeps lit highlights in the rest.
 REST_SHARE = 0.5
 #: A fade (:func:`_fade`) climbs away from the clip point by at least this much mean luma
@@ -138,9 +144,10 @@ def _bad_samples(share: np.ndarray, other: np.ndarray, smean: np.ndarray, sign: 
     key = float(np.percentile(share, KEY_PERCENTILE))
     room = _room(share, other, smean, sign)
     known = np.isfinite(room)
-    key_room = float(np.median(room[known])) if known.any() else float("nan")
+    key_room = float(np.percentile(room[known], 100.0 - KEY_PERCENTILE)) if known.any() else float("nan")
     went = known & (room <= REST_SHARE * key_room) if np.isfinite(key_room) else np.zeros(share.size, bool)
-    gone = known & (share >= GONE_SHARE) & (room <= ROOM_ABS)
+    near = np.isfinite(smean) & ((smean if sign < 0 else 255.0 - smean) <= MEAN_ABS) & (share >= NEAR_SHARE)
+    gone = ((share >= GONE_SHARE) & known & (room <= ROOM_ABS)) | near
     return (share >= absolute) | gone | ((share >= REL_MIN) & (share >= key + KEY_JUMP) & went)
 
 
@@ -186,10 +193,10 @@ def _ranges(bad: np.ndarray, idx: np.ndarray, share: np.ndarray, mean: np.ndarra
 
 def _fade(mean: np.ndarray, first: int, last: int, us: int, ue: int, reason: str) -> bool:
     """A range at the edge of the shot's usable part whose mean luma ramps steadily away from
-    the clip point, inwards, over it and as far again (at least :data:`FADE_FRAMES`): the
+    the clip point, inwards, over it and two frames on (at least :data:`FADE_FRAMES`): the
     tail of a fade (or of a dip to white) the boundary detector did not span; it is a
     transition, not an exposure fault. A plateau of white or black is no ramp."""
-    reach = max(FADE_FRAMES, 2 * (last - first + 1))
+    reach = max(FADE_FRAMES, last - first + 3)
     sign = 1.0 if reason == CRUSHED else -1.0  # inwards, away from the clip point
     for at_edge, m in ((first == us, mean[us:min(ue, us + reach)]),
                        (last == ue - 1, mean[max(us, ue - reach):ue][::-1])):
