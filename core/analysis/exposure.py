@@ -16,8 +16,9 @@ A sample is flagged on two scales:
 
 * absolute: the share is at least :data:`BLOWN_ABS` / :data:`CRUSHED_ABS` of the frame,
   or at least :data:`GONE_SHARE` with the rest of the picture within :data:`ROOM_ABS` of the
-  clip point, or the whole frame's mean within :data:`MEAN_ABS` of it, whatever the shot (almost nothing is left to see; this also holds where the
-  boundary detector made the blown stretch a shot of its own);
+  clip point, or the whole frame's mean within :data:`MEAN_ABS` of it, whatever the shot
+  (almost nothing is left to see; this also holds where the boundary detector made the
+  blown stretch a shot of its own);
 * against the shot's key: the share is at least :data:`REL_MIN` of the frame, at least
   :data:`KEY_JUMP` above the shot's key (the share its well-exposed frames have, the
   :data:`KEY_PERCENTILE` th percentile over the shot), and the rest of the picture went the
@@ -34,9 +35,11 @@ own; neither is flagged again here, and neither is a short flash (flagged ``"fla
 range at the edge of the usable part whose brightness ramps steadily away from the clip
 point is the tail of a fade the boundary detector did not span, and is left alone too.
 
-Calibrated on ``shared/realworld/footage`` (bench/footage_real.py): the low-key webcam room
-has 19-30 % of its frames at black, the pillarboxed sports clip 14 %, the 1961 film at most
-9 %; no real clip there has more than 10 % clipped white.
+Calibrated on ``shared/realworld/footage`` (bench/footage_real.py, bench/exposure_real.py):
+the low-key webcam room has 19-30 % of its pixels at black, the pillarboxed sports clip 14 %,
+the 1961 film at most 9 %, and no clip there more than 10 % clipped white: none is flagged.
+The same clips with an exposure fault put in by ffmpeg's ``eq`` filter are flagged where
+detail is lost; a lifted, milky picture that keeps its detail is not (it is no clip).
 """
 
 from __future__ import annotations
@@ -78,8 +81,9 @@ KEY_JUMP = 0.3
 KEY_PERCENTILE = 25.0
 #: ...while the rest of the picture went the same way: its mean distance from the clip point
 #: (the mean luma of the pixels at neither clip point over black, or its distance under white)
-#: at most this share of the shot's well-exposed one (its 100 - KEY_PERCENTILE th percentile). The exposure moved (an iris, auto-exposure), not the framing: a
-#: low-key shot panning onto its dark side keeps lit highlights in the rest.
+#: at most this share of the shot's well-exposed one (its 100 - KEY_PERCENTILE th
+#: percentile). The exposure moved (an iris, auto-exposure), not the framing: a low-key shot
+#: panning onto its dark side keeps lit highlights in the rest.
 REST_SHARE = 0.5
 #: A fade (:func:`_fade`) climbs away from the clip point by at least this much mean luma
 #: (8-bit) per frame on average, a quarter of it at 80 % of its steps, over at least
@@ -122,7 +126,8 @@ def exposure_flags(mean: np.ndarray, samples: Mapping[int, Sequence], segments: 
         hi = np.array([float(samples[int(i)][HIGH_COLUMN]) for i in idx])
         lo = np.array([float(samples[int(i)][LOW_COLUMN]) for i in idx])
         smean = mean[idx]
-        for reason, share, other, sign, absolute in ((BLOWN, hi, lo, 1.0, BLOWN_ABS), (CRUSHED, lo, hi, -1.0, CRUSHED_ABS)):
+        for reason, share, other, sign, absolute in ((BLOWN, hi, lo, 1.0, BLOWN_ABS),
+                                                     (CRUSHED, lo, hi, -1.0, CRUSHED_ABS)):
             bad = _bad_samples(share, other, smean, sign, absolute)
             if bad.any():
                 flags += _ranges(bad, idx, share, mean, us, ue, reason, flash)
