@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 
 from montage_ai.core.analysis.exposure import BLOWN, CRUSHED, exposure_flags
-from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
+from montage_ai.core.analysis.footage import Shot, analyze_footage, excluded_mask
 from montage_ai.core.analysis.quality import REASONS, Flag
 from montage_ai.core.analysis.shot_types import ShotSegment
 from montage_ai.core.cut.assembly import assemble
-from montage_ai.core.cut.selects import choose_selects
+from montage_ai.core.cut.select_windows import flagged_share
+from montage_ai.core.cut.selects import choose_selects, shot_keywords
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import load_style
 from montage_ai.core.samples.footage import Segment, render_footage
@@ -126,8 +127,12 @@ def test_transitions_black_runs_flashes_and_fade_tails_are_not_exposure_flags():
     assert exposure_flags(bright, _rows(np.zeros(n), hi, 1), _segs(n), [Flag(29, 33, "flash")]) == []
 
 
-def test_the_reasons_are_listed():
+def test_the_reasons_are_listed_and_selects_name_them_as_exposure():
     assert BLOWN in REASONS and CRUSHED in REASONS
+    shot = Shot(0, 0, 50, 0.0, 2.0, None, None, False, 0, 50, 25, None, 0.01, 0.001, 100.0, 0.3, 0.0, 0.6, 20.0,
+                25, (0, 25), (0.5, 0.6), flagged=(Flag(0, 49, CRUSHED, "85 % of the frame at black"),))
+    assert flagged_share(shot) == [("dark", "crushed (85 % of the frame at black): 100 % of the usable frames flagged")]
+    assert "Under-exposed" in shot_keywords(shot, ("dark",))
 
 
 # ------------------------------------------------------------------------------ generated media
