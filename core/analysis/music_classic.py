@@ -34,8 +34,6 @@ __all__ = ["onset_envelope", "local_tempo", "refine_beats", "trim_weak_ends", "t
 _TEMPO_MIN_BPM = 40.0
 _TEMPO_MAX_BPM = 240.0
 _BINS_PER_OCTAVE = 24
-
-
 # The log-spectral flux of centred STFT frames peaks as soon as an onset enters the leading
 # edge of the window, about 0.38 of a half window before the onset itself (measured on drums).
 _ONSET_LAG_FRACTION = 0.38

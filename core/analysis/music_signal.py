@@ -39,6 +39,8 @@ CancelFn = Callable[[], bool]
 
 
 def check_cancel(cancel: CancelFn | None, what: str) -> None:
+    """Raise :class:`~montage_ai.core.base.errors.Cancelled` naming the stage ``what`` when
+    ``cancel()`` returns True."""
     if cancel is not None and cancel():
         raise Cancelled(f"music analysis cancelled ({what})")
 
