@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from panel_latency import SHARED, Bench, generated_project, start_xvfb  # noqa: E402
+from panel_latency import SHARED, Bench, generated_project  # noqa: E402 - it puts tests/ on sys.path
+from x_server import start_xvfb  # noqa: E402 - the X server start-up the panel tests use
 
 
 def real_songs(count: int) -> list[str]:
@@ -124,7 +125,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shots", type=Path, default=None, help="save a screenshot of the panel per song here")
     args = ap.parse_args()
-    xvfb, where = start_xvfb()
+    xvfb = start_xvfb(raster_only=os.environ.get("MONTAGE_BENCH_GL") != "1")  # MONTAGE_BENCH_GL=1: through OpenGL
+    where = xvfb.describe()
     bench = Bench()
     print(f"panel beat grid: {where}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     rows = []
@@ -147,8 +149,7 @@ def main() -> int:
               f"{ms(r['undo']):>18s}  {r['clicks']:9.2f} s {r['decode']:11.2f} s {r['clicks'] / r['decode']:6.1f}  "
               f"{r['exact']}/{r['want']}")
     print("(latency: median / max of the repeats; click track: the whole song with clicks, written as WAV)")
-    if xvfb is not None:
-        xvfb.terminate()
+    xvfb.stop()
     return 0
 
 

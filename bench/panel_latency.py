@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,36 +28,9 @@ from fractions import Fraction
 from pathlib import Path
 
 SHARED = Path(os.environ.get("MONTAGE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-
-def start_xvfb() -> tuple[subprocess.Popen | None, str]:
-    if shutil.which("Xvfb") is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        return None, "offscreen (Xvfb not installed)"
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp",
-                             "-terminate"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    number, deadline = b"", time.monotonic() + 15
-    while time.monotonic() < deadline and not number.endswith(b"\n"):
-        if select.select([read], [], [], 0.5)[0]:
-            chunk = os.read(read, 16)
-            if not chunk:
-                break
-            number += chunk
-    os.close(read)
-    if not number.strip():
-        proc.kill()
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        return None, "offscreen (Xvfb did not start)"
-    os.environ["DISPLAY"], os.environ["QT_QPA_PLATFORM"] = f":{number.decode().strip()}", "xcb"
-    if os.environ.get("MONTAGE_BENCH_GL") != "1":  # MONTAGE_BENCH_GL=1: through OpenGL, to compare
-        from montage_ai.ui.qt.panel import use_raster_only
-
-        use_raster_only()  # as run_panel does
-    gl = "OpenGL" if os.environ.get("QT_XCB_GL_INTEGRATION") != "none" else "no OpenGL"
-    return proc, f"Xvfb {os.environ['DISPLAY']} (xcb, {gl})"
+from x_server import start_xvfb  # noqa: E402 - the X server start-up the panel tests use
 
 
 def generated_project(root: Path) -> tuple[list[str], str]:
@@ -208,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=float, default=1.0, help="seconds of work before Esc")
     parser.add_argument("--play", type=float, default=6.0, help="seconds of playback measured")
     args = parser.parse_args(argv)
-    xvfb, how = start_xvfb()
+    xvfb = start_xvfb(raster_only=os.environ.get("MONTAGE_BENCH_GL") != "1")  # MONTAGE_BENCH_GL=1: through OpenGL
+    how = xvfb.describe()
     try:
         bench = Bench()
         from PySide6.QtWidgets import QApplication
@@ -243,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  event loop, idle window (baseline): {_gaps(idle)}")
             print(f"  event loop while playing {args.play:.0f} s ({frames} frames shown on the playhead): {_gaps(gaps)}")
     finally:
-        if xvfb is not None:
-            xvfb.terminate()
+        xvfb.stop()
     return 0
 
 

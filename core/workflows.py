@@ -36,7 +36,9 @@ What a job could not use is in its result's ``failures``: :class:`~montage_ai.co
 
 This module conducts the stages and is the one place in ``core/`` that reaches the
 interchange adapters (``run_export``, ``run_grid_export``) and the Resolve plugin (``run_push``); it imports them
-inside those functions, so the stages below it still import no file format and no Resolve.
+inside those functions, so the stages below it still import no file format and no Resolve. The song's
+jobs (``MusicJob`` to ``run_grid_export``) live in :mod:`~montage_ai.core.workflows_music` and are
+re-exported here: front ends import them from this module, as every other job.
 """
 
 from __future__ import annotations
@@ -45,10 +47,13 @@ import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 from montage_ai.core import defaults
 from montage_ai.core.base import stages
+from montage_ai.core.base.callbacks import CancelFn, StageFn
+from montage_ai.core.base.callbacks import check_cancelled as _check
+from montage_ai.core.base.callbacks import stage_fn as _stage_fn
 from montage_ai.core.base.errors import Cancelled, MontageError, NoUsableFootage
 from montage_ai.core.base.fileio import OutputExistsError
 from montage_ai.core.base.types import Failure, ShotKey
@@ -58,6 +63,16 @@ from montage_ai.core.cut.selects import Selects, SelectsOptions
 from montage_ai.core.cut.selects_timeline import SelectsResult
 from montage_ai.core.run.executor import Progress, ProgressFn
 from montage_ai.core.run.work import WorkOptions
+from montage_ai.core.workflows_music import (  # the song's analysis and its beat grid, re-exported
+    MusicJob,
+    keep_grid_corrections,
+    kept_grid,
+    reset_grid,
+    restore_grid,
+    run_click_track,
+    run_grid_export,
+    run_music_analysis,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +85,10 @@ __all__ = [
     "run_rough_cut", "run_selects", "run_shot_report",
 ]
 
-StageFn = Callable[[str, float], None]
-CancelFn = Callable[[], bool]
-
-
-def _stage_fn(progress: StageFn | None) -> StageFn:
-    return progress or (lambda stage, fraction: None)
-
-
-def _check(cancel: CancelFn | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled("cancelled by the user")
+__all__ += [  # re-exported from workflows_music
+    "MusicJob", "keep_grid_corrections", "kept_grid", "reset_grid", "restore_grid", "run_click_track",
+    "run_grid_export", "run_music_analysis",
+]
 
 
 # --------------------------------------------------------------------------- results
@@ -167,98 +175,6 @@ def cut_timeline(cut_list: Any, media: Mapping[str, Any] | None = None) -> Any:
     from montage_ai.core.model.timeline import build_timeline
 
     return build_timeline(cut_list, media=dict(media) if media is not None else None)
-
-
-# --------------------------------------------------------------------------- music and its beat grid
-
-
-@dataclass(frozen=True)
-class MusicJob:
-    """``montage-ai beats``: a song's analysis with the grid the editor kept (``kept_grid``)
-    and ``corrections`` for this run on top (see :mod:`~montage_ai.core.analysis.beat_grid`)."""
-
-    kept_grid: bool = True
-    corrections: tuple[Any, ...] = ()
-    work: WorkOptions = WorkOptions()
-
-
-def run_music_analysis(song: str | os.PathLike[str], options: MusicJob = MusicJob(), *,
-                       progress: StageFn | None = None, cancel: CancelFn | None = None) -> Any:
-    """The song's MusicAnalysis (cached), its beat grid corrected as kept and asked; a
-    truncated song is said once, as the cut says it."""
-    from montage_ai.core.media.song import song_info
-    from montage_ai.core.run.jobs import analyze_music_cached
-
-    report_stage = _stage_fn(progress)
-    music = analyze_music_cached(os.fspath(song), cache=options.work.cache(), cancel=cancel,
-                                 kept_grid=options.kept_grid, corrections=tuple(options.corrections),
-                                 progress=lambda f: report_stage(stages.MUSIC, f))
-    song_info(music)
-    return music
-
-
-def keep_grid_corrections(song: str | os.PathLike[str], corrections: Sequence[Any], options: MusicJob = MusicJob(),
-                          *, progress: StageFn | None = None, cancel: CancelFn | None = None) -> Any:
-    """Apply ``corrections`` to the song's tracked grid and keep the result for every later
-    cut (the StoredGrid). Raises MediaError naming the song for a correction that cannot apply."""
-    from montage_ai.core.base.errors import MediaError
-    from montage_ai.core.run.grid_store import GridStore
-
-    tracked = run_music_analysis(song, replace(options, kept_grid=False, corrections=()), progress=progress,
-                                 cancel=cancel)
-    try:
-        return GridStore().correct(os.fspath(song), tracked, tuple(corrections))
-    except ValueError as exc:
-        raise MediaError(os.fspath(song), f"beat-grid correction: {exc}") from None
-
-
-def kept_grid(song: str | os.PathLike[str]) -> Any:
-    """The grid the editor kept for ``song`` (StoredGrid), or None."""
-    from montage_ai.core.run.grid_store import GridStore
-
-    return GridStore().get(os.fspath(song))
-
-
-def reset_grid(song: str | os.PathLike[str]) -> bool:
-    """Forget the grid kept for ``song``; whether one was kept."""
-    from montage_ai.core.run.grid_store import GridStore
-
-    return GridStore().reset(os.fspath(song))
-
-
-def restore_grid(song: str | os.PathLike[str], stored: Any) -> None:
-    """Put back a grid kept before (a StoredGrid from :func:`kept_grid`), or forget the kept
-    one when ``stored`` is None: the panel's undo of a correction."""
-    from montage_ai.core.run.grid_store import GridStore
-
-    if stored is None:
-        GridStore().reset(os.fspath(song))
-    else:
-        GridStore().put(stored)
-
-
-def run_click_track(music: Any, path: str | os.PathLike[str], *, start_s: float = 0.0, end_s: float | None = None,
-                    with_song: bool = True, progress: StageFn | None = None, cancel: CancelFn | None = None,
-                    deadline_s: float = 60.0, rate: int | None = None) -> Any:
-    """A click on every beat of ``music``'s grid (accented on downbeats), over the song from
-    ``start_s`` to ``end_s`` unless ``with_song`` is False, written to ``path`` as a WAV to
-    audition the grid (:class:`~montage_ai.core.render.click_track.ClickTrack`); ``rate``: its
-    sample rate (default 44.1 kHz)."""
-    from montage_ai.core.render.click_track import RATE, make_click_track
-
-    report_stage = _stage_fn(progress)
-    return make_click_track(music.path, music.beat_times_s, music.downbeat_times_s, path,
-                            duration_s=music.duration_s, start_s=start_s, end_s=end_s, with_song=with_song,
-                            rate=rate or RATE,                            progress=lambda f: report_stage(stages.MUSIC, f), cancel=cancel, deadline_s=deadline_s)
-
-
-def run_grid_export(music: Any, path: str | os.PathLike[str], fmt: str, rate: Any = None, *,
-                    overwrite: bool = False) -> Path:
-    """The music alone with its beat, downbeat and section markers, written as ``fmt``."""
-    from montage_ai.core.model.grid_timeline import GRID_RATE, grid_timeline
-    from montage_ai.otio_adapters.export import export_timeline
-
-    return export_timeline(grid_timeline(music, rate or GRID_RATE), path, fmt, overwrite=overwrite)
 
 
 # --------------------------------------------------------------------------- rough cut

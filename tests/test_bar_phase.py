@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from montage_ai.core.analysis.beat_tracker import BeatConfidence, TrackedBeats
-from montage_ai.core.analysis.music import _HOP, _bar_phase, _bass_chroma, _spectra
+from montage_ai.core.analysis.music_meter import bar_phase
+from montage_ai.core.analysis.music_signal import HOP, bass_chroma, spectra
 from montage_ai.core.samples.music import MusicSpec, SectionSpec, render
 
 SR = 22050
@@ -29,17 +30,17 @@ def _case():
     kick = np.where(phase % 2 == 0, 1.0, 0.3)
     numbers = (np.arange(n) - 2) % 4 + 1          # the DBN's bars start on beat 3
     tracked = TrackedBeats(times, numbers, 4, BeatConfidence(0.9, 0.9, 0.8), down, kick)
-    S = _spectra(y, SR, _HOP, hpss=False)[0]
-    beats = librosa.time_to_frames(times, sr=SR, hop_length=_HOP)
+    S = spectra(y, SR, HOP, hpss=False)[0]
+    beats = librosa.time_to_frames(times, sr=SR, hop_length=HOP)
     flat = np.ones((12, S.shape[1]))              # a chord pad that never changes
     return tracked, numbers, flat, beats, S
 
 
 def test_bass_note_changes_move_the_downbeat_from_beat_3_to_beat_1():
     tracked, numbers, flat, beats, S = _case()
-    without, _ = _bar_phase(tracked, numbers, 4, flat, beats, S.shape[1])
+    without, _ = bar_phase(tracked, numbers, 4, flat, beats, S.shape[1])
     assert without[0] % 4 == 2                    # the network and the kick alone: beat 3
-    ones, conf = _bar_phase(tracked, numbers, 4, flat, beats, S.shape[1], _bass_chroma(S, SR))
+    ones, conf = bar_phase(tracked, numbers, 4, flat, beats, S.shape[1], bass_chroma(S, SR))
     assert ones[0] == 0 and np.all(np.diff(ones) == 4)
     assert conf.downbeats < tracked.confidence.downbeats   # it moved the DBN's downbeats
 
@@ -48,5 +49,5 @@ def test_a_bass_that_holds_one_note_leaves_the_networks_downbeat():
     tracked, numbers, flat, beats, S = _case()
     drone = np.zeros_like(S)
     drone[6] = 1.0                                # one bass bin, steady: no note changes
-    ones, conf = _bar_phase(tracked, numbers, 4, flat, beats, S.shape[1], _bass_chroma(drone, SR))
+    ones, conf = bar_phase(tracked, numbers, 4, flat, beats, S.shape[1], bass_chroma(drone, SR))
     assert ones[0] % 4 == 2 and conf == tracked.confidence

@@ -19,6 +19,8 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from x_server import start_xvfb  # noqa: E402 - tests/x_server.py: the X server, shared with bench/
+
 WAIT_MS = 120_000
 OFFSCREEN_REASON: list[str] = []  # why the tests run offscreen, when they do
 
@@ -26,59 +28,13 @@ OFFSCREEN_REASON: list[str] = []  # why the tests run offscreen, when they do
 # ---------------------------------------------------------------------------- the X server
 @pytest.fixture(scope="session")
 def x_display():
-    """Start ``Xvfb`` on a free display (it picks one: ``-displayfd``) and point Qt at it
-    (DISPLAY, QT_QPA_PLATFORM=xcb). Returns the display, or None (offscreen) when Xvfb is not
-    installed, MONTAGE_QT_PLATFORM=offscreen asks for offscreen, or a QApplication exists."""
-    from PySide6.QtWidgets import QApplication
-
-    why = ("MONTAGE_QT_PLATFORM=offscreen asks for offscreen" if os.environ.get("MONTAGE_QT_PLATFORM") == "offscreen"
-           else "Xvfb is not installed (installers/system_deps.sh installs it)" if shutil.which("Xvfb") is None
-           else "a QApplication was made before the panel tests" if QApplication.instance() is not None else "")
-    if why:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        OFFSCREEN_REASON.append(why)
-        yield None
-        return
-    read, write = os.pipe()
-    # -terminate: the server ends when its last client (this process) goes, even if it crashes.
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp",
-                             "-terminate"], pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    number = b""
-    deadline = time.monotonic() + 15
-    import select
-
-    while time.monotonic() < deadline and not number.endswith(b"\n"):
-        ready, _, _ = select.select([read], [], [], 0.5)
-        if ready:
-            chunk = os.read(read, 16)
-            if not chunk:
-                break
-            number += chunk
-    os.close(read)
-    if not number.strip():
-        proc.kill()
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        OFFSCREEN_REASON.append("Xvfb did not start within 15 s")
-        yield None
-        return
-    display = f":{number.decode().strip()}"
-    saved = {k: os.environ.get(k) for k in ("DISPLAY", "QT_QPA_PLATFORM")}
-    os.environ["DISPLAY"], os.environ["QT_QPA_PLATFORM"] = display, "xcb"
-    from montage_ai.ui.qt.panel import use_raster_only
-
-    use_raster_only()  # as run_panel does
-    yield display
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """Xvfb on a free display with Qt pointed at it (:func:`x_server.start_xvfb`): the display,
+    or None (offscreen, the reason in OFFSCREEN_REASON) when there is no X server to have."""
+    server = start_xvfb()
+    if server.display is None:
+        OFFSCREEN_REASON.append(server.why)
+    yield server.display
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from montage_ai.core.analysis import exposure as EX
 from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
@@ -60,7 +61,9 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "8"  # 8: measures from the decoder's Y plane (I420 decode); 7: no dissolve between defocused frames
+#: 9: measures from the decoder's Y plane (I420 decode), detail on every 2nd frame;
+#: 8: blown-out and crushed ranges flagged (.exposure); 7: no dissolve between defocused frames
+ANALYSIS_VERSION = "9"
 #: What the decoder delivers for the analysis: planar 4:2:0 (see :mod:`.frame_work`).
 PIX_FMT = "yuv420p"
 #: Feature samples per second of footage (every frame at 8 fps or less).
@@ -412,7 +415,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     for i, c in collector.cells.items():
         if 0 <= i < frame_count:
             cells[i] = c
-    flags = tuple(Q.merge(flags + OB.obstructed(cells, spans, float(rate))))
+    flags = flags + OB.obstructed(cells, spans, float(rate))
+    flags = tuple(Q.merge(flags + EX.exposure_flags(measures["mean"], collector.samples, result.segments, flags)))
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))

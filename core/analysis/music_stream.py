@@ -43,14 +43,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from montage_ai.core.analysis.music import (
-    MusicAnalysis,
-    Section,
-    _label,
-    analyze_music,
-    analyze_music_signal,
-    find_sections,
-)
+from montage_ai.core.analysis.music import MusicAnalysis, Section, analyze_music, analyze_music_signal
+from montage_ai.core.analysis.music_sections import find_sections, section_label
 from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.media.probe import probe, require_tool
 
@@ -516,7 +510,7 @@ def _sections(feats: np.ndarray, beats: np.ndarray, downs: np.ndarray, energy: n
     for i, lab in enumerate(labels):
         a, b = edges[i], edges[i + 1]
         sel = (beats >= a) & (beats < b)
-        out.append(Section(float(a), float(b), _label(lab), float(np.mean(energy[sel])) if np.any(sel) else 0.0))
+        out.append(Section(float(a), float(b), section_label(lab), float(np.mean(energy[sel])) if np.any(sel) else 0.0))
     return tuple(out)
 
 

@@ -21,6 +21,8 @@ with its reason:
   frame width for a stretch.
 * ``"test pattern"``: see :mod:`.patterns` (the detail names the kind).
 * ``"obstructed"``: something over the lens at the frame's edge, see :mod:`.obstruction`.
+* ``"blown out"`` / ``"crushed"``: most of the frame clipped to white / at black against the
+  shot's own key, see :mod:`.exposure`.
 
 Limits were calibrated on the real clips of ``shared/realworld/footage`` (bench/footage_real.py):
 for instance the contrast-normalised detail of in-focus footage there lies between 0.004 and
@@ -39,7 +41,8 @@ import numpy as np
 from montage_ai.core.analysis import features as F
 
 #: Reasons a range can carry.
-REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern", "obstructed")
+REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern", "obstructed",
+           "blown out", "crushed")
 
 #: Absolute defocus: fine detail energy / contrast^2 under this.
 DEFOCUS_ABS = 0.0012

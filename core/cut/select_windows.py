@@ -40,7 +40,7 @@ def best_window(shot: Shot, length: int, rng: np.random.Generator | None = None)
 
 #: Short flag names of the analysis' reasons.
 _FLAG_NAMES = {"test pattern": "pattern", "out of focus": "blur", "motion blur": "blur", "corrupt": "corrupt",
-               "shaky": "shake", "frozen": "frozen", "flash": "flash"}
+               "shaky": "shake", "frozen": "frozen", "flash": "flash", "blown out": "bright", "crushed": "dark"}
 
 
 def flagged_share(shot: Shot, limit: float = FLAGGED_MAX) -> list[tuple[str, str]]:
