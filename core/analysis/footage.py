@@ -62,7 +62,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "8"  # 8: blown-out and crushed ranges flagged (.exposure)
+ANALYSIS_VERSION = "9"  # 9: exposure drift inside a take is no boundary (.exposure_drift); 8: blown-out and crushed ranges flagged (.exposure)
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
