@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from montage_ai.core.analysis.exposure_drift import chroma_residual, is_exposure_drift, tone_fit, washed
+from montage_ai.core.analysis.exposure_drift import chroma_residual, is_exposure_drift, isotonic_fit, tone_fit, washed
 from montage_ai.core.analysis.footage import analyze_footage
 from montage_ai.core.samples.footage import Segment, render_footage
 
@@ -123,3 +123,12 @@ def test_real_cuts_that_only_change_the_colour_are_kept():
         pytest.skip("../shared/media/counter.mp4 is absent")
     a = analyze_footage(str(root / "counter.mp4"), mode="full")
     assert _bounds(a) == [10, 20]
+
+
+def test_the_tone_fit_matches_scikit_learns_isotonic_regression():
+    sk = pytest.importorskip("sklearn.isotonic")
+    rng = np.random.default_rng(7)
+    for k in range(40):
+        x = np.round(rng.uniform(0, 255, 576) / (1 + k % 4))  # ties, as clipped pixels give
+        y = np.clip(0.6 * x - 50, 0, 255) + rng.normal(0, 15, x.size)
+        assert np.allclose(isotonic_fit(x, y), sk.IsotonicRegression().fit_transform(x, y), atol=1e-9)

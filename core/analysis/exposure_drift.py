@@ -83,15 +83,41 @@ def exposure_ratio(a: np.ndarray, b: np.ndarray) -> float:
     return max(da, db) / min(da, db)
 
 
+def isotonic_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares non-decreasing function of ``x`` fitted to ``y`` (pool adjacent
+    violators, equal ``x`` pooled first), at every point, in the input order.
+
+    The same values as scikit-learn's ``IsotonicRegression().fit_transform`` (tested), which
+    this replaces here: importing it (and scipy) costs a footage-only process 0.36-0.5 s, more
+    than the analysis of a small clip; this takes about 0.3 ms for a 32x18 thumbnail.
+
+    >>> isotonic_fit(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0, 4.0])).tolist()
+    [1.0, 2.5, 2.5, 4.0]
+    """
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], np.asarray(y, np.float64)[order]
+    _, start, counts = np.unique(xs, return_index=True, return_counts=True)
+    sums = np.add.reduceat(ys, start)
+    vals: list[float] = []
+    weights: list[int] = []
+    for total, n in zip(sums.tolist(), counts.tolist()):
+        v, w = total / n, n
+        while vals and vals[-1] > v:  # pool the block before while it breaks the order
+            pv, pw = vals.pop(), weights.pop()
+            v, w = (pv * pw + v * w) / (pw + w), pw + w
+        vals.append(v)
+        weights.append(w)
+    out = np.empty(ys.size)
+    out[order] = np.repeat(vals, weights)
+    return out
+
+
 def _isotonic_r2(x: np.ndarray, y: np.ndarray) -> float:
     """Share of ``y``'s variance explained by the best non-decreasing function of ``x``."""
-    from sklearn.isotonic import IsotonicRegression  # librosa's dependency
-
     var = float(y.var())
     if var < 1.0:  # a flat side: nothing to explain, nothing to compare
         return float("nan")
-    fit = IsotonicRegression(increasing=True).fit_transform(x, y)
-    return 1.0 - float(((y - fit) ** 2).mean()) / var
+    return 1.0 - float(((y - isotonic_fit(x, y)) ** 2).mean()) / var
 
 
 def tone_fit(a: np.ndarray, b: np.ndarray, max_shift: int = MAX_SHIFT) -> float:
