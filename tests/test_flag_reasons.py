@@ -76,14 +76,19 @@ def test_generated_slates_and_leaders_keep_their_reason(tmp_path):
     assert not pattern & set(range(42, 78))
 
 
-@pytest.mark.parametrize("vf", ["eq=brightness=0.45", "eq=brightness='0.45*clip((n-30)/10,0,1)*clip((90-n)/10,0,1)'"
-                                                      ":eval=frame"], ids=["lifted", "lifted for a while"])
-def test_a_real_picture_lifted_towards_white_is_no_slate_or_leader(tmp_path, vf):
+LIFT = "clip((n-{a})/10,0,1)*clip(({b}-n)/10,0,1)"
+
+
+@pytest.mark.parametrize("clip,vf", [("carphone.mp4", "eq=brightness=0.45"),
+                                     ("carphone.mp4", f"eq=brightness='0.45*{LIFT.format(a=30, b=90)}':eval=frame"),
+                                     ("makeup_webcam.avi", f"eq=brightness='0.55*{LIFT.format(a=40, b=130)}':eval=frame")],
+                         ids=["carphone lifted", "carphone lifted for a while", "webcam washed out for a while"])
+def test_a_real_picture_lifted_towards_white_is_no_slate_or_leader(tmp_path, clip, vf):
     root = _shared("realworld/footage")
     if root is None:
         pytest.skip("../shared/realworld/footage is absent")
     out = tmp_path / "lifted.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(root / "carphone.mp4"), "-an", "-vf", vf,
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(root / clip), "-an", "-vf", vf,
                     "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(out)], check=True)
     a = analyze_footage(str(out), mode="full")
     assert "test pattern" not in _reasons(a), a.flags

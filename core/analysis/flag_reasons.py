@@ -15,8 +15,10 @@ editor. :func:`reconciled` runs where the analysis merges its flags and removes:
   a real picture lifted towards white (the carphone clip at +0.45 brightness) passes that
   test. The analysis measures every sample's colourfulness (Hasler & Suesstrunk, the
   ``colourfulness`` column): the generated slate and leader measure 1.1-1.9, the lifted real
-  clip 20-24; frames whose nearest sample is over :data:`GREY_COLOURFULNESS` are no slate
-  or leader.
+  clips 20-24 (carphone) and 9.1-10.6 (makeup_webcam, whose lifted frames are half clipped
+  white); frames whose nearest sample is over :data:`GREY_COLOURFULNESS` are no slate or
+  leader, nor are frames inside a "blown out" / "crushed" range (a washed-out picture is
+  grey-scale for the most part: the exposure is the reason).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from montage_ai.core.analysis.shot_types import Transition
 log = logging.getLogger(__name__)
 
 #: Grey-scale graphics measure under this colourfulness (8-bit Hasler & Suesstrunk M).
-GREY_COLOURFULNESS = 10.0
+GREY_COLOURFULNESS = 5.0
 #: The pattern kinds that are grey-scale graphics (the ``detail`` of a "test pattern" flag).
 GREY_KINDS = ("slate", "countdown leader")
 #: Where a sample row of the footage analysis keeps its colourfulness.
@@ -57,16 +59,18 @@ def reconciled(flags: Sequence[Flag], transitions: Sequence[Transition], samples
     explained = np.zeros(n, bool)
     for t in transitions:
         explained[max(0, t.first):t.last + 1] = True
+    exposed = np.zeros(n, bool)
     for f in flags:
         if f.reason in EXPOSURE_REASONS:
-            explained[max(0, f.first):f.last + 1] = True
+            exposed[max(0, f.first):f.last + 1] = True
+    explained |= exposed
     colourful = _colourful(samples, n)
     out: list[Flag] = []
     for f in flags:
         if f.reason == "obstructed":
             drop = explained
         elif f.reason == "test pattern" and f.detail in GREY_KINDS:
-            drop = colourful
+            drop = colourful | exposed
         else:
             out.append(f)
             continue
