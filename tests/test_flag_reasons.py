@@ -40,10 +40,11 @@ def _reasons(a) -> set[str]:
 
 def test_obstructed_frames_inside_a_transition_or_an_exposure_range_keep_only_that_reason():
     rows = {i: (0, 0, 0, 0, 0, 0, 30.0) for i in range(0, 100, 3)}
-    flags = [Flag(5, 20, "obstructed", "edge"), Flag(30, 45, "obstructed", "edge"), Flag(40, 60, "crushed", "90 %"),
-             Flag(80, 90, "obstructed", "edge")]
+    flags = [Flag(0, 20, "obstructed", "edge"), Flag(30, 45, "obstructed", "edge"), Flag(40, 60, "crushed", "90 %"),
+             Flag(61, 64, "obstructed", "edge"), Flag(80, 90, "obstructed", "edge")]
     got = reconciled(flags, [Transition("fade_out", 10, 25)], rows, 100)
-    assert got == (Flag(5, 9, "obstructed", "edge"), Flag(30, 39, "obstructed", "edge"),
+    # 61-64: a short tail just past the crushed range; 80-90 touches nothing and stays.
+    assert got == (Flag(0, 9, "obstructed", "edge"), Flag(30, 39, "obstructed", "edge"),
                    Flag(40, 60, "crushed", "90 %"), Flag(80, 90, "obstructed", "edge"))
 
 

@@ -9,7 +9,8 @@ editor. :func:`reconciled` runs where the analysis merges its flags and removes:
   its edges in (most of the picture at black, the border cells first), and a crush or a
   blow-out darkens or washes every cell: the border-cell test reads both as something over
   the lens. A frame inside a fade's or a dissolve's span (outside the usable part of its shot
-  anyway) or inside a "blown out" / "crushed" range keeps only that reason.
+  anyway) or inside a "blown out" / "crushed" range keeps only that reason, and so does a
+  short tail of the run just past it (:data:`TAIL_FRAMES`).
 * **A grey-scale "test pattern" on a colourful frame.** A slate and a countdown leader are
   grey-scale graphics (:data:`.patterns.GREY_SHARE` of the frame in a few grey levels), and
   a real picture lifted towards white (the carphone clip at +0.45 brightness) passes that
@@ -39,6 +40,10 @@ GREY_COLOURFULNESS = 5.0
 GREY_KINDS = ("slate", "countdown leader")
 #: Where a sample row of the footage analysis keeps its colourfulness.
 COLOURFULNESS_COLUMN = 6
+#: A piece of an "obstructed" run left touching a transition or an exposure range, at most
+#: this long, is its tail (the detector's span or the exposure range ends a little early:
+#: measured 2 and 5 frames on the real film faded by a crush and at the end of its iris).
+TAIL_FRAMES = 6
 #: Reasons an "obstructed" frame gives way to.
 EXPOSURE_REASONS = ("blown out", "crushed")
 
@@ -48,9 +53,9 @@ def reconciled(flags: Sequence[Flag], transitions: Sequence[Transition], samples
     """``flags`` without the reasons another finding explains (see the module docstring).
 
     >>> fade = Transition("fade_out", 40, 49)
-    >>> flags = [Flag(35, 49, "obstructed", "edge"), Flag(60, 70, "crushed", "90 %")]
+    >>> flags = [Flag(30, 49, "obstructed", "edge"), Flag(60, 70, "crushed", "90 %"), Flag(71, 73, "obstructed", "")]
     >>> reconciled(flags, [fade], {}, 100)
-    (Flag(first=35, last=39, reason='obstructed', detail='edge'), Flag(first=60, last=70, reason='crushed', detail='90 %'))
+    (Flag(first=30, last=39, reason='obstructed', detail='edge'), Flag(first=60, last=70, reason='crushed', detail='90 %'))
     >>> rows = {i: (0, 0, 0, 0, 0, 0, 22.0) for i in range(0, 30, 3)}
     >>> reconciled([Flag(0, 29, "test pattern", "slate")], [], rows, 30)
     ()
@@ -75,6 +80,8 @@ def reconciled(flags: Sequence[Flag], transitions: Sequence[Transition], samples
             out.append(f)
             continue
         kept = _without(f, drop)
+        if f.reason == "obstructed":
+            kept = [k for k in kept if not (k.last - k.first + 1 <= TAIL_FRAMES and _touches(k, drop))]
         if kept != [f]:
             log.debug("%s %d-%d: %s", f.reason, f.first, f.last,
                       "kept " + ", ".join(f"{k.first}-{k.last}" for k in kept) if kept else "dropped")
@@ -94,6 +101,11 @@ def _colourful(samples: Mapping[int, Sequence], n: int) -> np.ndarray:
     lo, hi = np.clip(after - 1, 0, idx.size - 1), np.clip(after, 0, idx.size - 1)
     k = np.where(np.abs(frames - idx[lo]) <= np.abs(idx[hi] - frames), lo, hi)
     return values[k] > GREY_COLOURFULNESS
+
+
+def _touches(f: Flag, mask: np.ndarray) -> bool:
+    """A frame next to ``f`` (before or after it) is in ``mask``."""
+    return bool((f.first > 0 and mask[f.first - 1]) or (f.last + 1 < mask.size and mask[f.last + 1]))
 
 
 def _without(f: Flag, drop: np.ndarray) -> list[Flag]:
