@@ -40,6 +40,7 @@ import numpy as np
 
 from montage_ai.core.analysis import exposure as EX
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import flag_reasons as FR
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import obstruction as OB
@@ -62,7 +63,7 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_VERSION = "8"  # 8: blown-out and crushed ranges flagged (.exposure)
+ANALYSIS_VERSION = "9"  # 9: exposure drift inside a take is no boundary (.exposure_drift), wrong reasons taken back (.flag_reasons); 8: blown-out and crushed ranges flagged (.exposure)
 #: Feature samples per second of footage (every frame at 8 fps or less).
 SAMPLES_PER_SECOND = 8
 
@@ -415,6 +416,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
             cells[i] = c
     flags = flags + OB.obstructed(cells, spans, float(rate))
     flags = tuple(Q.merge(flags + EX.exposure_flags(measures["mean"], collector.samples, result.segments, flags)))
+    flags = FR.reconciled(flags, result.transitions, collector.samples, frame_count)  # one right reason a frame
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))
