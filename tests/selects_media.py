@@ -2,8 +2,9 @@
 
 ``A.mp4`` and ``B.mp4`` show the same three shots (B re-encoded with grain and 15 % more
 light: near-identical), A ending on a black slug; ``C.mp4`` shows three other sources;
-``D.mp4`` a blurred, an under-exposed and an over-exposed shot; ``shaky.mp4`` a still
-jittered by up to ±10 px per frame.
+``D.mp4`` a blurred, an under-exposed and an over-exposed shot (crushed to black but for
+a lamp by ffmpeg's ``eq``, and blown out to white: lost detail, not a dark or bright look);
+``shaky.mp4`` a still jittered by up to ±10 px per frame.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ SAME = [Segment("zoompan", N, still="scene", seed=1), Segment("mandelbrot", N),
 NEAR = [Segment(s.source, N, still=s.still, seed=s.seed, pan_px_per_frame=s.pan_px_per_frame, grain=3.0, gain=1.15)
         for s in SAME]
 OTHER = [Segment("life", N, seed=3), Segment("cellauto", N), Segment("pan", N, still="scene", seed=6)]
-POOR = [Segment("zoompan", N, still="scene", seed=4, blur_sigma=6.0), Segment("life", N, seed=5, gain=0.35),
-        Segment("mandelbrot", N, gain=3.0)]
+POOR = [Segment("zoompan", N, still="scene", seed=4, blur_sigma=6.0), Segment("pan", N, still="scene", seed=5),
+        Segment("zoompan", N, still="scene", seed=7, gain=5.0)]
+#: D's second shot crushed (ffmpeg ``eq``), a lamp in its corner still lit.
+CRUSH = (f"eq=brightness='-0.6*between(n,{N},{2 * N - 1})':eval=frame,"
+         f"drawbox=x=96:y=6:w=20:h=12:color=white:t=fill:enable='between(n,{N},{2 * N - 1})'")
 
 
 def render_shaky(path: Path, frames: int = 50, amplitude: int = 10, seed: int = 1) -> Path:
@@ -59,6 +63,10 @@ def render_project(root: Path) -> dict[str, Path]:
     render_footage(paths["A"], SAME + [Segment("black", 15)], size=SIZE)
     render_footage(paths["B"], NEAR, size=SIZE)
     render_footage(paths["C"], OTHER, size=SIZE)
-    render_footage(paths["D"], POOR, size=SIZE)
+    raw = root / "day2" / ".D_raw.mp4"
+    render_footage(raw, POOR, size=SIZE)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(raw), "-vf", CRUSH, "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", str(paths["D"])], check=True)
+    raw.unlink()
     render_shaky(paths["shaky"])
     return paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from fractions import Fraction
 
 import opentimelineio as otio
@@ -21,6 +22,7 @@ from montage_ai.core.cut.selects import (
     selects_timeline,
 )
 from montage_ai.core.model.timeline import NAMESPACE, cut_list_from_timeline
+from montage_ai.core.samples.footage import Segment, render_footage
 from montage_ai.otio_adapters.export import FORMATS, export_timeline, read_timeline
 from montage_ai.ui.cli.main import main
 from selects_media import render_project
@@ -70,6 +72,28 @@ def test_poor_shots_are_rejected_for_what_is_wrong_with_them(project):
     assert "shake" in flags[("shaky.mp4", 0)]
     assert not any(n[0] in ("D.mp4", "shaky.mp4") for n in names(s))
     assert "under-exposed" in s.rejected(clips["D"].path, 1).reason
+    assert "over-exposed" in s.rejected(clips["D"].path, 2).reason
+    assert "Under-exposed" in s.rejected(clips["D"].path, 1).keywords
+
+
+def test_a_low_key_shot_with_detail_is_offered_and_the_same_shot_crushed_is_not(tmp_path):
+    """Exposure is the analysis' verdict against the shot's own key, not a mean-luma rule:
+    a dark look (mean luma 0.13, 2 % at black) is a select; crushed to black it is not."""
+    src = tmp_path / "pan.mp4"
+    render_footage(src, [Segment("pan", 60, still="scene", pan_px_per_frame=1.5, grain=2.0)], size=(320, 180))
+    lamp = "drawbox=x=240:y=20:w=30:h=20:color=white:t=fill"
+    out = {}
+    for name, vf in (("low", f"eq=gamma=0.45:contrast=1.2,{lamp}"), ("crushed", f"eq=brightness=-0.6,{lamp}")):
+        out[name] = str(tmp_path / f"{name}.mp4")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(src), "-vf", vf, "-c:v", "libx264",
+                        "-pix_fmt", "yuv420p", out[name]], check=True)
+    low, crushed = (analyze_footage(out[k], mode="full") for k in ("low", "crushed"))
+    assert max(e for e in low.exposure if e is not None) < 0.16  # darker than the old mean-luma limit
+    s = choose_selects([low, crushed], SelectsOptions(), hashes={})
+    assert s.picked(low.path, 0) is not None, s.rejected(low.path, 0)
+    r = s.rejected(crushed.path, 0)
+    assert r is not None and "dark" in r.flags and r.reason.startswith("under-exposed: crushed")
+    assert not quality_flags(low.shots[0], Fraction(25), None)
 
 
 def test_a_near_duplicate_of_a_better_shot_is_left_out_naming_it(project):

@@ -39,6 +39,7 @@ import numpy as np
 
 from montage_ai.core.analysis import exposure as EX
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis import flag_reasons as FR
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import obstruction as OB
@@ -61,9 +62,10 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
-#: 9: measures from the decoder's Y plane (I420 decode), detail on every 2nd frame;
-#: 8: blown-out and crushed ranges flagged (.exposure); 7: no dissolve between defocused frames
-ANALYSIS_VERSION = "9"
+#: 10: measures from the decoder's Y plane (I420 decode), detail on every 2nd frame;
+#: 9: exposure drift inside a take is no boundary (.exposure_drift), wrong reasons taken back
+#: (.flag_reasons); 8: blown-out and crushed ranges flagged (.exposure)
+ANALYSIS_VERSION = "10"
 #: What the decoder delivers for the analysis: planar 4:2:0 (see :mod:`.frame_work`).
 PIX_FMT = "yuv420p"
 #: Feature samples per second of footage (every frame at 8 fps or less).
@@ -417,6 +419,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
             cells[i] = c
     flags = flags + OB.obstructed(cells, spans, float(rate))
     flags = tuple(Q.merge(flags + EX.exposure_flags(measures["mean"], collector.samples, result.segments, flags)))
+    flags = FR.reconciled(flags, result.transitions, collector.samples, frame_count)  # one right reason a frame
     speed = np.hypot(measures["dx"], measures["dy"]) / 64.0
     shots = _build_shots(result, collector, times, frame_count, thumbnail_dir, flags, Q.detail(measures),
                          (float(rate), speed))

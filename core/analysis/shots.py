@@ -53,6 +53,7 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis.cut_detect import RangeResult, black_flags, cut_scores, detect_range  # noqa: F401 (re-exported)
+from montage_ai.core.analysis.exposure_drift import without_exposure_drift
 from montage_ai.core.analysis.shot_signatures import (  # noqa: F401 (re-exported)
     SignatureBuilder,
     Signatures,
@@ -221,7 +222,12 @@ class ShotDetector:
             results = [self.detect(lo, hi, frame_count) for lo, hi in self.signatures.ranges()]
         finally:
             self.close()
-        return combine(results, frame_count)
+        # Exposure drift inside one take (an iris, auto-exposure) is no boundary (.exposure_drift).
+        return without_exposure_drift(combine(results, frame_count), self._thumb)
+
+    def _thumb(self, index: int) -> np.ndarray | None:
+        """Frame ``index``'s 32x18 colour thumbnail (None where not decoded)."""
+        return self.signatures.build(index, index + 1).thumb[0] if index in self.signatures else None
 
 
 def combine(results: Sequence[RangeResult], frame_count: int) -> ShotResult:

@@ -13,7 +13,9 @@ How
    black; blurred (sharpness, the variance of the Laplacian at the analysis width, far
    under the footage's median: the measure depends on content, so it is judged against
    the rest of the footage); shaky (high-frequency global motion); under- or over-exposed
-   (mean luma, clipped pixels); shorter than a useful piece. A shot failing any check is
+   (most of the usable frames flagged "crushed" / "blown out" by the analysis, which judges
+   exposure against the shot's own key, :mod:`~.analysis.exposure`: a dark, low-key shot with
+   detail is a look, not a fault); shorter than a useful piece. A shot failing any check is
    a :class:`Rejection` with every reason.
 2. **Near-duplicates.** Among the shots that pass, :func:`~.duplicates.find_duplicates`
    keeps the better of each pair whose keyframes hash alike; the other is rejected naming it.
@@ -73,18 +75,15 @@ class QualityLimits:
     have a sharpness of 9 600-46 000, the same blurred with a 4 px Gaussian 305; a still
     shot shakes 0.0, a steady pan 0.039, a static test chart 0.027 (phase correlation
     wobbles on periodic patterns), a frame jittered by ±3/±6/±10 px on 128 px
-    0.026/0.044/0.078; a quarter-gain shot has a mean luma of 0.14.
+    0.026/0.044/0.078. Exposure has no limit here: the analysis flags frames "crushed" /
+    "blown out" against the shot's own key (a dark look is no fault), and a shot most of whose
+    usable frames are flagged is under- or over-exposed (``flagged_max``).
     """
 
     #: Blurred: sharpness under this share of the footage's median sharpness.
     blur_ratio: float = 0.05
     #: Shaky: mean shake (fraction of the width per step, high-frequency part) above this.
     shake_max: float = 0.05
-    #: Under-exposed: mean luma under this, or more than ``clipped_max`` of pixels crushed.
-    dark_max: float = 0.16
-    #: Over-exposed: mean luma over this, or more than ``clipped_max`` of pixels blown.
-    bright_min: float = 0.82
-    clipped_max: float = 0.45
     #: Shots with fewer usable seconds are too short for a piece.
     min_piece_s: float = 0.5
     #: A shot with at least this share of its usable frames flagged by the analysis (blur,
@@ -199,8 +198,12 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
     ...          0.0, 0.2, 20.0, 25, (0, 25), (0.5, 0.6))
     >>> quality_flags(s, Fraction(25), 10000.0)[0]
     ('blur', 'blurred: sharpness 100 is 1.0 % of the footage median 10000')
-    >>> [f for f, _ in quality_flags(s, Fraction(25), 10000.0)]
-    ['blur', 'dark']
+    >>> [f for f, _ in quality_flags(s, Fraction(25), 10000.0)]  # dark (mean luma 0.1) is a look
+    ['blur']
+    >>> from montage_ai.core.analysis.quality import Flag
+    >>> crushed = replace(s, sharpness=1e4, flagged=(Flag(0, 49, "crushed", "85 % of the frame at black"),))
+    >>> quality_flags(crushed, Fraction(25), 10000.0)
+    [('dark', 'under-exposed: crushed (85 % of the frame at black): 100 % of the usable frames flagged')]
     """
     if shot.black:
         return [("black", "black: a black, near-black or white segment (slug, leader, fade, dip)")]
@@ -210,14 +213,7 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
                             f"of the footage median {median_sharp:.0f}"))
     if shot.shake is not None and shot.shake > limits.shake_max:
         out.append(("shake", f"shaky: camera shake {shot.shake:.3f} of the width per frame (limit {limits.shake_max:g})"))
-    out += flagged_share(shot, limits.flagged_max)
-    if shot.exposure is not None:
-        if shot.exposure < limits.dark_max or (shot.clipped_low or 0.0) > limits.clipped_max:
-            out.append(("dark", f"under-exposed: mean luma {shot.exposure:.2f}, "
-                                f"{100 * (shot.clipped_low or 0.0):.0f} % of pixels crushed to black"))
-        elif shot.exposure > limits.bright_min or (shot.clipped_high or 0.0) > limits.clipped_max:
-            out.append(("bright", f"over-exposed: mean luma {shot.exposure:.2f}, "
-                                  f"{100 * (shot.clipped_high or 0.0):.0f} % of pixels blown to white"))
+    out += [(f, _exposure_wording(f, r)) for f, r in flagged_share(shot, limits.flagged_max)]
     seen: set[str] = set()
     out = [(f, r) for f, r in out if not (f in seen or seen.add(f))]  # one entry per flag
     usable = shot.usable_end_frame - shot.usable_start_frame
@@ -225,6 +221,13 @@ def quality_flags(shot: Shot, rate: Fraction, median_sharp: float | None,
         out.append(("short", f"too short: {float(Fraction(usable) / rate):.2f} s usable "
                              f"(a piece needs {limits.min_piece_s:g} s)"))
     return out
+
+
+def _exposure_wording(flag: str, reason: str) -> str:
+    """The analysis' exposure reason (``"crushed (...)"``, ``"blown out (...)"``) in the
+    editor's words: ``"under-exposed: crushed (...)"``."""
+    word = {"dark": "under-exposed", "bright": "over-exposed"}.get(flag)
+    return f"{word}: {reason}" if word else reason
 
 
 def shot_keywords(shot: Shot, flags: Sequence[str] = ()) -> tuple[str, ...]:
