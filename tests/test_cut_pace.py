@@ -3,6 +3,7 @@ longest take the footage holds (said in the notes), never a held phase chopped a
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 
 import numpy as np
@@ -13,7 +14,7 @@ from montage_ai.core.cut.pace import hold_s, holds, style_target_s
 from montage_ai.core.plan.patterns import apply_pattern, load_pattern
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import load_style
-from test_assembly import assert_sound, short_footage
+from test_assembly import T0, assert_sound, footage, short_footage
 from test_planner import music, varied_footage
 
 R = Fraction(25)
@@ -296,3 +297,36 @@ def test_the_takes_note_quotes_the_longest_usable_shot_not_the_cap():
     assert cl.metadata["hold_s"] is not None, notes
     quoted = [float(x) for n in notes for x in re.findall(r"the longest usable shot is ([\d.]+) s", n)]
     assert all(q >= 7.9 for q in quoted), notes
+
+
+def _demo_like_footage():
+    # in time order: a clip of eight 1.5-2.0 s shots first, then clips of 2.5-4 s shots and one
+    # of 8.5 s (the demo's footage): 64 s for a 41 s song
+    specs = [[50, 38, 38, 41, 41, 50, 50, 50], [75, 100, 75], [100, 63, 100], [213, 100], [100, 75, 63], [100, 75]]
+    return [footage(f"/clips/D{f:03d}.mp4", R, [{"frames": n, "motion": 0.002 + 0.03 * ((f + k) % 5)}
+                                                for k, n in enumerate(lengths)],
+                    created=T0 + dt.timedelta(minutes=10 * f)) for f, lengths in enumerate(specs)]
+
+
+def test_vlog_skips_short_shots_in_time_order_rather_than_capping_every_take_at_the_first_clip():
+    # the first clip in time has only 1.5-2.0 s shots; the quiet intro and outro want 3 s takes.
+    # An editor keeps the day in order but picks the moments: short shots are skipped for a later
+    # one that holds the take (said in the notes); the takes are not capped at the first clip's
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music((("A", 0, 2, 0.13), ("B", 2, 6, 0.44), ("C", 6, 10, 0.61), ("B", 10, 14, 0.46), ("C", 14, 18, 0.66),
+               ("A", 18, 20, 0.13)))
+    shots = _demo_like_footage()
+    style = load_style("vlog")
+    for seed in range(3):
+        cl = _cut(style, shots, m, seed=seed)
+        assert_sound(cl, shots, style)
+        notes = cl.metadata["notes"]
+        by_path = {a.path: a for a in shots}
+        keys = [(by_path[c.source_path].media.creation_time, c.source_path, c.source_in) for c in cl.cuts]
+        if keys != sorted(keys):
+            assert any("back to unused frames" in n for n in notes)
+        assert not cl.metadata["hold_s"] or cl.metadata["hold_s"] > 2.0, notes  # not the first clip's shots
+        ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, None)
+        assert np.mean([abs(v - 1) for v in ratios.values()]) <= 0.2, (seed, ratios, notes)
+        assert any("too short for their takes were skipped" in n for n in notes), notes
