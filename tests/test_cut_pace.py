@@ -117,9 +117,11 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
 
 # vlog and dynamic end earlier here (30 s), cinematic (18 s) and hitchcock (20 s) earlier still,
 # at their own takes rather than capped; every phase within 20 %. mtv: its 2.24 s outro at 1 s
-# takes is two takes (1.0 and 1.24 s), not three of 0.75 s. Not met: wedding (outro 0.5 of a
-# 2.5 s cap: its 4.2-6.2 s takes from three 8 s shots) and documentary (never reuses: three shots of 3 s or more for four
-# phases, even over half the song; chopped and said in the notes)
+# takes is two takes (1.0 and 1.24 s), not three of 0.75 s. Not met: dynamic+wedding (outro 0.5
+# of a 2.5 s cap: its 4.2-6.2 s takes from three 8 s shots; its notes say the shots could hold its
+# takes over half the cut, so the fill, not the footage) and documentary (never reuses: three
+# shots of 3 s or more for four phases, even over half the song; chopped and said in the notes:
+# test_documentary_on_tight_footage_says_plainly_the_footage_cannot_hold_it)
 @pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic", "mtv"])
 def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name):
     # 3 files of one 8 s shot and four of 1.6-2.4 s: 49 s for a 32 s cut whose quiet intro and
@@ -330,3 +332,24 @@ def test_vlog_skips_short_shots_in_time_order_rather_than_capping_every_take_at_
         ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, None)
         assert np.mean([abs(v - 1) for v in ratios.values()]) <= 0.2, (seed, ratios, notes)
         assert any("too short for their takes were skipped" in n for n in notes), notes
+
+
+def test_documentary_on_tight_footage_says_plainly_the_footage_cannot_hold_it():
+    # documentary never reuses a shot and takes 3 s at least: three 8 s shots (the rest 1.6-2.4 s)
+    # for four story phases, even over half the song. The cut misses its pace (chopped), and its
+    # notes say why with the footage's figures, as the benchmark does
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
+    shots = short_footage([200, 60, 60, 50, 40], files=3)
+    style = load_style("documentary")
+    cl = _cut(style, shots, m)
+    assert_sound(cl, shots, style)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+    assert min(ratios.values()) < 0.8  # chopped: the footage cannot
+    said = [n for n in cl.metadata["notes"] if n.startswith("documentary: off its own pace")]
+    assert said and "never reuses a shot and only 3 usable shots are as long as its shortest take (3 s), " \
+        "for 4 story phases: a footage limit" in said[0], cl.metadata["notes"]
+    # footage that holds the style: no such note
+    ok = _cut(style, varied_footage(files=6, frames=300), m)
+    assert not any("off its own pace" in n for n in ok.metadata["notes"])

@@ -78,6 +78,7 @@ from montage_ai.core.cut.grid import (
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
     hold_s,
+    off_pace_note,
     paced_phases,
     phase_ratios,
     style_target_s,
@@ -207,12 +208,28 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     # a length the editor asked for ends at most a quarter earlier for the style's pace; the
     # whole song (no length asked) as far as the footage needs, down to half
     cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None)
+    off = _off_pace(cl, ids, repeats, style, music)
+    if off:
+        rate_notes = rate_notes + [off]
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
+
+
+def _off_pace(cl: CutList, ids, repeats: set[str], style: Style, music: MusicAnalysis) -> str | None:
+    """The footage's evidence when the cut's phases miss the style's own target
+    (:func:`~.pace.off_pace_note`): the same figures the benchmark prints, for the editor."""
+    if len(cl.beats) < 2 or not cl.cuts:
+        return None
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate)
+    energy = _phase_energy(cl.sections)
+    targets = {ph: style_target_s(style, ph, energy.get(ph, 0.5), beat_s, music.meter) for ph in ratios}
+    phase_s = {ph: float(sum(c.record_frames for c in cl.cuts if c.phase == ph) / cl.rate) for ph in ratios}
+    return off_pace_note(style, ratios, targets, _usable_lengths(ids, repeats), phase_s)
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,

@@ -43,7 +43,8 @@ import numpy as np
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "HOLD_STEP_S", "PACE_TOLERANCE"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
+           "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -247,3 +248,45 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
                     best, best_cost = q, c0 + c1
         out[k - 1][2], out[k][1] = best, best
     return [tuple(p) for p in out if p[2] > p[1]]
+
+
+def off_pace_note(style: Style, ratios: dict[str, float], targets: dict[str, float], lengths: Sequence[float],
+                  phase_s: dict[str, float]) -> str | None:
+    """The footage's evidence, for the editor, when the cut's phases miss the style's own
+    target by more than :data:`PACE_TOLERANCE` on average (None when they do not): the phase
+    furthest off, its target take against the longest usable shot (a target longer than every
+    shot is a footage limit), else, for a style that never reuses a shot, how many usable
+    shots are as long as its shortest take for its phases, else whether even half the cut at
+    the style's takes is more than the usable shots hold (``phase_s``: each phase's length).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> off_pace_note(load_style("documentary"), {"intro": 1.0, "outro": 0.3}, {"intro": 7.0, "outro": 7.0},
+    ...               [10.0, 2.0], {"intro": 8.0, "outro": 8.0}).split(": ", 1)[1][:118]
+    "off its own pace (the outro's takes 30% of its 7.0 s target): it never reuses a shot and only 1 usable shot is as long"
+    >>> off_pace_note(load_style("documentary"), {"intro": 1.1}, {"intro": 7.0}, [10.0], {"intro": 8.0}) is None
+    True
+    """
+    if not ratios or sum(abs(v - 1) for v in ratios.values()) / len(ratios) <= PACE_TOLERANCE:
+        return None
+    worst = max(ratios, key=lambda ph: abs(ratios[ph] - 1))
+    t = targets.get(worst, 0.0)
+    head = f"{style.name}: off its own pace (the {worst}'s takes {ratios[worst]:.0%} of its {t:.1f} s target): "
+    longest = max(lengths, default=0.0)
+    top = max(targets.values(), default=0.0)
+    never = style.reuse == "never"
+    fit = [ell for ell in lengths if ell >= style.min_shot_s - 1e-6]  # shots the style may show at all
+    long_enough = len(fit)
+    half = holds(fit, [(phase_s.get(ph, 0.0) / 2, targets[ph]) for ph in targets], never=never, cap=float("inf"))
+    if longest < top - 1e-6:
+        why = (f"no usable shot is as long as its {top:.1f} s takes (the longest is {longest:.1f} s): "
+               "a footage limit, add longer footage")
+    elif never and long_enough < len(phase_s):
+        why = (f"it never reuses a shot and only {long_enough} usable shot{'s are' if long_enough != 1 else ' is'} as "
+               f"long as its shortest take ({style.min_shot_s:g} s), for {len(phase_s)} story phases: a footage limit, "
+               "even half the song cannot hold them; add longer footage")
+    elif not half:
+        why = "even half the cut at its takes is more than the usable shots hold: a footage limit, add longer footage"
+    else:
+        why = ("the usable shots could hold its takes over half the cut: not the footage's length but "
+               + ("its time order (the long shots come late)" if style.chronological else "the fill's packing"))
+    return head + why
