@@ -353,3 +353,16 @@ def test_documentary_on_tight_footage_says_plainly_the_footage_cannot_hold_it():
     # footage that holds the style: no such note
     ok = _cut(style, varied_footage(files=6, frames=300), m)
     assert not any("off its own pace" in n for n in ok.metadata["notes"])
+
+
+def test_a_cut_that_ends_earlier_keeps_the_songs_last_section_change_where_it_is():
+    # a loud chorus from bar 4 to bar 8, a quiet ending after: a 16 s cut (8 bars) ends with the
+    # chorus. Its sections say so: the chorus runs to the cut's end at its own energy, not a bar
+    # of it relabelled as the quiet ending (which would promise the loud end slow takes)
+    m = music((("A", 0, 4, 0.2), ("B", 4, 8, 0.9), ("A", 8, 10, 0.2)))
+    shots = varied_footage(files=6, frames=300)
+    cl = _cut(load_style("dynamic"), shots, m, duration_s=16.0)
+    assert cl.duration == 16 * 25
+    last = cl.sections[-1]
+    assert (last.label, last.energy, last.end) == ("B", 0.9, cl.duration), cl.sections
+    assert all(s.label == "B" for s in cl.sections if s.start >= 4 * 50)  # bar 4 on: the chorus

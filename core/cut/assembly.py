@@ -382,7 +382,12 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
     # and the phases' mean distance from the style's own target (uncapped)
     own = once.ratios(best, None)
     style_off = float(np.mean([abs(v - 1) for v in own.values()])) if own else 0.0
-    return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off})
+    # how far the most chopped phase is short of its (capped) target, and the phases' mean distance
+    capped = once.ratios(best, best.metadata.get("hold_s"))
+    chopped = max((1 - v for v in capped.values()), default=0.0)
+    mean_off = float(np.mean([abs(v - 1) for v in capped.values()])) if capped else 0.0
+    return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off,
+                                   "pace_chopped": chopped, "pace_mean_off": mean_off})
 
 
 class _Once:
@@ -559,6 +564,10 @@ def _sections(music: MusicAnalysis, rate: Fraction, n_frames: int, phases, grid)
     """Music sections on the timeline, split where the story phase changes."""
     out = []
     cuts = sorted({ph[1] for ph in phases} | {0})
+    # the cut's end is a boundary too: a section change at or past the end of a cut that ends
+    # earlier than the song stays there, not on the last downbeat inside (which would give the
+    # loud end of a chorus the quiet section after it)
+    grid = sorted(set(grid) | {n_frames})
     for s in music.sections:
         a = 0 if s.start_s <= 0 else _nearest(seconds_to_frames(_frac(s.start_s), rate), grid)
         b = n_frames if s.end_s >= music.duration_s else _nearest(seconds_to_frames(_frac(s.end_s), rate), grid)
