@@ -366,3 +366,24 @@ def test_a_cut_that_ends_earlier_keeps_the_songs_last_section_change_where_it_is
     last = cl.sections[-1]
     assert (last.label, last.energy, last.end) == ("B", 0.9, cl.duration), cl.sections
     assert all(s.label == "B" for s in cl.sections if s.start >= 4 * 50)  # bar 4 on: the chorus
+
+
+def test_a_chronological_cut_with_a_few_more_slots_than_shots_is_stretched_only_as_far_as_needed(monkeypatch):
+    # whole beats make the slot count jump as the takes are stretched: 27 slots for 23 shots,
+    # 25 at a tenth longer, 20 at the full ratio (every take a sixth longer than need be: rock
+    # vlog ran 30 % over its target). The stretch whose count comes nearest the shots is taken
+    from types import SimpleNamespace
+
+    import montage_ai.core.cut.assembly as assembly
+    from montage_ai.core.cut.grid import Slot
+
+    def grid(*args, stretch=1.0, **kwargs):
+        n = 27 if stretch < 1.05 else 25 if stretch < 1.15 else 20
+        return [Slot(i * 10, i * 10 + 10, "build", 0.5) for i in range(n)]
+
+    monkeypatch.setattr(assembly, "slot_grid", grid)
+    plan = SimpleNamespace(shot_ids=[f"s{i}" for i in range(23)])
+    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270, 0,
+                                   None, [])
+    assert len(slots) == 25, notes
+    assert any("23 shots for 27 slots, so 25 longer ones" in n for n in notes)

@@ -549,8 +549,13 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
     # a style that never reuses a shot, or keeps the footage in order (a shot in two slots in
     # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
     if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
-        stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
-                              stretch=len(slots) / n_shots, drops=drops, phase_energy=phase_energy)
+        # the stretch whose slots come nearest the shots (fewer on a tie): whole beats make the
+        # count jump (27 slots for 23 shots: 25 at a tenth longer, 20 at the full ratio, every
+        # take a third longer than the style's)
+        full = len(slots) / n_shots
+        tries = [slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
+                           stretch=1 + (full - 1) * k / 4, drops=drops, phase_energy=phase_energy) for k in range(1, 5)]
+        stretched = min(tries, key=lambda t: (abs(len(t) - n_shots), len(t) > n_shots))
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
             why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
