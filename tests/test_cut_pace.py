@@ -119,7 +119,7 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
 # at their own takes rather than capped; every phase within 20 %. mtv: its 2.24 s outro at 1 s
 # takes is two takes (1.0 and 1.24 s), not three of 0.75 s. Not met: dynamic+wedding (outro 0.5
 # of a 2.5 s cap: its 4.2-6.2 s takes from three 8 s shots; its notes say the shots could hold its
-# takes over half the cut, so the fill, not the footage) and documentary (never reuses: three
+# takes over half the cut: not a footage limit) and documentary (never reuses: three
 # shots of 3 s or more for four phases, even over half the song; chopped and said in the notes:
 # test_documentary_on_tight_footage_says_plainly_the_footage_cannot_hold_it)
 @pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic", "mtv"])

@@ -287,6 +287,6 @@ def off_pace_note(style: Style, ratios: dict[str, float], targets: dict[str, flo
     elif not half:
         why = "even half the cut at its takes is more than the usable shots hold: a footage limit, add longer footage"
     else:
-        why = ("the usable shots could hold its takes over half the cut: not the footage's length but "
-               + ("its time order (the long shots come late)" if style.chronological else "the fill's packing"))
+        why = ("the usable shots could hold its takes over half the cut: not a footage limit but how this cut "
+               "fell on the beats and was filled" + (", in time order" if style.chronological else ""))
     return head + why
