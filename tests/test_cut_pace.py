@@ -44,6 +44,17 @@ def test_hold_caps_the_takes_only_when_the_footage_cannot_give_the_styles():
     assert not holds([4.0] * 2, [(12.0, 6.0)], never=False, cap=4.0)
 
 
+def test_the_hold_counts_a_phase_as_the_takes_that_tile_it_not_whole_takes_of_the_cap():
+    # 8 s of phase at 6 s takes is two takes of 4 s: 4 s shots hold it (no cap), where counting
+    # two whole 6 s takes asked 12 s of footage for 8 s of cut and capped every phase for nothing
+    assert hold_s([4.0] * 3, [(8.0, 6.0)], never=False) is None
+    # 12 s at 6 s takes from 4 s shots: three takes of 4 s, and the hold says 4 s (the takes),
+    # not the highest cap that tiles the phase with them
+    assert hold_s([4.0] * 3, [(12.0, 6.0)], never=False) == pytest.approx(4.0)
+    # a 4.2 s phase tiles as two takes of 2.1 s: the hold is never under the style's shortest take
+    assert hold_s([3.0] * 4 + [2.2] * 6, [(9.0, 6.0), (4.2, 6.0)], never=False, floor_s=2.5) == pytest.approx(3.0)
+
+
 def test_each_phase_mean_take_stays_on_the_target_whatever_the_seed():
     # a steady mid-energy song: dynamic's 2-4 beats, the seed varying each cut by a beat
     m = music((("A", 0, 32, 0.65),))
@@ -117,12 +128,12 @@ def test_phase_ratios_measure_each_phase_against_its_target_capped_by_the_hold()
 
 # vlog and dynamic end earlier here (30 s), cinematic (18 s) and hitchcock (20 s) earlier still,
 # at their own takes rather than capped; every phase within 20 %. mtv: its 2.24 s outro at 1 s
-# takes is two takes (1.0 and 1.24 s), not three of 0.75 s. Not met: dynamic+wedding (outro 0.5
-# of a 2.5 s cap: its 4.2-6.2 s takes from three 8 s shots; its notes say the shots could hold its
-# takes over half the cut: not a footage limit) and documentary (never reuses: three
+# takes is two takes (1.0 and 1.24 s), not three of 0.75 s. dynamic+wedding: only the three 8 s
+# shots are as long as its 2.5 s shortest take; it ends earlier (24 s), every phase held (the
+# footage's hold counts a 6 s phase at 4 s takes as two of 3 s, not 8 s of footage). Not met: documentary (never reuses: three
 # shots of 3 s or more for four phases, even over half the song; chopped and said in the notes:
 # test_documentary_on_tight_footage_says_plainly_the_footage_cannot_hold_it)
-@pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic", "mtv"])
+@pytest.mark.parametrize("name", ["cinematic", "hitchcock", "vlog", "dynamic", "mtv", "dynamic+wedding"])
 def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name):
     # 3 files of one 8 s shot and four of 1.6-2.4 s: 49 s for a 32 s cut whose quiet intro and
     # outro want 3-4 s takes; the fill's pieces run short before the outro. The cut either ends
@@ -132,7 +143,8 @@ def test_after_the_fill_no_phase_is_left_far_short_of_what_the_cut_promises(name
 
     m = music((("A", 0, 4, 0.2), ("B", 4, 12, 0.6), ("A", 12, 16, 0.2)))
     shots = short_footage([200, 60, 60, 50, 40], files=3)
-    style = load_style(name)
+    base, _, pattern = name.partition("+")
+    style = apply_pattern(load_style(base), load_pattern(pattern)) if pattern else load_style(name)
     cl = _cut(style, shots, m)
     assert_sound(cl, shots, style)
     notes = cl.metadata["notes"]

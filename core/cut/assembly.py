@@ -509,7 +509,9 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
         return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
-    hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
+    # ... never below the style's shortest take (whole units of it, up)
+    least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
+    hold = round(max(unit, least, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
     return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
 

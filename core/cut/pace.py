@@ -24,10 +24,12 @@ a phase more than :data:`PACE_TOLERANCE` short because the fill split the grid's
 it try a shorter cut first (kept only when every phase keeps the style's own pace), else
 lower the cap on every phase to what the fill's pieces held (bounded; noted).
 
->>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
+>>> hold_s([4.0, 4.0, 4.0], [(12.0, 6.0)], never=False) is None  # 12 s at 6 s takes: 4 s shots cannot
 False
->>> round(hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False), 2)
+>>> round(hold_s([4.0, 4.0, 4.0], [(12.0, 6.0)], never=False), 2)  # three takes of 4 s
 4.0
+>>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes is two of 4 s: they fit
+True
 >>> hold_s([8.0, 8.0], [(8.0, 4.0)], never=False) is None  # the style's takes fit: no cap
 True
 """
@@ -92,11 +94,15 @@ def _feasible(lengths: Sequence[float], takes: Sequence[tuple[float, int]], neve
 
 
 def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[float, int]]:
+    """Each phase as ``(take, n)``: the fewest takes of at most ``min(target, cap)`` that tile
+    it, each the phase's length over their number (6 s of phase at 4 s takes: two of 3 s; the
+    footage need not hold 8 s for it)."""
     out = []
     for length, target in phases:
         t = min(target, cap, length)
         if t > 0:
-            out.append((t, max(1, math.ceil(length / t - 0.05))))  # slots of at most t tile the phase
+            n = max(1, math.ceil(length / t - 0.05))  # slots of at most t tile the phase
+            out.append((min(t, length / n), n))
     return out
 
 
@@ -120,8 +126,9 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
         return None
     cap = top - HOLD_STEP_S
     while cap >= floor_s:
-        if _feasible(lengths, takes(cap), never):
-            return round(cap, 3)
+        got = takes(cap)
+        if _feasible(lengths, got, never):  # the longest take the phases then have
+            return round(max(floor_s, max(t for t, _ in got)), 3)
         cap -= HOLD_STEP_S
     return None
 
