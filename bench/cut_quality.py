@@ -26,6 +26,9 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
   the phase's mean energy would not say; both columns are printed;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
+- for each row off the style's own target, the footage's evidence (the longest target take
+  against the longest usable shot, whether half the song would hold the style's takes) and
+  what the cut's notes tell the editor (``off its own pace``, :func:`~.pace.off_pace_note`);
 - drops: for each song, the drops found from energy and low end and from loudness alone, and
   for patterns with drops, how many have a cut on them filled from the most intense quarter
   of the shots left (``--drops-all``: the drops of every annotated song, nothing else).
@@ -263,7 +266,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
     for style in styles:
         stats = Counter()
         devs, worst, beats_share, times, pdevs, pworst, ldevs = [], [], [], [], [], [], []
-        limits, cut_len = [], []
+        limits, cut_len, said = [], [], Counter()
         for seed in range(seeds):
             t0 = time.perf_counter()
             try:
@@ -291,6 +294,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             if cl.metadata.get("hold_s"):
                 limits.append(float(cl.metadata["hold_s"]))
             cut_len.append(float(cl.duration / cl.rate))
+            # what the cut's notes tell the editor when it misses the style's own pace
+            said.update(n.split("): ", 1)[-1] for n in cl.metadata["notes"] if ": off its own pace (" in n)
             ev = limit_evidence(cl, style, music, lengths)
             ldevs.append(np.mean([abs(v - 1) for v in pace(cl, style, music, promised=True, local=True).values()]))
             cut_s = [float(c.record_in / cl.rate) for c in cl.cuts[1:]]
@@ -307,7 +312,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
                      float(np.mean(pdevs)) if pdevs else float("nan"), f"{pw[0]} {pw[1]:.2f}", stats["capped"],
                      wmean, pwmean, float(np.mean(ldevs)) if ldevs else float("nan"),
                      {"target": ev if worst else None, "holds": limits, "len": cut_len, "song_s": music.duration_s,
-                      "n_long": sum(x >= ev[1] - 1e-6 for x in lengths) if worst else 0, "w": w},
+                      "n_long": sum(x >= ev[1] - 1e-6 for x in lengths) if worst else 0, "w": w,
+                      "said": said, "n": len(worst)},
                      dict(stats)))
 
 
@@ -396,6 +402,11 @@ def main() -> int:
         print(f"  {r[0]} {r[1]} {r[2]}: worst {ev['w'][0]} {ev['w'][1]:.2f}; target take {t:.1f} s ({phase}), "
               f"longest usable shot {longest:.1f} s: {why}; {caps}; cut {np.mean(ev['len']):.1f} s of "
               f"{ev['song_s']:.1f} s")
+        # the cut's own notes, as the editor reads them (seeds whose cut says it is off its pace)
+        for text, k in ev["said"].most_common(2):
+            print(f"      notes ({k}/{ev['n']} seeds): {text}")
+        if not ev["said"]:
+            print(f"      notes: none of the {ev['n']} cuts says it is off its own pace")
     print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:

@@ -78,6 +78,7 @@ from montage_ai.core.cut.grid import (
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
     hold_s,
+    off_pace_note,
     paced_phases,
     phase_ratios,
     style_target_s,
@@ -207,12 +208,28 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     # a length the editor asked for ends at most a quarter earlier for the style's pace; the
     # whole song (no length asked) as far as the footage needs, down to half
     cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None)
+    off = _off_pace(cl, ids, repeats, style, music)
+    if off:
+        rate_notes = rate_notes + [off]
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
                    name=name or f"Montage AI {style.name} cut", style=style.name, seed=seed, brief=brief,
                    metadata={"planner": plan.planner, "hold_s": cl.metadata.get("hold_s"),
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
+
+
+def _off_pace(cl: CutList, ids, repeats: set[str], style: Style, music: MusicAnalysis) -> str | None:
+    """The footage's evidence when the cut's phases miss the style's own target
+    (:func:`~.pace.off_pace_note`): the same figures the benchmark prints, for the editor."""
+    if len(cl.beats) < 2 or not cl.cuts:
+        return None
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate)
+    energy = _phase_energy(cl.sections)
+    targets = {ph: style_target_s(style, ph, energy.get(ph, 0.5), beat_s, music.meter) for ph in ratios}
+    phase_s = {ph: float(sum(c.record_frames for c in cl.cuts if c.phase == ph) / cl.rate) for ph in ratios}
+    return off_pace_note(style, ratios, targets, _usable_lengths(ids, repeats), phase_s)
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
@@ -365,7 +382,12 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
     # and the phases' mean distance from the style's own target (uncapped)
     own = once.ratios(best, None)
     style_off = float(np.mean([abs(v - 1) for v in own.values()])) if own else 0.0
-    return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off})
+    # how far the most chopped phase is short of its (capped) target, and the phases' mean distance
+    capped = once.ratios(best, best.metadata.get("hold_s"))
+    chopped = max((1 - v for v in capped.values()), default=0.0)
+    mean_off = float(np.mean([abs(v - 1) for v in capped.values()])) if capped else 0.0
+    return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off,
+                                   "pace_chopped": chopped, "pace_mean_off": mean_off})
 
 
 class _Once:
@@ -487,7 +509,9 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
         return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
-    hold = round(max(unit, math.floor(hold / unit + 1e-6) * unit), 3)
+    # ... never below the style's shortest take (whole units of it, up)
+    least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
+    hold = round(max(unit, least, math.floor(hold / unit + 1e-6) * unit), 3)
     wanted = max(t for _, t in targets)
     return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
 
@@ -527,8 +551,13 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
     # a style that never reuses a shot, or keeps the footage in order (a shot in two slots in
     # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
     if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
-        stretched = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
-                              stretch=len(slots) / n_shots, drops=drops, phase_energy=phase_energy)
+        # the stretch whose slots come nearest the shots (fewer on a tie): whole beats make the
+        # count jump (27 slots for 23 shots: 25 at a tenth longer, 20 at the full ratio, every
+        # take a third longer than the style's)
+        full = len(slots) / n_shots
+        tries = [slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
+                           stretch=1 + (full - 1) * k / 4, drops=drops, phase_energy=phase_energy) for k in range(1, 5)]
+        stretched = min(tries, key=lambda t: (abs(len(t) - n_shots), len(t) > n_shots))
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
             why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
@@ -542,6 +571,10 @@ def _sections(music: MusicAnalysis, rate: Fraction, n_frames: int, phases, grid)
     """Music sections on the timeline, split where the story phase changes."""
     out = []
     cuts = sorted({ph[1] for ph in phases} | {0})
+    # the cut's end is a boundary too: a section change at or past the end of a cut that ends
+    # earlier than the song stays there, not on the last downbeat inside (which would give the
+    # loud end of a chorus the quiet section after it)
+    grid = sorted(set(grid) | {n_frames})
     for s in music.sections:
         a = 0 if s.start_s <= 0 else _nearest(seconds_to_frames(_frac(s.start_s), rate), grid)
         b = n_frames if s.end_s >= music.duration_s else _nearest(seconds_to_frames(_frac(s.end_s), rate), grid)

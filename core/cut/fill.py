@@ -91,8 +91,9 @@ def planned_by_phase(st: FillState, p: Pending) -> Pick | None:
 def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
     """Chronological order: the planned shots from the slot's place in time on; the shot
     just shown goes on through the slot rather than cut to itself; when the shot in order
-    is too short for the slot, a shorter slot (the rest to the next) rather than a skip
-    ahead in time."""
+    is too short for the slot, a later shot in time that holds all of it while the footage
+    ahead still holds the rest of the cut (:func:`_fits_ahead`: the editor picks the moments,
+    the short shots skipped, said in the notes), else a shorter slot (the rest to the next)."""
     if not st.chrono:
         return None
     slot = p.slot
@@ -111,8 +112,7 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
             st.cursor = k
             return pick
         if here is not None and sid == here[0]:
-            # footage with little to spare: no shot skipped (the order would run out and go back)
-            ahead = None if st.room < 1.5 * st.n_frames else _fits_ahead(st, slot, k)
+            ahead = _fits_ahead(st, slot, k)
             if ahead is not None:
                 return ahead
             fit = st.avail([here])
@@ -125,24 +125,29 @@ def planned_in_order(st: FillState, p: Pending) -> Pick | Resplit | Hold | None:
     return None
 
 
-#: Chronological styles: how many shots further on in time the fill looks for one that holds
-#: the whole slot before it splits the slot for the shot in order (a held take is the style's
-#: pace; a shot skipped goes by in time, never back).
-CHRONO_LOOKAHEAD = 3
+#: Chronological styles: a shot in order too short for its slot is skipped for a later one
+#: that holds the whole slot only while the planned footage from there on in time still holds
+#: this share of the rest of the cut (each shot within the style's longest take): a held take
+#: is the style's pace, a shot skipped goes by in time, never back, and the order must not run
+#: out before the end. However many shots that skips: a first clip of only short shots does
+#: not cap every take of the cut (the demo's vlog).
+CHRONO_AHEAD_SPARE = 1.2
 
 
 def _fits_ahead(st: FillState, slot: Slot, k: int) -> Pick | None:
-    """A shot among the next :data:`CHRONO_LOOKAHEAD` in time after the ``k``-th that fills
-    all of ``slot`` (the cursor moves to it), else None."""
+    """A shot later in time than the ``k``-th that fills all of ``slot`` (the cursor moves
+    to it; the shots passed over are counted as skipped), while the footage from it on holds
+    :data:`CHRONO_AHEAD_SPARE` of the rest of the cut; else None."""
     left = st.n_frames - slot.start
-    for j in range(k + 1, min(len(st.all_ids), k + 1 + CHRONO_LOOKAHEAD)):
+    for j in range(k + 1, len(st.all_ids)):
         sid = st.all_ids[j]
         if st.history and sid == st.history[-1]:
             continue
-        if _ahead_frames(st, j) < 1.5 * left:  # skipping would leave too little in order for the rest
+        if _ahead_frames(st, j) < CHRONO_AHEAD_SPARE * left:  # too little left in order for the rest
             return None
         pick = st.try_shot(sid, slot, after=st.last_end.get(sid), early=0.5 if st.target_counts[j] > 1 else 0.0)
         if pick:
+            st.skipped.update(i for i in st.all_ids[k:j] if not st.uses[i])
             st.cursor = j
             return pick
     return None
@@ -349,6 +354,11 @@ def notes(st: FillState) -> list[str]:
     if n:
         out.append(f"{name}: {n} slot{_plural(n, ' was', 's were')} split into shorter shots on the beat: "
                    "no unused shot was long enough")
+    skipped = len(st.skipped - set(st.history))
+    if skipped:
+        out.append(f"{name} keeps chronological order but picks the moments: {skipped} shot"
+                   f"{_plural(skipped, ' too short for its take was', 's too short for their takes were')} skipped "
+                   "for a later one that holds the take")
     back = len(st.went_back)
     if back:
         out.append(f"{name} keeps chronological order; {back} shot{_plural(back, ' goes', 's go')} back to unused "

@@ -138,6 +138,7 @@ class FillState:
         self.tight = self.never and room < 1.25 * self.n_frames  # best fit: waste as little as possible
         self.room = room  # the planned shots' frames (each within the longest take), timeline frames
         self.went_back: set[int] = set()
+        self.skipped: set[str] = set()  # chronological: shots passed over for a later one holding the take
         self.held: set[int] = set()  # record_in of cuts that went on through the next slot
         self.samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.all_ids = list(self.plan.shot_ids)

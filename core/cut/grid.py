@@ -450,7 +450,9 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                 # range; a long range (4 beats or more) may run a beat over it (one 4.3 s take
                 # for a 4 s target after a lead-in, not two of 2.15 s)
                 over = hi + (1 if hi >= 4 else 0)
-                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f + 0.5)))
+                # ... or a tenth over it (:data:`PHASE_SLACK`): 2.24 s of outro at one-second
+                # takes is two of 1.0 and 1.24 s, not three of 0.75 s
+                n_lo = max(1, math.ceil(span / g.max_f), math.ceil(span / (over * g.beat_f * (1 + PHASE_SLACK) + 0.5)))
                 n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
                 # the style's target there (not the seed's varied one: its error would stay
                 # for the whole span)

@@ -24,10 +24,12 @@ a phase more than :data:`PACE_TOLERANCE` short because the fill split the grid's
 it try a shorter cut first (kept only when every phase keeps the style's own pace), else
 lower the cap on every phase to what the fill's pieces held (bounded; noted).
 
->>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes: two 4 s pieces cannot
+>>> hold_s([4.0, 4.0, 4.0], [(12.0, 6.0)], never=False) is None  # 12 s at 6 s takes: 4 s shots cannot
 False
->>> round(hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False), 2)
+>>> round(hold_s([4.0, 4.0, 4.0], [(12.0, 6.0)], never=False), 2)  # three takes of 4 s
 4.0
+>>> hold_s([4.0, 4.0, 4.0], [(8.0, 6.0)], never=False) is None  # 8 s at 6 s takes is two of 4 s: they fit
+True
 >>> hold_s([8.0, 8.0], [(8.0, 4.0)], never=False) is None  # the style's takes fit: no cap
 True
 """
@@ -43,7 +45,8 @@ import numpy as np
 
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "HOLD_STEP_S", "PACE_TOLERANCE"]
+__all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
+           "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -91,11 +94,15 @@ def _feasible(lengths: Sequence[float], takes: Sequence[tuple[float, int]], neve
 
 
 def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[float, int]]:
+    """Each phase as ``(take, n)``: the fewest takes of at most ``min(target, cap)`` that tile
+    it, each the phase's length over their number (6 s of phase at 4 s takes: two of 3 s; the
+    footage need not hold 8 s for it)."""
     out = []
     for length, target in phases:
         t = min(target, cap, length)
         if t > 0:
-            out.append((t, max(1, math.ceil(length / t - 0.05))))  # slots of at most t tile the phase
+            n = max(1, math.ceil(length / t - 0.05))  # slots of at most t tile the phase
+            out.append((min(t, length / n), n))
     return out
 
 
@@ -119,8 +126,9 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
         return None
     cap = top - HOLD_STEP_S
     while cap >= floor_s:
-        if _feasible(lengths, takes(cap), never):
-            return round(cap, 3)
+        got = takes(cap)
+        if _feasible(lengths, got, never):  # the longest take the phases then have
+            return round(max(floor_s, max(t for t, _ in got)), 3)
         cap -= HOLD_STEP_S
     return None
 
@@ -247,3 +255,45 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
                     best, best_cost = q, c0 + c1
         out[k - 1][2], out[k][1] = best, best
     return [tuple(p) for p in out if p[2] > p[1]]
+
+
+def off_pace_note(style: Style, ratios: dict[str, float], targets: dict[str, float], lengths: Sequence[float],
+                  phase_s: dict[str, float]) -> str | None:
+    """The footage's evidence, for the editor, when the cut's phases miss the style's own
+    target by more than :data:`PACE_TOLERANCE` on average (None when they do not): the phase
+    furthest off, its target take against the longest usable shot (a target longer than every
+    shot is a footage limit), else, for a style that never reuses a shot, how many usable
+    shots are as long as its shortest take for its phases, else whether even half the cut at
+    the style's takes is more than the usable shots hold (``phase_s``: each phase's length).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> off_pace_note(load_style("documentary"), {"intro": 1.0, "outro": 0.3}, {"intro": 7.0, "outro": 7.0},
+    ...               [10.0, 2.0], {"intro": 8.0, "outro": 8.0}).split(": ", 1)[1][:118]
+    "off its own pace (the outro's takes 30% of its 7.0 s target): it never reuses a shot and only 1 usable shot is as long"
+    >>> off_pace_note(load_style("documentary"), {"intro": 1.1}, {"intro": 7.0}, [10.0], {"intro": 8.0}) is None
+    True
+    """
+    if not ratios or sum(abs(v - 1) for v in ratios.values()) / len(ratios) <= PACE_TOLERANCE:
+        return None
+    worst = max(ratios, key=lambda ph: abs(ratios[ph] - 1))
+    t = targets.get(worst, 0.0)
+    head = f"{style.name}: off its own pace (the {worst}'s takes {ratios[worst]:.0%} of its {t:.1f} s target): "
+    longest = max(lengths, default=0.0)
+    top = max(targets.values(), default=0.0)
+    never = style.reuse == "never"
+    fit = [ell for ell in lengths if ell >= style.min_shot_s - 1e-6]  # shots the style may show at all
+    long_enough = len(fit)
+    half = holds(fit, [(phase_s.get(ph, 0.0) / 2, targets[ph]) for ph in targets], never=never, cap=float("inf"))
+    if longest < top - 1e-6:
+        why = (f"no usable shot is as long as its {top:.1f} s takes (the longest is {longest:.1f} s): "
+               "a footage limit, add longer footage")
+    elif never and long_enough < len(phase_s):
+        why = (f"it never reuses a shot and only {long_enough} usable shot{'s are' if long_enough != 1 else ' is'} as "
+               f"long as its shortest take ({style.min_shot_s:g} s), for {len(phase_s)} story phases: a footage limit, "
+               "even half the song cannot hold them; add longer footage")
+    elif not half:
+        why = "even half the cut at its takes is more than the usable shots hold: a footage limit, add longer footage"
+    else:
+        why = ("the usable shots could hold its takes over half the cut: not a footage limit but how this cut "
+               "fell on the beats and was filled" + (", in time order" if style.chronological else ""))
+    return head + why

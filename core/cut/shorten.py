@@ -169,7 +169,7 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
     :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
     its promise; None when the full cut keeps it or no shorter one does."""
     cl = full[0]
-    if cl.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE:
+    if _kept_promise(cl):
         return None
     lo = SHORTEN_FLOOR * asked
     seen: set[float] = set()
@@ -185,11 +185,24 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
             short, short_notes = make(length, HELD)
         except FootageShortError:
             continue
-        # every story phase of the full cut is still there (none too short to hold a take)
-        if short.metadata.get("pace_off", 0.0) <= PACE_TOLERANCE and \
-                {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
+        # no phase chopped short of its promise, the phases on it on average (a phase of one
+        # take a bar longer than its target is not a chopped one), and every story phase of the
+        # full cut still there (none too short to hold a take)
+        if _kept_promise(short) and {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
             return short, short_notes + [_held_note(short, asked)]
     return None
+
+
+def _kept_promise(cl: CutList) -> bool:
+    """Every phase of ``cl`` within :data:`~.pace.PACE_TOLERANCE` of its promised take
+    (``pace_off``); or none more than that short of it (none chopped: a phase of one take a
+    bar longer than its target is not), the phases within it on average, and on the style's
+    own target on average (``style_off``: a cap does not stand in for the style)."""
+    md = cl.metadata
+    if md.get("pace_off", 0.0) <= PACE_TOLERANCE:
+        return True
+    return "pace_chopped" in md and md["pace_chopped"] <= PACE_TOLERANCE and \
+        md.get("pace_mean_off", 1.0) <= PACE_TOLERANCE and md.get("style_off", 1.0) <= PACE_TOLERANCE
 
 
 def _held_note(cl: CutList, asked: float) -> str:
