@@ -96,7 +96,9 @@ def test_a_kept_correction_changes_the_next_cut(project, tmp_path, capsys):
     assert set(cuts1) - set(beats2)  # the first cut used beats the halved grid no longer has
     # A correction for one cut only: half then double is the tracked grid again; nothing more is kept.
     cuts3, beats3 = _cut(root, song, tmp_path / "three.otio", cache, "--double")
-    assert all(abs(a - b) <= 1 for a, b in zip(beats3, beats1)) and len(beats3) in (len(beats1) - 1, len(beats1))
+    # (each cut may end on another bar: the footage fills a different length of each grid)
+    n = min(len(beats1), len(beats3))
+    assert n >= 4 and all(abs(a - b) <= 1 for a, b in zip(beats3[:n], beats1[:n]))
     capsys.readouterr()
     assert _beats(song, cache) == 0 and "corrected by you: half" in capsys.readouterr().out
     # --keep keeps it; --reset goes back to the tracked grid and the first cut.
