@@ -274,7 +274,10 @@ def test_the_whole_song_ends_earlier_rather_than_cap_every_take_when_that_holds_
     assert set(own) == {"intro", "build", "climax", "outro"}, notes
     assert np.mean([abs(v - 1) for v in own.values()]) <= 0.2, (own, notes)
     assert 16 * 25 <= cl.duration < 32 * 25  # never below half the song
-    assert any("the cut ends earlier" in n and "rather than capping every take" in n for n in notes), notes
+    # the notes say so: shorter rather than capping every take over the whole song, or (where the
+    # capped whole song still chopped a phase) shorter so that no held phase is chopped
+    assert any("the cut ends earlier" in n and "every phase shortened alike" in n and
+               ("rather than capping every take" in n or "no held phase is chopped" in n) for n in notes), notes
     # a length the editor asked for ends at most a quarter earlier (its takes capped beyond, noted)
     asked = _cut(style, shots, m, duration_s=32.0)
     assert asked.duration >= 0.75 * 32 * 25 - 25
@@ -399,3 +402,32 @@ def test_a_chronological_cut_with_a_few_more_slots_than_shots_is_stretched_only_
                                    None, [])
     assert len(slots) == 25, notes
     assert any("23 shots for 27 slots, so 25 longer ones" in n for n in notes)
+
+
+def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fall_between_frames():
+    # hiphop dynamic+every_phrase: beats 0.667 s apart fall 16 or 17 frames apart, the median
+    # beat is 17 frames but a phrase (four bars) of build is 10.54 s, not 4 median bars (10.68
+    # s): the footage (longest shot 10 s) holds it in two takes of 5.27 s, just under two median
+    # bars, and flooring that to whole median bars halved every take (one bar) though the
+    # footage holds two-bar takes. Here: beats 16 and 17 frames apart in turn, 17 in the outro
+    from montage_ai.core.cut.assembly import _hold
+    from montage_ai.core.plan.planner import shot_id_map
+    from test_planner import footage
+
+    style = apply_pattern(load_style("dynamic"), load_pattern("every_phrase"))
+    secs = [10.0, 9.64, 6.87, 6.56, 6.34, 5.51, 5.47, 5.0, 4.67, 4.14, 4.0, 3.77, 3.64, 3.54, 3.4, 2.94]
+    gaps = [16 + i % 2 for i in range(40)] + [17] * 6  # intro 2 bars, build and climax 4 each, outro
+    beats = [sum(gaps[:i]) for i in range(len(gaps) + 1)]
+    b0, b1, b2, end = beats[8], beats[24], beats[40], beats[-1]
+    phases = [("intro", 0, b0, 0.4), ("build", b0, b1, 0.6), ("climax", b1, b2, 0.9), ("outro", b2, end, 0.3)]
+    bar_s = 4 * 17 / 25
+
+    def hold(lengths):
+        ids = shot_id_map([footage("/clips/H.mp4", R, [{"frames": round(s * 25)} for s in lengths])])
+        return _hold(ids, set(), style, R, phases, beats, 4, end)
+
+    got, notes, missing = hold(secs)
+    assert got == pytest.approx(2 * bar_s, abs=1e-3) and missing == 0.0  # two bars, not one
+    assert notes and "at most 5.4 s" in notes[0]
+    # the bar up is taken only where the footage holds it: shots of at most 4.5 s hold one bar
+    assert hold([min(s, 4.5) for s in secs])[0] == pytest.approx(bar_s, abs=1e-3)

@@ -78,6 +78,7 @@ from montage_ai.core.cut.grid import (
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
     hold_s,
+    holds,
     off_pace_note,
     paced_phases,
     phase_ratios,
@@ -511,9 +512,37 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     # ... never below the style's shortest take (whole units of it, up)
     least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
-    hold = round(max(unit, least, math.floor(hold / unit + 1e-6) * unit), 3)
+    per = max(1, meter) if style.all_cuts_on_downbeat else 1 / max(1, style.subdivide)  # beats a unit
+    units = [sum(1 for x in beats if a <= x < b) / per for _, a, b, _ in phases]
+    hold = round(max(unit, least, _on_grid_hold(lengths, targets, never, hold, unit, units)), 3)
     wanted = max(t for _, t in targets)
     return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
+
+
+def _on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool, hold: float,
+                  unit: float, units: Sequence[float]) -> float:
+    """The footage's hold (:func:`~.pace.hold_s`) in whole grid units, counted in the phase's own.
+
+    The hold is the longest take of the phase that sets it: its length over its number of
+    takes. Beats fall between frames (0.667 s apart: 16 or 17 frames at 23.976), so a phase
+    of four bars is 10.54 s where four median bars (``unit``: 2.67 s) are 10.68 s; the hold,
+    two takes of 5.27 s, floored to whole median bars was one bar (2.67 s), every take halved
+    though the footage holds the two-bar takes. So the hold is that phase's grid units
+    (``units``, one per phase of ``targets``) over its takes, floored, in median units; kept
+    where the footage holds takes capped there (:func:`~.pace.holds`), else floored as before."""
+    down = math.floor(hold / unit + 1e-6) * unit
+    best = None
+    for (length, target), n_units in zip(targets, units):
+        t = min(target, hold, length)
+        if t <= 0:
+            continue
+        n = max(1, math.ceil(length / t - 0.05))  # the takes that tile it (:func:`~.pace.holds`)
+        if abs(length / n - hold) <= 1e-3 + 1e-6:  # the phase whose takes set the hold
+            whole = math.floor(n_units / n + 1e-6) * unit
+            best = whole if best is None else max(best, whole)
+    if best is not None and best > down + 1e-6 and holds(lengths, targets, never=never, cap=best):
+        return best
+    return down
 
 
 def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:

@@ -16,7 +16,9 @@ fill every phase (pieces of one shot when the style reuses shots, one take per s
 never does), caps the grid's slots at it and says so in the notes: every phase is shortened
 evenly, the last (held) phase is not the one chopped because the long shots ran out first.
 The promised target of a phase is ``min(style target, hold)``, the hold in whole beats (whole
-bars for a style that cuts only on downbeats).
+bars for a style that cuts only on downbeats) counted in the phase that sets it: beats fall
+between frames, so a phase of four bars may be shorter than four median bars, and its two-bar
+takes are two bars, not one (the assembly's ``_on_grid_hold``).
 
 That estimate assumes perfect packing; the fill's pieces do not pack perfectly. So after the
 fill the assembly measures each phase's mean take against its target (:func:`phase_ratios`):
