@@ -42,6 +42,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -299,6 +301,28 @@ def main() -> None:
     pieces = [(p.path, p.source_in, p.source_out) for p in sel.picks]
     sure, uns, where = bad_frames_in(t_by_path, pieces)
     print(f"selects: {len(sel.picks)} picks, bad frames used {sure} (unsure {uns}) {where}")
+    print_key_ranks(t_by_path, analyses, sel.picks)
+
+
+#: The low-key real clips: their scores should not suffer for their look (issue 18).
+LOW_KEY = ("tiffany_film", "makeup_webcam", "bokeh_night")
+
+
+def print_key_ranks(t_by_path: dict[str, Truth], analyses: list[FootageAnalysis], picks: list) -> None:
+    """Shot scores of the low-key clips and where their picks rank among all selects by score."""
+    ranked = sorted(picks, key=lambda p: -p.score)
+    for a in analyses:
+        name = t_by_path[a.path].name
+        if name not in LOW_KEY:
+            continue
+        shots = [s for s in a.shots if s.scores and not s.black]
+        best = [max(s.scores) for s in shots]
+        mean = [float(np.mean([v for v in s.scores if v > 0] or [0.0])) for s in shots]
+        mine = [(k + 1, p.score) for k, p in enumerate(ranked) if p.path == a.path]
+        expo = [s.exposure for s in shots if s.exposure is not None]
+        print(f"low-key {name:14s}: mean luma {np.mean(expo) if expo else float('nan'):.2f}, shot best scores "
+              f"{' '.join(f'{v:.3f}' for v in best)}, mean usable {np.mean(mean) if mean else 0:.3f}; selects rank "
+              f"{', '.join(f'#{r} ({v:.3f})' for r, v in mine) or 'not picked'} of {len(ranked)}")
 
 
 if __name__ == "__main__":

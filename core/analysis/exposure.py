@@ -151,9 +151,30 @@ def _bad_samples(share: np.ndarray, other: np.ndarray, smean: np.ndarray, sign: 
     known = np.isfinite(room)
     key_room = float(np.percentile(room[known], 100.0 - KEY_PERCENTILE)) if known.any() else float("nan")
     went = known & (room <= REST_SHARE * key_room) if np.isfinite(key_room) else np.zeros(share.size, bool)
+    return _lost_outright(share, smean, room, sign, absolute) | ((share >= REL_MIN) & (share >= key + KEY_JUMP) & went)
+
+
+def _lost_outright(share: np.ndarray, smean: np.ndarray, room: np.ndarray, sign: float,
+                   absolute: float) -> np.ndarray:
+    """The absolute half of :func:`_bad_samples`: lost detail whatever the shot's key."""
     near = np.isfinite(smean) & ((smean if sign < 0 else 255.0 - smean) <= MEAN_ABS) & (share >= NEAR_SHARE)
-    gone = ((share >= GONE_SHARE) & known & (room <= ROOM_ABS)) | near
-    return (share >= absolute) | gone | ((share >= REL_MIN) & (share >= key + KEY_JUMP) & went)
+    gone = ((share >= GONE_SHARE) & np.isfinite(room) & (room <= ROOM_ABS)) | near
+    return (share >= absolute) | gone
+
+
+def detail_lost(mean: float, hi: float, lo: float) -> str | None:
+    """:data:`BLOWN` or :data:`CRUSHED` where one sample (mean luma ``mean``, 8-bit; shares
+    ``hi`` clipped white and ``lo`` at black) has lost its detail on the absolute scale, the
+    one that holds in any shot whatever its key; otherwise None.
+
+    >>> detail_lost(40.0, 0.0, 0.3), detail_lost(6.0, 0.0, 0.9), detail_lost(250.0, 0.95, 0.0)
+    (None, 'crushed', 'blown out')
+    """
+    m, h, low = np.array([float(mean)]), np.array([float(hi)]), np.array([float(lo)])
+    for reason, share, other, sign, absolute in ((BLOWN, h, low, 1.0, BLOWN_ABS), (CRUSHED, low, h, -1.0, CRUSHED_ABS)):
+        if _lost_outright(share, m, _room(share, other, m, sign), sign, absolute)[0]:
+            return reason
+    return None
 
 
 def _room(share: np.ndarray, other: np.ndarray, smean: np.ndarray, sign: float) -> np.ndarray:

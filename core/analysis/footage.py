@@ -38,6 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from montage_ai.core.analysis import exposure as EX
+from montage_ai.core.analysis import exposure_mark as XM
 from montage_ai.core.analysis import features as F
 from montage_ai.core.analysis import flag_reasons as FR
 from montage_ai.core.analysis import frame_work as FW
@@ -62,10 +63,11 @@ from montage_ai.core.media.probe import MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
+#: 11: best-moment exposure judged against the shot's key (.exposure_mark);
 #: 10: measures from the decoder's Y plane (I420 decode), detail on every 2nd frame;
 #: 9: exposure drift inside a take is no boundary (.exposure_drift), wrong reasons taken back
 #: (.flag_reasons); 8: blown-out and crushed ranges flagged (.exposure)
-ANALYSIS_VERSION = "10"
+ANALYSIS_VERSION = "11"
 #: What the decoder delivers for the analysis: planar 4:2:0 (see :mod:`.frame_work`).
 PIX_FMT = "yuv420p"
 #: Feature samples per second of footage (every frame at 8 fps or less).
@@ -482,8 +484,16 @@ SHARP_ABS = 0.012
 
 
 def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float | None,
-           motion: float | None) -> float:
-    expo = max(0.0, 1.0 - abs(exposure - 0.45) / 0.45) * max(0.0, 1.0 - 3.0 * (hi + lo))
+           motion: float | None, key: XM.Key = XM.NO_KEY) -> float:
+    """A frame's technical score, 0..1: 0.35 sharpness, 0.25 exposure, 0.25 steadiness, 0.15 motion.
+
+    Exposure is judged against the shot's own ``key`` (:mod:`.exposure_mark`): a frame near its
+    shot's median luma whose clipped share is no more than its shot's well-exposed frames have
+    scores full exposure marks, whether the shot is low-key, mid-grey or high-key; frames off
+    the key or clipped beyond it lose marks; only detail lost on the absolute scale (what
+    :mod:`.exposure` calls "blown out" or "crushed") scores no exposure marks in any shot.
+    """
+    expo = XM.exposure_mark(exposure, hi, lo, key)
     steady = 0.7 if shake is None else 1.0 / (1.0 + shake / 0.004)
     if motion is None:
         interest = 0.5
@@ -530,8 +540,9 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             d = detail[i] if detail is not None and 0 <= i < detail.size else float("nan")
             return rel if not np.isfinite(d) else 0.5 * rel + 0.5 * min(1.0, float(d) / SHARP_ABS)
 
+        key = XM.shot_key([r[3:6] for i, r in zip(sel, rows) if int(i) not in bad])
         scores = tuple(0.0 if int(i) in bad else
-                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0]), int(i), (us, ue),
+                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0], key), int(i), (us, ue),
                                motion[0] if motion else 25.0, collector.faces.get(int(i), 0),
                                motion[1] if motion else None, collector.subjects.get(int(i), 0.0))
                        for i, r in zip(sel, rows))
