@@ -39,10 +39,12 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import scenedetect  # noqa: E402,F401  (imported here, not inside a timed stage)
 
+from footage_real import default_shared  # noqa: E402
 from montage_ai.core.analysis import features as F  # noqa: E402
 from montage_ai.core.analysis import frame_work as FW  # noqa: E402
 from montage_ai.core.analysis import moments as M  # noqa: E402
@@ -131,16 +133,6 @@ def clips(shared: str) -> list[str]:
     out = os.path.join(tempfile.mkdtemp(prefix="breakdown-"), "generated.mp4")
     render_footage(out, demo_segments())
     return [out]
-
-
-def default_shared() -> str:
-    """``$MONTAGE_SHARED``, else ``shared/`` beside the repository (or beside its parent)."""
-    if os.environ.get("MONTAGE_SHARED"):
-        return os.environ["MONTAGE_SHARED"]
-    for up in (HERE.parent.parent, HERE.parent.parent.parent):
-        if (up / "shared" / "realworld").is_dir():
-            return str(up / "shared")
-    return str(HERE.parent.parent / "shared")
 
 
 def main() -> None:

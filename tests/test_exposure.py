@@ -10,7 +10,6 @@ auto-exposure would (a ramp of half a second, a hold, a ramp back). The real cli
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +27,7 @@ from montage_ai.core.cut.selects import choose_selects, shot_keywords
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import load_style
 from montage_ai.core.samples.footage import Segment, render_footage
+from shared_media import shared_dir
 from test_planner import music
 
 RATE = Fraction(25)
@@ -36,15 +36,6 @@ SIZE = (320, 180)
 RAMP = "clip((n-25)/12,0,1)*clip((75-n)/12,0,1)"
 #: A lamp in the corner that stays lit whatever the exposure (so a crushed frame is not black).
 LAMP = "drawbox=x=240:y=20:w=30:h=20:color=white:t=fill"
-
-
-def _shared(sub: str) -> Path | None:
-    env = os.environ.get("MONTAGE_SHARED")
-    here = Path(__file__).resolve().parent
-    for cand in ([Path(env)] if env else []) + [here.parent.parent / "shared", here.parent.parent.parent / "shared"]:
-        if (cand / sub).is_dir():
-            return cand / sub
-    return None
 
 
 def _exposed(a, reason: str | None = None) -> set[int]:
@@ -198,7 +189,7 @@ def test_fades_to_and_from_black_at_shot_edges_are_transitions_not_exposure_flag
 
 @pytest.mark.parametrize("name", ["makeup_webcam.avi", "tiffany_film.mp4", "robot_hoops.mp4"])
 def test_real_low_key_and_pillarboxed_clips_are_not_flagged(name):
-    root = _shared("realworld/footage")
+    root = shared_dir("realworld/footage")
     if root is None:
         pytest.skip("../shared/realworld/footage is absent")
     a = analyze_footage(str(root / name), mode="full")
@@ -206,7 +197,7 @@ def test_real_low_key_and_pillarboxed_clips_are_not_flagged(name):
 
 
 def test_real_fades_to_black_are_not_exposure_flags():
-    root = _shared("media")
+    root = shared_dir("media")
     if root is None or not (root / "fades.mp4").is_file():
         pytest.skip("../shared/media/fades.mp4 is absent")
     a = analyze_footage(str(root / "fades.mp4"), mode="full")
@@ -215,7 +206,7 @@ def test_real_fades_to_black_are_not_exposure_flags():
 
 
 def test_a_real_clip_washed_out_by_an_exposure_hunt_is_flagged(tmp_path):
-    root = _shared("realworld/footage")
+    root = shared_dir("realworld/footage")
     if root is None:
         pytest.skip("../shared/realworld/footage is absent")
     src = str(root / "carphone.mp4")  # 120 frames, one take

@@ -9,7 +9,6 @@ present (MONTAGE_SHARED overrides), skipped otherwise.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -20,20 +19,11 @@ import pytest
 from montage_ai.core.analysis.exposure_drift import chroma_residual, is_exposure_drift, isotonic_fit, tone_fit, washed
 from montage_ai.core.analysis.footage import analyze_footage
 from montage_ai.core.samples.footage import Segment, render_footage
+from shared_media import shared_dir
+from test_exposure import LAMP, RAMP
 
 RATE = Fraction(25)
 SIZE = (320, 180)
-RAMP = "clip((n-25)/12,0,1)*clip((75-n)/12,0,1)"
-LAMP = "drawbox=x=240:y=20:w=30:h=20:color=white:t=fill"
-
-
-def _shared(sub: str) -> Path | None:
-    env = os.environ.get("MONTAGE_SHARED")
-    here = Path(__file__).resolve().parent
-    for cand in ([Path(env)] if env else []) + [here.parent.parent / "shared", here.parent.parent.parent / "shared"]:
-        if (cand / sub).is_dir():
-            return cand / sub
-    return None
 
 
 def _filtered(src: str, out: Path, vf: str) -> str:
@@ -108,7 +98,7 @@ def test_a_real_cut_stays_a_cut_also_with_a_change_of_brightness(tmp_path):
 # ------------------------------------------------------------------------------ real media
 
 def test_a_real_webcam_take_crushed_for_a_moment_is_one_shot(tmp_path):
-    root = _shared("realworld/footage")
+    root = shared_dir("realworld/footage")
     if root is None:
         pytest.skip("../shared/realworld/footage is absent")
     ramp = "clip((n-40)/10,0,1)*clip((130-n)/10,0,1)"
@@ -118,7 +108,7 @@ def test_a_real_webcam_take_crushed_for_a_moment_is_one_shot(tmp_path):
 
 
 def test_real_cuts_that_only_change_the_colour_are_kept():
-    root = _shared("media")
+    root = shared_dir("media")
     if root is None or not (root / "counter.mp4").is_file():
         pytest.skip("../shared/media/counter.mp4 is absent")
     a = analyze_footage(str(root / "counter.mp4"), mode="full")

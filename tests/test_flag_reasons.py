@@ -8,10 +8,8 @@ Generated media; the real carphone clip of ../shared/realworld/footage when pres
 
 from __future__ import annotations
 
-import os
 import subprocess
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -20,18 +18,10 @@ from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.quality import Flag
 from montage_ai.core.analysis.shot_types import Transition
 from montage_ai.core.samples.footage import Segment, render_footage
+from shared_media import shared_dir
 
 RATE = Fraction(25)
 SIZE = (320, 180)
-
-
-def _shared(sub: str) -> Path | None:
-    env = os.environ.get("MONTAGE_SHARED")
-    here = Path(__file__).resolve().parent
-    for cand in ([Path(env)] if env else []) + [here.parent.parent / "shared", here.parent.parent.parent / "shared"]:
-        if (cand / sub).is_dir():
-            return cand / sub
-    return None
 
 
 def _reasons(a) -> set[str]:
@@ -85,7 +75,7 @@ LIFT = "clip((n-{a})/10,0,1)*clip(({b}-n)/10,0,1)"
                                      ("makeup_webcam.avi", f"eq=brightness='0.55*{LIFT.format(a=40, b=130)}':eval=frame")],
                          ids=["carphone lifted", "carphone lifted for a while", "webcam washed out for a while"])
 def test_a_real_picture_lifted_towards_white_is_no_slate_or_leader(tmp_path, clip, vf):
-    root = _shared("realworld/footage")
+    root = shared_dir("realworld/footage")
     if root is None:
         pytest.skip("../shared/realworld/footage is absent")
     out = tmp_path / "lifted.mp4"
