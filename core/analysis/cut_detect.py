@@ -24,7 +24,7 @@ from montage_ai.core.analysis.shot_types import (
     WHITE_MEAN,
     WHITE_STD,
     Transition,
-    _runs,
+    true_runs,
 )
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def detect_range(sig: Signatures, rate: Fraction, *, at_start: bool, at_end: boo
     # Black runs.
     white = white_flags(sig)
     black = black_flags(sig) | white
-    for s, e in _runs(black):
+    for s, e in true_runs(black):
         if s == 0 and not at_start:
             res.extend_before = True
         if e == n - 1 and not at_end:

@@ -49,8 +49,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from montage_ai.core.analysis.quality import Flag, _runs
-from montage_ai.core.analysis.shot_types import ShotSegment
+from montage_ai.core.analysis.frame_work import SAMPLE_FIELDS
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.analysis.shot_types import ShotSegment, true_runs
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ FADE_STEP = 1.0
 FADE_FRAMES = 8
 #: Where a sample row of the footage analysis (:func:`.frame_work.features`) keeps the
 #: shares clipped white and at black.
-HIGH_COLUMN, LOW_COLUMN = 4, 5
+HIGH_COLUMN, LOW_COLUMN = SAMPLE_FIELDS.index("clipped_high"), SAMPLE_FIELDS.index("clipped_low")
 
 
 def exposure_flags(mean: np.ndarray, samples: Mapping[int, Sequence], segments: Sequence[ShotSegment],
@@ -206,7 +207,7 @@ def _ranges(bad: np.ndarray, idx: np.ndarray, share: np.ndarray, mean: np.ndarra
             _widen(frames, span, mean, float(mean[idx[k]]),
                    float(mean[idx[nb]]) if 0 <= nb < idx.size else float("nan"), us)
     out = []
-    for a, b in _runs(frames):
+    for a, b in true_runs(frames):
         first, last = us + a, us + b
         if flash[first:last + 1].mean() >= 0.5 or _fade(mean, first, last, us, ue, reason):
             continue

@@ -31,14 +31,15 @@ from typing import Sequence
 
 import numpy as np
 
-from montage_ai.core.analysis.exposure import detail_lost
+from montage_ai.core.analysis.exposure import KEY_PERCENTILE, detail_lost
 
 #: Mean luma (0..1) either side of the shot's median that keeps full marks...
 KEY_BAND = 0.06
 #: ...and how much further off the mark reaches 0.
 KEY_SPAN = 0.3
-#: The shot's clipped share: this percentile over its well-exposed samples (see .exposure).
-KEY_CLIP_PERCENTILE = 25.0
+#: The shot's clipped share: this percentile over its well-exposed samples (as .exposure
+#: takes the shot's key).
+KEY_CLIP_PERCENTILE = KEY_PERCENTILE
 #: Each share of the frame clipped over the shot's key takes this much off (x share).
 CLIP_WEIGHT = 3.0
 

@@ -29,8 +29,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from montage_ai.core.analysis.quality import Flag, _runs
-from montage_ai.core.analysis.shot_types import Transition
+from montage_ai.core.analysis.frame_work import SAMPLE_FIELDS
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.analysis.shot_types import Transition, true_runs
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ GREY_COLOURFULNESS = 5.0
 #: The pattern kinds that are grey-scale graphics (the ``detail`` of a "test pattern" flag).
 GREY_KINDS = ("slate", "countdown leader")
 #: Where a sample row of the footage analysis keeps its colourfulness.
-COLOURFULNESS_COLUMN = 6
+COLOURFULNESS_COLUMN = SAMPLE_FIELDS.index("colourfulness")
 #: A piece of an "obstructed" run left touching a transition or an exposure range, at most
 #: this long, is its tail (the detector's span or the exposure range ends a little early:
 #: measured 2 and 5 frames on the real film faded by a crush and at the end of its iris).
@@ -116,4 +117,4 @@ def _without(f: Flag, drop: np.ndarray) -> list[Flag]:
     keep = ~drop[first:last + 1]
     if keep.all():
         return [f]
-    return [Flag(first + a, first + b, f.reason, f.detail) for a, b in _runs(keep)]
+    return [Flag(first + a, first + b, f.reason, f.detail) for a, b in true_runs(keep)]

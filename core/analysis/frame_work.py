@@ -59,9 +59,14 @@ class FrameResult:
     cells: np.ndarray | None = None   # :func:`.obstruction.border_cells`
 
 
+#: The fields of a feature sample (:func:`features`), in order: the judges that read a
+#: sample row (:mod:`.exposure`, :mod:`.flag_reasons`, the shot scores) index it by these.
+SAMPLE_FIELDS = ("motion", "shift", "sharpness", "exposure", "clipped_high", "clipped_low", "colourfulness")
+
+
 def features(luma: np.ndarray, small: np.ndarray, tiny: np.ndarray, prev: np.ndarray | None,
              shift: tuple[float, float] | None = None) -> tuple:
-    """``(motion, shift, sharpness, exposure, clipped high, clipped low, colourfulness)``;
+    """The :data:`SAMPLE_FIELDS` of a sampled frame;
     ``shift``: the global shift from ``prev``, when measured already (the same phase
     correlation as :func:`.features.global_shift_px`)."""
     hi, lo = F.clipped_fracs(luma)

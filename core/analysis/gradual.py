@@ -21,7 +21,7 @@ from montage_ai.core.analysis.shot_types import (
     _STEADY_SPREAD,
     FLAT_STD,
     Transition,
-    _runs,
+    true_runs,
 )
 
 
@@ -88,7 +88,7 @@ def _dissolves(sig: Signatures, a: int, b: int, rate: Fraction, *, at_start: boo
     dS, dH = _lag_distances(sig.take(slice(a, b)), 2 * K)
     g = np.maximum(dS / _CUT_S, dH / _BLEND_H)         # g[j]: frames a+j and a+j+2K
     hot = g >= 1.0
-    for s, e in _runs(hot):
+    for s, e in true_runs(hot):
         ra, rb = a + s, a + e + 2 * K                    # reference frames (pure A, pure B)
         span = _blend_span(sig, ra, rb, a, b)
         spans = [span] if span is not None else _window_spans(sig, ra, rb, a, b, K)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from montage_ai.core.analysis.quality import Flag, _runs, windows_reduced
+from montage_ai.core.analysis.quality import Flag, windows_reduced
+from montage_ai.core.analysis.shot_types import true_runs
 
 #: The grid on the 64x36 reduction: rows x columns of 6x8 pixel cells.
 GRID = (6, 8)
@@ -101,7 +102,7 @@ def obstructed(cells: np.ndarray, shots: list[tuple[int, int]], rate: float, chu
                 covered = (diff > COVER_DIFF) & (cur[..., 3] < COVER_DETAIL * ref[..., 3]) & (ref[..., 3] > MIN_DETAIL)
             covered_all[c0 - s0:c1 - s0] = covered
         hot = _persistent(covered_all).any(axis=1)
-        for a, b in _runs(hot):
+        for a, b in true_runs(hot):
             if b - a + 1 <= longest:
                 first, last = max(s0, s0 + a - pad), min(s1 - 1, s0 + b + pad)  # onset and release
                 out.append(Flag(first, last, "obstructed", "something over the lens at the frame's edge"))

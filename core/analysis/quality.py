@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from montage_ai.core.analysis import features as F
+from montage_ai.core.analysis.shot_types import true_runs
 
 #: Reasons a range can carry.
 REASONS = ("frozen", "flash", "corrupt", "out of focus", "motion blur", "shaky", "test pattern", "obstructed",
@@ -243,13 +244,6 @@ class Measures:
         return out
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    if not mask.size:
-        return []
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
-
-
 def detail(m: dict[str, np.ndarray]) -> np.ndarray:
     """Contrast-normalised fine detail per frame (fine detail energy / luma variance)."""
     return m["fine"] / np.maximum(m["std"], 6.0) ** 2
@@ -319,7 +313,7 @@ def _frozen(diff: np.ndarray, base: int, rate: float) -> list[Flag]:
     limit = min(FROZEN_DIFF, 0.25 * float(np.median(known)))
     still = diff < limit  # diff[j]: frame j against j-1
     out = []
-    for a, b in _runs(still):
+    for a, b in true_runs(still):
         first = max(0, a - 1)  # the frame the run repeats is held too
         if b - first + 1 >= need:
             out.append(Flag(base + first, base + b, "frozen", f"{b - first + 1} identical frames"))
@@ -341,7 +335,7 @@ def _flashes(mean: np.ndarray, base: int, rate: float) -> list[Flag]:
         with np.errstate(invalid="ignore"):
             hot = ok & (mean - ref >= FLASH_RISE) & (mean >= FLASH_RATIO * ref)
     out = []
-    for a, b in _runs(hot):
+    for a, b in true_runs(hot):
         if b - a + 1 <= longest:
             out.append(Flag(base + a, base + b, "flash", f"brightness spike of {b - a + 1} frames"))
     return out
@@ -412,16 +406,16 @@ def _blur(det: np.ndarray, speed: np.ndarray, diff: np.ndarray, std: np.ndarray,
     if absolute.sum() >= 0.6 * valid.sum():  # the whole shot is soft: it is the shot
         return [Flag(base + int(np.flatnonzero(valid)[0]), base + int(np.flatnonzero(valid)[-1]),
                      "out of focus", f"detail {float(np.nanmedian(det[valid])):.4f} (in focus: > {DEFOCUS_ABS})")]
-    for a, b in _runs(absolute):
+    for a, b in true_runs(absolute):
         if b - a >= 2:
             out.append(Flag(base + a, base + b, "out of focus", "detail under the absolute limit"))
     moving = (speed >= FAST_SHIFT) | (diff >= MOTION_DIFF)
     ref = _local_median(np.where(valid, det, np.nan), max(3, int(round(REF_S * rate))))
     soft = valid & (det < BLUR_REL * ref)
-    for a, b in _runs(soft & moving):
+    for a, b in true_runs(soft & moving):
         share = float(np.nanmean(det[a:b + 1] / ref[a:b + 1]))
         out.append(Flag(base + a, base + b, "motion blur", f"detail {share:.2f}x the shot's frames around it"))
-    for a, b in _runs(soft & ~moving & (det < 0.4 * ref)):
+    for a, b in true_runs(soft & ~moving & (det < 0.4 * ref)):
         if b - a >= 2:
             out.append(Flag(base + a, base + b, "out of focus", "detail far under the shot's frames around it"))
     return out
@@ -444,7 +438,7 @@ def _whips(speed: np.ndarray, scale: np.ndarray, aniso: np.ndarray, base: int, r
     smeared = (scale < WHIP_SCALE * ref_scale) | (aniso > ref_aniso + WHIP_ANISO)
     fast = np.isfinite(speed) & (speed >= FAST_SHIFT) & smeared
     out = []
-    for a, b in _runs(fast):
+    for a, b in true_runs(fast):
         if b - a + 1 >= WHIP_FRAMES:
             out.append(Flag(base + a, base + b, "motion blur",
                             f"fast camera move, {float(np.nanmean(speed[a:b + 1])) * 100:.1f} % of the width per frame"))
@@ -456,7 +450,7 @@ def _blocky(block: np.ndarray, scale: np.ndarray, base: int) -> list[Flag]:
     synthetic picture can line up with the grid; a starved encoder also loses the detail)."""
     hot = np.isfinite(block) & (block >= BLOCKING) & (scale < SMEARED_SCALE)
     out = []
-    for a, b in _runs(hot):
+    for a, b in true_runs(hot):
         if b - a >= 1:
             out.append(Flag(base + a, base + b, "corrupt", "blocking on the coding grid"))
     return out
@@ -475,7 +469,7 @@ def _shake(dx: np.ndarray, dy: np.ndarray, base: int, rate: float, width: int) -
     w = max(3, int(round(SHAKE_S * rate)))
     med = _window_reduce(jitter, w // 2, w // 2 + 1, np.nanmedian)[:n]
     out = []
-    for a, b in _runs(med > SHAKE_PX):
+    for a, b in true_runs(med > SHAKE_PX):
         if b - a + 1 >= w:
             out.append(Flag(base + a, base + b, "shaky", f"jitter {float(med[a:b + 1].mean()) * 100:.1f} % of the width per frame"))
     return out

@@ -108,8 +108,13 @@ class ShotResult:
         return tuple(s.start_frame for s in self.segments[1:])
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """Inclusive (first, last) positions of runs of True."""
+def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive ``(first, last)`` positions of the runs of True (the detectors' and the frame
+    judges' ranges).
+
+    >>> true_runs(np.array([0, 1, 1, 0, 1], bool))
+    [(1, 2), (4, 4)]
+    """
     if not flags.size:
         return []
     d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))

@@ -77,7 +77,7 @@ from montage_ai.core.analysis.shot_types import (  # noqa: F401 (re-exported)
     ShotResult,
     ShotSegment,
     Transition,
-    _runs,
+    true_runs,
 )
 
 log = logging.getLogger(__name__)
