@@ -154,11 +154,15 @@ def reduce_block_i420(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _reduce_tall(frames: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Each of ``frames`` ``(N, fh, fw)`` (C-contiguous) reduced to ``(h, w)`` by ``INTER_AREA``:
-    one call over the frames as one tall image when the factors are whole, else frame by frame."""
-    n, fh, fw = frames.shape
+    """Each of ``frames`` ``(N, fh, fw[, channels])`` (C-contiguous) reduced to ``(h, w)`` by
+    ``INTER_AREA``: one call over the frames as one tall image when the factors are whole (an
+    area reduction by whole factors averages whole blocks, none across two frames), else frame
+    by frame (a fractional reduction's weights are laid out per frame)."""
+    n, fh, fw = frames.shape[:3]
+    rest = frames.shape[3:]
     if fh % h == 0 and fw % w == 0:
-        return cv2.resize(frames.reshape(n * fh, fw), (w, h * n), interpolation=cv2.INTER_AREA).reshape(n, h, w)
+        tall = frames.reshape((n * fh, fw) + rest)
+        return cv2.resize(tall, (w, h * n), interpolation=cv2.INTER_AREA).reshape((n, h, w) + rest)
     return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames])
 
 
@@ -191,10 +195,7 @@ def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     n, h, w = images.shape[:3]
     tall = images.reshape(n * h, w, 3)
     lumas = cv2.cvtColor(tall, cv2.COLOR_BGR2GRAY).reshape(n, h, w)
-    if h % 36 == 0 and w % 64 == 0:
-        smalls = cv2.resize(tall, (64, 36 * n), interpolation=cv2.INTER_AREA).reshape(n, 36, 64, 3)
-    else:  # a fractional reduction: frame by frame, as its weights are laid out per frame
-        smalls = np.stack([cv2.resize(im, (64, 36), interpolation=cv2.INTER_AREA) for im in images])
+    smalls = _reduce_tall(images, 64, 36)
     tinys = cv2.cvtColor(smalls.reshape(n * 36, 64, 3), cv2.COLOR_BGR2GRAY).reshape(n, 36, 64)
     return smalls, tinys, lumas
 
