@@ -354,6 +354,10 @@ def _bar_sections(chroma: np.ndarray, mel_power: np.ndarray, rms: np.ndarray, do
     return tuple(sec_list)
 
 
+#: ``analyze_music``'s progress once the song is decoded and its decoder reaped.
+DECODED_PROGRESS = 0.2
+
+
 def analyze_music(path: str | os.PathLike[str], *, sr: int = 22050, progress: ProgressFn | None = None,
                   cancel: CancelFn | None = None) -> MusicAnalysis:
     """Decode a music file (or the audio of a video) and analyse it.
@@ -388,8 +392,8 @@ def analyze_music(path: str | os.PathLike[str], *, sr: int = 22050, progress: Pr
         progress(0.0)
     y = load_audio(path, sr=sr, cancel=cancel)
     if progress is not None:
-        progress(0.2)
-    sub = None if progress is None else (lambda x: progress(0.2 + 0.8 * x))
+        progress(DECODED_PROGRESS)
+    sub = None if progress is None else (lambda x: progress(DECODED_PROGRESS + (1 - DECODED_PROGRESS) * x))
     return analyze_music_signal(y, sr, path=path, progress=sub, cancel=cancel)
 
 

@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from montage_ai.core.analysis.music import MusicAnalysis, Section, analyze_music, analyze_music_signal
+from montage_ai.core.analysis.music import DECODED_PROGRESS, MusicAnalysis, Section, analyze_music, analyze_music_signal
 from montage_ai.core.analysis.music_sections import find_sections, section_label
 from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.media.probe import probe, require_tool
@@ -60,6 +60,8 @@ HOP = 512
 LONG_SONG_WORKERS = 1
 #: How often the parent looks at ``cancel()`` and its children.
 POLL_S = 0.1
+#: After a cancel, how long the whole-song path waits for its decoder to be killed.
+DECODER_STOP_S = 1.0
 #: A decoder that sends nothing for this long is stopped (a stalled network share).
 STALL_S = 120.0
 
@@ -267,12 +269,23 @@ def _analyze_in_thread(path: str, progress: ProgressFn | None, cancel: CancelFn 
                 progress(shown)
     except BaseException:
         stop.set()
+        _let_decoder_stop(done, box)
         raise
     if "error" in box:
         raise box["error"]
     if progress is not None:
         progress(1.0)
     return box["result"]
+
+
+def _let_decoder_stop(done: threading.Event, box: dict[str, Any]) -> None:
+    """After a cancel, wait (at most :data:`DECODER_STOP_S`) while the worker may still be
+    decoding: its ffmpeg is killed and reaped at its next read, so none outlives the call.
+    Past decoding (progress at :data:`DECODED_PROGRESS`) the worker holds no child and is
+    left to stop at its next stage."""
+    deadline = time.monotonic() + DECODER_STOP_S
+    while box["fraction"] < DECODED_PROGRESS and not done.is_set() and time.monotonic() < deadline:
+        done.wait(0.01)
 
 
 def _receive(kids: _Children, k: int, path: str, cancel: CancelFn | None) -> tuple:
