@@ -20,9 +20,10 @@ from montage_ai.core.analysis.shots import ShotDetector
 from montage_ai.core.base.errors import Cancelled, MediaError
 from montage_ai.core.media.decode import decode_frames, packet_table
 from montage_ai.core.samples.footage import Segment, render_footage
+from shared_media import shared_dir
 
 SIZE = (256, 144)
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
+SHARED = str(shared_dir("media") or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media"))
 
 
 def shared(name: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from montage_ai.core.base.errors import MediaError
 from montage_ai.core.media.probe import probe
+from shared_media import shared_dir
 
 RATES = [Fraction(24), Fraction(25), Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)]
 
@@ -158,7 +159,7 @@ def test_truncated_file(tmp_path, faststart):
 
 # --- real clips (skipped where ../shared/media is absent) -------------------------------
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "media"
+SHARED = shared_dir("media") or Path(__file__).resolve().parents[2] / "shared" / "media"
 shared_media = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/media is absent")
 
 

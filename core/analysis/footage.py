@@ -55,11 +55,13 @@ from montage_ai.core.media.decode import (
     HardwareDecodeError,
     PacketTable,
     analysis_size,
+    Decoding,
     analysis_threads,
     decode_frames,
+    decode_while_probing,
     packet_table,
 )
-from montage_ai.core.media.probe import MediaInfo, probe
+from montage_ai.core.media.probe import MediaInfo, probe, start_probe
 
 log = logging.getLogger(__name__)
 
@@ -365,25 +367,33 @@ def analyze_footage(
         raise ValueError(f"mode must be auto, full or fast, not {mode!r}")
     if mode == "auto":
         mode = "full"
-    # Full mode decodes every frame and counts them, which proves the file whole: the
-    # probe's own tail check (a second ffprobe run) would only repeat it.
+    hw = hwaccel or None
+    early: Decoding | None = None
+    if media is None and mode == "full":
+        # Full mode decodes every frame and counts them, which proves the file whole: the
+        # probe's own tail check (a second ffprobe run) would only repeat it. The decode starts
+        # while ffprobe runs (each process costs its start-up; they now overlap).
+        media, early = decode_while_probing(path, start_probe(path, verify_tail=False), hwaccel=hw, cancel=cancel,
+                                            pix_fmt=PIX_FMT)
     media = media or probe(path, verify_tail=mode != "full")
     if media.video is None:
         raise MediaError(path, "has no video stream")
-    hw = hwaccel or None
     try:
-        return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw)
+        return _analyze(path, mode, media, thumbnail_dir, progress, cancel, hw, early)
     except HardwareDecodeError as exc:
         if hw in (None, "auto"):
             raise
         log.warning("%s: hardware decoding with %r failed (%s); analysing it again with software decoding",
                     path, hw, exc.reason)
         return _analyze(path, mode, media, thumbnail_dir, progress, cancel, None)
+    finally:
+        if early is not None:
+            early.close()  # its ffmpeg, also when the analysis failed before reading a frame
 
 
 def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
              progress: Callable[[float], None] | None, cancel: Callable[[], bool] | None,
-             hw: str | None) -> FootageAnalysis:
+             hw: str | None, early: Decoding | None = None) -> FootageAnalysis:
     rate = media.video.rate
     step = max(1, int(round(float(rate) / SAMPLES_PER_SECOND)))
     expected = media.video.frame_count
@@ -393,8 +403,8 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     table: PacketTable | None = None
     try:
         if mode == "full":
-            frames = decode_frames(path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media),
-                                   pix_fmt=PIX_FMT)
+            frames = early if early is not None else decode_frames(
+                path, media=media, hwaccel=hw, cancel=cancel, threads=analysis_threads(media), pix_fmt=PIX_FMT)
             for frame, work in FW.worked_frames(frames, step=step, native=native, jpeg=thumbnail_dir is not None):
                 collector.add_result(frame, work)
             frame_count = len(collector.pts)

@@ -10,10 +10,15 @@ missing, zero-byte, unreadable, truncated, or (for footage) without a video stre
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import json
 import os
 import re
 import shutil
+import subprocess
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -184,24 +189,122 @@ def probe(path: str | os.PathLike[str], require_video: bool = True, verify_tail:
         Read the packets of the last seconds to prove the file is complete (a truncated
         file whose index survived otherwise probes as if whole).
 
+    A file probed before in this process, unchanged since (same path, size, modification
+    time and inode), is answered from memory without running ffprobe again (the tail check
+    runs once, when first asked for).
+
     Raises
     ------
     MediaError
         Missing, empty, unreadable, truncated, or no video when one is required.
     """
+    return start_probe(path, require_video=require_video, verify_tail=verify_tail).result()
+
+
+class PendingProbe:
+    """A probe under way: ffprobe runs while the caller starts other work (the decode's own
+    ffmpeg); :meth:`result` waits for it. Made by :func:`start_probe`."""
+
+    def __init__(self, path: str, key: tuple, require_video: bool, verify_tail: bool,
+                 cached: "_Probed | None") -> None:
+        self.path, self._key = path, key
+        self._require_video, self._verify_tail = require_video, verify_tail
+        self._cached = cached
+        self._ffprobe = require_tool("ffprobe")
+        self._proc: subprocess.Popen | None = None
+        self._info: MediaInfo | None = None
+        if cached is None:
+            self._proc = subprocess.Popen(
+                [self._ffprobe, "-show_format", "-show_streams", "-of", "json", "-v", "error", path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    @property
+    def from_cache(self) -> bool:
+        """The answer comes from an earlier probe of the unchanged file (no ffprobe ran)."""
+        return self._cached is not None
+
+    def result(self) -> MediaInfo:
+        """The file's :class:`MediaInfo` (raises :class:`MediaError` as :func:`probe` does)."""
+        if self._info is not None:
+            return self._info
+        probed = self._cached
+        if probed is None:
+            assert self._proc is not None
+            try:
+                out, err = self._proc.communicate()
+            finally:
+                self.close()
+            if self._proc.returncode != 0:
+                raise MediaError(self.path, f"ffprobe cannot read it: {_stderr_reason(err)}")
+            probed = _parse(self.path, self._key[1], json.loads(out.decode("utf-8")), self._ffprobe)
+        if self._require_video and probed.info.video is None:
+            raise MediaError(self.path, "has no video stream (audio only); use it as music, not footage")
+        if self._verify_tail and not probed.tail_verified:
+            _verify_tail(self.path, self._ffprobe, *probed.tail)
+            probed = dataclasses.replace(probed, tail_verified=True)
+        _remember(self._key, probed)
+        self._info = probed.info
+        return probed.info
+
+    def close(self) -> None:
+        """Stop ffprobe if it still runs (the caller gave up on the answer)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def start_probe(path: str | os.PathLike[str], require_video: bool = True, verify_tail: bool = True) -> PendingProbe:
+    """Start probing ``path`` (:func:`probe`'s checks run at once: a missing, empty or special
+    file raises here, before any process starts); :meth:`PendingProbe.result` gives the answer."""
     path = os.fspath(path)
     problem = not_a_regular_file(path)  # before anything opens it: a FIFO would block
     if problem:
         raise MediaError(path, problem)
-    size = os.path.getsize(path)
-    if size == 0:
+    st = os.stat(path)
+    if st.st_size == 0:
         raise MediaError(path, "file is empty (0 bytes)")
-    ffprobe = require_tool("ffprobe")
-    try:
-        data = ffmpeg.probe(path, cmd=ffprobe, v="error")
-    except ffmpeg.Error as exc:
-        raise MediaError(path, f"ffprobe cannot read it: {_stderr_reason(exc)}") from None
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+    return PendingProbe(path, key, require_video, verify_tail, cached)
 
+
+def clear_probe_cache() -> None:
+    """Forget every probe answered so far in this process."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+@dataclass(frozen=True)
+class _Probed:
+    """One file's probe as remembered: the record and what its tail check reads."""
+
+    info: MediaInfo
+    tail: tuple  # (stream dict, video stream, duration): the arguments of _verify_tail
+    tail_verified: bool = False
+
+
+#: Probes remembered in this process, newest last (a workflow that probes a file again --
+#: the song for its length, its analysis and its report; the clips for the timeline --
+#: no longer starts ffprobe each time).
+_CACHE: "OrderedDict[tuple, _Probed]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4096
+
+
+def _remember(key: tuple, probed: _Probed) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = probed
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
+def _parse(path: str, size: int, data: dict, ffprobe: str) -> _Probed:
+    """ffprobe's JSON -> the record (the frame count may need one more ffprobe: no index)."""
     fmt = data.get("format", {})
     streams = data.get("streams", [])
     vstreams = [s for s in streams if s.get("codec_type") == "video"
@@ -209,26 +312,21 @@ def probe(path: str | os.PathLike[str], require_video: bool = True, verify_tail:
     astreams = [s for s in streams if s.get("codec_type") == "audio"]
     if not vstreams and not astreams:
         raise MediaError(path, "contains no audio or video stream")
-    if require_video and not vstreams:
-        raise MediaError(path, "has no video stream (audio only); use it as music, not footage")
-
     duration = _float(fmt.get("duration"))
     video = _video_stream(path, ffprobe, vstreams[0], duration) if vstreams else None
     if duration is None:
         duration = video.duration_s if video else max((a.duration_s or 0.0) for a in audio_list(astreams))
-    audio = tuple(audio_list(astreams))
-    if verify_tail:
-        _verify_tail(path, ffprobe, vstreams[0] if vstreams else astreams[0], video, duration)
-    return MediaInfo(
+    info = MediaInfo(
         path=os.path.abspath(path),
         size_bytes=size,
         format_name=fmt.get("format_name", ""),
         duration_s=float(duration or 0.0),
         video=video,
-        audio=audio,
+        audio=tuple(audio_list(astreams)),
         start_timecode=_timecode(data),
         creation_time=_creation_time(fmt, streams),
     )
+    return _Probed(info, (vstreams[0] if vstreams else astreams[0], video, duration))
 
 
 def audio_list(astreams: list[dict]) -> list[AudioStream]:
@@ -391,11 +489,12 @@ def _float(value: Any) -> float | None:
     return f if f == f else None
 
 
-def _stderr_reason(exc: ffmpeg.Error) -> str:
+def _stderr_reason(exc: ffmpeg.Error | bytes | None) -> str:
     """ffprobe's reasons in one line: the demuxer's own words first (``moov atom not found``),
     then the summary (``Invalid data found when processing input``), without the
     ``[mov,mp4 @ 0x..]`` and file-name prefixes, each once."""
-    text = (exc.stderr or b"").decode("utf-8", "replace").strip()
+    raw = exc.stderr if isinstance(exc, ffmpeg.Error) else exc
+    text = (raw or b"").decode("utf-8", "replace").strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return "ffprobe failed without a message"
