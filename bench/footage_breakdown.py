@@ -54,7 +54,7 @@ from montage_ai.core.analysis import quality as Q  # noqa: E402
 from montage_ai.core.analysis.footage import PIX_FMT, SAMPLES_PER_SECOND, analyze_footage  # noqa: E402
 from montage_ai.core.analysis.shot_signatures import frame_signatures  # noqa: E402
 from montage_ai.core.media.decode import analysis_size, analysis_threads, decode_frames  # noqa: E402
-from montage_ai.core.media.probe import probe  # noqa: E402
+from montage_ai.core.media.probe import clear_probe_cache, probe  # noqa: E402
 
 STAGES = ("null decode", "probe", "decode (ffmpeg)", "decode (pipe)", "reduce", "signatures", "border cells",
           "measure", "sampled", "pyscenedetect", "rest", "full analysis")
@@ -80,6 +80,7 @@ def stage_cpu(path: str) -> tuple[int, dict[str, float]]:
     out: dict[str, float] = {}
     out["null decode"] = timed(lambda: subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-an",
                                                        "-f", "null", "-"], check=True), kids_cpu)
+    clear_probe_cache()  # every figure is a first look at the file
     k0 = kids_cpu()
     media = probe(path, verify_tail=False)
     out["probe"] = kids_cpu() - k0
@@ -117,6 +118,7 @@ def stage_cpu(path: str) -> tuple[int, dict[str, float]]:
             det.process_frame(FrameTimecode(i, media.video.rate), smalls[i])
         det.post_process(FrameTimecode(n, media.video.rate))
     out["pyscenedetect"] = timed(psd)
+    clear_probe_cache()
     k0, c0 = kids_cpu(), own_cpu()
     analyze_footage(path, mode="full")
     out["full analysis"] = kids_cpu() - k0 + own_cpu() - c0
