@@ -8,7 +8,7 @@ analysed: the thread choice the overlapped decode guesses is the previous clip's
 
 * ``ffmpeg -v error -i X -an -f null -``: the plain decode, the baseline of ``bench/footage_real.py``;
 * the ffmpeg side alone, two ways: ``probe()`` then the analysis decode (what analysis did
-  before), and :func:`~montage_ai.core.media.decode.decode_while_probing` (the decode's ffmpeg
+  before), and :func:`~montage_ai.core.media.early_decode.decode_while_probing` (the decode's ffmpeg
   started while ffprobe runs);
 * the whole ``analyze_footage(mode="full")`` both ways: given the probe it made first
   (``media=probe(...)``, the old order, the probe's time counted), and on its own (the new order).
@@ -35,9 +35,9 @@ sys.path.insert(0, str(HERE))
 
 from footage_breakdown import clips  # noqa: E402
 from footage_real import default_shared  # noqa: E402
-
 from montage_ai.core.analysis.footage import PIX_FMT, analyze_footage  # noqa: E402
-from montage_ai.core.media.decode import analysis_threads, decode_frames, decode_while_probing  # noqa: E402
+from montage_ai.core.media.decode import analysis_threads, decode_frames  # noqa: E402
+from montage_ai.core.media.early_decode import decode_while_probing  # noqa: E402
 from montage_ai.core.media.probe import clear_probe_cache, probe, start_probe  # noqa: E402
 
 RUNS = ("null decode", "probe + decode", "overlapped decode", "analysis, probe first", "analysis, overlapped")

@@ -49,9 +49,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from montage_ai.core.analysis.footage import FootageAnalysis, analyze_footage, excluded_mask  # noqa: E402
 from montage_ai.core.analysis.music import analyze_music  # noqa: E402
-from montage_ai.core.media.probe import clear_probe_cache  # noqa: E402
 from montage_ai.core.cut.assembly import assemble  # noqa: E402
 from montage_ai.core.cut.selects import SelectsOptions, choose_selects  # noqa: E402
+from montage_ai.core.media.probe import clear_probe_cache  # noqa: E402
 from montage_ai.core.plan.planner import RulesPlanner, make_request  # noqa: E402
 from montage_ai.core.plan.styles import load_style  # noqa: E402
 

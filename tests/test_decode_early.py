@@ -9,19 +9,13 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from montage_ai.core.analysis.footage import analyze_footage
 from montage_ai.core.base.errors import Cancelled, MediaError
-from montage_ai.core.media import decode as D
-from montage_ai.core.media.decode import (
-    analysis_scale_expressions,
-    analysis_size,
-    analysis_threads,
-    decode_frames,
-    decode_while_probing,
-)
+from montage_ai.core.media import early_decode as D
+from montage_ai.core.media.decode import analysis_size, analysis_threads, decode_frames
+from montage_ai.core.media.early_decode import analysis_scale_expressions, decode_while_probing
 from montage_ai.core.media.probe import MediaInfo, VideoStream, clear_probe_cache, probe, start_probe
 
 
@@ -189,5 +183,18 @@ def test_frames_never_read_still_stop_ffmpeg(clips, monkeypatch):
     spawned = Spawned(monkeypatch)
     _, frames = decode_while_probing(path, start_probe(path, verify_tail=False), pix_fmt="yuv420p")
     frames.close()
-    assert spawned.count("ffmpeg") >= 1 and spawned.all_reaped()
-    assert np.asarray([p.returncode for _, p in spawned.procs]).size == len(spawned.procs)
+    assert (spawned.count("ffprobe"), spawned.count("ffmpeg")) == (1, 1) and spawned.all_reaped()
+
+
+def test_a_remembered_probe_starts_the_known_decode_once(clips, monkeypatch):
+    path = clips["rotated.mp4"]
+    clear_probe_cache()
+    media = probe(path, verify_tail=False)
+    spawned = Spawned(monkeypatch)
+    got_media, frames = decode_while_probing(path, start_probe(path, verify_tail=False), pix_fmt="yuv420p")
+    try:
+        n = sum(1 for _ in frames)
+    finally:
+        frames.close()
+    assert got_media is media and n == media.video.frame_count and not frames.early
+    assert (spawned.count("ffprobe"), spawned.count("ffmpeg")) == (0, 1) and spawned.all_reaped()

@@ -55,12 +55,11 @@ from montage_ai.core.media.decode import (
     HardwareDecodeError,
     PacketTable,
     analysis_size,
-    Decoding,
     analysis_threads,
     decode_frames,
-    decode_while_probing,
     packet_table,
 )
+from montage_ai.core.media.early_decode import Decoding, decode_while_probing
 from montage_ai.core.media.probe import MediaInfo, probe, start_probe
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,8 @@ from montage_ai.core.base.timebase import format_rate, parse_rate
 VFR_TOLERANCE = Fraction(1, 500)
 # How much of the tail we read to prove a file is not truncated.
 _TAIL_CHECK_S = 2.0
+#: The longest wait for ffprobe's answer about one file (a network share that stopped answering).
+PROBE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,9 @@ class PendingProbe:
         if probed is None:
             assert self._proc is not None
             try:
-                out, err = self._proc.communicate()
+                out, err = self._proc.communicate(timeout=PROBE_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise MediaError(self.path, f"ffprobe gave no answer in {PROBE_TIMEOUT_S:.0f} s") from None
             finally:
                 self.close()
             if self._proc.returncode != 0:
