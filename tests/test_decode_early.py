@@ -38,6 +38,12 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def first_guess(monkeypatch):
+    """Each test starts from the guess a fresh process makes (nothing analysed yet)."""
+    monkeypatch.setattr(D, "_LAST", [(0, True, False)])
+
+
 class Spawned:
     """Every ffmpeg/ffprobe this process starts while the patch is on, with what still ran
     when each started."""
@@ -101,8 +107,8 @@ def test_early_decode_gives_the_frames_of_the_known_decode(clips, name, monkeypa
     path = clips[name]
     media = probe(path, verify_tail=False)
     want = _frames(decode_frames(path, media=media, threads=analysis_threads(media), pix_fmt="yuv420p"))
-    for guess in [(0, False), (analysis_threads(media), True)]:  # a wrong thread guess, the right one
-        monkeypatch.setattr(D, "_LAST_THREADS", [guess])
+    for guess in [(0, False, False), (analysis_threads(media), True, False)]:  # a wrong thread guess, the right one
+        monkeypatch.setattr(D, "_LAST", [guess])
         clear_probe_cache()
         got_media, frames = decode_while_probing(path, start_probe(path, verify_tail=False), pix_fmt="yuv420p")
         try:
@@ -112,7 +118,7 @@ def test_early_decode_gives_the_frames_of_the_known_decode(clips, name, monkeypa
         assert got_media == media
         assert [g[:2] for g in got] == [x[:2] for x in want] and got == want
         # Kept only when nothing had to change: no rotation and the thread choice it guessed.
-        assert frames.early == (media.video.rotation == 0 and guess == (analysis_threads(media), True))
+        assert frames.early == (media.video.rotation == 0 and guess == (analysis_threads(media), True, False))
 
 
 def test_an_analysed_file_costs_one_ffprobe_and_one_ffmpeg_that_overlap(clips, monkeypatch):
@@ -198,3 +204,15 @@ def test_a_remembered_probe_starts_the_known_decode_once(clips, monkeypatch):
         frames.close()
     assert got_media is media and n == media.video.frame_count and not frames.early
     assert (spawned.count("ffprobe"), spawned.count("ffmpeg")) == (0, 1) and spawned.all_reaped()
+
+
+def test_after_a_rotated_clip_the_next_decode_waits_for_its_probe(clips, monkeypatch):
+    analyze_footage(clips["rotated.mp4"], mode="full")
+    clear_probe_cache()
+    spawned = Spawned(monkeypatch)
+    a = analyze_footage(clips["rotated.mp4"], mode="full")
+    assert a.frame_count == 30 and (spawned.count("ffprobe"), spawned.count("ffmpeg")) == (1, 1)
+    assert not spawned.overlapped and spawned.all_reaped()
+    b = analyze_footage(clips["plain.mp4"], mode="full")  # unrotated again: probe first once more...
+    c = analyze_footage(clips["sar.mp4"], mode="full")  # ...then overlapped
+    assert b.frame_count == 30 and c.frame_count == 30 and len(spawned.overlapped) == 1

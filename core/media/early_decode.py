@@ -88,10 +88,11 @@ def _stop(proc: subprocess.Popen | None) -> None:
             pipe.close()
 
 
-#: The last analysis decode's thread choice ``(decoder threads, one filter thread)``: the guess
-#: for the next file, whose probe has not answered yet when its decode starts (a camera's clips
-#: come together). Only the speed depends on it, never the frames.
-_LAST_THREADS: list[tuple[int, bool]] = [(0, True)]
+#: What the last analysis decode found ``(decoder threads, one filter thread, rotated)``: the
+#: guess for the next file, whose probe has not answered yet when its decode starts (a camera's
+#: clips come together). After a rotated source the next decode waits for its probe (a phone's
+#: portrait clips would each start an ffmpeg for nothing). Only the speed depends on it.
+_LAST: list[tuple[int, bool, bool]] = [(0, True, False)]
 
 
 def decode_while_probing(
@@ -121,39 +122,44 @@ def decode_while_probing(
     path = os.fspath(path)
     if pix_fmt not in PIX_FMTS:
         raise ValueError(f"pix_fmt must be one of {PIX_FMTS}, not {pix_fmt!r}")
-    if probing.from_cache:  # the answer is known already: nothing to overlap, nothing to guess
-        media = probing.result()
-        if media.video is None:
-            raise MediaError(path, "has no video stream")
-        return media, Decoding(decode_frames(path, media=media, width=width, hwaccel=hwaccel, fast=fast,
-                                             threads=analysis_threads(media), cancel=cancel, pix_fmt=pix_fmt), None)
-    guess = _LAST_THREADS[0]
+    options = dict(width=width, hwaccel=hwaccel, fast=fast, cancel=cancel, pix_fmt=pix_fmt)
+    threads, one_filter, rotated = _LAST[0]
+    if probing.from_cache or rotated:  # the answer is known already, or the last file was rotated
+        media = _video_media(path, probing.result())
+        _remember(media)
+        return media, Decoding(decode_frames(path, media=media, threads=analysis_threads(media), **options), None)
     proc: subprocess.Popen | None = None
     try:
-        cmd = _ffmpeg_args(path, analysis_scale_expressions(width), 0, guess[1], keyframes_only=False, seek_s=None,
-                           frames=None, hwaccel=hwaccel, fast=fast, threads=guess[0], pix_fmt=pix_fmt)
+        cmd = _ffmpeg_args(path, analysis_scale_expressions(width), 0, one_filter, keyframes_only=False, seek_s=None,
+                           frames=None, hwaccel=hwaccel, fast=fast, threads=threads, pix_fmt=pix_fmt)
         log.debug("decode, early: %s", " ".join(cmd))
         proc = _start(cmd)
-        media = probing.result()
-        if media.video is None:
-            raise MediaError(path, "has no video stream")
+        media = _video_media(path, probing.result())
     except BaseException:
         probing.close()
         _stop(proc)
         raise
-    v = media.video
-    threads = analysis_threads(media)
-    want = (threads, 0 < v.width * v.height <= ONE_FILTER_THREAD_PIXELS)
-    _LAST_THREADS[0] = want
-    known = dict(media=media, width=width, hwaccel=hwaccel, fast=fast, threads=threads, cancel=cancel, pix_fmt=pix_fmt)
-    if v.rotation != 0 or want != guess:
-        log.debug("%s: decode started again (rotation %d, threads %s, guessed %s)", path, v.rotation, want, guess)
+    known = dict(media=media, threads=analysis_threads(media), **options)
+    if _remember(media) != (threads, one_filter, False):
+        log.debug("%s: decode started again (found %s, guessed %s)", path, _LAST[0], (threads, one_filter))
         _stop(proc)
         return media, Decoding(decode_frames(path, **known), None)
     w, h = analysis_size(media, width)
     frames = _run(cmd, path, w, h, table=None, start_frame=0, end_frame=None, cancel=cancel, hwaccel=hwaccel,
                   planar=pix_fmt == "yuv420p", proc=proc, check_size=True)
     return media, Decoding(_or_known(frames, lambda: decode_frames(path, **known), path), proc)
+
+
+def _video_media(path: str, media: MediaInfo) -> MediaInfo:
+    if media.video is None:
+        raise MediaError(path, "has no video stream")
+    return media
+
+
+def _remember(media: MediaInfo) -> tuple[int, bool, bool]:
+    v = media.video
+    _LAST[0] = (analysis_threads(media), 0 < v.width * v.height <= ONE_FILTER_THREAD_PIXELS, v.rotation != 0)
+    return _LAST[0]
 
 
 def _or_known(frames: Iterator[Frame], known: Callable[[], Iterator[Frame]], path: str) -> Iterator[Frame]:
