@@ -110,9 +110,10 @@ def decode_while_probing(
 
     The decode's command needs no probe: ffmpeg computes the analysis size itself
     (:func:`analysis_scale_expressions`) and the thread choice is the last file's. It is kept
-    when the probe confirms it -- no rotation, the same threads as :func:`analysis_threads`
-    and, before the first frame, the output size ffmpeg reports equal to :func:`analysis_size`;
-    otherwise (a rotated source, another size class, ffmpeg failing) the known command of
+    when the probe confirms it -- no rotation, threads at least as many as
+    :func:`analysis_threads` and the filter threads asks for, and, before the first frame, the
+    output size ffmpeg reports equal to :func:`analysis_size`; otherwise (a rotated source, a
+    larger source after small ones, ffmpeg failing) the known command of
     :func:`decode_frames` runs instead, so the frames, their indices and pts, and every error
     are those of ``decode_frames(path, media=..., threads=analysis_threads(media))``.
 
@@ -140,7 +141,11 @@ def decode_while_probing(
         _stop(proc)
         raise
     known = dict(media=media, threads=analysis_threads(media), **options)
-    if _remember(media) != (threads, one_filter, False):
+    want_threads, want_one_filter, rotated = _remember(media)
+    # A guess more parallel than wanted costs a small source 1-2 % more ffmpeg CPU (carphone:
+    # 16 ms); starting again costs a process (some 75 ms). One less parallel would slow a large
+    # source's decode: start again.
+    if rotated or (threads == 1 and want_threads != 1) or (one_filter and not want_one_filter):
         log.debug("%s: decode started again (found %s, guessed %s)", path, _LAST[0], (threads, one_filter))
         _stop(proc)
         return media, Decoding(decode_frames(path, **known), None)
