@@ -63,7 +63,8 @@ class Decoding:
 
     def __init__(self, frames: Iterator[Frame], proc: subprocess.Popen | None) -> None:
         self._frames, self._proc = frames, proc
-        #: The decode started before the probe answered and was kept (no second start).
+        #: The decode started before the probe answered was kept (no second start; it still gives
+        #: way to the known decode should the size ffmpeg reports differ from the probe's).
         self.early = proc is not None
 
     def __iter__(self) -> Iterator[Frame]:
