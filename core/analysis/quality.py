@@ -153,7 +153,7 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     disc = float(np.sqrt(max(0.0, (ex - ey) ** 2 / 4 + exy * exy)))
     aniso = 2 * disc / tr if tr > 1e-6 else 0.0
     cols, rows = native if isinstance(native, tuple) else (native, native)
-    block = _blocking(g, cols, rows) if (cols or rows) else float("nan")
+    block = _blocking(gray, cols, rows) if (cols or rows) else float("nan")
     return fine, std, mean, aniso, block, dx, dy, diff, scale
 
 
@@ -206,12 +206,23 @@ def fill_detail(m: dict[str, np.ndarray], starts: Sequence[int]) -> dict[str, np
 
 
 
-def _blocking(g: np.ndarray, cols: bool = True, rows: bool = True) -> float:
+def _blocking(gray: np.ndarray, cols: bool = True, rows: bool = True) -> float:
     """Gradient across the 8 px coding grid over the gradient elsewhere (1.0: no blocking),
-    over the directions whose grid is intact (``cols``: vertical block edges)."""
+    over the directions whose grid is intact (``cols``: vertical block edges), of the uint8
+    frame ``gray``.
+
+    The mean absolute step per column (row) is a sum of whole code values, so it is summed
+    exactly in integers (OpenCV, on the uint8 frame) and divided once: the values of the
+    float mean of the float frame's steps, without making those.
+
+    >>> g = np.tile(np.repeat(np.arange(4, dtype=np.uint8) * 40, 8), (24, 1))   # 8 px steps
+    >>> round(_blocking(g, True, False), 1) > 1000
+    True
+    """
     out = []
-    dirs = ([np.abs(np.diff(g, axis=1)).mean(axis=0)] if cols else []) + \
-           ([np.abs(np.diff(g, axis=0)).mean(axis=1)] if rows else [])
+    h, w = gray.shape
+    dirs = ([_mean_steps(gray[:, 1:], gray[:, :-1], 0, h)] if cols else []) + \
+           ([_mean_steps(gray[1:], gray[:-1], 1, w)] if rows else [])
     for d in dirs:
         if d.size < 16:
             return float("nan")
@@ -219,6 +230,14 @@ def _blocking(g: np.ndarray, cols: bool = True, rows: bool = True) -> float:
         off = np.delete(d, np.arange(7, d.size, 8))
         out.append(float(on.mean()) / (float(off.mean()) + 1e-6))
     return float(np.mean(out))
+
+
+def _mean_steps(a: np.ndarray, b: np.ndarray, axis: int, count: int) -> np.ndarray:
+    """``|a - b|`` of two uint8 views, averaged along ``axis`` (``count`` values), float32 as
+    ``np.abs(np.diff(float32 frame)).mean(axis)`` gives it (integer sums are exact in float32
+    below 2**24; the mean divides in float64 and rounds to float32)."""
+    sums = cv2.reduce(cv2.absdiff(a, b), axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return (sums / count).astype(np.float32)
 
 
 class Measures:
