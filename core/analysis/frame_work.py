@@ -142,13 +142,16 @@ def reduce_block_i420(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     n, rows, w = planes.shape
     h = rows * 2 // 3
     flat = planes.reshape(n, -1)
-    y = np.ascontiguousarray(flat[:, :h * w]).reshape(n * h, w)
-    lumas = cv2.LUT(y, Y_FULL).reshape(n, h, w)
+    # The table reads the Y planes in place (one 2-D view, a frame a row) and writes them
+    # out contiguous: one pass, no copy first.
+    lumas = cv2.LUT(flat[:, :h * w], Y_FULL).reshape(n, h, w)
     tinys = _reduce_tall(lumas, 64, 36)
     q = (h // 2) * (w // 2)
-    chroma = [_reduce_tall(np.ascontiguousarray(flat[:, h * w + k * q:h * w + (k + 1) * q]).reshape(n, h // 2, w // 2),
-                           64, 36) for k in (0, 1)]
-    ycc = np.stack([tinys, chroma[0], chroma[1]], axis=-1).reshape(n * 36, 64, 3)
+    # Both chroma planes of every frame in one copy, all U planes then all V planes, and
+    # reduced as one block of 2N small frames (each its own: the same values as plane by plane).
+    uv = np.ascontiguousarray(flat[:, h * w:].reshape(n, 2, q).transpose(1, 0, 2)).reshape(2 * n, h // 2, w // 2)
+    chroma = _reduce_tall(uv, 64, 36)
+    ycc = np.stack([tinys, chroma[:n], chroma[n:]], axis=-1).reshape(n * 36, 64, 3)
     smalls = cv2.transform(ycc, _YCC_TO_BGR).reshape(n, 36, 64, 3)
     return smalls, tinys, lumas
 

@@ -124,7 +124,7 @@ def chroma_histograms(smalls: np.ndarray) -> np.ndarray:
 
 def _chroma_histograms(smalls: np.ndarray) -> np.ndarray:
     n = smalls.shape[0]
-    b, g, r = (np.ascontiguousarray(smalls[..., k]).reshape(n, -1) for k in range(3))
+    b, g, r = (c.reshape(n, -1) for c in cv2.split(np.ascontiguousarray(smalls).reshape(-1, smalls.shape[-2], 3)))
     # (B + G) + R, as a sum over the last axis adds them, without numpy's slow short-axis reduction.
     total = b + g
     total += r
