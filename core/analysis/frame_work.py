@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -34,6 +34,7 @@ from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.pools import settle, shared_pool
 from montage_ai.core.analysis.shot_signatures import frame_signatures
 from montage_ai.core.media.decode import Frame
 
@@ -215,7 +216,7 @@ def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bo
     frame ``i`` is a sample when ``i % step == 0``. At most ``4 * workers`` jobs are in
     flight, so decoded frames never pile up."""
     workers = workers or default_workers()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="frame-work")
+    pool = shared_pool("frame-work", workers)  # made once a process (see .pools)
     jobs: deque[tuple[list[Frame], Future]] = deque()
     last: Frame | None = None
 
@@ -243,9 +244,7 @@ def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bo
         while jobs:
             yield from _results(jobs.popleft())
     finally:
-        for _, job in jobs:
-            job.cancel()
-        pool.shutdown(wait=True)
+        settle(job for _, job in jobs)
 
 
 def _results(job: tuple[list[Frame], Future]) -> Iterator[tuple[Frame, FrameResult]]:
