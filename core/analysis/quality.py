@@ -140,10 +140,11 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     npx = float(g.size)
     # Reductions in OpenCV (one C pass each, double accumulators): 3x faster than numpy here.
     # Kernels cut at 3 sigma (OpenCV's default for float images is 4): 25 % fewer taps, the
-    # detail energies within 0.2 % of the longer kernels'.
+    # detail energies within 0.2 % of the longer kernels'. The medium blur is OpenCV's
+    # separable filter with GaussianBlur's own float kernel: the same values, 15 % faster.
     b1 = cv2.GaussianBlur(g, (7, 7), 1.0)
     fine = cv2.norm(g, b1, cv2.NORM_L2SQR) / npx
-    b3 = cv2.GaussianBlur(b1, (17, 17), 2.8)
+    b3 = cv2.sepFilter2D(b1, cv2.CV_32F, _GAUSS_MEDIUM, _GAUSS_MEDIUM)
     scale = fine / (cv2.norm(b1, b3, cv2.NORM_L2SQR) / npx + 1e-6)  # fine over medium detail: blur lowers it
     gx = cv2.Sobel(b1, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(b1, cv2.CV_32F, 0, 1, ksize=3)
@@ -155,6 +156,11 @@ def measure(gray: np.ndarray, tiny: np.ndarray, prev_tiny: np.ndarray | None,
     cols, rows = native if isinstance(native, tuple) else (native, native)
     block = _blocking(gray, cols, rows) if (cols or rows) else float("nan")
     return fine, std, mean, aniso, block, dx, dy, diff, scale
+
+
+#: The medium blur of :func:`measure` (17 taps, sigma 2.8), as ``cv2.GaussianBlur`` makes its
+#: kernel for float images.
+_GAUSS_MEDIUM = cv2.getGaussianKernel(17, 2.8, ktype=cv2.CV_32F)
 
 
 def _motion(tiny: np.ndarray, prev_tiny: np.ndarray | None) -> tuple[float, float, float]:
