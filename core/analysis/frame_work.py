@@ -206,7 +206,9 @@ def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def default_workers() -> int:
     """Worker threads: one per core beyond the caller's, two to four (two measured faster
-    than one on two cores: the decode and the caller wait on I/O part of the time)."""
+    than one on two cores: the decode and the caller wait on I/O part of the time; measured
+    again with bench/footage_threads.py on a loaded two-core machine, 0, 1 and 2 workers were
+    within each other's noise, in wall time and in CPU)."""
     return max(2, min(4, (os.cpu_count() or 2) - 1))
 
 
