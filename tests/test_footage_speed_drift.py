@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -320,15 +321,60 @@ def test_real_finger_over_the_lens_is_flagged():
     assert len(hit - set(range(f0 - 3, f1 + 4))) <= 0.02 * a.frame_count
 
 
-def test_cancelling_leaves_no_analysis_thread_behind(clip):
+def test_cancelling_leaves_no_analysis_thread_behind(clip, monkeypatch):
+    """Nothing of a cancelled analysis runs on after it returns: no thread of its own is left
+    (the process's shared pools stay, idle: see .pools), and none of its per-frame or
+    PySceneDetect jobs is still running."""
+    from montage_ai.core.analysis import shots as S
     from montage_ai.core.base.errors import Cancelled
 
+    running = []
+
+    def counted(fn):
+        def run(*a, **k):
+            running.append(1)
+            try:
+                time.sleep(0.002)  # long enough that a job is still busy when the cancel comes
+                return fn(*a, **k)
+            finally:
+                running.pop()
+        return run
+
+    monkeypatch.setattr(FW, "_work_batch", counted(FW._work_batch))
+    monkeypatch.setattr(S.ShotDetector, "_run_psd", counted(S.ShotDetector._run_psd))
     before = {t.ident for t in threading.enumerate()}
     calls = []
     with pytest.raises(Cancelled):
         analyze_footage(clip.path, mode="full", cancel=lambda: calls.append(1) or len(calls) > 20)
-    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert running == []
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()
+            and not t.name.startswith(("frame-work", "pyscenedetect"))]
     assert left == []
+
+
+def test_pools_are_made_once_a_process_and_again_in_a_forked_child(clip):
+    """A second analysis starts no per-frame or PySceneDetect thread (the pools are kept), and
+    gives the same analysis; a forked child, whose copy of a pool has no live threads, makes
+    its own rather than waiting on threads that are not there."""
+    import multiprocessing
+
+    from montage_ai.core.analysis.pools import shared_pool
+
+    first = analyze_footage(clip.path, mode="full")
+    before = {t.ident for t in threading.enumerate()}
+    second = analyze_footage(clip.path, mode="full")
+    new = [t.name for t in threading.enumerate() if t.ident not in before]
+    assert not [n for n in new if n.startswith(("frame-work", "pyscenedetect"))]
+    assert second == first
+    shared_pool("frame-work", FW.default_workers()).submit(int).result()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as child:
+        got = child.apply_async(_analysed_shots, (str(clip.path),)).get(timeout=60)
+    assert got == [(s.start_frame, s.end_frame) for s in first.shots]
+
+
+def _analysed_shots(path: str) -> list[tuple[int, int]]:
+    return [(s.start_frame, s.end_frame) for s in analyze_footage(path, mode="full").shots]
 
 
 def test_a_border_cell_flickering_frame_to_frame_is_not_something_over_the_lens():

