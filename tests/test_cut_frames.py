@@ -111,3 +111,87 @@ def test_the_whole_song_on_few_long_shots_ends_earlier_with_every_phase_a_take_o
     assert set(ratios) == {"intro", "build", "climax", "outro"}, (ratios, notes)
     assert all(abs(v - 1) <= 0.2 for v in ratios.values()), (ratios, notes)
     assert cl.duration < m.duration_s * NTSC - 24 and any("the cut ends earlier" in n for n in notes), notes
+
+
+def _fill_one(st: FillState, p) -> None:
+    """The fill's loop (:func:`~.fill.fill`) on an existing state, from ``p`` until the queue is empty."""
+    from montage_ai.core.cut import fill as F
+
+    st.queue.appendleft(p)
+    while st.queue:
+        p = st.queue.popleft()
+        for rule in F.RULES:
+            got = rule(st, p)
+            if isinstance(got, F.Pick):
+                st.place(p, got)
+                break
+            if isinstance(got, F.Resplit):
+                if got.relaxation:
+                    st.relaxed[got.relaxation] += 1
+                st.queue.extendleft(reversed(got.slots))
+                break
+        else:
+            raise AssertionError(f"slot {p.slot} left empty")
+
+
+def _tail_state(points):
+    from montage_ai.core.cut.fill_state import Pending, Pick
+
+    shots = [footage(f"/clips/T{i}.mp4", Fraction(25), [{"frames": n}]) for i, n in enumerate((48, 300, 20, 24))]
+    ids = shot_id_map(shots)
+    names = sorted(ids)
+    plan = StoryPlan((Phase("outro", 0.0, 40.0, 0.3, tuple(names)),), {i: "planned" for i in names}, "test")
+    st = FillState(plan, ids, load_style("mtv"), Fraction(25), 0, 636, points, points, frozenset(), frozenset())
+    st.target_counts = {}
+    # two cuts before the tail: T0 (12 of its 48 frames), then T1 (all its frames used)
+    a0, s0 = ids[names[0]]
+    st.place(Pending(Slot(576, 588, "outro", 0.3)), Pick(names[0], a0, s0, Fraction(25), 12, 0, 0.8))
+    a1, s1 = ids[names[1]]
+    st.used[a1.path][:] = True
+    st.place(Pending(Slot(588, 600, "outro", 0.3)), Pick(names[1], a1, s1, Fraction(25), 12, 0, 0.8))
+    return st, names
+
+
+def test_a_tail_past_the_last_tracked_beat_is_split_at_the_tempo_rather_than_filled_with_an_a_b_a():
+    # a song's ring-out: 36 frames after its last tracked beat (600), no beat inside. The only
+    # shot with 36 free frames is the one shown two cuts before: with no point to split on the
+    # fill showed it again (A-B-A, demo mtv seed 0). With the beats carried on past the last
+    # one (grid.lead_out), the tail is split on them and filled from two other shots
+    from montage_ai.core.cut.fill_state import Pending
+    from montage_ai.core.cut.grid import lead_out
+
+    beats = list(range(12, 601, 12))
+    st, names = _tail_state(beats)
+    _fill_one(st, Pending(Slot(600, 636, "outro", 0.3)))
+    assert st.history[-1] == names[0] and st.relaxed["repeat"]  # before: T0, T1, T0
+
+    carried = beats + lead_out(beats, 636)
+    assert carried[-2:] == [612, 624]
+    st, names = _tail_state(carried)
+    _fill_one(st, Pending(Slot(600, 636, "outro", 0.3)))
+    keys = st.history
+    assert not any(keys[i] == keys[i + 2] != keys[i + 1] for i in range(len(keys) - 2)), keys
+    assert st.cuts[-1].record_out == 636 and not st.relaxed["repeat"]
+
+
+def test_the_assembly_gives_the_fill_split_points_past_the_last_tracked_beat(monkeypatch):
+    import montage_ai.core.cut.assembly as asm
+    from test_planner import varied_footage
+
+    seen = {}
+    real = asm.fill
+
+    def spy(slots, plan, ids, style, rate, seed, n_frames, points, beats=(), *a, **kw):
+        seen.update(points=list(points), beats=list(beats), n=n_frames)
+        return real(slots, plan, ids, style, rate, seed, n_frames, points, beats, *a, **kw)
+
+    monkeypatch.setattr(asm, "fill", spy)
+    m = music((("A", 0, 4, 0.5), ("B", 4, 8, 0.9)), tail_s=1.5)  # 2 s after the last beat
+    shots = varied_footage(files=3)
+    style = load_style("mtv")
+    plan = RulesPlanner().plan(make_request(shots, m, style, seed=0))
+    cl = assemble(plan, shots, m, style, seed=0)
+    last = max(cl.beats)
+    assert [p for p in seen["points"] if p > last] == list(range(last + 12, seen["n"], 12))
+    assert [p for p in seen["beats"] if p > last] == list(range(last + 12, seen["n"], 12))
+    assert_sound(cl, shots, style)
