@@ -55,7 +55,6 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
-from montage_ai.core.cut.shot_windows import free_frames
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
@@ -232,9 +231,8 @@ def drops_all(cache: AnalysisCache) -> int:
 
 
 def usable_lengths(analyses, dups) -> list[float]:
-    """Usable length (s) of every shot the cut may use (not black, not a near-duplicate): its
-    longest run of frames no flag (blur, corrupt...) takes from the fill."""
-    return sorted((float(free_frames(a, s) / a.media.video.rate)
+    """Usable length (s) of every shot the cut may use: not black, not a near-duplicate."""
+    return sorted((float((s.usable_end_frame - s.usable_start_frame) / a.media.video.rate)
                    for a in analyses if a.media.video is not None for s in a.shots
                    if not s.black and (a.path, s.index) not in dups), reverse=True)
 

@@ -1,6 +1,6 @@
 """Pieces counted in whole frames: a source at another rate holds a slot when it shows every
-frame of it (never a tolerance in seconds), flagged frames are not footage the cut can hold,
-and a cut ended earlier keeps every phase a take of its own."""
+frame of it (never a tolerance in seconds); a cut ended earlier keeps every phase a take of
+its own; a tail past the last tracked beat is split at the song's tempo."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from montage_ai.core.cut.assembly import assemble
 from montage_ai.core.cut.fill_state import FillState
 from montage_ai.core.cut.grid import Slot
 from montage_ai.core.cut.pace import phase_ratios
-from montage_ai.core.cut.shot_windows import free_frames, shown_frames, slot_frames_held
+from montage_ai.core.cut.shot_windows import shown_frames, slot_frames_held
 from montage_ai.core.plan.patterns import apply_pattern, load_pattern
 from montage_ai.core.plan.planner import Phase, RulesPlanner, StoryPlan, make_request, shot_id_map
 from montage_ai.core.plan.styles import load_style
@@ -65,13 +65,6 @@ def test_shown_frames_and_the_slot_a_run_holds_are_inverse_at_every_common_rate(
                 assert slot_frames_held(shown - 1, s, r) < n
                 if s == r:
                     assert shown == n
-
-
-def test_flagged_frames_are_not_footage_a_take_can_hold():
-    shot = footage("/clips/C.mp4", Fraction(25), [{"frames": 100}])
-    assert free_frames(shot, shot.shots[0]) == 100
-    blurred = replace(shot, flags=(Flag(0, 16, "out of focus", ""), Flag(89, 99, "out of focus", "")))
-    assert free_frames(blurred, blurred.shots[0]) == 72
 
 
 def _demo_like():

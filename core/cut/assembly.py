@@ -95,7 +95,7 @@ from montage_ai.core.cut.shorten import (
     TakesShort,
     shortened_if_needed,
 )
-from montage_ai.core.cut.shot_windows import free_frames, slot_frames_held
+from montage_ai.core.cut.shot_windows import slot_frames_held
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -304,9 +304,8 @@ def _drop_duplicates(plan: StoryPlan, ids, duplicates) -> tuple[StoryPlan, set[s
 
 
 def _usable_lengths(ids, repeats: set[str]) -> list[float]:
-    """Usable length (s) of every shot a cut may show (not black, not a near-duplicate): its
-    longest run of frames the fill may use (:func:`~.shot_windows.free_frames`)."""
-    return [float(Fraction(free_frames(a, s)) / Fraction(a.media.video.rate))
+    """Usable length (s) of every shot a cut may show: not black, not a near-duplicate."""
+    return [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
             for sid, (a, s) in ids.items() if sid not in repeats and not s.black and a.media.video is not None]
 
 
@@ -315,7 +314,7 @@ def _longest_usable_s(ids, repeats: set[str]) -> float:
 
 
 def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
-    return max((slot_frames_held(free_frames(a, s), Fraction(a.media.video.rate), rate)
+    return max((slot_frames_held(s.usable_end_frame - s.usable_start_frame, Fraction(a.media.video.rate), rate)
                 for a, s in (ids[i] for i in plan.shot_ids)), default=None)
 
 
@@ -545,12 +544,7 @@ def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: S
     never = style.reuse == "never"
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
-        missing = too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
-        if missing or never or holds(lengths, targets, never=never, cap=max((t for _, t in targets), default=0.0)):
-            return None, [], missing
-        # the footage covers the cut at the style's shortest takes but holds no cap down to
-        # them over every phase: the takes are promised at that shortest, not at the style's own
-        hold = style.min_shot_s
+        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
     # ... never below the style's shortest take (whole units of it, up)

@@ -9,7 +9,7 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
 
-__all__ = ["motion_samples", "best_window", "longest_free", "shown_frames", "slot_frames_held", "free_frames"]
+__all__ = ["motion_samples", "best_window", "longest_free", "shown_frames", "slot_frames_held"]
 
 
 def shown_frames(record_frames: int, source_rate: Fraction, rate: Fraction) -> int:
@@ -114,15 +114,3 @@ def longest_free(used: np.ndarray, lo: int, hi: int) -> int:
     edges = np.flatnonzero(busy[1:] != busy[:-1])  # alternating starts and ends of free runs
     return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
 
-
-def free_frames(a: FootageAnalysis, s: Shot) -> int:
-    """The longest run of frames of ``s``'s usable range that the fill may show: none the
-    analysis flagged (blur, corrupt, test pattern...; the fill never uses those). A shot of
-    100 usable frames whose first 17 and last 11 are out of focus holds a take of 72."""
-    lo, hi = s.usable_start_frame, s.usable_end_frame
-    if hi <= lo:
-        return 0
-    flagged = np.zeros(hi - lo, bool)
-    for fl in a.flags:
-        flagged[max(0, fl.first - lo):max(0, min(hi, fl.last + 1) - lo)] = True
-    return longest_free(flagged, 0, hi - lo)
