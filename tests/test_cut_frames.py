@@ -127,14 +127,14 @@ def _fill_one(st: FillState, p) -> None:
             raise AssertionError(f"slot {p.slot} left empty")
 
 
-def _tail_state(points):
+def _tail_state(points, beats):
     from montage_ai.core.cut.fill_state import Pending, Pick
 
     shots = [footage(f"/clips/T{i}.mp4", Fraction(25), [{"frames": n}]) for i, n in enumerate((48, 300, 20, 24))]
     ids = shot_id_map(shots)
     names = sorted(ids)
     plan = StoryPlan((Phase("outro", 0.0, 40.0, 0.3, tuple(names)),), {i: "planned" for i in names}, "test")
-    st = FillState(plan, ids, load_style("mtv"), Fraction(25), 0, 636, points, points, frozenset(), frozenset())
+    st = FillState(plan, ids, load_style("mtv"), Fraction(25), 0, 636, points, beats, frozenset(), frozenset())
     st.target_counts = {}
     # two cuts before the tail: T0 (12 of its 48 frames), then T1 (all its frames used)
     a0, s0 = ids[names[0]]
@@ -148,26 +148,26 @@ def _tail_state(points):
 def test_a_tail_past_the_last_tracked_beat_is_split_at_the_tempo_rather_than_filled_with_an_a_b_a():
     # a song's ring-out: 36 frames after its last tracked beat (600), no beat inside. The only
     # shot with 36 free frames is the one shown two cuts before: with no point to split on the
-    # fill showed it again (A-B-A, demo mtv seed 0). With the beats carried on past the last
-    # one (grid.lead_out), the tail is split on them and filled from two other shots
+    # fill showed it again (A-B-A, demo mtv seed 0). With the beats it may split on carried past
+    # the last one (grid.lead_out), the tail is split on them and filled from two other shots
     from montage_ai.core.cut.fill_state import Pending
     from montage_ai.core.cut.grid import lead_out
 
     beats = list(range(12, 601, 12))
-    st, names = _tail_state(beats)
+    st, names = _tail_state(beats, beats)
     _fill_one(st, Pending(Slot(600, 636, "outro", 0.3)))
     assert st.history[-1] == names[0] and st.relaxed["repeat"]  # before: T0, T1, T0
 
     carried = beats + lead_out(beats, 636)
     assert carried[-2:] == [612, 624]
-    st, names = _tail_state(carried)
+    st, names = _tail_state(beats, carried)
     _fill_one(st, Pending(Slot(600, 636, "outro", 0.3)))
     keys = st.history
     assert not any(keys[i] == keys[i + 2] != keys[i + 1] for i in range(len(keys) - 2)), keys
     assert st.cuts[-1].record_out == 636 and not st.relaxed["repeat"]
 
 
-def test_the_assembly_gives_the_fill_split_points_past_the_last_tracked_beat(monkeypatch):
+def test_the_assembly_gives_the_fill_beats_to_split_on_past_the_last_tracked_beat(monkeypatch):
     import montage_ai.core.cut.assembly as asm
     from test_planner import varied_footage
 
@@ -185,6 +185,8 @@ def test_the_assembly_gives_the_fill_split_points_past_the_last_tracked_beat(mon
     plan = RulesPlanner().plan(make_request(shots, m, style, seed=0))
     cl = assemble(plan, shots, m, style, seed=0)
     last = max(cl.beats)
-    assert [p for p in seen["points"] if p > last] == list(range(last + 12, seen["n"], 12))
+    # the split beats only: the cut points (the style's own choice) stay the tracked beats, so a
+    # tail is split there only when nothing, not even an earlier piece of a shot, fills it whole
     assert [p for p in seen["beats"] if p > last] == list(range(last + 12, seen["n"], 12))
+    assert not [p for p in seen["points"] if p > last]
     assert_sound(cl, shots, style)

@@ -499,10 +499,11 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
                           + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
                              ": the cut is paced by energy alone"))
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
-    # the fill's split points carried past the last tracked beat (the tail of a ring-out):
-    # a tail slot nothing fills whole is split at the song's tempo, not filled with a repeat
+    # the beats the fill may split on carried past the last tracked beat (a ring-out): a tail
+    # slot nothing fills whole, not even an earlier piece of a shot, is split at the song's
+    # tempo rather than filled with a shot shown two cuts before (the cut points stay the tracked ones)
     beats_at = [b for b in grid if b > 0]
-    points, beats_at = points + lead_out(points, n_frames), beats_at + lead_out(beats_at, n_frames)
+    beats_at = beats_at + lead_out(beats_at, n_frames)
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
     cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, beats_at, keep,
                        exclude=o.repeats)
