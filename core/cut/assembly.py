@@ -28,9 +28,11 @@ How
    before when one fits), then shots other phases have to spare, then, when the style
    reuses shots, unused frames of the phase's used shots (then of any), and only then
    fresh shots another phase would have wanted. The window is exactly the slot's length in
-   the source's frames it shows (``floor((frames - 1) * source_rate / rate) + 1``, :func:`~.shot_windows.shown_frames`), inside the usable range,
-   on frames never used before, where the best-moment curve is high and has no dips
-   (blur, shake, bad exposure), towards motion in the climax.
+   the source's frames (``ceil(frames * source_rate / rate)``), or at another rate at least
+   the frames the slot shows (:func:`~.shot_windows.shown_frames`: whole frames, never a
+   tolerance in seconds), inside the usable range, on frames never used before, where the
+   best-moment curve is high and has no dips (blur, shake, bad exposure), towards motion in
+   the climax.
 5. **Near-duplicates.** Shots whose keyframe hashes within
    :data:`~.duplicates.DUPLICATE_THRESHOLD` of a better shot (:func:`~.duplicates.find_duplicates`)
    are taken out of the plan, so the same moment is not shown twice; they come back only
