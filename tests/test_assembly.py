@@ -34,10 +34,12 @@ def cut(style_name: str = "dynamic", *, shots=None, m=None, seed: int = 0, **kw)
 
 
 def source_ranges(cl: CutList) -> dict[str, list[tuple[int, int]]]:
-    """Source frames each cut shows: [source_in, ceil(source_out))."""
+    """Source frames each cut shows: [source_in, source_in + floor((n - 1) * S / R) + 1), timeline
+    frame k showing source frame floor(k * S / R) (as the timeline and the preview read it)."""
     out: dict[str, list[tuple[int, int]]] = {}
     for c in cl.cuts:
-        out.setdefault(c.source_path, []).append((c.source_in, math.ceil(c.source_out(cl.rate))))
+        shown = math.floor((c.record_frames - 1) * c.source_rate / cl.rate) + 1
+        out.setdefault(c.source_path, []).append((c.source_in, c.source_in + shown))
     return out
 
 
@@ -59,7 +61,9 @@ def assert_sound(cl: CutList, analyses, style) -> None:
         shot = next(s for a, s in ids.values() if a.path == c.source_path and s.index == c.shot_index)
         assert not shot.black
         assert shot.usable_start_frame <= c.source_in
-        assert c.source_out(cl.rate) <= shot.usable_end_frame
+        # the last frame shown inside it (a piece short of the slot by less than a timeline frame fills it)
+        assert c.source_in + math.floor((c.record_frames - 1) * c.source_rate / cl.rate) < shot.usable_end_frame
+        assert c.source_out(cl.rate) < shot.usable_end_frame + c.source_rate / cl.rate
         assert c.reason.startswith(c.phase + ":") and c.phase in ("intro", "build", "climax", "outro")
 
 

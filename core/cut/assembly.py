@@ -28,9 +28,11 @@ How
    before when one fits), then shots other phases have to spare, then, when the style
    reuses shots, unused frames of the phase's used shots (then of any), and only then
    fresh shots another phase would have wanted. The window is exactly the slot's length in
-   the source's frames (``ceil(frames * source_rate / rate)``), inside the usable range,
-   on frames never used before, where the best-moment curve is high and has no dips
-   (blur, shake, bad exposure), towards motion in the climax.
+   the source's frames (``ceil(frames * source_rate / rate)``), or at another rate at least
+   the frames the slot shows (:func:`~.shot_windows.shown_frames`: whole frames, never a
+   tolerance in seconds), inside the usable range, on frames never used before, where the
+   best-moment curve is high and has no dips (blur, shake, bad exposure), towards motion in
+   the climax.
 5. **Near-duplicates.** Shots whose keyframe hashes within
    :data:`~.duplicates.DUPLICATE_THRESHOLD` of a better shot (:func:`~.duplicates.find_duplicates`)
    are taken out of the plan, so the same moment is not shown twice; they come back only
@@ -73,6 +75,7 @@ from montage_ai.core.cut.grid import (
     beat_energies,
     common_rate,
     end_frame,
+    lead_out,
     slot_grid,
 )
 from montage_ai.core.cut.pace import (
@@ -94,6 +97,7 @@ from montage_ai.core.cut.shorten import (
     TakesShort,
     shortened_if_needed,
 )
+from montage_ai.core.cut.shot_windows import slot_frames_held
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -108,13 +112,16 @@ _TIMELINE_START = "01:00:00:00"
 
 
 def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence[int],
-                 scale_all: bool = False) -> list[tuple[str, int, int, float]]:
+                 scale_all: bool = False, least: int = 0) -> list[tuple[str, int, int, float]]:
     """The plan's phases in timeline frames, on the grid. A cut that ends earlier than the
     plan by at most a quarter (:data:`PACE_SHORTEN_FLOOR`: the footage holds the style's
     takes only over a shorter cut) keeps every phase, each shortened alike, so the held
     outro is not the part left out; a much shorter cut (the footage cannot fill the length)
     ends the story where the footage runs out, unless ``scale_all`` (a cut shortened so the
-    footage holds the style's takes: every phase shortened alike, however much)."""
+    footage holds the style's takes: every phase shortened alike, however much); then each
+    phase keeps at least ``least`` frames (the style's shortest take) where the cut is long
+    enough for that, its start moved to an earlier grid point (:func:`_each_holds_a_take`): a
+    held outro shortened below one take would vanish into the climax."""
     out = []
     starts = []
     plan_end = max((p.end_s for p in plan.phases), default=0.0)
@@ -126,12 +133,39 @@ def _phase_frames(plan: StoryPlan, rate: Fraction, n_frames: int, grid: Sequence
         f = 0 if p.start_s <= 0 else _nearest(seconds_to_frames(at, rate), grid) if grid else \
             seconds_to_frames(at, rate)
         starts.append(min(max(f, 0), n_frames))
+    if scale_all and least > 0:
+        starts = _each_holds_a_take(starts, n_frames, grid, least)
     for k, p in enumerate(plan.phases):
         a = starts[k]
         b = starts[k + 1] if k + 1 < len(starts) else n_frames
         if b > a:
             out.append((p.name, a, b, p.energy))
     return out
+
+
+def _each_holds_a_take(starts: list[int], n_frames: int, grid: Sequence[int], least: int) -> list[int]:
+    """Phase starts (the first 0) moved to earlier points of ``grid`` where a phase would be
+    shorter than ``least`` frames, the last phase first (the phases before give it the
+    frames); as they were when the cut cannot give every phase after the first that much
+    (the first, which a lead-in may make short, keeps its own length or one take).
+
+    >>> _each_holds_a_take([0, 96, 480, 528], 576, list(range(48, 576, 48)), 96)
+    [0, 96, 384, 480]
+    """
+    if len(starts) < 2 or least * len(starts) > n_frames:
+        return starts
+    out = list(starts)
+    end = n_frames
+    for k in range(len(out) - 1, 0, -1):
+        if end - out[k] < least:
+            fit = [g for g in grid if 0 < g <= end - least]
+            if not fit:
+                return starts
+            out[k] = max(fit)
+        end = out[k]
+    # every phase after the first holds a take; the first keeps what it had, up to one take
+    ok = all(b - a >= least for a, b in zip(out[1:], out[2:] + [n_frames])) and out[1] >= min(starts[1], least)
+    return out if ok else starts
 
 
 def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicAnalysis, style: Style, *,
@@ -282,7 +316,7 @@ def _longest_usable_s(ids, repeats: set[str]) -> float:
 
 
 def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
-    return max((math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate / Fraction(a.media.video.rate))
+    return max((slot_frames_held(s.usable_end_frame - s.usable_start_frame, Fraction(a.media.video.rate), rate)
                 for a, s in (ids[i] for i in plan.shot_ids)), default=None)
 
 
@@ -308,7 +342,8 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
     beats = [b for b in beat_frames(music, rate, "beats") if b < n_frames]
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
-    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict in (HELD, KEPT))
+    phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict in (HELD, KEPT),
+                           least=max(1, math.ceil(_frac(style.min_shot_s) * rate)))
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
@@ -466,8 +501,13 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
                           + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
                              ": the cut is paced by energy alone"))
     points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
+    # the beats the fill may split on carried past the last tracked beat (a ring-out): a tail
+    # slot nothing fills whole, not even an earlier piece of a shot, is split at the song's
+    # tempo rather than filled with a shot shown two cuts before (the cut points stay the tracked ones)
+    beats_at = [b for b in grid if b > 0]
+    beats_at = beats_at + lead_out(beats_at, n_frames)
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
-    cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, [b for b in grid if b > 0], keep,
+    cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, beats_at, keep,
                        exclude=o.repeats)
     music_start = round(_frac(getattr(music, "offset_s", 0.0)) * rate)
     return CutList(

@@ -19,7 +19,7 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.cut.grid import Slot, _frac
-from montage_ai.core.cut.shot_windows import best_window, longest_free, motion_samples
+from montage_ai.core.cut.shot_windows import best_window, longest_free, motion_samples, shown_frames, slot_frames_held
 from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
@@ -132,8 +132,8 @@ class FillState:
         self.unplanned = self._unplanned()
         self.dup_pool = sorted((i for i in self.exclude if i in ids and not ids[i][1].black),
                                key=lambda i: (-max(ids[i][1].scores, default=0.0), i))
-        room = sum(min(self.max_rec, math.floor(Fraction(s.usable_end_frame - s.usable_start_frame) * rate
-                                                / Fraction(a.media.video.rate)))
+        room = sum(min(self.max_rec, slot_frames_held(s.usable_end_frame - s.usable_start_frame,
+                                                      Fraction(a.media.video.rate), rate))
                    for a, s in (ids[i] for i in self.plan.shot_ids))
         self.tight = self.never and room < 1.25 * self.n_frames  # best fit: waste as little as possible
         self.room = room  # the planned shots' frames (each within the longest take), timeline frames
@@ -215,25 +215,32 @@ class FillState:
 
     # ------------------------------------------------------------------ operations
     def try_shot(self, sid: str, slot: Slot, after: int | None = None, early: float = 0.0) -> Pick | None:
-        """The best unused window of ``sid`` for ``slot``, or None."""
+        """The best unused window of ``sid`` for ``slot``, or None: the source frames the slot
+        lasts (``ceil(frames * source_rate / rate)``), else, where the rates differ, the whole
+        source frames it shows (:func:`~.shot_windows.shown_frames`: a piece short of the slot
+        by less than one timeline frame still fills it, its last frame held to the cut)."""
         if self.blocked(sid):
             return None
         a, s = self.ids[sid]
         after = self.after_for(sid, after)
         sr = Fraction(a.media.video.rate)
-        length = math.ceil(Fraction(slot.frames) * sr / self.rate)
+        nominal = math.ceil(Fraction(slot.frames) * sr / self.rate)
+        shown = shown_frames(slot.frames, sr, self.rate)
         lo = max(s.usable_start_frame, after or 0)
         used = self.used[a.path]
-        if s.usable_end_frame - lo < length or int((~used[lo:s.usable_end_frame]).sum()) < length:
+        if s.usable_end_frame - lo < shown or int((~used[lo:s.usable_end_frame]).sum()) < shown:
             return None  # cheap reject before scoring windows
         if a.path not in self.samples:
             self.samples[a.path] = motion_samples(a)
         min_src = math.ceil(Fraction(self.min_rec) * sr / self.rate)
         if not self.chrono and not self.never:  # pieces go forward in source order: start early in the
             early = max(early, REUSE_EARLY)       # free run, so its rest stays one piece for a later long take
-        got = best_window(a, s, length, used, slot.phase, self.rng, min_src=min_src, after=after, early=early,
-                          samples=self.samples[a.path])
-        return None if got is None else Pick(sid, a, s, sr, length, int(got[0]), got[1])
+        for length in dict.fromkeys((nominal, shown)):
+            got = best_window(a, s, length, used, slot.phase, self.rng, min_src=min_src, after=after, early=early,
+                              samples=self.samples[a.path])
+            if got is not None:
+                return Pick(sid, a, s, sr, length, int(got[0]), got[1])
+        return None
 
     def avail(self, cands: Sequence[tuple[str, int | None]]) -> int:
         """The longest slot (timeline frames) one of ``cands`` can still fill."""
@@ -245,7 +252,7 @@ class FillState:
             sr = Fraction(a.media.video.rate)
             after = self.after_for(sid, after)
             run = longest_free(self.used[a.path], max(s.usable_start_frame, after or 0), s.usable_end_frame)
-            best = max(best, math.floor(Fraction(run) * self.rate / sr))
+            best = max(best, slot_frames_held(run, sr, self.rate))
         return best
 
     def split_point(self, slot: Slot, grid: Sequence[int], fit: int, short: bool) -> int | None:

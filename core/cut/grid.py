@@ -26,7 +26,7 @@ from montage_ai.core.plan.styles import Style
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid"]
+__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid", "lead_out"]
 
 class AssemblyError(MontageError):
     """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
@@ -244,6 +244,27 @@ def _lead_in(beats_e: dict[int, float], beats: list[int]) -> tuple[dict[int, flo
         return beats_e, beats
     e0 = beats_e[beats[0]]
     return {**{f: e0 for f in early}, **beats_e}, early + beats
+
+
+def lead_out(points: Sequence[int], n_frames: int) -> list[int]:
+    """The grid of ``points`` (beat or downbeat frames) carried on past the last one at their
+    median period, up to the cut's end (exclusive): the split points of a tail after the last
+    tracked beat (a song's ring-out), as :func:`_lead_in` carries the beats back before the
+    first. Without them the tail slot had no point to split on, and the fill's only way to
+    fill it was a shot shown two cuts before (an A-B-A).
+
+    >>> lead_out([900, 912, 924, 936, 954], 990)
+    [966, 978]
+    >>> lead_out([0, 12, 24], 30), lead_out([5], 100)
+    ([], [])
+    """
+    pts = sorted(points)
+    if len(pts) < 2:
+        return []
+    period = int(round(float(np.median(np.diff(pts)))))
+    if period <= 0:
+        return []
+    return list(range(pts[-1] + period, n_frames, period))
 
 
 def beat_energies(music: MusicAnalysis, rate: Fraction, subdivide: int = 1) -> dict[int, float]:

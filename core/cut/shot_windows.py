@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
 
-__all__ = ["motion_samples", "best_window", "longest_free"]
+__all__ = ["motion_samples", "best_window", "longest_free", "shown_frames", "slot_frames_held"]
+
+
+def shown_frames(record_frames: int, source_rate: Fraction, rate: Fraction) -> int:
+    """Source frames ``record_frames`` timeline frames at ``rate`` show of a source at
+    ``source_rate``, played at its own speed from its in point: timeline frame ``k`` shows
+    source frame ``floor(k * source_rate / rate)``, so ``floor((n - 1) * S / R) + 1`` of them
+    (what the timeline and the preview read, :mod:`~montage_ai.core.render.preview`). A piece
+    is counted in whole source frames against whole timeline frames, never in seconds: 100
+    frames at 25 fps (4.000 s) hold a 96-frame slot at 23.976 (4.004 s), its last frame
+    showing source frame 99.
+
+    >>> shown_frames(96, Fraction(25), Fraction(24000, 1001)), shown_frames(96, Fraction(24), Fraction(24))
+    (100, 96)
+    >>> shown_frames(10, Fraction(50), Fraction(25)), shown_frames(0, Fraction(25), Fraction(25))
+    (19, 0)
+    """
+    if record_frames <= 0:
+        return 0
+    return math.floor(Fraction(record_frames - 1) * Fraction(source_rate) / Fraction(rate)) + 1
+
+
+def slot_frames_held(source_frames: int, source_rate: Fraction, rate: Fraction) -> int:
+    """The longest slot (timeline frames at ``rate``) that ``source_frames`` frames of a
+    source at ``source_rate`` fill: the largest ``n`` with :func:`shown_frames` ``<= source_frames``.
+
+    >>> slot_frames_held(100, Fraction(25), Fraction(24000, 1001)), slot_frames_held(96, Fraction(24), Fraction(24))
+    (96, 96)
+    >>> all(shown_frames(slot_frames_held(m, Fraction(25), Fraction(24000, 1001)), Fraction(25),
+    ...                  Fraction(24000, 1001)) <= m < shown_frames(slot_frames_held(m, Fraction(25),
+    ...                  Fraction(24000, 1001)) + 1, Fraction(25), Fraction(24000, 1001)) for m in range(1, 300))
+    True
+    """
+    if source_frames <= 0:
+        return 0
+    return math.ceil(Fraction(source_frames) * Fraction(rate) / Fraction(source_rate))
 
 def motion_samples(a: FootageAnalysis) -> tuple[np.ndarray, np.ndarray]:
     """``(sample_frames, motion)`` as float arrays (NaN where unknown)."""
@@ -75,3 +113,4 @@ def longest_free(used: np.ndarray, lo: int, hi: int) -> int:
     busy = np.concatenate(([True], seg, [True]))
     edges = np.flatnonzero(busy[1:] != busy[:-1])  # alternating starts and ends of free runs
     return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
+
