@@ -38,12 +38,18 @@ def test_a_25_fps_piece_of_4_s_fills_a_two_bar_slot_at_23976_that_lasts_one_fram
     # shows source frame floor(k * 25 / 23.976): the last (k = 95) shows frame 99, so every
     # frame the slot shows is in the piece. The fill asked for ceil(96 * 25 / 23.976) = 101
     # frames and left the slot to be split in two one-bar takes
-    shot = footage("/clips/B_cam.mp4", Fraction(25), [{"frames": 100}])
+    shot = footage("/clips/B_cam.mp4", Fraction(25), [{"frames": 100}, {"frames": 2, "black": True}])
     st, names = _state([shot], NTSC)
     assert st.avail([(names[0], None)]) == 96
     pick = st.try_shot(names[0], Slot(0, 96, "climax", 0.8))
     assert pick is not None and pick.length == 100 and pick.source_in == 0
     assert st.try_shot(names[0], Slot(0, 97, "climax", 0.8)) is None  # one frame more is one frame short
+    # at the end of its file the slot's 4.004 s would run past the media's 4.000 s: an NLE
+    # (FCP: "invalid edit with no respective media") finds nothing there, so it does not fill
+    last = footage("/clips/B_end.mp4", Fraction(25), [{"frames": 100}])
+    st, names = _state([last], NTSC)
+    assert st.try_shot(names[0], Slot(0, 96, "climax", 0.8)) is None
+    assert st.try_shot(names[0], Slot(0, 95, "climax", 0.8)).length == 100  # 99.07 source frames: inside it
     # the same rate: the slot's own frames, no tolerance
     same = footage("/clips/A.mp4", NTSC, [{"frames": 95}])
     st, names = _state([same], NTSC)

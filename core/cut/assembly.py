@@ -97,7 +97,7 @@ from montage_ai.core.cut.shorten import (
     TakesShort,
     shortened_if_needed,
 )
-from montage_ai.core.cut.shot_windows import slot_frames_held
+from montage_ai.core.cut.shot_windows import ends_file, slot_frames_held
 from montage_ai.core.model.cutlist import CutList
 from montage_ai.core.model.cutlist import Section as CutSection
 from montage_ai.core.plan.patterns import bar_low_end, drop_frames
@@ -316,8 +316,8 @@ def _longest_usable_s(ids, repeats: set[str]) -> float:
 
 
 def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
-    return max((slot_frames_held(s.usable_end_frame - s.usable_start_frame, Fraction(a.media.video.rate), rate)
-                for a, s in (ids[i] for i in plan.shot_ids)), default=None)
+    return max((slot_frames_held(s.usable_end_frame - s.usable_start_frame, Fraction(a.media.video.rate), rate,
+                                 ends_file=ends_file(a, s)) for a, s in (ids[i] for i in plan.shot_ids)), default=None)
 
 
 def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate: Fraction,

@@ -19,7 +19,14 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
 from montage_ai.core.cut.grid import Slot, _frac
-from montage_ai.core.cut.shot_windows import best_window, longest_free, motion_samples, shown_frames, slot_frames_held
+from montage_ai.core.cut.shot_windows import (
+    best_window,
+    ends_file,
+    longest_free,
+    motion_samples,
+    shown_frames,
+    slot_frames_held,
+)
 from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
@@ -133,7 +140,7 @@ class FillState:
         self.dup_pool = sorted((i for i in self.exclude if i in ids and not ids[i][1].black),
                                key=lambda i: (-max(ids[i][1].scores, default=0.0), i))
         room = sum(min(self.max_rec, slot_frames_held(s.usable_end_frame - s.usable_start_frame,
-                                                      Fraction(a.media.video.rate), rate))
+                                                      Fraction(a.media.video.rate), rate, ends_file=ends_file(a, s)))
                    for a, s in (ids[i] for i in self.plan.shot_ids))
         self.tight = self.never and room < 1.25 * self.n_frames  # best fit: waste as little as possible
         self.room = room  # the planned shots' frames (each within the longest take), timeline frames
@@ -238,6 +245,8 @@ class FillState:
         for length in dict.fromkeys((nominal, shown)):
             got = best_window(a, s, length, used, slot.phase, self.rng, min_src=min_src, after=after, early=early,
                               samples=self.samples[a.path])
+            if got is not None and int(got[0]) + nominal > a.media.video.frame_count:
+                got = None  # the slot's time would run past the file's last frame: an NLE sees no media there
             if got is not None:
                 return Pick(sid, a, s, sr, length, int(got[0]), got[1])
         return None
@@ -252,7 +261,7 @@ class FillState:
             sr = Fraction(a.media.video.rate)
             after = self.after_for(sid, after)
             run = longest_free(self.used[a.path], max(s.usable_start_frame, after or 0), s.usable_end_frame)
-            best = max(best, slot_frames_held(run, sr, self.rate))
+            best = max(best, slot_frames_held(run, sr, self.rate, ends_file=ends_file(a, s)))
         return best
 
     def split_point(self, slot: Slot, grid: Sequence[int], fit: int, short: bool) -> int | None:

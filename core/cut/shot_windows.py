@@ -9,7 +9,7 @@ import numpy as np
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot, quality_curve
 
-__all__ = ["motion_samples", "best_window", "longest_free", "shown_frames", "slot_frames_held"]
+__all__ = ["motion_samples", "best_window", "longest_free", "shown_frames", "slot_frames_held", "ends_file"]
 
 
 def shown_frames(record_frames: int, source_rate: Fraction, rate: Fraction) -> int:
@@ -31,9 +31,18 @@ def shown_frames(record_frames: int, source_rate: Fraction, rate: Fraction) -> i
     return math.floor(Fraction(record_frames - 1) * Fraction(source_rate) / Fraction(rate)) + 1
 
 
-def slot_frames_held(source_frames: int, source_rate: Fraction, rate: Fraction) -> int:
+def ends_file(analysis: FootageAnalysis, shot: Shot) -> bool:
+    """Whether ``shot``'s usable frames run to the last frame of its file."""
+    video = analysis.media.video
+    return video is not None and shot.usable_end_frame >= video.frame_count
+
+
+def slot_frames_held(source_frames: int, source_rate: Fraction, rate: Fraction, *, ends_file: bool = False) -> int:
     """The longest slot (timeline frames at ``rate``) that ``source_frames`` frames of a
     source at ``source_rate`` fill: the largest ``n`` with :func:`shown_frames` ``<= source_frames``.
+    When the frames end the file (``ends_file``), the slot's time must also stay inside the
+    media (an NLE finds nothing past its end): the largest ``n`` with ``n / rate <=
+    source_frames / source_rate``.
 
     >>> slot_frames_held(100, Fraction(25), Fraction(24000, 1001)), slot_frames_held(96, Fraction(24), Fraction(24))
     (96, 96)
@@ -41,9 +50,13 @@ def slot_frames_held(source_frames: int, source_rate: Fraction, rate: Fraction) 
     ...                  Fraction(24000, 1001)) <= m < shown_frames(slot_frames_held(m, Fraction(25),
     ...                  Fraction(24000, 1001)) + 1, Fraction(25), Fraction(24000, 1001)) for m in range(1, 300))
     True
+    >>> slot_frames_held(100, Fraction(25), Fraction(24000, 1001), ends_file=True)
+    95
     """
     if source_frames <= 0:
         return 0
+    if ends_file:
+        return math.floor(Fraction(source_frames) * Fraction(rate) / Fraction(source_rate))
     return math.ceil(Fraction(source_frames) * Fraction(rate) / Fraction(source_rate))
 
 def motion_samples(a: FootageAnalysis) -> tuple[np.ndarray, np.ndarray]:
