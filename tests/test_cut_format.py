@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import load_style
 from montage_ai.ui.cli.main import main
+from shared_media import shared_dir
 from test_cli import small_project  # noqa: F401 - the fixture
 from test_planner import footage, music, varied_footage
 
@@ -90,12 +90,8 @@ def test_cli_song_section_that_does_not_exist_is_named(small_project, tmp_path, 
 
 
 def _shared() -> Path | None:
-    if os.environ.get("MONTAGE_SHARED"):
-        return Path(os.environ["MONTAGE_SHARED"])
-    for up in Path(__file__).resolve().parents:
-        if (up / "shared" / "realworld").is_dir():
-            return up / "shared"
-    return None
+    real = shared_dir("realworld")
+    return real.parent if real is not None else None
 
 
 def _check_every_format(out: Path, rate: Fraction) -> None:

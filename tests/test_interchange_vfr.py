@@ -25,6 +25,7 @@ from montage_ai.core.model.timeline import build_timeline, cut_list_from_timelin
 from montage_ai.core.render.preview import render_preview
 from montage_ai.core.samples.framecode import kept_indices, render_framecode
 from montage_ai.otio_adapters.export import export_path, export_timeline, read_timeline
+from shared_media import shared_dir
 from test_preview import _decode_codes
 
 NTSC24 = Fraction(24000, 1001)
@@ -136,13 +137,10 @@ def test_melt_shows_the_frames_at_their_times_in_every_format(vfr, tmp_path, fmt
 
 
 def _shared(name: str):
-    import os
-    from pathlib import Path
-
-    root = Path(os.environ.get("MONTAGE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
-    path = root / "media" / name
-    if not path.exists():
-        pytest.skip(f"{path} is not here (shared media are for development only)")
+    media = shared_dir("media")
+    path = (media / name) if media is not None else None
+    if path is None or not path.exists():
+        pytest.skip(f"shared/media/{name} is not here (shared media are for development only)")
     return str(path)
 
 

@@ -6,9 +6,7 @@ never reach selects or a rough cut. Generated media here; the real clips of
 from __future__ import annotations
 
 import json
-import os
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,21 +15,13 @@ from montage_ai.core.analysis.footage import analyze_footage, excluded_mask
 from montage_ai.core.analysis.patterns import pattern_kind
 from montage_ai.core.cut.selects import choose_selects
 from montage_ai.core.samples.footage import Segment, render_footage, scene_still
+from shared_media import shared_dir
 
 SIZE = (320, 180)
 RATE = Fraction(25)
 
 
-def _shared() -> Path | None:
-    env = os.environ.get("MONTAGE_SHARED")
-    here = Path(__file__).resolve().parent
-    for cand in ([Path(env)] if env else []) + [here.parent.parent / "shared", here.parent.parent.parent / "shared"]:
-        if (cand / "realworld" / "footage").is_dir():
-            return cand / "realworld" / "footage"
-    return None
-
-
-REAL = _shared()
+REAL = shared_dir("realworld/footage")
 
 
 def real(name: str) -> tuple[str, dict]:
