@@ -8,7 +8,7 @@ absent), in one run, on the same files:
 * ``ffmpeg -v error -i X -an -f null -`` (the baseline of ``bench/footage_real.py``), CPU of
   the child process;
 * ``probe()`` (the ffprobe run analysis starts with), CPU of the child;
-* the analysis decode as ``analyze_footage(mode="full")`` runs it (scaled, 4:2:0, showinfo,
+* the analysis decode as ``analyze_footage(mode="full")`` runs it (scaled, 4:2:0, pts filters,
   piped: :func:`~montage_ai.core.media.decode.decode_frames`), CPU of ffmpeg and of reading
   the pipe apart;
 * each per-frame stage of :mod:`montage_ai.core.analysis.frame_work` on those frames, one

@@ -90,7 +90,7 @@ def main() -> None:
     paths = clips(args.shared)
     if args.only:
         paths = [p for p in paths if Path(p).stem in args.only.split(",")]
-    analyze_footage(paths[0], mode="full")  # imports, the showinfo check, thread guess: not in the figures
+    analyze_footage(paths[0], mode="full")  # imports, the thread guess: not in the figures
     rounds: dict[str, list[dict[str, tuple[float, float]]]] = {p: [] for p in paths}
     for _ in range(args.repeat):
         got: dict[str, dict[str, tuple[float, float]]] = {p: {} for p in paths}

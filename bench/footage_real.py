@@ -5,7 +5,8 @@
 Reads every ``NAME.json`` truth file in ``<shared>/realworld/footage/`` (README there) and,
 in one run, on the same files:
 
-* times ``ffmpeg -v error -i X -f null -`` (the baseline: a plain decode, default threads),
+* times ``ffmpeg -nostdin -v error -i X -an -f null -`` (the baseline: a plain decode of the
+  video, default threads),
   wall clock and CPU (this process and its children: the CPU ratio is the work done, which
   other load on the machine does not change),
   ``analyze_footage(mode="full")`` and ``mode="fast"`` (boundaries compared with full), and

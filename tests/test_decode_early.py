@@ -61,7 +61,7 @@ class Spawned:
             if tool == "ffmpeg" and any(t == "ffprobe" and p.returncode is None for t, p in spawned.procs):
                 spawned.overlapped.append(" ".join(map(str, args)))
             real(proc, args, *a, **k)
-            if tool in ("ffmpeg", "ffprobe") and "-h" not in args:  # not showinfo's option check (once)
+            if tool in ("ffmpeg", "ffprobe") and "-h" not in args:  # not an option check
                 spawned.procs.append((tool, proc))
 
         monkeypatch.setattr(subprocess.Popen, "__init__", init)

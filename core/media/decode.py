@@ -53,7 +53,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 import ffmpeg as ffmpeg_python
 import numpy as np
 
-from montage_ai.core.base.errors import AnalysisError, Cancelled, MediaError, ToolMissingError
+from montage_ai.core.base.errors import AnalysisError, Cancelled, MediaError
 from montage_ai.core.media.probe import MediaInfo, probe, require_tool
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,13 @@ log = logging.getLogger(__name__)
 #: Default width of analysis frames, in pixels (display orientation).
 ANALYSIS_WIDTH = 256
 
-_SHOWINFO = re.compile(rb"\bn:\s*(\d+)\s+pts:\s*(-?\d+)")
-_TIMEBASE = re.compile(rb"config in time_base:\s*(\d+)/(\d+)")
+#: Each frame's pts, in the stream's own timebase, from two ``metadata`` filters: the first
+#: sets a key on every frame, the second prints it (``frame:N pts:P pts_time:T``, then the
+#: key's line). Two log lines a frame where ``showinfo`` wrote some ten (its fields, colour
+#: description, side data): less than half the stderr writes and lines to parse, same pts.
+_PTS_KEY = "montage_ai.pts"
+_PTS_LINE = re.compile(rb"\bframe:\s*(\d+)\s+pts:\s*(-?\d+)")
+_PTS_FILTER = b"Parsed_metadata"
 
 
 class HardwareDecodeError(AnalysisError):
@@ -180,7 +185,7 @@ SINGLE_THREAD_PIXELS = 640 * 480
 
 
 #: Sources of at most this many pixels a frame run the filter graph (one area scale to the
-#: analysis size, the pixel format, showinfo) on one thread: the same bytes for 3-6 % less
+#: analysis size, the pixel format, the pts filters) on one thread: the same bytes for 3-6 % less
 #: ffmpeg CPU than its default of a thread per core (bench/footage_real.py's real clips, 176x144
 #: to 1920x1080, on 2 cores); larger sources keep ffmpeg's default.
 ONE_FILTER_THREAD_PIXELS = 1920 * 1080
@@ -273,9 +278,9 @@ def decode_frames(
                    frames=(end_frame - first_index) if (end_frame is not None and not keyframes_only) else None,
                    hwaccel=hwaccel, fast=fast, threads=threads, pix_fmt=pix_fmt)
     log.debug("decode: %s", " ".join(cmd))
-    yield from _run(cmd, path, w, h, table=table if (keyframes_only or seeking) else None,
-                    start_frame=start_frame or 0, end_frame=end_frame, cancel=cancel, hwaccel=hwaccel,
-                    planar=pix_fmt == "yuv420p")
+    yield from _run(cmd, path, w, h, time_base=media.video.time_base,
+                    table=table if (keyframes_only or seeking) else None, start_frame=start_frame or 0,
+                    end_frame=end_frame, cancel=cancel, hwaccel=hwaccel, planar=pix_fmt == "yuv420p")
 
 
 def _command(path: str, media: MediaInfo, w: int, h: int, *, keyframes_only: bool, seek_s: float | None,
@@ -326,8 +331,10 @@ def _ffmpeg_args(path: str, scale: tuple[int | str, int | str], rotation: int, o
     elif rotation == 180:
         stream = stream.filter("hflip").filter("vflip")
     stream = stream.filter("format", pix_fmt)
-    # showinfo gives each frame's pts; its per-plane checksums cost more than the scaling.
-    stream = stream.filter("showinfo", checksum=0) if _showinfo_has_checksum() else stream.filter("showinfo")
+    # Each frame's pts into the log (see _PTS_LINE): the frame's own timestamp, in the stream's
+    # timebase (no filter here changes either).
+    stream = stream.filter("metadata", mode="add", key=_PTS_KEY, value="1").filter("metadata", mode="print",
+                                                                                     key=_PTS_KEY)
     out_kwargs: dict = {"format": "rawvideo", "pix_fmt": pix_fmt, "fps_mode": "passthrough", "an": None, "sn": None}
     if frames is not None:
         out_kwargs["frames:v"] = str(max(frames, 0))
@@ -343,20 +350,20 @@ def _start(cmd: list[str]) -> subprocess.Popen:
     return proc
 
 
-def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None, start_frame: int,
-         end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None,
+def _run(cmd: list[str], path: str, w: int, h: int, *, time_base: Fraction, table: PacketTable | None,
+         start_frame: int, end_frame: int | None, cancel: Callable[[], bool] | None, hwaccel: str | None = None,
          planar: bool = False, proc: subprocess.Popen | None = None, check_size: bool = False) -> Iterator[Frame]:
-    """Frames of ffmpeg ``cmd`` (or of ``proc``, already started from it). ``check_size``: the
-    command's size was left to ffmpeg; :class:`_Unsure` is raised before any frame unless the
-    output stream ffmpeg reports is ``w`` x ``h``."""
+    """Frames of ffmpeg ``cmd`` (or of ``proc``, already started from it); ``time_base`` is the
+    video stream's (the pts ffmpeg prints are in it). ``check_size``: the command's size was
+    left to ffmpeg; :class:`_Unsure` is raised before any frame unless the output stream ffmpeg
+    reports is ``w`` x ``h``."""
     proc = proc or _start(cmd)
     pts_q: queue.Queue = queue.Queue()
-    errors: deque[bytes] = deque(maxlen=40)  # ffmpeg's last lines besides showinfo
-    tb_box: list[Fraction] = []
+    errors: deque[bytes] = deque(maxlen=40)  # ffmpeg's last lines besides the pts lines
     out = _OutputSize()
     # stderr is a raw pipe (bufsize=0): buffer it, or every line is read a byte at a time.
-    reader = threading.Thread(target=_read_stderr, args=(io.BufferedReader(proc.stderr, 1 << 16), pts_q, errors, tb_box,
-                                                         out), daemon=True)
+    reader = threading.Thread(target=_read_stderr, args=(io.BufferedReader(proc.stderr, 1 << 16), pts_q, errors, out),
+                              daemon=True)
     reader.start()
     size = w * h * 3 // 2 if planar else w * h * 3
     shape = (h * 3 // 2, w) if planar else (h, w, 3)
@@ -385,7 +392,6 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
                 pts = pts_q.get(timeout=60)
                 if pts is None:  # stderr closed before a frame's info: should not happen
                     raise AnalysisError(path, "ffmpeg gave a frame without a timestamp")
-                tb = tb_box[0] if tb_box else Fraction(1)
                 index = count if table is None else table.index_of_pts(pts)
                 count += 1
                 if index < start_frame:
@@ -393,7 +399,7 @@ def _run(cmd: list[str], path: str, w: int, h: int, *, table: PacketTable | None
                 if end_frame is not None and index >= end_frame:
                     done = True
                     break
-                yield Frame(index, float(pts * tb), image)
+                yield Frame(index, float(pts * time_base), image)
         finished = True
     except queue.Empty:
         raise AnalysisError(path, f"ffmpeg gave no frame for {_FRAME_TIMEOUT_S:.0f} s") from None
@@ -469,21 +475,6 @@ def _put(out: queue.Queue, item, stop: threading.Event) -> None:
             continue
 
 
-_CHECKSUM: list[bool] = []
-
-
-def _showinfo_has_checksum() -> bool:
-    """Does this ffmpeg's showinfo filter take ``checksum`` (ffmpeg 5.1+)? Asked once."""
-    if not _CHECKSUM:
-        try:
-            out = subprocess.run([require_tool("ffmpeg"), "-hide_banner", "-h", "filter=showinfo"],
-                                 capture_output=True, timeout=10).stdout
-            _CHECKSUM.append(b"checksum" in out)
-        except (OSError, subprocess.SubprocessError, ToolMissingError):
-            _CHECKSUM.append(False)
-    return _CHECKSUM[0]
-
-
 class _Unsure(AnalysisError):
     """A decode whose command was chosen before the probe answered does not deliver what the
     probe asks for (another size; ffmpeg failed): the caller decodes again the known way."""
@@ -525,19 +516,15 @@ def _check_output_size(out: _OutputSize, want: tuple[int, int], path: str, cance
         raise _Unsure(path, f"ffmpeg's output is {out.size}, the probe asks for {want}")
 
 
-def _read_stderr(pipe, pts_q: queue.Queue, errors: deque, tb_box: list, out: _OutputSize | None = None) -> None:
+def _read_stderr(pipe, pts_q: queue.Queue, errors: deque, out: _OutputSize | None = None) -> None:
     try:
         for line in pipe:
             if out is not None and not out.known.is_set():
                 out.line(line)
-            if b"Parsed_showinfo" in line:
-                m = _SHOWINFO.search(line)
+            if _PTS_FILTER in line:  # a frame's pts line, or the key line after it
+                m = _PTS_LINE.search(line)
                 if m:
                     pts_q.put(int(m.group(2)))
-                    continue
-                t = _TIMEBASE.search(line)
-                if t and not tb_box:
-                    tb_box.append(Fraction(int(t.group(1)), int(t.group(2))))
                 continue
             line = line.strip()
             if line:

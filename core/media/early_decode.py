@@ -151,8 +151,8 @@ def decode_while_probing(
         _stop(proc)
         return media, Decoding(decode_frames(path, **known), None)
     w, h = analysis_size(media, width)
-    frames = _run(cmd, path, w, h, table=None, start_frame=0, end_frame=None, cancel=cancel, hwaccel=hwaccel,
-                  planar=pix_fmt == "yuv420p", proc=proc, check_size=True)
+    frames = _run(cmd, path, w, h, time_base=media.video.time_base, table=None, start_frame=0, end_frame=None,
+                  cancel=cancel, hwaccel=hwaccel, planar=pix_fmt == "yuv420p", proc=proc, check_size=True)
     return media, Decoding(_or_known(frames, lambda: decode_frames(path, **known), path), proc)
 
 
