@@ -431,3 +431,56 @@ def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fal
     assert notes and "at most 5.4 s" in notes[0]
     # the bar up is taken only where the footage holds it: shots of at most 4.5 s hold one bar
     assert hold([min(s, 4.5) for s in secs])[0] == pytest.approx(bar_s, abs=1e-3)
+
+
+def test_a_ring_out_after_the_last_tracked_beat_is_cut_at_the_songs_tempo_not_held_as_one_long_last_shot():
+    # the tracked beats stop 1.5 s before the song's end (three beats of ring-out): double-time
+    # takes (a quarter second) go on to the end, not one 1.5 s tail among them
+    m = music((("A", 0, 8, 0.95),), tail_s=1.5)
+    style = apply_pattern(load_style("dynamic"), load_pattern("double_time"))
+    n = round(m.duration_s * 25)
+    slots = slot_grid(m, style, R, [("outro", 0, n, 0.95)], [], n)
+    last_beat = round(m.beat_times_s[-1] * 25)
+    tail = [s.frames for s in slots if s.start >= last_beat]
+    assert len(tail) >= 8 and max(tail) <= 2 * 13, tail  # about 12 quarter-second takes, none held
+
+
+def test_a_phase_that_no_whole_number_of_takes_keeps_on_pace_is_measured_against_the_nearest_and_said():
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.pace import quantised_note, quantised_phases, whole_takes
+
+    # takes tile a phase: n of them average length / n. 4 s of phase at 3 s takes is one 33 % over
+    # or two 33 % under; 10 s at 4 s is three 17 % under (on pace); a phase shorter than a take holds one
+    assert whole_takes(4.0, 3.0) == (1, pytest.approx(1.333))
+    assert whole_takes(10.0, 4.0) == (3, pytest.approx(0.833))
+    assert whole_takes(2.0, 3.0) == (1, 1.0)
+    style = load_style("cinematic")  # low energy: 8 beats, 4 s at 0.5 s beats
+    cuts = [C(phase="intro", record_in=0, record_out=115, record_frames=115),  # 4.6 s at 4 s takes: on pace
+            C(phase="outro", record_in=115, record_out=115 + 150, record_frames=150)]  # 6 s: 1.5 takes
+    secs = [C(phase="intro", energy=0.1), C(phase="outro", energy=0.1)]
+    q = quantised_phases(cuts, secs, style, 0.5, 4, 25)
+    assert set(q) == {"outro"} and q["outro"][2:] == (2, pytest.approx(0.75))
+    note = quantised_note(style, q)
+    assert "outro (6.0 s) holds no whole number of its 4.0 s takes within 20%" in note and "2 takes (25% under)" in note
+    assert quantised_note(style, {}) is None
+
+
+def test_the_cuts_notes_say_when_a_phase_cannot_hold_whole_takes_on_pace():
+    # tight footage: vlog's cut ends earlier, its climax and outro a bar (2.0 s) each at 1.56 s
+    # takes: one take 28 % over, two 36 % under
+    m = music((("A", 0, 2, 0.1), ("B", 2, 10, 0.5), ("C", 10, 12, 0.2)))
+    shots = varied_footage(files=3, shots_per_file=4, frames=100)
+    style = load_style("vlog")
+    plan = RulesPlanner().plan(make_request(shots, m, style, seed=0))
+    cl = assemble(plan, shots, m, style, seed=0)
+    from montage_ai.core.cut.pace import phase_ratios, quantised_phases
+
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    q = quantised_phases(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    said = [n for n in cl.metadata["notes"] if "holds no whole number of its" in n]
+    assert q and said, (q, cl.metadata["notes"])
+    for ph in q:
+        assert any(f"the {ph} (" in n for n in said)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    assert all(ratios[ph] == pytest.approx(q[ph][3], abs=0.01) for ph in q)  # the nearest a cut can come

@@ -48,7 +48,7 @@ import numpy as np
 from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
-           "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "whole_takes", "quantised_phases", "quantised_note", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -135,6 +135,28 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
     return None
 
 
+def _phase_targets(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                   hold: float | None = None) -> dict[str, tuple[float, float, float]]:
+    """Each story phase's ``(mean take, length, target)`` in seconds, as :func:`phase_ratios` measures them."""
+    out: dict[str, tuple[float, float, float]] = {}
+    for phase in ("intro", "build", "climax", "outro"):
+        mine = [c for c in cuts if c.phase == phase]
+        if not mine:
+            continue
+        energies = [float(s.energy) for s in sections if s.phase == phase]
+        energy = sum(energies) / len(energies) if energies else 0.5
+        target = style_target_s(style, phase, energy, beat_s, meter)
+        length = float((mine[-1].record_out - mine[0].record_in) / rate)
+        target = min(target, length)
+        if hold:
+            target = min(target, float(hold))
+        if length < 2 * style.min_shot_s:
+            target = length
+        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
+        out[phase] = (mean, length, target)
+    return out
+
+
 def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
                  hold: float | None = None) -> dict[str, float]:
     """Each story phase's mean take over its target (1.0: on target), measured on the cut.
@@ -151,23 +173,64 @@ def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float
     >>> phase_ratios(cuts, [C(phase="climax", energy=0.9)], load_style("mtv"), 0.5, 4, 24)
     {'climax': 1.0}
     """
-    out: dict[str, float] = {}
-    for phase in ("intro", "build", "climax", "outro"):
-        mine = [c for c in cuts if c.phase == phase]
-        if not mine:
-            continue
-        energies = [float(s.energy) for s in sections if s.phase == phase]
-        energy = sum(energies) / len(energies) if energies else 0.5
-        target = style_target_s(style, phase, energy, beat_s, meter)
-        length = float((mine[-1].record_out - mine[0].record_in) / rate)
-        target = min(target, length)
-        if hold:
-            target = min(target, float(hold))
-        if length < 2 * style.min_shot_s:
-            target = length
-        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
-        out[phase] = mean / target if target > 0 else 1.0
+    return {ph: (m / t if t > 0 else 1.0)
+            for ph, (m, _, t) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()}
+
+
+def whole_takes(length_s: float, target_s: float) -> tuple[int, float]:
+    """The whole number of takes whose mean comes nearest ``target_s`` over a phase of
+    ``length_s``, and that mean over the target.
+
+    The takes of a phase tile it, so ``n`` of them average ``length / n`` whatever their
+    lengths: a phase between 1.2 and 1.6 of its target take (one take over 20 % long, two
+    over 20 % short) cannot be within :data:`PACE_TOLERANCE` of it with any cut. A phase no
+    longer than one take holds one (on target, as :func:`phase_ratios` counts it).
+
+    >>> whole_takes(4.0, 3.0)   # one take 33 % over, two 33 % under
+    (1, 1.333)
+    >>> whole_takes(10.0, 4.0)  # two of 5 s or three of 3.3 s: two are 25 % over, three 17 % under
+    (3, 0.833)
+    >>> whole_takes(6.0, 4.0)
+    (2, 0.75)
+    >>> whole_takes(2.0, 3.0)
+    (1, 1.0)
+    """
+    if target_s <= 0 or length_s <= target_s:
+        return 1, 1.0
+    n0 = max(1, int(length_s / target_s))
+    n = min((n0, n0 + 1), key=lambda k: (round(abs(length_s / (k * target_s) - 1), 3), k))  # a tie: fewer
+    return n, round(length_s / (n * target_s), 3)
+
+
+def quantised_phases(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                     hold: float | None = None) -> dict[str, tuple[float, float, int, float]]:
+    """The phases whose length holds no whole number of their target takes within
+    :data:`PACE_TOLERANCE` (:func:`whole_takes`): ``{phase: (length s, target s, takes, their
+    mean over the target)}``, the nearest a cut can come. Targets as :func:`phase_ratios`."""
+    out = {}
+    for ph, (_, length, target) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items():
+        n, r = whole_takes(length, target)
+        if abs(r - 1) > PACE_TOLERANCE + 1e-9:
+            out[ph] = (length, target, n, r)
     return out
+
+
+def quantised_note(style: Style, quantised: dict[str, tuple[float, float, int, float]]) -> str | None:
+    """What the notes tell the editor about :func:`quantised_phases` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> quantised_note(load_style("cinematic"), {"outro": (4.0, 3.0, 1, 1.333)})
+    'cinematic: the outro (4.0 s) holds no whole number of its 3.0 s takes within 20%: the nearest is 1 take (33% over); no cut can keep that phase on pace at that length (whole takes tile a phase: a phase length, not a footage limit)'
+    """
+    if not quantised:
+        return None
+    parts = []
+    for ph, (length, target, n, r) in quantised.items():
+        parts.append(f"the {ph} ({length:.1f} s) holds no whole number of its {target:.1f} s takes within "
+                     f"{PACE_TOLERANCE:.0%}: the nearest is {n} take{'s' if n != 1 else ''} "
+                     f"({abs(r - 1):.0%} {'over' if r > 1 else 'under'})")
+    return (f"{style.name}: " + "; ".join(parts) + f"; no cut can keep {'that phase' if len(parts) == 1 else 'them'} "
+            "on pace at that length (whole takes tile a phase: a phase length, not a footage limit)")
 
 
 def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
