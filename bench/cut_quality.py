@@ -55,7 +55,7 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
-from montage_ai.core.cut.pace import whole_takes
+from montage_ai.core.cut.pace import ring_out_take, whole_takes
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
@@ -156,17 +156,22 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
     ``local``, the target is the mean over the phase's cuts of the style's target at the
     energy where each cut starts (a style whose pace follows the energy promises that, not a
     pace set by the phase's mean energy: a quiet bar in a loud build gets a longer take).
-    With ``whole``, a phase whose length holds no whole number of its target takes within
-    20 % (:func:`~montage_ai.core.cut.pace.whole_takes`: between 1.2 and 1.6 takes long, one
-    take too long and two too short) is measured against the nearest whole number of takes,
-    the best any cut can do there (the cut's notes say so)."""
+    With ``whole`` (what a cut can reach), a phase whose length holds no whole number of its
+    target takes within 20 % (:func:`~montage_ai.core.cut.pace.whole_takes`: between 1.2 and
+    1.6 takes long, one take too long and two too short) is measured against the mean of ``n``
+    or ``n + 1`` whole takes, the two either side of the target, whichever is nearer the cut's:
+    the best any cut can do there (the cut's notes say so); and the end hold over the song's
+    ring-out (:func:`ring_out`) is left out of its phase."""
     beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
     beat /= max(1, style.subdivide)
     out = {}
+    ring = ring_out(cl) if whole else None
     for phase in ("intro", "build", "climax", "outro"):
         cuts = [c for c in cl.cuts if c.phase == phase]
         if not cuts:
             continue
+        if ring is not None and len(cuts) > 1 and cuts[-1] is ring:
+            cuts = cuts[:-1]  # the end hold over the song's ring-out: no beats there, no pace promised
         sec = next((s for s in cl.sections if s.phase == phase), None)
         energy = float(np.mean([s.energy for s in cl.sections if s.phase == phase])) if sec else 0.5
         if local:
@@ -181,13 +186,20 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
             target = min(target, float(cl.metadata["hold_s"]))
         if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
             target = length
-        if whole:
-            n, r = whole_takes(length, target)
-            if abs(r - 1) > 0.2 + 1e-9:
-                target = length / n
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
+        if whole and abs(whole_takes(length, target)[1] - 1) > 0.2 + 1e-9:
+            # n or n + 1 takes, both over 20 % off (which one the grid allows is its own):
+            # measured against the one nearer the cut's
+            n = max(1, int(length / target))
+            target = min((length / n, length / (n + 1)), key=lambda t: abs(np.log(mean / t)))
         out[phase] = mean / target
     return out
+
+
+def ring_out(cl):
+    """The cut's end hold over the song's ring-out (:func:`~montage_ai.core.cut.pace.ring_out_take`), or None."""
+    i = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    return None if i is None else cl.cuts[i]
 
 
 def drop_hits(cl, analyses, music, style, stats) -> None:
@@ -301,10 +313,12 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             pworst.append(max(q.items(), key=lambda kv: abs(kv[1] - 1)))
             wq = pace(cl, style, music, promised=True, whole=True)
             qworst.append(max(wq.items(), key=lambda kv: abs(kv[1] - 1)))
-            quantised = {ph for ph in q if abs(wq[ph] - q[ph]) > 1e-9}
-            stats["quantised"] += bool(quantised)
-            stats["quantised worst"] += pworst[-1][0] in quantised
+            reach = {ph for ph in q if abs(wq[ph] - q[ph]) > 1e-9}  # measured at what a cut can reach
+            stats["ring-out"] += ring_out(cl) is not None
+            stats["quantised"] += bool(reach)
+            stats["quantised worst"] += pworst[-1][0] in reach
             stats["quantised noted"] += any("holds no whole number of its" in n for n in cl.metadata["notes"])
+            stats["ring-out noted"] += any("ring-out past its last beat" in n for n in cl.metadata["notes"])
             stats["capped"] += bool(cl.metadata.get("hold_s"))
             if cl.metadata.get("hold_s"):
                 limits.append(float(cl.metadata["hold_s"]))
@@ -393,7 +407,7 @@ def main() -> int:
     print(f"{'input':10s} {'song':22s} {'style+pattern':28s} {'cuts':>6s} {'aba':>4s} {'adj':>4s} "
           f"{'dev style':>9s} {'worst (style)':>15s} {'dev promise':>11s} {'worst (promise)':>16s} {'capped':>6s} "
           f"{'dev local':>9s} {'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s} "
-          f"{'w/seed style':>12s} {'w/seed promise':>14s} {'w/seed whole':>12s} {'quantised':>9s}")
+          f"{'w/seed style':>12s} {'w/seed promise':>14s} {'w/seed reach':>12s} {'reached':>9s}")
     for r in rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:9.1%} {r[8]:>15s} "
               f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[17]:9.1%} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f} "
@@ -433,17 +447,20 @@ def main() -> int:
         if not ev["said"]:
             print(f"      notes: none of the {ev['n']} cuts says it is off its own pace")
     print("\nrows whose worst phase (per seed, averaged) misses the promise by > 20 %: the phase most often "
-          "worst and its mean ratio over those seeds; 'whole': the same with a phase no whole number of takes "
-          "keeps within 20 % (between 1.2 and 1.6 takes long) measured against the nearest whole number "
-          "(seeds: where the worst phase was such a phase / cuts whose notes say so)")
+          "worst and its mean ratio over those seeds; 'reach': the same at what a cut can reach: a phase no whole "
+          "number of takes keeps within 20 % (between 1.2 and 1.6 takes long) against the whole number of takes "
+          "either side of its target nearer the cut's, and the end hold over the song's ring-out (more than two "
+          "beats past its last tracked beat) left out of its phase (seeds: where the worst phase was measured so / "
+          "cuts whose notes say a phase holds no whole number of takes / cuts ending on a ring-out); "
+          "'reached' in the table: seeds with a phase measured so")
     for r in rows:
         ev, st = r[-2], r[-1]
         if not r[16] > 0.2:
             continue
         (ph, v), (qph, qv) = ev["often"], ev["qoften"]
-        print(f"  {r[0]} {r[1]} {r[2]}: promise {r[16]:.1%} ({ph} {v:.2f}); whole {ev['qwmean']:.1%} "
-              f"({qph} {qv:.2f}); worst phase quantised in {st.get('quantised worst', 0)}/{ev['n']} seeds, "
-              f"noted in {st.get('quantised noted', 0)}/{ev['n']}")
+        print(f"  {r[0]} {r[1]} {r[2]}: promise {r[16]:.1%} ({ph} {v:.2f}); reach {ev['qwmean']:.1%} "
+              f"({qph} {qv:.2f}); seeds {st.get('quantised worst', 0)}/{st.get('quantised noted', 0)}/"
+              f"{st.get('ring-out', 0)} of {ev['n']} (ring-out noted in {st.get('ring-out noted', 0)})")
     print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:
@@ -466,7 +483,7 @@ def main() -> int:
           f"promise at the energy where each cut starts; rows whose worst phase (per seed, averaged) "
           f"is within 20 %: {total['worst within']}/{total['rows']} style, "
           f"{total['worst within promise']}/{total['rows']} promise, {total['worst within whole']}/{total['rows']} "
-          "promise at whole takes")
+          "at what a cut can reach")
     return 0
 
 

@@ -433,18 +433,6 @@ def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fal
     assert hold([min(s, 4.5) for s in secs])[0] == pytest.approx(bar_s, abs=1e-3)
 
 
-def test_a_ring_out_after_the_last_tracked_beat_is_cut_at_the_songs_tempo_not_held_as_one_long_last_shot():
-    # the tracked beats stop 1.5 s before the song's end (three beats of ring-out): double-time
-    # takes (a quarter second) go on to the end, not one 1.5 s tail among them
-    m = music((("A", 0, 8, 0.95),), tail_s=1.5)
-    style = apply_pattern(load_style("dynamic"), load_pattern("double_time"))
-    n = round(m.duration_s * 25)
-    slots = slot_grid(m, style, R, [("outro", 0, n, 0.95)], [], n)
-    last_beat = round(m.beat_times_s[-1] * 25)
-    tail = [s.frames for s in slots if s.start >= last_beat]
-    assert len(tail) >= 8 and max(tail) <= 2 * 13, tail  # about 12 quarter-second takes, none held
-
-
 def test_a_phase_that_no_whole_number_of_takes_keeps_on_pace_is_measured_against_the_nearest_and_said():
     from types import SimpleNamespace as C
 
@@ -460,9 +448,10 @@ def test_a_phase_that_no_whole_number_of_takes_keeps_on_pace_is_measured_against
             C(phase="outro", record_in=115, record_out=115 + 150, record_frames=150)]  # 6 s: 1.5 takes
     secs = [C(phase="intro", energy=0.1), C(phase="outro", energy=0.1)]
     q = quantised_phases(cuts, secs, style, 0.5, 4, 25)
-    assert set(q) == {"outro"} and q["outro"][2:] == (2, pytest.approx(0.75))
+    assert set(q) == {"outro"} and q["outro"][2:] == (1, pytest.approx(1.5))  # one 50 % over, two 25 % under
     note = quantised_note(style, q)
-    assert "outro (6.0 s) holds no whole number of its 4.0 s takes within 20%" in note and "2 takes (25% under)" in note
+    assert "outro (6.0 s) holds no whole number of its 4.0 s takes within 20%: 1 take is 50% over, 2 are 25% " \
+           "under" in note
     assert quantised_note(style, {}) is None
 
 
@@ -483,4 +472,26 @@ def test_the_cuts_notes_say_when_a_phase_cannot_hold_whole_takes_on_pace():
     for ph in q:
         assert any(f"the {ph} (" in n for n in said)
     ratios = phase_ratios(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
-    assert all(ratios[ph] == pytest.approx(q[ph][3], abs=0.01) for ph in q)  # the nearest a cut can come
+    for ph, (_, _, n, r) in q.items():  # n takes or n + 1: the nearest a cut can come either side
+        assert ratios[ph] == pytest.approx(r, abs=0.01) or ratios[ph] == pytest.approx(r * n / (n + 1), abs=0.01)
+
+
+def test_the_last_take_held_over_the_songs_ring_out_is_said_to_be_the_end_hold():
+    from montage_ai.core.cut.pace import ring_out_take
+
+    # the tracked beats stop 1.5 s before the song's end: no beats to cut on there, so the last
+    # take holds over it (every cut on a beat) and the notes say it is the end hold, not the pace
+    m = music((("A", 0, 8, 0.95),), tail_s=1.5)
+    shots = varied_footage(files=3)
+    style = apply_pattern(load_style("dynamic"), load_pattern("double_time"))
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    end = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    assert end == len(cl.cuts) - 1
+    assert cl.cuts[end].record_out - max(cl.beats) > 2 * 13
+    said = [n for n in cl.metadata["notes"] if "ring-out past its last beat" in n]
+    assert len(said) == 1 and "2.0 s ring-out" in said[0]  # a beat and the 1.5 s tail past the last beat
+    # a song whose beats run to its end: nothing said
+    m2 = music((("A", 0, 8, 0.95),))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert ring_out_take(cl2.cuts, cl2.beats, cl2.duration) is None
+    assert not [n for n in cl2.metadata["notes"] if "ring-out" in n]

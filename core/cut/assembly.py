@@ -87,6 +87,7 @@ from montage_ai.core.cut.pace import (
     phase_ratios,
     quantised_note,
     quantised_phases,
+    ring_out_take,
     style_target_s,
     too_long_s,
 )
@@ -253,6 +254,13 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         q = quantised_note(style, quantised_phases(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate,
                                                    cl.metadata.get("hold_s")))
         rate_notes = rate_notes + ([q] if q else [])
+        end = ring_out_take(cl.cuts, cl.beats, cl.duration)
+        if end is not None:
+            c = cl.cuts[end]
+            rate_notes = rate_notes + [
+                f"{style.name}: the last take ({float(c.record_frames / cl.rate):.1f} s) holds over the song's "
+                f"{float((cl.duration - max(cl.beats)) / cl.rate):.1f} s ring-out past its last beat: the end hold, "
+                "not a take of its phase's pace (no beats there to cut on)"]
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
@@ -507,12 +515,12 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         grid_notes.append(f"{style.name}: {len(drops)} drop{'s' if len(drops) != 1 else ''} found ({how})"
                           + (" at " + ", ".join(f"{float(d / rate):.1f} s" for _, d in drops) if drops else
                              ": the cut is paced by energy alone"))
-    # the beats carried on past the last tracked beat (a ring-out, :func:`~.grid.lead_out`): the
-    # grid cuts the tail at the song's tempo (not one long last take) and the fill splits on them;
-    # they are the cut list's beats there, as the lead-in's are before the first tracked beat
-    ring = lead_out(grid, n_frames)
-    points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0] + ring
-    beats_at = [b for b in grid if b > 0] + ring
+    points = [d for d in downs if d > 0] if style.all_cuts_on_downbeat else [b for b in grid if b > 0]
+    # the beats the fill may split on carried past the last tracked beat (a ring-out): a tail
+    # slot nothing fills whole, not even an earlier piece of a shot, is split at the song's
+    # tempo rather than filled with a shot shown two cuts before (the cut points stay the tracked ones)
+    beats_at = [b for b in grid if b > 0]
+    beats_at = beats_at + lead_out(beats_at, n_frames)
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
     cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, beats_at, keep,
                        exclude=o.repeats)
@@ -521,7 +529,7 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         rate=rate, width=0, height=0, duration=n_frames, cuts=tuple(cuts),
         music_path=music.path, music_duration=n_frames, music_start=music_start,
         start_frames=timecode_to_frames(_TIMELINE_START, rate), music_fade_out=fade,
-        beats=tuple(beats) + tuple(lead_out(beats, n_frames)), downbeats=tuple(downs), sections=tuple(sections),
+        beats=tuple(beats), downbeats=tuple(downs), sections=tuple(sections),
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
                             else []) + grid_notes + notes, "hold_s": hold},
     )

@@ -204,10 +204,6 @@ class _Grid:
             raise AssemblyError(f"{music.path}: no beats inside the cut to place cuts on")
         first = beats[0]
         beats_e, beats = _lead_in(beats_e, beats)
-        # and on past the last tracked beat (a ring-out): the tail is cut at the song's tempo,
-        # not held as one long last shot (a double-time outro's 1.5 s tail among 0.25 s takes)
-        tail = lead_out(beats, n_frames)
-        beats_e, beats = {**beats_e, **{f: beats_e[beats[-1]] for f in tail}}, beats + tail
         downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
         min_f = max(1, math.ceil(_frac(style.min_shot_s) * rate))
         max_f = max(min_f, math.floor(_frac(style.max_shot_s) * rate))

@@ -48,7 +48,7 @@ import numpy as np
 from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
-           "whole_takes", "quantised_phases", "quantised_note", "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "whole_takes", "quantised_phases", "quantised_note", "ring_out_take", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -205,13 +205,17 @@ def whole_takes(length_s: float, target_s: float) -> tuple[int, float]:
 def quantised_phases(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
                      hold: float | None = None) -> dict[str, tuple[float, float, int, float]]:
     """The phases whose length holds no whole number of their target takes within
-    :data:`PACE_TOLERANCE` (:func:`whole_takes`): ``{phase: (length s, target s, takes, their
-    mean over the target)}``, the nearest a cut can come. Targets as :func:`phase_ratios`."""
+    :data:`PACE_TOLERANCE` (:func:`whole_takes`): ``{phase: (length s, target s, n, mean of n
+    takes over the target)}``, ``n`` the most takes whose mean is not under the target (``n + 1``
+    are the other side: ``n / (n + 1)`` of that). Which of the two a cut can take depends on its
+    grid (downbeats only, the style's shortest take); either is the nearest it can come.
+    Targets as :func:`phase_ratios`."""
     out = {}
     for ph, (_, length, target) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items():
         n, r = whole_takes(length, target)
         if abs(r - 1) > PACE_TOLERANCE + 1e-9:
-            out[ph] = (length, target, n, r)
+            n0 = max(1, int(length / target))
+            out[ph] = (length, target, n0, round(length / (n0 * target), 3))
     return out
 
 
@@ -220,17 +224,38 @@ def quantised_note(style: Style, quantised: dict[str, tuple[float, float, int, f
 
     >>> from montage_ai.core.plan.styles import load_style
     >>> quantised_note(load_style("cinematic"), {"outro": (4.0, 3.0, 1, 1.333)})
-    'cinematic: the outro (4.0 s) holds no whole number of its 3.0 s takes within 20%: the nearest is 1 take (33% over); no cut can keep that phase on pace at that length (whole takes tile a phase: a phase length, not a footage limit)'
+    'cinematic: the outro (4.0 s) holds no whole number of its 3.0 s takes within 20%: 1 take is 33% over, 2 are 33% under; no cut can keep that phase on pace at that length (whole takes tile a phase: a phase length, not a footage limit)'
     """
     if not quantised:
         return None
     parts = []
     for ph, (length, target, n, r) in quantised.items():
+        under = r * n / (n + 1)
         parts.append(f"the {ph} ({length:.1f} s) holds no whole number of its {target:.1f} s takes within "
-                     f"{PACE_TOLERANCE:.0%}: the nearest is {n} take{'s' if n != 1 else ''} "
-                     f"({abs(r - 1):.0%} {'over' if r > 1 else 'under'})")
+                     f"{PACE_TOLERANCE:.0%}: {n} take{' is' if n == 1 else 's are'} {r - 1:.0%} over, "
+                     f"{n + 1} are {1 - under:.0%} under")
     return (f"{style.name}: " + "; ".join(parts) + f"; no cut can keep {'that phase' if len(parts) == 1 else 'them'} "
             "on pace at that length (whole takes tile a phase: a phase length, not a footage limit)")
+
+
+def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | None:
+    """The index of the cut's last take when it holds over the song's ring-out (more than two
+    beats past its last tracked beat, from a start on or before it), else None.
+
+    The style's pace is a number of beats a take; past the last beat there are none, so that
+    take is the cut's end hold, not a take of its phase's pace (cut at a carried tempo, every
+    cut there would be off the song's beats).
+
+    >>> from types import SimpleNamespace as C
+    >>> cuts = [C(record_in=0, record_out=12), C(record_in=12, record_out=60)]
+    >>> ring_out_take(cuts, [0, 6, 12], 60), ring_out_take(cuts, [0, 6, 12, 48, 54], 60)
+    (1, None)
+    """
+    if len(beats) < 2 or not cuts:
+        return None
+    period = float(np.median(np.diff(beats)))
+    last = max(beats)
+    return len(cuts) - 1 if n_frames - last > 2 * period and cuts[-1].record_in <= last else None
 
 
 def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
