@@ -161,11 +161,14 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
     1.6 takes long, one take too long and two too short) is measured against the mean of ``n``
     or ``n + 1`` whole takes, the two either side of the target, whichever is nearer the cut's:
     the best any cut can do there (the cut's notes say so); and the end hold over the song's
-    ring-out (:func:`ring_out`) is left out of its phase."""
+    ring-out (:func:`ring_out`) is left out of its phase; a pattern's build into a drop is
+    measured against the tightening it promises (each cut's target a quarter shorter for every
+    quarter of the build behind it, down to a quarter: ``1 - 0.75 x``), not the flat target."""
     beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
     beat /= max(1, style.subdivide)
     out = {}
     ring = ring_out(cl) if whole else None
+    drops = list(drop_frames(music, style, cl.rate, cl.duration)) if whole else []
     for phase in ("intro", "build", "climax", "outro"):
         cuts = [c for c in cl.cuts if c.phase == phase]
         if not cuts:
@@ -187,13 +190,24 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
         if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
             target = length
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
-        if whole and abs(whole_takes(length, target)[1] - 1) > 0.2 + 1e-9:
+        ramp = [ramp_share(c.record_in, drops) for c in cuts] if whole and drops else []
+        if any(x is not None for x in ramp):
+            # the build into a drop tightens steadily to a quarter of the take (the pattern's
+            # promise, :func:`~montage_ai.core.cut.grid._beats_per_cut`), at least a beat
+            target = float(np.mean([target if x is None else max(beat, target * (1 - 0.75 * x)) for x in ramp]))
+        elif whole and abs(whole_takes(length, target)[1] - 1) > 0.2 + 1e-9:
             # n or n + 1 takes, both over 20 % off (which one the grid allows is its own):
             # measured against the one nearer the cut's
             n = max(1, int(length / target))
             target = min((length / n, length / (n + 1)), key=lambda t: abs(np.log(mean / t)))
         out[phase] = mean / target
     return out
+
+
+def ramp_share(f: int, drops) -> float | None:
+    """How far frame ``f`` is through the build into a drop (0 at its start, 1 at the drop),
+    None outside every build."""
+    return next(((f - a) / max(1, d - a) for a, d in drops if a <= f < d), None)
 
 
 def ring_out(cl):
@@ -450,7 +464,8 @@ def main() -> int:
           "worst and its mean ratio over those seeds; 'reach': the same at what a cut can reach: a phase no whole "
           "number of takes keeps within 20 % (between 1.2 and 1.6 takes long) against the whole number of takes "
           "either side of its target nearer the cut's, and the end hold over the song's ring-out (more than two "
-          "beats past its last tracked beat) left out of its phase (seeds: where the worst phase was measured so / "
+          "beats past its last tracked beat) left out of its phase, and a build into a drop against the tightening the "
+          "pattern promises (seeds: where the worst phase was measured so / "
           "cuts whose notes say a phase holds no whole number of takes / cuts ending on a ring-out); "
           "'reached' in the table: seeds with a phase measured so")
     for r in rows:
