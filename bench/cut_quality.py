@@ -24,6 +24,16 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
   its cuts' targets. A style that promises "faster when louder" (dynamic, energy_map) keeps
   that promise cut by cut: a quiet bar inside a loud build is promised a longer take, which
   the phase's mean energy would not say; both columns are printed;
+- ``w/seed style``, ``w/seed promise``: each seed's worst phase, |ratio - 1| averaged over the
+  seeds (the goal is every phase within 20 %, not only the mean over phases);
+- ``w/seed reach``: the same at what a cut can reach and promises: a phase no whole number of
+  takes keeps within 20 % (between 1.2 and 1.6 takes long: one take too long, two too short;
+  :func:`~montage_ai.core.cut.pace.quantised_phases`, said in the cut's notes) against the whole
+  takes either side of its target nearer the cut's; the last take held over the song's
+  ring-out (past its last beat; :func:`~montage_ai.core.cut.pace.ring_out_take`, said in the
+  notes) left out of its phase; a build into a drop against the tightening the pattern
+  promises. ``reached``: seeds with a phase measured so. The rows whose worst phase misses
+  the promise are listed with that phase and ratio;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
 - for each row off the style's own target, the footage's evidence (the longest target take
