@@ -65,7 +65,7 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
-from montage_ai.core.cut.pace import ring_out_take, whole_takes
+from montage_ai.core.cut.pace import ring_out_take, shortest_take_s, whole_takes
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
@@ -199,6 +199,8 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
             target = min(target, float(cl.metadata["hold_s"]))
         if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
             target = length
+        if whole:  # no shorter than the shortest take the grid cuts at this tempo
+            target = max(target, min(length, shortest_take_s(style, beat * max(1, style.subdivide), music.meter)))
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
         ramp = [ramp_share(c.record_in, drops) for c in cuts] if whole and drops else []
         if any(x is not None for x in ramp):
@@ -341,7 +343,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             stats["ring-out"] += ring_out(cl) is not None
             stats["quantised"] += bool(reach)
             stats["quantised worst"] += pworst[-1][0] in reach
-            stats["quantised noted"] += any("holds no whole number of its" in n for n in cl.metadata["notes"])
+            stats["quantised noted"] += any("holds no whole number of its" in n or "shorter than the shortest it cuts"
+                                            in n for n in cl.metadata["notes"])
             stats["ring-out noted"] += any("ring-out past its last beat" in n for n in cl.metadata["notes"])
             stats["capped"] += bool(cl.metadata.get("hold_s"))
             if cl.metadata.get("hold_s"):
@@ -475,8 +478,9 @@ def main() -> int:
           "number of takes keeps within 20 % (between 1.2 and 1.6 takes long) against the whole number of takes "
           "either side of its target nearer the cut's, and the end hold over the song's ring-out (more than two "
           "beats past its last tracked beat) left out of its phase, and a build into a drop against the tightening the "
-          "pattern promises (seeds: where the worst phase was measured so / "
-          "cuts whose notes say a phase holds no whole number of takes / cuts ending on a ring-out); "
+          "pattern promises, and a target under the shortest take the grid cuts at the tempo (whole beats, none under "
+          "the style's shortest shot) raised to it (seeds: where the worst phase was measured so / "
+          "cuts whose notes say a phase holds no whole number of takes or is cut at the shortest take / cuts ending on a ring-out); "
           "'reached' in the table: seeds with a phase measured so")
     for r in rows:
         ev, st = r[-2], r[-1]

@@ -495,3 +495,27 @@ def test_the_last_take_held_over_the_songs_ring_out_is_said_to_be_the_end_hold()
     cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
     assert ring_out_take(cl2.cuts, cl2.beats, cl2.duration) is None
     assert not [n for n in cl2.metadata["notes"] if "ring-out" in n]
+
+
+def test_a_target_shorter_than_the_shortest_take_at_the_tempo_is_said_and_cut_at_that_take():
+    from montage_ai.core.cut.pace import below_shortest, shortest_take_s
+
+    # 173 bpm: a beat is 0.35 s, under dynamic's 0.4 s shortest shot, so its loud 1.5-beat
+    # target (0.52 s) is cut in takes of two beats (0.69 s) at least
+    m = music((("A", 0, 4, 0.3), ("B", 4, 12, 0.95), ("C", 12, 16, 0.3)), bpm=173)
+    shots = varied_footage(files=6)
+    style = load_style("dynamic")
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    least = shortest_take_s(style, beat_s, m.meter)
+    assert 2 * beat_s - 0.05 < least < 2 * beat_s + 0.05
+    short = below_shortest(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    assert short, [(c.phase, c.record_frames) for c in cl.cuts]
+    for ph in short:  # every take of that phase is at least that long
+        assert min(c.record_frames for c in cl.cuts if c.phase == ph) >= least * float(cl.rate) - 1
+    said = [n for n in cl.metadata["notes"] if "shorter than the shortest it cuts at this tempo" in n]
+    assert len(said) == 1 and all(f"the {ph}'s" in said[0] for ph in short)
+    # at 120 bpm a beat is a take: nothing to say
+    m2 = music((("A", 0, 4, 0.3), ("B", 4, 12, 0.95), ("C", 12, 16, 0.3)))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert not [n for n in cl2.metadata["notes"] if "shortest it cuts" in n]

@@ -80,6 +80,8 @@ from montage_ai.core.cut.grid import (
 )
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
+    below_shortest,
+    below_shortest_note,
     hold_s,
     holds,
     off_pace_note,
@@ -254,6 +256,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         q = quantised_note(style, quantised_phases(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate,
                                                    cl.metadata.get("hold_s")))
         rate_notes = rate_notes + ([q] if q else [])
+        short = below_shortest_note(style, below_shortest(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate,
+                                                          cl.metadata.get("hold_s")))
+        rate_notes = rate_notes + ([short] if short else [])
         end = ring_out_take(cl.cuts, cl.beats, cl.duration)
         if end is not None:
             c = cl.cuts[end]

@@ -48,7 +48,8 @@ import numpy as np
 from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
-           "whole_takes", "quantised_phases", "quantised_note", "ring_out_take", "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "whole_takes", "quantised_phases", "quantised_note", "ring_out_take",
+           "shortest_take_s", "below_shortest", "below_shortest_note", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -236,6 +237,53 @@ def quantised_note(style: Style, quantised: dict[str, tuple[float, float, int, f
                      f"{n + 1} are {1 - under:.0%} under")
     return (f"{style.name}: " + "; ".join(parts) + f"; no cut can keep {'that phase' if len(parts) == 1 else 'them'} "
             "on pace at that length (whole takes tile a phase: a phase length, not a footage limit)")
+
+
+def shortest_take_s(style: Style, beat_s: float, meter: int) -> float:
+    """The shortest take the grid cuts at beats ``beat_s`` apart: whole beats (of a pattern's
+    subdivision; whole bars for a style that cuts only on downbeats), no shorter than the
+    style's shortest shot (the grid's own rule: a beat shorter than it is never a take).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> round(shortest_take_s(load_style("dynamic"), 0.347, 4), 3)  # 0.4 s shortest shot: two beats at 173 bpm
+    0.694
+    >>> shortest_take_s(load_style("dynamic"), 0.5, 4)
+    0.5
+    """
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    if unit <= 0:
+        return float(style.min_shot_s)
+    return max(1, math.ceil(style.min_shot_s / unit - 0.02)) * unit
+
+
+def below_shortest(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                   hold: float | None = None) -> dict[str, tuple[float, float]]:
+    """The phases whose target take is more than :data:`PACE_TOLERANCE` shorter than the
+    shortest take the grid cuts (:func:`shortest_take_s`): ``{phase: (target s, shortest s)}``.
+    No cut's mean there can be within the tolerance: at 173 bpm a 1.5-beat target (0.52 s)
+    with a 0.4 s shortest shot is cut in takes of two beats at least. Targets as
+    :func:`phase_ratios`."""
+    least = shortest_take_s(style, beat_s, meter)
+    return {ph: (t, least) for ph, (_, length, t) in
+            _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()
+            if t > 0 and least > t * (1 + PACE_TOLERANCE) and length >= least}
+
+
+def below_shortest_note(style: Style, short: dict[str, tuple[float, float]]) -> str | None:
+    """What the notes tell the editor about :func:`below_shortest` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> below_shortest_note(load_style("dynamic"), {"climax": (0.52, 0.694)})
+    "dynamic: the climax's 0.52 s takes are shorter than the shortest it cuts at this tempo (0.69 s: whole beats, none under its 0.4 s shortest shot): that phase is cut at it"
+    """
+    if not short:
+        return None
+    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in short.items()]
+    least = max(x for _, x in short.values())
+    unit = "bars" if style.all_cuts_on_downbeat else "beats"
+    return (f"{style.name}: " + " and ".join(parts) + f" are shorter than the shortest it cuts at this tempo "
+            f"({least:.2f} s: whole {unit}, none under its {style.min_shot_s:g} s shortest shot): "
+            f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
 
 
 def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | None:
