@@ -80,18 +80,14 @@ from montage_ai.core.cut.grid import (
 )
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
-    below_shortest,
-    below_shortest_note,
     hold_s,
     holds,
     off_pace_note,
     paced_phases,
     phase_ratios,
-    quantised_note,
-    quantised_phases,
-    ring_out_take,
     style_target_s,
     too_long_s,
+    unreachable_notes,
 )
 from montage_ai.core.cut.shorten import (
     HELD,
@@ -251,21 +247,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     off = _off_pace(cl, ids, repeats, style, music)
     if off:
         rate_notes = rate_notes + [off]
-    if len(cl.beats) > 1 and cl.cuts:  # a phase no whole number of takes keeps on pace: said, not hidden
-        beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
-        q = quantised_note(style, quantised_phases(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate,
-                                                   cl.metadata.get("hold_s")))
-        rate_notes = rate_notes + ([q] if q else [])
-        short = below_shortest_note(style, below_shortest(cl.cuts, cl.sections, style, beat_s, music.meter, cl.rate,
-                                                          cl.metadata.get("hold_s")))
-        rate_notes = rate_notes + ([short] if short else [])
-        end = ring_out_take(cl.cuts, cl.beats, cl.duration)
-        if end is not None:
-            c = cl.cuts[end]
-            rate_notes = rate_notes + [
-                f"{style.name}: the last take ({float(c.record_frames / cl.rate):.1f} s) holds over the song's "
-                f"{float((cl.duration - max(cl.beats)) / cl.rate):.1f} s ring-out past its last beat: the end hold, "
-                "not a take of its phase's pace (no beats there to cut on)"]
+    # what no cut could keep on pace (a phase length, the tempo, the ring-out): said, not hidden
+    rate_notes = rate_notes + unreachable_notes(style, cl.cuts, cl.sections, cl.beats, cl.duration, music.meter,
+                                                cl.rate, cl.metadata.get("hold_s"))
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),

@@ -49,7 +49,7 @@ from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
            "whole_takes", "quantised_phases", "quantised_note", "ring_out_take",
-           "shortest_take_s", "below_shortest", "below_shortest_note", "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "shortest_take_s", "below_shortest", "below_shortest_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -304,6 +304,26 @@ def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | 
     period = float(np.median(np.diff(beats)))
     last = max(beats)
     return len(cuts) - 1 if n_frames - last > 2 * period and cuts[-1].record_in <= last else None
+
+
+def unreachable_notes(style: Style, cuts: Sequence, sections: Sequence, beats: Sequence[int], n_frames: int,
+                      meter: int, rate, hold: float | None = None) -> list[str]:
+    """The cut's notes on what no cut could keep on the style's pace: a phase no whole number
+    of takes keeps within :data:`PACE_TOLERANCE` (:func:`quantised_note`), a target shorter
+    than the shortest take at the song's tempo (:func:`below_shortest_note`), the last take
+    held over the song's ring-out (:func:`ring_out_take`)."""
+    if len(beats) < 2 or not cuts:
+        return []
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    out = [quantised_note(style, quantised_phases(cuts, sections, style, beat_s, meter, rate, hold)),
+           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold))]
+    end = ring_out_take(cuts, beats, n_frames)
+    if end is not None:
+        c = cuts[end]
+        out.append(f"{style.name}: the last take ({float(c.record_frames / rate):.1f} s) holds over the song's "
+                   f"{float((n_frames - max(beats)) / rate):.1f} s ring-out past its last beat: the end hold, "
+                   "not a take of its phase's pace (no beats there to cut on)")
+    return [n for n in out if n]
 
 
 def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:
