@@ -24,6 +24,16 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
   its cuts' targets. A style that promises "faster when louder" (dynamic, energy_map) keeps
   that promise cut by cut: a quiet bar inside a loud build is promised a longer take, which
   the phase's mean energy would not say; both columns are printed;
+- ``w/seed style``, ``w/seed promise``: each seed's worst phase, |ratio - 1| averaged over the
+  seeds (the goal is every phase within 20 %, not only the mean over phases);
+- ``w/seed reach``: the same at what a cut can reach and promises: a phase no whole number of
+  takes keeps within 20 % (between 1.2 and 1.6 takes long: one take too long, two too short;
+  :func:`~montage_ai.core.cut.pace.quantised_phases`, said in the cut's notes) against the whole
+  takes either side of its target nearer the cut's; the last take held over the song's
+  ring-out (past its last beat; :func:`~montage_ai.core.cut.pace.ring_out_take`, said in the
+  notes) left out of its phase; a build into a drop against the tightening the pattern
+  promises. ``reached``: seeds with a phase measured so. The rows whose worst phase misses
+  the promise are listed with that phase and ratio;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
 - for each row off the style's own target, the footage's evidence (the longest target take
@@ -55,6 +65,7 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
+from montage_ai.core.cut.pace import ring_out_take, shortest_take_s, whole_takes
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
@@ -148,20 +159,32 @@ def _energy_at(music, t: float) -> float:
     return float(np.mean(e[i:i + max(1, music.meter)]))
 
 
-def pace(cl, style, music, promised: bool = False, local: bool = False) -> dict[str, float]:
+def pace(cl, style, music, promised: bool = False, local: bool = False, whole: bool = False) -> dict[str, float]:
     """Mean shot length over the style's target, per phase (1.0 is on target); with
     ``promised``, over the target the cut promises: the style's, capped at the longest take
     the footage holds over the cut (``metadata["hold_s"]``, said in the notes). With
     ``local``, the target is the mean over the phase's cuts of the style's target at the
     energy where each cut starts (a style whose pace follows the energy promises that, not a
-    pace set by the phase's mean energy: a quiet bar in a loud build gets a longer take)."""
+    pace set by the phase's mean energy: a quiet bar in a loud build gets a longer take).
+    With ``whole`` (what a cut can reach), a phase whose length holds no whole number of its
+    target takes within 20 % (:func:`~montage_ai.core.cut.pace.whole_takes`: between 1.2 and
+    1.6 takes long, one take too long and two too short) is measured against the mean of ``n``
+    or ``n + 1`` whole takes, the two either side of the target, whichever is nearer the cut's:
+    the best any cut can do there (the cut's notes say so); and the end hold over the song's
+    ring-out (:func:`ring_out`) is left out of its phase; a pattern's build into a drop is
+    measured against the tightening it promises (each cut's target a quarter shorter for every
+    quarter of the build behind it, down to a quarter: ``1 - 0.75 x``), not the flat target."""
     beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
     beat /= max(1, style.subdivide)
     out = {}
+    ring = ring_out(cl) if whole else None
+    drops = list(drop_frames(music, style, cl.rate, cl.duration)) if whole else []
     for phase in ("intro", "build", "climax", "outro"):
         cuts = [c for c in cl.cuts if c.phase == phase]
         if not cuts:
             continue
+        if ring is not None and len(cuts) > 1 and cuts[-1] is ring:
+            cuts = cuts[:-1]  # the end hold over the song's ring-out: no beats there, no pace promised
         sec = next((s for s in cl.sections if s.phase == phase), None)
         energy = float(np.mean([s.energy for s in cl.sections if s.phase == phase])) if sec else 0.5
         if local:
@@ -176,9 +199,33 @@ def pace(cl, style, music, promised: bool = False, local: bool = False) -> dict[
             target = min(target, float(cl.metadata["hold_s"]))
         if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
             target = length
+        if whole:  # no shorter than the shortest take the grid cuts at this tempo
+            target = max(target, min(length, shortest_take_s(style, beat * max(1, style.subdivide), music.meter)))
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
+        ramp = [ramp_share(c.record_in, drops) for c in cuts] if whole and drops else []
+        if any(x is not None for x in ramp):
+            # the build into a drop tightens steadily to a quarter of the take (the pattern's
+            # promise, :func:`~montage_ai.core.cut.grid._beats_per_cut`), at least a beat
+            target = float(np.mean([target if x is None else max(beat, target * (1 - 0.75 * x)) for x in ramp]))
+        elif whole and abs(whole_takes(length, target)[1] - 1) > 0.2 + 1e-9:
+            # n or n + 1 takes, both over 20 % off (which one the grid allows is its own):
+            # measured against the one nearer the cut's
+            n = max(1, int(length / target))
+            target = min((length / n, length / (n + 1)), key=lambda t: abs(np.log(mean / t)))
         out[phase] = mean / target
     return out
+
+
+def ramp_share(f: int, drops) -> float | None:
+    """How far frame ``f`` is through the build into a drop (0 at its start, 1 at the drop),
+    None outside every build."""
+    return next(((f - a) / max(1, d - a) for a, d in drops if a <= f < d), None)
+
+
+def ring_out(cl):
+    """The cut's end hold over the song's ring-out (:func:`~montage_ai.core.cut.pace.ring_out_take`), or None."""
+    i = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    return None if i is None else cl.cuts[i]
 
 
 def drop_hits(cl, analyses, music, style, stats) -> None:
@@ -265,7 +312,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
     lengths = usable_lengths(analyses, dups)
     for style in styles:
         stats = Counter()
-        devs, worst, beats_share, times, pdevs, pworst, ldevs = [], [], [], [], [], [], []
+        devs, worst, beats_share, times, pdevs, pworst, ldevs, qworst = [], [], [], [], [], [], [], []
         limits, cut_len, said = [], [], Counter()
         for seed in range(seeds):
             t0 = time.perf_counter()
@@ -290,6 +337,15 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             q = pace(cl, style, music, promised=True)
             pdevs.append(np.mean([abs(v - 1) for v in q.values()]))
             pworst.append(max(q.items(), key=lambda kv: abs(kv[1] - 1)))
+            wq = pace(cl, style, music, promised=True, whole=True)
+            qworst.append(max(wq.items(), key=lambda kv: abs(kv[1] - 1)))
+            reach = {ph for ph in q if abs(wq[ph] - q[ph]) > 1e-9}  # measured at what a cut can reach
+            stats["ring-out"] += ring_out(cl) is not None
+            stats["quantised"] += bool(reach)
+            stats["quantised worst"] += pworst[-1][0] in reach
+            stats["quantised noted"] += any("holds no whole number of its" in n or "shorter than the shortest it cuts"
+                                            in n for n in cl.metadata["notes"])
+            stats["ring-out noted"] += any("ring-out past its last beat" in n for n in cl.metadata["notes"])
             stats["capped"] += bool(cl.metadata.get("hold_s"))
             if cl.metadata.get("hold_s"):
                 limits.append(float(cl.metadata["hold_s"]))
@@ -305,6 +361,12 @@ def run(name, analyses, music, truth, styles, seeds, rows):
         # the worst phase's ratio averaged over seeds (each seed's worst phase)
         wmean = float(np.mean([abs(v - 1) for _, v in worst])) if worst else float("nan")
         pwmean = float(np.mean([abs(v - 1) for _, v in pworst])) if pworst else float("nan")
+        qwmean = float(np.mean([abs(v - 1) for _, v in qworst])) if qworst else float("nan")
+        # the phase most often worst over the seeds, with its mean ratio there (the row's miss)
+        often = Counter(ph for ph, _ in pworst).most_common(1)[0][0] if pworst else "-"
+        often_r = float(np.mean([v for ph, v in pworst if ph == often])) if pworst else float("nan")
+        qoften = Counter(ph for ph, _ in qworst).most_common(1)[0][0] if qworst else "-"
+        qoften_r = float(np.mean([v for ph, v in qworst if ph == qoften])) if qworst else float("nan")
         rows.append((name, Path(music.path).stem, style.name, seeds, stats["cuts"], stats["aba"], stats["adj"],
                      float(np.mean(devs)) if devs else float("nan"), f"{w[0]} {w[1]:.2f}",
                      float(np.nanmean(beats_share)) if beats_share else float("nan"),
@@ -313,7 +375,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
                      wmean, pwmean, float(np.mean(ldevs)) if ldevs else float("nan"),
                      {"target": ev if worst else None, "holds": limits, "len": cut_len, "song_s": music.duration_s,
                       "n_long": sum(x >= ev[1] - 1e-6 for x in lengths) if worst else 0, "w": w,
-                      "said": said, "n": len(worst)},
+                      "said": said, "n": len(worst), "qwmean": qwmean, "often": (often, often_r),
+                      "qoften": (qoften, qoften_r)},
                      dict(stats)))
 
 
@@ -370,10 +433,13 @@ def main() -> int:
           "it starts (the bar of beats from its first frame), the phase's target their mean")
     print(f"{'input':10s} {'song':22s} {'style+pattern':28s} {'cuts':>6s} {'aba':>4s} {'adj':>4s} "
           f"{'dev style':>9s} {'worst (style)':>15s} {'dev promise':>11s} {'worst (promise)':>16s} {'capped':>6s} "
-          f"{'dev local':>9s} {'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s}")
+          f"{'dev local':>9s} {'on beat':>7s} {'short/shortened':>15s} {'s/cut':>6s} "
+          f"{'w/seed style':>12s} {'w/seed promise':>14s} {'w/seed reach':>12s} {'reached':>9s}")
     for r in rows:
         print(f"{r[0]:10s} {r[1]:22s} {r[2]:28s} {r[4]:6d} {r[5]:4d} {r[6]:4d} {r[7]:9.1%} {r[8]:>15s} "
-              f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[17]:9.1%} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f}")
+              f"{r[12]:11.1%} {r[13]:>16s} {r[14]:6d} {r[17]:9.1%} {r[9]:7.1%} {r[10]:>15s} {r[11]:6.2f} "
+              f"{r[15]:12.1%} {r[16]:14.1%} {r[-2]['qwmean']:12.1%} "
+              f"{r[-1].get('quantised', 0):>4d}/{r[-2]['n']:<4d}")
     print("\ndrops (s) found from energy and low end, and from loudness alone (the previous detector):")
     for r in drop_rows:
         print(f"{r[0]:10s} {r[1]:22s} energy+low end: {[round(x, 1) for x in r[2]]}  loudness alone: "
@@ -407,6 +473,23 @@ def main() -> int:
             print(f"      notes ({k}/{ev['n']} seeds): {text}")
         if not ev["said"]:
             print(f"      notes: none of the {ev['n']} cuts says it is off its own pace")
+    print("\nrows whose worst phase (per seed, averaged) misses the promise by > 20 %: the phase most often "
+          "worst and its mean ratio over those seeds; 'reach': the same at what a cut can reach: a phase no whole "
+          "number of takes keeps within 20 % (between 1.2 and 1.6 takes long) against the whole number of takes "
+          "either side of its target nearer the cut's, and the end hold over the song's ring-out (more than two "
+          "beats past its last tracked beat) left out of its phase, and a build into a drop against the tightening the "
+          "pattern promises, and a target under the shortest take the grid cuts at the tempo (whole beats, none under "
+          "the style's shortest shot) raised to it (seeds: where the worst phase was measured so / "
+          "cuts whose notes say a phase holds no whole number of takes or is cut at the shortest take / cuts ending on a ring-out); "
+          "'reached' in the table: seeds with a phase measured so")
+    for r in rows:
+        ev, st = r[-2], r[-1]
+        if not r[16] > 0.2:
+            continue
+        (ph, v), (qph, qv) = ev["often"], ev["qoften"]
+        print(f"  {r[0]} {r[1]} {r[2]}: promise {r[16]:.1%} ({ph} {v:.2f}); reach {ev['qwmean']:.1%} "
+              f"({qph} {qv:.2f}); seeds {st.get('quantised worst', 0)}/{st.get('quantised noted', 0)}/"
+              f"{st.get('ring-out', 0)} of {ev['n']} (ring-out noted in {st.get('ring-out noted', 0)})")
     print("\nbeats within one frame (1/24 s) of the annotated beats (the grid's ceiling for cuts):")
     print(f"{'input':10s} {'song':22s} {'ours':>6s} {'librosa':>8s} {'annotated':>9s}")
     for r in tracker_rows:
@@ -421,13 +504,15 @@ def main() -> int:
         total["worst within"] += r[15] <= 0.2
         total["worst within promise"] += r[16] <= 0.2
         total["within local"] += r[17] <= 0.2
+        total["worst within whole"] += r[-2]["qwmean"] <= 0.2
         total["rows"] += 1
     print(f"\nall: {total['cuts']} cuts, {total['aba']} A-B-A, {total['adj']} adjacent same-shot; rows with the "
           f"mean over phases within 20 %: {total['within']}/{total['rows']} of the style's target, "
           f"{total['within promise']}/{total['rows']} of the promise, {total['within local']}/{total['rows']} of the "
           f"promise at the energy where each cut starts; rows whose worst phase (per seed, averaged) "
           f"is within 20 %: {total['worst within']}/{total['rows']} style, "
-          f"{total['worst within promise']}/{total['rows']} promise")
+          f"{total['worst within promise']}/{total['rows']} promise, {total['worst within whole']}/{total['rows']} "
+          "at what a cut can reach")
     return 0
 
 

@@ -431,3 +431,91 @@ def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fal
     assert notes and "at most 5.4 s" in notes[0]
     # the bar up is taken only where the footage holds it: shots of at most 4.5 s hold one bar
     assert hold([min(s, 4.5) for s in secs])[0] == pytest.approx(bar_s, abs=1e-3)
+
+
+def test_a_phase_that_no_whole_number_of_takes_keeps_on_pace_is_measured_against_the_nearest_and_said():
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.pace import quantised_note, quantised_phases, whole_takes
+
+    # takes tile a phase: n of them average length / n. 4 s of phase at 3 s takes is one 33 % over
+    # or two 33 % under; 10 s at 4 s is three 17 % under (on pace); a phase shorter than a take holds one
+    assert whole_takes(4.0, 3.0) == (1, pytest.approx(1.333))
+    assert whole_takes(10.0, 4.0) == (3, pytest.approx(0.833))
+    assert whole_takes(2.0, 3.0) == (1, 1.0)
+    style = load_style("cinematic")  # low energy: 8 beats, 4 s at 0.5 s beats
+    cuts = [C(phase="intro", record_in=0, record_out=115, record_frames=115),  # 4.6 s at 4 s takes: on pace
+            C(phase="outro", record_in=115, record_out=115 + 150, record_frames=150)]  # 6 s: 1.5 takes
+    secs = [C(phase="intro", energy=0.1), C(phase="outro", energy=0.1)]
+    q = quantised_phases(cuts, secs, style, 0.5, 4, 25)
+    assert set(q) == {"outro"} and q["outro"][2:] == (1, pytest.approx(1.5))  # one 50 % over, two 25 % under
+    note = quantised_note(style, q)
+    assert "outro (6.0 s) holds no whole number of its 4.0 s takes within 20%: 1 take is 50% over, 2 are 25% " \
+           "under" in note
+    assert quantised_note(style, {}) is None
+
+
+def test_the_cuts_notes_say_when_a_phase_cannot_hold_whole_takes_on_pace():
+    # tight footage: vlog's cut ends earlier, its climax and outro a bar (2.0 s) each at 1.56 s
+    # takes: one take 28 % over, two 36 % under
+    m = music((("A", 0, 2, 0.1), ("B", 2, 10, 0.5), ("C", 10, 12, 0.2)))
+    shots = varied_footage(files=3, shots_per_file=4, frames=100)
+    style = load_style("vlog")
+    plan = RulesPlanner().plan(make_request(shots, m, style, seed=0))
+    cl = assemble(plan, shots, m, style, seed=0)
+    from montage_ai.core.cut.pace import phase_ratios, quantised_phases
+
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    q = quantised_phases(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    said = [n for n in cl.metadata["notes"] if "holds no whole number of its" in n]
+    assert q and said, (q, cl.metadata["notes"])
+    for ph in q:
+        assert any(f"the {ph} (" in n for n in said)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    for ph, (_, _, n, r) in q.items():  # n takes or n + 1: the nearest a cut can come either side
+        assert ratios[ph] == pytest.approx(r, abs=0.01) or ratios[ph] == pytest.approx(r * n / (n + 1), abs=0.01)
+
+
+def test_the_last_take_held_over_the_songs_ring_out_is_said_to_be_the_end_hold():
+    from montage_ai.core.cut.pace import ring_out_take
+
+    # the tracked beats stop 1.5 s before the song's end: no beats to cut on there, so the last
+    # take holds over it (every cut on a beat) and the notes say it is the end hold, not the pace
+    m = music((("A", 0, 8, 0.95),), tail_s=1.5)
+    shots = varied_footage(files=3)
+    style = apply_pattern(load_style("dynamic"), load_pattern("double_time"))
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    end = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    assert end == len(cl.cuts) - 1
+    assert cl.cuts[end].record_out - max(cl.beats) > 2 * 13
+    said = [n for n in cl.metadata["notes"] if "ring-out past its last beat" in n]
+    assert len(said) == 1 and "2.0 s ring-out" in said[0]  # a beat and the 1.5 s tail past the last beat
+    # a song whose beats run to its end: nothing said
+    m2 = music((("A", 0, 8, 0.95),))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert ring_out_take(cl2.cuts, cl2.beats, cl2.duration) is None
+    assert not [n for n in cl2.metadata["notes"] if "ring-out" in n]
+
+
+def test_a_target_shorter_than_the_shortest_take_at_the_tempo_is_said_and_cut_at_that_take():
+    from montage_ai.core.cut.pace import below_shortest, shortest_take_s
+
+    # 173 bpm: a beat is 0.35 s, under dynamic's 0.4 s shortest shot, so its loud 1.5-beat
+    # target (0.52 s) is cut in takes of two beats (0.69 s) at least
+    m = music((("A", 0, 4, 0.3), ("B", 4, 12, 0.95), ("C", 12, 16, 0.3)), bpm=173)
+    shots = varied_footage(files=6)
+    style = load_style("dynamic")
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    least = shortest_take_s(style, beat_s, m.meter)
+    assert 2 * beat_s - 0.05 < least < 2 * beat_s + 0.05
+    short = below_shortest(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    assert short, [(c.phase, c.record_frames) for c in cl.cuts]
+    for ph in short:  # every take of that phase is at least that long
+        assert min(c.record_frames for c in cl.cuts if c.phase == ph) >= least * float(cl.rate) - 1
+    said = [n for n in cl.metadata["notes"] if "shorter than the shortest it cuts at this tempo" in n]
+    assert len(said) == 1 and all(f"the {ph}'s" in said[0] for ph in short)
+    # at 120 bpm a beat is a take: nothing to say
+    m2 = music((("A", 0, 4, 0.3), ("B", 4, 12, 0.95), ("C", 12, 16, 0.3)))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert not [n for n in cl2.metadata["notes"] if "shortest it cuts" in n]

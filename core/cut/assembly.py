@@ -87,6 +87,7 @@ from montage_ai.core.cut.pace import (
     phase_ratios,
     style_target_s,
     too_long_s,
+    unreachable_notes,
 )
 from montage_ai.core.cut.shorten import (
     HELD,
@@ -246,6 +247,9 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     off = _off_pace(cl, ids, repeats, style, music)
     if off:
         rate_notes = rate_notes + [off]
+    # what no cut could keep on pace (a phase length, the tempo, the ring-out): said, not hidden
+    rate_notes = rate_notes + unreachable_notes(style, cl.cuts, cl.sections, cl.beats, cl.duration, music.meter,
+                                                cl.rate, cl.metadata.get("hold_s"))
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),

@@ -48,7 +48,8 @@ import numpy as np
 from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
-           "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "whole_takes", "quantised_phases", "quantised_note", "ring_out_take",
+           "shortest_take_s", "below_shortest", "below_shortest_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -135,6 +136,28 @@ def hold_s(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, n
     return None
 
 
+def _phase_targets(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                   hold: float | None = None) -> dict[str, tuple[float, float, float]]:
+    """Each story phase's ``(mean take, length, target)`` in seconds, as :func:`phase_ratios` measures them."""
+    out: dict[str, tuple[float, float, float]] = {}
+    for phase in ("intro", "build", "climax", "outro"):
+        mine = [c for c in cuts if c.phase == phase]
+        if not mine:
+            continue
+        energies = [float(s.energy) for s in sections if s.phase == phase]
+        energy = sum(energies) / len(energies) if energies else 0.5
+        target = style_target_s(style, phase, energy, beat_s, meter)
+        length = float((mine[-1].record_out - mine[0].record_in) / rate)
+        target = min(target, length)
+        if hold:
+            target = min(target, float(hold))
+        if length < 2 * style.min_shot_s:
+            target = length
+        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
+        out[phase] = (mean, length, target)
+    return out
+
+
 def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
                  hold: float | None = None) -> dict[str, float]:
     """Each story phase's mean take over its target (1.0: on target), measured on the cut.
@@ -151,23 +174,156 @@ def phase_ratios(cuts: Sequence, sections: Sequence, style: Style, beat_s: float
     >>> phase_ratios(cuts, [C(phase="climax", energy=0.9)], load_style("mtv"), 0.5, 4, 24)
     {'climax': 1.0}
     """
-    out: dict[str, float] = {}
-    for phase in ("intro", "build", "climax", "outro"):
-        mine = [c for c in cuts if c.phase == phase]
-        if not mine:
-            continue
-        energies = [float(s.energy) for s in sections if s.phase == phase]
-        energy = sum(energies) / len(energies) if energies else 0.5
-        target = style_target_s(style, phase, energy, beat_s, meter)
-        length = float((mine[-1].record_out - mine[0].record_in) / rate)
-        target = min(target, length)
-        if hold:
-            target = min(target, float(hold))
-        if length < 2 * style.min_shot_s:
-            target = length
-        mean = sum(float(c.record_frames) for c in mine) / len(mine) / float(rate)
-        out[phase] = mean / target if target > 0 else 1.0
+    return {ph: (m / t if t > 0 else 1.0)
+            for ph, (m, _, t) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()}
+
+
+def whole_takes(length_s: float, target_s: float) -> tuple[int, float]:
+    """The whole number of takes whose mean comes nearest ``target_s`` over a phase of
+    ``length_s``, and that mean over the target.
+
+    The takes of a phase tile it, so ``n`` of them average ``length / n`` whatever their
+    lengths: a phase between 1.2 and 1.6 of its target take (one take over 20 % long, two
+    over 20 % short) cannot be within :data:`PACE_TOLERANCE` of it with any cut. A phase no
+    longer than one take holds one (on target, as :func:`phase_ratios` counts it).
+
+    >>> whole_takes(4.0, 3.0)   # one take 33 % over, two 33 % under
+    (1, 1.333)
+    >>> whole_takes(10.0, 4.0)  # two of 5 s or three of 3.3 s: two are 25 % over, three 17 % under
+    (3, 0.833)
+    >>> whole_takes(6.0, 4.0)
+    (2, 0.75)
+    >>> whole_takes(2.0, 3.0)
+    (1, 1.0)
+    """
+    if target_s <= 0 or length_s <= target_s:
+        return 1, 1.0
+    n0 = max(1, int(length_s / target_s))
+    n = min((n0, n0 + 1), key=lambda k: (round(abs(length_s / (k * target_s) - 1), 3), k))  # a tie: fewer
+    return n, round(length_s / (n * target_s), 3)
+
+
+def quantised_phases(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                     hold: float | None = None) -> dict[str, tuple[float, float, int, float]]:
+    """The phases whose length holds no whole number of their target takes within
+    :data:`PACE_TOLERANCE` (:func:`whole_takes`): ``{phase: (length s, target s, n, mean of n
+    takes over the target)}``, ``n`` the most takes whose mean is not under the target (``n + 1``
+    are the other side: ``n / (n + 1)`` of that). Which of the two a cut can take depends on its
+    grid (downbeats only, the style's shortest take); either is the nearest it can come.
+    Targets as :func:`phase_ratios`."""
+    out = {}
+    for ph, (_, length, target) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items():
+        n, r = whole_takes(length, target)
+        if abs(r - 1) > PACE_TOLERANCE + 1e-9:
+            n0 = max(1, int(length / target))
+            out[ph] = (length, target, n0, round(length / (n0 * target), 3))
     return out
+
+
+def quantised_note(style: Style, quantised: dict[str, tuple[float, float, int, float]]) -> str | None:
+    """What the notes tell the editor about :func:`quantised_phases` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> quantised_note(load_style("cinematic"), {"outro": (4.0, 3.0, 1, 1.333)})
+    'cinematic: the outro (4.0 s) holds no whole number of its 3.0 s takes within 20%: 1 take is 33% over, 2 are 33% under; no cut can keep that phase on pace at that length (whole takes tile a phase: a phase length, not a footage limit)'
+    """
+    if not quantised:
+        return None
+    parts = []
+    for ph, (length, target, n, r) in quantised.items():
+        under = r * n / (n + 1)
+        parts.append(f"the {ph} ({length:.1f} s) holds no whole number of its {target:.1f} s takes within "
+                     f"{PACE_TOLERANCE:.0%}: {n} take{' is' if n == 1 else 's are'} {r - 1:.0%} over, "
+                     f"{n + 1} are {1 - under:.0%} under")
+    return (f"{style.name}: " + "; ".join(parts) + f"; no cut can keep {'that phase' if len(parts) == 1 else 'them'} "
+            "on pace at that length (whole takes tile a phase: a phase length, not a footage limit)")
+
+
+def shortest_take_s(style: Style, beat_s: float, meter: int) -> float:
+    """The shortest take the grid cuts at beats ``beat_s`` apart: whole beats (of a pattern's
+    subdivision; whole bars for a style that cuts only on downbeats), no shorter than the
+    style's shortest shot (the grid's own rule: a beat shorter than it is never a take).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> round(shortest_take_s(load_style("dynamic"), 0.347, 4), 3)  # 0.4 s shortest shot: two beats at 173 bpm
+    0.694
+    >>> shortest_take_s(load_style("dynamic"), 0.5, 4)
+    0.5
+    """
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    if unit <= 0:
+        return float(style.min_shot_s)
+    return max(1, math.ceil(style.min_shot_s / unit - 0.02)) * unit
+
+
+def below_shortest(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                   hold: float | None = None) -> dict[str, tuple[float, float]]:
+    """The phases whose target take is more than :data:`PACE_TOLERANCE` shorter than the
+    shortest take the grid cuts (:func:`shortest_take_s`): ``{phase: (target s, shortest s)}``.
+    No cut's mean there can be within the tolerance: at 173 bpm a 1.5-beat target (0.52 s)
+    with a 0.4 s shortest shot is cut in takes of two beats at least. Targets as
+    :func:`phase_ratios`."""
+    least = shortest_take_s(style, beat_s, meter)
+    return {ph: (t, least) for ph, (_, length, t) in
+            _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()
+            if t > 0 and least > t * (1 + PACE_TOLERANCE) and length >= least}
+
+
+def below_shortest_note(style: Style, short: dict[str, tuple[float, float]]) -> str | None:
+    """What the notes tell the editor about :func:`below_shortest` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> below_shortest_note(load_style("dynamic"), {"climax": (0.52, 0.694)})
+    "dynamic: the climax's 0.52 s takes are shorter than the shortest it cuts at this tempo (0.69 s: whole beats, none under its 0.4 s shortest shot): that phase is cut at it"
+    """
+    if not short:
+        return None
+    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in short.items()]
+    least = max(x for _, x in short.values())
+    unit = "bars" if style.all_cuts_on_downbeat else "beats"
+    return (f"{style.name}: " + " and ".join(parts) + f" are shorter than the shortest it cuts at this tempo "
+            f"({least:.2f} s: whole {unit}, none under its {style.min_shot_s:g} s shortest shot): "
+            f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
+
+
+def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | None:
+    """The index of the cut's last take when it holds over the song's ring-out (more than two
+    beats past its last tracked beat, from a start on or before it), else None.
+
+    The style's pace is a number of beats a take; past the last beat there are none, so that
+    take is the cut's end hold, not a take of its phase's pace (cut at a carried tempo, every
+    cut there would be off the song's beats).
+
+    >>> from types import SimpleNamespace as C
+    >>> cuts = [C(record_in=0, record_out=12), C(record_in=12, record_out=60)]
+    >>> ring_out_take(cuts, [0, 6, 12], 60), ring_out_take(cuts, [0, 6, 12, 48, 54], 60)
+    (1, None)
+    """
+    if len(beats) < 2 or not cuts:
+        return None
+    period = float(np.median(np.diff(beats)))
+    last = max(beats)
+    return len(cuts) - 1 if n_frames - last > 2 * period and cuts[-1].record_in <= last else None
+
+
+def unreachable_notes(style: Style, cuts: Sequence, sections: Sequence, beats: Sequence[int], n_frames: int,
+                      meter: int, rate, hold: float | None = None) -> list[str]:
+    """The cut's notes on what no cut could keep on the style's pace: a phase no whole number
+    of takes keeps within :data:`PACE_TOLERANCE` (:func:`quantised_note`), a target shorter
+    than the shortest take at the song's tempo (:func:`below_shortest_note`), the last take
+    held over the song's ring-out (:func:`ring_out_take`)."""
+    if len(beats) < 2 or not cuts:
+        return []
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    out = [quantised_note(style, quantised_phases(cuts, sections, style, beat_s, meter, rate, hold)),
+           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold))]
+    end = ring_out_take(cuts, beats, n_frames)
+    if end is not None:
+        c = cuts[end]
+        out.append(f"{style.name}: the last take ({float(c.record_frames / rate):.1f} s) holds over the song's "
+                   f"{float((n_frames - max(beats)) / rate):.1f} s ring-out past its last beat: the end hold, "
+                   "not a take of its phase's pace (no beats there to cut on)")
+    return [n for n in out if n]
 
 
 def _stretch_holds(lengths: Sequence[float], phases: Sequence[float], shortest: float, longest: float) -> bool:

@@ -1,0 +1,90 @@
+"""bench/cut_quality.py's pace measures on small synthetic cut lists: the worst phase, and
+what a cut can reach (a phase between 1.2 and 1.6 takes long, the end hold over a ring-out,
+the build into a drop)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace as C
+
+import pytest
+
+from montage_ai.core.plan.styles import load_style
+
+ROOT = Path(__file__).resolve().parents[1]
+R = Fraction(25)
+
+
+def _bench():
+    sys.path.insert(0, str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("cut_quality", ROOT / "bench" / "cut_quality.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _music(n_beats: int, tail_s: float = 0.0):
+    beats = tuple(i * 0.5 for i in range(n_beats))
+    return C(beat_times_s=beats, beat_energy=(0.1,) * n_beats, meter=4, downbeat_times_s=beats[::4],
+             duration_s=n_beats * 0.5 + tail_s)
+
+
+def _cut_list(phases, music, duration: int):
+    cuts, at = [], 0
+    for name, takes in phases:
+        for n in takes:
+            cuts.append(C(phase=name, record_in=at, record_out=at + n, record_frames=n))
+            at += n
+    beats = tuple(round(t * 25) for t in music.beat_times_s)
+    secs = [C(phase=name, energy=0.1) for name, _ in phases]
+    return C(cuts=cuts, sections=secs, rate=R, metadata={"hold_s": None}, beats=beats, duration=duration)
+
+
+def test_a_phase_between_one_and_two_takes_long_is_measured_at_the_whole_takes_a_cut_can_reach():
+    cq = _bench()
+    style = load_style("cinematic")  # low energy: 8 beats, 4 s takes at 0.5 s beats
+    m = _music(40)
+    # intro: two 4 s takes (on target); outro: 6 s (1.5 takes) as one take, 50 % over
+    cl = _cut_list([("intro", [100, 100]), ("outro", [150])], m, 350)
+    assert cq.pace(cl, style, m, promised=True) == {"intro": 1.0, "outro": pytest.approx(1.5)}
+    assert cq.pace(cl, style, m, promised=True, whole=True) == {"intro": 1.0, "outro": pytest.approx(1.0)}
+    # three takes of 2 s over the same 6 s outro are a cut's own choice: still 33 % short of two
+    cl3 = _cut_list([("intro", [100, 100]), ("outro", [50, 50, 50])], m, 350)
+    assert cq.pace(cl3, style, m, promised=True, whole=True)["outro"] == pytest.approx(2 / 3)
+
+
+def test_the_end_hold_over_a_ring_out_is_left_out_of_its_phase():
+    cq = _bench()
+    style = load_style("cinematic")
+    m = _music(36, tail_s=2.0)  # last beat at 17.5 s, the song ends at 20 s
+    # outro: four 4 s takes, then the last from 16 s over the ring-out to the end
+    cl = _cut_list([("outro", [100, 100, 100, 100, 100])], m, 500)
+    assert cq.ring_out(cl) is cl.cuts[-1]
+    assert cq.pace(cl, style, m, promised=True, whole=True) == {"outro": 1.0}
+    no_ring = _cut_list([("outro", [100, 100, 100, 100, 100])], _music(40), 500)
+    assert cq.ring_out(no_ring) is None
+
+
+def test_a_build_into_a_drop_is_measured_against_the_tightening_the_pattern_promises(monkeypatch):
+    from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+
+    cq = _bench()
+    style = apply_pattern(load_style("dynamic"), load_pattern("build_drop"))
+    m = _music(80)
+    t = cq._target_s(style, m, "climax", 0.1, 0.5) * 25  # frames
+    # a build over the whole climax into a drop at its end: each take a quarter shorter for every
+    # quarter of the build behind it, as the grid cuts it
+    takes, at, end = [], 0, 800
+    while at < end:
+        n = max(13, round(t * (1 - 0.75 * at / end)))
+        takes.append(min(n, end - at))
+        at += takes[-1]
+    monkeypatch.setattr(cq, "drop_frames", lambda music, style, rate, n: [(0, end)])
+    cl = _cut_list([("climax", takes)], m, end)
+    flat = cq.pace(cl, style, m, promised=True)["climax"]
+    ramp = cq.pace(cl, style, m, promised=True, whole=True)["climax"]
+    assert flat < 0.8 and ramp == pytest.approx(1.0, abs=0.1), (flat, ramp, takes)
+    assert cq.ramp_share(400, [(0, 800)]) == 0.5 and cq.ramp_share(800, [(0, 800)]) is None
