@@ -137,8 +137,9 @@ def clips(shared: str) -> list[str]:
     return [out]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def clip_arguments(description: str) -> tuple[argparse.Namespace, list[str]]:
+    """The footage benches' command line (``--shared``, ``--only``, ``--repeat``) and the clips it names."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--shared", default=default_shared())
     ap.add_argument("--only", default="", help="comma-separated clip names")
     ap.add_argument("--repeat", type=int, default=3)
@@ -146,6 +147,11 @@ def main() -> None:
     paths = clips(args.shared)
     if args.only:
         paths = [p for p in paths if Path(p).stem in args.only.split(",")]
+    return args, paths
+
+
+def main() -> None:
+    args, paths = clip_arguments(__doc__.splitlines()[0])
     if paths:  # imports and first-call set-up out of the figures
         analyze_footage(paths[0], mode="full")
     total_n, totals = 0, {s: 0.0 for s in STAGES}

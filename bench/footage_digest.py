@@ -15,7 +15,6 @@ values that differ (0: identical to the last bit; floats round-trip through JSON
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -27,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from footage_real import default_shared  # noqa: E402
-from music_digest import _diffs  # noqa: E402
+from music_digest import write_or_compare  # noqa: E402
 
 
 def clips(shared: str, tmp: str) -> list[tuple[str, str]]:
@@ -62,19 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = d
             print(f"{name:20s} {a.frame_count:5d} frames  {len(a.shots):2d} shots  {len(a.flags):2d} flags  "
                   f"{len(a.sample_frames):4d} samples  ({time.perf_counter() - t0:.1f} s)")
-    if args.write:
-        args.write.write_text(json.dumps(results, indent=1))
-        print(f"wrote {args.write}: {len(results)} analyses")
-    if args.against:
-        before = json.loads(args.against.read_text())
-        bad = _diffs(before, json.loads(json.dumps(results)))
-        n_values = sum(len(json.dumps(v)) for v in before.values())
-        print(f"compared {len(results)} analyses with {args.against} ({n_values} characters of JSON): "
-              f"{len(bad)} differences")
-        for line in bad[:20]:
-            print("  " + line)
-        return 1 if bad else 0
-    return 0
+    return write_or_compare(results, args.write, args.against)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ decode of the same round. Figures, not pass/fail.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import statistics
 import subprocess
@@ -33,8 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from footage_breakdown import clips  # noqa: E402
-from footage_real import default_shared  # noqa: E402
+from footage_breakdown import clip_arguments  # noqa: E402
 from montage_ai.core.analysis.footage import PIX_FMT, analyze_footage  # noqa: E402
 from montage_ai.core.media.decode import analysis_threads, decode_frames  # noqa: E402
 from montage_ai.core.media.early_decode import decode_while_probing  # noqa: E402
@@ -82,14 +80,7 @@ def run_of(kind: str, path: str) -> Callable[[], object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", default=default_shared())
-    ap.add_argument("--only", default="", help="comma-separated clip names")
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-    paths = clips(args.shared)
-    if args.only:
-        paths = [p for p in paths if Path(p).stem in args.only.split(",")]
+    args, paths = clip_arguments(__doc__.splitlines()[0])
     analyze_footage(paths[0], mode="full")  # imports, the thread guess: not in the figures
     rounds: dict[str, list[dict[str, tuple[float, float]]]] = {p: [] for p in paths}
     for _ in range(args.repeat):

@@ -48,6 +48,24 @@ def _diffs(a: object, b: object, where: str = "") -> list[str]:
     return [] if a == b and type(a) is type(b) else [f"{where}: {a!r} -> {b!r}"]
 
 
+def write_or_compare(results: dict, write: Path | None, against: Path | None) -> int:
+    """Write ``results`` as JSON to ``write`` and/or compare them exactly with the JSON in
+    ``against`` (printing the differences); 1 when they differ, else 0."""
+    if write:
+        write.write_text(json.dumps(results, indent=1))
+        print(f"wrote {write}: {len(results)} analyses")
+    if against:
+        before = json.loads(against.read_text())
+        bad = _diffs(before, json.loads(json.dumps(results)))
+        n_values = sum(len(json.dumps(v)) for v in before.values())
+        print(f"compared {len(results)} analyses with {against} ({n_values} characters of JSON): "
+              f"{len(bad)} differences")
+        for line in bad[:20]:
+            print("  " + line)
+        return 1 if bad else 0
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", type=Path, help="write the analyses to this JSON file")
@@ -85,19 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:20s} {tracker:8s} {a.tempo_bpm:6.1f} bpm  metre {a.meter}  {len(a.beat_times_s):3d} beats  "
                       f"{len(a.downbeat_times_s):3d} downbeats  {len(a.sections)} sections  "
                       f"({time.perf_counter() - t0:.1f} s)")
-    if args.write:
-        args.write.write_text(json.dumps(results, indent=1))
-        print(f"wrote {args.write}: {len(results)} analyses")
-    if args.against:
-        before = json.loads(args.against.read_text())
-        bad = _diffs(before, json.loads(json.dumps(results)))
-        n_values = sum(len(json.dumps(v)) for v in before.values())
-        print(f"compared {len(results)} analyses with {args.against} ({n_values} characters of JSON): "
-              f"{len(bad)} differences")
-        for line in bad[:20]:
-            print("  " + line)
-        return 1 if bad else 0
-    return 0
+    return write_or_compare(results, args.write, args.against)
 
 
 if __name__ == "__main__":
