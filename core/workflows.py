@@ -37,8 +37,10 @@ What a job could not use is in its result's ``failures``: :class:`~montage_ai.co
 This module conducts the stages and is the one place in ``core/`` that reaches the
 interchange adapters (``run_export``, ``run_grid_export``) and the Resolve plugin (``run_push``); it imports them
 inside those functions, so the stages below it still import no file format and no Resolve. The song's
-jobs (``MusicJob`` to ``run_grid_export``) live in :mod:`~montage_ai.core.workflows_music` and are
-re-exported here: front ends import them from this module, as every other job.
+jobs (``MusicJob`` to ``run_grid_export``) live in :mod:`~montage_ai.core.workflows_music`, the cut's
+files (``ExportJob``, ``run_export``, ``read_timeline``, ``check_free``) in
+:mod:`~montage_ai.core.workflows_export`; both are re-exported here: front ends import them from this
+module, as every other job.
 """
 
 from __future__ import annotations
@@ -63,6 +65,14 @@ from montage_ai.core.cut.selects import Selects, SelectsOptions
 from montage_ai.core.cut.selects_timeline import SelectsResult
 from montage_ai.core.run.executor import Progress, ProgressFn
 from montage_ai.core.run.work import WorkOptions
+from montage_ai.core.workflows_export import (  # the cut's files, written and read back, re-exported
+    ExportJob,
+    ExportResult,
+    check_free,
+    export_targets,
+    read_timeline,
+    run_export,
+)
 from montage_ai.core.workflows_music import (  # the song's analysis and its beat grid, re-exported
     MusicJob,
     keep_grid_corrections,
@@ -77,12 +87,16 @@ from montage_ai.core.workflows_music import (  # the song's analysis and its bea
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "AnalysisJob", "AnalysisResult", "Cancelled", "CutResult", "ExportJob", "ExportResult", "Failure",
+    "AnalysisJob", "AnalysisResult", "Cancelled", "CutResult", "Failure",
     "MediaLog", "MediaLogJob", "MontageError", "NoUsableFootage", "OutputExistsError", "PreviewJob",
     "ProxiesJob", "PushJob", "ReportJob", "ReportResult", "RoughCut", "RoughCutJob", "RoughCutOptions",
-    "SelectsJob", "SelectsOptions", "SelectsResult", "WorkOptions", "export_targets", "preview_size",
-    "proxy_map", "run_analysis", "run_export", "run_media_log", "run_preview", "run_proxies", "run_push",
+    "SelectsJob", "SelectsOptions", "SelectsResult", "WorkOptions", "preview_size",
+    "proxy_map", "run_analysis", "run_media_log", "run_preview", "run_proxies", "run_push",
     "run_rough_cut", "run_selects", "run_shot_report",
+]
+
+__all__ += [  # re-exported from workflows_export
+    "ExportJob", "ExportResult", "check_free", "export_targets", "read_timeline", "run_export",
 ]
 
 __all__ += [  # re-exported from workflows_music
@@ -425,112 +439,6 @@ def proxy_map(sources: Sequence[str], proxy_dir: str | None = None) -> dict[str,
         if os.path.abspath(s) not in links and Path(s).stem in by_stem:
             links[os.path.abspath(s)] = by_stem[Path(s).stem]
     return links
-
-
-# --------------------------------------------------------------------------- export
-
-
-@dataclass(frozen=True)
-class ExportJob:
-    """Which ``formats`` to write (names of ``otio_adapters.export.FORMATS``; default
-    :data:`~montage_ai.core.defaults.EXPORT_FORMATS`), ``bundle`` adds the .otioz with the
-    media, ``overwrite`` replaces files that exist, ``fcpxml_version`` (None: the default)."""
-
-    formats: tuple[str, ...] = defaults.EXPORT_FORMATS
-    bundle: bool = False
-    overwrite: bool = False
-    fcpxml_version: str | None = None
-    #: Drop-frame timecode (29.97/59.94 timelines) and the clips' own sound: None leaves the
-    #: timeline's own choice (off unless it says so).
-    drop_frame: bool | None = None
-    camera_audio: bool | None = None
-
-    def all_formats(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.formats + (("otioz",) if self.bundle else ())))
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """The files written, by format, each format that could not carry the cut, and each
-    clip a written file is without (``incomplete``: one per clip, naming the file, the
-    format and why)."""
-
-    written: Mapping[str, Path]
-    failures: tuple[Failure, ...]
-    incomplete: tuple[Failure, ...] = ()
-
-
-def export_targets(base: str | os.PathLike[str], options: ExportJob = ExportJob()) -> dict[str, Path]:
-    """The file of each format: ``base`` with the format's suffix (``cut.otio`` -> ``cut.fcpxml``)."""
-    from montage_ai.otio_adapters.export import export_path
-
-    return {fmt: export_path(base, fmt) for fmt in options.all_formats()}
-
-
-def check_free(paths: Sequence[str | os.PathLike[str] | None], overwrite: bool = False) -> None:
-    """Raise :class:`OutputExistsError` for the first path that exists (unless ``overwrite``):
-    a job checks every output before any work."""
-    if overwrite:
-        return
-    for path in paths:
-        if path is not None and Path(path).exists():
-            raise OutputExistsError(Path(path))
-
-
-def run_export(timeline: Any, base: str | os.PathLike[str], options: ExportJob = ExportJob(), *,
-               paths: Mapping[str, str | os.PathLike[str]] | None = None, progress: StageFn | None = None,
-               cancel: CancelFn | None = None) -> ExportResult:
-    """Write ``timeline`` in every format of ``options``, each atomically, at
-    :func:`export_targets` of ``base`` (or ``paths[format]``).
-
-    Every target is checked first (:class:`OutputExistsError` before anything is written). A
-    format that cannot carry this cut is a failure (stage ``export``); the others are written.
-    """
-    from montage_ai.otio_adapters.edit import InterchangeError, set_timeline_options
-    from montage_ai.otio_adapters.export import export_timeline
-
-    targets = export_targets(base, options)
-    targets.update({fmt: Path(p) for fmt, p in (paths or {}).items()})
-    check_free(list(targets.values()), options.overwrite)
-    if options.drop_frame is not None or options.camera_audio is not None:
-        try:
-            set_timeline_options(timeline, drop_frame=options.drop_frame, camera_audio=options.camera_audio)
-        except (InterchangeError, ValueError) as exc:
-            raise MontageError(str(exc)) from None
-    report_stage = _stage_fn(progress)
-    written: dict[str, Path] = {}
-    failures: list[Failure] = []
-    incomplete: list[Failure] = []
-    for k, (fmt, path) in enumerate(targets.items()):
-        _check(cancel)
-        extra = {"version": options.fcpxml_version} if fmt == "fcpxml" and options.fcpxml_version else {}
-        left_out: list = []
-        try:
-            written[fmt] = export_timeline(timeline, path, fmt, overwrite=options.overwrite, left_out=left_out, **extra)
-        except (InterchangeError, ValueError) as exc:  # a format that cannot carry this cut: the others still do
-            failures.append(Failure(str(path), stages.EXPORT, f"not written: {exc}"))
-        else:
-            incomplete += [Failure(str(path), stages.EXPORT, f"written without a clip: {item}") for item in left_out]
-        report_stage(stages.EXPORT, (k + 1) / len(targets))
-    return ExportResult(written, tuple(failures), tuple(incomplete))
-
-
-def read_timeline(path: str | os.PathLike[str], *, rate: Any = None) -> Any:
-    """A timeline file (.otio, .otioz, .fcpxml, .xml, .edl), read back; ``rate`` is the frame
-    rate of an EDL that does not say it.
-
-    Raises
-    ------
-    MontageError
-        The file cannot be read as its format (the message names it and why).
-    """
-    from montage_ai.otio_adapters.export import read_timeline as read
-
-    extra = {"rate": rate} if rate and str(path).lower().endswith(".edl") else {}
-    try:
-        return read(path, **extra)
-    except ValueError as exc:
-        raise MontageError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- preview

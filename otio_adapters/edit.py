@@ -356,15 +356,15 @@ def parse_xml(text: str, root_tag: str) -> ET.Element:
 
 
 # ---------------------------------------------------------------------------- timeline -> edit
-def _plain(value: Any) -> Any:
+def plain_metadata(value: Any) -> Any:
     """OTIO metadata (``AnyDictionary``/``AnyVector``, nested) as plain dicts and lists,
     which the writers can serialise as JSON."""
     if isinstance(value, (str, bytes)):
         return value
     if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_metadata(v) for k, v in value.items()}
     if hasattr(value, "__iter__"):
-        return [_plain(v) for v in value]
+        return [plain_metadata(v) for v in value]
     return value
 
 
@@ -434,7 +434,7 @@ def _events(track: otio.schema.Track, rate: Fraction, width: int, height: int, l
             sources[key] = _source_of(item, rate, width, height, audio)
         source = sources[key]
         source_in = frames_at(item.source_range.start_time, source.rate, what=f"{where}: source in")
-        meta = _plain(item.metadata.get(NAMESPACE) or {})
+        meta = plain_metadata(item.metadata.get(NAMESPACE) or {})
         events.append(Event(record_in, record_out, source, source_in, item.name, meta, bool(item.enabled)))
         if item.effects:
             lost.append(f"{where}: effects {', '.join(e.effect_name or e.name or type(e).__name__ for e in item.effects)}")
@@ -449,7 +449,7 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
     if not isinstance(timeline, otio.schema.Timeline):
         raise InterchangeError(f"expected a Timeline, got {type(timeline).__name__}")
     rate = timeline_rate(timeline)
-    meta = _plain(timeline.metadata.get(NAMESPACE) or {})
+    meta = plain_metadata(timeline.metadata.get(NAMESPACE) or {})
     width, height = int(meta.get("width") or 0), int(meta.get("height") or 0)
     if not (width and height):
         for clip in timeline.find_clips():
@@ -479,7 +479,7 @@ def edit_from_timeline(timeline: otio.schema.Timeline) -> Edit:
         what = f"marker {marker.name!r}"
         markers.append(Mark(frames_at(marker.marked_range.start_time, rate, what=what),
                             frames_at(marker.marked_range.duration, rate, what=what),
-                            marker.name, marker.color, _plain(marker.metadata.get(NAMESPACE) or {})))
+                            marker.name, marker.color, plain_metadata(marker.metadata.get(NAMESPACE) or {})))
     start = frames_at(timeline.global_start_time, rate, what="global start") if timeline.global_start_time else 0
     if lost:
         log.warning("timeline %r: not carried by the interchange formats: %s", timeline.name, "; ".join(lost))
@@ -540,66 +540,3 @@ def timeline_from_edit(edit: Edit) -> otio.schema.Timeline:
             marker.metadata[NAMESPACE] = dict(mark.metadata)
         timeline.tracks.markers.append(marker)
     return timeline
-
-
-def with_camera_audio(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
-    """For an OTIO file with ``camera_audio`` on: a copy with each V1 clip's own sound on an
-    audio track of its own (``Camera audio``, after the music), same media, same source and
-    record ranges (OTIO has no links: an NLE pairs the two by media and time). Without the
-    option the timeline itself."""
-    meta = timeline.metadata.get(NAMESPACE) or {}
-    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
-                  and t.kind == otio.schema.TrackKind.Video), None)
-    if not meta.get("camera_audio") or video is None:
-        return timeline
-    copy = timeline.deepcopy()
-    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
-    track = otio.schema.Track(name="Camera audio", kind=otio.schema.TrackKind.Audio)
-    for item in video:
-        rmeta = (getattr(getattr(item, "media_reference", None), "metadata", {}) or {}).get(NAMESPACE) or {}
-        if isinstance(item, otio.schema.Clip) and int(rmeta.get("audio_channels", 0)) > 0:
-            sound = item.deepcopy()
-            sound.markers.clear()
-            sound.metadata[NAMESPACE] = {**dict(sound.metadata.get(NAMESPACE) or {}), "role": "camera audio"}
-            track.append(sound)
-        else:
-            track.append(otio.schema.Gap(source_range=TimeRange(RationalTime(0, item.duration().rate),
-                                                                item.duration())))
-    copy.tracks.append(track)
-    return copy
-
-
-def with_clip_markers(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
-    """A copy where every timeline marker is also on the first video track's clip that covers
-    its first frame, as a clip-local marker (in the clip's source time) clamped to that clip:
-    Resolve's OTIO importer (free 21.1, reported) keeps only those and drops a marker that
-    reaches past its clip. The timeline's own markers stay (other tools and our reader use
-    them); the copies say ``montage_ai.copy_of`` = ``"timeline"``."""
-    video = next((t for t in timeline.tracks if isinstance(t, otio.schema.Track)
-                  and t.kind == otio.schema.TrackKind.Video), None)
-    if video is None or not timeline.tracks.markers:
-        return timeline
-    rate = timeline_rate(timeline)
-    copy = timeline.deepcopy()
-    video = next(t for t in copy.tracks if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Video)
-    spans, position = [], 0
-    for item in video:
-        length = frames_at(item.duration(), rate, what=f"{item.name}: duration")
-        spans.append((position, position + length, item))
-        position += length
-    for marker in copy.tracks.markers:
-        start = frames_at(marker.marked_range.start_time, rate, what=f"marker {marker.name!r}")
-        span = next(((a, b, c) for a, b, c in spans if a <= start < b and isinstance(c, otio.schema.Clip)), None)
-        if span is None:
-            continue  # over a gap or past the end: no clip to carry it
-        record_in, record_out, clip = span
-        length = min(frames_at(marker.marked_range.duration, rate, what=f"marker {marker.name!r}"),
-                     record_out - start - 1)
-        src_rate = rate_from_otio(clip.source_range.start_time.rate)
-        local = clip.source_range.start_time.value + math.floor(Fraction(start - record_in) * src_rate / rate)
-        local_marker = otio.schema.Marker(
-            name=marker.name, color=marker.color,
-            marked_range=TimeRange(RationalTime(local, float(src_rate)), RationalTime(max(length, 0), float(rate))))
-        local_marker.metadata[NAMESPACE] = {**_plain(marker.metadata.get(NAMESPACE) or {}), "copy_of": "timeline"}
-        clip.markers.append(local_marker)
-    return copy

@@ -36,9 +36,10 @@ import opentimelineio as otio
 from montage_ai.core import defaults
 from montage_ai.core.base import mediaurl
 from montage_ai.core.base.fileio import OutputExistsError, display_name, publish, write_atomic
-from montage_ai.otio_adapters.edit import LeftOut, collecting_left_out, with_camera_audio, with_clip_markers
+from montage_ai.otio_adapters.edit import LeftOut, collecting_left_out
 from montage_ai.otio_adapters.fcpxml import DEFAULT_VERSION as FCPXML_DEFAULT_VERSION
 from montage_ai.otio_adapters.fcpxml import VERSIONS as FCPXML_VERSIONS
+from montage_ai.otio_adapters.otio_copies import with_camera_audio, with_clip_markers
 
 __all__ = ["DEFAULT_FORMATS", "FCPXML_DEFAULT_VERSION", "FCPXML_VERSIONS", "FORMATS", "MANIFEST", "Format",
            "export_path", "export_timeline", "read_timeline"]

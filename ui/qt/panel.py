@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -39,13 +38,14 @@ from shiboken6 import isValid
 from montage_ai.core.cut.edits import EditError
 from montage_ai.core.plan.styles import available_styles
 from montage_ai.core.workflows import RoughCutOptions
-from montage_ai.ui.qt import edit_actions, grid_actions, jobs
+from montage_ai.ui.qt import edit_actions, grid_actions, jobs, menus
 from montage_ai.ui.qt.beat_grid_view import GridStrip
 from montage_ai.ui.qt.cut_tab import CutTab, ShownCut
-from montage_ai.ui.qt.layout import SHORTCUTS, PanelLayout
+from montage_ai.ui.qt.layout import PanelLayout
 from montage_ai.ui.qt.messages import Banner, LogBridge
 from montage_ai.ui.qt.player import FrameView, Player
 from montage_ai.ui.qt.settings import PanelSettings, SettingsDialog, default_store
+from montage_ai.ui.qt.task_progress import TaskProgress
 from montage_ai.ui.qt.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,9 @@ log = logging.getLogger(__name__)
 #: Actions that start a task: disabled while one runs (one task at a time).
 TASK_ACTIONS = ("analyse", "cut", "reroll", "selects", "send", "export", "preview", "report")
 EDIT_ACTIONS = ("undo", "redo", "exclude", "lock", "swap", "longer", "shorter")
-GRID_MENU = ("grid_half", "grid_double", "grid_two_thirds", "grid_three_halves", "grid_shift", None, "grid_downbeat",
-             "grid_earlier", "grid_later", "grid_tap", None, "grid_undo", "grid_reset", None, "grid_clicks", "grid_whole")
 
 
-class MontagePanel(PanelLayout, QMainWindow):
+class MontagePanel(PanelLayout, TaskProgress, QMainWindow):
     """The panel. ``resolve``: a connected Resolve client (``resolve_plugin``), or None."""
 
     def __init__(self, *, resolve: Any = None, route: Any = None, store: QSettings | None = None,
@@ -149,7 +147,7 @@ class MontagePanel(PanelLayout, QMainWindow):
         rows.addWidget(self.grid_strip)
         rows.addWidget(self._cut_tabs())
         rows.setSizes([185, 120, 80, 330])  # the timeline gets its whole height first
-        self._actions()
+        menus.install(self)
 
     def _cut_tabs(self) -> QWidget:
         self.tabs: dict[str, CutTab] = {"cut": CutTab("cut"), "selects": CutTab("selects")}
@@ -214,85 +212,6 @@ class MontagePanel(PanelLayout, QMainWindow):
         side.addTab(log_tab, "Log")
         self.side_tabs = side
         return side
-
-    def _actions(self) -> None:
-        """Toolbar, menus and shortcuts: one QAction each (slots never take Qt's ``checked``)."""
-        self.actions_: dict[str, QAction] = {}
-
-        def make(key: str, label: str, slot, tip: str = "") -> QAction:
-            action = QAction(label, self)
-            action.setShortcut(QKeySequence(SHORTCUTS[key]))
-            action.setShortcutContext(Qt.WindowShortcut)
-            action.setToolTip(f"{tip or label} ({SHORTCUTS[key]})")
-            action.triggered.connect(lambda _checked=False: self._run_action(label, slot))
-            self.addAction(action)  # the shortcut works with the menus hidden too
-            self.actions_[key] = action
-            return action
-
-        make("analyse", "Analyse", self.analyse)
-        make("cut", "Rough Cut", self.rough_cut)
-        make("reroll", "Re-roll", self.reroll, "Another cut with the same story arc; locked cuts stay")
-        make("selects", "Selects", self.selects)
-        make("send", "Send to Resolve", self.send_to_resolve)
-        make("export", "Export…", self.export)
-        make("preview", "Preview", self.preview, "Render the cut with the music and play it")
-        make("report", "Shot report…", self.report)
-        make("cancel", "Cancel", self.cancel, "Stop the running step")
-        make("settings", "Settings…", self.edit_settings)
-        make("undo", "Undo", self.undo)
-        make("redo", "Redo", self.redo)
-        make("exclude", "Exclude shot", self.exclude_selected, "Never use the selected cut's shot in this project")
-        make("lock", "Lock cut", self.toggle_lock, "Keep the selected cut in place on Re-roll")
-        make("swap", "Swap shot", self.swap_selected, "Replace the selected cut with the next-best shot")
-        make("longer", "Lengthen by a beat", lambda: self.trim_selected(1))
-        make("shorter", "Shorten by a beat", lambda: self.trim_selected(-1))
-        make("play", "Play / Pause", self.play_pause)
-        make("j", "Play backwards", self.player.backward)
-        make("k", "Stop", self.player.pause)
-        make("l", "Play forwards", self.play_forward)
-        make("zoom_in", "Zoom in", lambda: self.current_tab().view.zoom_by(1.5))
-        make("zoom_out", "Zoom out", lambda: self.current_tab().view.zoom_by(1 / 1.5))
-        make("fit", "Fit the cut", lambda: self.current_tab().view.fit())
-        self.actions_["zoom_in"].setShortcuts([QKeySequence("+"), QKeySequence("=")])
-        grid_actions.install(self, make)
-        bar = QToolBar("Actions")
-        bar.setObjectName("actions")
-        bar.setMovable(False)
-        self.addToolBar(Qt.TopToolBarArea, bar)
-        for key in ("analyse", "cut", "selects", "send", "export", "preview", "report", "cancel"):
-            bar.addAction(self.actions_[key])
-        bar.addSeparator()
-        for key in ("undo", "redo", "exclude", "lock", "swap", "shorter", "longer"):
-            bar.addAction(self.actions_[key])
-        bar.addSeparator()
-        bar.addAction(self.actions_["settings"])
-        self.toolbar = bar
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        for label, slot in (("Add folder…", self._add_folder), ("Add files…", self._add_files),
-                            ("Choose music…", self._choose_music)):
-            file_menu.addAction(label).triggered.connect(lambda _c=False, s=slot: s())
-        file_menu.addSeparator()
-        for key in ("export", "report", "send"):
-            file_menu.addAction(self.actions_[key])
-        file_menu.addSeparator()
-        file_menu.addAction(self.actions_["settings"])
-        file_menu.addAction("Close").triggered.connect(lambda _c=False: self.close())
-        for title, keys in (("&Cut", ("analyse", "cut", "reroll", "selects", "preview", "cancel")),
-                            ("&Edit", ("undo", "redo", None, "exclude", "lock", "swap", "shorter", "longer")),
-                            ("&View", ("play", "j", "k", "l", None, "zoom_in", "zoom_out", "fit")),
-                            ("Beat &grid", GRID_MENU)):
-            menu = menus.addMenu(title)
-            for key in keys:
-                menu.addSeparator() if key is None else menu.addAction(self.actions_[key])
-        self.menus = {m.title().replace("&", ""): m for m in menus.findChildren(type(file_menu))}
-        # The playback and zoom buttons beside the rough cut's ruler.
-        for tab in self.tabs.values():
-            for key, text in (("j", "◀◀"), ("play", "▶ / ❚❚"), ("l", "▶▶")):
-                button = QToolButton()
-                button.setDefaultAction(QAction(text, button, toolTip=self.actions_[key].toolTip()))
-                button.defaultAction().triggered.connect(lambda _c=False, a=self.actions_[key]: a.trigger())
-                tab.editor.extra.addWidget(button)
 
     def _run_action(self, label: str, slot) -> None:
         """An action's slot; what it raises (a file it cannot write, an option it refuses)
@@ -526,71 +445,6 @@ class MontagePanel(PanelLayout, QMainWindow):
         if self.player.path is not None and self.player.path == tab.preview.get(id(tab.cut_list)):
             self.player.seek(frame)
         tab.editor.refresh_position()
-
-    # ================================================================== progress
-    @property
-    def busy(self) -> bool:
-        """A task has started and its outcome is not shown yet."""
-        return self.task is not None and self.last_finished is not self.task
-
-    def _start(self, task: Task, label: str) -> Task:
-        self.task = task
-        self._started = time.monotonic()
-        self.stage_label.setText(label)
-        self.total.setValue(0)
-        task.stage.connect(self._on_stage)
-        task.clip.connect(self._on_clip)
-        task.failed.connect(lambda reason, t=task: self._on_failed(t, reason))
-        task.cancelled.connect(self._on_cancelled)
-        task.finished.connect(lambda t=task: self._on_finished(t))
-        task.start()
-        self._refresh_buttons()
-        return task
-
-    def _on_stage(self, stage: str, fraction: float) -> None:
-        from montage_ai.core.base import stages
-
-        if self.task is not None and self.task.is_cancelled():
-            return
-        self.stage_label.setText(f"{stages.label(stage)}… {self._remaining(fraction)}")
-        self.total.setValue(int(round(100 * fraction)))
-
-    def _on_clip(self, item: str, fraction: float, done: int, total: int) -> None:
-        for row in range(self.clip_table.rowCount()):
-            if self.clip_table.item(row, 0).text() == os.path.basename(item):
-                self.clip_table.item(row, 1).setText("done" if fraction >= 1.0 else f"{int(fraction * 100)}%")
-        overall = (done + (fraction if fraction < 1.0 else 0.0)) / max(total, 1)
-        self.total.setValue(int(round(100 * overall)))
-        if self.task is None or not self.task.is_cancelled():
-            self.stage_label.setText(f"Analysing {done} of {total} clips done… {self._remaining(overall)}")
-
-    def _remaining(self, fraction: float) -> str:
-        elapsed = time.monotonic() - self._started
-        if fraction <= 0.02 or elapsed < 1.0:
-            return ""
-        left = elapsed * (1 - fraction) / fraction
-        return f"about {int(left // 60)} min {int(left % 60)} s left" if left >= 60 else f"about {int(left)} s left"
-
-    def _on_failed(self, task: Task, reason: str) -> None:
-        action = {"analyse": "Analyse", "rough cut": "Rough Cut", "selects": "Selects", "preview": "Preview",
-                  "export": "Export", "report": "Shot report", "send to Resolve": "Send to Resolve",
-                  "file route": "Send to Resolve"}.get(task.objectName(), task.objectName())
-        self.stage_label.setText(f"{action} failed (see the message above).")
-        self.banner.show_error(action, task.objectName(), reason)
-        if task.objectName() in ("rough cut", "selects"):
-            tab = self.tabs["cut" if task.objectName() == "rough cut" else "selects"]
-            if tab.cut_list is not None:
-                tab.view.set_stale(f"{action} failed at {time.strftime('%H:%M:%S')}; this is the previous cut")
-        log.error("%s failed: %s", action, reason)
-
-    def _on_cancelled(self) -> None:
-        self.stage_label.setText("Cancelled.")
-
-    def _on_finished(self, task: Task) -> None:
-        """After a task's result (or failure) has been shown: the buttons follow."""
-        self.last_finished = task
-        self.stopped_at = time.monotonic()
-        self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:
         if not hasattr(self, "actions_"):
