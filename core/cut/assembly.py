@@ -645,10 +645,10 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
 
 def _in_order_worst(plan: StoryPlan, base: Sequence[Slot], slots: Sequence[Slot]) -> float:
     """How far the worst phase's mean take would be from the ``base`` grid's (on the style's
-    pace) when a chronological fill plays ``slots``: each phase's slots over the base's,
-    and a phase with more slots than the shots in order give it (:func:`~.fill_state.in_order_counts`)
-    holds a shot through two of them (its takes that much longer). The grid stretched to the
-    shots (every take longer) against the grid kept with a few takes held in its longest phases."""
+    pace) when a chronological fill plays ``slots``: a phase's takes grow as its slots are
+    fewer than the base's (stretched), and again where it has more slots than the shots in
+    order give it (:func:`~.fill_state.in_order_counts`: a shot held through two slots).
+    This weighs every take of the cut stretched against a few held in its longest phases."""
     names = [p.name for p in plan.phases]
     n_base = [sum(1 for sl in base if sl.phase == n) for n in names]
     n_slots = [sum(1 for sl in slots if sl.phase == n) for n in names]

@@ -93,12 +93,15 @@ def spread(n_slots: int, n_shots: int) -> list[int]:
 
 def in_order_counts(slots: Sequence[int], shots: Sequence[int]) -> list[int]:
     """How many shots of the chronological order each phase plays, for phases of ``slots``
-    slots that the plan gave ``shots`` shots: the plan's counts when each phase has a shot
-    for every slot; else the order re-divided (still in time order, phases only split it),
-    each phase a shot for every slot while the shots last, the slots left over (one shot
-    held through two of them) put where they lengthen a phase's mean take least (slots
-    over shots the smallest: the phases with most slots). A phase with more slots than shots would hold a shot through two
-    slots, a take twice the style's: 5 shots for an intro of 6 slots is 1.2x its pace.
+    slots that the plan gave ``shots`` shots.
+
+    A phase with more slots than shots holds a shot through two slots, a take twice the
+    style's: 5 shots for an intro of 6 slots is 1.2x its pace, while the build beside it may
+    have a shot to spare. So the plan's counts stand only when every phase has a shot for
+    each slot; else the order is re-divided (still in time order: the phases only split it),
+    each phase a shot for every slot while the shots last, any shortfall (a held take) put
+    where it lengthens a phase's mean take least (the phases with most slots), shots to
+    spare back to the phases the plan gave them.
 
     >>> in_order_counts([6, 12, 4, 5], [5, 12, 4, 5])
     [6, 11, 4, 5]
