@@ -397,11 +397,66 @@ def test_a_chronological_cut_with_a_few_more_slots_than_shots_is_stretched_only_
         return [Slot(i * 10, i * 10 + 10, "build", 0.5) for i in range(n)]
 
     monkeypatch.setattr(assembly, "slot_grid", grid)
-    plan = SimpleNamespace(shot_ids=[f"s{i}" for i in range(23)])
+    ids = [f"s{i}" for i in range(23)]
+    plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids)])
     slots, notes = assembly._slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270, 0,
                                    None, [])
     assert len(slots) == 25, notes
     assert any("23 shots for 27 slots, so 25 longer ones" in n for n in notes)
+
+
+def test_a_chronological_grid_is_not_stretched_when_the_stretch_jumps_past_the_shots(monkeypatch):
+    # rock vlog: 23 shots in time order for 27 slots, and whole beats make the stretched grid
+    # jump straight to 22 slots, every take of every phase 23-31 % over the style's. The grid is
+    # kept: the fill holds a shot through two slots only where shots run short, in the phases
+    # where that lengthens the mean take least (a fifth of 27 slots against a quarter for 22)
+    from types import SimpleNamespace
+
+    import montage_ai.core.cut.assembly as assembly
+    from montage_ai.core.cut.grid import Slot
+
+    def grid(*args, stretch=1.0, **kwargs):
+        n = 27 if stretch < 1.15 else 22
+        return [Slot(i * 10, i * 10 + 10, "build" if i < 14 else "climax", 0.5) for i in range(n)]
+
+    monkeypatch.setattr(assembly, "slot_grid", grid)
+    ids = [f"s{i}" for i in range(23)]
+    plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids[:12]),
+                                                 SimpleNamespace(name="climax", shot_ids=ids[12:])])
+    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R,
+                                   [("build", 0, 140, 0.5), ("climax", 140, 270, 0.5)], [], 270, 0, None, [])
+    assert len(slots) == 27, notes
+    assert not any("longer ones" in n for n in notes), notes
+
+
+def test_in_order_phases_with_more_slots_than_shots_take_the_next_shots_in_time_not_held_takes():
+    # a chronological fill spreads each phase's slots over its own shots; an intro of 3 slots
+    # with 2 planned shots held the first through two slots (a take twice the style's: the
+    # intro 1.5x its pace) while the build had a shot to spare. The order is re-divided, still in
+    # time order: every slot its own shot, no take held, and the cut keeps source order
+    from dataclasses import replace
+
+    from montage_ai.core.cut.fill import fill
+    from montage_ai.core.cut.grid import Slot
+    from montage_ai.core.plan.planner import shot_id_map
+
+    shots = varied_footage(files=2, shots_per_file=3, frames=125)
+    style = load_style("vlog")
+    m = music((("A", 0, 4, 0.5),))
+    plan = RulesPlanner().plan(make_request(shots, m, style, seed=0))
+    ids = shot_id_map(shots)
+    order = list(plan.shot_ids)
+    phases = [replace(plan.phases[0], shot_ids=tuple(order[:2])), replace(plan.phases[1], shot_ids=tuple(order[2:])),
+              replace(plan.phases[2], shot_ids=()), replace(plan.phases[3], shot_ids=())]
+    plan = replace(plan, phases=tuple(phases))
+    names = [p.name for p in phases]
+    slots = [Slot(i * 25, i * 25 + 25, names[0] if i < 3 else names[1], 0.5) for i in range(6)]
+    cuts, notes = fill(slots, plan, ids, style, R, 0, 150, [s.start for s in slots[1:]])
+    assert [c.record_frames for c in cuts] == [25] * 6, (cuts, notes)
+    assert not any("left out so a shot goes on" in n for n in notes), notes
+    by_path = {a.path: a for a in shots}
+    keys = [(by_path[c.source_path].media.creation_time, c.source_path, c.source_in) for c in cuts]
+    assert keys == sorted(keys)
 
 
 def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fall_between_frames():
@@ -519,3 +574,27 @@ def test_a_target_shorter_than_the_shortest_take_at_the_tempo_is_said_and_cut_at
     m2 = music((("A", 0, 4, 0.3), ("B", 4, 12, 0.95), ("C", 12, 16, 0.3)))
     cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
     assert not [n for n in cl2.metadata["notes"] if "shortest it cuts" in n]
+
+
+def test_in_order_counts_give_each_phase_a_shot_a_slot_and_put_any_shortfall_where_it_costs_least():
+    from montage_ai.core.cut.fill_state import in_order_counts
+
+    assert in_order_counts([3, 3], [2, 4]) == [3, 3]
+    assert in_order_counts([3, 6], [2, 4]) == [2, 4]  # 6 slots of 4 shots: 1.5x; 3 of 1: 3x
+    assert in_order_counts([2, 2], [3, 3]) == [3, 3]  # enough in every phase: the plan's own
+    assert sum(in_order_counts([6, 11, 4, 6], [5, 9, 4, 5])) == 23
+
+
+def test_a_chronological_even_split_aims_at_the_styles_target_not_the_seeds_draw():
+    # hiphop vlog's intro: 8 beats before a fixed cut, the style's target 3 beats (2-4 at mid
+    # energy). The last stretch before a fixed cut is split evenly; aimed at the seed's draw of
+    # 4 it was two 4-beat takes (1.33x the target; seed 0 here)
+    m = music((("A", 0, 4, 0.5),), bpm=100)
+    style = load_style("vlog")
+    beat_f = 0.6 * 25
+    target = style_target_s(style, "intro", 0.5 * 0.925, 0.6, 4) * 25
+    for seed in range(10):
+        slots = slot_grid(m, style, R, [("intro", 0, 120, 0.5 * 0.925), ("build", 120, 240, 0.5 * 0.925)],
+                          [], 240, seed=seed)
+        intro = [s.frames for s in slots if s.phase == "intro"]
+        assert abs(np.mean(intro) / target - 1) <= 0.2, (seed, intro, target, beat_f)

@@ -64,6 +64,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
+from montage_ai.core.cut.fill_state import in_order_counts
 from montage_ai.core.cut.fit import fit_duration
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
@@ -631,6 +632,8 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
         tries = [slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
                            stretch=1 + (full - 1) * k / 4, drops=drops, phase_energy=phase_energy) for k in range(1, 5)]
         stretched = min(tries, key=lambda t: (abs(len(t) - n_shots), len(t) > n_shots))
+        if style.reuse != "never":  # in order, reusing: the grid whose worst phase the shots keep nearest its pace
+            stretched = min([slots] + tries, key=lambda t: (_in_order_worst(plan, slots, t), len(t)))
         if len(stretched) < len(slots):
             log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
             why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
@@ -638,6 +641,23 @@ def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, 
                          f"so {len(stretched)} longer ones")
             slots = stretched
     return slots, notes
+
+
+def _in_order_worst(plan: StoryPlan, base: Sequence[Slot], slots: Sequence[Slot]) -> float:
+    """How far the worst phase's mean take would be from the ``base`` grid's (on the style's
+    pace) when a chronological fill plays ``slots``: a phase's takes grow as its slots are
+    fewer than the base's (stretched), and again where it has more slots than the shots in
+    order give it (:func:`~.fill_state.in_order_counts`: a shot held through two slots).
+    This weighs every take of the cut stretched against a few held in its longest phases."""
+    names = [p.name for p in plan.phases]
+    n_base = [sum(1 for sl in base if sl.phase == n) for n in names]
+    n_slots = [sum(1 for sl in slots if sl.phase == n) for n in names]
+    counts = in_order_counts(n_slots, [len(p.shot_ids) for p in plan.phases])
+    worst = 0.0
+    for b, s, c in zip(n_base, n_slots, counts):
+        if b and s:
+            worst = max(worst, abs(b / s * max(1.0, s / max(1, c)) - 1))
+    return worst
 
 
 def _sections(music: MusicAnalysis, rate: Fraction, n_frames: int, phases, grid) -> list[CutSection]:

@@ -31,7 +31,7 @@ from montage_ai.core.model.cutlist import Cut
 from montage_ai.core.plan.planner import StoryPlan
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["Pending", "Pick", "Resplit", "Hold", "FillState", "spread", "REUSE_EARLY"]
+__all__ = ["Pending", "Pick", "Resplit", "Hold", "FillState", "spread", "in_order_counts", "REUSE_EARLY"]
 
 #: Styles that reuse shots: how much a window is favoured for starting early in the shot's
 #: free frames (0: the best moment wherever it is; the chronological styles use 0.5). A take
@@ -89,6 +89,47 @@ def spread(n_slots: int, n_shots: int) -> list[int]:
     if n_shots == 0:
         return [0] * n_slots
     return [min(n_shots - 1, (j * n_shots) // n_slots) for j in range(n_slots)]
+
+
+def in_order_counts(slots: Sequence[int], shots: Sequence[int]) -> list[int]:
+    """How many shots of the chronological order each phase plays, for phases of ``slots``
+    slots that the plan gave ``shots`` shots.
+
+    A phase with more slots than shots holds a shot through two slots, a take twice the
+    style's: 5 shots for an intro of 6 slots is 1.2x its pace, while the build beside it may
+    have a shot to spare. So the plan's counts stand only when every phase has a shot for
+    each slot; else the order is re-divided (still in time order: the phases only split it),
+    each phase a shot for every slot while the shots last, any shortfall (a held take) put
+    where it lengthens a phase's mean take least (the phases with most slots), shots to
+    spare back to the phases the plan gave them.
+
+    >>> in_order_counts([6, 12, 4, 5], [5, 12, 4, 5])
+    [6, 11, 4, 5]
+    >>> in_order_counts([6, 10, 4, 5], [5, 10, 3, 5])
+    [5, 9, 4, 5]
+    >>> in_order_counts([3, 4], [5, 2])
+    [3, 4]
+    >>> in_order_counts([2, 3], [4, 6])
+    [4, 6]
+    """
+    shots, slots = list(shots), list(slots)
+    total = sum(shots)
+    if all(n >= m for n, m in zip(shots, slots)):
+        return shots
+    counts = list(slots)
+    while sum(counts) > total:  # too few shots: one less where the takes grow least
+        k = min((i for i, c in enumerate(counts) if c > 1), key=lambda i: (slots[i] / (counts[i] - 1), i),
+                default=None)
+        if k is None:
+            break
+        counts[k] -= 1
+    if sum(counts) > total:  # fewer shots than phases with slots: the plan's own split
+        return shots
+    extra = total - sum(counts)
+    for _ in range(max(0, extra)):  # shots to spare: back to the phases the plan gave most beyond their slots
+        k = max(range(len(counts)), key=lambda i: (shots[i] - counts[i], -i))
+        counts[k] += 1
+    return counts
 
 
 @dataclass
@@ -168,10 +209,11 @@ class FillState:
         targets: list[int | None] = [None] * len(slots)
         if self.chrono:
             targets, offset = [], 0
-            for p in self.plan.phases:
-                mine = [sl for sl in slots if sl.phase == p.name]
-                targets += [offset + k for k in spread(len(mine), len(p.shot_ids))]
-                offset += len(p.shot_ids)
+            wanted = [sum(1 for sl in slots if sl.phase == p.name) for p in self.plan.phases]
+            counts = in_order_counts(wanted, [len(p.shot_ids) for p in self.plan.phases])
+            for p, n_slots, n_shots in zip(self.plan.phases, wanted, counts):
+                targets += [offset + k for k in spread(n_slots, n_shots)]
+                offset += n_shots
             targets += [None] * (len(slots) - len(targets))
         self.queue.extend(Pending(sl, t) for sl, t in zip(slots, targets))
         # energy matching (patterns): each slot's loudness rank and each shot's intensity rank

@@ -194,6 +194,8 @@ class _Grid:
     first_real: int = 0  # index of the first tracked beat (those before: the lead-in carried back)
     #: per phase start: (scale of the beats per cut, the phase's own beat range); see :func:`_phase_pace`
     pace: dict = field(default_factory=dict)
+    #: per phase start: the style's target take there in grid beats (at the phase's energy)
+    target: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
@@ -215,6 +217,9 @@ class _Grid:
                 np.random.default_rng(seed), first_real=beats.index(first))
         energy = phase_energy or {}
         g.pace = {ph[1]: _phase_pace(g, (*ph[:3], energy.get(ph[0], ph[3])), rate) for ph in phases}
+        beat_s = g.beat_f * max(1, style.subdivide) / float(rate)
+        g.target = {ph[1]: style_target_s(style, ph[0], energy.get(ph[0], ph[3]), beat_s, g.meter) * float(rate)
+                    / g.beat_f for ph in phases}
         return g
 
     def phase_at(self, f: int) -> tuple[str, int, int, float]:
@@ -477,8 +482,12 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                 n_hi = max(n_lo, int(span // max(1.0, lo * g.beat_f - 0.5)), round(span / max(1.0, lo * g.beat_f)))
                 # the style's target there (not the seed's varied one: its error would stay
                 # for the whole span)
-                if g.style.chronological or into_drop:
+                if into_drop:
                     aim = float(k)
+                elif g.style.chronological:
+                    # the style's target take in the phase (not the seed's draw, nor the bar's
+                    # energy: a 3-beat intro drawn as 4 was two 4-beat takes, 1.32x its pace)
+                    aim = max(1.0, g.target.get(g.phase_at(p)[1], float(k))) * stretch
                 else:  # at the pace where each shot starts (a quiet bar, then a loud one)
                     aim = max(1.0, span / g.beat_f / _shots_at_pace(g, p, b)) * stretch
                 tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * aim * g.beat_f) - 1), n))
