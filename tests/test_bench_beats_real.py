@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from bench_module import load_bench
 from montage_ai.core.samples.music import render_preset, write_audio
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("beats_real", ROOT / "bench" / "beats_real.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("beats_real")
 
 
 def test_bench_scores_generated_music_in_the_real_sets_format(tmp_path, capsys):

@@ -4,26 +4,19 @@ the build into a drop)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from fractions import Fraction
-from pathlib import Path
 from types import SimpleNamespace as C
 
 import pytest
 
+from bench_module import load_bench
 from montage_ai.core.plan.styles import load_style
 
-ROOT = Path(__file__).resolve().parents[1]
 R = Fraction(25)
 
 
 def _bench():
-    sys.path.insert(0, str(ROOT / "bench"))
-    spec = importlib.util.spec_from_file_location("cut_quality", ROOT / "bench" / "cut_quality.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("cut_quality")
 
 
 def _music(n_beats: int, tail_s: float = 0.0):

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from bench_module import load_bench
 from montage_ai.core.samples.footage import Segment, render_footage
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("footage_breakdown", ROOT / "bench" / "footage_breakdown.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("footage_breakdown")
 
 
 def test_breakdown_times_every_stage_of_a_generated_clip(tmp_path):

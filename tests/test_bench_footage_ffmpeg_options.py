@@ -4,20 +4,14 @@ must keep the pixels (pts from showinfo or from the metadata filters, no format 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-from pathlib import Path
 
+from bench_module import load_bench
 from montage_ai.core.media.probe import probe
 from montage_ai.core.samples.footage import Segment, render_footage
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("footage_ffmpeg_options", ROOT / "bench" / "footage_ffmpeg_options.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("footage_ffmpeg_options")
 
 
 def test_variants_run_and_keep_the_pixels(tmp_path):

@@ -3,23 +3,14 @@ analysis, the wrappers and the worker setting are undone, and in-line work gives
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+from bench_module import load_bench
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis.footage import analyze_footage
 from montage_ai.core.samples.footage import Segment, render_footage
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _bench():
-    sys.path.insert(0, str(ROOT / "bench"))
-    spec = importlib.util.spec_from_file_location("footage_threads", ROOT / "bench" / "footage_threads.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("footage_threads")
 
 
 def test_stages_are_timed_inside_the_analysis_and_put_back(tmp_path):
