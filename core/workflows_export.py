@@ -37,7 +37,7 @@ class ExportJob:
     bundle: bool = False
     overwrite: bool = False
     fcpxml_version: str | None = None
-    #: Drop-frame timecode (29.97/59.94 timelines) and the clips' own sound: None leaves the
+    #: Drop-frame timecode (30000/1001 and 60000/1001 timelines) and the clips' own sound: None leaves the
     #: timeline's own choice (off unless it says so).
     drop_frame: bool | None = None
     camera_audio: bool | None = None

@@ -38,7 +38,7 @@ import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
 from montage_ai.core.base.fileio import display_name
-from montage_ai.core.base.timebase import format_rate, timecode_to_frames
+from montage_ai.core.base.timebase import format_rate, rate_label, timecode_to_frames
 from montage_ai.core.model.timeline import (
     AUDIO_TRACK,
     NAMESPACE,
@@ -126,7 +126,7 @@ class Source:
     audio_channels: int = 0
     audio_rate: int = 0
     audio_streams: int = 0
-    drop_frame: bool = False    #: its timecode is drop frame (29.97/59.94 cameras)
+    drop_frame: bool = False    #: its timecode is drop frame (30000/1001 and 60000/1001 cameras)
     pixel_aspect: Fraction = Fraction(1)  #: a pixel's width over its height (SAR)
 
     @property
@@ -195,7 +195,7 @@ class Edit:
 
     @property
     def drop_frame(self) -> bool:
-        """The timeline's timecode is drop frame (``montage_ai.drop_frame``; 29.97/59.94 only)."""
+        """The timeline's timecode is drop frame (``montage_ai.drop_frame``; drop-frame rates only)."""
         return bool(self.metadata.get("drop_frame")) and is_drop_frame_rate(self.rate)
 
     @property
@@ -226,8 +226,13 @@ def _is_absolute(path: str) -> bool:
     return posixpath.isabs(path) or ntpath.isabs(path)
 
 
+#: The rates drop-frame timecode counts, as editors name them, for messages.
+DROP_FRAME_RATES_TEXT = " and ".join(rate_label(Fraction(n * 1000, 1001)) for n in (30, 60))
+
+
 def is_drop_frame_rate(rate: Fraction) -> bool:
-    """29.97 and 59.94 (and their multiples of 30000/1001): the rates drop-frame timecode counts."""
+    """30000/1001 and 60000/1001 (and their multiples of 30000/1001): the rates drop-frame
+    timecode counts."""
     return rate.denominator == 1001 and rate.numerator % 30000 == 0
 
 
@@ -236,15 +241,15 @@ def set_timeline_options(timeline: otio.schema.Timeline, *, drop_frame: bool | N
     """Set the export options every writer follows, in the timeline's ``montage_ai`` metadata
     (``None`` leaves one as it is).
 
-    ``drop_frame``: drop-frame timecode for a 29.97/59.94 timeline (``InterchangeError`` for
+    ``drop_frame``: drop-frame timecode for a 30000/1001 or 60000/1001 timeline (``InterchangeError`` for
     other rates); a start written as a whole hour keeps its label (01:00:00:00 becomes
-    01:00:00;00, frame 107892 at 29.97). ``camera_audio``: carry the sources' own audio,
+    01:00:00;00, frame 107892 at 30000/1001). ``camera_audio``: carry the sources' own audio,
     linked to their video, in every format (off by default)."""
     meta = dict(timeline.metadata.get(NAMESPACE) or {})
     if drop_frame is not None:
         rate = timeline_rate(timeline)
         if drop_frame and not is_drop_frame_rate(rate):
-            raise InterchangeError(f"drop-frame timecode exists for 29.97 and 59.94 fps, not {frac_str(rate)} "
+            raise InterchangeError(f"drop-frame timecode exists for {DROP_FRAME_RATES_TEXT} fps, not {frac_str(rate)} "
                                    f"({float(rate):.3f})")
         start = timeline.global_start_time
         if start is not None and bool(meta.get("drop_frame")) != drop_frame:

@@ -12,7 +12,7 @@ most eight characters. What we write:
   clip in a 23.976 list carries 23.976 timecode; each event's source and record lengths
   agree, which CMX readers such as OTIO's ``cmx_3600`` demand), the record timecode counts
   from the timeline start (01:00:00:00). Gaps are simply not events. ``FCM: DROP FRAME``
-  and drop-frame timecode for 29.97/59.94 timelines with ``drop_frame``. A timeline rate
+  and drop-frame timecode for 30000/1001 and 60000/1001 timelines with ``drop_frame``. A timeline rate
   timecode cannot count (12.5 fps) is refused with the reason; a clip whose source timecode
   cannot be stated is left out with a warning naming it (the rest is written).
 - Reel names made from the file name: ASCII letters and digits, upper case, at most eight
@@ -41,6 +41,7 @@ import opentimelineio as otio
 from montage_ai.core.base.fileio import display_name
 from montage_ai.core.base.timebase import frames_to_timecode, parse_rate, timecode_to_frames
 from montage_ai.otio_adapters.edit import (
+    DROP_FRAME_RATES_TEXT,
     Edit,
     Event,
     InterchangeError,
@@ -48,6 +49,7 @@ from montage_ai.otio_adapters.edit import (
     Source,
     edit_from_timeline,
     frac_str,
+    is_drop_frame_rate,
     note_left_out,
     timeline_from_edit,
 )
@@ -130,7 +132,7 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
     Every timecode is at the record rate, source timecode included (a 25 fps clip in a 23.976
     list is stated in 23.976 timecode, so each event's source and record lengths agree, as CMX
     readers demand). ``drop_frame`` (default: the timeline's ``montage_ai.drop_frame``) writes
-    ``FCM: DROP FRAME`` and drop-frame timecode (29.97 and 59.94 only). A clip the list cannot
+    ``FCM: DROP FRAME`` and drop-frame timecode (drop-frame rates only). A clip the list cannot
     state is left out with a warning naming it and the reason; the rest is written."""
     edit = edit_from_timeline(input_otio)
     rate = edit.rate
@@ -138,8 +140,8 @@ def write_to_string(input_otio: otio.schema.Timeline, drop_frame: bool | None = 
         raise InterchangeError(f"an EDL counts timecode, which has no {frac_str(rate)} fps; "
                                "export this timeline as .otio, .fcpxml or .xml")
     df = edit.drop_frame if drop_frame is None else bool(drop_frame)
-    if df and not (rate.denominator == 1001 and round(rate) % 30 == 0):
-        raise InterchangeError(f"drop-frame timecode exists for 29.97 and 59.94 fps, not {frac_str(rate)}")
+    if df and not is_drop_frame_rate(rate):
+        raise InterchangeError(f"drop-frame timecode exists for {DROP_FRAME_RATES_TEXT} fps, not {frac_str(rate)}")
 
     def tc(frames: int) -> str:
         return frames_to_timecode(frames, rate, drop_frame=df)
@@ -295,9 +297,9 @@ def read_edit(text: str, rate: str | Fraction | None = None) -> Edit:
         raise InterchangeError("the EDL does not say its frame rate (no '* FRAME RATE:' line); "
                                "give it (--rate 24000/1001, or rate= to the adapter)")
     df = scan["drop_frame"]
-    if df and not (timeline_rate.denominator == 1001 and round(timeline_rate) % 30 == 0):
+    if df and not is_drop_frame_rate(timeline_rate):
         raise InterchangeError(f"FCM: DROP FRAME in a {frac_str(timeline_rate)} fps list: drop frame exists "
-                               "for 29.97 and 59.94 only")
+                               f"for {DROP_FRAME_RATES_TEXT} only")
     start = _tc(scan["start_tc"], timeline_rate, df) if scan["start_tc"] else None
     events: list[Event] = []
     sources: dict[str, Source] = {}

@@ -18,18 +18,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from montage_ai.core.base.timebase import format_rate, parse_rate
-
-
-def _as_resolve_writes_it(rate: Fraction) -> str:
-    """``"23.976"``, ``"59.94"``, ``"25"``: three decimals, trailing zeros dropped."""
-    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
-
+from montage_ai.core.base.timebase import format_rate, parse_rate, rate_label
 
 #: Every timeline frame rate Resolve offers, as it writes it, and the exact rate (built from
 #: the exact rates, so the table cannot disagree with them).
 RESOLVE_RATES: dict[str, Fraction] = {
-    _as_resolve_writes_it(rate): rate
+    rate_label(rate): rate  # Resolve writes three decimals, trailing zeros dropped
     for rate in sorted([Fraction(n) for n in (16, 18, 24, 25, 30, 48, 50, 60, 72, 96, 100, 120)]
                        + [Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 96, 120)])
 }
@@ -40,7 +34,7 @@ def parse_resolve_rate(text: str) -> tuple[Fraction, bool]:
     """``(rate, drop_frame)`` of a rate string as Resolve writes it.
 
     Accepts the table's strings, a ``" DF"``/``" NDF"`` suffix, trailing zeros
-    (``"25.000"``, ``"29.970"``) and other decimals a clip may carry (``"12.5"``).
+    (``"25.000"``, ``"59.940"``) and other decimals a clip may carry (``"12.5"``).
 
     Raises
     ------

@@ -82,6 +82,17 @@ def format_rate(rate: Fraction | int | None, *, ratio: bool = False, unknown: st
     return f"{rate.numerator}/{rate.denominator}"
 
 
+def rate_label(rate: Fraction | int) -> str:
+    """A rate as editors and NLE menus name it: three decimals, trailing zeros dropped
+    (``"23.976"`` for 24000/1001, ``"59.94"`` for 60000/1001, ``"25"``). For messages and
+    menus; :func:`format_rate` is the exact text.
+
+    >>> rate_label(Fraction(24000, 1001)), rate_label(Fraction(60000, 1001)), rate_label(25)
+    ('23.976', '59.94', '25')
+    """
+    return f"{float(Fraction(rate)):.3f}".rstrip("0").rstrip(".")
+
+
 def _decimal_rate(text: str) -> Fraction:
     """A decimal string: exact if it is an integer, else the NTSC rate it rounds to."""
     exact = Fraction(text)

@@ -4,9 +4,9 @@ Most screen time wins, ties go to the higher resolution: a cut that is mostly 19
 23.976 gets a 1920x1080 23.976 timeline even when the folder also holds SD clips at 25 fps
 that the cut never shows. ``--fps`` / ``--size`` override it.
 
-Rates an NLE offers for a timeline (:data:`STANDARD_RATES`: 23.976, 24, 25, 29.97, 30,
-47.952, 48, 50, 59.94, 60; drop-frame timecode is a way of counting 29.97 and 59.94, not
-another rate) are used as they are. Footage at another rate (a 13 fps screen capture)
+Rates an NLE offers for a timeline (:data:`STANDARD_RATES`: 24000/1001, 24, 25, 30000/1001,
+30, 48000/1001, 48, 50, 60000/1001, 60; drop-frame timecode is a way of counting 30000/1001
+and 60000/1001, not another rate) are used as they are. Footage at another rate (a 13 fps screen capture)
 gives the nearest standard rate and a note; ``--fps 13`` forces it, with a warning.
 
 >>> is_standard_rate(Fraction(24000, 1001)), is_standard_rate(Fraction(13))
@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
 from montage_ai.core.analysis.footage import FootageAnalysis, Shot
+from montage_ai.core.base.timebase import rate_label
 from montage_ai.core.model.cutlist import Cut
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def is_standard_rate(rate: Fraction) -> bool:
 
 
 def nearest_standard_rate(rate: Fraction) -> Fraction:
-    """The standard rate nearest ``rate`` by ratio (an almost-NTSC 29.97 is 30000/1001)."""
+    """The standard rate nearest ``rate`` by ratio (an almost-NTSC 2997/100 is 30000/1001)."""
     return min(STANDARD_RATES, key=lambda r: (abs(math.log(float(r) / float(rate))), r))
 
 
@@ -94,11 +95,11 @@ def checked_rate(rate: Fraction, *, given: bool) -> tuple[Fraction, list[str]]:
     rate from the footage becomes the nearest standard one, with a note."""
     if is_standard_rate(rate):
         return rate, []
-    text = f"{float(rate):.3f}".rstrip("0").rstrip(".")
+    text = rate_label(rate)
     if given:
         log.warning("timeline rate %s fps is not a standard rate; NLEs may refuse or conform it", text)
-        return rate, [f"the timeline rate {text} fps is not a standard rate (23.976, 24, 25, 29.97, 30, 47.952, 48, "
-                      "50, 59.94, 60): some NLEs refuse it or conform it"]
+        return rate, [f"the timeline rate {text} fps is not a standard rate "
+                      f"({', '.join(rate_label(r) for r in STANDARD_RATES)}): some NLEs refuse it or conform it"]
     near = nearest_standard_rate(rate)
     return near, [f"the footage the cut uses runs at {text} fps, not a standard timeline rate: the timeline is "
                   f"{float(near):.3f} fps (pass --fps {rate.numerator}"

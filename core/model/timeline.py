@@ -92,7 +92,7 @@ def rate_from_otio(value: float) -> Fraction:
         candidate = Fraction(round(value * den), den)
         if candidate > 0 and float(candidate) == value:
             return candidate
-    # A rounded NTSC rate as other tools write it (23.976, 29.97, 59.94): the exact fraction.
+    # A rounded NTSC rate as other tools write it (to three or two decimals): the exact fraction.
     for nominal in (24, 30, 48, 60, 120, 240):
         if abs(value - nominal * 1000 / 1001) < 0.01:
             return Fraction(nominal * 1000, 1001)

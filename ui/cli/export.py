@@ -10,6 +10,7 @@ import argparse
 import sys
 from dataclasses import replace
 
+from montage_ai.otio_adapters.edit import DROP_FRAME_RATES_TEXT
 from montage_ai.otio_adapters.export import FCPXML_DEFAULT_VERSION, FCPXML_VERSIONS, FORMATS
 from montage_ai.otio_adapters.fcpxml import REFUSED_BY
 
@@ -25,7 +26,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--fcpxml-version", default=FCPXML_DEFAULT_VERSION, choices=FCPXML_VERSIONS,
                    help=f"FCPXML version (default {FCPXML_DEFAULT_VERSION}: Resolve 18+ and Final Cut 10.5+ import it)")
     e.add_argument("--drop-frame", action="store_true",
-                   help="drop-frame timecode (29.97 and 59.94 fps timelines; 01:00:00:00 becomes 01:00:00;00)")
+                   help=f"drop-frame timecode ({DROP_FRAME_RATES_TEXT} fps timelines; 01:00:00:00 becomes 01:00:00;00)")
     e.add_argument("--camera-audio", action="store_true",
                    help="carry the clips' own sound, linked to their video (default: off, the music only)")
     e.add_argument("--rate", metavar="RATE",
