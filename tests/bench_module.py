@@ -19,3 +19,13 @@ def load_bench(name: str) -> ModuleType:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def two_shot_clip(folder: Path) -> Path:
+    """A 50-frame generated clip for the footage benches: a 30-frame pan, then a cut to a still scene."""
+    from montage_ai.core.samples.footage import Segment, render_footage
+
+    path = folder / "two_shots.mp4"
+    render_footage(path, [Segment("pan", 30, still="scene", seed=1, pan_px_per_frame=2.0),
+                          Segment("scene", 20, seed=6)], size=(320, 180))
+    return path

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench_module import load_bench
-from montage_ai.core.samples.footage import Segment, render_footage
+from bench_module import load_bench, two_shot_clip
 
 
 def _bench():
@@ -14,9 +13,7 @@ def _bench():
 
 def test_breakdown_times_every_stage_of_a_generated_clip(tmp_path):
     bench = _bench()
-    path = tmp_path / "two_shots.mp4"
-    render_footage(path, [Segment("pan", 30, still="scene", seed=1, pan_px_per_frame=2.0),
-                          Segment("scene", 20, seed=6)], size=(320, 180))
+    path = two_shot_clip(tmp_path)
     n, cpu = bench.stage_cpu(str(path))
     assert n == 50
     assert set(cpu) == set(bench.STAGES)

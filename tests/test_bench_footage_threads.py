@@ -3,10 +3,9 @@ analysis, the wrappers and the worker setting are undone, and in-line work gives
 
 from __future__ import annotations
 
-from bench_module import load_bench
+from bench_module import load_bench, two_shot_clip
 from montage_ai.core.analysis import frame_work as FW
 from montage_ai.core.analysis.footage import analyze_footage
-from montage_ai.core.samples.footage import Segment, render_footage
 
 
 def _bench():
@@ -15,9 +14,7 @@ def _bench():
 
 def test_stages_are_timed_inside_the_analysis_and_put_back(tmp_path):
     bench = _bench()
-    path = tmp_path / "two_shots.mp4"
-    render_footage(path, [Segment("pan", 30, still="scene", seed=1, pan_px_per_frame=2.0),
-                          Segment("scene", 20, seed=6)], size=(320, 180))
+    path = two_shot_clip(tmp_path)
     measure, pool = FW.Q.measure, FW.shared_pool
     frames, split = bench.stage_split([str(path)])
     assert frames == 50
