@@ -129,6 +129,9 @@ class ShotDetector:
     opinion on cuts (see :func:`detect_range`).
     """
 
+    #: Frames per PySceneDetect job (one hand-over to its thread each).
+    PSD_BATCH = 8
+
     def __init__(self, rate: Fraction, *, use_pyscenedetect: bool = True) -> None:
         self.rate = Fraction(rate)
         self.signatures = SignatureBuilder()
@@ -157,7 +160,7 @@ class ShotDetector:
         if self._psd_factory is not None:
             # Its 64x36 reduction when known (a quarter of half size's pixels, same cuts).
             self._psd_batch.append((index, small if small is not None else image))
-            if len(self._psd_batch) >= 8:
+            if len(self._psd_batch) >= self.PSD_BATCH:
                 self._submit_psd()
 
     def _submit_psd(self) -> None:
