@@ -62,3 +62,30 @@ def test_blend_fit_is_fitted_once_a_range_with_the_same_values() -> None:
     fresh = G._fit_blend(G.Signatures(np.arange(12), z, hist, mean, p99, std, thumb), 1, 10)
     assert all(x.tobytes() == y.tobytes() for x, y in zip(first, fresh))
     assert G._blend_span(sig, 0, 11) == G._blend_span(G.Signatures(np.arange(12), z, hist, mean, p99, std, thumb), 0, 11)
+
+
+def test_details_lost_at_once_equals_one_by_one() -> None:
+    from montage_ai.core.analysis import exposure as EX
+    from montage_ai.core.analysis import exposure_mark as XM
+
+    rng = np.random.default_rng(11)
+    mean = np.concatenate([rng.uniform(0, 1, 400), [0.0, 1.0, 0.02, 0.99, 0.5]])
+    hi = np.concatenate([rng.uniform(0, 1, 400) ** 3, [0.0, 0.97, 0.0, 0.95, 0.0]])
+    lo = np.concatenate([rng.uniform(0, 1, 400) ** 3, [1.0, 0.0, 0.98, 0.0, 0.0]])
+    at_once = EX.details_lost(255.0 * mean, hi, lo)
+    one_by_one = [EX.detail_lost(255.0 * float(m), float(h), float(lw)) is not None for m, h, lw in zip(mean, hi, lo)]
+    assert at_once.tolist() == one_by_one and any(one_by_one) and not all(one_by_one)
+    key = XM.Key(0.3, 0.1)
+    for m, h, lw, gone in zip(mean, hi, lo, at_once):
+        assert XM.exposure_mark(m, h, lw, key, bool(gone)) == XM.exposure_mark(m, h, lw, key)
+
+
+def test_tone_fit_stops_early_only_once_the_answer_is_known() -> None:
+    from montage_ai.core.analysis.exposure_drift import TONE_R2, tone_fit
+
+    rng = np.random.default_rng(0)
+    pic = rng.uniform(0, 255, (18, 32, 1)).repeat(3, -1)
+    crushed = np.clip(pic - 120.0, 0, 255)
+    other = rng.uniform(0, 255, (18, 32, 3))
+    assert tone_fit(pic, crushed, enough=TONE_R2) >= TONE_R2 and tone_fit(pic, crushed) >= TONE_R2
+    assert tone_fit(pic, other, enough=TONE_R2) == tone_fit(pic, other) < TONE_R2
