@@ -61,6 +61,14 @@ def test_blend_fit_is_fitted_once_a_range_with_the_same_values() -> None:
     assert G._blend_fit(sig, 1, 10) is first
     fresh = G._fit_blend(G.Signatures(np.arange(12), z, hist, mean, p99, std, thumb), 1, 10)
     assert all(x.tobytes() == y.tobytes() for x, y in zip(first, fresh))
+    # The fit as it was written before (float64 copies, np.linalg.norm): the same bits.
+    A, B = thumb[1].ravel().astype(np.float64), thumb[10].ravel().astype(np.float64)
+    dAB = B - A
+    norm2 = float(dAB @ dAB)
+    X = thumb[1:11].reshape(10, -1).astype(np.float64) - A
+    alpha = X @ dAB / norm2
+    resid = np.linalg.norm(X - alpha[:, None] * dAB[None, :], axis=1) / np.sqrt(norm2)
+    assert first[0].tobytes() == alpha.tobytes() and first[1].tobytes() == resid.tobytes()
     assert G._blend_span(sig, 0, 11) == G._blend_span(G.Signatures(np.arange(12), z, hist, mean, p99, std, thumb), 0, 11)
 
 

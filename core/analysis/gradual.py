@@ -140,9 +140,15 @@ def _fit_blend(sig: Signatures, ra: int, rb: int):
     norm2 = float(dAB @ dAB)
     if norm2 < 1e-6:
         return None
-    X = sig.thumb[ra:rb + 1].reshape(rb - ra + 1, -1).astype(np.float64) - A
+    # The float32 thumbnails widened and offset in one pass (the same values as a float64 copy
+    # less A), and the residual rows' norms as ``np.linalg.norm(..., axis=1)`` takes them (the
+    # root of the sum of squares along each row), in place, without its temporaries.
+    X = np.subtract(sig.thumb[ra:rb + 1].reshape(rb - ra + 1, -1), A)
     alpha = X @ dAB / norm2
-    resid = np.linalg.norm(X - alpha[:, None] * dAB[None, :], axis=1) / np.sqrt(norm2)
+    r = np.multiply.outer(alpha, dAB)
+    np.subtract(X, r, out=r)
+    np.multiply(r, r, out=r)
+    resid = np.sqrt(np.add.reduce(r, axis=1)) / np.sqrt(norm2)
     return alpha, resid
 
 
