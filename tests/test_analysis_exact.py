@@ -97,3 +97,18 @@ def test_tone_fit_stops_early_only_once_the_answer_is_known() -> None:
     other = rng.uniform(0, 255, (18, 32, 3))
     assert tone_fit(pic, crushed, enough=TONE_R2) >= TONE_R2 and tone_fit(pic, crushed) >= TONE_R2
     assert tone_fit(pic, other, enough=TONE_R2) == tone_fit(pic, other) < TONE_R2
+
+
+@pytest.mark.parametrize("size", [(256, 144), (240, 136), (64, 36), (320, 240)])
+def test_tiny_of_equals_the_full_reduction(size) -> None:
+    from montage_ai.core.analysis import frame_work as FW
+
+    w, h = size
+    rng = np.random.default_rng(w)
+    i420 = rng.integers(0, 256, (h * 3 // 2, w), dtype=np.uint8)
+    assert FW.tiny_of(i420).tobytes() == FW.reduce_frame(i420)[1].tobytes()
+    # ...and the same as the frame's tiny inside a block (what the next block's first frame used)
+    block = np.stack([i420, rng.integers(0, 256, (h * 3 // 2, w), dtype=np.uint8)])
+    assert FW.tiny_of(i420).tobytes() == FW.reduce_block_i420(block)[1][0].tobytes()
+    bgr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    assert FW.tiny_of(bgr).tobytes() == FW.reduce_frame(bgr)[1].tobytes()

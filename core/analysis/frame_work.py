@@ -108,6 +108,17 @@ def reduce_frame(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return smalls[0], tinys[0], lumas[0]
 
 
+def tiny_of(image: np.ndarray) -> np.ndarray:
+    """The ``tiny`` of :func:`reduce_frame` alone (the previous frame's, which a block of frames
+    needs for its first frame's motion): for I420 the luma's reduction only, the same steps as
+    :func:`reduce_block_i420` takes for it, without the chroma and the colour conversion."""
+    if not is_i420(image):
+        return reduce_frame(image)[1]
+    h = image.shape[0] * 2 // 3
+    luma = cv2.LUT(image.reshape(1, -1)[:, :h * image.shape[1]], Y_FULL).reshape(1, h, image.shape[1])
+    return _reduce_tall(luma, 64, 36)[0]
+
+
 def to_bgr(image: np.ndarray) -> np.ndarray:
     """The frame as packed BGR (an I420 frame converted, BT.601 limited range)."""
     return cv2.cvtColor(image, cv2.COLOR_YUV2BGR_I420) if is_i420(image) else image
@@ -263,7 +274,7 @@ def _work_batch(batch: list[Frame], before: Frame | None, step: int, native, jpe
     sig = frame_signatures(smalls)
     prev = None
     if before is not None:
-        prev = reduce_frame(before.image)[1]
+        prev = tiny_of(before.image)
     out = []
     for j, frame in enumerate(batch):
         signature = (sig[0][j], sig[1][j], float(sig[2][j]), float(sig[3][j]), float(sig[4][j]), sig[5][j])
