@@ -425,9 +425,9 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
     spans = [(seg.start_frame, seg.end_frame) for seg in result.segments if not seg.black]
     flags = Q.judge(measures, spans, float(rate), 64, collector.measures.patterns, step)
     cells = np.full((frame_count, 24, 4), np.nan, np.float32)
-    for i, c in collector.cells.items():
-        if 0 <= i < frame_count:
-            cells[i] = c
+    known = [i for i in collector.cells if 0 <= i < frame_count]
+    if known:
+        cells[np.array(known, np.int64)] = np.stack([collector.cells[i] for i in known])
     flags = flags + OB.obstructed(cells, spans, float(rate))
     flags = tuple(Q.merge(flags + EX.exposure_flags(measures["mean"], collector.samples, result.segments, flags)))
     flags = FR.reconciled(flags, result.transitions, collector.samples, frame_count)  # one right reason a frame

@@ -262,10 +262,12 @@ class Measures:
     def arrays(self, n: int) -> dict[str, np.ndarray]:
         """Every measure as an array of ``n`` frames (NaN where a frame was not decoded)."""
         out = {f: np.full(n, np.nan) for f in _FIELDS}
-        for i, row in self._rows.items():
-            if 0 <= i < n:
-                for f, v in zip(_FIELDS, row):
-                    out[f][i] = v
+        frames = [i for i in self._rows if 0 <= i < n]
+        if frames:  # one table, a column a measure (the same float64 values as one by one)
+            table = np.array([self._rows[i] for i in frames], np.float64).reshape(len(frames), len(_FIELDS))
+            at = np.array(frames, np.int64)
+            for k, f in enumerate(_FIELDS):
+                out[f][at] = table[:, k]
         return out
 
 
