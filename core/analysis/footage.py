@@ -416,7 +416,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
             frame_count = table.frame_count
             result = coarse_to_fine(path, media, table, collector, hw, cancel)
     finally:
-        collector.detector.close()  # PySceneDetect's unseen frames dropped, also when cancelled or failing
+        collector.detector.close()  # PySceneDetect's thread, also when cancelled or failing
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
