@@ -112,3 +112,53 @@ def test_tiny_of_equals_the_full_reduction(size) -> None:
     assert FW.tiny_of(i420).tobytes() == FW.reduce_block_i420(block)[1][0].tobytes()
     bgr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
     assert FW.tiny_of(bgr).tobytes() == FW.reduce_frame(bgr)[1].tobytes()
+
+
+def _cut_scores_every_position(sig, persist, scale):
+    """:func:`cut_scores` as it was written before: every position tested in turn."""
+    from montage_ai.core.analysis import cut_detect as CD
+
+    n = len(sig)
+    passes, clipped = np.zeros(n, bool), np.zeros(n, bool)
+    across = {c: np.full(n, np.inf) for c in "SH"}
+    for k in range(persist + 1):
+        dS, dH = CD._lag_distances(sig, k + 1)
+        if not dS.size:
+            break
+        for c, d in (("S", dS), ("H", dH)):
+            a = across[c]
+            a[1:1 + d.size] = np.minimum(a[1:1 + d.size], d)
+            a[k + 1:k + 1 + d.size] = np.minimum(a[k + 1:k + 1 + d.size], d)
+    d1S, d1H = CD._lag_distances(sig, 1)
+    for p in range(1, n):
+        lo, hi = max(0, p - 1 - persist), min(n - 1, p + persist)
+        clipped[p] = (p - 1 - persist < 0) or (p + persist > n - 1)
+        for c, d1, thr in (("S", d1S, CD._CUT_S * scale), ("H", d1H, CD._CUT_H * scale)):
+            acr = across[c][p]
+            if not np.isfinite(acr) or acr < thr:
+                continue
+            before, after = d1[lo:p - 1], d1[p:hi]
+            calm = max(float(np.median(before)) if before.size else 0.0,
+                       float(np.median(after)) if after.size else 0.0)
+            if acr >= CD._CUT_RATIO * calm + 0.5 * thr:
+                passes[p] = True
+                break
+    return passes, clipped
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.6])
+def test_cut_scores_tests_only_the_positions_that_can_pass(scale) -> None:
+    from montage_ai.core.analysis import cut_detect as CD
+    from montage_ai.core.analysis.shot_signatures import Signatures, frame_signatures
+
+    rng = np.random.default_rng(2)
+    shots = [rng.uniform(0, 255, (36, 64, 3)) for _ in range(5)]
+    frames = [np.clip(shots[min(4, j // 13)] + rng.normal(0, 4 + 30 * (j % 17 == 0), (36, 64, 3)), 0, 255)
+              for j in range(70)]
+    for n in (1, 2, 5, 70):
+        sig = Signatures(np.arange(n), *frame_signatures(np.stack(frames[:n]).astype(np.uint8)))
+        got = CD.cut_scores(sig, threshold_scale=scale)
+        want = _cut_scores_every_position(sig, CD.PERSIST_FRAMES, scale)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        if n == 70:
+            assert got[0].any()

@@ -80,14 +80,20 @@ def cut_scores(sig: Signatures, persist: int = PERSIST_FRAMES,
             # d(p-1-k, p): pair (j, j+k+1) with j = p-1-k -> p = j + k + 1
             a[k + 1:k + 1 + d.size] = np.minimum(a[k + 1:k + 1 + d.size], d)
     d1S, d1H = _lag_distances(sig, 1)  # d1[j] = d(j, j+1): the step into frame j+1
-    for p in range(1, n):
+    at = np.arange(n)
+    clipped[1:] = ((at - 1 - P < 0) | (at + P > n - 1))[1:]
+    tests = [(c, d1, thr, np.isfinite(across[c]) & (across[c] >= thr))
+             for c, d1, thr in (("S", d1S, _CUT_S * threshold_scale), ("H", d1H, _CUT_H * threshold_scale))]
+    # Only positions where a distance across reaches its threshold can pass: the rest stay False.
+    for p in np.flatnonzero(tests[0][3] | tests[1][3]).tolist():
+        if p < 1:
+            continue
         lo = max(0, p - 1 - P)
         hi = min(n - 1, p + P)
-        clipped[p] = (p - 1 - P < 0) or (p + P > n - 1)
         ok = False
-        for c, d1, thr in (("S", d1S, _CUT_S * threshold_scale), ("H", d1H, _CUT_H * threshold_scale)):
+        for c, d1, thr, reach in tests:
             acr = across[c][p]
-            if not np.isfinite(acr) or acr < thr:
+            if not reach[p]:
                 continue
             before = d1[lo:p - 1]      # steps inside lo..p-1
             after = d1[p:hi]           # steps inside p..hi
