@@ -17,7 +17,11 @@ absent), in one run, on the same files:
   work (features, pattern, faces, subject), and PySceneDetect's ``AdaptiveDetector`` on the
   64x36 frames (the second opinion);
 * the whole ``analyze_footage(mode="full")``; what it costs beyond the stages above is the
-  rest (threads, shot detection, judgement, glue).
+  rest (threads, shot detection, judgement, glue), printed also in its two halves: its
+  ffmpeg/ffprobe children against the probe and decode stages (``rest: ffmpeg``: process
+  start-ups, a decode started twice), and this process against the Python stages (``rest:
+  Python``). The children's CPU varies most on a loaded machine, so the Python half is the
+  steadier figure of the Python side's glue.
 
 Each figure is the median of ``--repeat`` runs. Prints ms a frame and shares of the plain
 decode's CPU: figures, not pass/fail. The ffmpeg-side total (probe + analysis decode) is
@@ -58,6 +62,10 @@ from montage_ai.core.media.probe import clear_probe_cache, probe  # noqa: E402
 
 STAGES = ("null decode", "probe", "decode (ffmpeg)", "decode (pipe)", "reduce", "signatures", "border cells",
           "measure", "sampled", "pyscenedetect", "rest", "full analysis")
+#: The rest in its halves: the children's CPU beyond the probe and decode stages, this process's
+#: beyond the Python stages (they add up to "rest").
+REST_HALVES = ("rest: ffmpeg", "rest: Python")
+FFMPEG_STAGES = ("probe", "decode (ffmpeg)")
 
 
 def kids_cpu() -> float:
@@ -121,9 +129,12 @@ def stage_cpu(path: str) -> tuple[int, dict[str, float]]:
     clear_probe_cache()
     k0, c0 = kids_cpu(), own_cpu()
     analyze_footage(path, mode="full")
-    out["full analysis"] = kids_cpu() - k0 + own_cpu() - c0
+    kids, own = kids_cpu() - k0, own_cpu() - c0
+    out["full analysis"] = kids + own
     parts = sum(out[s] for s in STAGES[1:-2])
     out["rest"] = out["full analysis"] - parts
+    out["rest: ffmpeg"] = kids - sum(out[s] for s in FFMPEG_STAGES)
+    out["rest: Python"] = own - sum(out[s] for s in STAGES[1:-2] if s not in FFMPEG_STAGES)
     return n, out
 
 
@@ -154,19 +165,19 @@ def main() -> None:
     args, paths = clip_arguments(__doc__.splitlines()[0])
     if paths:  # imports and first-call set-up out of the figures
         analyze_footage(paths[0], mode="full")
-    total_n, totals = 0, {s: 0.0 for s in STAGES}
+    total_n, totals = 0, {s: 0.0 for s in STAGES + REST_HALVES}
     print(f"{'clip':20s} {'frames':>6s} " + " ".join(f"{s[:13]:>13s}" for s in STAGES) + "   (ms a frame, CPU)")
     for path in paths:
         runs = [stage_cpu(path) for _ in range(max(1, args.repeat))]
         n = runs[0][0]
-        med = {s: statistics.median(r[1][s] for r in runs) for s in STAGES}
+        med = {s: statistics.median(r[1][s] for r in runs) for s in STAGES + REST_HALVES}
         total_n += n
-        for s in STAGES:
+        for s in STAGES + REST_HALVES:
             totals[s] += med[s]
         print(f"{Path(path).stem:20s} {n:6d} " + " ".join(f"{1000 * med[s] / max(n, 1):13.3f}" for s in STAGES))
     base = max(totals["null decode"], 1e-9)
     print(f"\ntotal over {total_n} frames (CPU s, ms a frame, share of the plain decode):")
-    for s in STAGES:
+    for s in STAGES[:-1] + REST_HALVES + STAGES[-1:]:
         print(f"  {s:16s} {totals[s]:7.2f} s {1000 * totals[s] / max(total_n, 1):7.3f} ms {totals[s] / base:6.2f}x")
     floor = totals["probe"] + totals["decode (ffmpeg)"]
     print(f"ffmpeg side (probe + analysis decode): {floor / base:.2f}x the plain decode; "
