@@ -28,9 +28,10 @@ software decoding by itself when no device works. ``fast=True`` (what every anal
 uses) adds the decoder's cheap modes: ``-skip_loop_filter all`` (:data:`LOOP_FILTER_SKIP`: no
 deblocking filter on any frame) and ``-flags2 fast``. Decoders without an in-loop deblocking
 filter (MPEG-4 Part 2, MPEG-2) ignore them and give the same pixels. Skipping the filter on
-reference frames lets its error drift along a GOP (0.5-1.7 levels of luma at analysis size on
-the real clips, up to 5 on a heavily compressed 176x144 one); every accuracy figure of
-``bench/footage_real.py`` holds with it, for 11 % less decode CPU (docs/analysis.md, "Decode").
+reference frames lets its error drift along a GOP (0.4-1.7 levels of luma on average at analysis
+size on the real clips, 3.8 on a heavily compressed 176x144 one); every accuracy figure of
+``bench/footage_real.py`` holds with it, for 11 % less CPU in this ffmpeg (docs/analysis.md, "The
+analysis decode").
 
 >>> for frame in decode_frames("clip.mp4", width=256):      # doctest: +SKIP
 ...     frame.index, frame.pts_s, frame.image.shape
@@ -194,10 +195,10 @@ ONE_FILTER_THREAD_PIXELS = 1920 * 1080
 
 
 #: ``-skip_loop_filter`` of a decode in the cheap mode (``fast=True``, what every analysis decode
-#: uses): ``all`` frames, the cheapest level. H.264's deblocking is 10-20 % of its decode; the
-#: analysis averages each frame down (area) to ~1/4 or less, where block edges of large sources
-#: are sub-pixel. On the real clips ``noref`` (main until ANALYSIS_VERSION 12) saved ~1 % of the
-#: decode, ``bidir`` the same, ``nointra``/``nokey`` as much as ``all`` (bench/footage_ffmpeg_options.py).
+#: uses): ``all`` frames, the cheapest level. Deblocking is 15-17 % of this ffmpeg's CPU on the
+#: 720p and 1080p real clips; the analysis averages each frame down (area) to ~1/4 or less, where
+#: the block edges of large sources are sub-pixel. ``noref`` (up to ANALYSIS_VERSION 11) and
+#: ``bidir`` saved 1-3 %, ``nointra``/``nokey`` as much as ``all`` (bench/footage_ffmpeg_options.py).
 LOOP_FILTER_SKIP = "all"
 
 
