@@ -1,7 +1,7 @@
 """What each ffmpeg option of the analysis decode costs: plain command lines, timed alone.
 
     .venv/bin/python bench/footage_ffmpeg_options.py [--shared ../shared] [--repeat 3]
-        [--only a,b] [--variants current,no_hwaccel,...]
+        [--only a,b] [--variants current,no_hwaccel,...] [--diff]
 
 For every clip of ``<shared>/realworld/footage/`` (or a generated clip when that folder is
 absent), the variants of the analysis decode's ffmpeg command (the one
@@ -13,7 +13,10 @@ variants taking turns within each repeat. Both pipes are read in 1 MiB blocks on
 the decode reads them; each figure is the ffmpeg process's own CPU (``wait4`` rusage) and
 wall time, the median of ``--repeat`` runs. Per clip and in total, as a ratio to the plain
 decode. Each variant's output is hashed once (untimed) and marked ``*`` where its bytes differ
-from the first variant's. Figures, not pass/fail.
+from the first variant's; with ``--diff`` each variant's frames are also kept and compared with the
+first variant's (mean absolute luma difference, overall and on the worst frame, in 8-bit levels):
+how far a ``-skip_loop_filter`` level (``slf_*`` variants) moves the pixels the analysis reads.
+Figures, not pass/fail.
 """
 
 from __future__ import annotations
