@@ -178,6 +178,21 @@ def detail_lost(mean: float, hi: float, lo: float) -> str | None:
     return None
 
 
+def details_lost(mean: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """:func:`detail_lost` of many samples at once (arrays of mean luma, 8-bit, and the shares
+    clipped white and at black): True where it names a reason. The same arithmetic element by
+    element, so the same answers.
+
+    >>> details_lost(np.array([40.0, 6.0, 250.0]), np.array([0.0, 0.0, 0.95]), np.array([0.3, 0.9, 0.0])).tolist()
+    [False, True, True]
+    """
+    m, h, low = (np.asarray(v, np.float64) for v in (mean, hi, lo))
+    lost = np.zeros(m.shape, bool)
+    for share, other, sign, absolute in ((h, low, 1.0, BLOWN_ABS), (low, h, -1.0, CRUSHED_ABS)):
+        lost |= _lost_outright(share, m, _room(share, other, m, sign), sign, absolute)
+    return lost
+
+
 def _room(share: np.ndarray, other: np.ndarray, smean: np.ndarray, sign: float) -> np.ndarray:
     """How far the rest of the picture (the pixels at neither clip point) lies from the clip
     point, on average (8-bit): the mean luma of the rest over black (``sign`` -1), or its

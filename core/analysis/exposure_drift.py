@@ -122,7 +122,7 @@ def _isotonic_r2(x: np.ndarray, y: np.ndarray) -> float:
     return 1.0 - float(((y - isotonic_fit(x, y)) ** 2).mean()) / var
 
 
-def tone_fit(a: np.ndarray, b: np.ndarray, max_shift: int = MAX_SHIFT) -> float:
+def tone_fit(a: np.ndarray, b: np.ndarray, max_shift: int = MAX_SHIFT, enough: float = float("inf")) -> float:
     """How well a monotone tone curve maps one thumbnail's luma onto the other's (R², the
     better direction, best over shifts up to ``max_shift`` pixels; NaN when both are flat).
 
@@ -136,6 +136,9 @@ def tone_fit(a: np.ndarray, b: np.ndarray, max_shift: int = MAX_SHIFT) -> float:
     1.0
     >>> tone_fit(pic, rng.uniform(0, 255, (18, 32, 3))) < 0.2  # another picture
     True
+
+    ``enough``: stop at the first fit that reaches it (the caller only asks whether the best
+    does; the best of the rest can only be higher).
     """
     ya, yb = _luma(a), _luma(b)
     h, w = ya.shape
@@ -144,9 +147,12 @@ def tone_fit(a: np.ndarray, b: np.ndarray, max_shift: int = MAX_SHIFT) -> float:
         for dx in range(-max_shift, max_shift + 1):
             x = ya[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)].ravel()
             y = yb[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)].ravel()
-            for r2 in (_isotonic_r2(x, y), _isotonic_r2(y, x)):
+            for fit in (lambda: _isotonic_r2(x, y), lambda: _isotonic_r2(y, x)):
+                r2 = fit()
                 if np.isfinite(r2) and not r2 <= best:
                     best = r2
+                    if best >= enough:
+                        return best
     return best
 
 
@@ -188,7 +194,8 @@ def is_exposure_drift(a: np.ndarray, b: np.ndarray) -> bool:
     another exposure (see the module docstring)."""
     if exposure_ratio(a, b) < EXPOSURE_RATIO:
         return False
-    if not tone_fit(a, b) >= (TONE_R2_WASHED if washed(a) or washed(b) else TONE_R2):
+    need = TONE_R2_WASHED if washed(a) or washed(b) else TONE_R2
+    if not tone_fit(a, b, enough=need) >= need:
         return False
     chroma = chroma_residual(a, b)
     return not chroma > CHROMA_RESIDUAL  # NaN: no colour left to tell (crushed or blown out)

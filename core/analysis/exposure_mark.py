@@ -71,7 +71,7 @@ def shot_key(rows: Sequence[tuple[float | None, float | None, float | None]]) ->
                round(float(np.percentile(arr[:, 1] + arr[:, 2], KEY_CLIP_PERCENTILE)), 6))
 
 
-def exposure_mark(mean: float, hi: float, lo: float, key: Key = NO_KEY) -> float:
+def exposure_mark(mean: float, hi: float, lo: float, key: Key = NO_KEY, lost: bool | None = None) -> float:
     """0..1: the exposure of a frame (mean luma ``mean`` 0..1, shares ``hi`` clipped white and
     ``lo`` at black) against its shot's ``key`` (see the module's docstring).
 
@@ -80,8 +80,13 @@ def exposure_mark(mean: float, hi: float, lo: float, key: Key = NO_KEY) -> float
     (0.94, 1.0)
     >>> exposure_mark(0.02, 0.0, 0.98, low)
     0.0
+
+    ``lost``: :func:`.exposure.detail_lost` of this frame when known already (for many frames at
+    once: :func:`.exposure.details_lost` of ``255 * mean``, ``hi``, ``lo``).
     """
-    if detail_lost(255.0 * float(mean), float(hi), float(lo)) is not None:
+    if lost is None:
+        lost = detail_lost(255.0 * float(mean), float(hi), float(lo)) is not None
+    if lost:
         return 0.0
     off = max(0.0, abs(float(mean) - key.luma) - KEY_BAND)
     near = max(0.0, 1.0 - off / KEY_SPAN)

@@ -416,7 +416,7 @@ def _analyze(path: str, mode: str, media: MediaInfo, thumbnail_dir: str | None,
             frame_count = table.frame_count
             result = coarse_to_fine(path, media, table, collector, hw, cancel)
     finally:
-        collector.detector.close()  # PySceneDetect's thread, also when cancelled or failing
+        collector.detector.close()  # PySceneDetect's unseen frames dropped, also when cancelled or failing
     if progress is not None:
         progress(1.0)
     times = _frame_times(collector, table, frame_count, rate)
@@ -493,7 +493,7 @@ SHARP_ABS = 0.012
 
 
 def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float | None,
-           motion: float | None, key: XM.Key = XM.NO_KEY) -> float:
+           motion: float | None, key: XM.Key = XM.NO_KEY, lost: bool | None = None) -> float:
     """A frame's technical score, 0..1: 0.35 sharpness, 0.25 exposure, 0.25 steadiness, 0.15 motion.
 
     Exposure is judged against the shot's own ``key`` (:mod:`.exposure_mark`): a frame near its
@@ -502,7 +502,7 @@ def _score(sharp_n: float, exposure: float, hi: float, lo: float, shake: float |
     the key or clipped beyond it lose marks; only detail lost on the absolute scale (what
     :mod:`.exposure` calls "blown out" or "crushed") scores no exposure marks in any shot.
     """
-    expo = XM.exposure_mark(exposure, hi, lo, key)
+    expo = XM.exposure_mark(exposure, hi, lo, key, lost)
     steady = 0.7 if shake is None else 1.0 / (1.0 + shake / 0.004)
     if motion is None:
         interest = 0.5
@@ -522,6 +522,7 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
     if thumbnail_dir is not None:
         os.makedirs(thumbnail_dir, exist_ok=True)
     all_shake = dict(zip(idx.tolist(), _shake_series(idx.tolist(), [collector.samples[int(i)][1] for i in idx], None)))
+    lost = _lost_detail(collector.samples, idx)
     for n, seg in enumerate(result.segments):
         us, ue = seg.usable_start_frame, seg.usable_end_frame
         if ue <= us:
@@ -551,7 +552,8 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
 
         key = XM.shot_key([r[3:6] for i, r in zip(sel, rows) if int(i) not in bad])
         scores = tuple(0.0 if int(i) in bad else
-                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0], key), int(i), (us, ue),
+                       M.weigh(_score(sharp(int(i), r), r[3], r[4], r[5], all_shake[int(i)], r[0], key, lost[int(i)]),
+                               int(i), (us, ue),
                                motion[0] if motion else 25.0, collector.faces.get(int(i), 0),
                                motion[1] if motion else None, collector.subjects.get(int(i), 0.0))
                        for i, r in zip(sel, rows))
@@ -574,6 +576,16 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores, flagged=flagged,
         ))
     return tuple(shots)
+
+
+def _lost_detail(samples: dict[int, tuple], idx: np.ndarray) -> dict[int, bool]:
+    """:func:`.exposure.detail_lost` of every sample (by frame), worked out for all at once."""
+    rows = [samples[int(i)] for i in idx]
+    if not rows:
+        return {}
+    lost = EX.details_lost(np.array([255.0 * float(r[3]) for r in rows]), np.array([float(r[4]) for r in rows]),
+                           np.array([float(r[5]) for r in rows]))
+    return dict(zip(idx.tolist(), lost.tolist()))
 
 
 def _write_thumbnail(collector: _Collector, frame: int, start: int, end: int, directory: str, n: int) -> str | None:

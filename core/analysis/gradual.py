@@ -124,17 +124,37 @@ def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> 
 
 
 def _blend_fit(sig: Signatures, ra: int, rb: int):
-    """``alpha``, relative residual and offsets ``X`` of frames ``ra..rb`` as blends of the two."""
+    """``alpha`` and the relative residual of frames ``ra..rb`` as blends of the two (a pure
+    function of the range: the windows sliding along a run of change refine to the same ends
+    again and again, so each pair is fitted once a range; callers only read the arrays)."""
+    key = ("blend", ra, rb)
+    if key not in sig.memo:
+        sig.memo[key] = _fit_blend(sig, ra, rb)
+    return sig.memo[key]
+
+
+def _fit_blend(sig: Signatures, ra: int, rb: int):
     A = sig.thumb[ra].ravel().astype(np.float64)
     B = sig.thumb[rb].ravel().astype(np.float64)
     dAB = B - A
     norm2 = float(dAB @ dAB)
     if norm2 < 1e-6:
         return None
-    X = sig.thumb[ra:rb + 1].reshape(rb - ra + 1, -1).astype(np.float64) - A
+    # The float32 thumbnails widened and offset in one pass (the same values as a float64 copy
+    # less A), and the residual rows' norms as ``np.linalg.norm(..., axis=1)`` takes them (the
+    # root of the sum of squares along each row), in place, without its temporaries.
+    X = np.subtract(sig.thumb[ra:rb + 1].reshape(rb - ra + 1, -1), A)
     alpha = X @ dAB / norm2
-    resid = np.linalg.norm(X - alpha[:, None] * dAB[None, :], axis=1) / np.sqrt(norm2)
-    return alpha, resid, X
+    r = np.multiply.outer(alpha, dAB)
+    np.subtract(X, r, out=r)
+    np.multiply(r, r, out=r)
+    resid = np.sqrt(np.add.reduce(r, axis=1)) / np.sqrt(norm2)
+    return alpha, resid
+
+
+def _row64(sig: Signatures, i: int) -> np.ndarray:
+    """Frame ``i``'s thumbnail as one float64 row."""
+    return sig.thumb[i].ravel().astype(np.float64)
 
 
 def _mixed(alpha: np.ndarray) -> tuple[int, int] | None:
@@ -243,7 +263,7 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
     fit = _blend_fit(sig, na, nb)
     if fit is None:
         return None
-    alpha, resid, X = fit
+    alpha, resid = fit
     inner = slice(first - na, last - na + 1)
     al = alpha[inner]
     if float(np.mean(resid[inner])) > _BLEND_RESIDUAL:
@@ -280,12 +300,11 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
     a = ra if a is None else a
     b = rb + 1 if b is None else b
     length = nb - na
-    thumbs = sig.thumb.reshape(len(sig), -1).astype(np.float64)
-    across = float(np.linalg.norm(thumbs[nb] - thumbs[na]))
+    across = float(np.linalg.norm(_row64(sig, nb) - _row64(sig, na)))
     drifts = []
     for lo_, hi_ in ((max(a, na - length), na), (nb, min(b - 1, nb + length))):
         if hi_ - lo_ >= 3:
-            drifts.append(float(np.linalg.norm(thumbs[hi_] - thumbs[lo_])) * length / (hi_ - lo_))
+            drifts.append(float(np.linalg.norm(_row64(sig, hi_) - _row64(sig, lo_))) * length / (hi_ - lo_))
     if drifts and across < 1.5 * min(drifts):
         return None
     return first, last

@@ -392,10 +392,41 @@ def windows_reduced(win: np.ndarray, whole: np.ndarray, fn, dtype) -> np.ndarray
     if whole.any():
         out[whole] = _PLAIN[fn](win[whole], axis=-1)
     if not whole.all():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[~whole] = fn(win[~whole], axis=-1)
+        if fn is np.nanmedian and win.ndim >= 2 and win.shape[-1] < NAN_MEDIAN_ROWS:
+            out[~whole] = nan_median_last(win[~whole])
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[~whole] = fn(win[~whole], axis=-1)
     return out
+
+
+#: Rows shorter than this take :func:`nan_median_last`: numpy's NaN-aware median goes through a
+#: masked array below 600 values a row (the path it copies), and another way above.
+NAN_MEDIAN_ROWS = 600
+
+
+def nan_median_last(win: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(win, axis=-1)`` (NaN where a row holds no number), to the last bit, by
+    the same steps numpy takes for short rows without its masked array's overhead (several
+    times slower): each row ordered by ``argsort`` with NaN read as +inf (so a row's ``k``
+    numbers come first, equal values such as -0.0 and 0.0 in numpy's own order), and its median
+    the sum of the middle two halved, in the input's float type (for an odd ``k`` both are the
+    middle one).
+
+    >>> nan_median_last(np.array([[3.0, np.nan, 1.0, 2.0], [np.nan, 4.0, 1.0, np.nan], [np.nan] * 4]))
+    array([2. , 2.5, nan])
+    """
+    missing = np.isnan(win)
+    filled = np.where(missing, np.inf, win)
+    order = np.argsort(filled, axis=-1)
+    count = (win.shape[-1] - np.count_nonzero(missing, axis=-1))[..., None]
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    pick = np.take_along_axis(order, np.concatenate([np.maximum(low, 0), high], axis=-1), axis=-1)
+    middle = np.take_along_axis(filled, pick, axis=-1)
+    total = middle.sum(axis=-1)  # as numpy sums them (a -0.0 pair gives 0.0)
+    return np.where(count[..., 0] == 0, np.nan, total / 2).astype(win.dtype, copy=False)
 
 
 def _nanmin(x: np.ndarray) -> float:

@@ -3,7 +3,7 @@ brightness) and the brightness-invariant distances between them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -22,6 +22,8 @@ class Signatures:
     p99: np.ndarray            # (N,) 99th percentile of luma
     std: np.ndarray            # (N,) luma standard deviation
     thumb: np.ndarray          # (N, 18, 32, 3) float32 colour thumbnail (blend fits)
+    #: What the detector derives from these signatures and reads again (see :mod:`.gradual`).
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.index.size)

@@ -29,7 +29,7 @@ How it decides (all on tiny per-frame *signatures*, see :func:`frame_signature`)
   must be linear blends ``(1-a)*A + a*B`` of the frames at the ends, with ``a`` rising
   monotonically; a zoom, pan or animation is not a blend and fails.
 * PySceneDetect's :class:`~scenedetect.AdaptiveDetector` is fed the same frames (their
-  64x36 reduction, on a thread of its own; measured: the same cuts as at half the analysis
+  64x36 reduction, in line on the caller's thread; measured: the same cuts as at half the analysis
   size, bench/footage_real.py). A cut it proposes is a second opinion: it is accepted when the
   persistence test above passes with thresholds scaled by :data:`CONFIRM_SCALE` (two
   detectors agreeing lower the bar; a flash or a swell still returns to what it was and
@@ -45,7 +45,6 @@ short to decide and must be extended.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future
 from fractions import Fraction
 from typing import Sequence
 
@@ -54,7 +53,6 @@ import numpy as np
 
 from montage_ai.core.analysis.cut_detect import RangeResult, black_flags, cut_scores, detect_range  # noqa: F401 (re-exported)
 from montage_ai.core.analysis.exposure_drift import without_exposure_drift
-from montage_ai.core.analysis.pools import settle, shared_pool
 from montage_ai.core.analysis.shot_signatures import (  # noqa: F401 (re-exported)
     SignatureBuilder,
     Signatures,
@@ -125,9 +123,19 @@ class ShotDetector:
     """Feed decoded frames (any order of consecutive ranges); ask for the boundaries.
 
     Runs PySceneDetect's AdaptiveDetector on the same frames (their 64x36 reduction when
-    the caller gives it, else half size) on a thread of its own, for a second
+    the caller gives it, else half size), in line on the caller's thread, for a second
     opinion on cuts (see :func:`detect_range`).
+
+    It used to run on a thread of its own (one a process, :mod:`.pools`). In line costs less
+    CPU: measured on the nine real clips, a loaded 2-core machine, analyses alternating in
+    one process, 5-9 % less of the analysis's own CPU (the caller waits on the decode and the
+    workers most of the time anyway; a thread of its own added hand-overs, futures and cache
+    misses that cost it about twice its CPU alone, bench/footage_breakdown.py against
+    bench/footage_threads.py), and the output is the same (it sees the same frames in order).
     """
+
+    #: Frames handed to PySceneDetect at a time.
+    PSD_BATCH = 8
 
     def __init__(self, rate: Fraction, *, use_pyscenedetect: bool = True) -> None:
         self.rate = Fraction(rate)
@@ -135,9 +143,7 @@ class ShotDetector:
         self._psd = None
         self._psd_cuts: list[int] = []
         self._psd_last = -2
-        # PySceneDetect runs on a thread of its own (in frame order, 8 frames per job, one
-        # thread a process: see .pools) beside the caller; every query waits for it first.
-        self._psd_jobs: list[Future] = []
+        # PySceneDetect sees the frames in order, PSD_BATCH at a time; every query flushes first.
         self._psd_batch: list[tuple[int, np.ndarray]] = []
         if use_pyscenedetect:
             from scenedetect import AdaptiveDetector
@@ -157,26 +163,22 @@ class ShotDetector:
         if self._psd_factory is not None:
             # Its 64x36 reduction when known (a quarter of half size's pixels, same cuts).
             self._psd_batch.append((index, small if small is not None else image))
-            if len(self._psd_batch) >= 8:
+            if len(self._psd_batch) >= self.PSD_BATCH:
                 self._submit_psd()
 
     def _submit_psd(self) -> None:
         if self._psd_batch:
-            self._psd_jobs.append(shared_pool("pyscenedetect", 1).submit(self._run_psd, self._psd_batch))
-            self._psd_batch = []
+            batch, self._psd_batch = self._psd_batch, []
+            self._run_psd(batch)
 
     def _sync_psd(self) -> None:
-        """Wait until PySceneDetect has seen every frame added so far."""
+        """Let PySceneDetect see every frame added so far."""
         self._submit_psd()
-        jobs, self._psd_jobs = self._psd_jobs, []
-        for job in jobs:
-            job.result()
 
     def close(self) -> None:
-        """Stop this detector's PySceneDetect work (after :meth:`finish`, or when giving up):
-        jobs not started are cancelled, a running one is waited for."""
-        jobs, self._psd_jobs = self._psd_jobs, []
-        settle(jobs)
+        """Drop the frames PySceneDetect has not seen (after :meth:`finish`, or when giving up):
+        nothing of this detector runs after it returns."""
+        self._psd_batch = []
 
     def _run_psd(self, batch: list[tuple[int, np.ndarray]]) -> None:
         from scenedetect import FrameTimecode
