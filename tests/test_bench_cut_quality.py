@@ -81,3 +81,23 @@ def test_a_build_into_a_drop_is_measured_against_the_tightening_the_pattern_prom
     ramp = cq.pace(cl, style, m, promised=True, whole=True)["climax"]
     assert flat < 0.8 and ramp == pytest.approx(1.0, abs=0.1), (flat, ramp, takes)
     assert cq.ramp_share(400, [(0, 800)]) == 0.5 and cq.ramp_share(800, [(0, 800)]) is None
+
+
+def test_a_target_over_the_longest_take_at_the_tempo_is_measured_at_that_take():
+    from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+
+    cq = _bench()
+    # every cut on a downbeat at 68 bpm: a bar is 3.53 s, two are over dynamic's 6 s longest
+    # shot; the quiet build's 6-beat target (5.3 s) can only be cut in one-bar takes
+    style = apply_pattern(load_style("dynamic"), load_pattern("downbeats_only"))
+    beat = 60 / 68
+    beats = tuple(round(i * beat, 6) for i in range(32))
+    m = C(beat_times_s=beats, beat_energy=(0.1,) * 32, meter=4, downbeat_times_s=beats[::4], duration_s=32 * beat)
+    bar = round(4 * beat * 25)
+    cl = _cut_list([("build", [bar] * 8)], m, 8 * bar)
+    assert cq.pace(cl, style, m, promised=True)["build"] == pytest.approx(2 / 3, abs=0.01)
+    assert cq.pace(cl, style, m, promised=True, whole=True)["build"] == pytest.approx(1.0, abs=0.01)
+    # at 120 bpm two bars (4 s) are within it: the style's own target
+    m2 = _music(64)
+    cl2 = _cut_list([("build", [50] * 16)], m2, 800)
+    assert cq.pace(cl2, style, m2, promised=True, whole=True)["build"] == pytest.approx(2 / 3, abs=0.01)

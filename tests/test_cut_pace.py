@@ -598,3 +598,47 @@ def test_a_chronological_even_split_aims_at_the_styles_target_not_the_seeds_draw
                           [], 240, seed=seed)
         intro = [s.frames for s in slots if s.phase == "intro"]
         assert abs(np.mean(intro) / target - 1) <= 0.2, (seed, intro, target, beat_f)
+
+
+def test_a_phase_cut_by_its_sections_keeps_its_mean_take_on_target_not_each_span_rounded_alone():
+    # a cinematic build of 12 bars whose section changes (bars 7, 8, 10) are fixed cuts: each
+    # span rounding its own count of 1.5-bar takes alone rounded every one the same way (a
+    # 7-bar span in 2-bar takes and a 3-bar one, a bar alone, ...): six takes, 1.33x the target
+    secs = (("A", 0, 7, 0.39), ("B", 7, 8, 0.49), ("C", 8, 10, 0.84), ("D", 10, 12, 0.63))
+    m = music(secs)
+    energy = float(np.mean([s[3] for s in secs]))
+    style = load_style("cinematic")
+    target = style_target_s(style, "build", energy, 0.5, 4) * R
+    for seed in range(5):
+        slots = slot_grid(m, style, R, [("build", 0, 600, energy)], [350, 400, 500], 600, seed=seed,
+                          phase_energy={"build": energy})
+        assert {350, 400, 500} <= {s.start for s in slots}  # the section changes are still cuts
+        assert all(s.frames % 50 == 0 for s in slots)  # whole bars
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= 0.1, (seed, [s.frames for s in slots], target)
+
+
+def test_a_target_longer_than_the_longest_take_at_the_tempo_is_said_and_cut_at_that_take():
+    from montage_ai.core.cut.pace import above_longest, longest_take_s
+
+    # 68 bpm, every cut on a downbeat: a bar is 3.5 s and two bars (7.1 s) are over dynamic's
+    # 6 s longest shot, so the quiet build's 1.5-bar target (6 beats, 5.3 s) is cut in takes of
+    # one bar: no cut can come within 20 % of it (gtzan country, dynamic+downbeats_only)
+    style = apply_pattern(load_style("dynamic"), load_pattern("downbeats_only"))
+    m = music((("A", 0, 16, 0.2),), bpm=68)
+    shots = varied_footage(files=6, frames=150)
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    most = longest_take_s(style, beat_s, m.meter)
+    assert 4 * beat_s - 0.05 < most < 4 * beat_s + 0.05
+    long = above_longest(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    assert long, [(c.phase, c.record_frames) for c in cl.cuts]
+    for ph in long:  # every take of that phase is at most that long, and the target over 1.2 of it
+        assert max(c.record_frames for c in cl.cuts if c.phase == ph) <= most * float(cl.rate) + 1
+        assert long[ph][0] > 1.2 * most
+    said = [n for n in cl.metadata["notes"] if "longer than the longest it cuts at this tempo" in n]
+    assert len(said) == 1 and all(f"the {ph}'s" in said[0] for ph in long) and "whole bars" in said[0]
+    # at 120 bpm two bars are 4 s, within the longest shot: nothing to say
+    m2 = music((("A", 0, 16, 0.2),))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert not [n for n in cl2.metadata["notes"] if "longest it cuts" in n]

@@ -49,7 +49,8 @@ from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
            "whole_takes", "quantised_phases", "quantised_note", "ring_out_take",
-           "shortest_take_s", "below_shortest", "below_shortest_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "shortest_take_s", "below_shortest", "below_shortest_note", "longest_take_s", "above_longest",
+           "above_longest_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -286,6 +287,55 @@ def below_shortest_note(style: Style, short: dict[str, tuple[float, float]]) -> 
             f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
 
 
+def longest_take_s(style: Style, beat_s: float, meter: int) -> float:
+    """The longest take the grid cuts at beats ``beat_s`` apart: the most whole beats (of a
+    pattern's subdivision; whole bars for a style that cuts only on downbeats) no longer than
+    the style's longest shot (the grid's own rule: no slot over it), at least one.
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+    >>> style = apply_pattern(load_style("dynamic"), load_pattern("downbeats_only"))
+    >>> round(longest_take_s(style, 0.88, 4), 2)  # 68 bpm: two bars are 7.0 s, over its 6 s longest shot
+    3.52
+    >>> longest_take_s(load_style("dynamic"), 0.5, 4)
+    6.0
+    """
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    if unit <= 0:
+        return float(style.max_shot_s)
+    return max(1, math.floor(style.max_shot_s / unit + 0.02)) * unit
+
+
+def above_longest(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                  hold: float | None = None) -> dict[str, tuple[float, float]]:
+    """The phases whose target take is more than :data:`PACE_TOLERANCE` longer than the
+    longest take the grid cuts (:func:`longest_take_s`): ``{phase: (target s, longest s)}``.
+    No cut's mean there can be within the tolerance: at 68 bpm cutting only on downbeats, a
+    1.5-bar target (5.3 s) with a 6 s longest shot is cut in takes of one bar (two bars are
+    7 s). Targets as :func:`phase_ratios` (a phase no longer than that take holds one)."""
+    most = longest_take_s(style, beat_s, meter)
+    return {ph: (t, most) for ph, (_, length, t) in
+            _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()
+            if most > 0 and t > most * (1 + PACE_TOLERANCE)}
+
+
+def above_longest_note(style: Style, long: dict[str, tuple[float, float]]) -> str | None:
+    """What the notes tell the editor about :func:`above_longest` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> above_longest_note(load_style("cinematic"), {"build": (5.28, 3.52)})
+    "cinematic: the build's 5.28 s takes are longer than the longest it cuts at this tempo (3.52 s: whole bars, none over its 8 s longest shot): that phase is cut at it"
+    """
+    if not long:
+        return None
+    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in long.items()]
+    most = min(x for _, x in long.values())
+    unit = "bars" if style.all_cuts_on_downbeat else "beats"
+    return (f"{style.name}: " + " and ".join(parts) + f" are longer than the longest it cuts at this tempo "
+            f"({most:.2f} s: whole {unit}, none over its {style.max_shot_s:g} s longest shot): "
+            f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
+
+
 def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | None:
     """The index of the cut's last take when it holds over the song's ring-out (more than two
     beats past its last tracked beat, from a start on or before it), else None.
@@ -310,13 +360,15 @@ def unreachable_notes(style: Style, cuts: Sequence, sections: Sequence, beats: S
                       meter: int, rate, hold: float | None = None) -> list[str]:
     """The cut's notes on what no cut could keep on the style's pace: a phase no whole number
     of takes keeps within :data:`PACE_TOLERANCE` (:func:`quantised_note`), a target shorter
-    than the shortest take at the song's tempo (:func:`below_shortest_note`), the last take
+    than the shortest take at the song's tempo (:func:`below_shortest_note`) or longer than
+    the longest (:func:`above_longest_note`), the last take
     held over the song's ring-out (:func:`ring_out_take`)."""
     if len(beats) < 2 or not cuts:
         return []
     beat_s = float(np.median(np.diff(beats))) / float(rate)
     out = [quantised_note(style, quantised_phases(cuts, sections, style, beat_s, meter, rate, hold)),
-           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold))]
+           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold)),
+           above_longest_note(style, above_longest(cuts, sections, style, beat_s, meter, rate, hold))]
     end = ring_out_take(cuts, beats, n_frames)
     if end is not None:
         c = cuts[end]
