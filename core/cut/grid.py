@@ -351,7 +351,8 @@ def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) ->
     faster) and puts the phase's mean on the target: a walk over the phase, each take as
     many beats as the bar where it starts asks (scaled, within the style's shortest and
     longest shot), gives the mean take. Within :data:`PHASE_SLACK` of the target the bars'
-    own pace is kept (scale 1); beyond, the scale brings the mean back to that edge."""
+    own pace is kept (scale 1); beyond, the scale brings the mean to within half of it (aimed
+    at the edge, whole beats and the seed's carry left hiphop's one-beat build 20 % long)."""
     name, a, b, energy = phase
     style = g.style
     p_range = style.beats_for(style.energy_level(energy), name)
@@ -374,7 +375,7 @@ def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) ->
     mean = walk(1.0)
     if target <= 0 or abs(mean / target - 1) <= PHASE_SLACK:  # the bars' own pace keeps the phase near its target
         return 1.0, p_range
-    aim = target * (1 + PHASE_SLACK if mean > target else 1 - PHASE_SLACK)
+    aim = target * (1 + PHASE_SLACK / 2 if mean > target else 1 - PHASE_SLACK / 2)
     # the walk jumps with the scale (its steps land on other bars): the scale, of a few
     # dozen from a third to three times, whose walk comes nearest the aim (nearest 1 on a tie)
     scales = [float(x) for x in np.geomspace(1 / 3, 3.0, 45)]
