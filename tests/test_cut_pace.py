@@ -660,3 +660,32 @@ def test_a_phase_paced_up_to_its_target_lands_within_half_the_slack_not_on_its_e
         slots = slot_grid(m, style, rate, [("build", 0, 240, energy)], [], 240, seed=seed, phase_energy={"build": energy})
         mean = np.mean([s.frames for s in slots])
         assert abs(mean / target - 1) <= PHASE_SLACK / 2 + 0.01, (seed, [s.frames for s in slots], target)
+
+
+def test_the_assemblys_pace_check_leaves_the_ring_out_hold_out_as_its_notes_say():
+    # demo mtv: the outro's last take held 1.5 s over the song's ring-out; the fill had split
+    # two of the outro's one-second slots into half-second pieces (the footage ran out), and
+    # the long end hold hid it (0.83 of the pace with it, 0.69 without): a chopped phase was
+    # kept where a shorter cut (said in the notes) keeps the style's pace
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.assembly import _Once, _paced
+
+    style = load_style("mtv")  # quiet: two beats a take, 1 s at 120 bpm
+    beats = tuple(round(i * 12.5) for i in range(16))  # the last at 188; the song rings out to 240
+    cuts, at = [], 0
+    for n in [25, 25, 25, 25, 25, 12, 13, 12, 13, 13, 52]:  # two slots split in two, then the end hold
+        cuts.append(C(phase="outro", record_in=at, record_out=at + n, record_frames=n))
+        at += n
+    cl = C(cuts=tuple(cuts), sections=(C(phase="outro", energy=0.1),), rate=R, beats=beats, duration=at)
+    assert at == 240 and _paced(cl) == cl.cuts[:-1]  # the end hold, from the last beat on, is no take of the pace
+    once = _Once.__new__(_Once)
+    once.style, once.beat_s, once.music = style, 0.5, C(meter=4)
+    once.last_slots = [C(phase="outro", frames=n) for n in [25] * 7 + [13, 52]]
+    r = once.ratios(cl, None)
+    assert r["outro"] == pytest.approx(188 / 10 / 25, abs=0.01)  # 0.75 of the pace, not 0.87 with the hold
+    assert once.footage_short(cl, r) == ["outro"]
+    # a phase whose only take is the end hold keeps it
+    solo = C(cuts=(C(phase="outro", record_in=0, record_out=240, record_frames=240),), sections=cl.sections,
+             rate=R, beats=beats, duration=240)
+    assert _paced(solo) == solo.cuts

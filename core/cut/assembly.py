@@ -86,6 +86,7 @@ from montage_ai.core.cut.pace import (
     off_pace_note,
     paced_phases,
     phase_ratios,
+    ring_out_take,
     style_target_s,
     too_long_s,
     unreachable_notes,
@@ -455,7 +456,7 @@ class _Once:
                           packed, longest_s=_longest_usable_s(self.ids, self.repeats))]
 
     def ratios(self, cl: CutList, hold: float | None) -> dict[str, float]:
-        return phase_ratios(cl.cuts, cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
+        return phase_ratios(_paced(cl), cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
 
     def footage_short(self, cl: CutList, ratios: Mapping[str, float]) -> list[str]:
         """The phases whose mean take is more than the tolerance short of its target because
@@ -471,13 +472,22 @@ class _Once:
 
     @staticmethod
     def mean_take(cl: CutList, phase: str) -> float:
-        takes = [c.record_frames for c in cl.cuts if c.phase == phase]
+        takes = [c.record_frames for c in _paced(cl) if c.phase == phase]
         return float(np.mean(takes)) / float(cl.rate) if takes else 0.0
 
     def cut(self, hold: float | None, hold_note: list[str]) -> CutList:
         return _assemble_once(self, hold, hold_note)
 
     last_slots: Sequence[Slot] = ()
+
+
+def _paced(cl: CutList) -> tuple:
+    """The cuts of ``cl`` that keep its phases' pace: the end hold over the song's ring-out
+    (:func:`~.pace.ring_out_take`, said in the notes) left out when its phase has others."""
+    end = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    if end is None or sum(c.phase == cl.cuts[end].phase for c in cl.cuts) < 2:
+        return cl.cuts
+    return cl.cuts[:end] + cl.cuts[end + 1:]
 
 
 def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutList:
