@@ -389,18 +389,18 @@ def test_a_chronological_cut_with_a_few_more_slots_than_shots_is_stretched_only_
     # vlog ran 30 % over its target). The stretch whose count comes nearest the shots is taken
     from types import SimpleNamespace
 
-    import montage_ai.core.cut.assembly as assembly
+    import montage_ai.core.cut.plan_slots as plan_slots
     from montage_ai.core.cut.grid import Slot
 
     def grid(*args, stretch=1.0, **kwargs):
         n = 27 if stretch < 1.05 else 25 if stretch < 1.15 else 20
         return [Slot(i * 10, i * 10 + 10, "build", 0.5) for i in range(n)]
 
-    monkeypatch.setattr(assembly, "slot_grid", grid)
+    monkeypatch.setattr(plan_slots, "slot_grid", grid)
     ids = [f"s{i}" for i in range(23)]
     plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids)])
-    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270, 0,
-                                   None, [])
+    slots, notes = plan_slots.plan_slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270,
+                                         0, None, [])
     assert len(slots) == 25, notes
     assert any("23 shots for 27 slots, so 25 longer ones" in n for n in notes)
 
@@ -412,19 +412,19 @@ def test_a_chronological_grid_is_not_stretched_when_the_stretch_jumps_past_the_s
     # where that lengthens the mean take least (a fifth of 27 slots against a quarter for 22)
     from types import SimpleNamespace
 
-    import montage_ai.core.cut.assembly as assembly
+    import montage_ai.core.cut.plan_slots as plan_slots
     from montage_ai.core.cut.grid import Slot
 
     def grid(*args, stretch=1.0, **kwargs):
         n = 27 if stretch < 1.15 else 22
         return [Slot(i * 10, i * 10 + 10, "build" if i < 14 else "climax", 0.5) for i in range(n)]
 
-    monkeypatch.setattr(assembly, "slot_grid", grid)
+    monkeypatch.setattr(plan_slots, "slot_grid", grid)
     ids = [f"s{i}" for i in range(23)]
     plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids[:12]),
                                                  SimpleNamespace(name="climax", shot_ids=ids[12:])])
-    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R,
-                                   [("build", 0, 140, 0.5), ("climax", 140, 270, 0.5)], [], 270, 0, None, [])
+    slots, notes = plan_slots.plan_slots(plan, music(), load_style("vlog"), R,
+                                         [("build", 0, 140, 0.5), ("climax", 140, 270, 0.5)], [], 270, 0, None, [])
     assert len(slots) == 27, notes
     assert not any("longer ones" in n for n in notes), notes
 
@@ -465,7 +465,7 @@ def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fal
     # s): the footage (longest shot 10 s) holds it in two takes of 5.27 s, just under two median
     # bars, and flooring that to whole median bars halved every take (one bar) though the
     # footage holds two-bar takes. Here: beats 16 and 17 frames apart in turn, 17 in the outro
-    from montage_ai.core.cut.assembly import _hold
+    from montage_ai.core.cut.footage_hold import footage_hold as _hold
     from montage_ai.core.plan.planner import shot_id_map
     from test_planner import footage
 
