@@ -689,3 +689,32 @@ def test_the_assemblys_pace_check_leaves_the_ring_out_hold_out_as_its_notes_say(
     solo = C(cuts=(C(phase="outro", record_in=0, record_out=240, record_frames=240),), sections=cl.sections,
              rate=R, beats=beats, duration=240)
     assert _paced(solo) == solo.cuts
+
+
+def test_a_phase_with_fewer_beats_to_cut_on_than_its_length_asks_is_said():
+    from dataclasses import replace
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.grid import cut_points
+    from montage_ai.core.cut.pace import too_few_beats, unreachable_notes
+
+    # a song whose first tracked beat comes 1.31 s in (1.5 of its 0.88 s beats, the beat
+    # carried back 0.43 s in, under half a beat: no point there) and whose intro beats are
+    # 0.98 s apart: every_beat's intro of 3.27 s has room for three takes, not 3.7
+    style = apply_pattern(load_style("dynamic"), load_pattern("every_beat"))
+    m = music((("A", 0, 8, 0.2),), bpm=68.2, lead_s=1.31)
+    rate = Fraction(30000, 1001)
+    beats = (1.31, 2.29, 3.27) + tuple(round(3.27 + 0.88 * i, 3) for i in range(1, 29))
+    m = replace(m, beat_times_s=beats, beat_energy=(0.2,) * len(beats), downbeat_times_s=beats[2::4])
+    points = cut_points(m, style, rate, 900)
+    assert points[:4] == [0, 39, 69, 98]  # the lead-in is one take: no point 0.43 s in
+    f = [0, 39, 69, 98]
+    cuts = [C(phase="intro", record_in=a, record_out=b, record_frames=b - a) for a, b in zip(f, f[1:])]
+    secs = [C(phase="intro", energy=0.2)]
+    few = too_few_beats(cuts, secs, style, 0.88, 4, rate, points)
+    assert set(few) == {"intro"} and few["intro"][2] == 3 and few["intro"][1] > 1.2 * few["intro"][0]
+    said = unreachable_notes(style, cuts, secs, [round(t * rate) for t in beats], 900, 4, rate, points=points)
+    assert any("the intro holds at most 3 takes on its beats" in n for n in said), said
+    # at the median beat throughout, a cut on every beat is the target: nothing to say
+    even = [C(phase="intro", record_in=i * 26, record_out=i * 26 + 26, record_frames=26) for i in range(4)]
+    assert too_few_beats(even, secs, style, 0.88, 4, rate, [26, 52, 78]) == {}

@@ -80,6 +80,7 @@ from montage_ai.core.cut.grid import (
     _nearest,
     beat_energies,
     common_rate,
+    cut_points,
     end_frame,
     lead_out,
     slot_grid,
@@ -255,7 +256,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         rate_notes = rate_notes + [off]
     # what no cut could keep on pace (a phase length, the tempo, the ring-out): said, not hidden
     rate_notes = rate_notes + unreachable_notes(style, cl.cuts, cl.sections, cl.beats, cl.duration, music.meter,
-                                                cl.rate, cl.metadata.get("hold_s"))
+                                                cl.rate, cl.metadata.get("hold_s"),
+                                                points=cut_points(music, style, cl.rate, cl.duration))
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),

@@ -26,7 +26,8 @@ from montage_ai.core.plan.styles import Style
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid", "lead_out"]
+__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid", "lead_out",
+           "cut_points"]
 
 class AssemblyError(MontageError):
     """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
@@ -253,6 +254,27 @@ def _lead_in(beats_e: dict[int, float], beats: list[int]) -> tuple[dict[int, flo
         return beats_e, beats
     e0 = beats_e[beats[0]]
     return {**{f: e0 for f in early}, **beats_e}, early + beats
+
+
+def cut_points(music: MusicAnalysis, style: Style, rate: Fraction, n_frames: int) -> list[int]:
+    """The frames inside ``[0, n_frames)`` the grid may cut on, as :class:`_Grid` takes them:
+    the beats (and a pattern's subdivisions), carried back over a lead-in before the first
+    tracked beat (:func:`_lead_in`); the downbeats among them for a style that cuts only on
+    downbeats. A phase can hold no more takes than the points inside it, plus one.
+
+    >>> m = MusicAnalysis("m.wav", 4.0, 22050, 120.0, 4, (1.0, 1.5, 2.0, 2.5, 3.0), (1.0, 3.0), (1.0,) * 5, ())
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> cut_points(m, load_style("mtv"), Fraction(24), 96)  # a beat carried back to 12, half a second in
+    [0, 12, 24, 36, 48, 60, 72]
+    """
+    beats_e = beat_energies(music, rate, style.subdivide)
+    beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+    if not beats:
+        return []
+    beats = _lead_in(beats_e, beats)[1]
+    if style.all_cuts_on_downbeat:
+        return sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+    return beats
 
 
 def lead_out(points: Sequence[int], n_frames: int) -> list[int]:
