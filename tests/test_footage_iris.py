@@ -80,3 +80,22 @@ def test_real_film_iris_span_reaches_the_clear_frames(monkeypatch, loop_filter):
     (f0, f1), = iris
     # The dark vignette still shows on 175-177 and is gone by 178-181 (the truth's note).
     assert first - 1 <= f0 <= first and last - 2 <= f1 <= last + 1, (f0, f1)
+
+
+def test_demo_dissolve_out_of_a_pan_is_marked_whole(tmp_path):
+    """The demo's B-camera clip: a dissolve (113..124) out of a 3 px/frame pan, found only by
+    the sliding windows (the run's own ends have moved on); its widened span covers all of it.
+    Widening each window's find before they were merged lost the dissolve altogether."""
+    from montage_ai.core.samples.demo import DEMO_SIZE, demo_clips
+
+    rate, segments = demo_clips()["B_cam_0003.mp4"]
+    truth = render_footage(tmp_path / "b_cam.mp4", segments, rate=rate, size=DEMO_SIZE, audio=True,
+                           gop_frames=int(round(rate)))  # as make_demo_media renders it
+    (first, last), = truth.transitions
+    analysis = analyze_footage(truth.path, mode="full")
+    found = [s for s in spans(analysis) if s[0] <= last and first <= s[1]]
+    assert len(found) == 1, spans(analysis)
+    (f0, f1), = found
+    assert f0 <= first and f1 >= last, f"dissolve {first}..{last} marked {f0}..{f1}"
+    shot = next(s for s in analysis.shots if s.transition_in)
+    assert shot.usable_start_frame > last

@@ -108,7 +108,7 @@ def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> 
     found: list[tuple[int, int]] = []
     for width in (2 * K, 3 * K):
         for j in range(ra, rb - width + 1, max(1, K // 2)):
-            span = _blend_span(sig, j, j + width, a, b)
+            span = _blend_span(sig, j, j + width, a, b, settle=False)
             # Only where one side really moves like a camera move (steadily): that is what
             # hid the blend from the run's own ends; lights drifting in a defocused shot
             # or a blob crossing it do not move steadily.
@@ -121,7 +121,7 @@ def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> 
             merged[-1] = (merged[-1][0], max(merged[-1][1], f1))
         else:
             merged.append((f0, f1))
-    return merged
+    return [_settled_ends(sig, f0, f1, a, b) for f0, f1 in merged]
 
 
 def _blend_fit(sig: Signatures, ra: int, rb: int):
@@ -302,7 +302,8 @@ def _reexposed_rms(end: np.ndarray, target: np.ndarray) -> float:
     return float(np.sqrt(err / t.size))
 
 
-def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
+def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None, *,
+                settle: bool = True) -> tuple[int, int] | None:
     """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
 
     The span is found against references at the run's ends, then refined against the
@@ -374,4 +375,4 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
             drifts.append(float(np.linalg.norm(_row64(sig, hi_) - _row64(sig, lo_))) * length / (hi_ - lo_))
     if drifts and across < 1.5 * min(drifts):
         return None
-    return _settled_ends(sig, first, last, a, b)
+    return _settled_ends(sig, first, last, a, b) if settle else (first, last)
