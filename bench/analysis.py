@@ -10,7 +10,7 @@ long 10 s GOP with scene-cut keyframes), then times in one run on the same file:
 boundaries against the ground truth (hard cuts with 0-frame tolerance, a transition counts
 when a detected span or boundary falls inside it).
 
-Speed levers our decode uses (see core/media/decode.py): ``-skip_loop_filter noref -flags2 fast``,
+Speed levers our decode uses (see core/media/decode.py): ``-skip_loop_filter all -flags2 fast``,
 scaling to 256 px in ffmpeg (``area``) before the pixel-format conversion, rotation after
 scaling, tiny (32x18 / 64x36) signatures and feature frames, Python work overlapped with
 ffmpeg's decode through the pipe, and in fast mode decoding keyframes only plus the

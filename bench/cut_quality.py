@@ -32,7 +32,13 @@ style with ``--all``), over ``--seeds`` seeds, it prints:
   takes either side of its target nearer the cut's; the last take held over the song's
   ring-out (past its last beat; :func:`~montage_ai.core.cut.pace.ring_out_take`, said in the
   notes) left out of its phase; a build into a drop against the tightening the pattern
-  promises. ``reached``: seeds with a phase measured so. The rows whose worst phase misses
+  promises; a target under the shortest take the grid cuts at the tempo raised to it, and one
+  over the longest lowered to it (whole beats, or bars for a style that cuts only on
+  downbeats, within the style's shortest and longest shot: :func:`~.pace.shortest_take_s`,
+  :func:`~.pace.longest_take_s`, said in the notes); a target shorter than a cut on every one
+  of the grid's points inside the phase gives (:func:`~.grid.cut_points`: a phase whose beats
+  are slower than the median, or a lead-in before the first tracked beat;
+  :func:`~.pace.too_few_beats`, said in the notes) raised to that. ``reached``: seeds with a phase measured so. The rows whose worst phase misses
   the promise are listed with that phase and ratio;
 - ``on beat``: the share of cuts within one frame of an annotated beat;
 - ``short``: seeds whose cut the footage could not fill (or that ended earlier, noted);
@@ -65,7 +71,8 @@ import numpy as np
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
 from montage_ai.core.cut.assembly import FootageShortError, assemble
 from montage_ai.core.cut.fit import DurationError
-from montage_ai.core.cut.pace import ring_out_take, shortest_take_s, whole_takes
+from montage_ai.core.cut.grid import cut_points
+from montage_ai.core.cut.pace import longest_take_s, ring_out_take, shortest_take_s, whole_takes
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
 from montage_ai.core.plan.planner import RulesPlanner, make_request
 from montage_ai.core.plan.styles import available_styles
@@ -173,12 +180,16 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
     the best any cut can do there (the cut's notes say so); and the end hold over the song's
     ring-out (:func:`ring_out`) is left out of its phase; a pattern's build into a drop is
     measured against the tightening it promises (each cut's target a quarter shorter for every
-    quarter of the build behind it, down to a quarter: ``1 - 0.75 x``), not the flat target."""
+    quarter of the build behind it, down to a quarter: ``1 - 0.75 x``), not the flat target;
+    and a target outside the takes the grid cuts at the tempo (whole beats, or bars, within the
+    style's shortest and longest shot) is measured against the nearest of them, and one under
+    the phase's length over the most takes the grid's cut points inside it allow, against that."""
     beat = float(np.median(np.diff(music.beat_times_s))) if len(music.beat_times_s) > 1 else 0.5
     beat /= max(1, style.subdivide)
     out = {}
     ring = ring_out(cl) if whole else None
     drops = list(drop_frames(music, style, cl.rate, cl.duration)) if whole else []
+    points = cut_points(music, style, cl.rate, cl.duration) if whole else []
     for phase in ("intro", "build", "climax", "outro"):
         cuts = [c for c in cl.cuts if c.phase == phase]
         if not cuts:
@@ -199,8 +210,11 @@ def pace(cl, style, music, promised: bool = False, local: bool = False, whole: b
             target = min(target, float(cl.metadata["hold_s"]))
         if length < 2 * style.min_shot_s:  # nor can it be split into two takes the style allows
             target = length
-        if whole:  # no shorter than the shortest take the grid cuts at this tempo
+        if whole:  # no shorter than the shortest take the grid cuts at this tempo, nor longer than the longest
             target = max(target, min(length, shortest_take_s(style, beat * max(1, style.subdivide), music.meter)))
+            target = min(target, longest_take_s(style, beat * max(1, style.subdivide), music.meter))
+            # nor shorter than a cut on every one of the grid's points inside the phase gives
+            target = max(target, length / (1 + sum(1 for q in points if cuts[0].record_in < q < cuts[-1].record_out)))
         mean = float(np.mean([c.record_frames for c in cuts])) / float(cl.rate)
         ramp = [ramp_share(c.record_in, drops) for c in cuts] if whole and drops else []
         if any(x is not None for x in ramp):
@@ -344,7 +358,8 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             stats["quantised"] += bool(reach)
             stats["quantised worst"] += pworst[-1][0] in reach
             stats["quantised noted"] += any("holds no whole number of its" in n or "shorter than the shortest it cuts"
-                                            in n for n in cl.metadata["notes"])
+                                            in n or "longer than the longest it cuts" in n
+                                            or "takes on its beats" in n for n in cl.metadata["notes"])
             stats["ring-out noted"] += any("ring-out past its last beat" in n for n in cl.metadata["notes"])
             stats["capped"] += bool(cl.metadata.get("hold_s"))
             if cl.metadata.get("hold_s"):
@@ -479,8 +494,11 @@ def main() -> int:
           "either side of its target nearer the cut's, and the end hold over the song's ring-out (more than two "
           "beats past its last tracked beat) left out of its phase, and a build into a drop against the tightening the "
           "pattern promises, and a target under the shortest take the grid cuts at the tempo (whole beats, none under "
-          "the style's shortest shot) raised to it (seeds: where the worst phase was measured so / "
-          "cuts whose notes say a phase holds no whole number of takes or is cut at the shortest take / cuts ending on a ring-out); "
+          "the style's shortest shot) raised to it, and one over the longest it cuts (whole beats or bars, none over the "
+          "style's longest shot) lowered to it, and one under a cut on every beat the phase has (fewer beats than its "
+          "length at the median beat) raised to that (seeds: where the worst phase was measured so / "
+          "cuts whose notes say a phase holds no whole number of takes or is cut at the shortest or longest take / cuts "
+          "ending on a ring-out); "
           "'reached' in the table: seeds with a phase measured so")
     for r in rows:
         ev, st = r[-2], r[-1]

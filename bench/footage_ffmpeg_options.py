@@ -1,7 +1,7 @@
 """What each ffmpeg option of the analysis decode costs: plain command lines, timed alone.
 
     .venv/bin/python bench/footage_ffmpeg_options.py [--shared ../shared] [--repeat 3]
-        [--only a,b] [--variants current,no_hwaccel,...]
+        [--only a,b] [--variants current,no_hwaccel,...] [--diff]
 
 For every clip of ``<shared>/realworld/footage/`` (or a generated clip when that folder is
 absent), the variants of the analysis decode's ffmpeg command (the one
@@ -13,7 +13,10 @@ variants taking turns within each repeat. Both pipes are read in 1 MiB blocks on
 the decode reads them; each figure is the ffmpeg process's own CPU (``wait4`` rusage) and
 wall time, the median of ``--repeat`` runs. Per clip and in total, as a ratio to the plain
 decode. Each variant's output is hashed once (untimed) and marked ``*`` where its bytes differ
-from the first variant's. Figures, not pass/fail.
+from the first variant's; with ``--diff`` each variant's frames are also kept and compared with the
+first variant's (mean absolute luma difference, overall and on the worst frame, in 8-bit levels):
+how far a ``-skip_loop_filter`` level (``slf_*`` variants) moves the pixels the analysis reads.
+Figures, not pass/fail.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -68,6 +73,21 @@ def _set_threads(cmd: list[str], n: int | None) -> list[str]:
     return cmd[:i] + ["-threads", str(n)] + cmd[i:]
 
 
+#: ``-skip_loop_filter`` levels, least skipped first.
+LOOP_FILTER_LEVELS = ("noref", "bidir", "nointra", "nokey", "all")
+
+
+def _loop_filter(cmd: list[str], level: str | None, fast: bool) -> list[str]:
+    """``cmd`` with its input's ``-skip_loop_filter`` set to ``level`` (``None``: none) and
+    ``-flags2 fast`` on or off."""
+    for flag in ("-skip_loop_filter", "-flags2"):
+        if flag in cmd:
+            cmd = _drop(cmd, flag)
+    i = cmd.index("-i")
+    extra = (["-skip_loop_filter", level] if level else []) + (["-flags2", "fast"] if fast else [])
+    return cmd[:i] + extra + cmd[i:]
+
+
 _METADATA = "metadata=key=montage_ai.pts:mode=add:value=1,metadata=key=montage_ai.pts:mode=print"
 #: The pts filters of either kind in a graph (``null``: a filter that passes frames on).
 _PTS = re.compile(r"showinfo=checksum=0|metadata=key=montage_ai\.pts:mode=add:value=1(?:\[s\d+\];\[s\d+\]|,)"
@@ -92,12 +112,45 @@ VARIANTS: dict[str, Callable[[str, MediaInfo], list[str]]] = {
                                       else ["ffmpeg", "-filter_complex_threads", "1"] + current(p, m)[1:]),
     "loglevel_error": lambda p, m: [("error" if a == "info" else a) for a in current(p, m)],
     "no_skip_loop_filter": lambda p, m: _drop(_drop(current(p, m), "-skip_loop_filter"), "-flags2"),
+    # The deblocking (loop) filter skipped on more or fewer frames (``-skip_loop_filter`` takes a
+    # discard level: noref < bidir < nointra < nokey < all), with and without ``-flags2 fast``.
+    **{f"slf_{level}": (lambda level: lambda p, m: _loop_filter(current(p, m), level, True))(level)
+       for level in LOOP_FILTER_LEVELS},
+    **{f"slf_{level}_nofast": (lambda level: lambda p, m: _loop_filter(current(p, m), level, False))(level)
+       for level in LOOP_FILTER_LEVELS},
+    "slf_none_fast": lambda p, m: _loop_filter(current(p, m), None, True),
     # pts from two metadata filters (add a key, print it: two log lines a frame) or from showinfo
     # (some ten log writes a frame): whichever the decode does not use today.
     "metadata_pts": lambda p, m: _graph(current(p, m), lambda g: _PTS.sub(_METADATA, g)),
     "showinfo_pts": lambda p, m: _graph(current(p, m), lambda g: _PTS.sub("showinfo=checksum=0", g)),
     "no_pipe": lambda p, m: current(p, m)[:-1] + ["-y", "/dev/null"],
 }
+
+
+class _Kept:
+    """What a command writes, kept whole (a ``digest`` for :func:`run_once`)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def update(self, chunk) -> None:
+        self.data += chunk
+
+    def digest(self) -> bytes:
+        return hashlib.blake2b(self.data).digest()
+
+
+def luma_difference(a: bytes, b: bytes, w: int, h: int) -> tuple[float, float]:
+    """(mean, worst frame's mean) absolute difference of the Y planes of two I420 frame runs of
+    ``w`` x ``h`` (the frames both have), in 8-bit levels."""
+    size = w * h * 3 // 2
+    n = min(len(a), len(b)) // size
+    if n == 0:
+        return float("nan"), float("nan")
+    ya = np.frombuffer(bytes(a[:n * size]), np.uint8).reshape(n, size)[:, :w * h].astype(np.int16)
+    yb = np.frombuffer(bytes(b[:n * size]), np.uint8).reshape(n, size)[:, :w * h].astype(np.int16)
+    per_frame = np.abs(ya - yb).mean(axis=1)
+    return float(per_frame.mean()), float(per_frame.max())
 
 
 def _drain(pipe, digest=None) -> None:
@@ -136,22 +189,32 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--variants", default="current,showinfo_pts,no_pts,no_format,threads_1",
                     help="comma-separated, of: " + ",".join(VARIANTS))
+    ap.add_argument("--diff", action="store_true",
+                    help="also print each variant's luma difference from the first variant's (kept in memory)")
     args = ap.parse_args()
     names = ["null"] + [v for v in args.variants.split(",") if v]
     paths = clips(args.shared)
     if args.only:
         paths = [p for p in paths if Path(p).stem in args.only.split(",")]
     tot = {n: [0.0, 0.0] for n in names}
+    diffs: dict[str, list[tuple[float, float]]] = {}
     print(f"{'clip':20s} " + " ".join(f"{n[:16]:>16s}" for n in names) + "   (CPU x / wall x of the plain decode)")
     for path in paths:
         media = probe(path, verify_tail=False)
         cmds = {"null": [a.replace("{path}", path) for a in NULL]}
         cmds.update({n: VARIANTS[n](path, media) for n in names[1:]})
         runs: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
-        digests = {n: hashlib.blake2b() for n in names[1:]}
+        digests = {n: (_Kept() if args.diff else hashlib.blake2b()) for n in names[1:]}
         for n in names[1:]:  # the pixels: once each, untimed (hashing costs this process)
             run_once(cmds[n], digests[n])
         same = {n: digests[n].digest() == digests[names[1]].digest() for n in names[1:]}
+        if args.diff:
+            w, h = analysis_size(media)
+            print(f"{Path(path).stem:20s} " + " ".join(
+                "{:7.2f}/{:7.2f} ".format(*luma_difference(digests[names[1]].data, digests[n].data, w, h))
+                for n in names[1:]) + f"  luma |diff| vs {names[1]!r}: mean/worst frame")
+            diffs.update({n: diffs.get(n, []) + [luma_difference(digests[names[1]].data, digests[n].data, w, h)]
+                          for n in names[1:]})
         for _ in range(max(1, args.repeat)):
             for n in names:
                 runs[n].append(run_once(cmds[n]))
@@ -169,6 +232,9 @@ def main() -> None:
     print(f"\n{'total':20s} " + " ".join(f"{tot[n][1] / bc:7.3f}/{tot[n][0] / bw:7.3f} " for n in names)
           + f"  null {bc:.2f} s CPU {bw:.2f} s wall")
     for n in names:
+        if n in diffs:
+            print(f"  {n:24s} luma |diff| vs {names[1]}: mean {np.mean([d[0] for d in diffs[n]]):.2f}, "
+                  f"worst frame {max(d[1] for d in diffs[n]):.2f} (levels)")
         print(f"  {n:24s} CPU {tot[n][1]:6.2f} s ({tot[n][1] / bc:.3f}x)  wall {tot[n][0]:6.2f} s ({tot[n][0] / bw:.3f}x)")
 
 

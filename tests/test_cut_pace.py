@@ -389,18 +389,18 @@ def test_a_chronological_cut_with_a_few_more_slots_than_shots_is_stretched_only_
     # vlog ran 30 % over its target). The stretch whose count comes nearest the shots is taken
     from types import SimpleNamespace
 
-    import montage_ai.core.cut.assembly as assembly
+    import montage_ai.core.cut.plan_slots as plan_slots
     from montage_ai.core.cut.grid import Slot
 
     def grid(*args, stretch=1.0, **kwargs):
         n = 27 if stretch < 1.05 else 25 if stretch < 1.15 else 20
         return [Slot(i * 10, i * 10 + 10, "build", 0.5) for i in range(n)]
 
-    monkeypatch.setattr(assembly, "slot_grid", grid)
+    monkeypatch.setattr(plan_slots, "slot_grid", grid)
     ids = [f"s{i}" for i in range(23)]
     plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids)])
-    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270, 0,
-                                   None, [])
+    slots, notes = plan_slots.plan_slots(plan, music(), load_style("vlog"), R, [("build", 0, 270, 0.5)], [], 270,
+                                         0, None, [])
     assert len(slots) == 25, notes
     assert any("23 shots for 27 slots, so 25 longer ones" in n for n in notes)
 
@@ -412,19 +412,19 @@ def test_a_chronological_grid_is_not_stretched_when_the_stretch_jumps_past_the_s
     # where that lengthens the mean take least (a fifth of 27 slots against a quarter for 22)
     from types import SimpleNamespace
 
-    import montage_ai.core.cut.assembly as assembly
+    import montage_ai.core.cut.plan_slots as plan_slots
     from montage_ai.core.cut.grid import Slot
 
     def grid(*args, stretch=1.0, **kwargs):
         n = 27 if stretch < 1.15 else 22
         return [Slot(i * 10, i * 10 + 10, "build" if i < 14 else "climax", 0.5) for i in range(n)]
 
-    monkeypatch.setattr(assembly, "slot_grid", grid)
+    monkeypatch.setattr(plan_slots, "slot_grid", grid)
     ids = [f"s{i}" for i in range(23)]
     plan = SimpleNamespace(shot_ids=ids, phases=[SimpleNamespace(name="build", shot_ids=ids[:12]),
                                                  SimpleNamespace(name="climax", shot_ids=ids[12:])])
-    slots, notes = assembly._slots(plan, music(), load_style("vlog"), R,
-                                   [("build", 0, 140, 0.5), ("climax", 140, 270, 0.5)], [], 270, 0, None, [])
+    slots, notes = plan_slots.plan_slots(plan, music(), load_style("vlog"), R,
+                                         [("build", 0, 140, 0.5), ("climax", 140, 270, 0.5)], [], 270, 0, None, [])
     assert len(slots) == 27, notes
     assert not any("longer ones" in n for n in notes), notes
 
@@ -465,7 +465,7 @@ def test_the_hold_on_whole_bars_keeps_the_takes_the_footage_holds_when_beats_fal
     # s): the footage (longest shot 10 s) holds it in two takes of 5.27 s, just under two median
     # bars, and flooring that to whole median bars halved every take (one bar) though the
     # footage holds two-bar takes. Here: beats 16 and 17 frames apart in turn, 17 in the outro
-    from montage_ai.core.cut.assembly import _hold
+    from montage_ai.core.cut.footage_hold import footage_hold as _hold
     from montage_ai.core.plan.planner import shot_id_map
     from test_planner import footage
 
@@ -598,3 +598,123 @@ def test_a_chronological_even_split_aims_at_the_styles_target_not_the_seeds_draw
                           [], 240, seed=seed)
         intro = [s.frames for s in slots if s.phase == "intro"]
         assert abs(np.mean(intro) / target - 1) <= 0.2, (seed, intro, target, beat_f)
+
+
+def test_a_phase_cut_by_its_sections_keeps_its_mean_take_on_target_not_each_span_rounded_alone():
+    # a cinematic build of 12 bars whose section changes (bars 7, 8, 10) are fixed cuts: each
+    # span rounding its own count of 1.5-bar takes alone rounded every one the same way (a
+    # 7-bar span in 2-bar takes and a 3-bar one, a bar alone, ...): six takes, 1.33x the target
+    secs = (("A", 0, 7, 0.39), ("B", 7, 8, 0.49), ("C", 8, 10, 0.84), ("D", 10, 12, 0.63))
+    m = music(secs)
+    energy = float(np.mean([s[3] for s in secs]))
+    style = load_style("cinematic")
+    target = style_target_s(style, "build", energy, 0.5, 4) * R
+    for seed in range(5):
+        slots = slot_grid(m, style, R, [("build", 0, 600, energy)], [350, 400, 500], 600, seed=seed,
+                          phase_energy={"build": energy})
+        assert {350, 400, 500} <= {s.start for s in slots}  # the section changes are still cuts
+        assert all(s.frames % 50 == 0 for s in slots)  # whole bars
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= 0.1, (seed, [s.frames for s in slots], target)
+
+
+def test_a_target_longer_than_the_longest_take_at_the_tempo_is_said_and_cut_at_that_take():
+    from montage_ai.core.cut.pace import above_longest, longest_take_s
+
+    # 68 bpm, every cut on a downbeat: a bar is 3.5 s and two bars (7.1 s) are over dynamic's
+    # 6 s longest shot, so the quiet build's 1.5-bar target (6 beats, 5.3 s) is cut in takes of
+    # one bar: no cut can come within 20 % of it (gtzan country, dynamic+downbeats_only)
+    style = apply_pattern(load_style("dynamic"), load_pattern("downbeats_only"))
+    m = music((("A", 0, 16, 0.2),), bpm=68)
+    shots = varied_footage(files=6, frames=150)
+    cl = assemble(RulesPlanner().plan(make_request(shots, m, style, seed=0)), shots, m, style, seed=0)
+    beat_s = float(np.median(np.diff(cl.beats))) / float(cl.rate)
+    most = longest_take_s(style, beat_s, m.meter)
+    assert 4 * beat_s - 0.05 < most < 4 * beat_s + 0.05
+    long = above_longest(cl.cuts, cl.sections, style, beat_s, m.meter, cl.rate, cl.metadata.get("hold_s"))
+    assert long, [(c.phase, c.record_frames) for c in cl.cuts]
+    for ph in long:  # every take of that phase is at most that long, and the target over 1.2 of it
+        assert max(c.record_frames for c in cl.cuts if c.phase == ph) <= most * float(cl.rate) + 1
+        assert long[ph][0] > 1.2 * most
+    said = [n for n in cl.metadata["notes"] if "longer than the longest it cuts at this tempo" in n]
+    assert len(said) == 1 and all(f"the {ph}'s" in said[0] for ph in long) and "whole bars" in said[0]
+    # at 120 bpm two bars are 4 s, within the longest shot: nothing to say
+    m2 = music((("A", 0, 16, 0.2),))
+    cl2 = assemble(RulesPlanner().plan(make_request(shots, m2, style, seed=0)), shots, m2, style, seed=0)
+    assert not [n for n in cl2.metadata["notes"] if "longest it cuts" in n]
+
+
+def test_a_phase_paced_up_to_its_target_lands_within_half_the_slack_not_on_its_edge():
+    # energy_map over a loud build (a beat a take) with a quieter bar inside (two beats): the
+    # grid scales the bars' pace so the phase's mean is the target; aimed at the edge of
+    # PHASE_SLACK, whole beats and the seed's carry put it 9-11 % over (hiphop's build 1.20)
+    from montage_ai.core.cut.grid import PHASE_SLACK
+
+    style = apply_pattern(load_style("dynamic"), load_pattern("energy_map"))
+    secs = (("A", 0, 1, 0.9), ("B", 1, 2, 0.84), ("C", 2, 3, 0.64), ("D", 3, 4, 0.94), ("E", 4, 5, 0.88))
+    m = music(secs)
+    energy = float(np.mean([s[3] for s in secs])) * 0.925  # the off-beats are a tenth quieter
+    rate = Fraction(24)
+    target = style_target_s(style, "build", energy, 0.5, 4) * 24
+    for seed in range(5):
+        slots = slot_grid(m, style, rate, [("build", 0, 240, energy)], [], 240, seed=seed, phase_energy={"build": energy})
+        mean = np.mean([s.frames for s in slots])
+        assert abs(mean / target - 1) <= PHASE_SLACK / 2 + 0.01, (seed, [s.frames for s in slots], target)
+
+
+def test_the_assemblys_pace_check_leaves_the_ring_out_hold_out_as_its_notes_say():
+    # demo mtv: the outro's last take held 1.5 s over the song's ring-out; the fill had split
+    # two of the outro's one-second slots into half-second pieces (the footage ran out), and
+    # the long end hold hid it (0.83 of the pace with it, 0.69 without): a chopped phase was
+    # kept where a shorter cut (said in the notes) keeps the style's pace
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.assembly import _Once, _paced
+
+    style = load_style("mtv")  # quiet: two beats a take, 1 s at 120 bpm
+    beats = tuple(round(i * 12.5) for i in range(16))  # the last at 188; the song rings out to 240
+    cuts, at = [], 0
+    for n in [25, 25, 25, 25, 25, 12, 13, 12, 13, 13, 52]:  # two slots split in two, then the end hold
+        cuts.append(C(phase="outro", record_in=at, record_out=at + n, record_frames=n))
+        at += n
+    cl = C(cuts=tuple(cuts), sections=(C(phase="outro", energy=0.1),), rate=R, beats=beats, duration=at)
+    assert at == 240 and _paced(cl) == cl.cuts[:-1]  # the end hold, from the last beat on, is no take of the pace
+    once = _Once.__new__(_Once)
+    once.style, once.beat_s, once.music = style, 0.5, C(meter=4)
+    once.last_slots = [C(phase="outro", frames=n) for n in [25] * 7 + [13, 52]]
+    r = once.ratios(cl, None)
+    assert r["outro"] == pytest.approx(188 / 10 / 25, abs=0.01)  # 0.75 of the pace, not 0.87 with the hold
+    assert once.footage_short(cl, r) == ["outro"]
+    # a phase whose only take is the end hold keeps it
+    solo = C(cuts=(C(phase="outro", record_in=0, record_out=240, record_frames=240),), sections=cl.sections,
+             rate=R, beats=beats, duration=240)
+    assert _paced(solo) == solo.cuts
+
+
+def test_a_phase_with_fewer_beats_to_cut_on_than_its_length_asks_is_said():
+    from dataclasses import replace
+    from types import SimpleNamespace as C
+
+    from montage_ai.core.cut.grid import cut_points
+    from montage_ai.core.cut.pace import too_few_beats, unreachable_notes
+
+    # a song whose first tracked beat comes 1.31 s in (1.5 of its 0.88 s beats, the beat
+    # carried back 0.43 s in, under half a beat: no point there) and whose intro beats are
+    # 0.98 s apart: every_beat's intro of 3.27 s has room for three takes, not 3.7
+    style = apply_pattern(load_style("dynamic"), load_pattern("every_beat"))
+    m = music((("A", 0, 8, 0.2),), bpm=68.2, lead_s=1.31)
+    rate = Fraction(30000, 1001)
+    beats = (1.31, 2.29, 3.27) + tuple(round(3.27 + 0.88 * i, 3) for i in range(1, 29))
+    m = replace(m, beat_times_s=beats, beat_energy=(0.2,) * len(beats), downbeat_times_s=beats[2::4])
+    points = cut_points(m, style, rate, 900)
+    assert points[:4] == [0, 39, 69, 98]  # the lead-in is one take: no point 0.43 s in
+    f = [0, 39, 69, 98]
+    cuts = [C(phase="intro", record_in=a, record_out=b, record_frames=b - a) for a, b in zip(f, f[1:])]
+    secs = [C(phase="intro", energy=0.2)]
+    few = too_few_beats(cuts, secs, style, 0.88, 4, rate, points)
+    assert set(few) == {"intro"} and few["intro"][2] == 3 and few["intro"][1] > 1.2 * few["intro"][0]
+    said = unreachable_notes(style, cuts, secs, [round(t * rate) for t in beats], 900, 4, rate, points=points)
+    assert any("the intro holds at most 3 takes on its beats" in n for n in said), said
+    # at the median beat throughout, a cut on every beat is the target: nothing to say
+    even = [C(phase="intro", record_in=i * 26, record_out=i * 26 + 26, record_frames=26) for i in range(4)]
+    assert too_few_beats(even, secs, style, 0.88, 4, rate, [26, 52, 78]) == {}

@@ -9,6 +9,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from montage_ai.core.analysis.exposure_drift import is_exposure_drift
 from montage_ai.core.analysis.shot_signatures import Signatures, _lag_distances, colour_distance, structure_distance
 from montage_ai.core.analysis.shot_types import (
     _BLEND_EDGE,
@@ -107,7 +108,7 @@ def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> 
     found: list[tuple[int, int]] = []
     for width in (2 * K, 3 * K):
         for j in range(ra, rb - width + 1, max(1, K // 2)):
-            span = _blend_span(sig, j, j + width, a, b)
+            span = _blend_span(sig, j, j + width, a, b, settle=False)
             # Only where one side really moves like a camera move (steadily): that is what
             # hid the blend from the run's own ends; lights drifting in a defocused shot
             # or a blob crossing it do not move steadily.
@@ -120,7 +121,7 @@ def _window_spans(sig: Signatures, ra: int, rb: int, a: int, b: int, K: int) -> 
             merged[-1] = (merged[-1][0], max(merged[-1][1], f1))
         else:
             merged.append((f0, f1))
-    return merged
+    return [_settled_ends(sig, f0, f1, a, b) for f0, f1 in merged]
 
 
 def _blend_fit(sig: Signatures, ra: int, rb: int):
@@ -150,6 +151,72 @@ def _fit_blend(sig: Signatures, ra: int, rb: int):
     np.multiply(r, r, out=r)
     resid = np.sqrt(np.add.reduce(r, axis=1)) / np.sqrt(norm2)
     return alpha, resid
+
+
+#: The tail of a transition that is not a linear blend (an iris, a wipe with a dissolve: its
+#: last frames are the new picture with darker edges, mix close to 1) is the frames that still
+#: change, on a coarse grid (:func:`_coarse`, each cell's level less the frame's mean per
+#: channel: film flicker and exposure drift are no change of the picture), by more than
+#: :data:`_TAIL_RATIO` times the settled side's own drift (median steps over windows of
+#: :data:`_TAIL_DRIFT_FRAMES` frames beyond) and more than :data:`_TAIL_FLOOR` levels RMS
+#: (measured on tiffany_film's iris: tail frames 175-177 move 3.9-7.1 levels against a drift
+#: of 1.2-1.9, the settled 178-179 0.9-1.2; the new shot's own motion from 183 on moves 1.8-2.3
+#: against a drift of 0.5, so there the floor is what holds, by a thin margin).
+_TAIL_RATIO = 1.5
+_TAIL_DRIFT_FRAMES = 5
+_TAIL_FLOOR = 2.0
+
+
+def _coarse(sig: Signatures, lo: int, hi: int) -> np.ndarray:
+    """Frames ``lo..hi``'s thumbnails as 8x3 cells (4x6 pixel means), less each frame's mean
+    per channel, flattened and scaled so that distances are RMS levels."""
+    t = sig.thumb[lo:hi + 1].astype(np.float64)
+    n, h, w, ch = t.shape
+    c = t[:, :h - h % 3, :w - w % 8].reshape(n, 3, h // 3, 8, w // 8, ch).mean(axis=(2, 4))
+    c -= c.mean(axis=(1, 2), keepdims=True)
+    return c.reshape(n, -1) / np.sqrt(c[0].size)
+
+
+def _settled_ends(sig: Signatures, first: int, last: int, a: int, b: int) -> tuple[int, int]:
+    """Widen span ``first..last`` of a blend over the frames beside it, inside piece
+    ``[a, b)``, that still change towards the settled side (:data:`_TAIL_RATIO`).
+
+    A frame ``f`` past ``last`` belongs to the tail when it differs from both ``f + 1`` and
+    ``f + 2`` by more than the drift, and ``f - 1`` was farther from ``f + 2`` than it is (the
+    picture keeps approaching the settled side: a one-frame flicker right after the span
+    differs from its neighbours too, but the frame before it is as close to what follows).
+    The drift is the calmer of the median steps over the next :data:`_TAIL_DRIFT_FRAMES`
+    frames and the ones after them (a long tail's own steps fill the first window). The
+    same backwards before ``first``. A blend between one picture at two exposures is left
+    as it is (``exposure_drift.without_exposure_drift`` drops it by its ends; widened, they
+    would lie inside the exposure ramp)."""
+    if is_exposure_drift(sig.thumb[max(a, first - 1)], sig.thumb[min(b - 1, last + 1)]):
+        return first, last  # one picture at another exposure: not a transition (.exposure_drift)
+    W = _TAIL_DRIFT_FRAMES
+    lo, hi = max(a, first - 2 * W - 3), min(b - 1, last + 2 * W + 3)
+    c = _coarse(sig, lo, hi)
+
+    def dist(i: int, j: int) -> float:
+        return float(np.linalg.norm(c[i - lo] - c[j - lo]))
+
+    def changing(f: int, s: int) -> bool:  # s: +1 towards the settled side after, -1 before
+        end = hi if s > 0 else lo
+        steps = [dist(j, j + s) for j in range(f + s, end, s)][:2 * W]
+        drift = min(float(np.median(steps[k:k + W])) for k in range(0, len(steps) - W + 1, W))
+        move = min(dist(f, f + s), dist(f, f + 2 * s))
+        return move > max(_TAIL_FLOOR, _TAIL_RATIO * drift) and dist(f - s, f + 2 * s) > dist(f, f + 2 * s)
+
+    while last + W + 2 <= hi and changing(last + 1, 1):
+        last += 1
+        if hi < b - 1 and last + 2 * W + 2 > hi:
+            hi = min(b - 1, last + 2 * W + 3)
+            c = _coarse(sig, lo, hi)
+    while first - W - 2 >= lo and changing(first - 1, -1):
+        first -= 1
+        if lo > a and first - 2 * W - 2 < lo:
+            lo = max(a, first - 2 * W - 3)
+            c = _coarse(sig, lo, hi)
+    return first, last
 
 
 def _row64(sig: Signatures, i: int) -> np.ndarray:
@@ -235,7 +302,8 @@ def _reexposed_rms(end: np.ndarray, target: np.ndarray) -> float:
     return float(np.sqrt(err / t.size))
 
 
-def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None) -> tuple[int, int] | None:
+def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int | None = None, *,
+                settle: bool = True) -> tuple[int, int] | None:
     """If frames between ``ra`` and ``rb`` hold a blend of two shots, its span.
 
     The span is found against references at the run's ends, then refined against the
@@ -307,4 +375,4 @@ def _blend_span(sig: Signatures, ra: int, rb: int, a: int | None = None, b: int 
             drifts.append(float(np.linalg.norm(_row64(sig, hi_) - _row64(sig, lo_))) * length / (hi_ - lo_))
     if drifts and across < 1.5 * min(drifts):
         return None
-    return first, last
+    return _settled_ends(sig, first, last, a, b) if settle else (first, last)

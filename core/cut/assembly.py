@@ -43,8 +43,10 @@ How
    rules of :mod:`.fill`); each one used is a line in ``CutList.metadata["notes"]``. Only
    footage too short for the cut raises.
 
-The parts live in :mod:`.grid` (slots), :mod:`.shot_windows` (frames of a shot), :mod:`.fill`
-(rules) and :mod:`.format`; this module puts them together.
+The parts live in :mod:`.grid` (slots), :mod:`.plan_slots` (the grid for a plan, with its
+notes), :mod:`.footage_hold` (the cap on every phase's takes the footage holds),
+:mod:`.shot_windows` (frames of a shot), :mod:`.fill` (rules) and :mod:`.format`; this module
+puts them together.
 
 Cuts are on beat frames (record positions); sources keep their own frame grid.
 """
@@ -64,8 +66,11 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
-from montage_ai.core.cut.fill_state import in_order_counts
 from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.cut.footage_hold import cap_note as _cap_note
+from montage_ai.core.cut.footage_hold import footage_hold as _hold
+from montage_ai.core.cut.footage_hold import longest_usable_s as _longest_usable_s
+from montage_ai.core.cut.footage_hold import usable_lengths as _usable_lengths
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
     AssemblyError,
@@ -75,21 +80,22 @@ from montage_ai.core.cut.grid import (
     _nearest,
     beat_energies,
     common_rate,
+    cut_points,
     end_frame,
     lead_out,
     slot_grid,
 )
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
-    hold_s,
-    holds,
     off_pace_note,
     paced_phases,
     phase_ratios,
+    ring_out_take,
     style_target_s,
-    too_long_s,
     unreachable_notes,
 )
+from montage_ai.core.cut.plan_slots import phase_energy as _phase_energy
+from montage_ai.core.cut.plan_slots import plan_slots as _slots
 from montage_ai.core.cut.shorten import (
     HELD,
     KEPT,
@@ -250,7 +256,8 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         rate_notes = rate_notes + [off]
     # what no cut could keep on pace (a phase length, the tempo, the ring-out): said, not hidden
     rate_notes = rate_notes + unreachable_notes(style, cl.cuts, cl.sections, cl.beats, cl.duration, music.meter,
-                                                cl.rate, cl.metadata.get("hold_s"))
+                                                cl.rate, cl.metadata.get("hold_s"),
+                                                points=cut_points(music, style, cl.rate, cl.duration))
     if size is None:
         size = used_format(cl.cuts, by_path)[1]
     return replace(cl, width=int(size[0]), height=int(size[1]),
@@ -308,16 +315,6 @@ def _drop_duplicates(plan: StoryPlan, ids, duplicates) -> tuple[StoryPlan, set[s
     log.info("near-duplicates left out: %s", sorted(repeats))
     return plan, repeats, [f"{len(repeats)} near-duplicate shot{'s' if len(repeats) > 1 else ''} left out "
                            f"({len(dropped)} of them planned): each repeats a better shot"]
-
-
-def _usable_lengths(ids, repeats: set[str]) -> list[float]:
-    """Usable length (s) of every shot a cut may show: not black, not a near-duplicate."""
-    return [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
-            for sid, (a, s) in ids.items() if sid not in repeats and not s.black and a.media.video is not None]
-
-
-def _longest_usable_s(ids, repeats: set[str]) -> float:
-    return max(_usable_lengths(ids, repeats), default=0.0)
 
 
 def _longest_shot(plan: StoryPlan, ids, rate: Fraction) -> int | None:
@@ -455,7 +452,7 @@ class _Once:
                           packed, longest_s=_longest_usable_s(self.ids, self.repeats))]
 
     def ratios(self, cl: CutList, hold: float | None) -> dict[str, float]:
-        return phase_ratios(cl.cuts, cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
+        return phase_ratios(_paced(cl), cl.sections, self.style, self.beat_s, self.music.meter, cl.rate, hold)
 
     def footage_short(self, cl: CutList, ratios: Mapping[str, float]) -> list[str]:
         """The phases whose mean take is more than the tolerance short of its target because
@@ -471,13 +468,22 @@ class _Once:
 
     @staticmethod
     def mean_take(cl: CutList, phase: str) -> float:
-        takes = [c.record_frames for c in cl.cuts if c.phase == phase]
+        takes = [c.record_frames for c in _paced(cl) if c.phase == phase]
         return float(np.mean(takes)) / float(cl.rate) if takes else 0.0
 
     def cut(self, hold: float | None, hold_note: list[str]) -> CutList:
         return _assemble_once(self, hold, hold_note)
 
     last_slots: Sequence[Slot] = ()
+
+
+def _paced(cl: CutList) -> tuple:
+    """The cuts of ``cl`` that keep its phases' pace: the end hold over the song's ring-out
+    (:func:`~.pace.ring_out_take`, said in the notes) left out when its phase has others."""
+    end = ring_out_take(cl.cuts, cl.beats, cl.duration)
+    if end is None or sum(c.phase == cl.cuts[end].phase for c in cl.cuts) < 2:
+        return cl.cuts
+    return cl.cuts[:end] + cl.cuts[end + 1:]
 
 
 def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutList:
@@ -523,141 +529,6 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
         metadata={"notes": ([fit_note] if fit_note and duration_s is not None or getattr(music, "offset_s", 0)
                             else []) + grid_notes + notes, "hold_s": hold},
     )
-
-
-def _cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False,
-              longest_s: float | None = None) -> str:
-    why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
-           "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
-    if longest_s is not None and longest_s < wanted - 1e-6:  # no shorter cut would hold them either
-        fix = (f"; no usable shot is as long as the style's {wanted:.1f} s takes (the longest is {longest_s:.1f} s), "
-               "so a shorter cut would not hold them either: add longer footage for the style's full takes")
-    else:
-        fix = " (add longer footage or ask for a shorter duration for the style's full takes)"
-    return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
-            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why}{fix}")
-
-
-def _hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
-          n_frames: int) -> tuple[float | None, list[str], float]:
-    """The longest take the footage holds over every phase at the style's pace
-    (:func:`~.pace.hold_s`; None: the style's takes fit), its note, and the seconds the cut
-    is too long for the footage to hold even the style's shortest takes (0: it holds them)."""
-    if len(beats) < 2 or not phases:
-        return None, [], 0.0
-    beat_s = float(np.median(np.diff(beats))) / float(rate)
-    targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
-               for name, a, b, energy in phases]
-    lengths = _usable_lengths(ids, repeats)
-    never = style.reuse == "never"
-    hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
-    if hold is None:
-        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
-    # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
-    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
-    # ... never below the style's shortest take (whole units of it, up)
-    least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
-    per = max(1, meter) if style.all_cuts_on_downbeat else 1 / max(1, style.subdivide)  # beats a unit
-    units = [sum(1 for x in beats if a <= x < b) / per for _, a, b, _ in phases]
-    hold = round(max(unit, least, _on_grid_hold(lengths, targets, never, hold, unit, units)), 3)
-    wanted = max(t for _, t in targets)
-    return hold, [_cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
-
-
-def _on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool, hold: float,
-                  unit: float, units: Sequence[float]) -> float:
-    """The footage's hold (:func:`~.pace.hold_s`) in whole grid units, counted in the phase's own.
-
-    The hold is the longest take of the phase that sets it: its length over its number of
-    takes. Beats fall between frames (0.667 s apart: 16 or 17 frames at 23.976), so a phase
-    of four bars is 10.54 s where four median bars (``unit``: 2.67 s) are 10.68 s; the hold,
-    two takes of 5.27 s, floored to whole median bars was one bar (2.67 s), every take halved
-    though the footage holds the two-bar takes. So the hold is that phase's grid units
-    (``units``, one per phase of ``targets``) over its takes, floored, in median units; kept
-    where the footage holds takes capped there (:func:`~.pace.holds`), else floored as before."""
-    down = math.floor(hold / unit + 1e-6) * unit
-    best = None
-    for (length, target), n_units in zip(targets, units):
-        t = min(target, hold, length)
-        if t <= 0:
-            continue
-        n = max(1, math.ceil(length / t - 0.05))  # the takes that tile it (:func:`~.pace.holds`)
-        if abs(length / n - hold) <= 1e-3 + 1e-6:  # the phase whose takes set the hold
-            whole = math.floor(n_units / n + 1e-6) * unit
-            best = whole if best is None else max(best, whole)
-    if best is not None and best > down + 1e-6 and holds(lengths, targets, never=never, cap=best):
-        return best
-    return down
-
-
-def _phase_energy(sections: Sequence[CutSection]) -> dict[str, float]:
-    """Each story phase's energy as its pace is promised and measured
-    (:func:`~.pace.phase_ratios`): the mean energy of the song's sections it falls in."""
-    by: dict[str, list[float]] = {}
-    for s in sections:
-        by.setdefault(s.phase, []).append(float(s.energy))
-    return {ph: sum(v) / len(v) for ph, v in by.items() if v}
-
-
-def _slots(plan: StoryPlan, music: MusicAnalysis, style: Style, rate: Fraction, phases, sec_starts, n_frames: int,
-           seed: int, longest: int | None, beats: Sequence[int],
-           drops: Sequence[tuple[int, int]] = (),
-           phase_energy: Mapping[str, float] | None = None,
-           shot_max: int | None = None) -> tuple[list[Slot], list[str]]:
-    """The grid's slots and its notes (takes shorter than the style wants; a style that
-    never reuses a shot with too few shots: fewer, longer slots). ``longest``: the longest
-    slot (the takes' cap, where the footage holds no longer ones); ``shot_max``: the longest
-    usable shot, which the note quotes (default ``longest``)."""
-    shot_max = longest if shot_max is None else shot_max
-    slots = slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest, drops=drops,
-                      phase_energy=phase_energy)
-    notes = []
-    if shot_max is not None and len(beats) > 1:
-        beat_f = float(np.median(np.diff(beats)))
-        for ph_name, _, _, energy in phases:
-            lo, hi = style.beats_for(style.energy_level(energy), ph_name)
-            if shot_max < min(lo * beat_f, _frac(style.max_shot_s) * rate) - 0.5:
-                notes.append(f"{style.name} wants takes of {lo}-{hi} beats ({lo * beat_f / float(rate):.1f} s or "
-                             f"more) in the {ph_name}; the longest usable shot is {float(shot_max / rate):.1f} s, "
-                             "so takes are shorter")
-                break
-    n_shots = len(plan.shot_ids)
-    # a style that never reuses a shot, or keeps the footage in order (a shot in two slots in
-    # a row would cut to itself or go back in time), with fewer shots than slots: fewer, longer ones
-    if (style.reuse == "never" or style.chronological) and n_shots and len(slots) > n_shots:
-        # the stretch whose slots come nearest the shots (fewer on a tie): whole beats make the
-        # count jump (27 slots for 23 shots: 25 at a tenth longer, 20 at the full ratio, every
-        # take a third longer than the style's)
-        full = len(slots) / n_shots
-        tries = [slot_grid(music, style, rate, phases, sec_starts, n_frames, seed=seed, longest=longest,
-                           stretch=1 + (full - 1) * k / 4, drops=drops, phase_energy=phase_energy) for k in range(1, 5)]
-        stretched = min(tries, key=lambda t: (abs(len(t) - n_shots), len(t) > n_shots))
-        if style.reuse != "never":  # in order, reusing: the grid whose worst phase the shots keep nearest its pace
-            stretched = min([slots] + tries, key=lambda t: (_in_order_worst(plan, slots, t), len(t)))
-        if len(stretched) < len(slots):
-            log.info("%d shots for %d slots: stretched to %d slots", n_shots, len(slots), len(stretched))
-            why = "never reuses a shot" if style.reuse == "never" else "keeps the footage in order"
-            notes.append(f"{style.name} {why}: {n_shots} shots for {len(slots)} slots, "
-                         f"so {len(stretched)} longer ones")
-            slots = stretched
-    return slots, notes
-
-
-def _in_order_worst(plan: StoryPlan, base: Sequence[Slot], slots: Sequence[Slot]) -> float:
-    """How far the worst phase's mean take would be from the ``base`` grid's (on the style's
-    pace) when a chronological fill plays ``slots``: a phase's takes grow as its slots are
-    fewer than the base's (stretched), and again where it has more slots than the shots in
-    order give it (:func:`~.fill_state.in_order_counts`: a shot held through two slots).
-    This weighs every take of the cut stretched against a few held in its longest phases."""
-    names = [p.name for p in plan.phases]
-    n_base = [sum(1 for sl in base if sl.phase == n) for n in names]
-    n_slots = [sum(1 for sl in slots if sl.phase == n) for n in names]
-    counts = in_order_counts(n_slots, [len(p.shot_ids) for p in plan.phases])
-    worst = 0.0
-    for b, s, c in zip(n_base, n_slots, counts):
-        if b and s:
-            worst = max(worst, abs(b / s * max(1.0, s / max(1, c)) - 1))
-    return worst
 
 
 def _sections(music: MusicAnalysis, rate: Fraction, n_frames: int, phases, grid) -> list[CutSection]:

@@ -26,7 +26,8 @@ from montage_ai.core.plan.styles import Style
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid", "lead_out"]
+__all__ = ["AssemblyError", "FootageShortError", "Slot", "common_rate", "end_frame", "slot_grid", "lead_out",
+           "cut_points"]
 
 class AssemblyError(MontageError):
     """The cut cannot be assembled (no beats, no footage at a usable rate, ...)."""
@@ -165,7 +166,7 @@ def slot_grid(music: MusicAnalysis, style: Style, rate: Fraction, phases: Sequen
     g.drops = list(drops)
     fixed = _fixed_points(g, phases, list(section_starts) + [d for _, d in drops])
     slots: list[Slot] = []
-    bounds = [0] + fixed + [n_frames]
+    bounds = g.bounds = [0] + fixed + [n_frames]
     for a, b in zip(bounds, bounds[1:]):
         slots += _span_slots(g, a, b, stretch)
     return slots
@@ -196,6 +197,10 @@ class _Grid:
     pace: dict = field(default_factory=dict)
     #: per phase start: the style's target take there in grid beats (at the phase's energy)
     target: dict = field(default_factory=dict)
+    #: per phase start: ``[takes the phase's slots so far are worth at the pace they aimed at,
+    #: slots]``: the even split before a fixed cut counts the phase's earlier spans (:func:`_split_count`)
+    tally: dict = field(default_factory=dict)
+    bounds: list = field(default_factory=list)  # the fixed cuts, 0 and the end included
 
     @classmethod
     def of(cls, music: MusicAnalysis, style: Style, rate: Fraction, phases, n_frames: int, seed: int,
@@ -249,6 +254,27 @@ def _lead_in(beats_e: dict[int, float], beats: list[int]) -> tuple[dict[int, flo
         return beats_e, beats
     e0 = beats_e[beats[0]]
     return {**{f: e0 for f in early}, **beats_e}, early + beats
+
+
+def cut_points(music: MusicAnalysis, style: Style, rate: Fraction, n_frames: int) -> list[int]:
+    """The frames inside ``[0, n_frames)`` the grid may cut on, as :class:`_Grid` takes them:
+    the beats (and a pattern's subdivisions), carried back over a lead-in before the first
+    tracked beat (:func:`_lead_in`); the downbeats among them for a style that cuts only on
+    downbeats. A phase can hold no more takes than the points inside it, plus one.
+
+    >>> m = MusicAnalysis("m.wav", 4.0, 22050, 120.0, 4, (1.0, 1.5, 2.0, 2.5, 3.0), (1.0, 3.0), (1.0,) * 5, ())
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> cut_points(m, load_style("mtv"), Fraction(24), 96)  # a beat carried back to 12, half a second in
+    [0, 12, 24, 36, 48, 60, 72]
+    """
+    beats_e = beat_energies(music, rate, style.subdivide)
+    beats = sorted(f for f in beats_e if 0 <= f < n_frames)
+    if not beats:
+        return []
+    beats = _lead_in(beats_e, beats)[1]
+    if style.all_cuts_on_downbeat:
+        return sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if 0 <= d < n_frames})
+    return beats
 
 
 def lead_out(points: Sequence[int], n_frames: int) -> list[int]:
@@ -347,7 +373,8 @@ def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) ->
     faster) and puts the phase's mean on the target: a walk over the phase, each take as
     many beats as the bar where it starts asks (scaled, within the style's shortest and
     longest shot), gives the mean take. Within :data:`PHASE_SLACK` of the target the bars'
-    own pace is kept (scale 1); beyond, the scale brings the mean back to that edge."""
+    own pace is kept (scale 1); beyond, the scale brings the mean to within half of it (aimed
+    at the edge, whole beats and the seed's carry left hiphop's one-beat build 20 % long)."""
     name, a, b, energy = phase
     style = g.style
     p_range = style.beats_for(style.energy_level(energy), name)
@@ -370,7 +397,7 @@ def _phase_pace(g: _Grid, phase: tuple[str, int, int, float], rate: Fraction) ->
     mean = walk(1.0)
     if target <= 0 or abs(mean / target - 1) <= PHASE_SLACK:  # the bars' own pace keeps the phase near its target
         return 1.0, p_range
-    aim = target * (1 + PHASE_SLACK if mean > target else 1 - PHASE_SLACK)
+    aim = target * (1 + PHASE_SLACK / 2 if mean > target else 1 - PHASE_SLACK / 2)
     # the walk jumps with the scale (its steps land on other bars): the scale, of a few
     # dozen from a third to three times, whose walk comes nearest the aim (nearest 1 on a tie)
     scales = [float(x) for x in np.geomspace(1 / 3, 3.0, 45)]
@@ -401,15 +428,15 @@ def _bar_want(g: _Grid, p: int) -> tuple[str, float, int, int, float, int]:
     return name, e, lo, hi, want, i0
 
 
-def _shots_at_pace(g: _Grid, p: int, b: int) -> float:
+def _shots_at_pace(g: _Grid, p: int, b: int, least: float = 1.0) -> float:
     """How many shots (a fraction for the last) fill ``[p, b)`` at the style's pace where
-    each starts (its energy)."""
+    each starts (its energy), at least ``least``."""
     n, x = 0.0, float(p)
     while x < b - 0.5 * g.beat_f:
         step = max(1.0, _want(g, int(x))[4]) * g.beat_f
         n += min(1.0, (b - x) / step)
         x += step
-    return max(1.0, n)
+    return max(least, n)
 
 
 def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, int, int, int]:
@@ -448,13 +475,54 @@ def _beats_per_cut(g: _Grid, p: int, stretch: float) -> tuple[str, float, int, i
     return name, e, lo, hi, max(1, int(round(k * stretch))), i0
 
 
+def _split_count(g: _Grid, p: int, span: int, aim: float, n_lo: int, n_hi: int, stretch: float = 1.0) -> int:
+    """How many takes split the ``span`` frames from ``p`` to the next fixed cut evenly, of
+    ``n_lo`` to ``n_hi``, aiming at takes of ``aim`` grid beats.
+
+    The phase's mean take is what the style promises, and a phase's section changes cut it
+    into several spans: each span rounding its own count alone (a bar of 1.5-bar takes is
+    one take, four bars are three) put every rounding the same way, and a ten-bar build came
+    out in eight takes for a target of 6.7 (0.83 of its pace). So the count brings the whole
+    phase's mean take nearest the style's target there (``g.target``): its slots so far
+    (``g.tally``), this span's ``n`` and the spans after it to the phase's end, each at its
+    own pace (louder: faster; scaled so the phase's takes sum to its target) and at least one
+    take (a bar worth half a take still holds one). Of the counts that keep the phase's mean
+    that near its target, or within half of :data:`PHASE_SLACK`, the one nearest the span's
+    own pace (a loud section inside a quiet phase still cuts faster), then fewer takes. A chronological style keeps its own count per span (its slots follow the
+    shots in order, :func:`_beats_per_cut`).
+
+    >>> from types import SimpleNamespace as G
+    >>> g = G(tally={0: [0.5, 1]}, beat_f=12.0, style=G(chronological=False), bounds=[0, 48, 240],
+    ...       phase_at=lambda p: ("build", 0, 240, .5), target={0: 8.0}, max_f=999)
+    >>> _split_count(g, 48, 192, 6.6, 2, 4)  # a one-bar take before: 2 takes of 2 bars (mean 6.7 beats), not 3
+    2
+    >>> _split_count(G(**{**vars(g), "tally": {}, "bounds": [0, 240]}), 0, 240, 6.0, 2, 4)  # 20 beats of 8: 2 or 3
+    3
+    """
+    own = span / (aim * g.beat_f)  # the takes the span is worth at its pace
+    ph = g.phase_at(p)
+    target_f = min(g.target.get(ph[1], 0.0) * stretch * g.beat_f, float(g.max_f))
+    if g.style.chronological or target_f <= 0:
+        return min(range(n_lo, n_hi + 1), key=lambda n: (abs(own / n - 1), n))
+    worth, done = g.tally.get(ph[1], (0.0, 0))
+    later = [_shots_at_pace(g, c, d, least=0.0) / stretch for c, d in zip(g.bounds, g.bounds[1:])
+             if c >= p + span and d <= ph[2] and d > c]
+    ideal = (ph[2] - ph[1]) / target_f  # the takes the phase holds at its target
+    scale = ideal / max(1e-9, worth + own + sum(later))
+    rest = done + sum(max(1.0, x * scale) for x in later)
+    off = {n: abs(ideal / (rest + n) - 1) for n in range(n_lo, n_hi + 1)}
+    near = min(off.values()) + 1e-6
+    # of the counts that keep the phase that near (or within half the slack), the span's own pace
+    return min((n for n in off if off[n] <= max(near, PHASE_SLACK / 2)), key=lambda n: (abs(own / n - 1), off[n], n))
+
+
 def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
     """The slots between two fixed cuts ``a`` and ``b``."""
     cands = sorted(q for q in g.points if a < q < b) + [b]
     downset = set(g.downs)
     i_b = bisect.bisect_left(g.beats, b)
     slots: list[Slot] = []
-    p, tail = a, 0
+    p, tail, span_aim = a, 0, 1.0
     while p < b:
         name, e, lo, hi, k, i0 = _beats_per_cut(g, p, stretch)
         ok = [q for q in cands if q > p and (q == b or b - q >= g.min_f)]
@@ -490,14 +558,21 @@ def _span_slots(g: _Grid, a: int, b: int, stretch: float) -> list[Slot]:
                     aim = max(1.0, g.target.get(g.phase_at(p)[1], float(k))) * stretch
                 else:  # at the pace where each shot starts (a quiet bar, then a loud one)
                     aim = max(1.0, span / g.beat_f / _shots_at_pace(g, p, b)) * stretch
-                tail = min(range(n_lo, n_hi + 1), key=lambda n: (abs(span / (n * aim * g.beat_f) - 1), n))
+                tail = _split_count(g, p, span, aim, n_lo, n_hi, stretch)
+                span_aim = aim
             q = min(good, key=lambda q: (abs((q - p) - span / tail), q not in downset, q))
             tail = max(1, tail - 1)
+            worth = (q - p) / (span_aim * g.beat_f)
         elif good:
             q = min(good, key=lambda q: (miss(q), q not in downset, q))
+            worth = (q - p) / (max(1.0, g.want * stretch) * g.beat_f)
         else:
             longer = [q for q in ok if q - p >= g.min_f]
             q = longer[0] if longer else b
+            worth = (q - p) / (max(1.0, g.want * stretch) * g.beat_f)
+        if not into_drop:
+            t = g.tally.setdefault(g.phase_at(p)[1], [0.0, 0])
+            t[0], t[1] = t[0] + worth, t[1] + 1
         slots.append(Slot(p, q, name, 1.0 if any(p == d for _, d in g.drops) else round(e, 4)))
         got = bisect.bisect_left(g.beats, q) - i0 if q < b or b < g.n_frames else (q - p) / g.beat_f
         g.carry = min(2.0, max(-2.0, g.carry + g.want * stretch - got))

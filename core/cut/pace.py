@@ -49,7 +49,8 @@ from montage_ai.core.plan.styles import Style
 
 __all__ = ["style_target_s", "hold_s", "holds", "phase_ratios", "too_long_s", "paced_phases", "off_pace_note",
            "whole_takes", "quantised_phases", "quantised_note", "ring_out_take",
-           "shortest_take_s", "below_shortest", "below_shortest_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
+           "shortest_take_s", "below_shortest", "below_shortest_note", "longest_take_s", "above_longest",
+           "above_longest_note", "too_few_beats", "too_few_beats_note", "unreachable_notes", "HOLD_STEP_S", "PACE_TOLERANCE"]
 
 #: How far a phase's mean take may be from its target (a share) before the assembly tries
 #: again (a shorter cut, else a lower cap on every phase's takes).
@@ -286,6 +287,100 @@ def below_shortest_note(style: Style, short: dict[str, tuple[float, float]]) -> 
             f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
 
 
+def longest_take_s(style: Style, beat_s: float, meter: int) -> float:
+    """The longest take the grid cuts at beats ``beat_s`` apart: the most whole beats (of a
+    pattern's subdivision; whole bars for a style that cuts only on downbeats) no longer than
+    the style's longest shot (the grid's own rule: no slot over it), at least one.
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+    >>> style = apply_pattern(load_style("dynamic"), load_pattern("downbeats_only"))
+    >>> round(longest_take_s(style, 0.88, 4), 2)  # 68 bpm: two bars are 7.0 s, over its 6 s longest shot
+    3.52
+    >>> longest_take_s(load_style("dynamic"), 0.5, 4)
+    6.0
+    """
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    if unit <= 0:
+        return float(style.max_shot_s)
+    return max(1, math.floor(style.max_shot_s / unit + 0.02)) * unit
+
+
+def above_longest(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                  hold: float | None = None) -> dict[str, tuple[float, float]]:
+    """The phases whose target take is more than :data:`PACE_TOLERANCE` longer than the
+    longest take the grid cuts (:func:`longest_take_s`): ``{phase: (target s, longest s)}``.
+    No cut's mean there can be within the tolerance: at 68 bpm cutting only on downbeats, a
+    1.5-bar target (5.3 s) with a 6 s longest shot is cut in takes of one bar (two bars are
+    7 s). Targets as :func:`phase_ratios` (a phase no longer than that take holds one)."""
+    most = longest_take_s(style, beat_s, meter)
+    return {ph: (t, most) for ph, (_, length, t) in
+            _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items()
+            if most > 0 and t > most * (1 + PACE_TOLERANCE)}
+
+
+def above_longest_note(style: Style, long: dict[str, tuple[float, float]]) -> str | None:
+    """What the notes tell the editor about :func:`above_longest` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> above_longest_note(load_style("cinematic"), {"build": (5.28, 3.52)})
+    "cinematic: the build's 5.28 s takes are longer than the longest it cuts at this tempo (3.52 s: whole bars, none over its 8 s longest shot): that phase is cut at it"
+    """
+    if not long:
+        return None
+    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in long.items()]
+    most = min(x for _, x in long.values())
+    unit = "bars" if style.all_cuts_on_downbeat else "beats"
+    return (f"{style.name}: " + " and ".join(parts) + f" are longer than the longest it cuts at this tempo "
+            f"({most:.2f} s: whole {unit}, none over its {style.max_shot_s:g} s longest shot): "
+            f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
+
+
+def too_few_beats(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
+                  points: Sequence[int], hold: float | None = None) -> dict[str, tuple[float, float, int]]:
+    """The phases whose target take is more than :data:`PACE_TOLERANCE` shorter than their
+    length over the most takes the grid's cut ``points`` inside them allow (a cut on every
+    one): ``{phase: (target s, that mean s, takes)}``. Cuts are on beats: a phase whose
+    beats are slower than the song's median (the target's), or that opens on a lead-in
+    before the first tracked beat, holds fewer beats than its length at the median tempo,
+    and no cut on them keeps the target: country's intro, 3.3 s with 3 beats to cut on
+    (a 1.3 s lead-in, then beats 0.98 s apart), is 1.09 s a take at the most cuts against
+    the song's 0.88 s beat. Targets as :func:`phase_ratios`.
+
+    >>> from types import SimpleNamespace as C
+    >>> from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> style = apply_pattern(load_style("dynamic"), load_pattern("every_beat"))
+    >>> cuts = [C(phase="intro", record_in=a, record_out=b, record_frames=b - a) for a, b in ((0, 39), (39, 69), (69, 98))]
+    >>> too_few_beats(cuts, [C(phase="intro", energy=0.2)], style, 0.88, 4, 30, [0, 39, 69, 98])
+    {'intro': (0.88, 1.089, 3)}
+    """
+    out = {}
+    for ph, (_, length, t) in _phase_targets(cuts, sections, style, beat_s, meter, rate, hold).items():
+        mine = [c for c in cuts if c.phase == ph]
+        a, b = mine[0].record_in, mine[-1].record_out
+        n = 1 + sum(1 for p in points if a < p < b)
+        least = length / n
+        if t > 0 and least > t * (1 + PACE_TOLERANCE):
+            out[ph] = (round(t, 3), round(least, 3), n)
+    return out
+
+
+def too_few_beats_note(style: Style, few: dict[str, tuple[float, float, int]]) -> str | None:
+    """What the notes tell the editor about :func:`too_few_beats` (None when there are none).
+
+    >>> from montage_ai.core.plan.styles import load_style
+    >>> too_few_beats_note(load_style("mtv"), {"intro": (0.88, 1.089, 3)})
+    "mtv: the intro holds at most 3 takes on its beats, fewer than its length at the song's median beat asks: a cut on every beat is 1.09 s a take against its 0.88 s (its beats are slower, or it opens before the first tracked beat): that phase is cut on every beat it has"
+    """
+    if not few:
+        return None
+    parts = [f"the {ph} holds at most {n} takes on its beats, fewer than its length at the song's median beat "
+             f"asks: a cut on every beat is {least:.2f} s a take against its {t:.2f} s" for ph, (t, least, n) in few.items()]
+    return (f"{style.name}: " + "; ".join(parts) + " (its beats are slower, or it opens before the first tracked "
+            f"beat): {'that phase is' if len(parts) == 1 else 'those phases are'} cut on every beat it has")
+
+
 def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | None:
     """The index of the cut's last take when it holds over the song's ring-out (more than two
     beats past its last tracked beat, from a start on or before it), else None.
@@ -307,16 +402,21 @@ def ring_out_take(cuts: Sequence, beats: Sequence[int], n_frames: int) -> int | 
 
 
 def unreachable_notes(style: Style, cuts: Sequence, sections: Sequence, beats: Sequence[int], n_frames: int,
-                      meter: int, rate, hold: float | None = None) -> list[str]:
+                      meter: int, rate, hold: float | None = None, points: Sequence[int] | None = None) -> list[str]:
     """The cut's notes on what no cut could keep on the style's pace: a phase no whole number
     of takes keeps within :data:`PACE_TOLERANCE` (:func:`quantised_note`), a target shorter
-    than the shortest take at the song's tempo (:func:`below_shortest_note`), the last take
+    than the shortest take at the song's tempo (:func:`below_shortest_note`) or longer than
+    the longest (:func:`above_longest_note`), a phase with fewer of the grid's ``points`` to cut
+    on than its target asks (:func:`too_few_beats_note`), the last take
     held over the song's ring-out (:func:`ring_out_take`)."""
     if len(beats) < 2 or not cuts:
         return []
     beat_s = float(np.median(np.diff(beats))) / float(rate)
     out = [quantised_note(style, quantised_phases(cuts, sections, style, beat_s, meter, rate, hold)),
-           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold))]
+           below_shortest_note(style, below_shortest(cuts, sections, style, beat_s, meter, rate, hold)),
+           above_longest_note(style, above_longest(cuts, sections, style, beat_s, meter, rate, hold))]
+    if points is not None:  # the grid's cut points (:func:`~.grid.cut_points`): fewer than the phase's length asks
+        out.append(too_few_beats_note(style, too_few_beats(cuts, sections, style, beat_s, meter, rate, points, hold)))
     end = ring_out_take(cuts, beats, n_frames)
     if end is not None:
         c = cuts[end]

@@ -24,11 +24,14 @@ would transpose the full-size frame; we switch it off (``-noautorotate``) and ro
 small frame after scaling, which is the same picture for a fraction of the cost.
 
 Hardware decoding: ``hwaccel="auto"`` passes ``-hwaccel auto``; ffmpeg falls back to
-software decoding by itself when no device works. ``fast=True`` adds the decoder's cheap
-modes (``-skip_loop_filter noref``, ``-flags2 fast``; keyframes-only decoding skips the loop
-filter on all frames, as no decoded frame refers to another): invisible at analysis size. (Skipping
-the loop filter on *all* frames is faster still but lets the error drift along a GOP, and
-that drift made false cuts on grainy 1080p material.)
+software decoding by itself when no device works. ``fast=True`` (what every analysis decode
+uses) adds the decoder's cheap modes: ``-skip_loop_filter all`` (:data:`LOOP_FILTER_SKIP`: no
+deblocking filter on any frame) and ``-flags2 fast``. Decoders without an in-loop deblocking
+filter (MPEG-4 Part 2, MPEG-2) ignore them and give the same pixels. Skipping the filter on
+reference frames lets its error drift along a GOP (0.4-1.7 levels of luma on average at analysis
+size on the real clips, 3.8 on a heavily compressed 176x144 one); every accuracy figure of
+``bench/footage_real.py`` holds with it, for 11 % less CPU in this ffmpeg (docs/analysis.md, "The
+analysis decode").
 
 >>> for frame in decode_frames("clip.mp4", width=256):      # doctest: +SKIP
 ...     frame.index, frame.pts_s, frame.image.shape
@@ -191,6 +194,14 @@ SINGLE_THREAD_PIXELS = 640 * 480
 ONE_FILTER_THREAD_PIXELS = 1920 * 1080
 
 
+#: ``-skip_loop_filter`` of a decode in the cheap mode (``fast=True``, what every analysis decode
+#: uses): ``all`` frames, the cheapest level. Deblocking is 15-17 % of this ffmpeg's CPU on the
+#: 720p and 1080p real clips; the analysis averages each frame down (area) to ~1/4 or less, where
+#: the block edges of large sources are sub-pixel. ``noref`` (up to ANALYSIS_VERSION 11) and
+#: ``bidir`` saved 1-3 %, ``nointra``/``nokey`` as much as ``all`` (bench/footage_ffmpeg_options.py).
+LOOP_FILTER_SKIP = "all"
+
+
 def analysis_threads(media: MediaInfo) -> int:
     """Decoder threads for an analysis decode of ``media``: 1 for small sources (see
     :data:`SINGLE_THREAD_PIXELS`), else 0 (ffmpeg's own choice). The frames are the same."""
@@ -239,7 +250,7 @@ def decode_frames(
     hwaccel:
         ``"auto"`` (default), a method name (``"cuda"``, ``"videotoolbox"``...) or ``None``.
     fast:
-        Cheap decoding modes (no loop filter on non-reference frames, ``-flags2 fast``).
+        Cheap decoding modes (``-skip_loop_filter`` :data:`LOOP_FILTER_SKIP`, ``-flags2 fast``).
     cancel:
         Called between frames; when it returns true ffmpeg is killed and
         :class:`~montage_ai.core.base.errors.Cancelled` raised.
@@ -305,9 +316,7 @@ def _ffmpeg_args(path: str, scale: tuple[int | str, int | str], rotation: int, o
     if keyframes_only:
         input_kwargs["skip_frame"] = "nokey"
     if fast:
-        # Deblock reference frames only: no drift along the GOP, most of the saving. Keyframes
-        # alone are intra-coded (nothing refers to them here), so they skip it entirely.
-        input_kwargs["skip_loop_filter"] = "all" if keyframes_only else "noref"
+        input_kwargs["skip_loop_filter"] = "all" if keyframes_only else LOOP_FILTER_SKIP
         input_kwargs["flags2"] = "fast"
     if threads:
         input_kwargs["threads"] = str(threads)

@@ -72,6 +72,10 @@ class Segment:
         Standard deviation of added grain, in 8-bit code values.
     dissolve_in:
         Frames of a cross-dissolve from the previous segment (the overlap).
+    iris:
+        Make the ``dissolve_in`` overlap an iris instead (:func:`_iris_mix`): the picture opens
+        in a soft-edged circle from the centre while the previous one darkens around it, and a
+        dark vignette at the edges clears last (a circular wipe with a dissolve, as in film).
     fade_in, fade_out:
         Frames of a fade from / to black at the start / end of this segment.
     fade_colour:
@@ -101,6 +105,7 @@ class Segment:
     blur_sigma: float = 0.0
     grain: float = 0.0
     dissolve_in: int = 0
+    iris: bool = False
     fade_in: int = 0
     fade_out: int = 0
     flash: tuple[int, int] | None = None
@@ -393,11 +398,29 @@ def _compose(segments: Sequence[Segment], layout: dict, rate: Fraction, width: i
             if seg.dissolve_in and k < seg.dissolve_in:
                 a = held.popleft().astype(np.float32)
                 alpha = (k + 1) / (seg.dissolve_in + 1)
-                frame = _u8(a * (1.0 - alpha) + frame.astype(np.float32) * alpha)
+                if seg.iris:
+                    frame = _u8(_iris_mix(a, frame.astype(np.float32), alpha))
+                else:
+                    frame = _u8(a * (1.0 - alpha) + frame.astype(np.float32) * alpha)
             if k >= seg.frames - hold:
                 held.append(frame)
             else:
                 yield frame
+
+
+def _iris_mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Frame ``t`` (0..1) of an iris from ``a`` to ``b`` (float32 BGR): ``b`` shows through a
+    circle growing from the centre with a soft edge that reaches the corners at ``t`` = 1;
+    outside it ``a`` dissolves to black, and ``b`` carries a dark vignette (``1 - t`` deep
+    at the corners), so the last frames are the new picture with dark edges clearing."""
+    h, w = a.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = np.hypot((x - (w - 1) / 2) / (w / 2), (y - (h - 1) / 2) / (h / 2)) / np.sqrt(2.0)  # 1 at a corner
+    edge = 1.0  # a pixel turns from ``a`` to ``b`` over half the iris
+    radius = (1.0 + edge) * t
+    inside = np.clip((radius - d) / edge, 0.0, 1.0)[..., None]
+    vignette = 1.0 - (1.0 - t) * np.clip(d, 0.0, 1.0)[..., None] ** 2
+    return inside * b * vignette + (1.0 - inside) * a * (1.0 - t)
 
 
 def _u8(a: np.ndarray) -> np.ndarray:

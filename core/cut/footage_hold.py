@@ -1,0 +1,92 @@
+"""The footage's hold: the longest take at which the usable shots fill every phase of a cut
+at the style's pace, on the style's grid (whole beats, or bars for a style that cuts only on
+downbeats), and the note that says every phase's takes are capped there
+(:func:`~.pace.hold_s` is the estimate; :mod:`.assembly` caps the grid's slots at it)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from montage_ai.core.cut.pace import hold_s, holds, style_target_s, too_long_s
+from montage_ai.core.plan.styles import Style
+
+__all__ = ["usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold"]
+
+
+def usable_lengths(ids, repeats: set[str]) -> list[float]:
+    """Usable length (s) of every shot a cut may show: not black, not a near-duplicate."""
+    return [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
+            for sid, (a, s) in ids.items() if sid not in repeats and not s.black and a.media.video is not None]
+
+
+def longest_usable_s(ids, repeats: set[str]) -> float:
+    return max(usable_lengths(ids, repeats), default=0.0)
+
+
+def cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: bool = False,
+              longest_s: float | None = None) -> str:
+    why = ("the fill's pieces of the shots left came out shorter than that estimate, so the cap is lowered "
+           "to what they hold" if packed else "so no held phase is chopped where the long shots ran out")
+    if longest_s is not None and longest_s < wanted - 1e-6:  # no shorter cut would hold them either
+        fix = (f"; no usable shot is as long as the style's {wanted:.1f} s takes (the longest is {longest_s:.1f} s), "
+               "so a shorter cut would not hold them either: add longer footage for the style's full takes")
+    else:
+        fix = " (add longer footage or ask for a shorter duration for the style's full takes)"
+    return (f"{style.name}: the footage holds takes of at most {hold:.1f} s over this {length_s:.1f} s cut (the "
+            f"style wants up to {wanted:.1f} s): every phase's takes are capped there, {why}{fix}")
+
+
+def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
+          n_frames: int) -> tuple[float | None, list[str], float]:
+    """The longest take the footage holds over every phase at the style's pace
+    (:func:`~.pace.hold_s`; None: the style's takes fit), its note, and the seconds the cut
+    is too long for the footage to hold even the style's shortest takes (0: it holds them)."""
+    if len(beats) < 2 or not phases:
+        return None, [], 0.0
+    beat_s = float(np.median(np.diff(beats))) / float(rate)
+    targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
+               for name, a, b, energy in phases]
+    lengths = usable_lengths(ids, repeats)
+    never = style.reuse == "never"
+    hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
+    if hold is None:
+        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+    # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
+    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    # ... never below the style's shortest take (whole units of it, up)
+    least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
+    per = max(1, meter) if style.all_cuts_on_downbeat else 1 / max(1, style.subdivide)  # beats a unit
+    units = [sum(1 for x in beats if a <= x < b) / per for _, a, b, _ in phases]
+    hold = round(max(unit, least, on_grid_hold(lengths, targets, never, hold, unit, units)), 3)
+    wanted = max(t for _, t in targets)
+    return hold, [cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
+
+
+def on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool, hold: float,
+                  unit: float, units: Sequence[float]) -> float:
+    """The footage's hold (:func:`~.pace.hold_s`) in whole grid units, counted in the phase's own.
+
+    The hold is the longest take of the phase that sets it: its length over its number of
+    takes. Beats fall between frames (0.667 s apart: 16 or 17 frames at 23.976), so a phase
+    of four bars is 10.54 s where four median bars (``unit``: 2.67 s) are 10.68 s; the hold,
+    two takes of 5.27 s, floored to whole median bars was one bar (2.67 s), every take halved
+    though the footage holds the two-bar takes. So the hold is that phase's grid units
+    (``units``, one per phase of ``targets``) over its takes, floored, in median units; kept
+    where the footage holds takes capped there (:func:`~.pace.holds`), else floored as before."""
+    down = math.floor(hold / unit + 1e-6) * unit
+    best = None
+    for (length, target), n_units in zip(targets, units):
+        t = min(target, hold, length)
+        if t <= 0:
+            continue
+        n = max(1, math.ceil(length / t - 0.05))  # the takes that tile it (:func:`~.pace.holds`)
+        if abs(length / n - hold) <= 1e-3 + 1e-6:  # the phase whose takes set the hold
+            whole = math.floor(n_units / n + 1e-6) * unit
+            best = whole if best is None else max(best, whole)
+    if best is not None and best > down + 1e-6 and holds(lengths, targets, never=never, cap=best):
+        return best
+    return down
