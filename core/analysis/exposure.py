@@ -94,6 +94,7 @@ FADE_FRAMES = 8
 #: Where a sample row of the footage analysis (:func:`.frame_work.features`) keeps the
 #: shares clipped white and at black.
 HIGH_COLUMN, LOW_COLUMN = SAMPLE_FIELDS.index("clipped_high"), SAMPLE_FIELDS.index("clipped_low")
+MEAN_COLUMN = SAMPLE_FIELDS.index("exposure")
 
 
 def exposure_flags(mean: np.ndarray, samples: Mapping[int, Sequence], segments: Sequence[ShotSegment],
@@ -191,6 +192,17 @@ def details_lost(mean: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> np.ndarray
     for share, other, sign, absolute in ((h, low, 1.0, BLOWN_ABS), (low, h, -1.0, CRUSHED_ABS)):
         lost |= _lost_outright(share, m, _room(share, other, m, sign), sign, absolute)
     return lost
+
+
+def samples_lost(samples: Mapping[int, tuple], frames: Sequence[int]) -> dict[int, bool]:
+    """:func:`detail_lost` of the feature samples ``samples[i]`` (rows of :data:`SAMPLE_FIELDS`) of
+    ``frames``, worked out for all at once (:func:`details_lost`): True where detail is lost."""
+    rows = [samples[i] for i in frames]
+    if not rows:
+        return {}
+    lost = details_lost(np.array([255.0 * float(r[MEAN_COLUMN]) for r in rows]),
+                        np.array([float(r[HIGH_COLUMN]) for r in rows]), np.array([float(r[LOW_COLUMN]) for r in rows]))
+    return dict(zip(frames, lost.tolist()))
 
 
 def _room(share: np.ndarray, other: np.ndarray, smean: np.ndarray, sign: float) -> np.ndarray:

@@ -522,7 +522,7 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
     if thumbnail_dir is not None:
         os.makedirs(thumbnail_dir, exist_ok=True)
     all_shake = dict(zip(idx.tolist(), _shake_series(idx.tolist(), [collector.samples[int(i)][1] for i in idx], None)))
-    lost = _lost_detail(collector.samples, idx)
+    lost = EX.samples_lost(collector.samples, idx.tolist())
     for n, seg in enumerate(result.segments):
         us, ue = seg.usable_start_frame, seg.usable_end_frame
         if ue <= us:
@@ -576,16 +576,6 @@ def _build_shots(result: ShotResult, collector: _Collector, time_of, frame_count
             best_frame=best, score_frames=tuple(int(i) for i in sel), scores=scores, flagged=flagged,
         ))
     return tuple(shots)
-
-
-def _lost_detail(samples: dict[int, tuple], idx: np.ndarray) -> dict[int, bool]:
-    """:func:`.exposure.detail_lost` of every sample (by frame), worked out for all at once."""
-    rows = [samples[int(i)] for i in idx]
-    if not rows:
-        return {}
-    lost = EX.details_lost(np.array([255.0 * float(r[3]) for r in rows]), np.array([float(r[4]) for r in rows]),
-                           np.array([float(r[5]) for r in rows]))
-    return dict(zip(idx.tolist(), lost.tolist()))
 
 
 def _write_thumbnail(collector: _Collector, frame: int, start: int, end: int, directory: str, n: int) -> str | None:
