@@ -284,8 +284,14 @@ def test_a_kept_correction_changes_the_next_cut_and_reset_restores_it(panel, qtb
     want = np.asarray([float(t * cl1.rate) - cl1.music_start for t in shifted.beat_times_s])
     assert all(min(abs(want - b)) <= 0.5 + 1e-9 for b in cl1.beats), "the cut's beats are not the kept grid's"
     assert not set(cl1.beats) & set(cl0.beats)
-    # Every cut on the kept grid (within the one frame the cut's rounding allows: a half beat is 6 frames).
-    assert all(min(abs(want - p)) <= 1.0 for p in points1), "a cut off the kept grid"
+    # Every cut on the kept grid (within the one frame the cut's rounding allows: a half beat is
+    # 6 frames); past its last beat (the song's ring-out), on that grid carried on at its median
+    # beat (the tail's split points, grid.lead_out), never between.
+    period = float(np.median(np.diff(want)))
+    carried = want[-1] + period * np.arange(1, int(cl1.duration / period) + 2)
+    grid = np.concatenate([want, carried])
+    assert all(min(abs(grid - p)) <= 1.0 for p in points1), "a cut off the kept grid"
+    assert all(min(abs(want - p)) <= 1.0 for p in points1 if p <= want[-1] + 1), "a cut between the kept beats"
     _changed(qtbot, panel, lambda: _click(panel, "grid_reset"))
     cl2, points2 = cut()
     assert points2 == points0 and cl2.beats == cl0.beats
