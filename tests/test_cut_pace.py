@@ -718,3 +718,22 @@ def test_a_phase_with_fewer_beats_to_cut_on_than_its_length_asks_is_said():
     # at the median beat throughout, a cut on every beat is the target: nothing to say
     even = [C(phase="intro", record_in=i * 26, record_out=i * 26 + 26, record_frames=26) for i in range(4)]
     assert too_few_beats(even, secs, style, 0.88, 4, rate, [26, 52, 78]) == {}
+
+
+def test_a_chronological_cut_with_too_few_shots_for_its_takes_ends_earlier_rather_than_stretch_them():
+    # rock vlog: 22 shots in time order (each long enough) for 27 takes of 1.1 s over the song;
+    # one take a shot (two pieces of one shot in a row would cut to itself), so the slots were
+    # stretched to 22 takes of 1.4 s, every phase 28-31 % over the style's pace though nothing
+    # was short of footage but the count. The whole song ends earlier, every phase on pace, said
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music((("A", 0, 4, 0.5), ("B", 4, 14, 0.55), ("C", 14, 18, 0.6), ("A", 18, 20, 0.5)))
+    shots = short_footage([100, 100, 100, 100], files=4)  # 16 shots of 4 s; 1.5 s takes over 40 s are 27
+    style = load_style("vlog")
+    for seed in range(2):
+        cl = _cut(style, shots, m, seed=seed)
+        assert_sound(cl, shots, style)
+        ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+        assert max(abs(v - 1) for v in ratios.values()) <= 0.2, (seed, ratios, cl.metadata["notes"])
+        assert cl.duration < m.duration_s * 25 * 0.9
+        assert any("the cut ends earlier" in n for n in cl.metadata["notes"]), cl.metadata["notes"]

@@ -183,8 +183,13 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
         seen.add(round(length, 3))
         try:
             short, short_notes = make(length, HELD)
-        except FootageShortError:
+        except FootageShortError as exc:
+            log.debug("held shorter at %.1f s: %s", length, exc)
             continue
+        log.debug("held shorter at %.1f s: cap %s, pace off %.2f, chopped %.2f, mean off %.2f, style off %.2f",
+                  length, short.metadata.get("hold_s"), short.metadata.get("pace_off", 0.0),
+                  short.metadata.get("pace_chopped", 0.0), short.metadata.get("pace_mean_off", 0.0),
+                  short.metadata.get("style_off", 0.0))
         # no phase chopped short of its promise, the phases on it on average (a phase of one
         # take a bar longer than its target is not a chopped one), and every story phase of the
         # full cut still there (none too short to hold a take)
@@ -215,4 +220,4 @@ def _held_note(cl: CutList, asked: float) -> str:
 
 def _shorter_note(cl: CutList, asked: float) -> str:
     return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
-            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
+            "earlier, on a bar, instead of chopping (or stretching) the style's shots (add footage for the full length)")
