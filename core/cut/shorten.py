@@ -202,12 +202,16 @@ def _kept_promise(cl: CutList) -> bool:
     """Every phase of ``cl`` within :data:`~.pace.PACE_TOLERANCE` of its promised take
     (``pace_off``); or none more than that short of it (none chopped: a phase of one take a
     bar longer than its target is not), the phases within it on average, and on the style's
-    own target on average (``style_off``: a cap does not stand in for the style)."""
+    own target on average (``style_off``: a cap does not stand in for the style), unless no
+    usable shot is as long as the style's takes (``hold_limit``: then the cap is the footage's
+    stated limit and no cut keeps the style's own takes: the demo's 4.2 s shots for
+    documentary's 7 s)."""
     md = cl.metadata
     if md.get("pace_off", 0.0) <= PACE_TOLERANCE:
         return True
     return "pace_chopped" in md and md["pace_chopped"] <= PACE_TOLERANCE and \
-        md.get("pace_mean_off", 1.0) <= PACE_TOLERANCE and md.get("style_off", 1.0) <= PACE_TOLERANCE
+        md.get("pace_mean_off", 1.0) <= PACE_TOLERANCE and \
+        (md.get("style_off", 1.0) <= PACE_TOLERANCE or bool(md.get("hold_limit")) and bool(md.get("hold_s")))
 
 
 def _held_note(cl: CutList, asked: float) -> str:
