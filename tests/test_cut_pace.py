@@ -766,7 +766,11 @@ def test_a_shorter_cut_capped_at_the_footages_stated_limit_keeps_its_promise_wit
 
     from montage_ai.core.cut.shorten import _kept_promise
 
-    md = {"pace_off": 0.21, "pace_chopped": 0.13, "pace_mean_off": 0.03, "style_off": 0.23, "hold_s": 4.0}
-    assert not _kept_promise(SimpleNamespace(metadata=md))  # the footage holds the style's takes: a cap is no stand-in
-    assert _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True}))
-    assert not _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True, "pace_chopped": 0.5}))
+    md = {"pace_off": 0.21, "pace_chopped": 0.21, "pace_mean_off": 0.08, "style_off": 0.23, "hold_s": 4.0,
+          "pace_chopped_whole": 0.13, "pace_mean_off_whole": 0.03}
+    assert not _kept_promise(SimpleNamespace(metadata=md))  # a cap is no stand-in for the style's own takes
+    assert not _kept_promise(SimpleNamespace(metadata=md), at_limit=True)  # the footage holds the style's takes
+    assert _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True}), at_limit=True)
+    assert not _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True, "pace_chopped_whole": 0.5}),
+                             at_limit=True)
+    assert not _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True}))  # preferred: the style's own

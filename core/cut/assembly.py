@@ -452,12 +452,15 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
     # no usable shot as long as the style's takes: the cap is the footage's stated limit, no cut keeps the style's own
     limit = max(t for _, t in once.targets) > _longest_usable_s(once.ids, once.repeats) + 1e-6
     capped = once.ratios(best, best.metadata.get("hold_s"))
-    if limit and best.metadata.get("hold_s"):  # a phase that holds no whole number of the capped takes is not chopped
-        capped = _at_whole_takes(once, best, capped)
     chopped = max((1 - v for v in capped.values()), default=0.0)
     mean_off = float(np.mean([abs(v - 1) for v in capped.values()])) if capped else 0.0
+    # at the footage's stated limit: a phase that holds no whole number of the capped takes is not a chopped one
+    whole = _at_whole_takes(once, best, capped) if limit and best.metadata.get("hold_s") else capped
     return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off,
-                                   "pace_chopped": chopped, "pace_mean_off": mean_off, "hold_limit": limit})
+                                   "pace_chopped": chopped, "pace_mean_off": mean_off, "hold_limit": limit,
+                                   "pace_chopped_whole": max((1 - v for v in whole.values()), default=0.0),
+                                   "pace_mean_off_whole": float(np.mean([abs(v - 1) for v in whole.values()]))
+                                   if whole else 0.0})
 
 
 def _at_whole_takes(once: "_Once", cl: CutList, ratios: dict[str, float]) -> dict[str, float]:
