@@ -70,6 +70,7 @@ from montage_ai.core.cut.fit import fit_duration
 from montage_ai.core.cut.footage_hold import cap_note as _cap_note
 from montage_ai.core.cut.footage_hold import footage_hold as _hold
 from montage_ai.core.cut.footage_hold import longest_usable_s as _longest_usable_s
+from montage_ai.core.cut.footage_hold import too_few_shots
 from montage_ai.core.cut.footage_hold import usable_lengths as _usable_lengths
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
@@ -391,24 +392,6 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
                             missing_s=length * min(0.25, max(0.05, 1 - (1 + PACE_TOLERANCE / 2) / high)), unfilled=0)
         return cl
     return _packed(once, cl, hold)
-
-
-def too_few_shots(own: Mapping[str, float], targets: Sequence[tuple[float, float]], style: Style,
-                  n_shots: int) -> float:
-    """The furthest phase's mean take over the style's own target (``own``) when it is more
-    than :data:`~.pace.PACE_TOLERANCE` over because the style has too few shots for its takes:
-    it never reuses a shot, or keeps the footage in order (two pieces of one shot in a row
-    would cut to itself), and its ``n_shots`` planned shots are fewer than the takes its phases
-    (``targets``: ``(length s, target s)``) ask, by more than the tolerance (the grid's slots
-    stretched to the shots: :func:`~.plan_slots.plan_slots`); else 0.
-
-    22 shots in order for a 30 s vlog of 1.1 s takes are 22 takes of 1.4 s: a cut a sixth
-    shorter keeps the style's pace (:func:`~.shorten.shortened_if_needed`, said in the notes)."""
-    if not (style.reuse == "never" or style.chronological) or not n_shots:
-        return 0.0
-    wanted = sum(length / t for length, t in targets if t > 0)
-    over = max(own.values(), default=0.0)
-    return over if over > 1 + PACE_TOLERANCE + 1e-9 and n_shots * (1 + PACE_TOLERANCE) < wanted else 0.0
 
 
 #: How many times the cap on every phase's takes is lowered when the fill still comes out short.
