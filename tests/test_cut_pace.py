@@ -718,3 +718,59 @@ def test_a_phase_with_fewer_beats_to_cut_on_than_its_length_asks_is_said():
     # at the median beat throughout, a cut on every beat is the target: nothing to say
     even = [C(phase="intro", record_in=i * 26, record_out=i * 26 + 26, record_frames=26) for i in range(4)]
     assert too_few_beats(even, secs, style, 0.88, 4, rate, [26, 52, 78]) == {}
+
+
+def test_a_chronological_cut_with_too_few_shots_for_its_takes_ends_earlier_rather_than_stretch_them():
+    # rock vlog: 22 shots in time order (each long enough) for 27 takes of 1.1 s over the song;
+    # one take a shot (two pieces of one shot in a row would cut to itself), so the slots were
+    # stretched to 22 takes of 1.4 s, every phase 28-31 % over the style's pace though nothing
+    # was short of footage but the count. The whole song ends earlier, every phase on pace, said
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music((("A", 0, 4, 0.5), ("B", 4, 14, 0.55), ("C", 14, 18, 0.6), ("A", 18, 20, 0.5)))
+    shots = short_footage([100, 100, 100, 100], files=4)  # 16 shots of 4 s; 1.5 s takes over 40 s are 27
+    style = load_style("vlog")
+    for seed in range(2):
+        cl = _cut(style, shots, m, seed=seed)
+        assert_sound(cl, shots, style)
+        ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+        assert max(abs(v - 1) for v in ratios.values()) <= 0.2, (seed, ratios, cl.metadata["notes"])
+        assert cl.duration < m.duration_s * 25 * 0.9
+        assert any("the cut ends earlier" in n for n in cl.metadata["notes"]), cl.metadata["notes"]
+
+
+def test_a_held_phase_that_one_take_of_any_shot_cannot_fill_moves_a_bar_rather_than_be_chopped():
+    # the demo's documentary: shots of 4.2 s at most for takes of 3 s or more, never reused;
+    # a lead-in and a ring-out make phases of one take longer than every shot (a 4.3 s intro,
+    # a 5 s outro: too short for two takes of 3 s), which the fill chopped into a 3.5 s take and
+    # a 2 s one. The phase change moves a bar (or two) so each phase holds whole takes the
+    # shots can fill; every phase within 20 % of what the cut promises, no take under 3 s
+    from montage_ai.core.cut.pace import phase_ratios
+
+    m = music((("A", 0, 1, 0.13), ("B", 1, 10, 0.5), ("C", 10, 13, 0.66), ("A", 13, 15, 0.13)), lead_s=0.29,
+              tail_s=1.5)
+    shots = short_footage([105, 100, 100, 93, 75, 62, 50, 40], files=3)
+    style = load_style("documentary")
+    cl = _cut(style, shots, m)
+    assert_sound(cl, shots, style)
+    ratios = phase_ratios(cl.cuts, cl.sections, style, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+    assert min(ratios.values()) >= 0.8, (ratios, cl.metadata["notes"])
+    assert min(c.record_frames for c in cl.cuts) >= 3 * 25 - 1, [c.record_frames for c in cl.cuts]
+
+
+def test_a_shorter_cut_capped_at_the_footages_stated_limit_keeps_its_promise_without_the_styles_own_takes():
+    # the demo's documentary wants 7 s takes from shots of 4.2 s at most: no cut of any length
+    # keeps the style's own target, so a shorter cut whose every phase keeps the cap (4 s) is the
+    # promise kept (said in the notes), not rejected for missing 7 s takes no shot holds
+    from types import SimpleNamespace
+
+    from montage_ai.core.cut.shorten import _kept_promise
+
+    md = {"pace_off": 0.21, "pace_chopped": 0.21, "pace_mean_off": 0.08, "style_off": 0.23, "hold_s": 4.0,
+          "pace_chopped_whole": 0.13, "pace_mean_off_whole": 0.03}
+    assert not _kept_promise(SimpleNamespace(metadata=md))  # a cap is no stand-in for the style's own takes
+    assert not _kept_promise(SimpleNamespace(metadata=md), at_limit=True)  # the footage holds the style's takes
+    assert _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True}), at_limit=True)
+    assert not _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True, "pace_chopped_whole": 0.5}),
+                             at_limit=True)
+    assert not _kept_promise(SimpleNamespace(metadata={**md, "hold_limit": True}))  # preferred: the style's own

@@ -70,6 +70,7 @@ from montage_ai.core.cut.fit import fit_duration
 from montage_ai.core.cut.footage_hold import cap_note as _cap_note
 from montage_ai.core.cut.footage_hold import footage_hold as _hold
 from montage_ai.core.cut.footage_hold import longest_usable_s as _longest_usable_s
+from montage_ai.core.cut.footage_hold import too_few_shots
 from montage_ai.core.cut.footage_hold import usable_lengths as _usable_lengths
 from montage_ai.core.cut.format import checked_rate, planned_format, used_format
 from montage_ai.core.cut.grid import (
@@ -90,6 +91,7 @@ from montage_ai.core.cut.pace import (
     off_pace_note,
     paced_phases,
     phase_ratios,
+    quantised_phases,
     ring_out_take,
     style_target_s,
     unreachable_notes,
@@ -346,10 +348,13 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     downs = sorted({_nearest(d, beats) for d in beat_frames(music, rate, "downbeats") if d < n_frames}) if beats else []
     phases = _phase_frames(plan, rate, n_frames, [d for d in downs if d > 0] or beats, scale_all=strict in (HELD, KEPT),
                            least=max(1, math.ceil(_frac(style.min_shot_s) * rate)))
-    phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter)
+    longest_s = _longest_usable_s(ids, repeats) or None
+    phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter,
+                          longest_s=longest_s)
     hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
     if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
-        moved = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter, cap=hold)
+        moved = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter, cap=hold,
+                             longest_s=longest_s)
         if moved != phases:
             phases = moved
             hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
@@ -379,6 +384,12 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
             length = float(n_frames / rate)
             raise PaceShort(f"the footage fills {style.name}'s takes over less than {length:.1f} s",
                              missing_s=length * min(0.25, max(0.05, (1 - low) / 2)), unfilled=0)
+        high = too_few_shots(own, once.targets, style, len(plan.shot_ids))
+        if high:  # one take a shot, too few shots: a shorter cut holds the style's pace
+            length = float(n_frames / rate)
+            raise PaceShort(f"{style.name} shows each of its {len(plan.shot_ids)} shots once in a row: its takes "
+                            f"hold its pace over less than {length:.1f} s",
+                            missing_s=length * min(0.25, max(0.05, 1 - (1 + PACE_TOLERANCE / 2) / high)), unfilled=0)
         return cl
     return _packed(once, cl, hold)
 
@@ -421,11 +432,34 @@ def _packed(once: "_Once", cl: CutList, hold: float | None) -> CutList:
     own = once.ratios(best, None)
     style_off = float(np.mean([abs(v - 1) for v in own.values()])) if own else 0.0
     # how far the most chopped phase is short of its (capped) target, and the phases' mean distance
+    # no usable shot as long as the style's takes: the cap is the footage's stated limit, no cut keeps the style's own
+    limit = max(t for _, t in once.targets) > _longest_usable_s(once.ids, once.repeats) + 1e-6
     capped = once.ratios(best, best.metadata.get("hold_s"))
     chopped = max((1 - v for v in capped.values()), default=0.0)
     mean_off = float(np.mean([abs(v - 1) for v in capped.values()])) if capped else 0.0
+    # at the footage's stated limit: a phase that holds no whole number of the capped takes is not a chopped one
+    whole = _at_whole_takes(once, best, capped) if limit and best.metadata.get("hold_s") else capped
     return replace(best, metadata={**best.metadata, "pace_off": best_score, "style_off": style_off,
-                                   "pace_chopped": chopped, "pace_mean_off": mean_off})
+                                   "pace_chopped": chopped, "pace_mean_off": mean_off, "hold_limit": limit,
+                                   "pace_chopped_whole": max((1 - v for v in whole.values()), default=0.0),
+                                   "pace_mean_off_whole": float(np.mean([abs(v - 1) for v in whole.values()]))
+                                   if whole else 0.0})
+
+
+def _at_whole_takes(once: "_Once", cl: CutList, ratios: dict[str, float]) -> dict[str, float]:
+    """``ratios`` with each phase no whole number of its (capped) takes keeps within
+    :data:`~.pace.PACE_TOLERANCE` (:func:`~.pace.quantised_phases`: between 1.2 and 1.6 takes
+    long) measured against the whole takes either side of its target nearer the cut's: no cut
+    does better there, so such a phase is not one the fill chopped (the demo's 6.3 s
+    documentary intro in two takes of 3.15 s against the footage's 4 s cap)."""
+    hold = cl.metadata.get("hold_s")
+    out = dict(ratios)
+    for ph, (length, target, n, _) in quantised_phases(_paced(cl), cl.sections, once.style, once.beat_s,
+                                                        once.music.meter, cl.rate, hold).items():
+        if ph in out and target > 0:
+            mean = out[ph] * target
+            out[ph] = min((mean / (length / n), mean / (length / (n + 1))), key=lambda r: abs(math.log(max(r, 1e-9))))
+    return out
 
 
 class _Once:

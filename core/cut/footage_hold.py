@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from montage_ai.core.cut.pace import hold_s, holds, style_target_s, too_long_s
+from montage_ai.core.cut.pace import PACE_TOLERANCE, hold_s, holds, style_target_s, too_long_s
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold"]
+__all__ = ["usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold", "too_few_shots"]
 
 
 def usable_lengths(ids, repeats: set[str]) -> list[float]:
@@ -90,3 +90,21 @@ def on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]
     if best is not None and best > down + 1e-6 and holds(lengths, targets, never=never, cap=best):
         return best
     return down
+
+
+def too_few_shots(own: Mapping[str, float], targets: Sequence[tuple[float, float]], style: Style,
+                  n_shots: int) -> float:
+    """The furthest phase's mean take over the style's own target (``own``) when it is more
+    than :data:`~.pace.PACE_TOLERANCE` over because the style has too few shots for its takes:
+    it never reuses a shot, or keeps the footage in order (two pieces of one shot in a row
+    would cut to itself), and its ``n_shots`` planned shots are fewer than the takes its phases
+    (``targets``: ``(length s, target s)``) ask, by more than the tolerance (the grid's slots
+    stretched to the shots: :func:`~.plan_slots.plan_slots`); else 0.
+
+    22 shots in order for a 30 s vlog of 1.1 s takes are 22 takes of 1.4 s: a cut a sixth
+    shorter keeps the style's pace (:func:`~.shorten.shortened_if_needed`, said in the notes)."""
+    if not (style.reuse == "never" or style.chronological) or not n_shots:
+        return 0.0
+    wanted = sum(length / t for length, t in targets if t > 0)
+    over = max(own.values(), default=0.0)
+    return over if over > 1 + PACE_TOLERANCE + 1e-9 and n_shots * (1 + PACE_TOLERANCE) < wanted else 0.0

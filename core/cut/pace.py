@@ -478,25 +478,48 @@ def _misfit(length_s: float, target_s: float, shortest: float, unit: float = 0.0
 
 
 def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beats: Sequence[int],
-                  meter: int, cap: float | None = None) -> list[tuple[str, int, int, float]]:
+                  meter: int, cap: float | None = None, longest_s: float | None = None) -> list[tuple[str, int, int, float]]:
     """Phase changes moved by one grid point (a bar) where that lets both phases next to it
     hold a whole number of the style's takes within :data:`PACE_TOLERANCE` and the
     nearest point does not (a 5.6 s held outro of 4.3 s takes: one take 30 % over or two
     35 % under; a bar earlier it holds one, on target). ``cap``: the takes the footage holds
-    (:func:`hold_s`), the most any phase's take is promised."""
-    if len(phases) < 2 or len(beats) < 2 or not grid or style.reuse == "never":  # never: the shots set the slots
+    (:func:`hold_s`), the most any phase's take is promised. ``longest_s``: the longest usable
+    shot; a phase too short for two of the shortest takes the grid cuts (:func:`shortest_take_s`)
+    holds one take, and one longer than every shot cannot be filled whole (the demo's 4.3 s
+    documentary intro from shots of 4.2 s at most was a 3.8 s take and a 0.5 s one): its change
+    moves a bar where both phases then can (a style that never reuses a shot included, whose
+    phases are otherwise set by its shots), neither left shorter than that shortest take."""
+    if len(phases) < 2 or len(beats) < 2 or not grid:
+        return list(phases)
+    never = style.reuse == "never"
+    if never and longest_s is None:  # never: the shots set the slots
         return list(phases)
     beat_s = float(np.median(np.diff(beats))) / float(rate)
     # with the takes capped (the footage's few long shots), whole bars for a style that cuts
     # only on downbeats, and neither phase left too short for a take of its own
     unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat and cap else 0.0
     least = max(style.min_shot_s, unit) * float(rate) if cap else 1
+    # the beat's mean, not its median in whole frames (0.5 s beats at 25 fps are 12 or 13 frames)
+    shortest = shortest_take_s(style, float(Fraction(beats[-1] - beats[0], len(beats) - 1) / rate), meter)
+    one_take = 2 * shortest
+    # a move for a phase no shot fills: neither phase left shorter than that shortest take
+    stuck_least = max(least, shortest * float(rate))
     out = [list(p) for p in phases]
+
+    def unfilled(a: int, b: int) -> float:  # one take, longer than every usable shot: 1
+        if longest_s is None:
+            return 0.0
+        length, slack = float(Fraction(b - a) / rate), 1.5 / float(rate)  # beats fall between frames
+        if length < shortest - slack:  # no take of its own: the grid merges it into the next one's
+            return 1.0 if length + shortest > longest_s + slack else 0.0
+        return 1.0 if length < one_take - slack and length > longest_s + slack else 0.0
 
     def cost(k: int, a: int, b: int) -> float:
         name, _, _, energy = out[k]
         target = style_target_s(style, name, energy, beat_s, meter)
-        return _misfit(float(Fraction(b - a) / rate), min(target, cap) if cap else target, style.min_shot_s, unit)
+        pace = 0.0 if never else _misfit(float(Fraction(b - a) / rate), min(target, cap) if cap else target,
+                                         style.min_shot_s, unit)
+        return pace + unfilled(a, b)
 
     for k in range(1, len(out)):
         at = out[k][1]
@@ -504,9 +527,11 @@ def paced_phases(phases, grid: Sequence[int], style: Style, rate: Fraction, beat
         here = cost(k - 1, out[k - 1][1], at) + cost(k, at, out[k][2])
         if here <= PACE_TOLERANCE:
             continue
+        stuck = unfilled(out[k - 1][1], at) + unfilled(at, out[k][2]) > 0
         best, best_cost = at, here
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(grid) and out[k - 1][1] + least <= grid[j] <= out[k][2] - least:
+        for j in (i - 1, i + 1) + ((i - 2, i + 2) if stuck else ()):  # stuck: up to two bars
+            lo = stuck_least if stuck else least
+            if 0 <= j < len(grid) and out[k - 1][1] + lo <= grid[j] <= out[k][2] - lo:
                 q = grid[j]
                 c0, c1 = cost(k - 1, out[k - 1][1], q), cost(k, q, out[k][2])
                 if max(c0, c1) <= PACE_TOLERANCE and c0 + c1 < best_cost:

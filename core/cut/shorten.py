@@ -173,6 +173,7 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
         return None
     lo = SHORTEN_FLOOR * asked
     seen: set[float] = set()
+    limited = None  # the first (longest) kept only at the footage's stated limit (:func:`_kept_promise`)
     for k in range(1, int(round((1 - SHORTEN_FLOOR) / HELD_STEP)) + 1):
         try:
             length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
@@ -183,24 +184,44 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
         seen.add(round(length, 3))
         try:
             short, short_notes = make(length, HELD)
-        except FootageShortError:
+        except FootageShortError as exc:
+            log.debug("held shorter at %.1f s: %s", length, exc)
             continue
+        log.debug("held shorter at %.1f s: cap %s, pace off %.2f, chopped %.2f, mean off %.2f, style off %.2f",
+                  length, short.metadata.get("hold_s"), short.metadata.get("pace_off", 0.0),
+                  short.metadata.get("pace_chopped", 0.0), short.metadata.get("pace_mean_off", 0.0),
+                  short.metadata.get("style_off", 0.0))
         # no phase chopped short of its promise, the phases on it on average (a phase of one
         # take a bar longer than its target is not a chopped one), and every story phase of the
         # full cut still there (none too short to hold a take)
-        if _kept_promise(short) and {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
-            return short, short_notes + [_held_note(short, asked)]
-    return None
+        if {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
+            if _kept_promise(short):
+                return short, short_notes + [_held_note(short, asked)]
+            if limited is None and _kept_promise(short, at_limit=True):
+                limited = short, short_notes + [_held_note(short, asked)]
+    # none keeps the style's own takes too: the longest that keeps the footage's stated limit
+    return limited
 
 
-def _kept_promise(cl: CutList) -> bool:
+def _kept_promise(cl: CutList, at_limit: bool = False) -> bool:
     """Every phase of ``cl`` within :data:`~.pace.PACE_TOLERANCE` of its promised take
     (``pace_off``); or none more than that short of it (none chopped: a phase of one take a
     bar longer than its target is not), the phases within it on average, and on the style's
-    own target on average (``style_off``: a cap does not stand in for the style)."""
+    own target on average (``style_off``: a cap does not stand in for the style).
+
+    ``at_limit``: where no usable shot is as long as the style's takes (``hold_limit``) and the
+    takes are capped, the cap is the footage's stated limit and no cut keeps the style's own
+    (the demo's 4.2 s shots for documentary's 7 s): then no phase chopped short of the cap nor
+    the phases off it on average, a phase that holds no whole number of the capped takes
+    measured at the whole takes nearest (``pace_chopped_whole``, ``pace_mean_off_whole``),
+    whatever the style's own target. :func:`_held_shorter` takes such a cut only when no
+    shorter one keeps the promise without it."""
     md = cl.metadata
     if md.get("pace_off", 0.0) <= PACE_TOLERANCE:
         return True
+    if at_limit:
+        return bool(md.get("hold_limit")) and bool(md.get("hold_s")) and \
+            md.get("pace_chopped_whole", 1.0) <= PACE_TOLERANCE and md.get("pace_mean_off_whole", 1.0) <= PACE_TOLERANCE
     return "pace_chopped" in md and md["pace_chopped"] <= PACE_TOLERANCE and \
         md.get("pace_mean_off", 1.0) <= PACE_TOLERANCE and md.get("style_off", 1.0) <= PACE_TOLERANCE
 
@@ -215,4 +236,4 @@ def _held_note(cl: CutList, asked: float) -> str:
 
 def _shorter_note(cl: CutList, asked: float) -> str:
     return (f"the footage fills {float(cl.duration / cl.rate):.1f} s of this style, not {asked:.1f} s: the cut ends "
-            "earlier, on a bar, instead of chopping the style's shots (add footage for the full length)")
+            "earlier, on a bar, instead of chopping (or stretching) the style's shots (add footage for the full length)")
