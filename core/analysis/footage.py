@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 #: 10: measures from the decoder's Y plane (I420 decode), detail on every 2nd frame;
 #: 9: exposure drift inside a take is no boundary (.exposure_drift), wrong reasons taken back
 #: (.flag_reasons); 8: blown-out and crushed ranges flagged (.exposure)
-ANALYSIS_VERSION = "12"  # 12: decoded without the deblocking filter (skip_loop_filter all): flags and scores move
+ANALYSIS_VERSION = "13"  # 13: transition ends widened to the settled shot (an iris's tail); 12: decoded without the deblocking filter (skip_loop_filter all): flags and scores move
 #: What the decoder delivers for the analysis: planar 4:2:0 (see :mod:`.frame_work`).
 PIX_FMT = "yuv420p"
 #: Feature samples per second of footage (every frame at 8 fps or less).
