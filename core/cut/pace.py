@@ -277,13 +277,23 @@ def below_shortest_note(style: Style, short: dict[str, tuple[float, float]]) -> 
     >>> below_shortest_note(load_style("dynamic"), {"climax": (0.52, 0.694)})
     "dynamic: the climax's 0.52 s takes are shorter than the shortest it cuts at this tempo (0.69 s: whole beats, none under its 0.4 s shortest shot): that phase is cut at it"
     """
-    if not short:
+    return _tempo_limit_note(style, short, shorter=True)
+
+
+def _tempo_limit_note(style: Style, limits: dict[str, tuple[float, float]], *, shorter: bool) -> str | None:
+    """The note for phases whose target take lies past what the grid cuts at the tempo:
+    ``shorter``, under its shortest take (:func:`below_shortest`), else over its longest
+    (:func:`above_longest`)."""
+    if not limits:
         return None
-    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in short.items()]
-    least = max(x for _, x in short.values())
+    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in limits.items()]
+    limit = (max if shorter else min)(x for _, x in limits.values())
     unit = "bars" if style.all_cuts_on_downbeat else "beats"
-    return (f"{style.name}: " + " and ".join(parts) + f" are shorter than the shortest it cuts at this tempo "
-            f"({least:.2f} s: whole {unit}, none under its {style.min_shot_s:g} s shortest shot): "
+    side = (f"shorter than the shortest it cuts at this tempo ({limit:.2f} s: whole {unit}, none under its "
+            f"{style.min_shot_s:g} s shortest shot)" if shorter else
+            f"longer than the longest it cuts at this tempo ({limit:.2f} s: whole {unit}, none over its "
+            f"{style.max_shot_s:g} s longest shot)")
+    return (f"{style.name}: " + " and ".join(parts) + f" are {side}: "
             f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
 
 
@@ -326,14 +336,7 @@ def above_longest_note(style: Style, long: dict[str, tuple[float, float]]) -> st
     >>> above_longest_note(load_style("cinematic"), {"build": (5.28, 3.52)})
     "cinematic: the build's 5.28 s takes are longer than the longest it cuts at this tempo (3.52 s: whole bars, none over its 8 s longest shot): that phase is cut at it"
     """
-    if not long:
-        return None
-    parts = [f"the {ph}'s {t:.2f} s takes" for ph, (t, _) in long.items()]
-    most = min(x for _, x in long.values())
-    unit = "bars" if style.all_cuts_on_downbeat else "beats"
-    return (f"{style.name}: " + " and ".join(parts) + f" are longer than the longest it cuts at this tempo "
-            f"({most:.2f} s: whole {unit}, none over its {style.max_shot_s:g} s longest shot): "
-            f"{'that phase is' if len(parts) == 1 else 'those phases are'} cut at it")
+    return _tempo_limit_note(style, long, shorter=False)
 
 
 def too_few_beats(cuts: Sequence, sections: Sequence, style: Style, beat_s: float, meter: int, rate,
