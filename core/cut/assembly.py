@@ -88,6 +88,7 @@ from montage_ai.core.cut.grid import (
 )
 from montage_ai.core.cut.pace import (
     PACE_TOLERANCE,
+    cut_unit_s,
     off_pace_note,
     paced_phases,
     phase_ratios,
@@ -476,9 +477,7 @@ class _Once:
 
     def on_unit(self, s: float) -> float:
         """``s`` down to whole bars (a style that cuts only on downbeats) or beats."""
-        style = self.style
-        unit = self.beat_s * max(1, self.music.meter) if style.all_cuts_on_downbeat else \
-            self.beat_s / max(1, style.subdivide)
+        unit = cut_unit_s(self.style, self.beat_s, self.music.meter)
         return round(max(unit, math.floor(s / unit + 1e-6) * unit), 3)
 
     def cap_note(self, hold: float, packed: bool = False) -> list[str]:

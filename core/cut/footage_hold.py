@@ -11,7 +11,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from montage_ai.core.cut.pace import PACE_TOLERANCE, hold_s, holds, style_target_s, too_long_s
+from montage_ai.core.cut.pace import (
+    PACE_TOLERANCE,
+    cut_unit_beats,
+    cut_unit_s,
+    hold_s,
+    holds,
+    style_target_s,
+    too_long_s,
+)
 from montage_ai.core.plan.styles import Style
 
 __all__ = ["usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold", "too_few_shots"]
@@ -56,10 +64,10 @@ def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, b
     if hold is None:
         return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
-    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    unit = cut_unit_s(style, beat_s, meter)
     # ... never below the style's shortest take (whole units of it, up)
     least = math.ceil(style.min_shot_s / unit - 1e-6) * unit
-    per = max(1, meter) if style.all_cuts_on_downbeat else 1 / max(1, style.subdivide)  # beats a unit
+    per = cut_unit_beats(style, meter)  # beats a unit
     units = [sum(1 for x in beats if a <= x < b) / per for _, a, b, _ in phases]
     hold = round(max(unit, least, on_grid_hold(lengths, targets, never, hold, unit, units)), 3)
     wanted = max(t for _, t in targets)

@@ -240,6 +240,17 @@ def quantised_note(style: Style, quantised: dict[str, tuple[float, float, int, f
             "on pace at that length (whole takes tile a phase: a phase length, not a footage limit)")
 
 
+def cut_unit_beats(style: Style, meter: int) -> float:
+    """Beats in one unit of the style's grid of cuts: a bar for a style that cuts only on
+    downbeats, else a beat (a pattern's subdivision of it)."""
+    return float(max(1, meter)) if style.all_cuts_on_downbeat else 1 / max(1, style.subdivide)
+
+
+def cut_unit_s(style: Style, beat_s: float, meter: int) -> float:
+    """One unit of the style's grid of cuts (:func:`cut_unit_beats`) at beats ``beat_s`` apart."""
+    return beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+
+
 def shortest_take_s(style: Style, beat_s: float, meter: int) -> float:
     """The shortest take the grid cuts at beats ``beat_s`` apart: whole beats (of a pattern's
     subdivision; whole bars for a style that cuts only on downbeats), no shorter than the
@@ -251,7 +262,7 @@ def shortest_take_s(style: Style, beat_s: float, meter: int) -> float:
     >>> shortest_take_s(load_style("dynamic"), 0.5, 4)
     0.5
     """
-    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    unit = cut_unit_s(style, beat_s, meter)
     if unit <= 0:
         return float(style.min_shot_s)
     return max(1, math.ceil(style.min_shot_s / unit - 0.02)) * unit
@@ -310,7 +321,7 @@ def longest_take_s(style: Style, beat_s: float, meter: int) -> float:
     >>> longest_take_s(load_style("dynamic"), 0.5, 4)
     6.0
     """
-    unit = beat_s * max(1, meter) if style.all_cuts_on_downbeat else beat_s / max(1, style.subdivide)
+    unit = cut_unit_s(style, beat_s, meter)
     if unit <= 0:
         return float(style.max_shot_s)
     return max(1, math.floor(style.max_shot_s / unit + 0.02)) * unit
