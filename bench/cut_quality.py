@@ -69,8 +69,9 @@ from pathlib import Path
 import numpy as np
 
 from montage_ai.core.analysis.duplicates import find_duplicates, shot_hashes
-from montage_ai.core.cut.assembly import FootageShortError, assemble
+from montage_ai.core.cut.assembly import FootageShortError, assemble, played_music
 from montage_ai.core.cut.fit import DurationError
+from montage_ai.core.cut.footage_hold import usable_lengths as footage_usable_lengths
 from montage_ai.core.cut.grid import cut_points
 from montage_ai.core.cut.pace import longest_take_s, ring_out_take, shortest_take_s, whole_takes
 from montage_ai.core.plan.patterns import apply_pattern, available_patterns, detect_drops, drop_frames
@@ -291,11 +292,12 @@ def drops_all(cache: AnalysisCache) -> int:
     return 0
 
 
-def usable_lengths(analyses, dups) -> list[float]:
-    """Usable length (s) of every shot the cut may use: not black, not a near-duplicate."""
-    return sorted((float((s.usable_end_frame - s.usable_start_frame) / a.media.video.rate)
-                   for a in analyses if a.media.video is not None for s in a.shots
-                   if not s.black and (a.path, s.index) not in dups), reverse=True)
+def usable_lengths(analyses, dups, never: bool = False) -> list[float]:
+    """Usable lengths (s) the cut may take from every shot (not black, not a near-duplicate):
+    each run between flagged frames, or for a style that never reuses a shot its longest run,
+    as the assembly counts them (:func:`~montage_ai.core.cut.footage_hold.usable_lengths`)."""
+    ids = {(a.path, s.index): (a, s) for a in analyses for s in a.shots}
+    return sorted(footage_usable_lengths(ids, set(dups), never), reverse=True)
 
 
 def limit_evidence(cl, style, music, lengths: list[float]) -> tuple[str, float, float, bool]:
@@ -323,8 +325,9 @@ def limit_evidence(cl, style, music, lengths: list[float]) -> tuple[str, float, 
 def run(name, analyses, music, truth, styles, seeds, rows):
     hashes = shot_hashes(analyses)
     dups = find_duplicates(analyses, hashes)
-    lengths = usable_lengths(analyses, dups)
+    all_lengths = {never: usable_lengths(analyses, dups, never) for never in (False, True)}
     for style in styles:
+        lengths = all_lengths[style.reuse == "never"]
         stats = Counter()
         devs, worst, beats_share, times, pdevs, pworst, ldevs, qworst = [], [], [], [], [], [], [], []
         limits, cut_len, said = [], [], Counter()
@@ -336,6 +339,7 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             except (FootageShortError, DurationError):
                 stats["short"] += 1
                 continue
+            played = played_music(cl, music)  # a cut held shorter may start on the first downbeat
             times.append(time.perf_counter() - t0)
             if any("ends earlier" in n for n in cl.metadata["notes"]):
                 stats["shortened"] += 1
@@ -344,14 +348,14 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             stats["adj"] += adj
             stats["cuts"] += len(cl.cuts)
             if style.drops:
-                drop_hits(cl, analyses, music, style, stats)
-            p = pace(cl, style, music)
+                drop_hits(cl, analyses, played, style, stats)
+            p = pace(cl, style, played)
             devs.append(np.mean([abs(v - 1) for v in p.values()]))
             worst.append(max(p.items(), key=lambda kv: abs(kv[1] - 1)))
-            q = pace(cl, style, music, promised=True)
+            q = pace(cl, style, played, promised=True)
             pdevs.append(np.mean([abs(v - 1) for v in q.values()]))
             pworst.append(max(q.items(), key=lambda kv: abs(kv[1] - 1)))
-            wq = pace(cl, style, music, promised=True, whole=True)
+            wq = pace(cl, style, played, promised=True, whole=True)
             qworst.append(max(wq.items(), key=lambda kv: abs(kv[1] - 1)))
             reach = {ph for ph in q if abs(wq[ph] - q[ph]) > 1e-9}  # measured at what a cut can reach
             stats["ring-out"] += ring_out(cl) is not None
@@ -367,9 +371,9 @@ def run(name, analyses, music, truth, styles, seeds, rows):
             cut_len.append(float(cl.duration / cl.rate))
             # what the cut's notes tell the editor when it misses the style's own pace
             said.update(n.split("): ", 1)[-1] for n in cl.metadata["notes"] if ": off its own pace (" in n)
-            ev = limit_evidence(cl, style, music, lengths)
-            ldevs.append(np.mean([abs(v - 1) for v in pace(cl, style, music, promised=True, local=True).values()]))
-            cut_s = [float(c.record_in / cl.rate) for c in cl.cuts[1:]]
+            ev = limit_evidence(cl, style, played, lengths)
+            ldevs.append(np.mean([abs(v - 1) for v in pace(cl, style, played, promised=True, local=True).values()]))
+            cut_s = [float((c.record_in + cl.music_start) / cl.rate) for c in cl.cuts[1:]]  # song times
             beats_share.append(on_beat(cut_s, truth, float(1 / cl.rate)))
         w = max(worst, key=lambda kv: abs(kv[1] - 1)) if worst else ("-", float("nan"))
         pw = max(pworst, key=lambda kv: abs(kv[1] - 1)) if pworst else ("-", float("nan"))

@@ -66,7 +66,7 @@ from montage_ai.core.analysis.footage import FootageAnalysis
 from montage_ai.core.analysis.music import MusicAnalysis, beat_frames
 from montage_ai.core.base.timebase import seconds_to_frames, timecode_to_frames
 from montage_ai.core.cut.fill import fill
-from montage_ai.core.cut.fit import fit_duration
+from montage_ai.core.cut.fit import excerpt_on_frame, fit_duration, song_excerpt
 from montage_ai.core.cut.footage_hold import cap_note as _cap_note
 from montage_ai.core.cut.footage_hold import footage_hold as _hold
 from montage_ai.core.cut.footage_hold import longest_usable_s as _longest_usable_s
@@ -245,15 +245,31 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
         duplicates = find_duplicates(analyses)
     plan, repeats, dup_notes = _drop_duplicates(plan, ids, duplicates)
     by_path = {a.path: a for a in analyses}
-    def make(d: float | None, strict: bool | str = True) -> tuple[CutList, list[str]]:
+
+    def make_on(plan: StoryPlan, music: MusicAnalysis, d: float | None,
+                strict: bool | str = True) -> tuple[CutList, list[str]]:
         if not given:
             return _at_used_rate(plan, ids, by_path, music, style, d, seed, repeats, strict)
         r, r_notes = checked_rate(rate, given=True)
         return _assemble_at(plan, ids, music, style, r, d, seed, repeats, strict), r_notes
 
+    def make(d: float | None, strict: bool | str = True) -> tuple[CutList, list[str]]:
+        return make_on(plan, music, d, strict)
+
+    # the whole song held shorter may start on its first downbeat (:func:`_from_first_downbeat`)
+    lead_in = _from_first_downbeat(plan, music, style) if duration_s is None else None
+
+    def make_from_downbeat(d: float | None, strict: bool | str = True) -> tuple[CutList, list[str]]:
+        late_plan, late_music, note = lead_in
+        cl, notes = make_on(late_plan, late_music, d, strict)
+        return replace(cl, metadata={**cl.metadata, "from_downbeat": True}), notes + [note]
+
     # a length the editor asked for ends at most a quarter earlier for the style's pace; the
     # whole song (no length asked) as far as the footage needs, down to half
-    cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None)
+    cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None,
+                                         lead_in=(make_from_downbeat, lead_in[1]) if lead_in else None)
+    if cl.metadata.get("from_downbeat"):
+        plan, music = lead_in[0], lead_in[1]
     off = _off_pace(cl, ids, repeats, style, music)
     if off:
         rate_notes = rate_notes + [off]
@@ -269,6 +285,38 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
                              "notes": list(plan.notes) + dup_notes + rate_notes + cl.metadata["notes"]})
 
 
+def _from_first_downbeat(plan: StoryPlan, music: MusicAnalysis, style: Style):
+    """``(plan, music, note)`` for the song from its first downbeat on, when the lead-in before
+    it is shorter than the style's shortest shot (a shot over it alone would be a flash): the
+    plan's phases moved with it. :func:`~.shorten.shortened_if_needed` tries it for a cut held
+    shorter than the whole song, where no usable shot holds the lead-in and the first take
+    together; the music then starts on the bar line with the picture. None otherwise."""
+    first = next((d for d in music.downbeat_times_s if d > 0), None)
+    if first is None or first >= style.min_shot_s or first >= music.duration_s:
+        return None
+    late = song_excerpt(music, first)
+    shift = float(late.offset_s) - float(getattr(music, "offset_s", 0.0))
+    if shift <= 0:
+        return None
+    phases = tuple(replace(p, start_s=round(max(0.0, p.start_s - shift), 6), end_s=round(max(0.0, p.end_s - shift), 6))
+                   for p in plan.phases)
+    note = (f"the music starts on its first downbeat, {shift:.2f} s in: no usable shot holds the {shift:.2f} s "
+            f"before it and the first take together, and a shot of its own there would flash by, shorter than "
+            f"{style.name}'s {style.min_shot_s:g} s shortest shot")
+    return replace(plan, phases=tuple(p for p in phases if p.end_s > p.start_s)), late, note
+
+
+def played_music(cl: CutList, music: MusicAnalysis) -> MusicAnalysis:
+    """The part of ``music`` (what :func:`assemble` was given) the cut plays on A1, its times
+    the cut's own: ``music`` itself, or, for a cut that starts on the song's first downbeat
+    (:func:`_from_first_downbeat`), the song from there on; an excerpt counted from the frame
+    A1 starts it on (:func:`~.fit.excerpt_on_frame`), as the cut's frames are."""
+    given = seconds_to_frames(_frac(getattr(music, "offset_s", 0.0)), cl.rate)
+    if cl.music_start > given:
+        music = song_excerpt(music, float(Fraction(cl.music_start) / cl.rate) - float(getattr(music, "offset_s", 0.0)))
+    return excerpt_on_frame(music, cl.rate)[0]
+
+
 def _off_pace(cl: CutList, ids, repeats: set[str], style: Style, music: MusicAnalysis) -> str | None:
     """The footage's evidence when the cut's phases miss the style's own target
     (:func:`~.pace.off_pace_note`): the same figures the benchmark prints, for the editor."""
@@ -279,7 +327,7 @@ def _off_pace(cl: CutList, ids, repeats: set[str], style: Style, music: MusicAna
     energy = _phase_energy(cl.sections)
     targets = {ph: style_target_s(style, ph, energy.get(ph, 0.5), beat_s, music.meter) for ph in ratios}
     phase_s = {ph: float(sum(c.record_frames for c in cl.cuts if c.phase == ph) / cl.rate) for ph in ratios}
-    return off_pace_note(style, ratios, targets, _usable_lengths(ids, repeats), phase_s)
+    return off_pace_note(style, ratios, targets, _usable_lengths(ids, repeats, style.reuse == "never"), phase_s)
 
 
 def _at_used_rate(plan: StoryPlan, ids, by_path, music: MusicAnalysis, style: Style, duration_s: float | None,
@@ -342,6 +390,9 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     fill's pieces do not pack perfectly."""
     relaxed = strict is False or strict == HELD
     shorter = strict in (SHORTER, KEPT)
+    # an excerpt counted from the frame A1 starts playing it on (its end the same time in the song)
+    music, shift = excerpt_on_frame(music, rate)
+    duration_s = None if duration_s is None else duration_s + shift
     n_frames, fades = end_frame(music, rate, duration_s)
     if n_frames <= 0:
         raise AssemblyError(f"{music.path}: the music is shorter than one frame")
@@ -553,7 +604,7 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     keep = {ph[1] for ph in phases} | (set(sec_starts) if style.section_cut_on_downbeat else set())
     cuts, notes = fill(slots, plan, ids, style, rate, o.seed, n_frames, points, beats_at, keep,
                        exclude=o.repeats)
-    music_start = round(_frac(getattr(music, "offset_s", 0.0)) * rate)
+    music_start = seconds_to_frames(_frac(getattr(music, "offset_s", 0.0)), rate)
     return CutList(
         rate=rate, width=0, height=0, duration=n_frames, cuts=tuple(cuts),
         music_path=music.path, music_duration=n_frames, music_start=music_start,

@@ -29,14 +29,16 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import Sequence
 
 from montage_ai.core.analysis.music import MusicAnalysis, Section
 from montage_ai.core.base.errors import MontageError
+from montage_ai.core.base.timebase import seconds_to_frames
 
 __all__ = ["MusicExcerpt", "Fit", "DurationError", "SongRangeError", "song_excerpt", "fit_duration",
-           "parse_song_point", "PHRASE_BARS"]
+           "parse_song_point", "PHRASE_BARS", "excerpt_on_frame"]
 
 #: Bars per phrase: the cut prefers to end where a phrase ends.
 PHRASE_BARS = 4
@@ -147,6 +149,39 @@ def song_excerpt(music: MusicAnalysis, start: str | float | None = None, end: st
                 beat_low=tuple(music.beat_low[i] for i in keep if i < len(music.beat_low)))
     return MusicExcerpt(**base, offset_s=_offset(music) + a,
                         song_duration_s=float(getattr(music, "song_duration_s", 0.0) or dur))
+
+
+def excerpt_on_frame(music: MusicAnalysis, rate: Fraction) -> tuple[MusicAnalysis, float]:
+    """``(music, shift_s)``: an excerpt whose start falls between two frames of a timeline at
+    ``rate``, counted instead from the frame its start is rounded to (where A1 starts playing
+    it: the cut's ``music_start``), every time moved by ``shift_s`` (under half a frame; a time
+    the move puts before 0 is 0). Without it every beat is rounded to frames apart from the
+    start, and a beat lands up to a frame off the song's own; the whole song (no offset) is
+    returned as it is, with 0.
+
+    >>> from montage_ai.core.analysis.music import Section
+    >>> song = MusicAnalysis("s.wav", 10.0, 22050, 120.0, 4, (0.31, 0.81, 1.31), (0.31,), (1.0,) * 3,
+    ...                      (Section(0.0, 10.0, "A", 0.5),))
+    >>> part, shift = excerpt_on_frame(song_excerpt(song, 0.31), Fraction(24000, 1001))
+    >>> round(shift, 4), round(part.offset_s * 24000 / 1001, 6), part.beat_times_s[:2]
+    (0.018, 7.0, (0.018042, 0.518042))
+    """
+    offset = Fraction(getattr(music, "offset_s", 0.0) or 0.0).limit_denominator(10**9)
+    if not offset:
+        return music, 0.0
+    start = Fraction(seconds_to_frames(offset, Fraction(rate))) / Fraction(rate)
+    d = float(offset - start)
+    if abs(d) < 1e-9:
+        return music, 0.0
+
+    def moved(times: Sequence[float]) -> tuple[float, ...]:
+        return tuple(max(0.0, round(t + d, 6)) for t in times)
+
+    sections = tuple(replace(x, start_s=max(0.0, round(x.start_s + d, 6)) if x.start_s > 0 else 0.0,
+                             end_s=round(x.end_s + d, 6)) for x in music.sections)
+    return replace(music, offset_s=float(start), duration_s=round(music.duration_s + d, 6),
+                   beat_times_s=moved(music.beat_times_s), downbeat_times_s=moved(music.downbeat_times_s),
+                   sections=sections), d
 
 
 def duration_range(music: MusicAnalysis) -> tuple[float, float]:

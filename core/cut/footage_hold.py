@@ -22,13 +22,45 @@ from montage_ai.core.cut.pace import (
 )
 from montage_ai.core.plan.styles import Style
 
-__all__ = ["usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold", "too_few_shots"]
+__all__ = ["clean_runs", "usable_lengths", "longest_usable_s", "cap_note", "footage_hold", "on_grid_hold", "too_few_shots"]
 
 
-def usable_lengths(ids, repeats: set[str]) -> list[float]:
-    """Usable length (s) of every shot a cut may show: not black, not a near-duplicate."""
-    return [float(Fraction(s.usable_end_frame - s.usable_start_frame) / Fraction(a.media.video.rate))
-            for sid, (a, s) in ids.items() if sid not in repeats and not s.black and a.media.video is not None]
+def clean_runs(a, s) -> list[int]:
+    """The runs (source frames) of shot ``s`` of analysis ``a`` a take can come from: its usable
+    range less the frames the analysis flagged (blur, corrupt, out of focus...), which the fill
+    never shows (:class:`~.fill_state.FillState`), so a take never crosses them.
+
+    A 96-frame shot out of focus over 0-29 and 75-95 holds one run of 45 frames, not 96.
+
+    >>> from types import SimpleNamespace as N
+    >>> from montage_ai.core.analysis.quality import Flag
+    >>> clean_runs(N(flags=(Flag(0, 29, "out of focus"), Flag(75, 95, "out of focus"))),
+    ...            N(usable_start_frame=0, usable_end_frame=96))
+    [45]
+    """
+    runs, start = [], s.usable_start_frame
+    for fl in sorted((f for f in a.flags if f.last >= s.usable_start_frame and f.first < s.usable_end_frame),
+                     key=lambda f: f.first):
+        if fl.first > start:
+            runs.append(fl.first - start)
+        start = max(start, fl.last + 1)
+    if s.usable_end_frame > start:
+        runs.append(s.usable_end_frame - start)
+    return runs
+
+
+def usable_lengths(ids, repeats: set[str], never: bool = False) -> list[float]:
+    """Usable lengths (s) a cut may take from every shot it may show (not black, not a
+    near-duplicate): each run of its usable range between flagged frames (:func:`clean_runs`),
+    or with ``never`` (a style that never reuses a shot: one take a shot) its longest run."""
+    out = []
+    for sid, (a, s) in ids.items():
+        if sid in repeats or s.black or a.media.video is None:
+            continue
+        runs = clean_runs(a, s)
+        rate = Fraction(a.media.video.rate)
+        out += [float(Fraction(n) / rate) for n in ([max(runs)] if never and runs else runs)]
+    return out
 
 
 def longest_usable_s(ids, repeats: set[str]) -> float:
@@ -58,8 +90,8 @@ def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, b
     beat_s = float(np.median(np.diff(beats))) / float(rate)
     targets = [(float(Fraction(b - a) / rate), style_target_s(style, name, energy, beat_s, meter))
                for name, a, b, energy in phases]
-    lengths = usable_lengths(ids, repeats)
     never = style.reuse == "never"
+    lengths = usable_lengths(ids, repeats, never)
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
         return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)

@@ -36,7 +36,7 @@ from montage_ai.core.base import stages
 from montage_ai.core.base.errors import Cancelled, MontageError
 from montage_ai.core.base.errors import NoUsableFootage as NoUsableFootage  # raised here, named here too
 from montage_ai.core.base.types import ShotKey
-from montage_ai.core.cut.assembly import assemble
+from montage_ai.core.cut.assembly import assemble, played_music
 from montage_ai.core.cut.fit import DurationError, fit_duration, song_excerpt
 from montage_ai.core.media.probe import probe
 from montage_ai.core.media.song import song_info
@@ -210,4 +210,6 @@ def make_rough_cut(media: Sequence[str], music_path: str, options: RoughCutOptio
     media[music.path] = song_info(tracked)  # a truncated song is used as far as it decodes
     timeline = build_timeline(cut_list, media=media)
     report_stage(stages.TIMELINE, 1.0)
-    return RoughCut(cut_list, timeline, plan, style, list(report.analyses), music, list(report.failures))
+    # the part of the song A1 plays (a cut held shorter may start on the first downbeat)
+    return RoughCut(cut_list, timeline, plan, style, list(report.analyses), played_music(cut_list, music),
+                    list(report.failures))

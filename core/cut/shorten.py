@@ -5,8 +5,11 @@ it (or holds the style's takes only over a shorter cut) it tries shorter cuts, e
 on a phrase or bar :func:`~.fit.fit_duration` picks, and says so in the notes. When no
 shorter cut keeps the style, the cut of the length asked is made relaxed (its takes capped
 alike over every phase); for the whole song (no length asked) a relaxed cut that still chops
-a held phase gives way to the longest shorter one, down to half, that keeps every phase and
-its promise (:func:`_held_shorter`). Before that, for the whole song, a cut down to half
+a held phase gives way to the longest shorter one, down to half (:data:`HELD_FLOOR` when none
+down to half does), that keeps every phase and its promise (:func:`_held_shorter`); where the
+song's lead-in is shorter than the style's shortest shot, such a cut may start on its first
+downbeat instead (a first take over the lead-in that no usable shot holds would leave the
+lead-in a flash of its own). Before that, for the whole song, a cut down to half
 (the first bar at or after it tried last), every phase shortened alike (:data:`KEPT`), that
 holds the style's own takes is preferred to one whose takes are capped and miss them
 (:func:`_kept_or_capped`); never where a phase wants takes longer than any usable shot (no
@@ -26,7 +29,7 @@ from montage_ai.core.model.cutlist import CutList
 log = logging.getLogger(__name__)
 
 __all__ = ["shortened_if_needed", "TakesShort", "PaceShort", "SHORTER", "KEPT", "HELD", "SHORTEN_TRIES", "SHORTEN_FLOOR",
-           "PACE_SHORTEN_FLOOR", "HELD_STEP"]
+           "PACE_SHORTEN_FLOOR", "HELD_STEP", "HELD_FLOOR"]
 
 
 #: How many times a cut the footage cannot fill is tried again shorter.
@@ -60,7 +63,7 @@ class PaceShort(TakesShort):
     footage ran out, or its takes had to be capped): a shorter cut may keep the style."""
 
 
-def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, deep: bool = False):
+def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, deep: bool = False, lead_in=None):
     """``make(duration_s)``; when the footage is too short for it (or holds the style's
     takes only over a shorter cut), the cut ends earlier (on a phrase or bar
     :func:`~.fit.fit_duration` picks, shorter by what was missing) rather than chopping the
@@ -68,7 +71,8 @@ def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, de
     :data:`SHORTEN_FLOOR` of the length asked cannot be filled either; when only the takes
     were short, the cut of the length asked (else the longest the footage fills) is made
     with its takes capped alike over every phase and the style relaxed (noted); with ``deep``,
-    when that relaxed cut still chops a phase, a shorter one that does not (:func:`_held_shorter`)."""
+    when that relaxed cut still chops a phase, a shorter one that does not (:func:`_held_shorter`;
+    ``lead_in``: ``(make, music)`` of the song from its first downbeat on, tried there too)."""
     asked = fit_duration(music, duration_s).duration_s
     want = asked
     first: FootageShortError | None = None
@@ -85,10 +89,10 @@ def shortened_if_needed(make, music: MusicAnalysis, duration_s: float | None, de
                 if fillable is None:
                     raise
             else:
-                return (_held_shorter(make, music, asked, full) if deep else None) or full
+                return (_held_shorter(make, music, asked, full, lead_in) if deep else None) or full
         if fillable is not None:  # the full length cannot be filled; this one can, its takes capped
             cl, notes = make(fillable, False)
-            return (_held_shorter(make, music, asked, (cl, notes)) if deep else None) or \
+            return (_held_shorter(make, music, asked, (cl, notes), lead_in) if deep else None) or \
                 (cl, notes + [_shorter_note(cl, asked)])
         raise first from None
 
@@ -161,25 +165,65 @@ def _kept_or_capped(cl: CutList, notes: list[str], capped, asked: float) -> tupl
 HELD_STEP = 0.1
 
 
-def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]]):
+def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList, list[str]], lead_in=None):
     """``full``: the cut of the length asked (or the longest the footage fills) and its
     notes, relaxed (every phase's takes capped at what the footage holds). When a phase still misses that promise by more
     than :data:`~.pace.PACE_TOLERANCE` (the fill chopped a held phase where the long pieces
     ran out), the longest shorter cut, every phase shortened alike, in steps of
     :data:`HELD_STEP` of ``asked`` down to :data:`SHORTEN_FLOOR`, that keeps every phase and
-    its promise; None when the full cut keeps it or no shorter one does."""
+    its promise; None when the full cut keeps it or no shorter one does.
+
+    ``lead_in``: ``(make, music)`` of the song from its first downbeat on (a lead-in shorter
+    than the style's shortest take before it). When no shorter cut from the song's start keeps
+    the promise, the same lengths are tried from that downbeat before a cut kept only at the
+    footage's stated limit: a first take over the lead-in and its first bars may be longer
+    than any usable shot, and the lead-in then gets a shot of its own, a flash under the
+    style's shortest take (the demo's 0.29 s before wedding's two-bar takes of 4 s, against
+    its longest usable shot of 4.2 s)."""
     cl = full[0]
     if _kept_promise(cl):
         return None
-    lo = SHORTEN_FLOOR * asked
-    seen: set[float] = set()
+    songs = ((make, music),) + ((lead_in,) if lead_in is not None else ())
     limited = None  # the first (longest) kept only at the footage's stated limit (:func:`_kept_promise`)
-    for k in range(1, int(round((1 - SHORTEN_FLOOR) / HELD_STEP)) + 1):
+    for mk, song in songs:
+        kept, at_limit = _held_lengths(mk, song, asked, cl, SHORTEN_FLOOR, 1.0)
+        if kept is not None:
+            return kept
+        limited = limited or at_limit
+    if limited is not None:  # none keeps the style's own takes too: the longest that keeps the footage's stated limit
+        return limited
+    # nothing down to half the song holds the style's shortest takes in every phase: shorter still
+    for mk, song in songs:
+        kept, at_limit = _held_lengths(mk, song, asked, cl, HELD_FLOOR, SHORTEN_FLOOR)
+        if kept is not None:
+            return kept
+        limited = limited or at_limit
+    return limited
+
+
+#: Where no cut down to :data:`SHORTEN_FLOOR` of the song keeps a held phase from being chopped
+#: (the footage has too few long shots for the style's shortest takes), :func:`_held_shorter`
+#: goes on down to this share of it: wedding's two-bar takes of 4 s from the demo's five shots
+#: of 4 s are a 20 s cut, not 41 s with half its takes cut to one 2 s bar.
+HELD_FLOOR = 0.3
+
+
+def _held_lengths(make, music: MusicAnalysis, asked: float, cl: CutList, low: float, high: float):
+    """``(kept, limited)`` of :func:`_held_shorter` for the cuts ``make`` makes to ``music``,
+    from under ``high`` down to ``low`` of ``asked`` in steps of :data:`HELD_STEP`: the longest
+    shorter than ``cl`` that keeps every phase and its promise, and the longest kept only at the
+    footage's stated limit (each with its notes, or None). ``high`` itself is tried too (a length
+    there that fits under ``low`` of a pass before)."""
+    lo = low * asked
+    seen: set[float] = set()
+    limited = None
+    for k in range(int(round((1 - high) / HELD_STEP)), int(round((1 - low) / HELD_STEP)) + 1):
         try:
             length = fit_duration(music, max(asked * (1 - HELD_STEP * k), lo)).duration_s
         except DurationError:
             break
-        if length < lo - 1e-6 or length >= float(cl.duration / cl.rate) - 1e-6 or round(length, 3) in seen:
+        if length < lo - 1e-6 or length >= min(float(cl.duration / cl.rate), high * asked + 1e-6) - 1e-6 \
+                or round(length, 3) in seen:
             continue
         seen.add(round(length, 3))
         try:
@@ -196,11 +240,10 @@ def _held_shorter(make, music: MusicAnalysis, asked: float, full: tuple[CutList,
         # full cut still there (none too short to hold a take)
         if {c.phase for c in short.cuts} >= {c.phase for c in cl.cuts}:
             if _kept_promise(short):
-                return short, short_notes + [_held_note(short, asked)]
+                return (short, short_notes + [_held_note(short, asked)]), limited
             if limited is None and _kept_promise(short, at_limit=True):
                 limited = short, short_notes + [_held_note(short, asked)]
-    # none keeps the style's own takes too: the longest that keeps the footage's stated limit
-    return limited
+    return None, limited
 
 
 def _kept_promise(cl: CutList, at_limit: bool = False) -> bool:

@@ -1,0 +1,89 @@
+"""A held cut the footage can give only shorter: where its takes come from (the runs between
+flagged frames), how short it may go, and a song whose lead-in no shot can carry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from montage_ai.core.analysis.quality import Flag
+from montage_ai.core.cut.assembly import played_music
+from montage_ai.core.cut.footage_hold import clean_runs, longest_usable_s, usable_lengths
+from montage_ai.core.cut.pace import phase_ratios
+from montage_ai.core.plan.patterns import apply_pattern, load_pattern
+from montage_ai.core.plan.planner import shot_id_map
+from montage_ai.core.plan.styles import load_style
+from test_assembly import assert_sound, short_footage
+from test_cut_pace import _cut
+from test_planner import music
+
+# the demo's song: a 0.29 s lead-in before the first downbeat, bars of 2 s
+SONG = music((("A", 0, 2, 0.13), ("B", 2, 14, 0.5), ("C", 14, 18, 0.66), ("A", 18, 20, 0.13)), lead_s=0.29,
+             tail_s=1.0)
+WEDDING = apply_pattern(load_style("dynamic"), load_pattern("wedding"))
+
+
+def test_a_shots_usable_lengths_are_its_runs_between_flagged_frames_as_the_fill_uses_them():
+    # a 100-frame shot out of focus over its first 30 and last 25 frames holds one 45-frame run
+    # (the fill never shows flagged frames); a flag in the middle of another leaves two runs,
+    # of which a style that never reuses a shot takes one
+    a, b = short_footage([100, 100], files=1)[0].shots
+    clip = replace(short_footage([100, 100], files=1)[0],
+                   flags=(Flag(0, 29, "out of focus"), Flag(75, 99, "out of focus"), Flag(140, 149, "flash")))
+    assert clean_runs(clip, a) == [45]
+    assert clean_runs(clip, b) == [40, 50]
+    ids = shot_id_map([clip])
+    assert sorted(usable_lengths(ids, set())) == [1.6, 1.8, 2.0]
+    assert sorted(usable_lengths(ids, set(), never=True)) == [1.8, 2.0]
+    assert longest_usable_s(ids, set()) == 2.0
+    unflagged = shot_id_map([replace(clip, flags=())])
+    assert usable_lengths(unflagged, set()) == [4.0, 4.0]
+
+
+def test_a_held_cut_starts_on_the_first_downbeat_when_no_shot_holds_the_lead_in_and_the_first_take():
+    # wedding cuts two-bar takes of 4 s on downbeats only (its 2.5 s shortest shot is over a
+    # bar); the longest shots last 4.2 s, so the first take over the 0.29 s lead-in (4.29 s)
+    # fits none: the lead-in got a shot of its own, a 7-frame flash, and the song's full length
+    # chopped the held phases into one-bar pieces. Now the cut is held shorter, its music
+    # starting on the first downbeat, every take a whole two bars, and the notes say so
+    shots = short_footage([105, 75, 105, 75, 60], files=3)
+    cl = _cut(WEDDING, shots, SONG)
+    notes = cl.metadata["notes"]
+    assert_sound(cl, shots, WEDDING)
+    assert cl.music_start == round(0.29 * 25), notes
+    assert any("the music starts on its first downbeat, 0.29 s in" in n for n in notes), notes
+    assert any("the cut ends earlier" in n for n in notes), notes
+    assert min(c.record_frames for c in cl.cuts) >= 2.5 * 25, [c.record_frames for c in cl.cuts]
+    ratios = phase_ratios(cl.cuts, cl.sections, WEDDING, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+    assert all(abs(v - 1) <= 0.2 for v in ratios.values()), (ratios, notes)
+    # the cut's music is the song from the frame that downbeat lands on (frame 7 of 25 fps:
+    # 0.28 s), its times counted from there, so each beat is on the song's own frame
+    played = played_music(cl, SONG)
+    assert played.offset_s == 0.28 and played.downbeat_times_s[:2] == (0.01, 2.01)
+    assert list(cl.downbeats[:2]) == [0, 50]
+    song_frames = [round(t * 25) for t in SONG.downbeat_times_s]
+    assert [d + cl.music_start for d in cl.downbeats] == song_frames[:len(cl.downbeats)]
+
+
+def test_a_first_shot_that_holds_the_lead_in_keeps_the_song_from_its_start():
+    # shots of 4.6 s hold the lead-in and the first two bars: the song plays from 0
+    shots = short_footage([115, 75, 115, 75, 60], files=3)
+    cl = _cut(WEDDING, shots, SONG)
+    assert cl.music_start == 0, cl.metadata["notes"]
+    assert played_music(cl, SONG) is SONG
+    assert cl.cuts[0].record_frames == round(4.29 * 25)
+    assert not any("first downbeat" in n for n in cl.metadata["notes"])
+
+
+def test_a_song_picked_from_a_section_is_never_moved_to_another_downbeat():
+    # an excerpt the editor chose starts on its downbeat already: no lead-in to drop
+    from montage_ai.core.cut.fit import song_excerpt
+
+    part = song_excerpt(SONG, 4.29)
+    shots = short_footage([105, 75, 105, 75, 60], files=3)
+    cl = _cut(WEDDING, shots, part)
+    assert cl.music_start == round(Fraction(429, 100) * 25)
+    assert not any("first downbeat" in n for n in cl.metadata["notes"])
+    # its bars on the song's own frames (the start rounded to frame 107 once, not each bar apart)
+    song_frames = [round(t * 25) for t in SONG.downbeat_times_s if t >= 4.29]
+    assert [d + cl.music_start for d in cl.downbeats] == song_frames[:len(cl.downbeats)]
