@@ -92,11 +92,15 @@ def test_one_filter_thread_gives_the_same_frames(clip, monkeypatch):
     assert all(np.array_equal(a.image, b.image) and a.pts_s == b.pts_s for a, b in zip(one, default))
 
 
-def test_frame_workers_give_the_serial_values_in_order(clip):
+@pytest.mark.parametrize("workers", [0, 3])  # 0: in line on the caller's thread (the default on two cores)
+def test_frame_workers_give_the_serial_values_in_order(clip, workers):
     frames = list(decode_frames(clip.path))
     # A gap (as fast mode decodes ranges): the frame after it has no previous frame.
     frames = frames[:13] + frames[20:]
-    got = list(FW.worked_frames(iter(frames), step=3, native=False, workers=3))
+    before = {t.ident for t in threading.enumerate()}
+    got = list(FW.worked_frames(iter(frames), step=3, native=False, workers=workers))
+    if workers == 0:  # no thread was started for it
+        assert not [t.name for t in threading.enumerate() if t.ident not in before and t.name.startswith("frame-work")]
     assert [f.index for f, _ in got] == [f.index for f in frames]
     prev = None
     for (frame, work), k in zip(got, range(len(frames))):
@@ -195,11 +199,18 @@ def test_sliding_window_medians_match_the_plain_loop():
     assert [(f.first, f.last, f.reason) for f in flags] == [(120, 121, "flash")]
 
 
-def test_full_analysis_is_the_same_with_one_worker_or_several(clip, monkeypatch):
-    a = analyze_footage(clip.path, mode="full")
-    monkeypatch.setattr(FW, "default_workers", lambda: 1)
-    b = analyze_footage(clip.path, mode="full")
-    assert a.to_dict() == b.to_dict()
+def test_full_analysis_is_the_same_in_line_with_one_worker_or_several(clip, monkeypatch):
+    runs = []
+    for n in (0, 1, 3):
+        monkeypatch.setattr(FW, "default_workers", lambda n=n: n)
+        runs.append(analyze_footage(clip.path, mode="full").to_dict())
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_two_cores_work_in_line_and_more_get_worker_threads(monkeypatch):
+    for cores, want in ((1, 0), (2, 0), (3, 2), (4, 3), (16, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert FW.default_workers() == want, cores
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,7 +377,7 @@ def test_pools_are_made_once_a_process_and_again_in_a_forked_child(clip):
     new = [t.name for t in threading.enumerate() if t.ident not in before]
     assert not [n for n in new if n.startswith(("frame-work", "pyscenedetect"))]
     assert second == first
-    shared_pool("frame-work", FW.default_workers()).submit(int).result()
+    shared_pool("frame-work", max(1, FW.default_workers())).submit(int).result()
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as child:
         got = child.apply_async(_analysed_shots, (str(clip.path),)).get(timeout=60)

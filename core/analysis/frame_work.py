@@ -1,6 +1,7 @@
 """The per-frame work of the footage analysis that depends on nothing but the frame (and
 the one before it), run on worker threads while the caller keeps the ordered, stateful part
-(shot detector, per-file tables).
+(shot detector, per-file tables); on two cores or fewer, in line on the caller's thread
+(:func:`default_workers`).
 
 OpenCV and numpy release the GIL inside their loops, so the reductions, blurs, phase
 correlations and saliency of several frames run at the same time as the decode and as
@@ -216,25 +217,37 @@ def reduce_block(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def default_workers() -> int:
-    """Worker threads: one per core beyond the caller's, two to four (two measured faster
-    than one on two cores: the decode and the caller wait on I/O part of the time; measured
-    again with bench/footage_threads.py on a loaded two-core machine, 0, 1 and 2 workers were
-    within each other's noise, in wall time and in CPU)."""
-    return max(2, min(4, (os.cpu_count() or 2) - 1))
+    """Worker threads: none on a machine of two cores or fewer (the work runs in line on the
+    caller's thread), else one per core beyond the caller's, two to four.
+
+    On two cores ffmpeg's decode takes about 1.4 of them, so worker threads only share the
+    rest, and handing frames to them costs CPU: ``bench/footage_threads.py --repeat 5`` on the
+    nine real clips, two idle cores, gave this process 2.46-2.61 s of CPU in line against
+    2.91-3.29 s with two workers (medians), the wall time the same or less (1.53-1.58x the
+    plain decode against 1.60-1.69x). More cores were not lent to measure; there the workers
+    run beside the decode."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return 0 if cores <= 2 else max(2, min(4, cores - 1))
 
 
 def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bool, bool], jpeg: bool = False,
                   workers: int | None = None) -> Iterator[tuple[Frame, FrameResult]]:
     """``(frame, result)`` for every frame of ``frames`` (consecutive indices), in order;
     frame ``i`` is a sample when ``i % step == 0``. At most ``4 * workers`` jobs are in
-    flight, so decoded frames never pile up."""
-    workers = workers or default_workers()
-    pool = shared_pool("frame-work", workers)  # made once a process (see .pools)
+    flight, so decoded frames never pile up; ``workers`` 0 (the default on two cores, see
+    :func:`default_workers`): each block worked on in line, on the caller's thread."""
+    workers = default_workers() if workers is None else workers
+    pool = shared_pool("frame-work", workers) if workers > 0 else None  # made once a process (see .pools)
     jobs: deque[tuple[list[Frame], Future]] = deque()
     last: Frame | None = None
 
     def submit(batch: list[Frame], before: Frame | None) -> None:
-        jobs.append((batch, pool.submit(_work_batch, batch, before, step, native, jpeg)))
+        if pool is None:
+            done: Future = Future()
+            done.set_result(_work_batch(batch, before, step, native, jpeg))
+            jobs.append((batch, done))
+        else:
+            jobs.append((batch, pool.submit(_work_batch, batch, before, step, native, jpeg)))
 
     try:
         batch: list[Frame] = []
