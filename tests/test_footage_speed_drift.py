@@ -209,7 +209,7 @@ def test_full_analysis_is_the_same_in_line_with_one_worker_or_several(clip, monk
 
 def test_two_cores_work_in_line_and_more_get_worker_threads(monkeypatch):
     for cores, want in ((1, 0), (2, 0), (3, 2), (4, 3), (16, 4)):
-        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))  # read by .pools.cores
         assert FW.default_workers() == want, cores
 
 

@@ -21,7 +21,6 @@ same path through :func:`reduce_block`.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from montage_ai.core.analysis import moments as M
 from montage_ai.core.analysis import obstruction as OB
 from montage_ai.core.analysis import patterns as P
 from montage_ai.core.analysis import quality as Q
-from montage_ai.core.analysis.pools import settle, shared_pool
+from montage_ai.core.analysis.pools import cores, done, in_line, settle, shared_pool
 from montage_ai.core.analysis.shot_signatures import frame_signatures
 from montage_ai.core.media.decode import Frame
 
@@ -226,8 +225,7 @@ def default_workers() -> int:
     2.91-3.29 s with two workers (medians), the wall time the same or less (1.53-1.58x the
     plain decode against 1.60-1.69x). More cores were not lent to measure; there the workers
     run beside the decode."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-    return 0 if cores <= 2 else max(2, min(4, cores - 1))
+    return 0 if in_line() else max(2, min(4, cores() - 1))
 
 
 def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bool, bool], jpeg: bool = False,
@@ -243,9 +241,7 @@ def worked_frames(frames: Iterator[Frame], *, step: int, native: bool | tuple[bo
 
     def submit(batch: list[Frame], before: Frame | None) -> None:
         if pool is None:
-            done: Future = Future()
-            done.set_result(_work_batch(batch, before, step, native, jpeg))
-            jobs.append((batch, done))
+            jobs.append((batch, done(_work_batch(batch, before, step, native, jpeg))))
         else:
             jobs.append((batch, pool.submit(_work_batch, batch, before, step, native, jpeg)))
 
