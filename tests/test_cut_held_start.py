@@ -87,3 +87,28 @@ def test_a_song_picked_from_a_section_is_never_moved_to_another_downbeat():
     # its bars on the song's own frames (the start rounded to frame 107 once, not each bar apart)
     song_frames = [round(t * 25) for t in SONG.downbeat_times_s if t >= 4.29]
     assert [d + cl.music_start for d in cl.downbeats] == song_frames[:len(cl.downbeats)]
+
+
+def test_a_cut_from_the_first_downbeat_plays_the_song_from_there_in_every_format(tmp_path):
+    # A1 starts 7 frames into the song and ends with V1, as each format says it back
+    import opentimelineio as otio
+
+    from montage_ai.core.model.timeline import build_timeline, cut_list_from_timeline
+    from montage_ai.otio_adapters.export import export_timeline, read_timeline
+    from test_interchange import _music_probe
+    from test_music_fit import _a1_v1_ends
+
+    shots = short_footage([105, 75, 105, 75, 60], files=3)
+    cl = _cut(WEDDING, shots, SONG)
+    assert cl.music_start == 7 and cl.music_duration == cl.duration
+    media = {a.path: a.media for a in shots}
+    media[SONG.path] = _music_probe(SONG.path, SONG.duration_s)
+    timeline = build_timeline(cl, media=media)
+    for fmt, suffix in (("otio", ".otio"), ("fcpxml", ".fcpxml"), ("premiere", ".xml")):
+        back = cut_list_from_timeline(read_timeline(export_timeline(timeline, tmp_path / f"c{suffix}", fmt)))
+        assert (back.music_start, back.music_duration, back.duration) == (7, cl.duration, cl.duration), fmt
+    official = otio.adapters.read_from_string((tmp_path / "c.xml").read_text(), adapter_name="fcp_xml")
+    v_end, a_end, frame = _a1_v1_ends(official)
+    assert abs(a_end - v_end) <= frame + 1e-9
+    a1 = next(c for t in official.audio_tracks() for c in t if isinstance(c, otio.schema.Clip))
+    assert a1.source_range.start_time.to_frames() == 7
