@@ -112,3 +112,21 @@ def test_a_cut_from_the_first_downbeat_plays_the_song_from_there_in_every_format
     assert abs(a_end - v_end) <= frame + 1e-9
     a1 = next(c for t in official.audio_tracks() for c in t if isinstance(c, otio.schema.Clip))
     assert a1.source_range.start_time.to_frames() == 7
+
+
+def test_a_song_that_starts_on_its_downbeat_has_no_lead_in_to_drop():
+    # the first downbeat at 0: the bar after it is music, not a lead-in
+    from montage_ai.core.cut.assembly import _from_first_downbeat
+    from montage_ai.core.plan.planner import RulesPlanner, make_request
+
+    on_bar = music((("A", 0, 2, 0.13), ("B", 2, 14, 0.5), ("C", 14, 18, 0.66), ("A", 18, 20, 0.13)), bpm=150)
+    shots = short_footage([105, 75, 105, 75, 60], files=3)
+    plan = RulesPlanner().plan(make_request(shots, on_bar, WEDDING))
+    assert on_bar.downbeat_times_s[0] == 0.0 and on_bar.downbeat_times_s[1] < WEDDING.min_shot_s
+    assert _from_first_downbeat(plan, on_bar, WEDDING) is None
+    # a song with a 0.29 s lead-in: the excerpt from its first downbeat, the plan's phases moved with it
+    song_plan = RulesPlanner().plan(make_request(shots, SONG, WEDDING))
+    late_plan, late, _ = _from_first_downbeat(song_plan, SONG, WEDDING)
+    assert late.offset_s == 0.29 and late.downbeat_times_s[0] == 0.0
+    assert [(p.name, p.start_s, p.end_s) for p in late_plan.phases] == [
+        (p.name, round(max(0.0, p.start_s - 0.29), 6), round(p.end_s - 0.29, 6)) for p in song_plan.phases]

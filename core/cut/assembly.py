@@ -291,9 +291,9 @@ def _from_first_downbeat(plan: StoryPlan, music: MusicAnalysis, style: Style):
     plan's phases moved with it. :func:`~.shorten.shortened_if_needed` tries it for a cut held
     shorter than the whole song, where no usable shot holds the lead-in and the first take
     together; the music then starts on the bar line with the picture. None otherwise."""
-    first = next((d for d in music.downbeat_times_s if d > 0), None)
-    if first is None or first >= style.min_shot_s or first >= music.duration_s:
-        return None
+    first = music.downbeat_times_s[0] if music.downbeat_times_s else None
+    if first is None or first <= 0.01 or first >= style.min_shot_s or first >= music.duration_s:
+        return None  # no lead-in (the song starts on a downbeat), or one a take of its own holds
     late = song_excerpt(music, first)
     shift = float(late.offset_s) - float(getattr(music, "offset_s", 0.0))
     if shift <= 0:
