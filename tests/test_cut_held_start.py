@@ -53,6 +53,8 @@ def test_a_held_cut_starts_on_the_first_downbeat_when_no_shot_holds_the_lead_in_
     assert cl.music_start == round(0.29 * 25), notes
     assert any("the music starts on its first downbeat, 0.29 s in" in n for n in notes), notes
     assert any("the cut ends earlier" in n for n in notes), notes
+    # five two-bar takes: under half the song (down to HELD_FLOOR), rather than one-bar pieces
+    assert float(cl.duration / cl.rate) < 0.5 * SONG.duration_s and len(cl.cuts) == 5, cl.duration
     assert min(c.record_frames for c in cl.cuts) >= 2.5 * 25, [c.record_frames for c in cl.cuts]
     ratios = phase_ratios(cl.cuts, cl.sections, WEDDING, 0.5, 4, cl.rate, cl.metadata["hold_s"])
     assert all(abs(v - 1) <= 0.2 for v in ratios.values()), (ratios, notes)
