@@ -132,3 +132,18 @@ def test_a_song_that_starts_on_its_downbeat_has_no_lead_in_to_drop():
     assert late.offset_s == 0.29 and late.downbeat_times_s[0] == 0.0
     assert [(p.name, p.start_s, p.end_s) for p in late_plan.phases] == [
         (p.name, round(max(0.0, p.start_s - 0.29), 6), round(p.end_s - 0.29, 6)) for p in song_plan.phases]
+
+
+def test_a_phase_the_grid_would_hold_in_one_take_longer_than_any_shot_is_capped_at_the_takes_it_tiles_in():
+    # wedding's 6.2 s takes: the 8 s build is nearer its target in one take than in two of 4 s,
+    # but no usable shot lasts 8 s (they last 4.2 s). The footage's hold caps the grid at the
+    # two-bar takes the shots hold, and says so; the build keeps that promise
+    m = music((("A", 0, 2, 0.13), ("B", 2, 6, 0.5), ("C", 6, 8, 0.66), ("A", 8, 10, 0.13)), tail_s=0.0)
+    shots = short_footage([105, 105], files=3)
+    cl = _cut(WEDDING, shots, m)
+    assert_sound(cl, shots, WEDDING)
+    assert cl.metadata["hold_s"] is not None and 4.0 <= cl.metadata["hold_s"] <= 4.2, cl.metadata
+    assert [c.record_frames for c in cl.cuts] == [100] * 5
+    ratios = phase_ratios(cl.cuts, cl.sections, WEDDING, 0.5, 4, cl.rate, cl.metadata["hold_s"])
+    assert all(abs(v - 1) <= 0.2 for v in ratios.values()), ratios
+    assert any("every phase's takes are capped" in n for n in cl.metadata["notes"]), cl.metadata["notes"]

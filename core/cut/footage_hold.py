@@ -17,6 +17,7 @@ from montage_ai.core.cut.pace import (
     cut_unit_s,
     hold_s,
     holds,
+    longest_tiled_take_s,
     style_target_s,
     too_long_s,
 )
@@ -94,7 +95,15 @@ def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, b
     lengths = usable_lengths(ids, repeats, never)
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
-        return None, [], too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+        missing = too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
+        if missing > 0 or not _fewer_takes_too_long(targets, max(lengths, default=0.0)):
+            return None, [], missing
+        # the style's takes fit only as tiled (:func:`~.pace.holds`: a phase between one and two
+        # takes long in two shorter ones), and uncapped the grid would cut such a phase in one
+        # take fewer, longer than any usable shot, which the fill then chops (the demo's 8 s
+        # wedding build: 6 s takes, shots of 4 s). Capped at the tiling's longest take, it cuts
+        # the takes the footage holds.
+        hold = longest_tiled_take_s(targets, float("inf"))
     # on the style's grid of cuts: whole bars when it cuts only on downbeats, else whole beats
     unit = cut_unit_s(style, beat_s, meter)
     # ... never below the style's shortest take (whole units of it, up)
@@ -104,6 +113,28 @@ def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, b
     hold = round(max(unit, least, on_grid_hold(lengths, targets, never, hold, unit, units)), 3)
     wanted = max(t for _, t in targets)
     return hold, [cap_note(style, hold, float(n_frames / rate), wanted, longest_s=max(lengths, default=0.0))], 0.0
+
+
+def _fewer_takes_too_long(targets: Sequence[tuple[float, float]], longest_s: float) -> bool:
+    """Whether a phase ``(length_s, target_s)`` tiled in ``n`` takes (:func:`~.pace.holds`)
+    would rather be cut in ``n - 1`` (their mean nearer its target, as the grid counts takes:
+    :func:`~.grid._split_count`), each longer than ``longest_s``, the longest usable shot.
+
+    >>> _fewer_takes_too_long([(8.0, 6.0)], 4.2)   # one 8 s take is nearer 6 s than two of 4 s
+    True
+    >>> _fewer_takes_too_long([(8.0, 6.0)], 8.5), _fewer_takes_too_long([(10.0, 6.0)], 4.2)
+    (False, False)
+    """
+    for length, target in targets:
+        if target <= 0 or length <= 0:
+            continue
+        n = max(1, math.ceil(length / target - 0.05))
+        if n < 2:
+            continue
+        fewer = length / (n - 1)
+        if fewer > longest_s + 1e-6 and abs(math.log(fewer / target)) <= abs(math.log(length / n / target)):
+            return True
+    return False
 
 
 def on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]], never: bool, hold: float,

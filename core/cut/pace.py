@@ -110,6 +110,16 @@ def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[floa
     return out
 
 
+def longest_tiled_take_s(phases: Sequence[tuple[float, float]], cap: float) -> float:
+    """The longest take of the phases ``(length_s, target_s)`` tiled in the fewest takes of at
+    most ``min(target, cap)`` each (:func:`holds` counts the footage against these takes).
+
+    >>> longest_tiled_take_s([(8.0, 6.0), (4.0, 6.0)], float("inf"))  # 8 s in two takes, 4 s in one
+    4.0
+    """
+    return max((t for t, _ in _takes(phases, cap)), default=0.0)
+
+
 def holds(lengths: Sequence[float], phases: Sequence[tuple[float, float]], *, never: bool, cap: float) -> bool:
     """Whether shots of usable ``lengths`` fill every phase of ``(length_s, target_s)`` with
     takes of ``min(target, cap)``."""
