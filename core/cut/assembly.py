@@ -390,7 +390,9 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     fill's pieces do not pack perfectly."""
     relaxed = strict is False or strict == HELD
     shorter = strict in (SHORTER, KEPT)
-    # an excerpt counted from the frame A1 starts playing it on (its end the same time in the song)
+    # an excerpt counted from the frame A1 starts playing it on (its end the same time in the
+    # song); the notes keep the excerpt's own times
+    fit_note = fit_duration(music, duration_s).note
     music, shift = excerpt_on_frame(music, rate)
     duration_s = None if duration_s is None else duration_s + shift
     n_frames, fades = end_frame(music, rate, duration_s)
@@ -414,7 +416,8 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
         raise TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",
                           missing_s=missing, unfilled=0)
-    once = _Once(plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs, phases)
+    once = _Once(plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs, phases,
+                 fit_note)
     cl = once.cut(hold, hold_note)
     if len(beats) < 2:
         return cl
@@ -518,7 +521,8 @@ class _Once:
     """One assembly at a given length and rate, the cap on every phase's takes varying."""
 
     def __init__(self, plan, ids, music, style, rate, duration_s, seed, repeats, n_frames, fades, beats, downs,
-                 phases) -> None:
+                 phases, fit_note: str = "") -> None:
+        self.fit_note = fit_note  # where the cut ends, in the excerpt's own times (:func:`~.fit.fit_duration`)
         self.plan, self.ids, self.music, self.style, self.rate = plan, ids, music, style, rate
         self.duration_s, self.seed, self.repeats, self.n_frames = duration_s, seed, repeats, n_frames
         self.fades, self.beats, self.downs, self.phases = fades, beats, downs, phases
@@ -574,7 +578,7 @@ def _assemble_once(o: _Once, hold: float | None, hold_note: list[str]) -> CutLis
     """The cut list of ``o`` with every phase's takes capped at ``hold`` (None: no cap)."""
     plan, ids, music, style, rate, n_frames = o.plan, o.ids, o.music, o.style, o.rate, o.n_frames
     beats, downs, phases, duration_s = o.beats, o.downs, o.phases, o.duration_s
-    fit_note = fit_duration(music, duration_s).note
+    fit_note = o.fit_note
     fade = min(n_frames, int(round(_frac(style.fade_out_s) * rate))) if o.fades else 0
     grid = [b for b in beat_energies(music, rate, style.subdivide) if b < n_frames]  # cut points: beats (+ between)
     sec_starts = [_nearest(seconds_to_frames(_frac(s.start_s), rate), downs or beats)
