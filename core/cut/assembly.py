@@ -405,13 +405,13 @@ def _assemble_at(plan: StoryPlan, ids, music: MusicAnalysis, style: Style, rate:
     longest_s = _longest_usable_s(ids, repeats) or None
     phases = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter,
                           longest_s=longest_s)
-    hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+    hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames, tiled=relaxed)
     if hold is not None:  # the takes capped: a phase change a bar over may let a held phase hold whole ones
         moved = paced_phases(phases, [d for d in downs if d > 0] or beats, style, rate, beats, music.meter, cap=hold,
                              longest_s=longest_s)
         if moved != phases:
             phases = moved
-            hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames)
+            hold, hold_note, missing = _hold(ids, repeats, style, rate, phases, beats, music.meter, n_frames, tiled=relaxed)
     if not relaxed and missing:
         raise TakesShort(f"the footage holds {style.name}'s takes of {style.min_shot_s:g} s or more over "
                           f"{float(n_frames / rate) - missing:.1f} s, not {float(n_frames / rate):.1f} s",

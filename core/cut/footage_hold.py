@@ -82,10 +82,16 @@ def cap_note(style: Style, hold: float, length_s: float, wanted: float, packed: 
 
 
 def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, beats: Sequence[int], meter: int,
-          n_frames: int) -> tuple[float | None, list[str], float]:
+          n_frames: int, tiled: bool = False) -> tuple[float | None, list[str], float]:
     """The longest take the footage holds over every phase at the style's pace
     (:func:`~.pace.hold_s`; None: the style's takes fit), its note, and the seconds the cut
-    is too long for the footage to hold even the style's shortest takes (0: it holds them)."""
+    is too long for the footage to hold even the style's shortest takes (0: it holds them).
+
+    ``tiled`` (a cut made relaxed or held, whose takes are capped where need be): where the
+    style's takes fit only as tiled and the grid would cut a phase in one take fewer, each
+    longer than any usable shot, the hold is the tiled take (see below). A strict cut is left
+    uncapped there: the fill often holds such a phase anyway (the grid's count is not only the
+    nearest mean), and a cap would make it fail the style's own target and end earlier."""
     if len(beats) < 2 or not phases:
         return None, [], 0.0
     beat_s = float(np.median(np.diff(beats))) / float(rate)
@@ -96,7 +102,7 @@ def footage_hold(ids, repeats: set[str], style: Style, rate: Fraction, phases, b
     hold = hold_s(lengths, targets, never=never, floor_s=style.min_shot_s)
     if hold is None:
         missing = too_long_s(lengths, targets, never, style.min_shot_s, style.max_shot_s)
-        if missing > 0 or not _fewer_takes_too_long(targets, max(lengths, default=0.0)):
+        if missing > 0 or not tiled or not _fewer_takes_too_long(targets, max(lengths, default=0.0)):
             return None, [], missing
         # the style's takes fit only as tiled (:func:`~.pace.holds`: a phase between one and two
         # takes long in two shorter ones), and uncapped the grid would cut such a phase in one
