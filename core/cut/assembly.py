@@ -269,7 +269,10 @@ def assemble(plan: StoryPlan, analyses: Sequence[FootageAnalysis], music: MusicA
     cl, rate_notes = shortened_if_needed(make, music, duration_s, deep=duration_s is None,
                                          lead_in=(make_from_downbeat, lead_in[1]) if lead_in else None)
     if cl.metadata.get("from_downbeat"):
-        plan, music = lead_in[0], lead_in[1]
+        plan = lead_in[0]
+    # the part of the song A1 plays, counted as the cut's frames are (from the first downbeat,
+    # an excerpt on its first frame): the notes below measure the cut against its own beats
+    music = played_music(cl, music)
     off = _off_pace(cl, ids, repeats, style, music)
     if off:
         rate_notes = rate_notes + [off]

@@ -19,6 +19,7 @@ from montage_ai.core.cut.pace import (
     holds,
     longest_tiled_take_s,
     style_target_s,
+    tile_count,
     too_long_s,
 )
 from montage_ai.core.plan.styles import Style
@@ -134,7 +135,7 @@ def _fewer_takes_too_long(targets: Sequence[tuple[float, float]], longest_s: flo
     for length, target in targets:
         if target <= 0 or length <= 0:
             continue
-        n = max(1, math.ceil(length / target - 0.05))
+        n = tile_count(length, target)
         if n < 2:
             continue
         fewer = length / (n - 1)
@@ -160,7 +161,7 @@ def on_grid_hold(lengths: Sequence[float], targets: Sequence[tuple[float, float]
         t = min(target, hold, length)
         if t <= 0:
             continue
-        n = max(1, math.ceil(length / t - 0.05))  # the takes that tile it (:func:`~.pace.holds`)
+        n = tile_count(length, t)  # the takes that tile it (:func:`~.pace.holds`)
         if abs(length / n - hold) <= 1e-3 + 1e-6:  # the phase whose takes set the hold
             whole = math.floor(n_units / n + 1e-6) * unit
             best = whole if best is None else max(best, whole)

@@ -97,6 +97,16 @@ def _feasible(lengths: Sequence[float], takes: Sequence[tuple[float, int]], neve
     return True
 
 
+def tile_count(length: float, take: float) -> int:
+    """The fewest takes of at most ``take`` s that tile ``length`` s (a twentieth of a take
+    over still counts as whole: beats fall between frames).
+
+    >>> tile_count(8.0, 6.0), tile_count(6.2, 6.0), tile_count(2.0, 6.0)
+    (2, 1, 1)
+    """
+    return max(1, math.ceil(length / take - 0.05))
+
+
 def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[float, int]]:
     """Each phase as ``(take, n)``: the fewest takes of at most ``min(target, cap)`` that tile
     it, each the phase's length over their number (6 s of phase at 4 s takes: two of 3 s; the
@@ -105,7 +115,7 @@ def _takes(phases: Sequence[tuple[float, float]], cap: float) -> list[tuple[floa
     for length, target in phases:
         t = min(target, cap, length)
         if t > 0:
-            n = max(1, math.ceil(length / t - 0.05))  # slots of at most t tile the phase
+            n = tile_count(length, t)  # slots of at most t tile the phase
             out.append((min(t, length / n), n))
     return out
 
